@@ -1,0 +1,249 @@
+"""The messages that cross between the render loop and the network thread.
+
+Small immutable values only: never sockets, tasks or other live objects. Commands go
+from the UI to the network thread, events come back. Local games against the bot
+produce the same events (``match_events``), so the board screen has one code path.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from typing import Union
+
+from game.match import OP_OPPONENT_LEFT
+from game.xoxo import OP_REJECTED, OP_STATE, MatchView, PayloadError, PlainTextPayload, decode_rejected, decode_state
+
+# Commands: UI -> network ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Sign in to a server (``host:port``) and open the realtime socket."""
+
+    server: str
+    key: str
+    username: str
+    device_id: str
+
+
+@dataclass(frozen=True)
+class FindOpponent:
+    """Ask the matchmaker for an opponent (signs in first if needed)."""
+
+
+@dataclass(frozen=True)
+class CancelFind:
+    """Withdraw from the matchmaker."""
+
+
+@dataclass(frozen=True)
+class SendMove:
+    row: int
+    col: int
+
+
+@dataclass(frozen=True)
+class RequestRematch:
+    """Ready for the next game now (our host starts it when both are ready)."""
+
+
+@dataclass(frozen=True)
+class LeaveMatch:
+    """Leave the current match on purpose."""
+
+
+@dataclass(frozen=True)
+class HostLan:
+    """Start the embedded host on this machine, announce it, and join it as a player."""
+
+    name: str
+    device_id: str
+    port: int = 7350
+    bind: str = "0.0.0.0"
+    discovery_port: int = 7351
+    broadcast: str | None = None  # one target for every announcement (tests: 127.255.255.255)
+
+
+@dataclass(frozen=True)
+class StopHosting:
+    """Stop announcing and shut the embedded host down."""
+
+
+@dataclass(frozen=True)
+class BrowseLan:
+    """Listen for LAN games and report them as ``LanGames`` events."""
+
+    discovery_port: int = 7351
+
+
+@dataclass(frozen=True)
+class StopBrowsing:
+    pass
+
+
+@dataclass(frozen=True)
+class Disconnect:
+    """Close the socket and forget the session (back to the menu)."""
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """Stop everything; the network thread exits."""
+
+
+Command = Union[
+    SignIn, FindOpponent, CancelFind, SendMove, RequestRematch, LeaveMatch, HostLan, StopHosting, BrowseLan,
+    StopBrowsing, Disconnect, Shutdown,
+]
+
+# Events: network -> UI -------------------------------------------------------------
+
+
+class FailureKind(enum.Enum):
+    UNREACHABLE = "unreachable"  # nothing answers at that address
+    BAD_KEY = "bad_key"  # the server key was refused
+    REFUSED = "refused"  # the handshake or sign-in was refused (status and body in the message)
+    PROTOCOL = "protocol"  # the server sent something the game does not understand
+    FULL = "full"  # the game is full
+    TIMEOUT = "timeout"  # the server stopped answering
+    HOST = "host"  # the embedded host could not start
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Connecting:
+    server: str
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    server: str
+    user_id: str
+    username: str
+
+
+@dataclass(frozen=True)
+class Searching:
+    """In the matchmaker's queue."""
+
+    ticket: str
+
+
+@dataclass(frozen=True)
+class MatchJoined:
+    """In a match; states follow (the first may already have come)."""
+
+    match_id: str
+
+
+@dataclass(frozen=True)
+class MatchUpdate:
+    view: MatchView
+
+
+@dataclass(frozen=True)
+class MoveRejected:
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class OpponentAway:
+    """The opponent dropped; the server holds their seat for a while."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class OpponentLeft:
+    """The opponent is gone for good; the match is over."""
+
+    name: str
+    reason: str = "left"
+
+
+@dataclass(frozen=True)
+class ServerMessage:
+    """Plain text the server sent instead of a state (XOXO does so when shutting down)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ConnectionLost:
+    """The connection dropped; retrying (``attempt``, next try in ``retry_in`` s)."""
+
+    message: str
+    attempt: int
+    retry_in: float
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    rejoined: bool  # True if the match was still there and we are back in it
+
+
+@dataclass(frozen=True)
+class MatchGone:
+    """After a reconnect the server no longer holds our match."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    message: str
+
+
+@dataclass(frozen=True)
+class Hosting:
+    """The embedded host is up: its port and the addresses others can type."""
+
+    name: str
+    port: int
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HostStopped:
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class LanGames:
+    games: tuple  # of net.discovery.DiscoveredGame (frozen)
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    message: str = ""
+
+
+Event = Union[
+    Connecting, SignedIn, Searching, MatchJoined, MatchUpdate, MoveRejected, OpponentAway, OpponentLeft,
+    ServerMessage, ConnectionLost, Reconnected, MatchGone, Failure, Hosting, HostStopped, LanGames, Disconnected,
+]
+
+
+def match_events(op_code: int, data: bytes, user_id: str = "", session_id: str = "") -> list[Event]:
+    """The UI events one ``match_data`` message means (empty for op codes we ignore)."""
+    if op_code == OP_STATE:
+        try:
+            return [MatchUpdate(decode_state(data, user_id, session_id))]
+        except PlainTextPayload as exc:
+            return [ServerMessage(exc.text)]
+        except PayloadError as exc:
+            return [ServerMessage(f"The server sent a game state this game does not understand ({exc}).")]
+    if op_code == OP_REJECTED:
+        reason, message = decode_rejected(data)
+        return [MoveRejected(reason, message)]
+    if op_code == OP_OPPONENT_LEFT:
+        try:
+            obj = json.loads(data)
+            return [OpponentLeft(str(obj.get("username", "")), str(obj.get("reason", "left")))]
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            return [OpponentLeft("")]
+    return []
