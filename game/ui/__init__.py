@@ -1,0 +1,1 @@
+"""The pygame client: render loop, screens, widgets."""
