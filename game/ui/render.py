@@ -1,0 +1,118 @@
+"""Drawing primitives the screens share: smooth marks, thick antialiased strokes, easing.
+
+Marks are drawn once at twice their size and smoothscaled down, which gives soft
+edges without per-frame cost; the cache keeps the few sizes a window uses.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pygame
+import pygame.gfxdraw
+
+from game.ui.theme import MARK_COLORS, LruCache
+
+SUPERSAMPLE = 2
+STROKE = 0.13  # a mark's stroke width as a share of its size
+
+_marks = LruCache(64)
+
+
+def ease_out_cubic(t: float) -> float:
+    t = min(1.0, max(0.0, t))
+    return 1 - (1 - t) ** 3
+
+
+def ease_out_back(t: float) -> float:
+    """Overshoots a little before settling: the 'pop' of a placed mark."""
+    t = min(1.0, max(0.0, t))
+    c1 = 1.70158
+    c3 = c1 + 1
+    return 1 + c3 * (t - 1) ** 3 + c1 * (t - 1) ** 2
+
+
+Point = tuple[float, float]
+
+
+def thick_line(surface: pygame.Surface, color: pygame.Color, start: Point, end: Point, width: float) -> None:
+    """A straight stroke ``width`` pixels thick with round caps and antialiased edges."""
+    (x1, y1), (x2, y2) = start, end
+    r = max(1.0, width / 2)
+    dx, dy = x2 - x1, y2 - y1
+    length = math.hypot(dx, dy)
+    if length >= 0.5:
+        nx, ny = -dy / length * r, dx / length * r
+        points = [(x1 + nx, y1 + ny), (x2 + nx, y2 + ny), (x2 - nx, y2 - ny), (x1 - nx, y1 - ny)]
+        ipoints = [(round(x), round(y)) for x, y in points]
+        pygame.gfxdraw.aapolygon(surface, ipoints, color)
+        pygame.gfxdraw.filled_polygon(surface, ipoints, color)
+    for x, y in ((x1, y1), (x2, y2)):
+        pygame.gfxdraw.aacircle(surface, round(x), round(y), round(r), color)
+        pygame.gfxdraw.filled_circle(surface, round(x), round(y), round(r), color)
+
+
+def _draw_mark(player: int, size: int, color: pygame.Color) -> pygame.Surface:
+    big = size * SUPERSAMPLE
+    surface = pygame.Surface((big, big), pygame.SRCALPHA)
+    width = max(2.0, big * STROKE)
+    inset = width / 2 + big * 0.06
+    if player == 1:
+        thick_line(surface, color, (inset, inset), (big - inset, big - inset), width)
+        thick_line(surface, color, (big - inset, inset), (inset, big - inset), width)
+    else:
+        center = big / 2
+        outer = big / 2 - big * 0.06
+        inner = outer - width
+        pygame.draw.circle(surface, color, (center, center), outer)
+        pygame.draw.circle(surface, (0, 0, 0, 0), (center, center), max(1.0, inner))
+    return pygame.transform.smoothscale(surface, (size, size))
+
+
+def mark_surface(player: int, size: int, color: pygame.Color | None = None) -> pygame.Surface:
+    """Player ``player``'s mark (1 X, 2 O) as a ``size``-pixel square with soft edges (cached)."""
+    size = max(4, int(size))
+    color = pygame.Color(color if color is not None else MARK_COLORS[player])
+    key = (player, size, tuple(color))
+    surface = _marks.get(key)
+    if surface is None:
+        surface = _draw_mark(player, size, color)
+        _marks.put(key, surface)
+    return surface  # type: ignore[return-value]
+
+
+def blit_center(surface: pygame.Surface, image: pygame.Surface, center: tuple[float, float]) -> pygame.Rect:
+    """Blit ``image`` centred on ``center``; its rect."""
+    rect = image.get_rect(center=(round(center[0]), round(center[1])))
+    surface.blit(image, rect)
+    return rect
+
+
+def translucent(
+    surface: pygame.Surface, color: pygame.Color | tuple[int, ...], rect: pygame.Rect, radius: int = 0, alpha: int = 255
+) -> None:
+    """Fill ``rect`` with ``color`` at ``alpha`` (rounded corners), blended onto ``surface``."""
+    if rect.width <= 0 or rect.height <= 0:
+        return
+    layer = pygame.Surface(rect.size, pygame.SRCALPHA)
+    c = pygame.Color(color)
+    c.a = max(0, min(255, int(alpha)))
+    pygame.draw.rect(layer, c, layer.get_rect(), border_radius=radius)
+    surface.blit(layer, rect.topleft)
+
+
+def wrap_text(font: pygame.font.Font, text: str, max_width: int) -> list[str]:
+    """``text`` broken into lines at most ``max_width`` pixels wide (a word longer than that stays whole)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        words = paragraph.split()
+        line = ""
+        for word in words:
+            candidate = f"{line} {word}" if line else word
+            if not line or font.size(candidate)[0] <= max_width:
+                line = candidate
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
+    return lines

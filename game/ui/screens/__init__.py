@@ -1,0 +1,1 @@
+"""The client's screens: small classes on the App's stack (menu, board, notices)."""

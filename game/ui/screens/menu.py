@@ -1,0 +1,181 @@
+"""The main menu: play the bot at a level (with your record against it), the other ways to play, Quit.
+
+The entries below the bot row are data (``MenuEntry``): the online screens replace an
+entry's action with one line each. Keyboard: arrows or Tab move, Enter chooses, Esc
+quits; the mouse hovers and clicks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import pygame
+
+from game.bot import LEVELS
+from game.ui import theme
+from game.ui.render import blit_center, mark_surface
+from game.ui.screens.base import Screen
+from game.ui.screens.board import open_bot_game
+from game.ui.screens.notice import not_available
+from game.ui.userdata import Tally
+from game.ui.widgets import Button
+
+if TYPE_CHECKING:
+    from game.ui.app import App
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One full-width menu button: its label and what choosing it does."""
+
+    label: str
+    action: Callable[["App"], object]
+    style: str = "normal"
+
+
+def _quit(app: "App") -> None:
+    app.quit(0)
+
+
+DEFAULT_ENTRIES: tuple[MenuEntry, ...] = (
+    MenuEntry("Host a LAN game", lambda app: app.push(not_available("Hosting a LAN game"))),
+    MenuEntry("Join a LAN game", lambda app: app.push(not_available("Joining a LAN game"))),
+    MenuEntry("Play online", lambda app: app.push(not_available("Playing online"))),
+    MenuEntry("Quit", _quit, style="quiet"),
+)
+
+LEVEL_LABELS = {"easy": "Easy", "normal": "Normal", "perfect": "Perfect"}
+
+
+def record_caption(tally: Tally) -> str:
+    """A level's record as the menu shows it, e.g. 'W 3 · L 1 · D 2'."""
+    return f"W {tally.wins}  ·  L {tally.losses}  ·  D {tally.draws}"
+
+
+class MenuScreen(Screen):
+    """Title, the three bot levels with the player's record at each, then ``entries``."""
+
+    name = "menu"
+
+    def __init__(self, entries: Sequence[MenuEntry] = DEFAULT_ENTRIES):
+        super().__init__()
+        self.entries = tuple(entries)
+        self.level_buttons = [
+            Button(LEVEL_LABELS.get(level, level.title()), self._play(level), caption="W 0  ·  L 0  ·  D 0")
+            for level in LEVELS
+        ]
+        self.entry_buttons = [Button(e.label, self._choose(e), style=e.style) for e in self.entries]
+        self.buttons.set_rows([self.level_buttons, *([b] for b in self.entry_buttons)])
+
+    def _play(self, level: str) -> Callable[[], None]:
+        def play() -> None:
+            assert self.app is not None
+            open_bot_game(self.app, level)
+
+        return play
+
+    def _choose(self, entry: MenuEntry) -> Callable[[], None]:
+        def choose() -> None:
+            assert self.app is not None
+            entry.action(self.app)
+
+        return choose
+
+    @property
+    def stats_text(self) -> dict[str, str]:
+        """Each level's record as shown under its button."""
+        return {level: b.caption for level, b in zip(LEVELS, self.level_buttons)}
+
+    def _refresh_stats(self) -> None:
+        if self.app is None:
+            return
+        stats = self.app.userdata.stats
+        for level, button in zip(LEVELS, self.level_buttons):
+            button.caption = record_caption(stats.get(level, Tally()))
+
+    def on_mount(self) -> None:
+        self._refresh_stats()
+
+    def on_resume(self) -> None:
+        self._refresh_stats()
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if self.buttons.handle(event):
+            return True
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+            assert self.app is not None
+            self.app.quit(0)
+            return True
+        return False
+
+    # Layout ----------------------------------------------------------------------------------
+
+    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
+        s = self.scale(size)
+        m = {
+            "logo": int(56 * s),
+            "title": int(58 * s),
+            "section": int(44 * s),
+            "level": int(76 * s),
+            "gap": int(30 * s),
+            "entry": int(50 * s),
+            "entry_gap": int(12 * s),
+            "footer": int(40 * s),
+        }
+        n = len(self.entry_buttons)
+        height = m["logo"] + m["title"] + m["section"] + m["level"] + m["gap"] + n * m["entry"] + (n - 1) * m["entry_gap"]
+        m["top"] = max(int(16 * s), (size[1] - m["footer"] - height) // 2)
+        m["width"] = min(size[0] - int(48 * s), int(460 * s))
+        return m
+
+    def layout(self, size: tuple[int, int]) -> None:
+        s = self.scale(size)
+        m = self._metrics(size)
+        left = (size[0] - m["width"]) // 2
+        y = m["top"] + m["logo"] + m["title"] + m["section"]
+        gap = int(12 * s)
+        w = (m["width"] - 2 * gap) // 3
+        for i, b in enumerate(self.level_buttons):
+            b.rect = pygame.Rect(left + i * (w + gap), y, w, m["level"])
+        y += m["level"] + m["gap"]
+        for b in self.entry_buttons:
+            b.rect = pygame.Rect(left, y, m["width"], m["entry"])
+            y += m["entry"] + m["entry_gap"]
+
+    def draw(self, surface: pygame.Surface) -> None:
+        assert self.app is not None
+        fonts = self.app.fonts
+        size = surface.get_size()
+        s = self.scale(size)
+        m = self._metrics(size)
+        cx = size[0] / 2
+        # A small X O X logo over the title.
+        y = m["top"] + m["logo"] / 2
+        icon = int(34 * s)
+        for i, player in enumerate((1, 2, 1)):
+            blit_center(surface, mark_surface(player, icon), (cx + (i - 1) * icon * 1.35, y))
+        # The title, one colour per word.
+        words = [("Tic", theme.X_COLOR), ("Tac", theme.O_COLOR), ("Toe", theme.ACCENT)]
+        title_size = 54 * s
+        images = [fonts.render(w, title_size, c) for w, c in words]
+        dash = fonts.render("-", title_size, theme.MUTED)
+        total = sum(i.get_width() for i in images) + 2 * dash.get_width()
+        x = cx - total / 2
+        ty = m["top"] + m["logo"] + m["title"] / 2
+        for n, image in enumerate(images):
+            surface.blit(image, image.get_rect(midleft=(x, ty)))
+            x += image.get_width()
+            if n < 2:
+                surface.blit(dash, dash.get_rect(midleft=(x, ty)))
+                x += dash.get_width()
+        section_y = m["top"] + m["logo"] + m["title"] + m["section"] * 0.55
+        blit_center(surface, fonts.render("Play against the bot", 18 * s, theme.MUTED), (cx, section_y))
+        self.buttons.draw(surface, fonts, s)
+        sound = "off" if self.app.sounds.muted else "on"
+        hint = f"Arrows or Tab to move  ·  Enter to choose  ·  M sound {sound}  ·  Esc quits"
+        blit_center(
+            surface,
+            fonts.render(hint, fonts.fit(hint, theme.small(14 * s), size[0] - 32 * s), theme.MUTED),
+            (cx, size[1] - m["footer"] / 2),
+        )

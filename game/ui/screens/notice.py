@@ -1,0 +1,130 @@
+"""Simple message screens: a notice with a way back, and the error screen.
+
+The error screen is what the player sees instead of a traceback: what went wrong in a
+sentence, and the ways out (back to the menu, or quit).
+"""
+
+from __future__ import annotations
+
+import pygame
+
+from game.ui import theme
+from game.ui.render import blit_center, wrap_text
+from game.ui.screens.base import Screen
+from game.ui.widgets import Button
+
+BACK_KEYS = (pygame.K_ESCAPE, pygame.K_BACKSPACE)
+
+
+class NoticeScreen(Screen):
+    """A title, a message and a button that goes back (Enter, Esc or a click)."""
+
+    name = "notice"
+
+    def __init__(self, title: str, message: str, *, button: str = "Back"):
+        super().__init__()
+        self.title = title
+        self.message = message
+        self.buttons.set_rows([[Button(button, self.close, style="primary")]])
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if self.buttons.handle(event):
+            return True
+        if event.type == pygame.KEYDOWN and event.key in BACK_KEYS:
+            self.close()
+            return True
+        return False
+
+    def layout(self, size: tuple[int, int]) -> None:
+        self._place(size, self._message_height(size))
+
+    def _message_height(self, size: tuple[int, int]) -> int:
+        s = self.scale(size)
+        width = self._text_width(size)
+        return len(self._lines(size, width)) * int(30 * s)
+
+    def _text_width(self, size: tuple[int, int]) -> int:
+        s = self.scale(size)
+        return int(min(size[0] - 64 * s, 480 * s))
+
+    def _lines(self, size: tuple[int, int], width: int) -> list[str]:
+        fonts = self.app.fonts if self.app is not None else theme.Fonts()
+        return wrap_text(fonts.get(20 * self.scale(size)), self.message, width)
+
+    def _block(self, size: tuple[int, int], message_height: int) -> tuple[int, int]:
+        """Top of the title and the y of the button row, the whole block centred vertically."""
+        s = self.scale(size)
+        block = int(54 * s) + int(24 * s) + message_height + int(36 * s) + int(52 * s)
+        top = max(int(24 * s), (size[1] - block) // 2)
+        button_y = top + int(54 * s) + int(24 * s) + message_height + int(36 * s)
+        return top, button_y
+
+    def _place(self, size: tuple[int, int], message_height: int) -> None:
+        s = self.scale(size)
+        _, button_y = self._block(size, message_height)
+        for b in self.buttons.buttons:
+            b.rect = pygame.Rect(0, 0, int(200 * s), int(52 * s))
+            b.rect.midtop = (size[0] // 2, button_y)
+
+    def draw(self, surface: pygame.Surface) -> None:
+        assert self.app is not None
+        fonts = self.app.fonts
+        size = surface.get_size()
+        s = self.scale(size)
+        width = self._text_width(size)
+        lines = self._lines(size, width)
+        top, button_y = self._block(size, len(lines) * int(30 * s))
+        card_w = min(size[0] - int(24 * s), max(int(400 * s), width + int(64 * s)))
+        card = pygame.Rect(0, 0, card_w, button_y + int(52 * s) + int(32 * s) - (top - int(32 * s)))
+        card.midtop = (size[0] // 2, top - int(32 * s))
+        pygame.draw.rect(surface, theme.PANEL, card, border_radius=int(20 * s))
+        title_size = fonts.fit(self.title, 40 * s, size[0] - 48 * s)
+        blit_center(surface, fonts.render(self.title, title_size, self.title_color), (size[0] / 2, top + 27 * s))
+        y = top + int(54 * s) + int(24 * s)
+        for line in lines:
+            blit_center(surface, fonts.render(line, 20 * s, theme.MUTED), (size[0] / 2, y + 15 * s))
+            y += int(30 * s)
+        self.buttons.draw(surface, fonts, s)
+
+    title_color = theme.TEXT
+
+
+class ErrorScreen(NoticeScreen):
+    """Shown after an unexpected error instead of a traceback: the message, back to the menu, or quit."""
+
+    name = "error"
+    title_color = theme.X_COLOR
+
+    def __init__(self, message: str):
+        super().__init__("Something went wrong", message)
+        self.message = f"{message}\n\nThe details are in the log. You can go back to the menu or quit."
+        self.buttons.set_rows([[Button("Back to menu", self._home, style="primary"), Button("Quit", self._quit)]])
+
+    def _home(self) -> None:
+        assert self.app is not None
+        self.app.reset(self.app.home())
+
+    def _quit(self) -> None:
+        assert self.app is not None
+        self.app.quit(1)
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if self.buttons.handle(event):
+            return True
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+            self._quit()
+            return True
+        return False
+
+    def _place(self, size: tuple[int, int], message_height: int) -> None:
+        s = self.scale(size)
+        _, button_y = self._block(size, message_height)
+        w, gap = int(190 * s), int(16 * s)
+        left = size[0] // 2 - w - gap // 2
+        for i, b in enumerate(self.buttons.buttons):
+            b.rect = pygame.Rect(left + i * (w + gap), button_y, w, int(52 * s))
+
+
+def not_available(feature: str) -> NoticeScreen:
+    """The notice for a menu entry whose feature is not in this build yet."""
+    return NoticeScreen(feature, f"{feature} is not available yet. Play against the bot in the meantime!")

@@ -1,0 +1,276 @@
+"""The player's files: a profile (device id, name, last server, mute) and results against the bot.
+
+Both live as small JSON files in the per-user data folder (platformdirs), or in
+``$TICTACTOE_DATA_DIR`` when that is set (tests point it at a temporary folder).
+Writes are atomic (a temporary file, then ``os.replace``), so a crash never leaves
+half a file. A file that cannot be read or parsed is renamed aside as
+``<name>.corrupt-<timestamp>`` with a logged warning and the game starts from
+defaults: losing a tally is better than refusing to start. A field of the wrong
+type falls back to its default alone. No pygame here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+import platformdirs
+
+from game.bot import LEVELS
+
+log = logging.getLogger(__name__)
+
+DATA_DIR_ENV = "TICTACTOE_DATA_DIR"
+APP_NAME = "tictactoe"
+PROFILE_FILE = "profile.json"
+STATS_FILE = "stats.json"
+FORMAT_VERSION = 1
+
+RESULTS = ("win", "loss", "draw")
+MAX_NAME_LENGTH = 20
+
+
+def data_dir() -> Path:
+    """Where the player's files live: ``$TICTACTOE_DATA_DIR`` if set, else the platform's user data folder."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+# Files ------------------------------------------------------------------------------
+
+
+def write_json_atomic(path: Path, obj: Any) -> bool:
+    """Write ``obj`` as JSON to ``path`` all at once; False (and a warning) if the disk refuses."""
+    tmp_name = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+        return True
+    except OSError as exc:
+        log.warning("could not save %s: %s", path, exc)
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+        return False
+
+
+def set_aside(path: Path, why: str) -> Path | None:
+    """Rename an unusable file to ``<name>.corrupt-<timestamp>`` so the game can start afresh."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        log.warning("%s is unusable (%s) and could not be moved aside (%s); using defaults", path, why, exc)
+        return None
+    log.warning("%s is unusable (%s); moved it to %s and started afresh", path, why, target.name)
+    return target
+
+
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``; None if there is no file, or if it was unusable and set aside."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        set_aside(path, f"unreadable: {exc}")
+        return None
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        set_aside(path, f"not JSON: {exc}")
+        return None
+    if not isinstance(obj, dict):
+        set_aside(path, "not a JSON object")
+        return None
+    return obj
+
+
+# Values -----------------------------------------------------------------------------------
+
+
+def new_device_id() -> str:
+    """A fresh random device id (what the server's device sign-in knows us by)."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who the player is and how they left things; the online screens read and update it."""
+
+    device_id: str
+    name: str = "Player"
+    server: str = "127.0.0.1:7350"
+    server_key: str = "defaultkey"
+    muted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": FORMAT_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any], path: Path | None = None) -> "Profile":
+        """A profile from its JSON; a missing or wrongly typed field gets its default (and a warning)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in obj:
+                continue
+            v = obj[f.name]
+            expected = bool if f.name == "muted" else str
+            ok = isinstance(v, expected) and (expected is bool or (v.strip() != "" and len(v) <= 200))
+            if ok:
+                values[f.name] = v.strip() if isinstance(v, str) else v
+            else:
+                log.warning("profile field %r in %s is invalid (%r); using the default", f.name, path, v)
+        if "name" in values:
+            values["name"] = values["name"][:MAX_NAME_LENGTH]
+        device_id = values.pop("device_id", None) or new_device_id()
+        return cls(device_id=device_id, **values)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Wins, losses and draws of the player against one bot level."""
+
+    wins: int = 0
+    losses: int = 0
+    draws: int = 0
+
+    @property
+    def games(self) -> int:
+        return self.wins + self.losses + self.draws
+
+    def add(self, result: str) -> "Tally":
+        """This tally with one more ``result`` ('win', 'loss' or 'draw')."""
+        if result == "win":
+            return replace(self, wins=self.wins + 1)
+        if result == "loss":
+            return replace(self, losses=self.losses + 1)
+        if result == "draw":
+            return replace(self, draws=self.draws + 1)
+        raise ValueError(f"result must be one of {', '.join(RESULTS)}, not {result!r}")
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: Any) -> "Tally":
+        """A tally from JSON; counts that are not whole numbers >= 0 read as 0."""
+        if not isinstance(obj, Mapping):
+            return cls()
+
+        def count(key: str) -> int:
+            v = obj.get(key, 0)
+            return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
+
+        return cls(count("wins"), count("losses"), count("draws"))
+
+
+Stats = dict[str, Tally]  # bot level -> tally, every level present
+
+
+def empty_stats() -> Stats:
+    return {level: Tally() for level in LEVELS}
+
+
+# The store ---------------------------------------------------------------------------------
+
+
+class UserData:
+    """The player's profile and stats in ``folder`` (default ``data_dir()``), cached in memory.
+
+    Reads happen once (``profile`` and ``stats`` load on first use); every change is
+    written through at once. Disk errors are logged, never raised.
+    """
+
+    def __init__(self, folder: Path | str | None = None):
+        self.folder = Path(folder) if folder is not None else data_dir()
+        self._profile: Profile | None = None
+        self._stats: Stats | None = None
+
+    @property
+    def profile_path(self) -> Path:
+        return self.folder / PROFILE_FILE
+
+    @property
+    def stats_path(self) -> Path:
+        return self.folder / STATS_FILE
+
+    # Profile --------------------------------------------------------------------------------
+
+    @property
+    def profile(self) -> Profile:
+        """The profile, created (with a new device id) and saved the first time the game runs."""
+        if self._profile is None:
+            obj = read_json_object(self.profile_path)
+            if obj is None:
+                self._profile = Profile(device_id=new_device_id())
+                self.save_profile(self._profile)
+            else:
+                self._profile = Profile.from_json(obj, self.profile_path)
+                if self._profile.to_json() != obj:
+                    self.save_profile(self._profile)  # repair defaulted fields on disk
+        return self._profile
+
+    def save_profile(self, profile: Profile) -> bool:
+        """Keep ``profile`` and write it; False if the disk refused (it is still kept in memory)."""
+        self._profile = profile
+        return write_json_atomic(self.profile_path, profile.to_json())
+
+    def update_profile(self, **changes: Any) -> Profile:
+        """The profile with ``changes`` applied (e.g. ``muted=True``), saved."""
+        profile = replace(self.profile, **changes)
+        self.save_profile(profile)
+        return profile
+
+    # Stats ------------------------------------------------------------------------------------
+
+    @property
+    def stats(self) -> Stats:
+        """Tallies per bot level, as last read or written."""
+        if self._stats is None:
+            self._stats = self._read_stats()
+        return dict(self._stats)
+
+    def _read_stats(self) -> Stats:
+        stats = empty_stats()
+        obj = read_json_object(self.stats_path)
+        if obj is not None:
+            bot = obj.get("bot")
+            if isinstance(bot, Mapping):
+                for level in LEVELS:
+                    stats[level] = Tally.from_json(bot.get(level))
+            else:
+                log.warning("%s has no per-level results; counting from zero", self.stats_path)
+        return stats
+
+    def record_result(self, level: str, result: str) -> Stats:
+        """Count one finished game against the bot at ``level``; re-reads first so two windows add up."""
+        if level not in LEVELS:
+            raise ValueError(f"unknown bot level {level!r}; expected one of: {', '.join(LEVELS)}")
+        stats = self._read_stats()
+        stats[level] = stats[level].add(result)
+        self._stats = stats
+        write_json_atomic(self.stats_path, {"version": FORMAT_VERSION, "bot": {k: v.to_json() for k, v in stats.items()}})
+        return dict(stats)

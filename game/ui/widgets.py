@@ -1,0 +1,367 @@
+"""Widgets the screens share: buttons in keyboard-navigable groups, and a one-line text field.
+
+Widgets hold state and draw themselves; a screen gives them their rectangles each time it
+lays itself out (from the window size), so they follow every resize.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import pygame
+
+from game.ui import theme
+from game.ui.render import blit_center, translucent
+from game.ui.theme import Fonts
+
+ACTIVATE_KEYS = (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
+
+
+class Button:
+    """A rounded button with a label, an optional small caption under it, and an action."""
+
+    STYLES = ("primary", "normal", "quiet")
+
+    def __init__(
+        self,
+        label: str,
+        on_press: Callable[[], None],
+        *,
+        style: str = "normal",
+        caption: str = "",
+        enabled: bool = True,
+        hint: str = "",
+    ):
+        if style not in self.STYLES:
+            raise ValueError(f"button style must be one of {self.STYLES}, not {style!r}")
+        self.label = label
+        self.on_press = on_press
+        self.style = style
+        self.caption = caption
+        self.enabled = enabled
+        self.hint = hint  # a keyboard shortcut shown to the right of the label, e.g. "R"
+        self.rect = pygame.Rect(0, 0, 0, 0)
+
+    def __repr__(self) -> str:
+        return f"<Button {self.label!r} at {tuple(self.rect)}{'' if self.enabled else ' disabled'}>"
+
+    def press(self) -> None:
+        if self.enabled:
+            self.on_press()
+
+    def draw(
+        self, surface: pygame.Surface, fonts: Fonts, scale: float, *, hovered: bool, focused: bool, pressed: bool
+    ) -> None:
+        """Draw in the state given: hover lightens, press darkens, focus adds an accent ring."""
+        rect = self.rect
+        if rect.width <= 0 or rect.height <= 0:
+            return
+        radius = max(4, int(12 * scale))
+        hovered = hovered and self.enabled
+        pressed = pressed and self.enabled
+        if self.style == "primary" and self.enabled:
+            fill = theme.ACCENT_HOVER if hovered and not pressed else theme.ACCENT
+            text_color = theme.ON_ACCENT
+            caption_color = theme.ON_ACCENT
+        elif self.style == "quiet":
+            fill = theme.BUTTON if hovered else None
+            text_color = theme.TEXT if hovered else theme.MUTED
+            caption_color = theme.MUTED
+        else:
+            if not self.enabled:
+                fill = theme.BUTTON_DISABLED
+            elif pressed:
+                fill = theme.BUTTON_PRESSED
+            else:
+                fill = theme.BUTTON_HOVER if hovered else theme.BUTTON
+            text_color = theme.TEXT if self.enabled else theme.MUTED
+            caption_color = theme.MUTED
+        body = rect.move(0, max(1, int(2 * scale))) if pressed else rect
+        if fill is not None:
+            if not pressed and self.style != "quiet":
+                translucent(surface, theme.SHADOW, rect.move(0, max(2, int(3 * scale))), radius, theme.SHADOW.a)
+            pygame.draw.rect(surface, fill, body, border_radius=radius)
+        if focused:
+            ring = body.inflate(int(8 * scale) + 2, int(8 * scale) + 2)
+            ring_width = max(2, int(2.5 * scale))
+            pygame.draw.rect(surface, theme.ACCENT, ring, width=ring_width, border_radius=radius + int(4 * scale))
+        label_size = 22 * scale
+        caption_size = theme.small(15 * scale)
+        label_size = fonts.fit(self.label, label_size, body.width - 24 * scale)
+        label = fonts.render(self.label, label_size, text_color)
+        if self.caption:
+            caption_size = fonts.fit(self.caption, caption_size, body.width - 16 * scale)
+            caption = fonts.render(self.caption, caption_size, caption_color)
+            gap = 6 * scale
+            total = label.get_height() + gap + caption.get_height()
+            top = body.centery - total / 2
+            blit_center(surface, label, (body.centerx, top + label.get_height() / 2))
+            blit_center(surface, caption, (body.centerx, top + label.get_height() + gap + caption.get_height() / 2))
+        else:
+            blit_center(surface, label, body.center)
+        if self.hint:
+            hint_color = caption_color if self.style == "primary" else theme.MUTED
+            hint = fonts.render(self.hint, theme.small(13 * scale), hint_color)
+            surface.blit(hint, hint.get_rect(midright=(body.right - 12 * scale, body.centery)))
+
+
+class ButtonGroup:
+    """Buttons in rows: hover and click with the mouse, arrows/Tab to move focus, Enter/Space to press.
+
+    A click presses a button when the mouse goes up over the button it went down on,
+    as desktop buttons do. Rows let Up/Down jump between rows to the nearest button.
+    """
+
+    def __init__(self, rows: Sequence[Sequence[Button]] = (), *, focus_visible: bool = True):
+        self.rows: list[list[Button]] = []
+        self.focus: Button | None = None
+        self.hover: Button | None = None
+        self._pressed: Button | None = None
+        self._row_memory: dict[int, Button] = {}  # the button last focused in each row
+        self.focus_visible = focus_visible
+        self.set_rows(rows)
+
+    @property
+    def buttons(self) -> list[Button]:
+        return [b for row in self.rows for b in row]
+
+    @property
+    def labels(self) -> list[str]:
+        return [b.label for b in self.buttons]
+
+    def set_rows(self, rows: Sequence[Sequence[Button]]) -> None:
+        """Replace the buttons, keeping focus on a button with the same label if there is one."""
+        old = self.focus.label if self.focus is not None else None
+        self.rows = [list(r) for r in rows if r]
+        buttons = self.buttons
+        self.focus = next((b for b in buttons if b.label == old and b.enabled), None)
+        if self.focus is None:
+            self.focus = next((b for b in buttons if b.enabled), None)
+        if self.hover not in buttons:
+            self.hover = None
+        if self._pressed not in buttons:
+            self._pressed = None
+        self._row_memory = {}
+
+    def find(self, label: str) -> Button | None:
+        """The button labelled ``label`` (exactly, else ignoring case)."""
+        buttons = self.buttons
+        return next((b for b in buttons if b.label == label), None) or next(
+            (b for b in buttons if b.label.casefold() == label.casefold()), None
+        )
+
+    def at(self, pos: tuple[int, int]) -> Button | None:
+        return next((b for b in self.buttons if b.rect.collidepoint(pos)), None)
+
+    def focus_on(self, button: Button | None) -> None:
+        if button is None or button.enabled:
+            self.focus = button
+
+    # Input ------------------------------------------------------------------------------
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        """React to a mouse or key event; True if it was for these buttons."""
+        if event.type == pygame.MOUSEMOTION:
+            self.hover = self.at(event.pos)
+            return False  # others may track the mouse too
+        if event.type == pygame.WINDOWLEAVE:
+            self.hover = None
+            return False
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            hit = self.at(event.pos)
+            if hit is not None and hit.enabled:
+                self._pressed = hit
+                self.hover = hit
+                return True
+            return False
+        if event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            pressed, self._pressed = self._pressed, None
+            hit = self.at(event.pos)
+            if pressed is not None and hit is pressed:
+                self.focus = hit
+                hit.press()
+                return True
+            return pressed is not None
+        if event.type == pygame.KEYDOWN:
+            return self._key(event)
+        return False
+
+    def _key(self, event: pygame.event.Event) -> bool:
+        key = event.key
+        if key in ACTIVATE_KEYS:
+            if self.focus is not None and self.focus.enabled:
+                self.focus_visible = True
+                self.focus.press()
+                return True
+            return False
+        if key == pygame.K_TAB:
+            self._step(-1 if event.mod & pygame.KMOD_SHIFT else 1)
+            return True
+        if key in (pygame.K_LEFT, pygame.K_RIGHT):
+            return self._sideways(-1 if key == pygame.K_LEFT else 1)
+        if key in (pygame.K_UP, pygame.K_DOWN):
+            return self._vertical(-1 if key == pygame.K_UP else 1)
+        return False
+
+    def _step(self, delta: int) -> None:
+        enabled = [b for b in self.buttons if b.enabled]
+        if not enabled:
+            return
+        self.focus_visible = True
+        if self.focus not in enabled:
+            self.focus = enabled[0 if delta > 0 else -1]
+            return
+        i = enabled.index(self.focus)  # type: ignore[arg-type]
+        self.focus = enabled[(i + delta) % len(enabled)]
+
+    def _position(self) -> tuple[int, int] | None:
+        for r, row in enumerate(self.rows):
+            for c, b in enumerate(row):
+                if b is self.focus:
+                    return r, c
+        return None
+
+    def _sideways(self, delta: int) -> bool:
+        pos = self._position()
+        if pos is None:
+            self._step(delta)
+            return True
+        r, c = pos
+        row = self.rows[r]
+        c += delta
+        while 0 <= c < len(row) and not row[c].enabled:
+            c += delta
+        if 0 <= c < len(row):
+            self.focus = row[c]
+            self.focus_visible = True
+            return True
+        return False
+
+    def _vertical(self, delta: int) -> bool:
+        pos = self._position()
+        if pos is None:
+            self._step(delta)
+            return True
+        r, _ = pos
+        x = self.focus.rect.centerx if self.focus is not None else 0
+        if self.focus is not None:
+            self._row_memory[r] = self.focus
+        r += delta
+        while 0 <= r < len(self.rows):
+            candidates = [b for b in self.rows[r] if b.enabled]
+            if candidates:
+                remembered = self._row_memory.get(r)
+                if remembered in candidates:  # back into a row: where we left it
+                    self.focus = remembered
+                else:  # otherwise the button nearest above or below
+                    self.focus = min(candidates, key=lambda b: abs(b.rect.centerx - x))
+                self.focus_visible = True
+                return True
+            r += delta
+        return False
+
+    # Drawing --------------------------------------------------------------------------------
+
+    def draw(self, surface: pygame.Surface, fonts: Fonts, scale: float) -> None:
+        for b in self.buttons:
+            b.draw(
+                surface,
+                fonts,
+                scale,
+                hovered=b is self.hover,
+                focused=self.focus_visible and b is self.focus,
+                pressed=b is self._pressed and b is self.hover,
+            )
+
+
+class TextField:
+    """A one-line text input: typing (TEXTINPUT), Backspace/Delete, Left/Right/Home/End, Enter submits."""
+
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        placeholder: str = "",
+        max_length: int = 64,
+        allowed: Callable[[str], bool] | None = None,
+        on_submit: Callable[[str], None] | None = None,
+    ):
+        self.placeholder = placeholder
+        self.max_length = max_length
+        self.allowed = allowed
+        self.on_submit = on_submit
+        self.text = text[:max_length]
+        self.caret = len(self.text)
+        self.focused = False
+        self.rect = pygame.Rect(0, 0, 0, 0)
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        """True if the event was for this field (a click on it, or a key while it has focus)."""
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self.focused = self.rect.collidepoint(event.pos)
+            if self.focused:
+                self.caret = len(self.text)
+            return self.focused
+        if not self.focused:
+            return False
+        if event.type == pygame.TEXTINPUT:
+            self.insert(event.text)
+            return True
+        if event.type != pygame.KEYDOWN:
+            return False
+        key = event.key
+        if key == pygame.K_BACKSPACE:
+            if self.caret > 0:
+                self.text = self.text[: self.caret - 1] + self.text[self.caret :]
+                self.caret -= 1
+        elif key == pygame.K_DELETE:
+            self.text = self.text[: self.caret] + self.text[self.caret + 1 :]
+        elif key == pygame.K_LEFT:
+            self.caret = max(0, self.caret - 1)
+        elif key == pygame.K_RIGHT:
+            self.caret = min(len(self.text), self.caret + 1)
+        elif key == pygame.K_HOME:
+            self.caret = 0
+        elif key == pygame.K_END:
+            self.caret = len(self.text)
+        elif key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+            if self.on_submit is not None:
+                self.on_submit(self.text)
+        elif key in (pygame.K_TAB, pygame.K_ESCAPE, pygame.K_UP, pygame.K_DOWN):
+            return False  # focus moves and going back stay with the screen
+        return True  # every other key is typing (TEXTINPUT carries the characters)
+
+    def insert(self, text: str) -> None:
+        """Insert ``text`` at the caret, dropping control and refused characters and anything past ``max_length``."""
+        clean = "".join(ch for ch in text if ch.isprintable() and (self.allowed is None or self.allowed(ch)))
+        room = self.max_length - len(self.text)
+        clean = clean[: max(0, room)]
+        self.text = self.text[: self.caret] + clean + self.text[self.caret :]
+        self.caret += len(clean)
+
+    def draw(self, surface: pygame.Surface, fonts: Fonts, scale: float) -> None:
+        rect = self.rect
+        radius = max(4, int(10 * scale))
+        pygame.draw.rect(surface, theme.PANEL, rect, border_radius=radius)
+        border = theme.ACCENT if self.focused else theme.GRID
+        pygame.draw.rect(surface, border, rect, width=max(1, int(2 * scale)), border_radius=radius)
+        size = 22 * scale
+        pad = 12 * scale
+        shown = self.text or self.placeholder
+        color = theme.TEXT if self.text else theme.MUTED
+        image = fonts.render(shown, size, color) if shown else None
+        clip = surface.get_clip()
+        surface.set_clip(rect.inflate(-2 * pad + 4, 0))
+        x = rect.x + pad
+        caret_x = x + (fonts.get(size).size(self.text[: self.caret])[0] if self.text else 0)
+        overflow = caret_x - (rect.right - pad)
+        if overflow > 0:
+            x -= overflow
+            caret_x -= overflow
+        if image is not None:
+            surface.blit(image, image.get_rect(midleft=(x, rect.centery)))
+        if self.focused:
+            h = fonts.get(size).get_height()
+            top, bottom = (caret_x, rect.centery - h / 2), (caret_x, rect.centery + h / 2)
+            pygame.draw.line(surface, theme.ACCENT, top, bottom, max(1, int(2 * scale)))
+        surface.set_clip(clip)

@@ -1,0 +1,31 @@
+"""Headless pygame for the UI tests, and a pilot on a fresh App with its own data folder."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from game.ui.pilot import Pilot
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private data folder, also set as TICTACTOE_DATA_DIR so nothing touches the real one."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("TICTACTOE_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def pilot(data_dir: Path) -> Iterator[Pilot]:
+    """A real App on the main menu, driven headless with a fake clock."""
+    with Pilot.launch(data_dir=data_dir) as p:
+        yield p

@@ -1,0 +1,130 @@
+"""The App itself: the screen stack, waking from other threads, idle sleeping, errors, screenshots."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pygame
+import pytest
+
+from game.ui.app import MAX_IDLE_SECONDS, NET_WAKE, App, PlaySettings
+from game.ui.controller import EventSource, LocalController
+from game.ui.pilot import Pilot
+from game.ui.screens.base import Screen
+from game.ui.screens.menu import MenuScreen
+from game.ui.screens.notice import ErrorScreen
+from game.ui.userdata import UserData
+
+
+class Exploding(Screen):
+    """A screen with a bug in its drawing code."""
+
+    name = "exploding"
+
+    def draw(self, surface: pygame.Surface) -> None:
+        raise ZeroDivisionError("division by zero")
+
+
+class Picker(Screen):
+    """A screen that returns what was picked when it closes."""
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_y:
+            self.close("yes")
+            return True
+        return False
+
+
+def test_a_screen_returns_its_result_to_whoever_pushed_it(pilot: Pilot) -> None:
+    results = []
+    menu = pilot.screen
+    pilot.app.push(Picker(), on_result=results.append)
+    pilot.press("y")
+    assert results == ["yes"] and pilot.screen is menu
+
+
+def test_an_unexpected_error_shows_the_error_screen_and_exits_1_when_headless(pilot: Pilot) -> None:
+    pilot.app.push(Exploding())
+    pilot.step()
+    screen = pilot.screen
+    assert isinstance(screen, ErrorScreen)
+    assert "ZeroDivisionError: division by zero" in screen.message
+    assert screen.button_labels == ["Back to menu", "Quit"]
+    assert pilot.app.failed and not pilot.app.running and pilot.app.exit_code == 1
+
+
+def test_the_error_screen_can_go_back_to_the_menu(data_dir: Path) -> None:
+    with Pilot.launch(data_dir=data_dir) as pilot:
+        pilot.app.headless = False  # as with a real window: the player decides
+        pilot.app.push(Exploding())
+        pilot.step()
+        assert pilot.app.running and isinstance(pilot.screen, ErrorScreen)
+        pilot.click("Back to menu")
+        assert isinstance(pilot.screen, MenuScreen) and pilot.app.screens == (pilot.screen,)
+
+
+def test_wake_posts_one_wake_event_from_any_thread(pilot: Pilot) -> None:
+    pygame.event.clear()
+    threads = [threading.Thread(target=pilot.app.wake) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(pygame.event.get(NET_WAKE)) == 1, "wakes are coalesced until the loop runs"
+    pilot.app.step([pygame.event.Event(NET_WAKE)])
+    pilot.app.wake()
+    assert len(pygame.event.get(NET_WAKE)) == 1
+
+
+@pytest.mark.parametrize("idle_poll", [0.01, 0.0])
+def test_quit_from_another_thread_ends_an_idle_run(data_dir: Path, idle_poll: float) -> None:
+    with App(userdata=UserData(data_dir), idle_poll=idle_poll) as app:
+        app.push(MenuScreen())
+        pause = threading.Event()
+
+        def quit_when_running() -> None:
+            while app.frames < 1:
+                pause.wait(0.01)
+            app.quit(0)  # the loop is asleep (an idle menu waits up to a second): this must wake it
+
+        threading.Thread(target=quit_when_running, daemon=True).start()
+        assert app.run() == 0
+        assert app.next_timeout() == MAX_IDLE_SECONDS, "an idle menu has nothing due"
+
+
+def test_the_idle_timeout_is_the_time_until_the_bot_moves(pilot: Pilot) -> None:
+    pilot.click("Normal")
+    board = pilot.screen
+    controller = board.controller
+    assert isinstance(controller, LocalController) and isinstance(controller, EventSource)
+    assert controller in pilot.app.sources
+    pilot.click_cell(2, 2)
+    due = controller.next_wakeup()
+    assert due is not None
+    assert pilot.app.next_timeout() == pytest.approx(due - pilot.now)
+
+
+def test_animations_run_at_frame_rate_then_stop(pilot: Pilot) -> None:
+    pilot.click("Easy")
+    pilot.click_cell(1, 1)
+    assert pilot.app.animating, "the mark pops in"
+    pilot.advance(0.3)
+    assert not pilot.app.animating
+
+
+def test_screenshots_of_every_screen_and_of_each_finished_game(data_dir: Path, tmp_path: Path) -> None:
+    shots = tmp_path / "shots"
+    settings = PlaySettings(auto_level="perfect", seed=2)
+    with Pilot.launch(data_dir=data_dir, screenshot_dir=shots, settings=settings) as pilot:
+        pilot.click("Perfect")
+        pilot.wait_until(lambda: len(pilot.app.summaries) == 2, timeout=30, what="two games")
+        pilot.press("escape")
+        pilot.click("Play online")
+    names = sorted(p.name for p in shots.iterdir())
+    assert names == [
+        "001-menu.png", "002-board.png", "003-board-game1-draw.png", "004-board-game2-draw.png",
+        "005-menu.png", "006-notice.png",
+    ]
+    image = pygame.image.load(str(shots / "003-board-game1-draw.png"))
+    assert image.get_size() == (640, 720)

@@ -1,0 +1,92 @@
+"""The main menu: keyboard and mouse, the entries that are not there yet, stats, mute, quitting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from game.ui.pilot import Pilot
+from game.ui.screens.board import BoardScreen
+from game.ui.screens.menu import DEFAULT_ENTRIES, MenuEntry, MenuScreen
+from game.ui.screens.notice import NoticeScreen
+from game.ui.userdata import UserData
+
+
+def test_the_menu_offers_every_way_to_play(pilot: Pilot) -> None:
+    assert pilot.screen.button_labels == [
+        "Easy", "Normal", "Perfect", "Host a LAN game", "Join a LAN game", "Play online", "Quit",
+    ]
+    assert pilot.screen.stats_text == {level: "W 0  ·  L 0  ·  D 0" for level in ("easy", "normal", "perfect")}
+
+
+def test_arrows_and_enter_choose_a_level(pilot: Pilot) -> None:
+    menu = pilot.screen
+    assert menu.buttons.focus.label == "Easy"
+    pilot.press("right", "right", "right")  # stops at the end of the row
+    assert menu.buttons.focus.label == "Perfect"
+    pilot.press("down")
+    assert menu.buttons.focus.label == "Host a LAN game"
+    pilot.press("up", "left", "return")
+    screen = pilot.screen
+    assert isinstance(screen, BoardScreen) and screen.controller.level == "normal"
+    pilot.press("escape")
+    assert pilot.screen is menu
+
+
+def test_tab_cycles_and_entries_not_built_yet_say_so(pilot: Pilot) -> None:
+    menu = pilot.screen
+    pilot.press("tab", "tab", "tab", "tab", "tab")
+    assert menu.buttons.focus.label == "Play online"
+    pilot.press("return")
+    notice = pilot.screen
+    assert isinstance(notice, NoticeScreen) and "not available yet" in notice.message
+    pilot.press("escape")
+    assert pilot.screen is menu
+    pilot.click("Host a LAN game")
+    assert isinstance(pilot.screen, NoticeScreen)
+    pilot.click("Back")
+    assert pilot.screen is menu
+
+
+def test_menu_entries_are_data(data_dir: Path) -> None:
+    chosen = []
+    entries = (MenuEntry("Play online", lambda app: chosen.append("online")), *DEFAULT_ENTRIES[-1:])
+    with Pilot.launch(data_dir=data_dir) as pilot:
+        pilot.app.replace(MenuScreen(entries))
+        pilot.step()
+        assert pilot.screen.button_labels == ["Easy", "Normal", "Perfect", "Play online", "Quit"]
+        pilot.click("Play online")
+        assert chosen == ["online"]
+
+
+def test_escape_and_quit_close_the_app(pilot: Pilot) -> None:
+    pilot.press("escape")
+    assert not pilot.app.running and pilot.app.exit_code == 0
+
+
+def test_the_quit_button_closes_the_app(pilot: Pilot) -> None:
+    pilot.click("Quit")
+    assert not pilot.app.running and pilot.app.exit_code == 0
+
+
+def test_m_mutes_and_the_choice_is_remembered(data_dir: Path) -> None:
+    with Pilot.launch(data_dir=data_dir) as pilot:
+        assert not pilot.app.sounds.muted
+        pilot.press("m")
+        assert pilot.app.sounds.muted
+    assert json.loads((data_dir / "profile.json").read_text())["muted"] is True
+    with Pilot.launch(data_dir=data_dir) as pilot:
+        assert pilot.app.sounds.muted
+        pilot.press("m")
+        assert not pilot.app.sounds.muted
+    assert UserData(data_dir).profile.muted is False
+
+
+def test_stats_from_earlier_sessions_are_shown(data_dir: Path) -> None:
+    store = UserData(data_dir)
+    for result in ("win", "win", "draw"):
+        store.record_result("normal", result)
+    store.record_result("perfect", "loss")
+    with Pilot.launch(data_dir=data_dir) as pilot:
+        assert pilot.screen.stats_text["normal"] == "W 2  ·  L 0  ·  D 1"
+        assert pilot.screen.stats_text["perfect"] == "W 0  ·  L 1  ·  D 0"

@@ -1,0 +1,122 @@
+"""The player's files: created once, kept across runs, written atomically, and a bad file never stops the game."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from game.ui.pilot import Pilot
+from game.ui.userdata import DATA_DIR_ENV, Profile, Tally, UserData, data_dir
+
+
+def test_the_data_folder_comes_from_the_environment_when_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "elsewhere"))
+    assert data_dir() == tmp_path / "elsewhere"
+    assert UserData().folder == tmp_path / "elsewhere"
+    monkeypatch.delenv(DATA_DIR_ENV)
+    assert data_dir().name == "tictactoe"
+
+
+def test_the_first_run_creates_a_profile_that_later_runs_keep(data_dir: Path) -> None:
+    profile = UserData(data_dir).profile
+    assert len(profile.device_id) == 32
+    assert profile.name == "Player" and profile.muted is False
+    assert (profile.server, profile.server_key) == ("127.0.0.1:7350", "defaultkey")
+    again = UserData(data_dir).profile
+    assert again == profile, "the device id must not change between runs"
+
+
+def test_profile_updates_are_saved_whole_and_leave_no_temporary_files(data_dir: Path) -> None:
+    store = UserData(data_dir)
+    store.update_profile(name="Ada", server="10.0.0.5:7350", muted=True)
+    assert UserData(data_dir).profile.name == "Ada"
+    assert UserData(data_dir).profile.server == "10.0.0.5:7350"
+    assert sorted(p.name for p in data_dir.iterdir()) == ["profile.json"]
+
+
+def test_results_add_up_per_level_across_two_stores(data_dir: Path) -> None:
+    first, second = UserData(data_dir), UserData(data_dir)
+    first.record_result("easy", "win")
+    second.record_result("easy", "loss")  # another window, same files
+    first.record_result("perfect", "draw")
+    stats = UserData(data_dir).stats
+    assert stats["easy"] == Tally(wins=1, losses=1)
+    assert stats["perfect"] == Tally(draws=1)
+    assert stats["normal"] == Tally()
+    with pytest.raises(ValueError):
+        first.record_result("impossible", "win")
+    with pytest.raises(ValueError):
+        first.record_result("easy", "victory")
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2, 3]", b"\xff\xfe\x00garbage"])
+def test_a_corrupt_stats_file_is_set_aside_with_a_warning(
+    data_dir: Path, caplog: pytest.LogCaptureFixture, content: bytes
+) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "stats.json").write_bytes(content)
+    with caplog.at_level(logging.WARNING):
+        store = UserData(data_dir)
+        assert store.stats["easy"] == Tally()
+    aside = list(data_dir.glob("stats.json.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == content
+    assert any("stats.json" in r.getMessage() and "unusable" in r.getMessage() for r in caplog.records)
+    store.record_result("easy", "win")
+    assert json.loads((data_dir / "stats.json").read_text())["bot"]["easy"] == {"wins": 1, "losses": 0, "draws": 0}
+
+
+def test_a_corrupt_stats_file_does_not_stop_the_game(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "stats.json").write_text("{\"bot\": ")
+    (data_dir / "profile.json").write_text("\x00\x01")
+    with Pilot.launch(data_dir=data_dir) as pilot:
+        assert pilot.screen.stats_text["easy"] == "W 0  ·  L 0  ·  D 0"
+        pilot.click("Easy")
+        pilot.press("escape")  # a forfeit after no move: not counted, but the menu is back
+        assert pilot.screen.name == "menu"
+    assert len(list(data_dir.glob("*.corrupt-*"))) == 2
+
+
+def test_wrongly_typed_fields_fall_back_to_their_defaults(data_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "profile.json").write_text(json.dumps({"device_id": "abc123", "name": 42, "muted": "yes", "server": "h:1"}))
+    (data_dir / "stats.json").write_text(json.dumps({"bot": {"easy": {"wins": -3, "losses": 2, "draws": "x"}}}))
+    with caplog.at_level(logging.WARNING):
+        store = UserData(data_dir)
+        profile = store.profile
+        stats = store.stats
+    assert profile == Profile(device_id="abc123", name="Player", server="h:1", muted=False)
+    assert stats["easy"] == Tally(losses=2)
+    assert not list(data_dir.glob("*.corrupt-*")), "a file with bad fields is repaired, not set aside"
+    assert json.loads((data_dir / "profile.json").read_text())["name"] == "Player"
+
+
+def test_a_folder_that_cannot_be_written_is_logged_not_raised(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("I am a file, not a folder")
+    with caplog.at_level(logging.WARNING):
+        store = UserData(blocker / "data")
+        profile = store.profile
+        store.record_result("easy", "win")
+        store.update_profile(muted=True)
+    assert profile.device_id and store.profile.muted
+    assert store.stats["easy"] == Tally(wins=1)  # kept in memory for this session
+    assert any("could not save" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs file permissions that root ignores")
+def test_an_unreadable_file_is_set_aside(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    path = data_dir / "profile.json"
+    path.write_text("{}")
+    path.chmod(0)
+    try:
+        assert UserData(data_dir).profile.name == "Player"
+    finally:
+        for p in data_dir.iterdir():
+            p.chmod(0o600)
+    assert list(data_dir.glob("profile.json.corrupt-*"))

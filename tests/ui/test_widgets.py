@@ -1,0 +1,50 @@
+"""The text field the sign-in and join screens will use, driven through a real screen by the pilot."""
+
+from __future__ import annotations
+
+import pygame
+
+from game.ui.pilot import Pilot
+from game.ui.screens.base import Screen
+from game.ui.widgets import TextField
+
+
+class NameScreen(Screen):
+    """A screen with one field, as the online screens will have."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.submitted: list[str] = []
+        self.field = TextField(placeholder="Your name", max_length=8, on_submit=self.submitted.append)
+
+    def layout(self, size: tuple[int, int]) -> None:
+        self.field.rect = pygame.Rect(40, 40, size[0] - 80, 48)
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        return self.field.handle(event)
+
+    def draw(self, surface: pygame.Surface) -> None:
+        assert self.app is not None
+        self.field.draw(surface, self.app.fonts, 1.0)
+
+
+def test_typing_editing_and_submitting(pilot: Pilot) -> None:
+    screen = NameScreen()
+    pilot.app.push(screen)
+    pilot.step()
+    field = screen.field
+    pilot.type("Ada")
+    assert field.text == "", "nothing is typed before the field has focus"
+    pilot.click(field.rect.center)
+    assert field.focused
+    pilot.type("Ada\x07 Lovelace")  # control characters are dropped, the rest is cut at max_length
+    assert field.text == "Ada Love"
+    pilot.press("backspace", "left", "left", "delete", "home")
+    assert field.text == "Ada Lv" and field.caret == 0
+    pilot.type(">")
+    pilot.press("end", "return")
+    assert screen.submitted == [">Ada Lv"]
+    pilot.press("m")
+    assert not pilot.app.sounds.muted, "M typed into a field is text, not the mute key"
+    pilot.click((5, 5))
+    assert not field.focused
