@@ -99,5 +99,7 @@ class LocalMatch:
         return out
 
     def next_wakeup(self) -> float | None:
-        """The clock time at which ``poll`` has something to do, or None."""
+        """The clock time at which ``poll`` has something to do (now, if answers are waiting), or None."""
+        if self._inbox:
+            return self._clock()
         return self._bot_move_at

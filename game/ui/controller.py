@@ -124,15 +124,12 @@ class LocalController:
             self.level, player_name, seed=seed, clock=clock, think_seconds=think_seconds, on_record=self._recorded
         )
         self._user_id = self.match.human.user_id
-        self._clock = clock
-        self._answer_due = True  # the first state is waiting
         self.left = False
 
     def send(self, command: Command) -> None:
         """Play, ask for the next game, or leave; other commands mean nothing in a local game."""
         if self.left:
             return
-        self._answer_due = True  # the match answers at once: poll on the next frame
         if isinstance(command, SendMove):
             self.match.send_move(command.row, command.col)
         elif isinstance(command, RequestRematch):
@@ -147,19 +144,14 @@ class LocalController:
         """Let the bot move if its pause is over; the UI events for everything that happened."""
         if self.left:
             return []
-        self._answer_due = False
         events: list[Event] = []
         for op_code, data in self.match.poll():
             events.extend(match_events(op_code, data, self._user_id))
         return events
 
     def next_wakeup(self) -> float | None:
-        """Now if a command was just sent (its answer is waiting), else when the bot moves."""
-        if self.left:
-            return None
-        if self._answer_due:
-            return self._clock()
-        return self.match.next_wakeup()
+        """Now if answers are waiting, else when the bot moves."""
+        return None if self.left else self.match.next_wakeup()
 
     def _recorded(self, record: GameRecord) -> None:
         human = 1  # LocalMatch seats the player first

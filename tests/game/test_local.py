@@ -90,3 +90,14 @@ def test_same_seed_same_game():
         return play_out(match, clock).board.cells
 
     assert game(11) == game(11)
+
+
+def test_next_wakeup_is_now_while_answers_wait():
+    clock = FakeClock()
+    match = LocalMatch("easy", clock=clock, seed=2)
+    assert match.next_wakeup() == clock.now  # the first state is waiting
+    drain(match)
+    match.send_move(2, 2)
+    assert match.next_wakeup() == clock.now
+    drain(match)
+    assert match.next_wakeup() > clock.now  # now only the bot's move is due
