@@ -189,8 +189,8 @@ class XoxoMatch:
         if not index or self.ended:
             return
         seat = self._seats[index - 1]
-        if seat.presence.session_id != presence.session_id and seat.connected:
-            return  # an older session of a player who is already back
+        if seat.presence.session_id != presence.session_id:
+            return  # an older session of a player who came back on a newer one
         if reason is LeaveReason.LEFT or self.board is None:
             self._abandon(index, reason)
             return
@@ -206,6 +206,8 @@ class XoxoMatch:
         index = self.seat_of(message.sender)
         if not index or self.ended:
             return
+        if self._seats[index - 1].presence.session_id != message.sender.session_id:
+            return  # a stale session of a player who is seated on a newer one
         if message.op_code == OP_MOVE:
             self._move(index, message)
         elif message.op_code == OP_REMATCH:
@@ -255,6 +257,9 @@ class XoxoMatch:
             board = board.play(row, col, player=index)
         except PayloadError as exc:
             self._out.send(OP_REJECTED, _reject("bad_payload", str(exc)), sender)
+            return
+        except RecursionError:  # json.loads on deeply nested brackets (decode_move lets it through)
+            self._out.send(OP_REJECTED, _reject("bad_payload", "a move must be JSON like {\"row\": 1, \"col\": 3}"), sender)
             return
         except MoveError as exc:
             self._out.send(OP_REJECTED, _reject(exc.reason, str(exc)), sender)

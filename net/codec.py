@@ -13,10 +13,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Union
 
 from game.xoxo import Presence
+
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,20}")
 
 MAX_CLIENT_FRAME = 4096  # bytes; Nakama's cap on a client's frame
 MAX_OP_CODE = 2**63 - 1
@@ -244,10 +247,10 @@ class _Fields:
         if isinstance(v, bool):
             raise self.fail(name, "a whole number")
         if isinstance(v, str):
-            try:
-                v = int(v.strip(), 10)
-            except ValueError:
-                raise self.fail(name, "a whole number") from None
+            v = v.strip()
+            if not _DECIMAL.fullmatch(v):  # int() would also take "1_000" and non-ASCII digits
+                raise self.fail(name, "a whole number")
+            v = int(v, 10)
         elif isinstance(v, float) and v.is_integer():
             v = int(v)
         if not isinstance(v, int) or not lo <= v <= hi:
@@ -463,8 +466,10 @@ def message_json(message: Message) -> dict[str, Any]:
             v = str(v)  # Nakama writes int64 as a string
         body[_RENAMES.get(f.name, f.name)] = v
     out = _compact(body)
-    if isinstance(message, (MatchDataSend, MatchData)) and not message.reliable:
-        out["reliable"] = False  # the default is true, so only false is worth writing
+    if isinstance(message, (MatchDataSend, MatchData)):
+        out.pop("reliable", None)  # the default is true, so only false is worth writing
+        if not message.reliable:
+            out["reliable"] = False
     return out
 
 

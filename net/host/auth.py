@@ -1,0 +1,230 @@
+"""Sign-in for the host: the server key, device ids, usernames and Nakama-shaped JWTs.
+
+Pure apart from ``load_or_create_secret`` (one small file): no sockets. Tokens are
+JWTs (HS256) with Nakama's claims (``uid``, ``usn``, ``tid``, ``iat``, ``exp``) so a
+stock client can decode them; they are signed with keys derived from one per-host
+secret, a different key for session and refresh tokens so neither passes for the other.
+A device id is a credential: the user id is derived from it by HMAC, and the id itself
+is never stored or logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+DEVICE_ID_BYTES = (10, 128)
+USERNAME_CHARS = 20
+DEFAULT_USERNAME = "Player"
+MAX_TOKEN_CHARS = 4096
+SECRET_FILE = "host_secret"
+_HEADER = {"alg": "HS256", "typ": "JWT"}
+
+
+class AuthError(Exception):
+    """A sign-in or token the host refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a verified token says: who (``uid``, ``usn``), which token (``tid``), and when."""
+
+    uid: str
+    usn: str
+    tid: str
+    iat: int
+    exp: int
+
+
+@dataclass(frozen=True)
+class Tokens:
+    token: str
+    refresh_token: str
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    if not text or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class TokenIssuer:
+    """Issues and verifies this host's session and refresh tokens, and maps devices to users."""
+
+    def __init__(
+        self,
+        secret: bytes,
+        token_seconds: int = 7200,
+        refresh_seconds: int = 86400,
+        clock: Callable[[], float] = time.time,
+    ):
+        if len(secret) < 16:
+            raise ValueError("the host secret must be at least 16 bytes")
+        self._session_key = hmac.new(secret, b"xoxo-host session token", hashlib.sha256).digest()
+        self._refresh_key = hmac.new(secret, b"xoxo-host refresh token", hashlib.sha256).digest()
+        self._device_key = hmac.new(secret, b"xoxo-host device user id", hashlib.sha256).digest()
+        self.token_seconds = token_seconds
+        self.refresh_seconds = refresh_seconds
+        self._clock = clock
+
+    def user_id_for_device(self, device_id: str) -> str:
+        """The user id of a device on this host: a UUID from an HMAC of the device id."""
+        digest = hmac.new(self._device_key, device_id.encode("utf-8"), hashlib.sha256).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
+
+    def issue(self, uid: str, usn: str) -> Tokens:
+        """A fresh session token and refresh token for user ``uid`` named ``usn``."""
+        now = int(self._clock())
+        return Tokens(
+            token=self._sign(self._session_key, uid, usn, now, now + self.token_seconds),
+            refresh_token=self._sign(self._refresh_key, uid, usn, now, now + self.refresh_seconds),
+        )
+
+    def verify_session(self, token: str) -> Claims:
+        """The claims of a valid, unexpired session token; AuthError(401) otherwise."""
+        return self._verify(self._session_key, token, "session token")
+
+    def verify_refresh(self, token: str) -> Claims:
+        """The claims of a valid, unexpired refresh token; AuthError(401) otherwise."""
+        return self._verify(self._refresh_key, token, "refresh token")
+
+    def _sign(self, key: bytes, uid: str, usn: str, iat: int, exp: int) -> str:
+        claims = {"tid": str(uuid.uuid4()), "uid": uid, "usn": usn, "exp": exp, "iat": iat}
+        head = _b64(json.dumps(_HEADER, separators=(",", ":")).encode())
+        body = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+        signing_input = f"{head}.{body}".encode("ascii")
+        return f"{head}.{body}.{_b64(hmac.new(key, signing_input, hashlib.sha256).digest())}"
+
+    def _verify(self, key: bytes, token: str, what: str) -> Claims:
+        if not token:
+            raise AuthError(401, f"a {what} is required")
+        if len(token) > MAX_TOKEN_CHARS or not token.isascii():
+            raise AuthError(401, f"{what} invalid")
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise AuthError(401, f"{what} invalid")
+        head, body, sig = parts
+        try:
+            given = _unb64(sig)
+            header = json.loads(_unb64(head))
+        except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+            raise AuthError(401, f"{what} invalid") from None
+        expected = hmac.new(key, f"{head}.{body}".encode("ascii"), hashlib.sha256).digest()
+        if header != _HEADER or not hmac.compare_digest(given, expected):
+            raise AuthError(401, f"{what} invalid")
+        try:
+            claims: Any = json.loads(_unb64(body))
+        except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+            raise AuthError(401, f"{what} invalid") from None
+        if not isinstance(claims, dict):
+            raise AuthError(401, f"{what} invalid")
+        uid, usn, tid, iat, exp = (claims.get(k) for k in ("uid", "usn", "tid", "iat", "exp"))
+        if not (
+            isinstance(uid, str) and isinstance(usn, str) and isinstance(tid, str)
+            and isinstance(iat, int) and isinstance(exp, int)
+            and not isinstance(iat, bool) and not isinstance(exp, bool)
+        ):
+            raise AuthError(401, f"{what} invalid")
+        if exp <= self._clock():
+            raise AuthError(401, f"{what} expired; sign in again")
+        return Claims(uid=uid, usn=usn, tid=tid, iat=iat, exp=exp)
+
+
+def check_server_key(authorization: str | None, server_key: str) -> None:
+    """Accept only HTTP Basic credentials whose user name is the server key (``KEY:``)."""
+    if not authorization:
+        raise AuthError(401, "server key required (HTTP Basic, the key as user name)")
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        raise AuthError(401, "server key required (HTTP Basic, the key as user name)")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise AuthError(401, "server key invalid") from None
+    given = decoded.partition(":")[0]
+    if not hmac.compare_digest(given.encode("utf-8"), server_key.encode("utf-8")):
+        raise AuthError(401, "server key invalid")
+
+
+def check_device_id(device_id: str | None) -> str:
+    """The device id if it is 10 to 128 bytes without spaces or control characters."""
+    if not device_id:
+        raise AuthError(400, "a device id is required (the id query parameter)")
+    size = len(device_id.encode("utf-8"))
+    lo, hi = DEVICE_ID_BYTES
+    if not lo <= size <= hi:
+        raise AuthError(400, f"device id invalid: it must be {lo} to {hi} bytes")
+    if any(c.isspace() or not c.isprintable() for c in device_id):
+        raise AuthError(400, "device id invalid: no spaces or control characters")
+    return device_id
+
+
+def clean_username(name: str | None) -> str:
+    """The username trimmed; 1 to 20 printable characters ("Player" when none is given)."""
+    if name is None:
+        return DEFAULT_USERNAME
+    name = name.strip()
+    if not name:
+        return DEFAULT_USERNAME
+    if len(name) > USERNAME_CHARS or not name.isprintable():
+        raise AuthError(400, f"username invalid: it must be 1 to {USERNAME_CHARS} printable characters")
+    return name
+
+
+def unique_name(name: str, taken: Callable[[str], bool]) -> str:
+    """``name``, or ``name`` with the smallest number from 2 appended, for which ``taken`` is False."""
+    if not taken(name):
+        return name
+    n = 2
+    while True:
+        suffix = str(n)
+        candidate = name[: USERNAME_CHARS - len(suffix)].rstrip() + suffix
+        if not taken(candidate):
+            return candidate
+        n += 1
+
+
+def load_or_create_secret(data_dir: Path | None) -> bytes:
+    """The host's signing secret: read from ``data_dir``, created there (mode 0600) on first use.
+
+    Without a data folder the secret is random for this process, so tokens do not
+    survive a restart. Raises OSError if the folder cannot be used, ValueError if the
+    file is not a secret this host wrote.
+    """
+    if data_dir is None:
+        return secrets.token_bytes(32)
+    path = Path(data_dir) / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+        try:
+            secret = bytes.fromhex(text)
+        except ValueError:
+            secret = b""
+        if len(secret) < 16:
+            raise ValueError(f"{path} is not a host secret (delete it to make a new one; old tokens stop working)")
+        return secret
+    secret = secrets.token_bytes(32)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secret.hex() + "\n")
+    return secret

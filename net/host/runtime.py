@@ -1,0 +1,377 @@
+"""The match runtime: live matches, who is in them, the matchmaker, and the 1 Hz tick.
+
+It plays the part of Nakama's match registry for ``XoxoMatch`` handlers: each live
+match gets a dispatcher (``LiveMatch``) that routes the handler's messages to the
+players' sockets and its finished games to the database. Requests are handled the
+moment they arrive; ``tick`` drives deadlines once a second. No sockets here: a
+connected session is a ``Peer`` that can queue a text frame or be closed, so the
+server owns all I/O and this module stays synchronous and ordered.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Iterable, Protocol, Sequence
+
+from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
+from game.rules import Termination
+from game.xoxo import Presence
+from net.codec import (
+    Ack,
+    Envelope,
+    ErrorCode,
+    Match,
+    MatchDataSend,
+    MatchJoin,
+    MatchLeave,
+    MatchmakerAdd,
+    MatchmakerMatched,
+    MatchmakerRemove,
+    MatchmakerTicket,
+    MatchmakerUser,
+    MatchPresenceEvent,
+    encode,
+)
+from net.host.matchmaker import Matchmaker, MatchmakerError
+from net.host.store import GameStore, StoreError
+
+log = logging.getLogger("net.host")
+
+CLOSE_REPLACED = (1000, "you joined this match from another session")
+NO_SHOW_NOTICE = "Your opponent did not join the match."
+FAILED_NOTICE = "This match stopped because of a server error."
+
+
+class RequestError(Exception):
+    """A request refused with a Nakama error ``code``; answered with an ``error`` envelope."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Peer(Protocol):
+    """A connected session as the runtime sees it: a presence, a send queue, a way out."""
+
+    presence: Presence
+
+    def send_text(self, frame: str) -> None:
+        """Queue one text frame; never blocks (a peer that cannot keep up is dropped)."""
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the socket after the frames already queued."""
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """Match knobs from the host's configuration."""
+
+    turn_seconds: float = 30.0
+    grace_seconds: float = 20.0
+    rematch_seconds: int | None = 10
+    join_timeout_seconds: float = 30.0  # a matched player who never joins ends the match
+    node: str = "host"
+
+
+def match_data_frame(match_id: str, op_code: int, data: bytes) -> str:
+    """The ``match_data`` push, exactly as ``codec.encode(MatchData(...))`` writes it, but fast.
+
+    This is the host's hottest path (every state to every player), so it skips the
+    generic dataclass walk; a test keeps it identical to the codec's output.
+    """
+    if data:
+        return '{"match_data":{"match_id":%s,"op_code":"%d","data":"%s"}}' % (
+            json.dumps(match_id, ensure_ascii=False), op_code, base64.b64encode(data).decode("ascii"))
+    return '{"match_data":{"match_id":%s,"op_code":"%d"}}' % (json.dumps(match_id, ensure_ascii=False), op_code)
+
+
+def _describe(rec: GameRecord) -> str:
+    p1, p2 = rec.players
+    names = {1: p1.username, 2: p2.username}
+    if rec.winner is None:
+        return f"{p1.username} and {p2.username} drew"
+    winner, loser = names[rec.winner], names[3 - rec.winner]
+    how = {
+        Termination.LINE: "with a line",
+        Termination.TIMEOUT: f"({loser} ran out of time)",
+        Termination.OPPONENT_LEFT: f"({loser} left)",
+    }.get(rec.termination, rec.termination.value)
+    return f"{winner} beat {loser} {how}"
+
+
+class LiveMatch:
+    """One running ``XoxoMatch`` and its ``Dispatcher``: members, join token, routing."""
+
+    def __init__(self, runtime: "MatchRuntime", users: tuple[Presence, ...], clock: Callable[[], float]):
+        s = runtime.settings
+        self.runtime = runtime
+        self.match_id = f"{uuid.uuid4()}.{s.node}"
+        self.token = secrets.token_urlsafe(24)
+        self.users = users
+        self.created_at = clock()
+        self.members: dict[str, Presence] = {}  # session id -> presence, sessions that joined and are still here
+        self.match = XoxoMatch(
+            self.match_id,
+            self,
+            MatchSettings(
+                turn_seconds=s.turn_seconds,
+                grace_seconds=s.grace_seconds,
+                rematch_seconds=s.rematch_seconds,
+                expected_users=frozenset(u.user_id for u in users),
+            ),
+            clock=clock,
+        )
+
+    # Dispatcher ----------------------------------------------------------------
+
+    def send(self, op_code: int, data: bytes, to: Sequence[Presence] | None = None) -> None:
+        targets = to if to is not None else self.match.connected_presences()
+        frame = match_data_frame(self.match_id, op_code, data)
+        peers = self.runtime.peers
+        for p in targets:
+            peer = peers.get(p.session_id)
+            if peer is not None:
+                peer.send_text(frame)
+
+    def record(self, record: GameRecord) -> None:
+        self.runtime.record(record)
+
+    def end(self) -> None:
+        self.runtime.forget(self)
+
+    # Helpers ---------------------------------------------------------------------
+
+    def push_presences(self, joins: Iterable[Presence] = (), leaves: Iterable[Presence] = (), *, skip: str = "") -> None:
+        """Tell every member but ``skip`` (a session id) who came and who went."""
+        frame = encode(MatchPresenceEvent(self.match_id, tuple(joins), tuple(leaves)))
+        peers = self.runtime.peers
+        for sid in self.members:
+            peer = peers.get(sid)
+            if sid != skip and peer is not None:
+                peer.send_text(frame)
+
+
+class MatchRuntime:
+    """Sessions, the matchmaker and the live matches of one host."""
+
+    def __init__(self, settings: RuntimeSettings, store: GameStore, clock: Callable[[], float] = time.monotonic):
+        self.settings = settings
+        self.store = store
+        self._clock = clock
+        self.matchmaker = Matchmaker()
+        self.peers: dict[str, Peer] = {}  # session id -> peer
+        self.matches: dict[str, LiveMatch] = {}
+        self._tokens: dict[str, LiveMatch] = {}
+        self._memberships: dict[str, set[str]] = {}  # session id -> match ids
+        self._names: dict[str, dict[str, int]] = {}  # casefolded username -> {user id: open sockets}
+        self.games_recorded = 0
+        self.record_failures = 0
+
+    # Sessions ----------------------------------------------------------------------
+
+    def connect(self, peer: Peer) -> None:
+        me = peer.presence
+        self.peers[me.session_id] = peer
+        self._memberships[me.session_id] = set()
+        owners = self._names.setdefault(me.username.casefold(), {})
+        owners[me.user_id] = owners.get(me.user_id, 0) + 1
+
+    def disconnect(self, peer: Peer) -> None:
+        """A socket closed: its tickets go, and it drops out of its matches (seats are held)."""
+        sid = peer.presence.session_id
+        if self.peers.get(sid) is not peer:
+            return
+        self.matchmaker.remove_session(sid)
+        for mid in sorted(self._memberships.get(sid, ())):
+            live = self.matches.get(mid)
+            if live is not None:
+                self._drop_member(live, peer.presence, LeaveReason.DISCONNECTED)
+        self._memberships.pop(sid, None)
+        del self.peers[sid]
+        key = peer.presence.username.casefold()
+        owners = self._names[key]
+        owners[peer.presence.user_id] -= 1
+        if not owners[peer.presence.user_id]:
+            del owners[peer.presence.user_id]
+            if not owners:
+                del self._names[key]
+
+    def name_taken(self, name: str, user_id: str) -> bool:
+        """True if a connected user other than ``user_id`` goes by ``name`` (case-blind)."""
+        owners = self._names.get(name.casefold())
+        return bool(owners) and any(uid != user_id for uid in owners)
+
+    def connected_users(self) -> dict[str, str]:
+        """User id -> username of everyone with an open socket."""
+        return {p.presence.user_id: p.presence.username for p in self.peers.values()}
+
+    def seated_users(self) -> set[str]:
+        """User ids holding a seat in a live match (connected or within their grace period)."""
+        return {p.user_id for live in self.matches.values() for p in live.match.players if p is not None}
+
+    # Matchmaker ----------------------------------------------------------------------
+
+    def matchmaker_add(self, peer: Peer, msg: MatchmakerAdd, cid: str | None) -> None:
+        """Queue a ticket (answered at once); a completed pair gets its match and is told."""
+        try:
+            ticket, pair = self.matchmaker.add(peer.presence, msg.min_count, msg.max_count, msg.query)
+        except MatchmakerError as exc:
+            raise RequestError(ErrorCode.BAD_INPUT, str(exc)) from None
+        peer.send_text(encode(Envelope(MatchmakerTicket(ticket.ticket), cid)))
+        if pair is None:
+            return
+        users = tuple(t.presence for t in pair)
+        live = self._create(users)
+        everyone = tuple(MatchmakerUser(u) for u in users)
+        for t in pair:
+            target = self.peers.get(t.presence.session_id)
+            if target is not None:
+                target.send_text(
+                    encode(MatchmakerMatched(t.ticket, live.match_id, live.token, everyone, MatchmakerUser(t.presence)))
+                )
+
+    def matchmaker_remove(self, peer: Peer, msg: MatchmakerRemove, cid: str | None) -> None:
+        try:
+            self.matchmaker.remove(peer.presence.session_id, msg.ticket)
+        except MatchmakerError as exc:
+            raise RequestError(ErrorCode.BAD_INPUT, str(exc)) from None
+        peer.send_text(encode(Envelope(Ack(), cid)))
+
+    def _create(self, users: tuple[Presence, ...]) -> LiveMatch:
+        live = LiveMatch(self, users, self._clock)
+        self.matches[live.match_id] = live
+        self._tokens[live.token] = live
+        log.info("match %s created: %s", live.match_id, " vs ".join(u.username for u in users))
+        return live
+
+    # Matches ---------------------------------------------------------------------------
+
+    def join(self, peer: Peer, msg: MatchJoin, cid: str | None) -> None:
+        """Seat ``peer`` (new, returning, or replacing its user's older session) and answer ``match``."""
+        live = self._find(msg)
+        me = peer.presence
+        reason = live.match.join_attempt(me)
+        if reason is not None:
+            log.info("%s refused from match %s: %s", me.username, live.match_id, reason)
+            raise RequestError(ErrorCode.MATCH_JOIN_REJECTED, reason)
+        replaced: Presence | None = None
+        seat = live.match.seat_of(me)
+        if seat:
+            held = live.match.players[seat - 1]
+            if held is not None and held.session_id != me.session_id and held.session_id in live.members:
+                replaced = held
+                del live.members[held.session_id]
+                self._memberships.get(held.session_id, set()).discard(live.match_id)
+        fresh = me.session_id not in live.members
+        live.members[me.session_id] = me
+        self._memberships.setdefault(me.session_id, set()).add(live.match_id)
+        presences = tuple(live.members.values())
+        peer.send_text(
+            encode(Envelope(Match(live.match_id, True, live.match.label, len(presences), presences, me), cid))
+        )
+        if not fresh:
+            return  # joined already: the answer is all (no state resent to anyone, so repeats amplify nothing)
+        live.push_presences([me], [replaced] if replaced else [], skip=me.session_id)
+        log.info("%s joined match %s%s", me.username, live.match_id, " (from a new session)" if replaced else "")
+        self._guard(live, live.match.join, me)
+        if replaced is not None:
+            old = self.peers.get(replaced.session_id)
+            if old is not None:
+                old.close(*CLOSE_REPLACED)
+
+    def leave(self, peer: Peer, msg: MatchLeave, cid: str | None) -> None:
+        """Leave on purpose: the match ends for both (the handler decides); always acknowledged."""
+        peer.send_text(encode(Envelope(Ack(), cid)))
+        live = self.matches.get(msg.match_id)
+        if live is not None and peer.presence.session_id in live.members:
+            self._drop_member(live, peer.presence, LeaveReason.LEFT)
+
+    def data(self, peer: Peer, msg: MatchDataSend) -> None:
+        """Hand a member's match data to its handler; anyone else is refused (error 3)."""
+        live = self.matches.get(msg.match_id)
+        if live is None:
+            raise RequestError(ErrorCode.MATCH_NOT_FOUND, "Match not found")
+        if peer.presence.session_id not in live.members:
+            raise RequestError(ErrorCode.BAD_INPUT, "you are not in this match; join it first")
+        self._guard(live, live.match.handle, MatchMessage(peer.presence, msg.op_code, msg.data))
+
+    def _find(self, msg: MatchJoin) -> LiveMatch:
+        if msg.token:
+            live = self._tokens.get(msg.token)
+            if live is None or (msg.match_id and msg.match_id != live.match_id):
+                raise RequestError(ErrorCode.MATCH_NOT_FOUND, "Match not found")
+        elif msg.match_id:
+            live = self.matches.get(msg.match_id)
+        else:
+            raise RequestError(ErrorCode.BAD_INPUT, "match_join needs a match_id or a token")
+        if live is None or live.match.ended:
+            raise RequestError(ErrorCode.MATCH_NOT_FOUND, "Match not found")
+        return live
+
+    def _drop_member(self, live: LiveMatch, presence: Presence, reason: LeaveReason) -> None:
+        live.members.pop(presence.session_id, None)
+        self._memberships.get(presence.session_id, set()).discard(live.match_id)
+        live.push_presences(leaves=[presence])
+        log.info("%s left match %s (%s)", presence.username, live.match_id, reason.value)
+        self._guard(live, live.match.leave, presence, reason)
+
+    # Handler callbacks ---------------------------------------------------------------------
+
+    def record(self, rec: GameRecord) -> None:
+        """Write a finished game before anyone hears of it; a failed write is logged, not fatal."""
+        try:
+            self.store.record(rec)
+        except StoreError:
+            self.record_failures += 1
+            log.error("GAME NOT SAVED: match %s game %d: %s", rec.match_id, rec.game, _describe(rec), exc_info=True)
+        else:
+            self.games_recorded += 1
+        log.info("match %s game %d over: %s", rec.match_id, rec.game, _describe(rec))
+
+    def forget(self, live: LiveMatch) -> None:
+        """The handler ended: later joins get 'Match not found'; members stay connected."""
+        if self.matches.pop(live.match_id, None) is None:
+            return
+        self._tokens.pop(live.token, None)
+        for sid in live.members:
+            self._memberships.get(sid, set()).discard(live.match_id)
+        log.info("match %s ended", live.match_id)
+
+    # Time ---------------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Once a second: every match's deadlines, and matches a matched player never joined."""
+        now = self._clock()
+        timeout = self.settings.join_timeout_seconds
+        for live in list(self.matches.values()):
+            if live.match.board is None and now - live.created_at >= timeout:
+                log.info("match %s: a matched player did not join within %g s", live.match_id, timeout)
+                self._guard(live, live.match.terminate, NO_SHOW_NOTICE)
+            else:
+                self._guard(live, live.match.tick)
+
+    def terminate_all(self, notice: str) -> None:
+        """The host is stopping: every match tells its players ``notice`` (plain text op 2) and ends."""
+        for live in list(self.matches.values()):
+            self._guard(live, live.match.terminate, notice)
+
+    def _guard(self, live: LiveMatch, hook: Callable[..., None], *args: object) -> None:
+        """Call a handler hook; if it raises (a bug), log it and end that match alone."""
+        try:
+            hook(*args)
+        except Exception:
+            log.exception("match %s failed in %s; ending it", live.match_id, getattr(hook, "__name__", hook))
+            frame = match_data_frame(live.match_id, 2, FAILED_NOTICE.encode())
+            for sid in live.members:
+                peer = self.peers.get(sid)
+                if peer is not None:
+                    peer.send_text(frame)
+            live.match.ended = True
+            self.forget(live)

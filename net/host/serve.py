@@ -1,0 +1,166 @@
+"""``python main.py --serve``: the host without a window, until Ctrl-C or SIGTERM.
+
+``main.py`` wires it as::
+
+    parser.add_argument("--serve", action="store_true", help=...)
+    add_serve_arguments(parser)
+    ...
+    if args.serve:
+        sys.exit(run_from_args(args))
+
+``python -m net.host.serve [options]`` does the same on its own. Logs go through
+``logging`` (one line per sign-in, match, game, leave and refusal); a port already in
+use is one line on stderr and exit code 1; a stop by signal tells every player
+"Server shutting down" (plain text op 2, as XOXO does) and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from net.host.config import HostConfig, HostError
+from net.host.server import SHUTTING_DOWN, Host
+
+log = logging.getLogger("net.host")
+
+APP_NAME = "tictactoe"
+DEFAULTS = HostConfig()
+
+
+def default_data_dir() -> Path:
+    """Where a headless host keeps its database and secret: the user data folder's ``host``."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "host"
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError("seconds must be between 0 and 86400")
+    return value
+
+
+def _whole_seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError("seconds must be between 0 and 3600")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0 to 65535")
+    return value
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the host's options (everything but ``--serve`` itself) to ``parser``."""
+    g = parser.add_argument_group("host (--serve)")
+    g.add_argument("--bind", default=DEFAULTS.bind, metavar="ADDR",
+                   help=f"address to listen on (default {DEFAULTS.bind}; 0.0.0.0 for every interface)")
+    g.add_argument("--port", type=_port, default=DEFAULTS.port, metavar="N", help=f"port (default {DEFAULTS.port})")
+    g.add_argument("--key", default=DEFAULTS.server_key, metavar="KEY",
+                   help=f"server key clients must present (default {DEFAULTS.server_key!r})")
+    g.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder for the game database and token secret (default: the user data folder)")
+    g.add_argument("--turn-seconds", type=_seconds, default=DEFAULTS.turn_seconds, metavar="N",
+                   help=f"time for one move, 0 for no limit (default {DEFAULTS.turn_seconds:g})")
+    g.add_argument("--grace-seconds", type=_seconds, default=DEFAULTS.grace_seconds, metavar="N",
+                   help=f"how long a dropped player's seat is held (default {DEFAULTS.grace_seconds:g})")
+    g.add_argument("--rematch-seconds", type=_whole_seconds, default=DEFAULTS.rematch_seconds, metavar="N",
+                   help=f"countdown to the next game (default {DEFAULTS.rematch_seconds})")
+    g.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                   help="how much to log (default INFO)")
+
+
+def config_from_args(args: argparse.Namespace) -> HostConfig:
+    """The HostConfig the parsed options describe."""
+    return HostConfig(
+        bind=args.bind,
+        port=args.port,
+        server_key=args.key,
+        data_dir=args.data if args.data is not None else default_data_dir(),
+        turn_seconds=args.turn_seconds,
+        grace_seconds=args.grace_seconds,
+        rematch_seconds=args.rematch_seconds,
+    )
+
+
+async def serve_until_stopped(config: HostConfig) -> None:
+    """Run a host until SIGINT or SIGTERM, then stop it politely. Raises HostError if it cannot start."""
+    host = Host(config)
+    await host.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread: Ctrl-C still raises
+            pass
+    try:
+        await stop.wait()
+        log.info("stopping: telling players %r", SHUTTING_DOWN)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await host.stop(SHUTTING_DOWN)
+
+
+def _setup_logging(level: str) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("net.host").setLevel(level)
+
+
+def run(config: HostConfig, log_level: str = "INFO") -> int:
+    """Serve until stopped; the process exit code (0 after a clean stop, 1 if the host cannot start)."""
+    _setup_logging(log_level)
+    try:
+        asyncio.run(serve_until_stopped(config))
+    except HostError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # only where signal handlers cannot be installed
+        pass
+    return 0
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """What ``main.py --serve`` calls with its parsed options: the process exit code."""
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:  # e.g. an empty --key
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return run(config, args.log_level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m net.host.serve [options]``."""
+    parser = argparse.ArgumentParser(prog="python -m net.host.serve", description="Run the tic-tac-toe host headless.")
+    add_serve_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The host's SQLite database: every finished game, and the users who signed in.
+
+Writes are synchronous and small (one row per game or sign-in) on the host's event
+loop thread. WAL with ``synchronous=NORMAL`` keeps each commit cheap and survives a
+killed process (only a power cut can lose the last commits). Without a data folder
+the database lives in memory and dies with the host.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from game.match import GameRecord
+
+DB_FILE = "host.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS games (
+    id INTEGER PRIMARY KEY,
+    match_id TEXT NOT NULL,
+    game INTEGER NOT NULL,
+    player1_id TEXT NOT NULL,
+    player1_name TEXT NOT NULL,
+    player2_id TEXT NOT NULL,
+    player2_name TEXT NOT NULL,
+    first INTEGER NOT NULL,
+    moves TEXT NOT NULL,
+    winner INTEGER,
+    termination TEXT NOT NULL,
+    line TEXT,
+    started_at REAL NOT NULL,
+    ended_at REAL NOT NULL,
+    UNIQUE (match_id, game)
+);
+CREATE INDEX IF NOT EXISTS games_ended_at ON games (ended_at);
+CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    last_seen_at REAL NOT NULL
+);
+"""
+
+
+class StoreError(Exception):
+    """The database refused a read or a write (disk full, file removed, locked...)."""
+
+
+class GameStore:
+    """Finished games and known users in one SQLite file (``host.sqlite3`` in the data folder)."""
+
+    def __init__(self, data_dir: Path | None):
+        self.path: Path | None = Path(data_dir) / DB_FILE if data_dir is not None else None
+        try:
+            self._db = sqlite3.connect(
+                str(self.path) if self.path else ":memory:", isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=2000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the game database {self.path}: {exc}") from exc
+
+    def record(self, rec: GameRecord) -> None:
+        """Store one finished game (a replayed record of the same match and game replaces it)."""
+        p1, p2 = rec.players
+        row = (
+            rec.match_id, rec.game, p1.user_id, p1.username, p2.user_id, p2.username, rec.first,
+            json.dumps([list(m) for m in rec.moves], separators=(",", ":")),
+            rec.winner, rec.termination.value,
+            json.dumps([list(c) for c in rec.line], separators=(",", ":")) if rec.line else None,
+            rec.started_at, rec.ended_at,
+        )
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO games (match_id, game, player1_id, player1_name, player2_id, player2_name,"
+                " first, moves, winner, termination, line, started_at, ended_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot record game {rec.game} of match {rec.match_id}: {exc}") from exc
+
+    def sign_in(self, user_id: str, username: str, create: bool = True) -> bool:
+        """Note a sign-in; True if the user is new. With ``create`` False an unknown user is refused (KeyError)."""
+        now = time.time()
+        try:
+            if not create:
+                cur = self._db.execute("UPDATE users SET username = ?, last_seen_at = ? WHERE user_id = ?", (username, now, user_id))
+                if cur.rowcount == 0:
+                    raise KeyError(user_id)
+                return False
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO users (user_id, username, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+                (user_id, username, now, now),
+            )
+            if cur.rowcount == 1:
+                return True
+            self._db.execute("UPDATE users SET username = ?, last_seen_at = ? WHERE user_id = ?", (username, now, user_id))
+            return False
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot record the sign-in of user {user_id}: {exc}") from exc
+
+    def count_games(self) -> int:
+        try:
+            return int(self._db.execute("SELECT count(*) FROM games").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot count games: {exc}") from exc
+
+    def games(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest finished games, newest first, as plain dicts (moves and line decoded)."""
+        try:
+            cur = self._db.execute("SELECT * FROM games ORDER BY ended_at DESC, id DESC LIMIT ?", (limit,))
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read games: {exc}") from exc
+        for r in rows:
+            r["moves"] = json.loads(r["moves"])
+            r["line"] = json.loads(r["line"]) if r["line"] else None
+        return rows
+
+    def close(self) -> None:
+        try:
+            self._db.close()
+        except sqlite3.Error:  # closing a broken database: nothing left to save
+            pass

@@ -1,0 +1,125 @@
+"""Every finished game lands in the host's SQLite database, before anyone hears the result."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+
+from game.match import GameRecord
+from game.rules import Termination
+from game.xoxo import Presence
+from net.host.store import DB_FILE, GameStore
+
+WIN = [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]
+DRAW = [(1, 1), (1, 2), (1, 3), (2, 2), (3, 2), (2, 1), (2, 3), (3, 3), (3, 1)]
+
+
+async def play(p1, p2, moves, first=1):
+    players = {1: p1, 2: p2}
+    turn = first
+    for row, col in moves:
+        await players[turn].move(row, col)
+        v1, v2 = await p1.state(), await p2.state()
+        turn = v1.board.to_move
+    return v1, v2
+
+
+def rows(data_dir):
+    db = sqlite3.connect(data_dir / DB_FILE)
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute("SELECT * FROM games ORDER BY game")]
+    finally:
+        db.close()
+
+
+def test_every_finished_game_is_recorded_and_kept_after_stop(host_factory, host_client):
+    host = host_factory(rematch_seconds=None)
+
+    async def scenario():
+        p1, p2 = await host_client.pair(host.port)
+        await play(p1, p2, WIN)
+        await p1.rematch()
+        await p2.rematch()
+        await p1.state(), await p2.state()
+        await play(p1, p2, DRAW, first=2)
+        return p1, p2
+
+    p1, p2 = host_client.run(scenario())
+    assert host.stats().games_recorded == 2
+    host.stop()
+    games = rows(host.data_dir)
+    assert len(games) == 2
+    win, draw = games
+    assert win["match_id"] == p1.match_id and win["game"] == 1
+    assert (win["player1_id"], win["player1_name"]) == (p1.user_id, "ann")
+    assert (win["player2_id"], win["player2_name"]) == (p2.user_id, "bob")
+    assert win["first"] == 1 and win["winner"] == 1 and win["termination"] == "line"
+    assert json.loads(win["moves"]) == [[1, 1, 1], [2, 1, 2], [1, 2, 1], [2, 2, 2], [1, 3, 1]]
+    assert json.loads(win["line"]) == [[1, 1], [1, 2], [1, 3]]
+    assert win["started_at"] <= win["ended_at"]
+    assert draw["game"] == 2 and draw["first"] == 2 and draw["winner"] is None
+    assert draw["termination"] == "draw" and draw["line"] is None and len(json.loads(draw["moves"])) == 9
+
+
+def test_a_forfeit_is_recorded(host_factory, host_client):
+    host = host_factory(turn_seconds=1)
+
+    async def scenario():
+        p1, p2 = await host_client.pair(host.port)
+        assert (await p1.state()).termination is Termination.TIMEOUT
+
+    host_client.run(scenario())
+    host.stop()
+    (game,) = rows(host.data_dir)
+    assert game["termination"] == "timeout" and game["winner"] == 2 and json.loads(game["moves"]) == []
+
+
+def test_a_failed_write_is_logged_loudly_and_players_still_get_the_result(running_host, host_client, caplog):
+    caplog.set_level(logging.INFO, logger="net.host")
+    db = sqlite3.connect(running_host.data_dir / DB_FILE)
+    db.execute("DROP TABLE games")
+    db.close()
+
+    async def scenario():
+        p1, p2 = await host_client.pair(running_host.port)
+        v1, v2 = await play(p1, p2, WIN)
+        assert v1.result == "win" and v2.result == "loss"
+        await p1.move(3, 3)  # the match goes on
+        assert (await p1.rejected())[0] == "game_over"
+
+    host_client.run(scenario())
+    stats = running_host.stats()
+    assert stats.record_failures == 1 and stats.games_recorded == 0
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR and "GAME NOT SAVED" in r.getMessage()]
+    assert failures and failures[0].exc_info is not None
+
+
+def test_device_ids_are_never_stored_or_logged(running_host, host_client, caplog):
+    caplog.set_level(logging.DEBUG, logger="net.host")
+    device = "secret-device-id-5f2b9c"
+
+    async def scenario():
+        c = await host_client.connect(running_host.port, "ann", device_id=device)
+        await c.sync()
+
+    host_client.run(scenario())
+    running_host.stop()
+    assert device not in caplog.text
+    for f in running_host.data_dir.iterdir():
+        assert device.encode() not in f.read_bytes(), f.name
+
+
+def test_store_roundtrip_without_a_data_folder():
+    store = GameStore(None)
+    p1, p2 = Presence("u1", "s1", "ann"), Presence("u2", "s2", "bob")
+    rec = GameRecord("m.host", 1, (p1, p2), 1, ((2, 2, 1),), 1, Termination.OPPONENT_LEFT, None, 10.0, 12.0)
+    store.record(rec)
+    store.record(rec)  # the same game again replaces, never duplicates
+    assert store.count_games() == 1
+    (game,) = store.games()
+    assert game["moves"] == [[2, 2, 1]] and game["termination"] == "opponent_left" and game["line"] is None
+    assert store.sign_in("u1", "ann") is True
+    assert store.sign_in("u1", "annie") is False
+    store.close()
