@@ -20,10 +20,10 @@ import enum
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
-from game.rules import Board, GameOverError, MoveError, Outcome, Termination, other
+from game.rules import Board, MoveError, Outcome, Termination, other
 from game.xoxo import (
     OP_MOVE,
     OP_REJECTED,
@@ -257,9 +257,6 @@ class XoxoMatch:
             board = board.play(row, col, player=index)
         except PayloadError as exc:
             self._out.send(OP_REJECTED, _reject("bad_payload", str(exc)), sender)
-            return
-        except RecursionError:  # json.loads on deeply nested brackets (decode_move lets it through)
-            self._out.send(OP_REJECTED, _reject("bad_payload", "a move must be JSON like {\"row\": 1, \"col\": 3}"), sender)
             return
         except MoveError as exc:
             self._out.send(OP_REJECTED, _reject(exc.reason, str(exc)), sender)

@@ -83,7 +83,7 @@ def decode_move(data: bytes) -> tuple[Any, Any]:
     """(row, col) as sent; the rules check their range and type. Raises PayloadError on non-JSON."""
     try:
         obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..." nested deep
         raise PayloadError("a move must be JSON like {\"row\": 1, \"col\": 3}") from exc
     if not isinstance(obj, dict) or "row" not in obj or "col" not in obj:
         raise PayloadError("a move must be JSON like {\"row\": 1, \"col\": 3}")
@@ -98,7 +98,7 @@ def decode_rejected(data: bytes) -> tuple[str, str]:
     try:
         obj = json.loads(data)
         return str(obj.get("reason", "refused")), str(obj.get("message", ""))
-    except (ValueError, UnicodeDecodeError, AttributeError):
+    except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):
         return "refused", data.decode("utf-8", "replace")[:200]
 
 
@@ -191,6 +191,8 @@ def decode_state(data: bytes, my_user_id: str = "", my_session_id: str = "") -> 
     """
     try:
         obj = json.loads(data)
+    except RecursionError:
+        raise PayloadError("the server sent a match message nested too deep to read") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise PlainTextPayload(data.decode("utf-8", "replace").strip()[:300] or "(an empty message)") from exc
     if not isinstance(obj, dict) or not isinstance(obj.get("state"), dict):

@@ -244,6 +244,6 @@ def match_events(op_code: int, data: bytes, user_id: str = "", session_id: str =
         try:
             obj = json.loads(data)
             return [OpponentLeft(str(obj.get("username", "")), str(obj.get("reason", "left")))]
-        except (ValueError, UnicodeDecodeError, AttributeError):
+        except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):
             return [OpponentLeft("")]
     return []

@@ -86,3 +86,10 @@ def test_move_round_trip_and_garbage():
     for bad in [b"", b"row=1", b"[1, 3]", b'{"row": 1}', b"\xff\xfe"]:
         with pytest.raises(PayloadError):
             decode_move(bad)
+
+
+def test_deeply_nested_json_is_a_payload_error_not_a_crash():
+    with pytest.raises(PayloadError):
+        decode_move(b"[" * 5000)
+    with pytest.raises(PayloadError):
+        decode_state(b"[" * 5000)
