@@ -237,6 +237,7 @@ class Session:
         self._hosting_task: asyncio.Task[None] | None = None
         self._listener: Listener | None = None
         self._tasks: set[asyncio.Task[Any]] = set()  # tasks not tied to a link
+        self._leaving: asyncio.Task[Any] | None = None  # a match_leave in flight
         self._stopped: asyncio.Event | None = None
         self._closed = False
         self._closing_socket: RealtimeSocket | None = None
@@ -441,12 +442,14 @@ class Session:
         if match is None:
             return
         if match.match_id and link is not None and link.socket is not None:
-            self._spawn_for(link, self._leave(link.socket, match.match_id), "match leave")
+            # Not the link's task: a Disconnect right after must not cancel the leave, or the
+            # host would see a mere drop and hold our seat for its grace period.
+            self._leaving = self._spawn(self._leave(link.socket, match.match_id), "match leave")
 
     def _disconnect(self) -> None:
         link = self._drop_link()
         if link is not None and link.socket is not None:
-            self._spawn(link.socket.close(), "close socket")
+            self._spawn(self._close_after_leave(link.socket), "close socket")
         self._search = None
         self._match = None
         self._emit(Disconnected(""))
@@ -717,6 +720,13 @@ class Session:
         for message in backlog:
             if self._match is match:
                 self._match_message(link, match, message)
+
+    async def _close_after_leave(self, socket: RealtimeSocket) -> None:
+        """Close ``socket`` once a match leave in flight is answered (or has had its time)."""
+        leaving = self._leaving
+        if leaving is not None and not leaving.done():
+            await asyncio.wait({leaving}, timeout=self.config.close_timeout)
+        await socket.close()
 
     async def _leave(self, socket: RealtimeSocket, match_id: str) -> None:
         try:

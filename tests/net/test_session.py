@@ -206,6 +206,24 @@ def test_an_opponent_who_leaves_on_purpose_is_gone_at_once(host_factory):
     assert not any(isinstance(e, OpponentAway) for e in events)
 
 
+def test_leaving_then_disconnecting_at_once_still_leaves_on_purpose(host_factory):
+    # The menu sends LeaveMatch and Disconnect back to back: the leave must reach the
+    # host before the socket closes, or the host holds the seat for its whole grace.
+    host = host_factory(turn_seconds=0, grace_seconds=30)
+    server = f"{LOOPBACK}:{host.port}"
+
+    async def main():
+        a, b, _, _ = await pair(server, server)
+        b.send(LeaveMatch())
+        b.send(Disconnect())
+        left = await a.next(OpponentLeft)
+        for p in (a, b):
+            await p.shutdown()
+        return left
+
+    assert play(main()) == OpponentLeft("bob", "left")
+
+
 def test_a_dropped_connection_comes_back_to_the_same_board(host_factory):
     host = host_factory(turn_seconds=0, grace_seconds=20)
 
