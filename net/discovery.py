@@ -534,6 +534,15 @@ class Announcer:
             self._sock.close()
             self._sock = None
 
+    def abort(self) -> None:
+        """Stop at once, without waiting for the announcing task to finish."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
     async def __aenter__(self) -> "Announcer":
         await self.start()
         return self
@@ -702,6 +711,17 @@ class Listener:
             transport.close()
             if isinstance(protocol, _ListenerProtocol):
                 await protocol.closed  # the socket is really closed only once the loop has run connection_lost
+        self._table.clear()
+        self._snapshot = ()
+
+    def abort(self) -> None:
+        """Stop at once, without waiting for the socket's close to be confirmed."""
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None:
+            sweeper.cancel()
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
         self._table.clear()
         self._snapshot = ()
 

@@ -301,18 +301,12 @@ class Session:
                 socket.abort()
         listener, self._listener = self._listener, None
         if listener is not None:
-            transport = getattr(listener, "_transport", None)
-            if transport is not None:
-                transport.close()
+            listener.abort()
         lan, self._lan = self._lan, None
         if lan is not None:
             if lan.announcer is not None:
-                sock = getattr(lan.announcer, "_sock", None)
-                if sock is not None:
-                    sock.close()
-            server = getattr(lan.host, "_server", None)
-            if server is not None:
-                server.close()
+                lan.announcer.abort()
+            lan.host.abort()
 
     # Commands ----------------------------------------------------------------------
 

@@ -195,6 +195,12 @@ class Connection:
         self._out.append(frame)
         self._wake.set()
 
+    def abort(self) -> None:
+        """Drop the socket at once, without a close handshake."""
+        self._closing = self._closing or (CLOSE_GOING_AWAY, "host stopped")
+        self._out.clear()
+        self._ws.transport.abort()
+
     def close(self, code: int, reason: str) -> None:
         if self._closing is None:
             self._closing = (code, _close_reason(reason))
@@ -358,6 +364,19 @@ class Host:
             self._store.close()
         self._server = None
         log.info("stopped (%d games recorded)", self.runtime.games_recorded)
+
+    def abort(self) -> None:
+        """Last resort, without waiting: stop listening and drop every socket (no notice, no goodbye)."""
+        self._stopping = True
+        if self._ticker is not None:
+            self._ticker.cancel()
+        for conn in list(self._connections):
+            conn.abort()
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        if self._store is not None:
+            self._store.close()
 
     def stats(self) -> HostStats:
         rt = self.runtime

@@ -64,6 +64,20 @@ def test_stop_tells_players_and_closes_their_sockets(running_host, host_client):
     host_client.run(scenario())
 
 
+def test_abort_drops_every_socket_and_the_port_at_once(running_host, host_client):
+    async def scenario():
+        p1, p2 = await host_client.pair(running_host.port)
+        await asyncio.to_thread(running_host.call, running_host.host.abort)
+        for p in (p1, p2):
+            code, _ = await p.closed()
+            assert code == 1006  # no close handshake: the connection was dropped
+        assert not running_host.host.running
+        with pytest.raises(OSError):
+            await host_client.connect(running_host.port, "late")
+
+    host_client.run(scenario())
+
+
 def test_an_embedded_host_runs_on_any_loop_and_restarts_on_its_data(tmp_path, host_client):
     async def scenario():
         host = Host(HostConfig(port=0, data_dir=tmp_path / "emb"))
