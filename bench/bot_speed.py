@@ -21,23 +21,14 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from game.bot import choose_move, clear_cache  # noqa: E402
-from game.rules import Board  # noqa: E402
+from game.rules import Board, reachable_positions  # noqa: E402
 
 TARGET_MEDIAN_US = 1000.0
 
 
 def live_positions() -> list[Board]:
     """Every distinct unfinished position reachable from an empty board, either player starting."""
-    seen: dict[tuple[tuple[int, ...], int], Board] = {}
-    frontier = [Board.new(1), Board.new(2)]
-    while frontier:
-        board = frontier.pop()
-        key = (board.cells, board.to_move)
-        if board.is_over or key in seen:
-            continue
-        seen[key] = board
-        frontier.extend(board.play(*cell) for cell in board.legal_moves())
-    return list(seen.values())
+    return reachable_positions(1) + reachable_positions(2)
 
 
 def time_us(board: Board, rng: random.Random) -> float:

@@ -207,6 +207,21 @@ def judge(cells: tuple[int, ...]) -> Outcome | None:
     return None
 
 
+def reachable_positions(first: int = 1, *, finished: bool = False) -> list[Board]:
+    """One board for every distinct position reachable when ``first`` starts (unfinished ones
+    only, unless ``finished``). There are a few thousand: tests and benches walk them all."""
+    seen: dict[tuple[tuple[int, ...], int], Board] = {}
+    frontier = [Board.new(first)]
+    while frontier:
+        board = frontier.pop()
+        key = (board.cells, board.to_move)
+        if key in seen or (board.is_over and not finished):
+            continue
+        seen[key] = board
+        frontier.extend(board.play(*cell) for cell in board.legal_moves())
+    return list(seen.values())
+
+
 def iter_cells() -> Iterator[Cell]:
     for i in range(SIZE * SIZE):
         yield cell_of(i)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from game.bot import LEVELS, Bot, Level, best_moves, choose_move, parse_level, play_series
-from game.rules import Board, Cell, GameOverError, Termination, from_state, other
+from game.rules import Board, Cell, GameOverError, Termination, from_state, other, reachable_positions
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,16 +28,7 @@ def play(*moves: Cell, first: int = 1) -> Board:
 @functools.cache
 def live_positions(first: int) -> tuple[Board, ...]:
     """One board for every distinct unfinished position reachable when ``first`` starts."""
-    seen: dict[tuple[tuple[int, ...], int], Board] = {}
-    frontier = [Board.new(first)]
-    while frontier:
-        board = frontier.pop()
-        key = (board.cells, board.to_move)
-        if board.is_over or key in seen:
-            continue
-        seen[key] = board
-        frontier.extend(board.play(*cell) for cell in board.legal_moves())
-    return tuple(seen.values())
+    return tuple(reachable_positions(first))
 
 
 def all_live_positions() -> tuple[Board, ...]:

@@ -16,6 +16,7 @@ from game.rules import (
     StateError,
     Termination,
     from_state,
+    reachable_positions,
     to_state,
 )
 
@@ -178,3 +179,10 @@ def test_state_winner_by_timeout_is_kept():
 def test_state_that_is_not_a_board_raises_state_error(state):
     with pytest.raises(StateError):
         from_state(state)
+
+
+def test_reachable_positions_are_the_known_counts():
+    # 5,478 legal positions in all when X starts; 4,520 of them are unfinished.
+    assert len(reachable_positions(1, finished=True)) == 5478
+    assert len(reachable_positions(1)) == 4520
+    assert all(not b.is_over for b in reachable_positions(2))
