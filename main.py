@@ -1,12 +1,15 @@
-"""Tic-tac-toe: start the game window (``python main.py``) or play scripted games headless.
+"""Tic-tac-toe: start the game window (``python main.py``), play scripted games headless, or serve.
 
-``build_parser`` defines every flag and ``main`` dispatches on them; a new way to run
-(a server, an online client) is one more flag group and one more branch in ``main``.
+``build_parser`` defines every flag and ``main`` dispatches on them: the window (the
+menu, or straight into a game against the bot, online, or on the LAN) or, with
+``--serve``, the authoritative host without a window (``net.host.serve``). Flags
+that cannot work together are refused with the usage and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import math
 import os
@@ -15,10 +18,30 @@ from pathlib import Path
 from typing import Sequence
 
 from game.bot import LEVELS
+from net.client import ServerAddress
+from net.host.serve import add_serve_arguments
+
+PROG = "main.py"
 
 DEFAULT_SIZE = (640, 720)
 MIN_SIZE = (480, 540)
 MAX_SIDE = 8192
+MAX_NAME_LENGTH = 20  # what the game's own host accepts (Nakama takes longer names)
+DEFAULT_LAN_PORT = 7350
+DEFAULT_LAN_BIND = "0.0.0.0"
+DEFAULT_DISCOVERY_PORT = 7351
+DISCOVER = True  # --join without an address: join the first game announced on the LAN
+
+# Flags that mean one thing to the game and another to --serve: (--serve's default, its help).
+SHARED_FLAGS = {
+    "port": "with --host: the LAN game's port (default 7350; the next free one if it is taken; 0 for any); "
+    "with --serve: the port to listen on (default 7350)",
+    "key": "with --online: the server key to present (default: the last one used, else defaultkey); "
+    "with --serve: the key clients must present (default defaultkey)",
+    "bind": "with --serve: the address to listen on (default 127.0.0.1; 0.0.0.0 serves every interface); "
+    "with --host: the address the LAN game listens on (default 0.0.0.0)",
+}
+SERVE_ONLY = ("data", "turn_seconds", "grace_seconds", "rematch_seconds", "log_level")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -52,6 +75,38 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"the seed must be a whole number, not {text!r}") from None
 
 
+def _address(text: str) -> str:
+    """'HOST:PORT' (or 'HOST', port 7350) as the client normalises it."""
+    try:
+        return str(ServerAddress.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. 127.0.0.1:7350 ({exc})") from None
+
+
+def _name(text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise argparse.ArgumentTypeError(f"a name is 1 to {MAX_NAME_LENGTH} printable characters, not {text!r}")
+    return name
+
+
+def _udp_port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, not {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {value}")
+    return value
+
+
+def _ipv4(text: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(text.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an IPv4 address such as 192.168.1.255, not {text!r}") from None
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -63,21 +118,78 @@ def _seconds(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line of the game."""
+    """The command line of the game (and of ``--serve``)."""
     levels = ", ".join(LEVELS)
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=PROG,
+        allow_abbrev=False,  # --serve / --server and --host / --help are too close to guess between
         description="Tic-tac-toe against the bot, on the LAN or online. Without options it opens the menu.",
         epilog=(
             "Headless: with SDL_VIDEODRIVER=dummy everything runs without a window; --games then plays "
-            "without pauses or animations (unless --auto-delay is given). Example: "
-            "SDL_VIDEODRIVER=dummy python main.py --bot perfect --auto perfect --games 3"
+            "without pauses or animations (unless --auto-delay is given), and a networked run that cannot "
+            "go on (server unreachable, opponent left early, ...) exits 1 with the reason on stderr. "
+            "Examples: SDL_VIDEODRIVER=dummy python main.py --bot perfect --auto perfect --games 3; "
+            "python main.py --serve --port 7350 & SDL_VIDEODRIVER=dummy python main.py --online --server "
+            "127.0.0.1:7350 --auto perfect --games 2 (twice)."
         ),
     )
-    play = parser.add_argument_group("playing against the bot")
-    play.add_argument(
+    what = parser.add_argument_group("what to play (at most one; without any, the menu opens)")
+    mode = what.add_mutually_exclusive_group()
+    mode.add_argument(
         "--bot", metavar="LEVEL", choices=LEVELS, help=f"start straight into a game against the bot ({levels})"
     )
+    mode.add_argument(
+        "--online",
+        action="store_true",
+        help="go straight to matchmaking on a game server (Nakama with XOXO, or --serve): see --server, --key, --name",
+    )
+    mode.add_argument(
+        "--host",
+        action="store_true",
+        help="host a LAN game, announce it, and wait for someone to join: see --port, --bind, --broadcast, --name",
+    )
+    mode.add_argument(
+        "--join",
+        nargs="?",
+        const=DISCOVER,
+        metavar="HOST:PORT",
+        type=_address,
+        help="join the LAN game at HOST:PORT; without an address, the first joinable game announced on the LAN",
+    )
+    mode.add_argument(
+        "--serve",
+        action="store_true",
+        help="run the game server without a window until Ctrl-C or SIGTERM: see the 'game server' options",
+    )
+    net = parser.add_argument_group("online and LAN play (--port, --key and --bind are under 'game server')")
+    net.add_argument(
+        "--server",
+        metavar="HOST:PORT",
+        type=_address,
+        help="with --online: the game server (default: the last one used, else 127.0.0.1:7350)",
+    )
+    net.add_argument(
+        "--name",
+        metavar="NAME",
+        type=_name,
+        help=f"with --online, --host or --join: your name, 1 to {MAX_NAME_LENGTH} characters "
+        "(default: the last one used)",
+    )
+    net.add_argument(
+        "--discovery-port",
+        metavar="N",
+        type=_udp_port,
+        help="with --host, --join (no address) or the menu: the UDP port of LAN announcements "
+        f"(default {DEFAULT_DISCOVERY_PORT})",
+    )
+    net.add_argument(
+        "--broadcast",
+        metavar="ADDR",
+        type=_ipv4,
+        help="with --host or the menu: send every LAN announcement to this one address instead of each "
+        "network's broadcast address (e.g. 127.255.255.255 keeps them on this machine)",
+    )
+    play = parser.add_argument_group("playing for you (any game)")
     play.add_argument(
         "--auto",
         metavar="LEVEL",
@@ -95,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         type=_positive_int,
         help='quit after N finished games, printing one JSON line per game, e.g. {"mode": "bot", "level": '
-        '"perfect", "mark": "X", "result": "draw", "moves": 9, "first": "X"}',
+        '"perfect", "mark": "X", "result": "draw", "moves": 9, "first": "X"} (mode "online" or "lan" over '
+        "the network); exit code 0 when all N were played",
     )
     play.add_argument("--instant", action="store_true", help="no pauses and no animations (the bot answers at once)")
     play.add_argument("--seed", metavar="N", type=_seed, help="seed the bots and their pauses, for repeatable games")
@@ -104,7 +217,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--size",
         metavar="WxH",
         type=_size,
-        default=DEFAULT_SIZE,
         help=f"window size (default {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}, at least {MIN_SIZE[0]}x{MIN_SIZE[1]})",
     )
     window.add_argument(
@@ -114,22 +226,86 @@ def build_parser() -> argparse.ArgumentParser:
         help="save a PNG of every screen shown, and of the board at the end of each game, into DIR",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (to stderr)")
+    add_serve_arguments(parser)
+    _share_serve_flags(parser)
     return parser
+
+
+def _share_serve_flags(parser: argparse.ArgumentParser) -> None:
+    """Give the game server's flags no default (so a flag given can be told from one left out) and say who uses them.
+
+    ``--serve`` gets its defaults back in ``_serve``; ``--port``, ``--key`` and ``--bind``
+    also serve ``--host`` and ``--online``, so their help says both.
+    """
+    serve_defaults = {}
+    for action in parser._actions:  # argparse has no public way to edit a flag another module added
+        if action.dest in SHARED_FLAGS:
+            action.help = SHARED_FLAGS[action.dest]
+        if action.dest in SHARED_FLAGS or action.dest in SERVE_ONLY:
+            serve_defaults[action.dest] = action.default
+    for group in parser._action_groups:
+        if group.title == "host (--serve)":
+            group.title = "game server (--serve)"
+    parser.set_defaults(**{dest: None for dest in serve_defaults}, serve_defaults=serve_defaults)
 
 
 def _headless() -> bool:
     return os.environ.get("SDL_VIDEODRIVER", "").lower() == "dummy"
 
 
+def _given(args: argparse.Namespace, *dests: str) -> list[str]:
+    """The flags among ``dests`` that the command line gave, as typed (``--turn-seconds``)."""
+    return ["--" + d.replace("_", "-") for d in dests if getattr(args, d) is not None and getattr(args, d) is not False]
+
+
 def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse flag combinations that could never finish (exit 2 with the usage)."""
+    """Refuse flag combinations that mean nothing or could never finish (exit 2 with the usage)."""
+    networked = args.online or args.host or args.join is not None
+    if args.serve:
+        stray = _given(args, "server", "name", "discovery_port", "broadcast", "auto", "auto_delay", "games", "seed",
+                       "size", "screenshot") + (["--instant"] if args.instant else [])
+        if stray:
+            parser.error(f"--serve runs the server without a window or a player; {', '.join(stray)} cannot go with it")
+    else:
+        stray = _given(args, *SERVE_ONLY)
+        if stray:
+            parser.error(f"{stray[0]} is a game server option: use it with --serve")
+    if args.server is not None and not args.online:
+        parser.error("--server goes with --online (--join takes the address itself: --join HOST:PORT)")
+    if args.key is not None and not (args.online or args.serve):
+        parser.error("--key goes with --online or --serve")
+    if args.name is not None and not networked:
+        parser.error("--name goes with --online, --host or --join")
+    if args.port is not None and not (args.host or args.serve):
+        parser.error("--port goes with --host or --serve")
+    if args.bind is not None and not (args.host or args.serve):
+        parser.error("--bind goes with --host or --serve")
+    if args.discovery_port is not None and (args.online or args.bot or (args.join not in (None, DISCOVER))):
+        parser.error(
+            "--discovery-port is for LAN announcements: use it with --host, --join without an address, or the menu"
+        )
+    if args.broadcast is not None and (args.online or args.bot or args.join is not None):
+        parser.error("--broadcast sets where a LAN host announces its game: use it with --host or the menu")
     if args.auto_delay is not None and args.auto is None:
         parser.error("--auto-delay needs --auto LEVEL")
     if args.games is not None and _headless():
-        if args.bot is None:
-            parser.error("--games needs --bot LEVEL when running headless: nobody can choose a game from the menu")
+        if args.bot is None and not networked:
+            parser.error(
+                "--games needs --bot LEVEL, --online, --host or --join when running headless: "
+                "nobody can choose a game from the menu"
+            )
         if args.auto is None:
             parser.error("--games needs --auto LEVEL when running headless: nobody is there to play")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """``--serve``: the host without a window (``net.host.serve``), with its own defaults for what was not given."""
+    from net.host.serve import run_from_args
+
+    for dest, default in args.serve_defaults.items():
+        if getattr(args, dest) is None:
+            setattr(args, dest, "DEBUG" if dest == "log_level" and args.verbose else default)
+    return run_from_args(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,22 +318,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.serve:
+        return _serve(args)
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # keep stdout for the --games lines
     if _headless():
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
+    from game.ui.app import NetSettings
     from game.ui.client import ClientOptions, run_client
 
     instant = args.instant or (args.games is not None and _headless() and args.auto_delay is None)
+    play = "online" if args.online else "host" if args.host else "join" if args.join is not None else None
+    server = args.server if args.online else (args.join if isinstance(args.join, str) else None)
+    net = NetSettings(
+        lan_port=args.port if args.port is not None else DEFAULT_LAN_PORT,
+        lan_bind=args.bind if args.bind is not None else DEFAULT_LAN_BIND,
+        discovery_port=args.discovery_port if args.discovery_port is not None else DEFAULT_DISCOVERY_PORT,
+        broadcast=args.broadcast,
+    )
     options = ClientOptions(
         bot=args.bot,
         auto=args.auto,
         auto_delay=args.auto_delay,
         games=args.games,
         screenshot_dir=args.screenshot,
-        size=args.size,
+        size=args.size if args.size is not None else DEFAULT_SIZE,
         seed=args.seed,
         instant=instant,
+        play=play,
+        server=server,
+        key=args.key,
+        name=args.name,
+        net=net,
     )
     return run_client(options)
 

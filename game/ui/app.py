@@ -1,11 +1,15 @@
 """The App: the window, the render loop, the screen stack, and the doors into the UI.
 
 One loop (``run``) does everything on the main thread. Each frame (``step``) it takes
-the pygame events, polls every event source (a local game, later the network bridge)
+the pygame events, polls every event source (a local game, the network bridge)
 without blocking, routes game events to the top screen, updates it and draws it. While
 something animates it paces itself at 60 frames per second; otherwise it sleeps until
 the next thing is due (a bot move, a countdown tick, at most a second), an input event
 arrives, or another thread calls ``wake()``. An idle menu therefore costs almost no CPU.
+
+The App owns at most one network thread (``network``): made on the first networked
+screen that needs it, polled like any other event source, woken into the loop by
+``wake``, and stopped (within a second) when the App closes.
 
 Time comes from an injectable clock, so the test pilot can drive a real App (under
 SDL's dummy video driver) through minutes of play without sleeping.
@@ -19,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pygame
 
@@ -30,6 +34,10 @@ from game.ui.render import blit_center, translucent
 from game.ui.screens.base import Screen
 from game.ui.userdata import UserData
 
+if TYPE_CHECKING:
+    from net.bridge import NetworkThread
+    from net.session import SessionConfig
+
 log = logging.getLogger(__name__)
 
 NET_WAKE = pygame.event.custom_type()
@@ -38,6 +46,7 @@ NET_WAKE = pygame.event.custom_type()
 MAX_IDLE_SECONDS = 1.0  # an idle App still draws once a second at least
 SLICED_IDLE_POLL = 0.010  # an alternative idle wait, see App.__init__ ``idle_poll``
 FLASH_SECONDS = 1.4
+NETWORK_STOP_SECONDS = 1.0  # closing the App waits at most this long for the network thread
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,23 @@ class PlaySettings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class NetSettings:
+    """Where networked play goes: the LAN host's port and address, LAN discovery, the network thread's knobs.
+
+    ``lan_port`` is the port a LAN host asks for first (the next free one is used if it
+    is taken; 0 picks any free port); ``broadcast`` replaces every LAN announcement
+    target with one address (tests use 127.255.255.255); ``session`` tunes the network
+    thread's timeouts and backoff (None: its defaults).
+    """
+
+    lan_port: int = 7350
+    lan_bind: str = "0.0.0.0"
+    discovery_port: int = 7351
+    broadcast: str | None = None
+    session: "SessionConfig | None" = None
+
+
 class App:
     """The game window and its screen stack.
 
@@ -82,6 +108,7 @@ class App:
         screenshot_dir: Path | str | None = None,
         home: Callable[[], Screen] | None = None,
         idle_poll: float = 0.0,
+        net: NetSettings = NetSettings(),
     ):
         """Open the window. ``home`` builds the screen to fall back to (default: the main menu).
 
@@ -89,7 +116,8 @@ class App:
         pygame implements by polling the queue every millisecond. A positive value
         sleeps on a wake flag in slices of that many seconds instead, peeking for input
         between slices (``SLICED_IDLE_POLL``, 10 ms, is a little cheaper; both are well
-        under 2 % of a core, see ``bench/idle_cpu.py``).
+        under 2 % of a core, see ``bench/idle_cpu.py``). ``net`` says where networked
+        play goes (see ``NetSettings``).
         """
         self.clock = clock
         self.settings = settings
@@ -115,6 +143,11 @@ class App:
         self._pending_shots: list[str] = []
         self._flash: tuple[str, float] | None = None
         self._games_started = 0
+        self.net_settings = net
+        self._network: NetworkThread | None = None
+        # Scripts (--games) set on_stuck: called with a one-line reason when a networked
+        # screen needs a person's decision (an error, the opponent left), instead of waiting.
+        self.on_stuck: Callable[[str], None] | None = None
         self.fonts = theme.Fonts()
 
         audio.pre_init()
@@ -149,10 +182,13 @@ class App:
         self._set_mode((width, height))
 
     def close(self) -> None:
-        """Close every screen, stop the sound and the window; safe to call twice."""
+        """Close every screen, stop the network thread, the sound and the window; safe to call twice."""
         while self._stack:
             screen, _ = self._stack.pop()
-            self._safely(screen.on_unmount)
+            self._safely(screen.on_unmount)  # screens hand their last commands (leave, stop hosting) to the network
+        if self._network is not None:
+            self.remove_source(self._network)
+            self._network.stop(timeout=NETWORK_STOP_SECONDS)
         self.sounds.close()
         pygame.display.quit()
 
@@ -231,6 +267,29 @@ class App:
     @property
     def sources(self) -> tuple[EventSource, ...]:
         return tuple(self._sources)
+
+    @property
+    def network(self) -> "NetworkThread":
+        """The App's one network thread, started (and added as an event source) on first use."""
+        if self._network is None:
+            from net.bridge import NetworkThread
+
+            network = NetworkThread(self.wake, config=self.net_settings.session)
+            network.start()
+            self._network = network
+            self.add_source(network)
+        return self._network
+
+    @property
+    def has_network(self) -> bool:
+        """True once a networked screen has started the network thread."""
+        return self._network is not None
+
+    def stuck(self, reason: str) -> None:
+        """A networked screen needs a person's decision; a script (``on_stuck``) stops here instead."""
+        log.info("waiting for the player: %s", reason)
+        if self.on_stuck is not None and self._running:
+            self.on_stuck(reason)
 
     def wake(self) -> None:
         """Make the loop run a frame soon; safe from any thread (the network bridge calls it)."""

@@ -124,7 +124,7 @@ def test_screenshots_of_every_screen_and_of_each_finished_game(data_dir: Path, t
     names = sorted(p.name for p in shots.iterdir())
     assert names == [
         "001-menu.png", "002-board.png", "003-board-game1-draw.png", "004-board-game2-draw.png",
-        "005-menu.png", "006-notice.png",
+        "005-menu.png", "006-login.png",
     ]
     image = pygame.image.load(str(shots / "003-board-game1-draw.png"))
     assert image.get_size() == (640, 720)

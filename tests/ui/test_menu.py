@@ -1,4 +1,4 @@
-"""The main menu: keyboard and mouse, the entries that are not there yet, stats, mute, quitting."""
+"""The main menu: keyboard and mouse, the way to the online screens, stats, mute, quitting."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from game.ui.pilot import Pilot
 from game.ui.screens.board import BoardScreen
 from game.ui.screens.menu import DEFAULT_ENTRIES, MenuEntry, MenuScreen
-from game.ui.screens.notice import NoticeScreen
+from game.ui.screens.login import LoginScreen
 from game.ui.userdata import UserData
 
 
@@ -33,18 +33,14 @@ def test_arrows_and_enter_choose_a_level(pilot: Pilot) -> None:
     assert pilot.screen is menu
 
 
-def test_tab_cycles_and_entries_not_built_yet_say_so(pilot: Pilot) -> None:
+def test_tab_cycles_and_play_online_opens_the_sign_in(pilot: Pilot) -> None:
     menu = pilot.screen
     pilot.press("tab", "tab", "tab", "tab", "tab")
     assert menu.buttons.focus.label == "Play online"
     pilot.press("return")
-    notice = pilot.screen
-    assert isinstance(notice, NoticeScreen) and "not available yet" in notice.message
+    assert isinstance(pilot.screen, LoginScreen)
+    assert not pilot.app.has_network, "nothing goes on the network before Sign in"
     pilot.press("escape")
-    assert pilot.screen is menu
-    pilot.click("Host a LAN game")
-    assert isinstance(pilot.screen, NoticeScreen)
-    pilot.click("Back")
     assert pilot.screen is menu
 
 

@@ -1,8 +1,8 @@
 """The main menu: play the bot at a level (with your record against it), the other ways to play, Quit.
 
-The entries below the bot row are data (``MenuEntry``): the online screens replace an
-entry's action with one line each. Keyboard: arrows or Tab move, Enter chooses, Esc
-quits; the mouse hovers and clicks.
+The entries below the bot row are data (``MenuEntry``): hosting and joining a LAN game
+and playing online each start a trip through the networked screens (``netflow``).
+Keyboard: arrows or Tab move, Enter chooses, Esc quits; the mouse hovers and clicks.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from game.ui import theme
 from game.ui.render import blit_center, mark_surface
 from game.ui.screens.base import Screen
 from game.ui.screens.board import open_bot_game
-from game.ui.screens.notice import not_available
+from game.ui.screens.netflow import host_lan_game, join_lan_game, play_online
 from game.ui.userdata import Tally
 from game.ui.widgets import Button
 
@@ -39,9 +39,9 @@ def _quit(app: "App") -> None:
 
 
 DEFAULT_ENTRIES: tuple[MenuEntry, ...] = (
-    MenuEntry("Host a LAN game", lambda app: app.push(not_available("Hosting a LAN game"))),
-    MenuEntry("Join a LAN game", lambda app: app.push(not_available("Joining a LAN game"))),
-    MenuEntry("Play online", lambda app: app.push(not_available("Playing online"))),
+    MenuEntry("Host a LAN game", host_lan_game),
+    MenuEntry("Join a LAN game", join_lan_game),
+    MenuEntry("Play online", play_online),
     MenuEntry("Quit", _quit, style="quiet"),
 )
 

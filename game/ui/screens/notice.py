@@ -124,7 +124,3 @@ class ErrorScreen(NoticeScreen):
         for i, b in enumerate(self.buttons.buttons):
             b.rect = pygame.Rect(left + i * (w + gap), button_y, w, int(52 * s))
 
-
-def not_available(feature: str) -> NoticeScreen:
-    """The notice for a menu entry whose feature is not in this build yet."""
-    return NoticeScreen(feature, f"{feature} is not available yet. Play against the bot in the meantime!")

@@ -1,0 +1,356 @@
+"""Joining a LAN game: the games heard on the network as they come and go, and a field for an address.
+
+On mount the screen asks the network thread to listen for LAN announcements
+(``BrowseLan``) and lists every ``LanGames`` snapshot: each game with its host, its
+address and what it is doing (waiting, playing, full). A game of another protocol
+version is shown greyed, "Incompatible version", and cannot be chosen. Choosing a
+waiting game (click, or Tab/arrows and Enter) or typing host:port signs in to that
+host and goes to matchmaking. With ``auto_join`` (``--join`` without an address) the
+first joinable game heard is joined at once.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pygame
+
+from game.ui import theme
+from game.ui.render import blit_center, wrap_text
+from game.ui.screens.base import Screen
+from game.ui.screens.netflow import NetFlow
+from game.ui.screens.netkit import FormFocus, draw_field, draw_lines, draw_spinner
+from game.ui.screens.login import check_server
+from game.ui.theme import Fonts
+from game.ui.widgets import Button, TextField
+from net.discovery import DiscoveredGame, HostState
+from net.messages import BrowseLan, Event, Failure, LanGames, StopBrowsing
+
+UNATTENDED_SEARCH_SECONDS = 60.0  # an unattended --join gives up after this long without a joinable game
+
+STATE_LABELS = {HostState.WAITING: "Waiting", HostState.PLAYING: "Playing", HostState.FULL: "Full"}
+
+
+def state_label(game: DiscoveredGame) -> str:
+    """What a listed game is doing, as its badge says."""
+    if not game.compatible:
+        return "Incompatible version"
+    return STATE_LABELS.get(game.state, "Unknown") if game.state is not None else "Unknown"
+
+
+class GameRow(Button):
+    """One listed LAN game: its name, host and address on the left, its state on the right."""
+
+    def __init__(self, game: DiscoveredGame, on_press: Callable[[], None]):
+        super().__init__(game.game, on_press, enabled=game.joinable)
+        self.game = game
+
+    @property
+    def caption_text(self) -> str:
+        game = self.game
+        if not game.compatible:
+            return f"{game.host}  ·  {game.endpoint}  ·  speaks version {game.version}"
+        return f"{game.host}  ·  {game.endpoint}"
+
+    def draw(
+        self, surface: pygame.Surface, fonts: Fonts, scale: float, *, hovered: bool, focused: bool, pressed: bool
+    ) -> None:
+        rect = self.rect
+        if rect.width <= 0 or rect.height <= 0:
+            return
+        s = scale
+        radius = max(4, int(12 * s))
+        hovered = hovered and self.enabled
+        fill = theme.BUTTON_HOVER if hovered else (theme.BUTTON if self.enabled else theme.BUTTON_DISABLED)
+        body = rect.move(0, max(1, int(2 * s))) if pressed and self.enabled else rect
+        if pressed and self.enabled:
+            fill = theme.BUTTON_PRESSED
+        pygame.draw.rect(surface, fill, body, border_radius=radius)
+        if focused:
+            ring = body.inflate(int(6 * s) + 2, int(6 * s) + 2)
+            pygame.draw.rect(surface, theme.ACCENT, ring, width=max(2, int(2.5 * s)), border_radius=radius + int(3 * s))
+        game = self.game
+        label = state_label(game)
+        joinable = self.enabled
+        # The state badge on the right.
+        badge_size = theme.small(14 * s)
+        if joinable:
+            badge_fill, badge_text = theme.O_COLOR, theme.ON_ACCENT
+        elif game.compatible:
+            badge_fill, badge_text = theme.PANEL_HIGH, theme.MUTED
+        else:
+            badge_fill, badge_text = None, theme.MUTED
+        badge_img = fonts.render(label, badge_size, badge_text)
+        badge = badge_img.get_rect().inflate(int(18 * s), int(10 * s))
+        badge.midright = (body.right - int(14 * s), body.centery)
+        if badge_fill is not None:
+            pygame.draw.rect(surface, badge_fill, badge, border_radius=badge.height // 2)
+        blit_center(surface, badge_img, badge.center)
+        # The name and the host's details on the left.
+        left = body.x + int(18 * s)
+        room = badge.left - int(12 * s) - left
+        title_color = theme.TEXT if game.compatible else theme.MUTED
+        title_size = fonts.fit(game.game, 20 * s, room)
+        title = fonts.render(game.game, title_size, title_color)
+        caption = self.caption_text
+        cap = fonts.render(caption, fonts.fit(caption, theme.small(14 * s), room), theme.MUTED)
+        block = title.get_height() + int(4 * s) + cap.get_height()
+        y = body.centery - block / 2
+        surface.blit(title, (left, y))
+        surface.blit(cap, (left, y + title.get_height() + int(4 * s)))
+
+
+class LanJoinScreen(Screen):
+    """The LAN games heard right now, and a field to type an address; choosing one joins it."""
+
+    name = "lan-join"
+
+    def __init__(self, *, auto_join: bool = False, name: str | None = None):
+        super().__init__()
+        self.auto_join = auto_join
+        self.player_name = name
+        self.games: tuple[DiscoveredGame, ...] = ()
+        self.rows: list[GameRow] = []
+        self.listening = False
+        self.problem: str | None = None  # discovery cannot run (the port is taken): typing still works
+        self.error: str | None = None  # the typed address was refused
+        self.address_field = TextField(
+            placeholder="host:port, e.g. 192.168.1.20:7350", max_length=200, on_submit=self._typed
+        )
+        self.join_button = Button("Join", self.join_typed)
+        self.back_button = Button("Back", self.back, hint="Esc")
+        self.buttons.focus_visible = False  # nothing is focused until the player tabs or clicks
+        self.focus = FormFocus(
+            self.buttons,
+            lambda: [
+                *(r for r in self.rows if r.rect.width > 0), self.address_field, self.join_button, self.back_button
+            ],
+        )
+        self._started: float | None = None
+        self._joining = False
+        self._gave_up = False
+        self._set_rows()
+
+    # Rows --------------------------------------------------------------------------------------------
+
+    def _set_rows(self) -> None:
+        """Rebuild the game rows from ``games``, keeping the player's place in the list."""
+        focused = self.focus.current
+        key = focused.game.endpoint if isinstance(focused, GameRow) else None
+        self.rows = [GameRow(g, self._chooser(g)) for g in self.games]
+        self.buttons.set_rows([*([r] for r in self.rows), [self.join_button], [self.back_button]])
+        if key is not None:
+            self.focus.focus(next((r for r in self.rows if r.game.endpoint == key and r.enabled), None))
+        elif isinstance(focused, Button):
+            self.focus.focus(focused)
+        self.relayout()
+
+    def _chooser(self, game: DiscoveredGame) -> Callable[[], None]:
+        return lambda: self.join(game.endpoint)
+
+    @property
+    def joinable(self) -> list[DiscoveredGame]:
+        return [g for g in self.games if g.joinable]
+
+    # Lifecycle -----------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        assert self.app is not None
+        self._started = self.now
+        self.app.network.send(BrowseLan(self.app.net_settings.discovery_port))
+        self.listening = True
+
+    def on_unmount(self) -> None:
+        if self.listening and self.app is not None and self.app.has_network:
+            self.app.network.send(StopBrowsing())
+        self.listening = False
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, LanGames):
+            self.games = tuple(g for g in event.games if isinstance(g, DiscoveredGame))
+            self.problem = None
+            self._set_rows()
+            if self.auto_join and self.joinable and not self._joining:
+                self.join(self.joinable[0].endpoint)
+        elif isinstance(event, Failure):
+            self.problem = event.message
+
+    def update(self, now: float) -> None:
+        if (
+            self.auto_join
+            and not self._joining
+            and not self._gave_up
+            and self._started is not None
+            and now - self._started >= UNATTENDED_SEARCH_SECONDS
+            and self.app is not None
+        ):
+            self._gave_up = True
+            port = self.app.net_settings.discovery_port
+            self.app.stuck(
+                f"No joinable LAN game was announced on UDP port {port} within {UNATTENDED_SEARCH_SECONDS:g} s."
+            )
+
+    def next_deadline(self) -> float | None:
+        if self.auto_join and self._started is not None and not self._gave_up:
+            return self._started + UNATTENDED_SEARCH_SECONDS
+        return None
+
+    @property
+    def animating(self) -> bool:
+        return (
+            self.app is not None
+            and self.app.settings.animations
+            and not self.skip_animations
+            and self.listening
+            and not self.games
+        )
+
+    # Actions ---------------------------------------------------------------------------------------------
+
+    def join(self, server: str) -> None:
+        """Sign in to the LAN host at ``server`` and wait for the match there."""
+        assert self.app is not None
+        self._joining = True
+        if self.listening:
+            self.app.network.send(StopBrowsing())
+            self.listening = False
+        name = self.player_name or self.app.userdata.profile.name
+        NetFlow.lan_join(self.app, server, name).begin(replace=True)
+
+    def _typed(self, _text: str) -> None:
+        self.join_typed()
+
+    def join_typed(self) -> None:
+        """Join the address in the field, if it is one."""
+        try:
+            server = check_server(self.address_field.text)
+        except ValueError as exc:
+            self.error = str(exc)
+            self.focus.focus(self.address_field)
+            return
+        self.error = None
+        self.join(server)
+
+    def back(self) -> None:
+        self.close()
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+            self.back()
+            return True
+        return self.focus.handle(event)
+
+    # Layout and drawing -------------------------------------------------------------------------------------
+
+    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
+        s = self.scale(size)
+        pad = int(24 * s)
+        m = {
+            "pad": pad,
+            "title": int(52 * s),
+            "subtitle": int(30 * s),
+            "row": int(64 * s),
+            "row_gap": int(10 * s),
+            "label": int(30 * s),
+            "field": int(48 * s),
+            "error": int(26 * s),
+            "button": int(52 * s),
+            "footer": int(36 * s),
+        }
+        m["width"] = min(size[0] - 2 * pad, int(560 * s))
+        m["left"] = (size[0] - m["width"]) // 2
+        m["list_top"] = pad + m["title"] + m["subtitle"]
+        bottom = size[1] - m["footer"] - m["button"] - int(16 * s) - m["error"] - m["field"] - m["label"] - int(8 * s)
+        m["list_bottom"] = bottom
+        return m
+
+    def visible_rows(self, size: tuple[int, int]) -> int:
+        """How many game rows fit in a window of ``size``."""
+        m = self._metrics(size)
+        room = m["list_bottom"] - m["list_top"]
+        return max(1, (room + m["row_gap"]) // (m["row"] + m["row_gap"]))
+
+    def layout(self, size: tuple[int, int]) -> None:
+        s = self.scale(size)
+        m = self._metrics(size)
+        shown = self.visible_rows(size)
+        y = m["list_top"]
+        for i, row in enumerate(self.rows):
+            if i < shown:
+                row.rect = pygame.Rect(m["left"], y, m["width"], m["row"])
+                y += m["row"] + m["row_gap"]
+            else:
+                row.rect = pygame.Rect(0, 0, 0, 0)  # off the list: not drawn, not clickable
+        y = m["list_bottom"] + int(8 * s) + m["label"]
+        join_w = int(120 * s)
+        gap = int(12 * s)
+        self.address_field.rect = pygame.Rect(m["left"], y, m["width"] - join_w - gap, m["field"])
+        self.join_button.rect = pygame.Rect(self.address_field.rect.right + gap, y, join_w, m["field"])
+        y += m["field"] + m["error"] + int(16 * s)
+        self.back_button.rect = pygame.Rect(0, y, int(200 * s), m["button"])
+        self.back_button.rect.centerx = size[0] // 2
+
+    def draw(self, surface: pygame.Surface) -> None:
+        assert self.app is not None
+        fonts = self.app.fonts
+        size = surface.get_size()
+        s = self.scale(size)
+        m = self._metrics(size)
+        cx = size[0] / 2
+        blit_center(surface, fonts.render("Join a LAN game", 38 * s, theme.TEXT), (cx, m["pad"] + m["title"] / 2))
+        subtitle = self.subtitle
+        sub = fonts.render(subtitle, fonts.fit(subtitle, theme.small(16 * s), m["width"]), theme.MUTED)
+        blit_center(surface, sub, (cx, m["pad"] + m["title"] + m["subtitle"] / 2 - 4 * s))
+        if self.games:
+            hidden = len(self.rows) - self.visible_rows(size)
+            if hidden > 0:
+                more = f"and {hidden} more: make the window taller to see them"
+                image = fonts.render(more, theme.small(14 * s), theme.MUTED)
+                blit_center(surface, image, (cx, m["list_bottom"] - 8 * s))
+        else:
+            box = pygame.Rect(m["left"], m["list_top"], m["width"], m["list_bottom"] - m["list_top"])
+            self._draw_empty(surface, box, s)
+        self.buttons.draw(surface, fonts, s)
+        draw_field(surface, fonts, s, self.address_field, "Or type the host's address", error=self.error is not None)
+        if self.error:
+            font_size = theme.small(14 * s)
+            line = wrap_text(fonts.get(font_size), self.error, m["width"])[0]
+            image = fonts.render(line, font_size, theme.X_COLOR)
+            surface.blit(image, (m["left"] + 4 * s, self.address_field.rect.bottom + 5 * s))
+        hint = "Click a waiting game or type an address  ·  Tab moves  ·  Esc goes back"
+        blit_center(
+            surface,
+            fonts.render(hint, fonts.fit(hint, theme.small(14 * s), size[0] - 32 * s), theme.MUTED),
+            (cx, size[1] - m["footer"] / 2),
+        )
+
+    @property
+    def subtitle(self) -> str:
+        """What the list shows: how many games, or why there are none."""
+        if self.problem:
+            return self.problem
+        port = self.app.net_settings.discovery_port if self.app is not None else 0
+        count = len(self.games)
+        if not count:
+            return f"Listening for games on your network (UDP port {port})"
+        waiting = len(self.joinable)
+        games = "1 game" if count == 1 else f"{count} games"
+        return f"{games} on your network, {waiting} waiting for an opponent"
+
+    def _draw_empty(self, surface: pygame.Surface, box: pygame.Rect, s: float) -> None:
+        assert self.app is not None
+        fonts = self.app.fonts
+        pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(18 * s))
+        cx = box.centerx
+        y = box.centery - int(70 * s)
+        if self.problem:
+            draw_lines(surface, fonts, "Can't look for games on this network.", 20 * s, theme.X_COLOR, cx, y + 30 * s,
+                       box.width - 48 * s, 28 * s)
+            draw_lines(surface, fonts, "You can still join by typing the host's address below.", theme.small(15 * s),
+                       theme.MUTED, cx, y + 64 * s, box.width - 48 * s, 22 * s)
+            return
+        draw_spinner(surface, (cx, y + 24 * s), 22 * s, self.now if self.animating else 0.0)
+        width = box.width - 48 * s
+        draw_lines(surface, fonts, "Looking for games…", 21 * s, theme.TEXT, cx, y + 64 * s, width, 30 * s)
+        draw_lines(surface, fonts, "A game shows up here as soon as someone hosts one on this network.",
+                   theme.small(15 * s), theme.MUTED, cx, y + 98 * s, box.width - 48 * s, 22 * s)

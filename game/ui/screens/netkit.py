@@ -1,0 +1,239 @@
+"""What the networked screens share: a waiting spinner, elapsed times, a card of choices, form focus.
+
+The login, matchmaking, LAN and error screens all wait on the network and all end in a
+choice ("Try again" or "Back", "Find a new opponent" or "Menu"), so the pieces live
+here once: ``draw_spinner`` and ``format_elapsed`` for the waiting screens,
+``ChoiceScreen`` for every card that ends in buttons, and ``FormFocus`` for one Tab
+order across text fields and buttons.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence, Union
+
+import pygame
+import pygame.gfxdraw
+
+from game.ui import theme
+from game.ui.render import blit_center, wrap_text
+from game.ui.screens.notice import NoticeScreen
+from game.ui.widgets import Button, ButtonGroup, TextField
+
+SPIN_SECONDS = 1.1  # one turn of the spinner
+SPINNER_DOTS = 12
+
+
+def format_elapsed(seconds: float) -> str:
+    """A waiting time as a clock shows it: '0:07', '12:30', '1:02:03'."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def draw_spinner(
+    surface: pygame.Surface, center: tuple[float, float], radius: float, t: float, color: pygame.Color = theme.ACCENT
+) -> None:
+    """A ring of dots whose bright head goes round once every ``SPIN_SECONDS``; ``t`` is the time in seconds."""
+    head = (t / SPIN_SECONDS) % 1.0 * SPINNER_DOTS
+    dot = max(2.0, radius * 0.17)
+    for i in range(SPINNER_DOTS):
+        behind = (head - i) % SPINNER_DOTS / SPINNER_DOTS  # 0 at the head, nearly 1 just in front of it
+        angle = 2 * math.pi * i / SPINNER_DOTS - math.pi / 2
+        x = center[0] + math.cos(angle) * radius
+        y = center[1] + math.sin(angle) * radius
+        r = max(1, round(dot * (1.0 - 0.45 * behind)))
+        c = pygame.Color(color)
+        c.a = int(255 * max(0.16, 1.0 - behind))
+        pygame.gfxdraw.aacircle(surface, round(x), round(y), r, c)
+        pygame.gfxdraw.filled_circle(surface, round(x), round(y), r, c)
+
+
+def draw_lines(
+    surface: pygame.Surface,
+    fonts: theme.Fonts,
+    text: str,
+    size: float,
+    color: pygame.Color,
+    center_x: float,
+    top: float,
+    width: float,
+    line_height: float,
+) -> float:
+    """``text`` wrapped to ``width`` and centred under ``top``; the y below the last line."""
+    y = top
+    for line in wrap_text(fonts.get(size), text, int(width)):
+        if line:
+            blit_center(surface, fonts.render(line, size, color), (center_x, y + line_height / 2))
+        y += line_height
+    return y
+
+
+def draw_card(surface: pygame.Surface, rect: pygame.Rect, scale: float) -> None:
+    """The rounded panel the notice screens sit on."""
+    pygame.draw.rect(surface, theme.PANEL, rect, border_radius=int(20 * scale))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One button of a choice card: its label and what it does."""
+
+    label: str
+    action: Callable[[], None]
+
+
+class ChoiceScreen(NoticeScreen):
+    """A notice card (title, message) ending in a row of choices; the first is the main one, Esc takes the last.
+
+    ``stuck`` is the one-line reason given to ``App.stuck`` when the card shows: an
+    unattended run (``--games``) stops there instead of waiting for a click.
+    """
+
+    name = "choice"
+
+    def __init__(
+        self,
+        title: str,
+        message: str,
+        choices: Sequence[Choice],
+        *,
+        title_color: pygame.Color = theme.TEXT,
+        stuck: str | None = None,
+    ):
+        if not choices:
+            raise ValueError("a choice screen needs at least one choice")
+        super().__init__(title, message)
+        self.title_color = title_color
+        self.choices = tuple(choices)
+        self.stuck_reason = stuck
+        buttons = [
+            Button(c.label, c.action, style="primary" if i == 0 else "normal") for i, c in enumerate(self.choices)
+        ]
+        self.buttons.set_rows([buttons])
+        self.buttons.focus_on(buttons[0])
+
+    def on_mount(self) -> None:
+        if self.stuck_reason and self.app is not None:
+            self.app.stuck(self.stuck_reason)
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if self.buttons.handle(event):
+            return True
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+            self.choices[-1].action()
+            return True
+        return False
+
+    def _place(self, size: tuple[int, int], message_height: int) -> None:
+        s = self.scale(size)
+        _, button_y = self._block(size, message_height)
+        buttons = self.buttons.buttons
+        gap = int(16 * s)
+        w = min(int(220 * s), (min(size[0], int(560 * s)) - gap * (len(buttons) + 1)) // len(buttons))
+        left = size[0] // 2 - (len(buttons) * w + (len(buttons) - 1) * gap) // 2
+        for i, b in enumerate(buttons):
+            b.rect = pygame.Rect(left + i * (w + gap), button_y, w, int(52 * s))
+
+
+Focusable = Union[TextField, Button]
+
+
+class FormFocus:
+    """One keyboard focus across a screen's text fields and buttons, in the order ``items()`` gives.
+
+    Tab / Shift+Tab (and Up / Down) walk the whole order, wrapping round; a focused field
+    gets its keys first (so typing 'm' is text, not the mute key); a click focuses the
+    field under it or presses a button. The buttons must all be in ``buttons``.
+    """
+
+    def __init__(self, buttons: ButtonGroup, items: Callable[[], Sequence[Focusable]]):
+        self.buttons = buttons
+        self._items = items
+
+    @property
+    def fields(self) -> list[TextField]:
+        return [i for i in self._items() if isinstance(i, TextField)]
+
+    @property
+    def field(self) -> TextField | None:
+        """The text field with focus, if one has it."""
+        return next((f for f in self.fields if f.focused), None)
+
+    @property
+    def current(self) -> Focusable | None:
+        field = self.field
+        if field is not None:
+            return field
+        return self.buttons.focus if self.buttons.focus_visible else None
+
+    def focus(self, item: Focusable | None) -> None:
+        """Give focus to ``item`` (a field, an enabled button, or None for nothing)."""
+        for f in self.fields:
+            f.focused = f is item
+            if f is item:
+                f.caret = len(f.text)
+        if isinstance(item, Button) and item.enabled:
+            self.buttons.focus_on(item)
+            self.buttons.focus_visible = True
+        else:
+            self.buttons.focus_visible = False
+
+    def move(self, delta: int) -> None:
+        """Focus the next (``delta`` 1) or previous (-1) item, wrapping round."""
+        items = [i for i in self._items() if not isinstance(i, Button) or i.enabled]
+        if not items:
+            return
+        current = self.current
+        if current in items:
+            index = (items.index(current) + delta) % len(items)
+        else:
+            index = 0 if delta > 0 else len(items) - 1
+        self.focus(items[index])
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        """Route one input event; True if a field or a button used it."""
+        if event.type in (pygame.MOUSEMOTION, pygame.WINDOWLEAVE, pygame.MOUSEBUTTONUP):
+            return self.buttons.handle(event)  # hover and clicks work whatever has the keyboard
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            hit = False
+            for f in self.fields:
+                hit = f.handle(event) or hit  # every field hears the click, to drop focus if it missed
+            if hit:
+                self.buttons.focus_visible = False
+                return True
+            return self.buttons.handle(event)
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_TAB:
+            self.move(-1 if event.mod & pygame.KMOD_SHIFT else 1)
+            return True
+        field = self.field
+        if field is not None:
+            if field.handle(event):
+                return True
+            if event.type == pygame.KEYDOWN and event.key in (pygame.K_UP, pygame.K_DOWN):
+                self.move(-1 if event.key == pygame.K_UP else 1)
+                return True
+            return event.type == pygame.TEXTINPUT
+        if event.type == pygame.KEYDOWN and event.key in (pygame.K_UP, pygame.K_DOWN):
+            self.move(-1 if event.key == pygame.K_UP else 1)
+            return True
+        return self.buttons.handle(event)
+
+
+def draw_field(
+    surface: pygame.Surface,
+    fonts: theme.Fonts,
+    scale: float,
+    field: TextField,
+    label: str,
+    *,
+    error: bool = False,
+) -> None:
+    """A text field with its label just above it; a red ring when its value was refused."""
+    image = fonts.render(label, theme.small(16 * scale), theme.MUTED)
+    surface.blit(image, image.get_rect(bottomleft=(field.rect.x + 4 * scale, field.rect.y - 6 * scale)))
+    field.draw(surface, fonts, scale)
+    if error:
+        radius = max(4, int(10 * scale))
+        pygame.draw.rect(surface, theme.X_COLOR, field.rect, width=max(2, int(2 * scale)), border_radius=radius)

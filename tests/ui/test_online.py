@@ -1,0 +1,235 @@
+"""Playing online, end to end: real Apps driven by pilots, each with its own network thread, against our host.
+
+The host runs on loopback (the net tests' ``RunningHost``); the players sign in through
+the login screen, wait on the matchmaking screen, play on the board, and meet what the
+network can do to them: an opponent who leaves, a dropped connection, a server that
+goes away, a wrong key, a server that accepts and never answers.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Iterator
+
+import pygame
+import pytest
+
+from game.ui.pilot import Pilot
+from game.ui.screens.connection import NetErrorScreen
+from game.ui.screens.login import LoginScreen
+from game.ui.screens.matchmaking import MatchmakingScreen
+from game.ui.screens.menu import MenuScreen
+from game.ui.screens.opponent_left import OpponentLeftScreen
+from game.ui.userdata import UserData
+from tests.net.standins import LoopThread, TcpRelay
+from tests.ui.netpilot import HostOnThread, board_ready, first_mover, launch, on, play_line, run_until, sign_in
+
+
+@pytest.fixture
+def pilots(tmp_path: Path) -> Iterator[list[Pilot]]:
+    """Start players with ``pilots.append(launch(...))``; all are closed at the end (their network threads too)."""
+    started: list[Pilot] = []
+    yield started
+    for pilot in started:
+        pilot.close()
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[HostOnThread]:
+    h = HostOnThread.start(tmp_path / "host", rematch_seconds=None)
+    yield h
+    h.close()
+
+
+def player(pilots: list[Pilot], tmp_path: Path, name: str) -> Pilot:
+    pilot = launch(tmp_path / name)
+    pilots.append(pilot)
+    return pilot
+
+
+def matched_pair(
+    pilots: list[Pilot], tmp_path: Path, server: str, names: tuple[str, str] = ("ann", "bob")
+) -> tuple[Pilot, Pilot]:
+    a, b = player(pilots, tmp_path, names[0]), player(pilots, tmp_path, names[1])
+    sign_in(a, names[0], server)
+    sign_in(b, names[1], server)
+    run_until(lambda: board_ready(a) and board_ready(b), a, b, what="both boards")
+    return a, b
+
+
+def test_two_players_sign_in_find_each_other_play_to_a_result_and_rematch(pilots, tmp_path, host) -> None:
+    a = player(pilots, tmp_path, "ann")
+    b = player(pilots, tmp_path, "bob")
+    sign_in(a, "ann", host.address)
+    assert isinstance(a.screen, MatchmakingScreen)
+    run_until(lambda: a.screen.phase == "searching", a, what="ann searching")
+    assert a.screen.status_text == "Looking for an opponent…"
+    assert a.screen.server_text == f"Server {host.address}  ·  playing as ann"
+    sign_in(b, "bob", host.address)
+    run_until(lambda: board_ready(a) and board_ready(b), a, b, what="both boards")
+
+    x, o = first_mover(a, b)
+    view = x.screen.view
+    assert {view.name_of(1), view.name_of(2)} == {"ann", "bob"} and view.you == 1
+    assert x.screen.status_text.startswith("Your turn  ·  ") and x.screen.status_text.endswith(" s")  # the turn timer
+    assert o.screen.status_text.startswith(f"Waiting for {view.name_of(1)}…")
+    play_line(x, o)
+    assert (x.screen.banner_text, o.screen.banner_text) == ("You won", "You lost")
+    assert [s.to_json()["mode"] for s in x.app.summaries] == ["online"]
+
+    for pilot in (x, o):
+        pilot.click("Rematch")
+    run_until(lambda: x.screen.view.game == 2 and o.screen.view.game == 2, x, o, what="the second game")
+    assert not x.screen.game_over and o.screen.view.your_turn, "the other player starts the rematch"
+
+
+def test_the_sign_in_form_checks_its_fields_and_remembers_them(pilots, tmp_path, host) -> None:
+    a = player(pilots, tmp_path, "ann")
+    a.click("Play online")
+    login = a.screen
+    assert isinstance(login, LoginScreen)
+    assert (login.server_field.text, login.key_field.text) == ("127.0.0.1:7350", "defaultkey")
+    assert login.name_field.focused
+    a.press("tab")
+    assert login.server_field.focused
+    a.press("tab", "tab")
+    assert login.buttons.focus.label == "Sign in" and login.buttons.focus_visible
+    a.press("tab", "tab")
+    assert login.name_field.focused, "Tab goes round"
+
+    sign_in_screen = a.screen
+    a.press("end", *["backspace"] * 10)
+    a.press("return")
+    assert sign_in_screen.error == "Type your name: it is what your opponent sees."
+    assert sign_in_screen.error_field is login.name_field
+    a.type("ann")
+    login.server_field.text = "localhost:99999"
+    a.press("return")
+    assert "must be a number from 1 to 65535" in login.error and login.server_field.focused
+    assert a.screen is login and not a.app.has_network, "nothing goes on the network until the form is right"
+
+    login.server_field.text = host.address
+    a.press("return")
+    run_until(lambda: on(a, "matchmaking") and a.screen.phase == "searching", a, what="searching")
+    profile = UserData(tmp_path / "ann").profile
+    assert (profile.name, profile.server, profile.server_key) == ("ann", host.address, "defaultkey")
+    a.press("escape")
+    assert isinstance(a.screen, MenuScreen)
+    a.click("Play online")
+    assert a.screen.name_field.text == "ann" and a.screen.server_field.text == host.address
+
+
+def test_cancelling_matchmaking_withdraws_the_ticket_and_returns_to_the_menu(pilots, tmp_path, host) -> None:
+    a = player(pilots, tmp_path, "ann")
+    sign_in(a, "ann", host.address)
+    run_until(lambda: a.screen.phase == "searching", a, what="searching")
+    assert host.stats().tickets == 1
+    a.click("Cancel")
+    assert isinstance(a.screen, MenuScreen)
+    run_until(lambda: host.stats().tickets == 0 and host.stats().connected == 0, a, what="the ticket and socket gone")
+    network = a.app.network
+    sign_in(a, "ann", host.address)  # a second trip uses the App's one network thread
+    run_until(lambda: a.screen.phase == "searching", a, what="searching again")
+    assert a.app.network is network and a.app.sources.count(network) == 1
+
+
+def test_an_opponent_who_leaves_is_named_and_a_new_opponent_can_be_found(pilots, tmp_path, host) -> None:
+    a, b = matched_pair(pilots, tmp_path, host.address)
+    b.press("escape")  # bob leaves the board for the menu
+    assert isinstance(b.screen, MenuScreen)
+    run_until(lambda: on(a, "opponent-left"), a, b, what="ann told that bob left")
+    left = a.screen
+    assert isinstance(left, OpponentLeftScreen)
+    assert left.title == "bob left" and left.button_labels == ["Find a new opponent", "Menu"]
+    assert "counts as your win" in left.message
+    a.click("Find a new opponent")
+    run_until(lambda: on(a, "matchmaking") and a.screen.phase == "searching", a, b, what="ann searching again")
+    c = player(pilots, tmp_path, "cat")
+    sign_in(c, "cat", host.address)
+    run_until(lambda: board_ready(a) and board_ready(c), a, b, c, what="ann and cat matched")
+    assert {a.screen.view.name_of(1), a.screen.view.name_of(2)} == {"ann", "cat"}
+
+
+def test_a_dropped_connection_shows_the_reconnecting_card_then_the_same_board(pilots, tmp_path, host) -> None:
+    with LoopThread() as loop:
+        relay = loop.run(TcpRelay(host.port).start())
+        a, b = matched_pair(pilots, tmp_path, relay.address)  # ann's connection goes through the relay
+        x, o = first_mover(a, b)
+        x.click_cell(2, 2)
+        run_until(lambda: a.screen.view.board.at(2, 2) != -1 and b.screen.view.board.at(2, 2) != -1, a, b,
+                  what="the first move")
+        before = a.screen.view.board.cells
+        loop.loop.call_soon_threadsafe(relay.cut)  # ann's network drops; the server is fine
+        run_until(lambda: a.screen.connection is not None, a, b, what="ann's reconnecting card")
+        assert a.screen.reconnect_text.startswith("Reconnecting: attempt 1")
+        assert a.screen.status_text == "Game paused"
+        run_until(lambda: a.screen.connection is None and a.screen.toast_text == "Reconnected", a, b,
+                  what="ann back in the match")
+        assert a.screen.view.board.cells == before and on(a, "board") and on(b, "board")
+        mover = a if a.screen.view.your_turn else b
+        mover.click_cell(1, 1)
+        run_until(lambda: a.screen.view.board.at(1, 1) != -1 and b.screen.view.board.at(1, 1) != -1, a, b,
+                  what="play going on after the reconnection")
+        loop.run(relay.stop())
+
+
+def test_a_server_gone_for_good_is_shown_then_the_error_offers_try_again_and_back(pilots, tmp_path, host) -> None:
+    a, b = matched_pair(pilots, tmp_path, host.address)
+    host.stop("Server shutting down")
+    run_until(lambda: on(a, "net-error"), a, b, what="ann's error screen")
+    error = a.screen
+    assert isinstance(error, NetErrorScreen)
+    assert error.title == "Can't reach the server"
+    assert f"Can't reach the server at {host.address}" in error.message
+    assert error.button_labels == ["Try again", "Back"]
+    a.click("Back")
+    assert isinstance(a.screen, LoginScreen) and a.screen.server_field.text == host.address
+
+
+def test_a_server_message_is_shown_on_the_board_as_the_servers(pilots, tmp_path, host) -> None:
+    a, b = matched_pair(pilots, tmp_path, host.address)
+
+    def notify() -> None:
+        for live in host.host.runtime.matches.values():
+            live.send(2, b"Server shutting down in 30 seconds")
+
+    host.call(notify)
+    run_until(lambda: a.screen.notice_text is not None and b.screen.notice_text is not None, a, b,
+              what="the notice on both boards")
+    assert a.screen.notice_text == "Server: Server shutting down in 30 seconds"
+
+
+def test_a_wrong_server_key_is_refused_in_plain_words(pilots, tmp_path, host) -> None:
+    a = player(pilots, tmp_path, "ann")
+    sign_in(a, "ann", host.address, key="not-the-key")
+    run_until(lambda: on(a, "net-error"), a, what="the error screen")
+    assert a.screen.title == "Wrong server key"
+    assert f"The server at {host.address} did not accept the key \u201cnot-the-key\u201d" in a.screen.message
+    a.press("escape")
+    assert isinstance(a.screen, LoginScreen) and a.screen.key_field.text == "not-the-key"
+
+
+def test_a_server_that_accepts_and_never_answers_keeps_the_ui_drawing_and_can_be_cancelled(pilots, tmp_path) -> None:
+    with socket.socket() as silent:  # the kernel completes the TCP handshake; nobody ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        server = f"127.0.0.1:{silent.getsockname()[1]}"
+        a = player(pilots, tmp_path, "ann")
+        sign_in(a, "ann", server)
+        screen = a.screen
+        assert isinstance(screen, MatchmakingScreen) and screen.status_text == f"Connecting to {server}…"
+        frames = a.app.frames
+        first = pygame.image.tostring(a.snapshot(), "RGB")
+        a.advance(0.5)  # real frames, each returning at once while the sign-in hangs
+        assert a.app.frames - frames >= 15
+        assert pygame.image.tostring(a.snapshot(), "RGB") != first, "the spinner keeps turning"
+        assert a.screen is screen and screen.phase == "connecting" and screen.detail_text == "Waiting 0:00"
+        a.advance(7.0)
+        assert screen.detail_text == "Waiting 0:07"
+        a.press("escape")
+        assert isinstance(a.screen, MenuScreen)
+        network = a.app.network
+    pilots.remove(a)
+    a.close()
+    assert not network.running, "closing the App stops its network thread"
