@@ -269,15 +269,21 @@ class Session:
         if self._closed:
             return
         self._closed = True
+        if self._hosting_task is not None:
+            self._hosting_task.cancel()
+        # Goodbyes already on their way (a match leave, stopping the LAN host) finish first:
+        # quitting right after leaving must still tell the server we left.
+        goodbyes = [t for t in self._tasks if t is not asyncio.current_task() and t is not self._hosting_task]
+        if goodbyes:
+            await asyncio.wait(goodbyes, timeout=self.config.close_timeout)
         cleanups: list[Coroutine[Any, Any, None]] = []
         link = self._drop_link()
         if link is not None and link.socket is not None:
             self._closing_socket = link.socket
             cleanups.append(link.socket.close())
         for task in list(self._tasks):
-            task.cancel()
-        if self._hosting_task is not None:
-            self._hosting_task.cancel()
+            if task is not asyncio.current_task():
+                task.cancel()
         if self._listener is not None:
             cleanups.append(self._listener.stop())
         if self._lan is not None:
@@ -736,6 +742,7 @@ class Session:
             match = self._match
             if match is not None and op_code == OP_MOVE:
                 match.move_pending = False
+                self._emit(MoveRejected("offline", "That move did not reach the server; try again in a moment."))
 
     def _on_push(self, socket: RealtimeSocket, message: Message) -> None:
         link = self._link

@@ -224,6 +224,22 @@ def test_leaving_then_disconnecting_at_once_still_leaves_on_purpose(host_factory
     assert play(main()) == OpponentLeft("bob", "left")
 
 
+def test_quitting_right_after_leaving_still_leaves_on_purpose(host_factory):
+    # Closing the window sends LeaveMatch and then Shutdown at once.
+    host = host_factory(turn_seconds=0, grace_seconds=30)
+    server = f"{LOOPBACK}:{host.port}"
+
+    async def main():
+        a, b, _, _ = await pair(server, server)
+        b.send(LeaveMatch())
+        await b.shutdown()
+        left = await a.next(OpponentLeft)
+        await a.shutdown()
+        return left
+
+    assert play(main()) == OpponentLeft("bob", "left")
+
+
 def test_a_dropped_connection_comes_back_to_the_same_board(host_factory):
     host = host_factory(turn_seconds=0, grace_seconds=20)
 
