@@ -19,7 +19,7 @@ from typing import Sequence
 
 from game.bot import LEVELS
 from net.client import ServerAddress
-from net.host.serve import add_serve_arguments
+from net.host.serve import add_serve_arguments, fill_serve_defaults
 
 PROG = "main.py"
 
@@ -226,27 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="save a PNG of every screen shown, and of the board at the end of each game, into DIR",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (to stderr)")
-    add_serve_arguments(parser)
-    _share_serve_flags(parser)
+    # No defaults: --port, --key and --bind also serve --host and --online, so a flag given
+    # must be told from one left out; --serve fills the server's defaults in _serve.
+    add_serve_arguments(parser, defaults=False, help_overrides=SHARED_FLAGS)
     return parser
-
-
-def _share_serve_flags(parser: argparse.ArgumentParser) -> None:
-    """Give the game server's flags no default (so a flag given can be told from one left out) and say who uses them.
-
-    ``--serve`` gets its defaults back in ``_serve``; ``--port``, ``--key`` and ``--bind``
-    also serve ``--host`` and ``--online``, so their help says both.
-    """
-    serve_defaults = {}
-    for action in parser._actions:  # argparse has no public way to edit a flag another module added
-        if action.dest in SHARED_FLAGS:
-            action.help = SHARED_FLAGS[action.dest]
-        if action.dest in SHARED_FLAGS or action.dest in SERVE_ONLY:
-            serve_defaults[action.dest] = action.default
-    for group in parser._action_groups:
-        if group.title == "host (--serve)":
-            group.title = "game server (--serve)"
-    parser.set_defaults(**{dest: None for dest in serve_defaults}, serve_defaults=serve_defaults)
 
 
 def _headless() -> bool:
@@ -302,9 +285,9 @@ def _serve(args: argparse.Namespace) -> int:
     """``--serve``: the host without a window (``net.host.serve``), with its own defaults for what was not given."""
     from net.host.serve import run_from_args
 
-    for dest, default in args.serve_defaults.items():
-        if getattr(args, dest) is None:
-            setattr(args, dest, "DEBUG" if dest == "log_level" and args.verbose else default)
+    if args.log_level is None and args.verbose:
+        args.log_level = "DEBUG"
+    fill_serve_defaults(args)
     return run_from_args(args)
 
 

@@ -22,7 +22,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from net.host.config import HostConfig, HostError
 from net.host.server import SHUTTING_DOWN, Host
@@ -70,24 +70,68 @@ def _port(text: str) -> int:
     return value
 
 
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the host's options (everything but ``--serve`` itself) to ``parser``."""
-    g = parser.add_argument_group("host (--serve)")
-    g.add_argument("--bind", default=DEFAULTS.bind, metavar="ADDR",
-                   help=f"address to listen on (default {DEFAULTS.bind}; 0.0.0.0 for every interface)")
-    g.add_argument("--port", type=_port, default=DEFAULTS.port, metavar="N", help=f"port (default {DEFAULTS.port})")
-    g.add_argument("--key", default=DEFAULTS.server_key, metavar="KEY",
-                   help=f"server key clients must present (default {DEFAULTS.server_key!r})")
-    g.add_argument("--data", type=Path, default=None, metavar="DIR",
-                   help="folder for the game database and token secret (default: the user data folder)")
-    g.add_argument("--turn-seconds", type=_seconds, default=DEFAULTS.turn_seconds, metavar="N",
-                   help=f"time for one move, 0 for no limit (default {DEFAULTS.turn_seconds:g})")
-    g.add_argument("--grace-seconds", type=_seconds, default=DEFAULTS.grace_seconds, metavar="N",
-                   help=f"how long a dropped player's seat is held (default {DEFAULTS.grace_seconds:g})")
-    g.add_argument("--rematch-seconds", type=_whole_seconds, default=DEFAULTS.rematch_seconds, metavar="N",
-                   help=f"countdown to the next game (default {DEFAULTS.rematch_seconds})")
-    g.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                   help="how much to log (default INFO)")
+SERVE_DEFAULTS = {
+    "bind": DEFAULTS.bind,
+    "port": DEFAULTS.port,
+    "key": DEFAULTS.server_key,
+    "data": None,
+    "turn_seconds": DEFAULTS.turn_seconds,
+    "grace_seconds": DEFAULTS.grace_seconds,
+    "rematch_seconds": DEFAULTS.rematch_seconds,
+    "log_level": "INFO",
+}
+
+
+def add_serve_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    defaults: bool = True,
+    title: str = "game server (--serve)",
+    help_overrides: Mapping[str, str] | None = None,
+) -> None:
+    """Add the host's options (everything but ``--serve`` itself) to ``parser``.
+
+    With ``defaults=False`` every option defaults to None, so a caller that shares some of
+    them with other modes can tell a flag given from one left out; it then calls
+    ``fill_serve_defaults`` before ``run_from_args``. ``help_overrides`` replaces the help
+    of options by their dest.
+    """
+    d = SERVE_DEFAULTS
+    helps = {
+        "bind": f"address to listen on (default {d['bind']}; 0.0.0.0 for every interface)",
+        "port": f"port (default {d['port']})",
+        "key": f"server key clients must present (default {d['key']!r})",
+        "data": "folder for the game database and token secret (default: the user data folder)",
+        "turn_seconds": f"time for one move, 0 for no limit (default {d['turn_seconds']:g})",
+        "grace_seconds": f"how long a dropped player's seat is held (default {d['grace_seconds']:g})",
+        "rematch_seconds": f"countdown to the next game (default {d['rematch_seconds']})",
+        "log_level": f"how much to log (default {d['log_level']})",
+    }
+    helps.update(help_overrides or {})
+
+    def default(dest: str) -> object:
+        return d[dest] if defaults else None
+
+    g = parser.add_argument_group(title)
+    g.add_argument("--bind", default=default("bind"), metavar="ADDR", help=helps["bind"])
+    g.add_argument("--port", type=_port, default=default("port"), metavar="N", help=helps["port"])
+    g.add_argument("--key", default=default("key"), metavar="KEY", help=helps["key"])
+    g.add_argument("--data", type=Path, default=None, metavar="DIR", help=helps["data"])
+    g.add_argument("--turn-seconds", type=_seconds, default=default("turn_seconds"), metavar="N",
+                   help=helps["turn_seconds"])
+    g.add_argument("--grace-seconds", type=_seconds, default=default("grace_seconds"), metavar="N",
+                   help=helps["grace_seconds"])
+    g.add_argument("--rematch-seconds", type=_whole_seconds, default=default("rematch_seconds"), metavar="N",
+                   help=helps["rematch_seconds"])
+    g.add_argument("--log-level", default=default("log_level"), choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                   help=helps["log_level"])
+
+
+def fill_serve_defaults(args: argparse.Namespace) -> None:
+    """Give every host option left out (None) its default."""
+    for dest, value in SERVE_DEFAULTS.items():
+        if getattr(args, dest, None) is None:
+            setattr(args, dest, value)
 
 
 def config_from_args(args: argparse.Namespace) -> HostConfig:
