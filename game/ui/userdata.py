@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -32,6 +33,8 @@ APP_NAME = "tictactoe"
 PROFILE_FILE = "profile.json"
 STATS_FILE = "stats.json"
 FORMAT_VERSION = 1
+
+MAX_INSTANCES = 16  # windows of one player on one machine that get identities of their own
 
 RESULTS = ("win", "loss", "draw")
 MAX_NAME_LENGTH = 20
@@ -106,6 +109,22 @@ def read_json_object(path: Path) -> dict[str, Any] | None:
         set_aside(path, "not a JSON object")
         return None
     return obj
+
+
+def _try_lock(handle: Any) -> bool:
+    """Take an exclusive, non-blocking lock on an open file; False if someone holds it."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
 
 
 # Values -----------------------------------------------------------------------------------
@@ -208,6 +227,8 @@ class UserData:
         self.folder = Path(folder) if folder is not None else data_dir()
         self._profile: Profile | None = None
         self._stats: Stats | None = None
+        self._slot: int | None = None
+        self._slot_handle: Any = None
 
     @property
     def profile_path(self) -> Path:
@@ -243,6 +264,37 @@ class UserData:
         profile = replace(self.profile, **changes)
         self.save_profile(profile)
         return profile
+
+    # Identity -----------------------------------------------------------------------------
+
+    def session_device_id(self) -> str:
+        """The device id this running game signs in with.
+
+        The first window of a player on a machine uses the profile's device id; a second
+        window open at the same time (two players sharing a computer, or a LAN test on
+        one machine) takes the next free slot and signs in as ``<device id>-<slot>``, so
+        the two are different users to the server and can play each other. A slot is an
+        exclusive lock on a file in the data folder, released when the process ends.
+        """
+        if self._slot is None:
+            self._slot = self._take_instance_slot()
+        base = self.profile.device_id
+        return base if self._slot == 0 else f"{base}-{self._slot}"
+
+    def _take_instance_slot(self) -> int:
+        for slot in range(MAX_INSTANCES):
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                handle = open(self.folder / f"instance-{slot}.lock", "a+b")
+            except OSError as exc:
+                log.warning("cannot lock an instance slot in %s (%s); signing in with the profile's id", self.folder, exc)
+                return 0
+            if _try_lock(handle):
+                self._slot_handle = handle  # held open: the lock lasts as long as the process
+                return slot
+            handle.close()
+        log.warning("more than %d windows are open; this one shares the last identity", MAX_INSTANCES)
+        return MAX_INSTANCES - 1
 
     # Stats ------------------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,25 @@ def test_an_unreadable_file_is_set_aside(data_dir: Path) -> None:
         for p in data_dir.iterdir():
             p.chmod(0o600)
     assert list(data_dir.glob("profile.json.corrupt-*"))
+
+
+def test_two_windows_of_one_player_sign_in_as_different_devices(tmp_path: Path) -> None:
+    first, second = UserData(tmp_path), UserData(tmp_path)
+    one, two = first.session_device_id(), second.session_device_id()
+    assert one == first.profile.device_id  # the first window is the profile's own device
+    assert two != one and two.startswith(one)
+    assert first.session_device_id() == one  # stable for the life of the window
+    third = UserData(tmp_path)
+    assert third.session_device_id() not in (one, two)
+
+
+def test_a_closed_window_frees_its_identity_for_the_next(tmp_path: Path) -> None:
+    code = (
+        "import sys; from game.ui.userdata import UserData; "
+        "print(UserData(sys.argv[1]).session_device_id())"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1] == UserData(tmp_path).profile.device_id + "\n"

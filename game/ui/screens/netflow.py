@@ -85,7 +85,7 @@ class NetFlow:
         self.ended = False
         _prepare_auto_player(app)
         network = app.network
-        device_id = app.userdata.profile.device_id
+        device_id = app.userdata.session_device_id()
         screen: Screen
         if self.mode is NetMode.LAN_HOST:
             s = app.net_settings
