@@ -1,4 +1,4 @@
-"""Drawing primitives the screens share: smooth marks, thick antialiased strokes, easing.
+"""Drawing primitives the screens share: smooth marks, thick antialiased strokes, easing, cards.
 
 Marks are drawn once at twice their size and smoothscaled down, which gives soft
 edges without per-frame cost; the cache keeps the few sizes a window uses.
@@ -11,7 +11,7 @@ import math
 import pygame
 import pygame.gfxdraw
 
-from game.ui.theme import MARK_COLORS, LruCache
+from game.ui.theme import MARK_COLORS, PANEL, LruCache
 
 SUPERSAMPLE = 2
 STROKE = 0.13  # a mark's stroke width as a share of its size
@@ -101,6 +101,14 @@ def translucent(
     surface.blit(layer, rect.topleft)
 
 
+def draw_card(surface: pygame.Surface, top: int, width: int, height: int, scale: float) -> pygame.Rect:
+    """The rounded panel a screen's content sits on, centred across ``surface`` from ``top``; its rect."""
+    card = pygame.Rect(0, top, width, height)
+    card.centerx = surface.get_width() // 2
+    pygame.draw.rect(surface, PANEL, card, border_radius=int(20 * scale))
+    return card
+
+
 def wrap_text(font: pygame.font.Font, text: str, max_width: int) -> list[str]:
     """``text`` broken into lines at most ``max_width`` pixels wide (a word longer than that stays whole)."""
     lines: list[str] = []
@@ -116,3 +124,12 @@ def wrap_text(font: pygame.font.Font, text: str, max_width: int) -> list[str]:
                 line = word
         lines.append(line)
     return lines
+
+
+def ellipsize(font: pygame.font.Font, text: str, max_width: int, *, cut: bool = False) -> str:
+    """``text`` shortened to end in '…' if it is wider than ``max_width`` pixels (or if ``cut``: more text follows)."""
+    if not cut and font.size(text)[0] <= max_width:
+        return text
+    while text and font.size(text + "…")[0] > max_width:
+        text = text[:-1]
+    return text.rstrip() + "…"

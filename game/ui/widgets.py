@@ -14,7 +14,13 @@ from game.ui import theme
 from game.ui.render import blit_center, translucent
 from game.ui.theme import Fonts
 
-ACTIVATE_KEYS = (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
+ENTER_KEYS = (pygame.K_RETURN, pygame.K_KP_ENTER)
+ACTIVATE_KEYS = (*ENTER_KEYS, pygame.K_SPACE)
+
+
+def key_down(event: pygame.event.Event, *keys: int) -> bool:
+    """True if ``event`` presses one of ``keys``: the test every screen's key handling starts with."""
+    return event.type == pygame.KEYDOWN and event.key in keys
 
 
 class Button:
@@ -324,7 +330,7 @@ class TextField:
             self.caret = 0
         elif key == pygame.K_END:
             self.caret = len(self.text)
-        elif key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+        elif key in ENTER_KEYS:
             if self.on_submit is not None:
                 self.on_submit(self.text)
         elif key in (pygame.K_TAB, pygame.K_ESCAPE, pygame.K_UP, pygame.K_DOWN):

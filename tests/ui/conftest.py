@@ -1,4 +1,4 @@
-"""Headless pygame for the UI tests, and a pilot on a fresh App with its own data folder."""
+"""Headless pygame for the UI tests, a pilot on a fresh App with its own data folder, and players to close."""
 
 from __future__ import annotations
 
@@ -29,3 +29,12 @@ def pilot(data_dir: Path) -> Iterator[Pilot]:
     """A real App on the main menu, driven headless with a fake clock."""
     with Pilot.launch(data_dir=data_dir) as p:
         yield p
+
+
+@pytest.fixture
+def pilots() -> Iterator[list[Pilot]]:
+    """Players for a networked test: append each pilot started; all are closed at the end, network threads too."""
+    started: list[Pilot] = []
+    yield started
+    for pilot in started:
+        pilot.close()

@@ -52,6 +52,15 @@ def finish_game(pilot: Pilot, strategy: str, rng: random.Random) -> str:
     raise AssertionError("the game did not end")
 
 
+def finish_with(pilot: Pilot, strategy: str, result: str, rng: random.Random, tries: int = 20) -> None:
+    """Play games (Rematch after each) with a bot strategy until one ends in ``result``."""
+    for _ in range(tries):
+        if finish_game(pilot, strategy, rng) == result:
+            return
+        pilot.click("Rematch")
+    raise AssertionError(f"no {result} in {tries} games")
+
+
 def test_a_click_places_the_mark_and_the_bot_answers_after_its_pause(pilot: Pilot) -> None:
     screen = start(pilot, "normal")
     pilot.click_cell(2, 2)
@@ -105,20 +114,14 @@ def test_a_game_ends_with_a_banner_then_rematch_alternates_the_first_player(pilo
 def test_won_and_lost_games_say_so_and_draw_the_winning_line(pilot: Pilot) -> None:
     rng = random.Random(11)
     screen = start(pilot, "easy")
-    for _ in range(20):
-        if finish_game(pilot, "perfect", rng) == "win":
-            break
-        pilot.click("Rematch")
+    finish_with(pilot, "perfect", "win", rng)
     assert screen.banner_text == "You won"
     assert screen.view.line is not None and all(screen.view.board.at(*c) == 1 for c in screen.view.line)
     assert screen.detail_text.startswith("Three in a row")
     pilot.press("escape")
 
     screen = start(pilot, "perfect")
-    for _ in range(20):
-        if finish_game(pilot, "easy", rng) == "loss":
-            break
-        pilot.click("Rematch")
+    finish_with(pilot, "easy", "loss", rng)
     assert screen.banner_text == "You lost"
     assert screen.view.line is not None and all(screen.view.board.at(*c) == 2 for c in screen.view.line)
     pilot.press("escape")

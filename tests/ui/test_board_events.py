@@ -152,11 +152,30 @@ def test_a_timeout_loss_and_an_opponent_who_left(online) -> None:
     assert "Next game" not in screen.detail_text
 
 
+def test_a_server_message_shows_for_a_while_and_the_player_to_move_still_plays(online) -> None:
+    pilot, screen, match = online
+    match.deliver(ServerMessage("Server shutting down\nin 30 seconds"))
+    pilot.step()
+    assert screen.server_message_text == "Server: Server shutting down in 30 seconds"
+    assert screen.notice_text is None and screen.status_text == "Your turn  ·  13 s", "the game is not paused"
+    pilot.click_cell(2, 2)  # a stock XOXO server sends no state after its message: the move must go out
+    assert match.sent == [SendMove(2, 2)]
+    match.state(Board.new(1).play(2, 2), turn_seconds_left=30, turn_seconds=30)
+    pilot.step()
+    match.state(Board.new(1).play(2, 2).play(1, 1), turn_seconds_left=30, turn_seconds=30)
+    pilot.step()
+    pilot.press("3")  # keys reach the board too
+    assert match.sent == [SendMove(2, 2), SendMove(3, 3)]
+    assert screen.server_message_text is not None, "states do not hide the message before it was read"
+    pilot.advance(6.5)
+    assert screen.server_message_text is None and screen.server_message is None
+
+
 def test_server_messages_and_a_vanished_match_leave_only_the_way_back(online) -> None:
     pilot, screen, match = online
     match.deliver(ServerMessage("Server shutting down"))
     pilot.step()
-    assert screen.notice_text == "Server: Server shutting down"
+    assert screen.server_message_text == "Server: Server shutting down"
     match.deliver(MatchGone("The match ended while you were away"))
     pilot.step()
     assert screen.notice_text == "The match ended while you were away"

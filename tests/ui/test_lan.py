@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -39,14 +38,6 @@ from tests.ui.netpilot import (
 @pytest.fixture
 def discovery_port() -> int:
     return free_port(socket.SOCK_DGRAM)
-
-
-@pytest.fixture
-def pilots() -> Iterator[list[Pilot]]:
-    started: list[Pilot] = []
-    yield started
-    for pilot in started:
-        pilot.close()
 
 
 def player(pilots: list[Pilot], tmp_path: Path, name: str, discovery_port: int, **net: int) -> Pilot:

@@ -4,18 +4,22 @@ A screen reacts to input (``handle``) and to game events (``on_event``), advance
 own state to a clock time (``update``), and draws itself (``draw``). It never does
 I/O and never waits: it asks the App (push, pop, sounds) and the App asks it back.
 It says when it next needs a frame (``next_deadline``) and whether it is moving
-(``animating``), so an idle window can sleep.
+(``animating``), so an idle window can sleep. Esc goes ``back`` on every screen (by
+default it closes the screen), and the key hint at the bottom is drawn the same way
+everywhere (``draw_footer``).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import pygame
 
-from game.ui.theme import scale_for
-from game.ui.widgets import ButtonGroup
+from game.ui import theme
+from game.ui.render import blit_center
+from game.ui.theme import Fonts, scale_for
+from game.ui.widgets import ButtonGroup, key_down
 
 if TYPE_CHECKING:
     from game.ui.app import App
@@ -26,6 +30,7 @@ class Screen:
     """Base class of every screen; override what you need."""
 
     name = "screen"  # used in screenshot file names and logs
+    back_keys: tuple[int, ...] = (pygame.K_ESCAPE,)  # the keys that go ``back``
 
     def __init__(self) -> None:
         self.app: App | None = None
@@ -50,8 +55,22 @@ class Screen:
     # Per frame ----------------------------------------------------------------------------
 
     def handle(self, event: pygame.event.Event) -> bool:
-        """A pygame input event; True if it was used (unused keys fall through to the App's shortcuts)."""
-        return self.buttons.handle(event)
+        """A pygame input event; True if it was used (unused keys fall through to the App's shortcuts).
+
+        By default the buttons get it first, then Esc (``back_keys``) goes ``back``.
+        """
+        return self.buttons.handle(event) or self.handle_back(event)
+
+    def handle_back(self, event: pygame.event.Event) -> bool:
+        """Go ``back`` if ``event`` presses one of ``back_keys``; True if it did."""
+        if key_down(event, *self.back_keys):
+            self.back()
+            return True
+        return False
+
+    def back(self) -> None:
+        """What Esc does: close this screen (screens whose way out is another say so)."""
+        self.close()
 
     def on_event(self, event: "Event") -> None:
         """A game or network event (``net.messages``) from one of the App's event sources."""
@@ -89,6 +108,34 @@ class Screen:
     def scale(self, size: tuple[int, int]) -> float:
         return scale_for(size)
 
+    def column_metrics(
+        self,
+        size: tuple[int, int],
+        heights: Mapping[str, float],
+        rows: Sequence[str],
+        *,
+        width: float,
+        margin: float = 32,
+        min_top: float = 8,
+        footer: float = 40,
+    ) -> dict[str, int]:
+        """Measures, in window pixels, of a column of ``rows`` centred in the window above a key-hint footer.
+
+        ``heights`` (and ``width``, ``margin``, ``min_top``, ``footer``) are sizes in the
+        default window, scaled here; ``rows`` names the column's rows from the top (a name
+        may come again). The answer has every scaled height, the ``footer``, and the
+        column's ``height`` (its rows), ``width`` (``width`` at most, and ``margin``
+        narrower than the window) and ``top`` (centred above the footer, at least
+        ``min_top`` down).
+        """
+        s = self.scale(size)
+        m = {name: int(value * s) for name, value in heights.items()}
+        m["footer"] = int(footer * s)
+        m["height"] = sum(m[row] for row in rows)
+        m["width"] = min(size[0] - int(margin * s), int(width * s))
+        m["top"] = max(int(min_top * s), (size[1] - m["footer"] - m["height"]) // 2)
+        return m
+
     # Helpers -----------------------------------------------------------------------------------
 
     @property
@@ -111,6 +158,11 @@ class Screen:
         button = self.buttons.find(label)
         return button.rect.copy() if button is not None else None
 
+    @property
+    def animations_on(self) -> bool:
+        """True while this screen may move: shown, animations on in the settings, not drawn settled."""
+        return self.app is not None and self.app.settings.animations and not self.skip_animations
+
     def progress(self, start: float | None, duration: float) -> float:
         """How far (0..1) an animation that began at ``start`` is; 1 when animations are off or skipped."""
         if start is None or self.skip_animations or duration <= 0:
@@ -118,6 +170,27 @@ class Screen:
         if self.app is not None and not self.app.settings.animations:
             return 1.0
         return min(1.0, max(0.0, (self.now - start) / duration))
+
+    # Drawing helpers -----------------------------------------------------------------------------
+
+    @property
+    def fonts(self) -> Fonts:
+        """The App's fonts (a screen draws only once it is shown)."""
+        assert self.app is not None, "the screen is not shown"
+        return self.app.fonts
+
+    @property
+    def sound_hint(self) -> str:
+        """'M sound on' or 'M sound off', for the key hints of screens where M toggles the sound."""
+        muted = self.app is not None and self.app.sounds.muted
+        return f"M sound {'off' if muted else 'on'}"
+
+    def draw_footer(self, surface: pygame.Surface, text: str, height: int) -> None:
+        """The key hint ``text``, muted and centred in the bottom ``height`` pixels, shrunk to fit the width."""
+        width, bottom = surface.get_size()
+        s = self.scale((width, bottom))
+        size = self.fonts.fit(text, theme.small(14 * s), width - 32 * s)
+        blit_center(surface, self.fonts.render(text, size, theme.MUTED), (width / 2, bottom - height / 2))
 
     @contextmanager
     def settled(self) -> Iterator[None]:

@@ -6,7 +6,10 @@ whose turn it is, the last move, the winning line, the result from the view's ow
 rematches go out through a controller as ``net.messages`` commands, and everything
 comes back as events, so a game against the bot and a game over the network run
 through the same code. Every event of ``net.messages`` a match can meet is handled
-(opponent away or gone, connection lost and regained, server messages).
+(opponent away or gone, connection lost and regained, server messages). Only an away
+opponent or a lost connection pauses the board; a server message is shown in a strip
+over the board for a few seconds while play goes on (a stock XOXO server sends no
+state after it, so a board that waited for one would never move again).
 """
 
 from __future__ import annotations
@@ -23,7 +26,16 @@ from game.rules import EMPTY, PLAYERS, Board, Cell, Termination
 from game.ui import theme
 from game.ui.autoplay import AutoPlayer
 from game.ui.controller import Controller, EventSource, GameSummary, LocalController
-from game.ui.render import blit_center, ease_out_back, ease_out_cubic, mark_surface, thick_line, translucent
+from game.ui.render import (
+    blit_center,
+    ease_out_back,
+    ease_out_cubic,
+    ellipsize,
+    mark_surface,
+    thick_line,
+    translucent,
+    wrap_text,
+)
 from game.ui.screens.base import Screen
 from game.ui.widgets import ACTIVATE_KEYS, Button
 from game.xoxo import MatchView
@@ -52,6 +64,9 @@ LINE_DELAY = 0.12
 LINE_SECONDS = 0.38
 BANNER_SECONDS = 0.3
 TOAST_SECONDS = 2.2
+SERVER_MESSAGE_SECONDS = 6.0  # how long a server's message stays over the board
+FADE_SECONDS = 0.3  # toasts and server messages fade out over their last this many seconds
+SERVER_MESSAGE_LINES = 2
 TIMER_REFRESH = 0.25  # how often the turn-timer bar moves
 
 # Digits in numeric keypad layout: 7 8 9 is the top row, 1 2 3 the bottom one.
@@ -75,7 +90,7 @@ RESULT_TEXT = {"win": "You won", "loss": "You lost", "draw": "Draw"}
 RESULT_COLOR = {"win": theme.ACCENT, "loss": theme.X_COLOR, "draw": theme.TEXT}
 RESULT_SOUND = {"win": "win", "loss": "loss", "draw": "draw"}
 
-OVERLAY_NOTICES = ("away", "connection", "gone", "server")
+OVERLAY_NOTICES = ("away", "connection", "gone")  # the notices that pause the board
 
 
 @dataclass(frozen=True)
@@ -138,6 +153,11 @@ def board_layout(size: tuple[int, int]) -> BoardLayout:
     return BoardLayout(size, s, plates, status, board, banner, buttons, hint)
 
 
+def one_line(text: str) -> str:
+    """``text`` (from a server) on one line: control characters and runs of whitespace become single spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 class BoardScreen(Screen):
     """A match on screen: click or type to play, see the bot or the opponent answer, rematch or leave.
 
@@ -167,6 +187,7 @@ class BoardScreen(Screen):
         self.notice: str | None = None  # a persistent message (opponent away, connection lost, ...)
         self.notice_kind: str | None = None
         self.toast_text: str | None = None
+        self.server_message: str | None = None  # the server's last words, shown for SERVER_MESSAGE_SECONDS
         self.summaries: list[GameSummary] = []
         self.score = {1: 0, 2: 0}
         self.left = False
@@ -175,6 +196,7 @@ class BoardScreen(Screen):
         self._pops: dict[Cell, float] = {}
         self._ended_at: float | None = None
         self._toast_at = 0.0
+        self._server_message_at = 0.0
         self._retry_at: float | None = None
         self._pending_move: Cell | None = None
         self._rematch_game: int | None = None  # the game after which we asked for a rematch
@@ -302,6 +324,13 @@ class BoardScreen(Screen):
     def toast_visible(self) -> bool:
         return self.toast_text is not None and self.now - self._toast_at < TOAST_SECONDS
 
+    @property
+    def server_message_text(self) -> str | None:
+        """'Server: …' while a message from the server shows over the board, else None."""
+        if self.server_message is None or self.now - self._server_message_at >= SERVER_MESSAGE_SECONDS:
+            return None
+        return f"Server: {self.server_message}"
+
     def cell_center(self, row: int, col: int) -> tuple[int, int]:
         """Where the centre of square (row, col) is in the current window."""
         return board_layout(self._size()).cell_center(row, col)
@@ -427,13 +456,14 @@ class BoardScreen(Screen):
             how = "lost the connection" if event.reason == "disconnected" else "left"
             self._set_notice(f"{name} {how} — this match is over", "left")
         elif isinstance(event, ServerMessage):
-            self._set_notice(f"Server: {event.text}", "server")
+            self.server_message = one_line(event.text)
+            self._server_message_at = self.now
         elif isinstance(event, ConnectionLost):
             self._retry_at = self.now + max(0.0, event.retry_in)
             self._set_notice("Connection lost", "connection")
         elif isinstance(event, Reconnected):
             self._retry_at = None
-            if self.notice_kind in ("connection", "server"):
+            if self.notice_kind == "connection":
                 self._set_notice(None, None)
             self.toast("Reconnected" if event.rejoined else "Reconnected, but the match is gone")
         elif isinstance(event, MatchGone):
@@ -489,7 +519,7 @@ class BoardScreen(Screen):
         elif not view.opponent_connected and self.notice_kind in (None, "away"):
             them = view.name_of(3 - view.you) if view.you in (1, 2) else "Your opponent"
             self._set_notice(f"{them} disconnected — waiting", "away")
-        if self.notice_kind in ("connection", "server"):
+        if self.notice_kind == "connection":
             self._set_notice(None, None)  # states are flowing again
         if placed and self.app is not None:
             self.app.play_sound("place")
@@ -531,6 +561,8 @@ class BoardScreen(Screen):
     def update(self, now: float) -> None:
         if self.toast_text is not None and now - self._toast_at >= TOAST_SECONDS:
             self.toast_text = None
+        if self.server_message is not None and now - self._server_message_at >= SERVER_MESSAGE_SECONDS:
+            self.server_message = None
         if self.auto is not None and not self.left:
             command = self.auto.poll(now)
             if isinstance(command, SendMove):
@@ -543,6 +575,8 @@ class BoardScreen(Screen):
     def animating(self) -> bool:
         if self.toast_visible:
             return True
+        if self.server_message_text is not None and self._server_message_age() > SERVER_MESSAGE_SECONDS - FADE_SECONDS:
+            return True  # fading out
         if self.app is not None and not self.app.settings.animations:
             return False
         now = self.now
@@ -559,6 +593,9 @@ class BoardScreen(Screen):
             due.append(self.auto.due)
         if self.toast_text is not None:
             due.append(self._toast_at + TOAST_SECONDS)
+        if self.server_message is not None:
+            end = self._server_message_at + SERVER_MESSAGE_SECONDS
+            due.append(end - FADE_SECONDS if now < end - FADE_SECONDS else end)
         if self.turn_seconds_left is not None:
             due.append(now + TIMER_REFRESH)
         retry_left = self._retry_at - now if self._retry_at is not None else None
@@ -567,6 +604,9 @@ class BoardScreen(Screen):
                 frac = seconds_left - math.floor(seconds_left)
                 due.append(now + (frac if frac > 1e-6 else 1.0))
         return min(due) if due else None
+
+    def _server_message_age(self) -> float:
+        return self.now - self._server_message_at
 
     def _rematch_left_exact(self) -> float | None:
         view = self.view
@@ -589,14 +629,14 @@ class BoardScreen(Screen):
             x += w + gap
 
     def draw(self, surface: pygame.Surface) -> None:
-        assert self.app is not None
         lay = board_layout(surface.get_size())
-        fonts = self.app.fonts
+        fonts = self.fonts
         self._draw_plates(surface, lay, fonts)
         self._draw_status(surface, lay, fonts)
         self._draw_board(surface, lay)
         self._draw_banner(surface, lay, fonts)
-        self._draw_notice(surface, lay, fonts)
+        notice = self._draw_notice(surface, lay, fonts)
+        self._draw_server_message(surface, lay, fonts, below=notice)
         self._draw_toast(surface, lay, fonts)
         self.buttons.draw(surface, fonts, lay.scale)
         self._draw_hint(surface, lay, fonts)
@@ -754,10 +794,11 @@ class BoardScreen(Screen):
             surface.blit(image, image.get_rect(midtop=(lay.banner.centerx, y)))
             y += image.get_height() + int(6 * s)
 
-    def _draw_notice(self, surface: pygame.Surface, lay: BoardLayout, fonts: theme.Fonts) -> None:
+    def _draw_notice(self, surface: pygame.Surface, lay: BoardLayout, fonts: theme.Fonts) -> pygame.Rect | None:
+        """The persistent notice: over the dimmed board if it pauses play, else at the board's top (its rect there)."""
         text = self.notice_text
         if text is None:
-            return
+            return None
         s = lay.scale
         if self.notice_kind in OVERLAY_NOTICES:
             translucent(surface, theme.BACKGROUND, lay.board.inflate(int(8 * s), int(8 * s)), int(16 * s), 200)
@@ -772,13 +813,54 @@ class BoardScreen(Screen):
         translucent(surface, theme.SHADOW, box.move(0, int(3 * s)), box.height // 2, theme.SHADOW.a)
         pygame.draw.rect(surface, fill, box, border_radius=box.height // 2)
         blit_center(surface, image, box.center)
+        return None if self.notice_kind in OVERLAY_NOTICES else box
+
+    @staticmethod
+    def _fade(age: float, seconds: float) -> int:
+        """The alpha of something shown for ``seconds`` that is ``age`` old: opaque, then fading out at the end."""
+        if age < seconds - FADE_SECONDS:
+            return 255
+        return int(255 * max(0.0, seconds - age) / FADE_SECONDS)
+
+    def _draw_server_message(
+        self, surface: pygame.Surface, lay: BoardLayout, fonts: theme.Fonts, *, below: pygame.Rect | None
+    ) -> None:
+        """The server's message in a strip at the top of the board (``below`` a notice there); clicks go through it."""
+        text = self.server_message_text
+        if text is None:
+            return
+        s = lay.scale
+        size = theme.small(17 * s)
+        font = fonts.get(size)
+        room = int(lay.board.width - 56 * s)
+        lines = wrap_text(font, text, room)
+        cut = len(lines) > SERVER_MESSAGE_LINES  # the last line shown ends in '…'
+        lines = lines[:SERVER_MESSAGE_LINES]
+        lines = [ellipsize(font, line, room, cut=cut and i == len(lines) - 1) for i, line in enumerate(lines)]
+        images = [fonts.render(line, size, theme.TEXT) for line in lines]
+        line_h = font.get_linesize()
+        pad_x, pad_y = int(18 * s), int(8 * s)
+        width = max(i.get_width() for i in images) + 2 * pad_x
+        strip = pygame.Rect(0, 0, min(width, lay.board.width - int(16 * s)), len(images) * line_h + 2 * pad_y)
+        strip.midtop = (lay.board.centerx, lay.board.top + int(4 * s) if below is None else below.bottom + int(6 * s))
+        radius = min(strip.height // 2, int(16 * s))
+        layer = pygame.Surface(strip.inflate(0, int(4 * s)).size, pygame.SRCALPHA)
+        body = strip.move(-strip.x, -strip.y)
+        translucent(layer, theme.SHADOW, body.move(0, int(3 * s)), radius, theme.SHADOW.a)
+        pygame.draw.rect(layer, theme.PANEL_HIGH, body, border_radius=radius)
+        pygame.draw.rect(layer, theme.ACCENT, body, width=max(1, int(2 * s)), border_radius=radius)
+        y = body.y + pad_y
+        for image in images:
+            layer.blit(image, image.get_rect(midtop=(body.centerx, y)))
+            y += line_h
+        layer.set_alpha(self._fade(self._server_message_age(), SERVER_MESSAGE_SECONDS))
+        surface.blit(layer, strip.topleft)
 
     def _draw_toast(self, surface: pygame.Surface, lay: BoardLayout, fonts: theme.Fonts) -> None:
         if not self.toast_visible or self.toast_text is None:
             return
         s = lay.scale
-        age = self.now - self._toast_at
-        alpha = 255 if age < TOAST_SECONDS - 0.3 else int(255 * max(0.0, TOAST_SECONDS - age) / 0.3)
+        alpha = self._fade(self.now - self._toast_at, TOAST_SECONDS)
         image = fonts.render(self.toast_text, fonts.fit(self.toast_text, 18 * s, lay.board.width - 40 * s), theme.TEXT)
         box = image.get_rect().inflate(int(28 * s), int(16 * s))
         box.midbottom = (lay.board.centerx, lay.board.bottom - int(10 * s))
@@ -791,11 +873,11 @@ class BoardScreen(Screen):
 
     def _draw_hint(self, surface: pygame.Surface, lay: BoardLayout, fonts: theme.Fonts) -> None:
         s = lay.scale
-        sound = "sound off" if self.app is not None and self.app.sounds.muted else "sound on"
+        sound = self.sound_hint
         if self.game_over:
-            text = f"R rematch  ·  Esc menu  ·  M {sound}" if self.can_rematch else f"Esc menu  ·  M {sound}"
+            text = f"R rematch  ·  Esc menu  ·  {sound}" if self.can_rematch else f"Esc menu  ·  {sound}"
         else:
-            text = f"Click or press 1–9 to play  ·  arrows + Enter  ·  Esc menu  ·  M {sound}"
+            text = f"Click or press 1–9 to play  ·  arrows + Enter  ·  Esc menu  ·  {sound}"
         size = fonts.fit(text, theme.small(14 * s), lay.hint.width)
         blit_center(surface, fonts.render(text, size, theme.MUTED), lay.hint.center)
 

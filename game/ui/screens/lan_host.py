@@ -13,11 +13,9 @@ from __future__ import annotations
 import pygame
 
 from game.ui import theme
-from game.ui.render import blit_center
-from game.ui.screens.base import Screen
+from game.ui.render import blit_center, draw_card
 from game.ui.screens.netflow import NetFlow
-from game.ui.screens.netkit import draw_card, draw_spinner, format_elapsed
-from game.ui.widgets import ACTIVATE_KEYS, Button
+from game.ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
 from net.messages import Event, Failure, Hosting, MatchJoined, Searching
 
 MAX_ADDRESSES_SHOWN = 3
@@ -28,7 +26,7 @@ def game_title(player: str) -> str:
     return f"{player}'s game"
 
 
-class LanHostScreen(Screen):
+class LanHostScreen(WaitingScreen):
     """Waiting for an opponent on our own LAN host."""
 
     name = "lan-host"
@@ -38,10 +36,6 @@ class LanHostScreen(Screen):
         self.flow = flow
         self.resume = resume
         self.searching = resume
-        self._started: float | None = None
-        self.cancel_button = Button("Cancel", self.cancel, hint="Esc")
-        self.buttons.set_rows([[self.cancel_button]])
-        self.buttons.focus_visible = False
 
     # What is on screen ---------------------------------------------------------------------------
 
@@ -86,26 +80,11 @@ class LanHostScreen(Screen):
             shown.append(f"and {len(hosting.addresses) - MAX_ADDRESSES_SHOWN} more")
         return shown
 
-    @property
-    def elapsed(self) -> float:
-        return 0.0 if self._started is None else max(0.0, self.now - self._started)
-
-    # Lifecycle, input, events -----------------------------------------------------------------------
-
-    def on_mount(self) -> None:
-        self._started = self.now
+    # Input and events -------------------------------------------------------------------------------
 
     def cancel(self) -> None:
         """Stop hosting (the announcement stops, the host closes) and go back to the menu."""
         self.flow.home()
-
-    def handle(self, event: pygame.event.Event) -> bool:
-        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
-            self.cancel()
-            return True
-        if event.type == pygame.KEYDOWN and event.key in ACTIVATE_KEYS and not self.buttons.focus_visible:
-            return False
-        return self.buttons.handle(event)
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, Hosting):
@@ -120,14 +99,6 @@ class LanHostScreen(Screen):
             self.flow.failed(event)
         # HostStopped and Disconnected only ever answer an earlier trip's end: ignored.
 
-    @property
-    def animating(self) -> bool:
-        return self.app is not None and self.app.settings.animations and not self.skip_animations
-
-    def next_deadline(self) -> float | None:
-        base = self._started if self._started is not None else self.now
-        return self.now + (1.0 - ((self.now - base) % 1.0))
-
     # Drawing ------------------------------------------------------------------------------------------
 
     def _info_lines(self) -> int:
@@ -137,42 +108,19 @@ class LanHostScreen(Screen):
         return 3 + (1 if self.port_note else 0) + len(self.addresses_text)
 
     def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        s = self.scale(size)
-        m = {
-            "pad": int(30 * s),
-            "title": int(44 * s),
-            "game": int(40 * s),
-            "spinner": int(96 * s),
-            "status": int(32 * s),
-            "elapsed": int(26 * s),
-            "gap": int(18 * s),
-            "info": int((24 + 26 * self._info_lines()) * s),
-            "button": int(52 * s),
-            "footer": int(40 * s),
-        }
-        parts = ("title", "game", "spinner", "status", "elapsed", "gap", "info", "gap", "button")
-        m["height"] = 2 * m["pad"] + sum(m[p] for p in parts)
-        m["width"] = min(size[0] - int(32 * s), int(500 * s))
-        m["top"] = max(int(8 * s), (size[1] - m["footer"] - m["height"]) // 2)
-        return m
-
-    def layout(self, size: tuple[int, int]) -> None:
-        s = self.scale(size)
-        m = self._metrics(size)
-        self.cancel_button.rect = pygame.Rect(0, 0, int(200 * s), m["button"])
-        self.cancel_button.rect.midbottom = (size[0] // 2, m["top"] + m["height"] - m["pad"])
+        info = 24 + 26 * self._info_lines()
+        heights = dict(pad=30, title=44, game=40, spinner=96, status=32, elapsed=26, gap=18, info=info, button=52)
+        rows = ("pad", "title", "game", "spinner", "status", "elapsed", "gap", "info", "gap", "button", "pad")
+        return self.column_metrics(size, heights, rows, width=500)
 
     def draw(self, surface: pygame.Surface) -> None:
-        assert self.app is not None
-        fonts = self.app.fonts
+        fonts = self.fonts
         size = surface.get_size()
         s = self.scale(size)
         m = self._metrics(size)
         cx = size[0] / 2
         inner = m["width"] - 2 * m["pad"]
-        card = pygame.Rect(0, m["top"], m["width"], m["height"])
-        card.centerx = size[0] // 2
-        draw_card(surface, card, s)
+        card = draw_card(surface, m["top"], m["width"], m["height"], s)
         y = m["top"] + m["pad"]
         blit_center(surface, fonts.render("Hosting a LAN game", 34 * s, theme.TEXT), (cx, y + m["title"] / 2))
         y += m["title"]
@@ -188,18 +136,11 @@ class LanHostScreen(Screen):
         y += m["elapsed"] + m["gap"]
         self._draw_info(surface, pygame.Rect(card.x + m["pad"], y, inner, m["info"]), s)
         self.buttons.draw(surface, fonts, s)
-        sound = "off" if self.app.sounds.muted else "on"
-        hint = f"Esc stops hosting  ·  M sound {sound}"
-        blit_center(
-            surface,
-            fonts.render(hint, fonts.fit(hint, theme.small(14 * s), size[0] - 32 * s), theme.MUTED),
-            (cx, size[1] - m["footer"] / 2),
-        )
+        self.draw_footer(surface, f"Esc stops hosting  ·  {self.sound_hint}", m["footer"])
 
     def _draw_info(self, surface: pygame.Surface, box: pygame.Rect, s: float) -> None:
         """The port (and why it moved) and the addresses, in an inset panel."""
-        assert self.app is not None
-        fonts = self.app.fonts
+        fonts = self.fonts
         pygame.draw.rect(surface, theme.PANEL_HIGH, box, border_radius=int(14 * s))
         cx, room, line = box.centerx, box.width - 24 * s, 26 * s
         y = box.y + 12 * s

@@ -197,13 +197,7 @@ class LanJoinScreen(Screen):
 
     @property
     def animating(self) -> bool:
-        return (
-            self.app is not None
-            and self.app.settings.animations
-            and not self.skip_animations
-            and self.listening
-            and not self.games
-        )
+        return self.animations_on and self.listening and not self.games  # the spinner of the empty list turns
 
     # Actions ---------------------------------------------------------------------------------------------
 
@@ -231,14 +225,8 @@ class LanJoinScreen(Screen):
         self.error = None
         self.join(server)
 
-    def back(self) -> None:
-        self.close()
-
     def handle(self, event: pygame.event.Event) -> bool:
-        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
-            self.back()
-            return True
-        return self.focus.handle(event)
+        return self.handle_back(event) or self.focus.handle(event)
 
     # Layout and drawing -------------------------------------------------------------------------------------
 
@@ -291,8 +279,7 @@ class LanJoinScreen(Screen):
         self.back_button.rect.centerx = size[0] // 2
 
     def draw(self, surface: pygame.Surface) -> None:
-        assert self.app is not None
-        fonts = self.app.fonts
+        fonts = self.fonts
         size = surface.get_size()
         s = self.scale(size)
         m = self._metrics(size)
@@ -318,11 +305,7 @@ class LanJoinScreen(Screen):
             image = fonts.render(line, font_size, theme.X_COLOR)
             surface.blit(image, (m["left"] + 4 * s, self.address_field.rect.bottom + 5 * s))
         hint = "Click a waiting game or type an address  ·  Tab moves  ·  Esc goes back"
-        blit_center(
-            surface,
-            fonts.render(hint, fonts.fit(hint, theme.small(14 * s), size[0] - 32 * s), theme.MUTED),
-            (cx, size[1] - m["footer"] / 2),
-        )
+        self.draw_footer(surface, hint, m["footer"])
 
     @property
     def subtitle(self) -> str:
@@ -338,8 +321,7 @@ class LanJoinScreen(Screen):
         return f"{games} on your network, {waiting} waiting for an opponent"
 
     def _draw_empty(self, surface: pygame.Surface, box: pygame.Rect, s: float) -> None:
-        assert self.app is not None
-        fonts = self.app.fonts
+        fonts = self.fonts
         pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(18 * s))
         cx = box.centerx
         y = box.centery - int(70 * s)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pygame
 
 from game.ui import theme
-from game.ui.render import blit_center, wrap_text
+from game.ui.render import blit_center, draw_card, wrap_text
 from game.ui.screens.base import Screen
 from game.ui.screens.netflow import NetFlow
-from game.ui.screens.netkit import FormFocus, draw_card, draw_field
+from game.ui.screens.netkit import FormFocus, draw_field
 from game.ui.userdata import MAX_NAME_LENGTH
-from game.ui.widgets import Button, TextField
+from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
 from net.client import ServerAddress
 
 MAX_SERVER_LENGTH = 200
@@ -104,18 +104,12 @@ class LoginScreen(Screen):
         self.error_field = field
         self.focus.focus(field)
 
-    def back(self) -> None:
-        self.close()
-
     # Input --------------------------------------------------------------------------------------
 
     def handle(self, event: pygame.event.Event) -> bool:
-        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
-            self.back()
+        if self.handle_back(event) or self.focus.handle(event):
             return True
-        if self.focus.handle(event):
-            return True
-        if event.type == pygame.KEYDOWN and event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+        if key_down(event, *ENTER_KEYS):
             self.submit()
             return True
         return False
@@ -123,23 +117,10 @@ class LoginScreen(Screen):
     # Layout and drawing -------------------------------------------------------------------------
 
     def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        s = self.scale(size)
-        m = {
-            "pad": int(30 * s),
-            "title": int(46 * s),
-            "subtitle": int(28 * s),
-            "gap": int(20 * s),
-            "label": int(24 * s),
-            "field": int(46 * s),
-            "field_gap": int(12 * s),
-            "error": int(50 * s),
-            "button": int(52 * s),
-            "footer": int(40 * s),
-        }
-        fields = len(self.fields) * (m["label"] + m["field"]) + (len(self.fields) - 1) * m["field_gap"]
-        m["height"] = m["pad"] * 2 + m["title"] + m["subtitle"] + m["gap"] + fields + m["error"] + m["button"]
-        m["width"] = min(size[0] - int(32 * s), int(460 * s))
-        m["top"] = max(int(8 * s), (size[1] - m["footer"] - m["height"]) // 2)
+        heights = dict(pad=30, title=46, subtitle=28, gap=20, label=24, field=46, field_gap=12, error=50, button=52)
+        fields = ["field_gap", "label", "field"] * len(self.fields)  # with a gap between each two
+        rows = ["pad", "title", "subtitle", "gap", *fields[1:], "error", "button", "pad"]
+        m = self.column_metrics(size, heights, rows, width=460)
         m["inner"] = m["width"] - 2 * m["pad"]
         return m
 
@@ -159,15 +140,12 @@ class LoginScreen(Screen):
         self.back_button.rect = pygame.Rect(left + w + gap, y, m["inner"] - w - gap, m["button"])
 
     def draw(self, surface: pygame.Surface) -> None:
-        assert self.app is not None
-        fonts = self.app.fonts
+        fonts = self.fonts
         size = surface.get_size()
         s = self.scale(size)
         m = self._metrics(size)
         cx = size[0] / 2
-        card = pygame.Rect(0, m["top"], m["width"], m["height"])
-        card.centerx = size[0] // 2
-        draw_card(surface, card, s)
+        draw_card(surface, m["top"], m["width"], m["height"], s)
         y = m["top"] + m["pad"]
         blit_center(surface, fonts.render("Play online", 36 * s, theme.TEXT), (cx, y + m["title"] / 2))
         y += m["title"]
@@ -186,9 +164,4 @@ class LoginScreen(Screen):
                 blit_center(surface, fonts.render(line, font_size, theme.X_COLOR), (cx, top + line_height / 2))
                 top += line_height
         self.buttons.draw(surface, fonts, s)
-        hint = "Tab moves  ·  Enter signs in  ·  Esc goes back"
-        blit_center(
-            surface,
-            fonts.render(hint, fonts.fit(hint, theme.small(14 * s), size[0] - 32 * s), theme.MUTED),
-            (cx, size[1] - m["footer"] / 2),
-        )
+        self.draw_footer(surface, "Tab moves  ·  Enter signs in  ·  Esc goes back", m["footer"])

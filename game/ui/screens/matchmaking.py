@@ -14,11 +14,9 @@ import math
 import pygame
 
 from game.ui import theme
-from game.ui.render import blit_center
-from game.ui.screens.base import Screen
+from game.ui.render import blit_center, draw_card
 from game.ui.screens.netflow import NetFlow, NetMode
-from game.ui.screens.netkit import draw_card, draw_spinner, format_elapsed
-from game.ui.widgets import ACTIVATE_KEYS, Button
+from game.ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
 from net.messages import (
     CancelFind,
     ConnectionLost,
@@ -32,7 +30,7 @@ from net.messages import (
 )
 
 
-class MatchmakingScreen(Screen):
+class MatchmakingScreen(WaitingScreen):
     """Connecting... then Searching, with the time waited, the server, and Cancel."""
 
     name = "matchmaking"
@@ -46,20 +44,12 @@ class MatchmakingScreen(Screen):
         self.username = ""  # the name the server knows us by (it may add a number to make it unique)
         self.attempt = 0
         self._retry_at: float | None = None
-        self._started: float | None = None
-        self.cancel_button = Button("Cancel", self.cancel, hint="Esc")
-        self.buttons.set_rows([[self.cancel_button]])
-        self.buttons.focus_visible = False
 
     # What is on screen ------------------------------------------------------------------
 
     @property
     def title(self) -> str:
         return "Joining a LAN game" if self.flow.mode is NetMode.LAN_JOIN else "Finding an opponent"
-
-    @property
-    def elapsed(self) -> float:
-        return 0.0 if self._started is None else max(0.0, self.now - self._started)
 
     @property
     def status_text(self) -> str:
@@ -93,10 +83,7 @@ class MatchmakingScreen(Screen):
             text += f"  ·  playing as {self.username}"
         return text
 
-    # Lifecycle and input --------------------------------------------------------------------
-
-    def on_mount(self) -> None:
-        self._started = self.now
+    # Input and events ------------------------------------------------------------------------
 
     def cancel(self) -> None:
         """Stop looking: withdraw the ticket, let go of the server, go back."""
@@ -107,14 +94,6 @@ class MatchmakingScreen(Screen):
             self.flow.browse()
         else:
             self.flow.home()
-
-    def handle(self, event: pygame.event.Event) -> bool:
-        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
-            self.cancel()
-            return True
-        if event.type == pygame.KEYDOWN and event.key in ACTIVATE_KEYS and not self.buttons.focus_visible:
-            return False  # Enter does not cancel by accident; Tab to the button first
-        return self.buttons.handle(event)
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, Connecting):
@@ -140,55 +119,28 @@ class MatchmakingScreen(Screen):
 
     # Time --------------------------------------------------------------------------------------
 
-    @property
-    def animating(self) -> bool:
-        return self.app is not None and self.app.settings.animations and not self.skip_animations
-
     def next_deadline(self) -> float | None:
         """The next change of the seconds shown (waited, or to the next try)."""
         now = self.now
         if self._retry_at is not None and self._retry_at > now:
             left = self._retry_at - now
             return now + (left - math.floor(left) or 1.0)
-        base = self._started if self._started is not None else now
-        return now + (1.0 - ((now - base) % 1.0))
+        return super().next_deadline()
 
     # Drawing -------------------------------------------------------------------------------------
 
     def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        s = self.scale(size)
-        m = {
-            "pad": int(32 * s),
-            "title": int(48 * s),
-            "spinner": int(110 * s),
-            "status": int(34 * s),
-            "detail": int(28 * s),
-            "server": int(40 * s),
-            "button": int(52 * s),
-            "footer": int(40 * s),
-        }
-        height = m["pad"] * 2 + m["title"] + m["spinner"] + m["status"] + m["detail"] + m["server"] + m["button"]
-        m["width"] = min(size[0] - int(32 * s), int(480 * s))
-        m["height"] = height
-        m["top"] = max(int(12 * s), (size[1] - m["footer"] - height) // 2)
-        return m
-
-    def layout(self, size: tuple[int, int]) -> None:
-        s = self.scale(size)
-        m = self._metrics(size)
-        self.cancel_button.rect = pygame.Rect(0, 0, int(200 * s), m["button"])
-        self.cancel_button.rect.midbottom = (size[0] // 2, m["top"] + m["height"] - m["pad"])
+        heights = dict(pad=32, title=48, spinner=110, status=34, detail=28, server=40, button=52)
+        rows = ("pad", "title", "spinner", "status", "detail", "server", "button", "pad")
+        return self.column_metrics(size, heights, rows, width=480, min_top=12)
 
     def draw(self, surface: pygame.Surface) -> None:
-        assert self.app is not None
-        fonts = self.app.fonts
+        fonts = self.fonts
         size = surface.get_size()
         s = self.scale(size)
         m = self._metrics(size)
         cx = size[0] / 2
-        card = pygame.Rect(0, m["top"], m["width"], m["height"])
-        card.centerx = size[0] // 2
-        draw_card(surface, card, s)
+        draw_card(surface, m["top"], m["width"], m["height"], s)
         y = m["top"] + m["pad"]
         title = self.title
         room = m["width"] - 48 * s
@@ -210,10 +162,4 @@ class MatchmakingScreen(Screen):
         size_server = fonts.fit(server, theme.small(15 * s), m["width"] - 48 * s)
         blit_center(surface, fonts.render(server, size_server, theme.MUTED), (cx, y + m["server"] / 2))
         self.buttons.draw(surface, fonts, s)
-        sound = "off" if self.app.sounds.muted else "on"
-        hint = f"Esc cancels  ·  M sound {sound}"
-        blit_center(
-            surface,
-            fonts.render(hint, fonts.fit(hint, theme.small(14 * s), size[0] - 32 * s), theme.MUTED),
-            (cx, size[1] - m["footer"] / 2),
-        )
+        self.draw_footer(surface, f"Esc cancels  ·  {self.sound_hint}", m["footer"])

@@ -100,34 +100,18 @@ class MenuScreen(Screen):
     def on_resume(self) -> None:
         self._refresh_stats()
 
-    def handle(self, event: pygame.event.Event) -> bool:
-        if self.buttons.handle(event):
-            return True
-        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
-            assert self.app is not None
-            self.app.quit(0)
-            return True
-        return False
+    def back(self) -> None:
+        """Esc quits: the menu is the first screen."""
+        assert self.app is not None
+        self.app.quit(0)
 
     # Layout ----------------------------------------------------------------------------------
 
     def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        s = self.scale(size)
-        m = {
-            "logo": int(56 * s),
-            "title": int(58 * s),
-            "section": int(44 * s),
-            "level": int(76 * s),
-            "gap": int(30 * s),
-            "entry": int(50 * s),
-            "entry_gap": int(12 * s),
-            "footer": int(40 * s),
-        }
-        n = len(self.entry_buttons)
-        height = m["logo"] + m["title"] + m["section"] + m["level"] + m["gap"] + n * m["entry"] + (n - 1) * m["entry_gap"]
-        m["top"] = max(int(16 * s), (size[1] - m["footer"] - height) // 2)
-        m["width"] = min(size[0] - int(48 * s), int(460 * s))
-        return m
+        heights = dict(logo=56, title=58, section=44, level=76, gap=30, entry=50, entry_gap=12)
+        entries = ["entry_gap", "entry"] * len(self.entry_buttons)  # with a gap between each two
+        rows = ["logo", "title", "section", "level", "gap", *entries[1:]]
+        return self.column_metrics(size, heights, rows, width=460, margin=48, min_top=16)
 
     def layout(self, size: tuple[int, int]) -> None:
         s = self.scale(size)
@@ -144,8 +128,7 @@ class MenuScreen(Screen):
             y += m["entry"] + m["entry_gap"]
 
     def draw(self, surface: pygame.Surface) -> None:
-        assert self.app is not None
-        fonts = self.app.fonts
+        fonts = self.fonts
         size = surface.get_size()
         s = self.scale(size)
         m = self._metrics(size)
@@ -172,10 +155,5 @@ class MenuScreen(Screen):
         section_y = m["top"] + m["logo"] + m["title"] + m["section"] * 0.55
         blit_center(surface, fonts.render("Play against the bot", 18 * s, theme.MUTED), (cx, section_y))
         self.buttons.draw(surface, fonts, s)
-        sound = "off" if self.app.sounds.muted else "on"
-        hint = f"Arrows or Tab to move  ·  Enter to choose  ·  M sound {sound}  ·  Esc quits"
-        blit_center(
-            surface,
-            fonts.render(hint, fonts.fit(hint, theme.small(14 * s), size[0] - 32 * s), theme.MUTED),
-            (cx, size[1] - m["footer"] / 2),
-        )
+        hint = f"Arrows or Tab to move  ·  Enter to choose  ·  {self.sound_hint}  ·  Esc quits"
+        self.draw_footer(surface, hint, m["footer"])

@@ -179,8 +179,7 @@ class NetBoardScreen(BoardScreen):
 
     def _draw_reconnecting(self, surface: pygame.Surface, lay: BoardLayout) -> None:
         """A card over the dimmed board: connection lost, which attempt, when the next one is."""
-        assert self.app is not None
-        fonts = self.app.fonts
+        fonts = self.fonts
         s = lay.scale
         translucent(surface, theme.BACKGROUND, lay.board.inflate(int(8 * s), int(8 * s)), int(16 * s), 210)
         width = min(lay.board.width - int(16 * s), int(440 * s))

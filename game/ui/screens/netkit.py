@@ -1,10 +1,10 @@
-"""What the networked screens share: a waiting spinner, elapsed times, a card of choices, form focus.
+"""What the networked screens share: waiting with a spinner, elapsed times, a card of choices, form focus.
 
 The login, matchmaking, LAN and error screens all wait on the network and all end in a
 choice ("Try again" or "Back", "Find a new opponent" or "Menu"), so the pieces live
-here once: ``draw_spinner`` and ``format_elapsed`` for the waiting screens,
-``ChoiceScreen`` for every card that ends in buttons, and ``FormFocus`` for one Tab
-order across text fields and buttons.
+here once: ``WaitingScreen`` (with ``draw_spinner`` and ``format_elapsed``) for the
+screens that wait with Cancel, ``ChoiceScreen`` for every card that ends in buttons,
+and ``FormFocus`` for one Tab order across text fields and buttons.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import pygame.gfxdraw
 
 from game.ui import theme
 from game.ui.render import blit_center, wrap_text
+from game.ui.screens.base import Screen
 from game.ui.screens.notice import NoticeScreen
-from game.ui.widgets import Button, ButtonGroup, TextField
+from game.ui.widgets import ACTIVATE_KEYS, Button, ButtonGroup, TextField, key_down
 
 SPIN_SECONDS = 1.1  # one turn of the spinner
 SPINNER_DOTS = 12
@@ -71,9 +72,62 @@ def draw_lines(
     return y
 
 
-def draw_card(surface: pygame.Surface, rect: pygame.Rect, scale: float) -> None:
-    """The rounded panel the notice screens sit on."""
-    pygame.draw.rect(surface, theme.PANEL, rect, border_radius=int(20 * scale))
+class WaitingScreen(Screen):
+    """A card that waits on the network with a turning spinner, the time waited, and Cancel.
+
+    Esc cancels; Enter does not, until Tab has put the focus on Cancel (a player typing
+    ahead must not cancel by accident). Subclasses say what ``cancel`` does and measure
+    their card in ``_metrics`` (at least its ``top``, ``height``, ``pad`` and the
+    ``button`` height); Cancel sits centred at the card's bottom.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._started: float | None = None
+        self.cancel_button = Button("Cancel", self.cancel, hint="Esc")
+        self.buttons.set_rows([[self.cancel_button]])
+        self.buttons.focus_visible = False
+
+    def cancel(self) -> None:
+        """Stop waiting (what that means is the subclass's)."""
+        raise NotImplementedError
+
+    def back(self) -> None:
+        self.cancel()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds waited on this screen."""
+        return 0.0 if self._started is None else max(0.0, self.now - self._started)
+
+    def on_mount(self) -> None:
+        self._started = self.now
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if self.handle_back(event):
+            return True
+        if key_down(event, *ACTIVATE_KEYS) and not self.buttons.focus_visible:
+            return False  # Enter does not cancel by accident; Tab to the button first
+        return self.buttons.handle(event)
+
+    @property
+    def animating(self) -> bool:
+        return self.animations_on  # the spinner turns
+
+    def next_deadline(self) -> float | None:
+        """When the seconds waited next change."""
+        now = self.now
+        base = self._started if self._started is not None else now
+        return now + (1.0 - ((now - base) % 1.0))
+
+    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
+        """The card's measures for a window of ``size``."""
+        raise NotImplementedError
+
+    def layout(self, size: tuple[int, int]) -> None:
+        m = self._metrics(size)
+        self.cancel_button.rect = pygame.Rect(0, 0, int(200 * self.scale(size)), m["button"])
+        self.cancel_button.rect.midbottom = (size[0] // 2, m["top"] + m["height"] - m["pad"])
 
 
 @dataclass(frozen=True)
@@ -92,6 +146,7 @@ class ChoiceScreen(NoticeScreen):
     """
 
     name = "choice"
+    back_keys = (pygame.K_ESCAPE,)
 
     def __init__(
         self,
@@ -118,13 +173,8 @@ class ChoiceScreen(NoticeScreen):
         if self.stuck_reason and self.app is not None:
             self.app.stuck(self.stuck_reason)
 
-    def handle(self, event: pygame.event.Event) -> bool:
-        if self.buttons.handle(event):
-            return True
-        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
-            self.choices[-1].action()
-            return True
-        return False
+    def back(self) -> None:
+        self.choices[-1].action()
 
     def _place(self, size: tuple[int, int], message_height: int) -> None:
         s = self.scale(size)
@@ -204,20 +254,17 @@ class FormFocus:
                 self.buttons.focus_visible = False
                 return True
             return self.buttons.handle(event)
-        if event.type == pygame.KEYDOWN and event.key == pygame.K_TAB:
+        if key_down(event, pygame.K_TAB):
             self.move(-1 if event.mod & pygame.KMOD_SHIFT else 1)
             return True
         field = self.field
-        if field is not None:
-            if field.handle(event):
-                return True
-            if event.type == pygame.KEYDOWN and event.key in (pygame.K_UP, pygame.K_DOWN):
-                self.move(-1 if event.key == pygame.K_UP else 1)
-                return True
-            return event.type == pygame.TEXTINPUT
-        if event.type == pygame.KEYDOWN and event.key in (pygame.K_UP, pygame.K_DOWN):
+        if field is not None and field.handle(event):
+            return True
+        if key_down(event, pygame.K_UP, pygame.K_DOWN):
             self.move(-1 if event.key == pygame.K_UP else 1)
             return True
+        if field is not None:
+            return event.type == pygame.TEXTINPUT
         return self.buttons.handle(event)
 
 

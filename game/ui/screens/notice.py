@@ -9,7 +9,7 @@ from __future__ import annotations
 import pygame
 
 from game.ui import theme
-from game.ui.render import blit_center, wrap_text
+from game.ui.render import blit_center, draw_card, wrap_text
 from game.ui.screens.base import Screen
 from game.ui.widgets import Button
 
@@ -20,20 +20,13 @@ class NoticeScreen(Screen):
     """A title, a message and a button that goes back (Enter, Esc or a click)."""
 
     name = "notice"
+    back_keys = BACK_KEYS
 
     def __init__(self, title: str, message: str, *, button: str = "Back"):
         super().__init__()
         self.title = title
         self.message = message
         self.buttons.set_rows([[Button(button, self.close, style="primary")]])
-
-    def handle(self, event: pygame.event.Event) -> bool:
-        if self.buttons.handle(event):
-            return True
-        if event.type == pygame.KEYDOWN and event.key in BACK_KEYS:
-            self.close()
-            return True
-        return False
 
     def layout(self, size: tuple[int, int]) -> None:
         self._place(size, self._message_height(size))
@@ -67,17 +60,15 @@ class NoticeScreen(Screen):
             b.rect.midtop = (size[0] // 2, button_y)
 
     def draw(self, surface: pygame.Surface) -> None:
-        assert self.app is not None
-        fonts = self.app.fonts
+        fonts = self.fonts
         size = surface.get_size()
         s = self.scale(size)
         width = self._text_width(size)
         lines = self._lines(size, width)
         top, button_y = self._block(size, len(lines) * int(30 * s))
         card_w = min(size[0] - int(24 * s), max(int(400 * s), width + int(64 * s)))
-        card = pygame.Rect(0, 0, card_w, button_y + int(52 * s) + int(32 * s) - (top - int(32 * s)))
-        card.midtop = (size[0] // 2, top - int(32 * s))
-        pygame.draw.rect(surface, theme.PANEL, card, border_radius=int(20 * s))
+        card_top = top - int(32 * s)
+        draw_card(surface, card_top, card_w, button_y + int(52 * s) + int(32 * s) - card_top, s)
         title_size = fonts.fit(self.title, 40 * s, size[0] - 48 * s)
         blit_center(surface, fonts.render(self.title, title_size, self.title_color), (size[0] / 2, top + 27 * s))
         y = top + int(54 * s) + int(24 * s)
@@ -94,6 +85,7 @@ class ErrorScreen(NoticeScreen):
 
     name = "error"
     title_color = theme.X_COLOR
+    back_keys = (pygame.K_ESCAPE,)
 
     def __init__(self, message: str):
         super().__init__("Something went wrong", message)
@@ -108,13 +100,9 @@ class ErrorScreen(NoticeScreen):
         assert self.app is not None
         self.app.quit(1)
 
-    def handle(self, event: pygame.event.Event) -> bool:
-        if self.buttons.handle(event):
-            return True
-        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
-            self._quit()
-            return True
-        return False
+    def back(self) -> None:
+        """Esc quits: after an unexpected error there is no screen to go back to."""
+        self._quit()
 
     def _place(self, size: tuple[int, int], message_height: int) -> None:
         s = self.scale(size)
