@@ -462,18 +462,10 @@ class Session:
         try:
             link.session = await link.auth.authenticate_device(cmd.device_id, cmd.username)
             socket = await self._open_socket(link)
-        except ClientError as exc:
+        except (ClientError, ValueError) as exc:
             self._link_failed(link, exc)
             return
-        except ValueError as exc:
-            self._link_failed(link, exc)
-            return
-        if self._link is not link:
-            socket.abort()
-            return
-        self._link_up(link, socket)
-        self._emit(SignedIn(str(link.address), link.session.user_id, link.session.username))
-        self._resume(link, reconnected=False)
+        self._adopt(link, socket, reconnected=False)
 
     async def _open_socket(self, link: _Link) -> RealtimeSocket:
         assert link.session is not None
@@ -489,6 +481,17 @@ class Session:
             dead_after=cfg.dead_after,
             clock=self._clock,
         )
+
+    def _adopt(self, link: _Link, socket: RealtimeSocket, reconnected: bool) -> None:
+        """A socket opened for ``link`` is up: carry on with it, unless the link was dropped meanwhile."""
+        if self._link is not link:
+            socket.abort()
+            return
+        self._link_up(link, socket)
+        if not reconnected:
+            assert link.session is not None
+            self._emit(SignedIn(str(link.address), link.session.user_id, link.session.username))
+        self._resume(link, reconnected)
 
     def _link_up(self, link: _Link, socket: RealtimeSocket) -> None:
         link.socket = socket
@@ -614,11 +617,7 @@ class Session:
             except ValueError as exc:
                 self._link_failed(link, exc)
                 return
-            if self._link is not link:
-                socket.abort()
-                return
-            self._link_up(link, socket)
-            self._resume(link, reconnected=True)
+            self._adopt(link, socket, reconnected=True)
             return
         self._link_failed(link, last, f"Lost the connection to the server and could not get it back after {self.config.reconnect_attempts} tries")
 
