@@ -44,19 +44,20 @@ class NetworkThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
         self._session: Session | None = None
-        self._ready = threading.Event()
         self._lock = threading.Lock()
 
     # The UI's side ------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the thread and its loop (returns once the loop runs, within a second)."""
+        """Start the thread and its loop; returns at once (the render loop never waits on it).
+
+        Commands sent before the loop runs wait in the queue; it drains them when it starts.
+        """
         with self._lock:
             if self._thread is not None:
                 return
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
-        self._ready.wait(timeout=1.0)
 
     def send(self, command: Command) -> None:
         """Hand ``command`` to the network thread; never blocks. Ignored once stopped."""
@@ -142,7 +143,6 @@ class NetworkThread:
             self._session = Session(self._emit, self._config)
             self._main = loop.create_task(self._session.run(), name="network session")
             self._loop = loop
-            loop.call_soon(self._ready.set)
             loop.call_soon(self._drain)
             try:
                 loop.run_until_complete(self._main)
@@ -156,7 +156,6 @@ class NetworkThread:
             self._loop = None
             asyncio.set_event_loop(None)
             loop.close()
-            self._ready.set()
 
     @staticmethod
     def _finish(loop: asyncio.AbstractEventLoop) -> None:
