@@ -121,7 +121,7 @@ class App:
         """
         self.clock = clock
         self.settings = settings
-        self.userdata = userdata if userdata is not None else UserData()
+        self.userdata = userdata if userdata is not None else UserData(background=True)
         self.screenshot_dir = Path(screenshot_dir) if screenshot_dir is not None else None
         self.idle_poll = idle_poll
         self._home = home
@@ -190,6 +190,7 @@ class App:
             self.remove_source(self._network)
             self._network.stop(timeout=NETWORK_STOP_SECONDS)
         self.sounds.close()
+        self.userdata.close()
         pygame.display.quit()
 
     def __enter__(self) -> "App":

@@ -83,7 +83,7 @@ class Pilot:
         app = App(
             size=size,
             clock=clock,
-            userdata=UserData(data_dir) if data_dir is not None else None,
+            userdata=UserData(data_dir, background=True) if data_dir is not None else None,
             settings=settings,
             screenshot_dir=screenshot_dir,
         )

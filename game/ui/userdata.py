@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -223,8 +224,11 @@ class UserData:
     written through at once. Disk errors are logged, never raised.
     """
 
-    def __init__(self, folder: Path | str | None = None):
+    def __init__(self, folder: Path | str | None = None, *, background: bool = False):
         self.folder = Path(folder) if folder is not None else data_dir()
+        # With ``background``, writes go to one worker thread, in order, so the render loop
+        # never waits on the disk; ``close()`` waits for them.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="userdata") if background else None
         self._profile: Profile | None = None
         self._stats: Stats | None = None
         self._slot: int | None = None
@@ -254,10 +258,29 @@ class UserData:
                     self.save_profile(self._profile)  # repair defaulted fields on disk
         return self._profile
 
-    def save_profile(self, profile: Profile) -> bool:
-        """Keep ``profile`` and write it; False if the disk refused (it is still kept in memory)."""
+    def save_profile(self, profile: Profile) -> None:
+        """Keep ``profile`` and write it (if the disk refuses, it is still kept in memory)."""
         self._profile = profile
-        return write_json_atomic(self.profile_path, profile.to_json())
+        self._write(write_json_atomic, self.profile_path, profile.to_json())
+
+    def _write(self, job: Any, *args: Any) -> None:
+        if self._writer is None:
+            job(*args)
+        else:
+            self._writer.submit(self._logged, job, *args)
+
+    @staticmethod
+    def _logged(job: Any, *args: Any) -> None:
+        try:
+            job(*args)
+        except Exception:  # a bug in a background write must not go unseen
+            log.exception("saving the player's files failed")
+
+    def close(self) -> None:
+        """Wait for the writes still queued (background mode); the store stays usable, writing in place."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
 
     def update_profile(self, **changes: Any) -> Profile:
         """The profile with ``changes`` applied (e.g. ``muted=True``), saved."""
@@ -321,8 +344,14 @@ class UserData:
         """Count one finished game against the bot at ``level``; re-reads first so two windows add up."""
         if level not in LEVELS:
             raise ValueError(f"unknown bot level {level!r}; expected one of: {', '.join(LEVELS)}")
+        stats = self.stats
+        stats[level] = stats[level].add(result)  # raises on a bad result, before anything is written
+        self._stats = stats
+        self._write(self._add_on_disk, level, result)
+        return dict(stats)
+
+    def _add_on_disk(self, level: str, result: str) -> None:
+        """Add one result to the file as it is now (another window may have added its own)."""
         stats = self._read_stats()
         stats[level] = stats[level].add(result)
-        self._stats = stats
         write_json_atomic(self.stats_path, {"version": FORMAT_VERSION, "bot": {k: v.to_json() for k, v in stats.items()}})
-        return dict(stats)

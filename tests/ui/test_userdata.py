@@ -144,3 +144,17 @@ def test_a_closed_window_frees_its_identity_for_the_next(tmp_path: Path) -> None
         for _ in range(2)
     ]
     assert runs[0] == runs[1] == UserData(tmp_path).profile.device_id + "\n"
+
+
+def test_background_writes_keep_their_order_and_are_all_on_disk_after_close(data_dir: Path) -> None:
+    # The App's store: writes leave the render thread; memory is up to date at once.
+    store = UserData(data_dir, background=True)
+    for result in ("win", "loss", "win"):
+        store.record_result("easy", result)
+    store.update_profile(name="Ada")
+    store.update_profile(name="Grace")
+    assert store.stats["easy"] == Tally(wins=2, losses=1)
+    store.close()
+    fresh = UserData(data_dir)
+    assert fresh.stats["easy"] == Tally(wins=2, losses=1)
+    assert fresh.profile.name == "Grace"
