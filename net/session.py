@@ -5,8 +5,8 @@ anything that waits on the network runs as a task whose result is applied when i
 comes, so a ``Disconnect`` or ``CancelFind`` is honoured at once even while a server
 stalls. Pushes from the socket become events through ``match_events``; a dropped
 connection is retried with jittered exponential backoff, and a match or matchmaker
-ticket in progress is resumed when it comes back. LAN play runs the embedded host and
-the discovery announcer or listener on this same loop.
+ticket in progress is resumed when it comes back. LAN play (``net.lan``: the embedded
+host and its announcer, or the listener) runs on this same loop.
 
 Servers come in two kinds and the session serves both: a stock Nakama running the
 XOXO module ends a match as soon as a player leaves (``OpponentLeft`` at once), while
@@ -18,7 +18,6 @@ carry the ``you`` field, or when the server took our host's form of sign-in.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import json
 import logging
@@ -31,7 +30,6 @@ from game.match import OP_OPPONENT_LEFT
 from game.rules import MoveError
 from game.xoxo import OP_MOVE, OP_REJECTED, OP_REMATCH, OP_STATE, MatchView, encode_move
 from net.client import (
-    DEFAULT_SERVER_KEY,
     AuthClient,
     AuthSession,
     BadKeyError,
@@ -61,9 +59,8 @@ from net.codec import (
     Message,
 )
 from net.codec import Error as ErrorMessage
-from net.discovery import Announcer, DiscoveryBindError, HostState, Listener, lan_addresses
-from net.host import Host, HostConfig, HostError, PortInUseError
-from net.http import run_detached
+from net.host import HostConfig
+from net.lan import LanBrowser, LanHosting
 from net.messages import (
     BrowseLan,
     CancelFind,
@@ -76,10 +73,7 @@ from net.messages import (
     Failure,
     FailureKind,
     FindOpponent,
-    Hosting,
     HostLan,
-    HostStopped,
-    LanGames,
     LeaveMatch,
     MatchGone,
     MatchJoined,
@@ -102,7 +96,6 @@ from net.messages import (
 log = logging.getLogger(__name__)
 
 MAX_BACKLOG = 64  # match messages kept while a join is answered
-HOST_STOPPED_NOTICE = "The host closed the game"
 
 
 @dataclass(frozen=True)
@@ -200,18 +193,6 @@ class _Match:
     backlog: list[Message] = field(default_factory=list)
 
 
-@dataclass
-class _Lan:
-    """The embedded host we run and its announcer."""
-
-    name: str
-    host: Host
-    address: ServerAddress  # where our own player reaches it
-    announcer: Announcer | None = None
-    addresses: tuple[str, ...] = ()
-    state: HostState = HostState.WAITING
-
-
 class Session:
     """Commands to client calls, pushes to events; one per network thread, used on its loop only."""
 
@@ -233,9 +214,16 @@ class Session:
         self._last_sign_in: SignIn | None = None
         self._search: _Search | None = None
         self._match: _Match | None = None
-        self._lan: _Lan | None = None
-        self._hosting_task: asyncio.Task[None] | None = None
-        self._listener: Listener | None = None
+        self._hosting = LanHosting(
+            config.lan_host,
+            port_tries=config.lan_port_tries,
+            announce_interval=config.lan_announce_interval,
+            close_timeout=config.close_timeout,
+            emit=self._emit,
+            spawn=self._spawn,
+            send=self.handle,
+        )
+        self._browser = LanBrowser(expiry=config.lan_expiry, emit=self._emit, spawn=self._spawn)
         self._tasks: set[asyncio.Task[Any]] = set()  # tasks not tied to a link
         self._leaving: asyncio.Task[Any] | None = None  # a match_leave in flight
         self._stopped: asyncio.Event | None = None
@@ -269,11 +257,10 @@ class Session:
         if self._closed:
             return
         self._closed = True
-        if self._hosting_task is not None:
-            self._hosting_task.cancel()
+        starting = self._hosting.cancel_start()  # stops what it began itself: not a goodbye to wait for
         # Goodbyes already on their way (a match leave, stopping the LAN host) finish first:
         # quitting right after leaving must still tell the server we left.
-        goodbyes = [t for t in self._tasks if t is not asyncio.current_task() and t is not self._hosting_task]
+        goodbyes = [t for t in self._tasks if t is not asyncio.current_task() and t is not starting]
         if goodbyes:
             await asyncio.wait(goodbyes, timeout=self.config.close_timeout)
         cleanups: list[Coroutine[Any, Any, None]] = []
@@ -284,18 +271,14 @@ class Session:
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
-        if self._listener is not None:
-            cleanups.append(self._listener.stop())
-        if self._lan is not None:
-            cleanups.append(self._stop_lan(self._lan, HOST_STOPPED_NOTICE))
-        if cleanups:
-            jobs = [asyncio.ensure_future(c) for c in cleanups]
-            done, pending = await asyncio.wait(jobs, timeout=self.config.close_timeout * 2)
-            for job in pending:
-                job.cancel()
-            for job in done:
-                if not job.cancelled() and job.exception() is not None:
-                    log.warning("cleanup failed: %s", job.exception())
+        cleanups += [self._browser.close(), self._hosting.close()]
+        jobs = [asyncio.ensure_future(c) for c in cleanups]
+        done, pending = await asyncio.wait(jobs, timeout=self.config.close_timeout * 2)
+        for job in pending:
+            job.cancel()
+        for job in done:
+            if not job.cancelled() and job.exception() is not None:
+                log.warning("cleanup failed: %s", job.exception())
         self.abort()  # whatever did not finish in time
 
     def abort(self) -> None:
@@ -305,14 +288,8 @@ class Session:
         for socket in (link.socket if link is not None else None, self._closing_socket):
             if socket is not None:
                 socket.abort()
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.abort()
-        lan, self._lan = self._lan, None
-        if lan is not None:
-            if lan.announcer is not None:
-                lan.announcer.abort()
-            lan.host.abort()
+        self._browser.abort()
+        self._hosting.abort()
 
     # Commands ----------------------------------------------------------------------
 
@@ -332,13 +309,13 @@ class Session:
         elif isinstance(command, Disconnect):
             self._disconnect()
         elif isinstance(command, HostLan):
-            self._host_lan(command)
+            self._hosting.start(command)
         elif isinstance(command, StopHosting):
             self._stop_hosting()
         elif isinstance(command, BrowseLan):
-            self._browse(command)
+            self._browser.start(command.discovery_port)
         elif isinstance(command, StopBrowsing):
-            self._stop_browsing()
+            self._browser.stop()
         elif isinstance(command, Shutdown):
             if self._stopped is not None:
                 self._stopped.set()
@@ -354,11 +331,9 @@ class Session:
             self._emit(Failure(FailureKind.OTHER, f"That server address does not work: {exc}"))
             return
         self._last_sign_in = command
-        old = self._drop_link()
+        old = self._forget_link()
         if old is not None and old.socket is not None:
             self._spawn(old.socket.close(), "close old socket")
-        self._search = None
-        self._match = None
         auth = AuthClient(address, command.key, timeout=self.config.http_timeout, forms=self._forms, clock=self._clock)
         link = _Link(command, address, auth)
         self._link = link
@@ -370,7 +345,7 @@ class Session:
         if self._match is not None:
             log.info("FindOpponent ignored: already in a match")
             return
-        if self._search is not None and not self._search.cancelled:
+        if self._search is not None:
             if self._search.ticket:
                 self._emit(Searching(self._search.ticket))
             return
@@ -447,11 +422,9 @@ class Session:
             self._leaving = self._spawn(self._leave(link.socket, match.match_id), "match leave")
 
     def _disconnect(self) -> None:
-        link = self._drop_link()
+        link = self._forget_link()
         if link is not None and link.socket is not None:
             self._spawn(self._close_after_leave(link.socket), "close socket")
-        self._search = None
-        self._match = None
         self._emit(Disconnected(""))
 
     # Connecting ---------------------------------------------------------------------
@@ -502,9 +475,7 @@ class Session:
         """A fatal error on ``link``: say so, and forget the link and what it was doing."""
         if self._link is not link:
             return
-        self._drop_link()
-        self._search = None
-        self._match = None
+        self._forget_link()
         message = str(error) if not prefix else f"{prefix}: {error}"
         if isinstance(error, ValueError):
             message = f"Can't sign in: {error}"
@@ -521,6 +492,12 @@ class Session:
             if task is not current:
                 task.cancel()
         return link
+
+    def _forget_link(self) -> _Link | None:
+        """Drop the link and the search or match it carried; its socket is the caller's to close."""
+        self._search = None
+        self._match = None
+        return self._drop_link()
 
     def _resume(self, link: _Link, reconnected: bool) -> None:
         """The socket is open: carry on with the match or the search we were in."""
@@ -824,159 +801,20 @@ class Session:
 
     # LAN ---------------------------------------------------------------------------------
 
-    def _host_lan(self, command: HostLan) -> None:
-        if self._lan is not None:
-            lan = self._lan
-            self._emit(Hosting(lan.name, lan.host.port, lan.addresses))
-            return
-        if self._hosting_task is not None and not self._hosting_task.done():
-            return
-        self._hosting_task = self._spawn(self._start_lan(command), "start LAN host")
-
-    async def _start_lan(self, command: HostLan) -> None:
-        cfg = self.config
-        host: Host | None = None
-        lan: _Lan | None = None
-        try:
-            host = await self._start_host(command)
-            if host is None:
-                return
-            connect_to = "127.0.0.1" if command.bind in ("", "0.0.0.0", "::") else command.bind
-            name = command.name.strip() or "Player"
-            lan = _Lan(name, host, ServerAddress(connect_to, host.port))
-            if command.bind in ("", "0.0.0.0", "::"):
-                found = await run_detached(lan_addresses)
-            else:
-                found = [command.bind]
-            lan.addresses = tuple(f"{a}:{host.port}" for a in found)
-            try:
-                announcer = Announcer(
-                    host=name[:64],
-                    game=f"{name}'s game"[:64],
-                    port=host.port,
-                    state=HostState.WAITING,
-                    discovery_port=command.discovery_port,
-                    broadcast=command.broadcast,
-                    interval=cfg.lan_announce_interval,
-                )
-                await announcer.start()
-                lan.announcer = announcer
-            except (OSError, ValueError) as exc:
-                log.warning("cannot announce the LAN game (players can still type an address): %s", exc)
-        except asyncio.CancelledError:
-            if lan is not None:
-                await self._stop_lan(lan, HOST_STOPPED_NOTICE)
-            elif host is not None:
-                await host.stop(HOST_STOPPED_NOTICE)
-            raise
-        self._lan = lan
-        self._emit(Hosting(lan.name, host.port, lan.addresses))
-        self.handle(SignIn(str(lan.address), DEFAULT_SERVER_KEY, name, command.device_id))
-        self.handle(FindOpponent())
-
-    async def _start_host(self, command: HostLan) -> Host | None:
-        """The embedded host on the first free port from ``command.port``; None (and a Failure) if none."""
-        tries = 1 if command.port == 0 else self.config.lan_port_tries
-        last: HostError | None = None
-        for i in range(tries):
-            port = command.port + i if command.port else 0
-            if port > 65535:
-                break
-            host_config = replace(
-                self.config.lan_host, bind=command.bind, port=port, server_key=DEFAULT_SERVER_KEY, max_players=2
-            )
-            host = Host(host_config)
-            try:
-                await host.start()
-            except PortInUseError as exc:
-                last = exc
-                continue
-            except (HostError, OSError) as exc:
-                self._emit(Failure(FailureKind.HOST, f"Couldn't start the game host: {exc}"))
-                return None
-            return host
-        if command.port and tries > 1:
-            detail = f"ports {command.port} to {min(65535, command.port + tries - 1)} are all in use"
-        else:
-            detail = str(last) if last else "no port to listen on"
-        self._emit(Failure(FailureKind.HOST, f"Couldn't start the game host: {detail}"))
-        return None
-
     def _stop_hosting(self) -> None:
-        if self._hosting_task is not None and not self._hosting_task.done():
-            self._hosting_task.cancel()
-        lan, self._lan = self._lan, None
-        if lan is None:
-            self._emit(HostStopped(""))
-            return
         link = self._link
-        if link is not None and link.address == lan.address:
+        if link is not None and link.address == self._hosting.address:
             # Our own player's connection goes with the host: no reconnection attempts.
-            self._drop_link()
-            self._search = None
-            self._match = None
+            self._forget_link()
             if link.socket is not None:
                 link.socket.abort()
-        self._spawn(self._stop_lan(lan, HOST_STOPPED_NOTICE, report=True), "stop LAN host")
-
-    async def _stop_lan(self, lan: _Lan, notice: str, report: bool = False) -> None:
-        if lan.announcer is not None:
-            with contextlib.suppress(Exception):
-                await lan.announcer.stop()
-        try:
-            await asyncio.wait_for(lan.host.stop(notice), self.config.close_timeout * 2)
-        except (TimeoutError, Exception) as exc:
-            log.warning("the LAN host did not stop cleanly: %s", exc)
-        if report:
-            self._emit(HostStopped("You stopped hosting"))
+        self._hosting.stop()
 
     def _update_announcer(self) -> None:
         """Keep the LAN beacon's state in step with our own player's match on our host."""
-        lan = self._lan
-        if lan is None or lan.announcer is None:
-            return
         link, match = self._link, self._match
-        state = HostState.WAITING
-        if link is not None and link.address == lan.address and match is not None and match.view is not None:
-            state = HostState.FULL if match.view.board.is_over else HostState.PLAYING
-        if state is not lan.state:
-            lan.state = state
-            try:
-                lan.announcer.update(state=state)
-            except ValueError as exc:
-                log.warning("LAN beacon not updated: %s", exc)
-
-    def _browse(self, command: BrowseLan) -> None:
-        listener = self._listener
-        if listener is not None and listener.port == command.discovery_port:
-            self._emit(LanGames(listener.games))
-            return
-        self._stop_browsing()
-        listener = Listener(
-            port=command.discovery_port,
-            expiry=self.config.lan_expiry,
-            on_change=lambda games: self._emit(LanGames(games)),
-        )
-        self._listener = listener
-        self._spawn(self._start_listener(listener), "start LAN listener")
-
-    async def _start_listener(self, listener: Listener) -> None:
-        try:
-            await listener.start()
-        except (DiscoveryBindError, OSError) as exc:
-            if self._listener is listener:
-                self._listener = None
-            self._emit(Failure(FailureKind.OTHER, f"Can't look for LAN games: {exc}"))
-            return
-        if self._listener is not listener:
-            await listener.stop()
-            return
-        self._emit(LanGames(listener.games))
-
-    def _stop_browsing(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            self._spawn(listener.stop(), "stop LAN listener")
+        on_our_host = link is not None and link.address == self._hosting.address
+        self._hosting.follow(match.view if on_our_host and match is not None else None)
 
     # Plumbing ----------------------------------------------------------------------------
 

@@ -1,0 +1,268 @@
+"""LAN play for the session: hosting a game (embedded host + announcer) and browsing for games.
+
+Both run on the network thread's loop and only report through ``emit``; they start
+their waiting work through the session's ``spawn`` so that closing the session waits
+for (or cancels) it like any other task, and a task that dies of a bug is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Coroutine
+
+from game.xoxo import MatchView
+from net.client import DEFAULT_SERVER_KEY, ServerAddress
+from net.discovery import Announcer, DiscoveryBindError, HostState, Listener, lan_addresses
+from net.host import Host, HostConfig, HostError, PortInUseError
+from net.http import run_detached
+from net.messages import (
+    Command,
+    Event,
+    Failure,
+    FailureKind,
+    FindOpponent,
+    Hosting,
+    HostLan,
+    HostStopped,
+    LanGames,
+    SignIn,
+)
+
+log = logging.getLogger(__name__)
+
+HOST_STOPPED_NOTICE = "The host closed the game"
+
+Emit = Callable[[Event], None]  # hands an event to the UI
+Spawn = Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]]  # runs a named task the session tracks
+
+
+@dataclass
+class _HostedGame:
+    """The embedded host we run and its announcer."""
+
+    name: str
+    host: Host
+    address: ServerAddress  # where our own player reaches it
+    announcer: Announcer | None = None
+    addresses: tuple[str, ...] = ()
+    state: HostState = HostState.WAITING
+
+
+class LanHosting:
+    """Hosts one LAN game: starts the embedded host and its announcer, then joins it as our own player."""
+
+    def __init__(
+        self,
+        template: HostConfig,
+        *,
+        port_tries: int,
+        announce_interval: float,
+        close_timeout: float,
+        emit: Emit,
+        spawn: Spawn,
+        send: Callable[[Command], None],
+    ):
+        self._template = template  # bind, port, key and max_players are set per HostLan
+        self._port_tries = port_tries
+        self._announce_interval = announce_interval
+        self._close_timeout = close_timeout
+        self._emit = emit
+        self._spawn = spawn
+        self._send = send  # our own player's commands, as the UI would send them
+        self._game: _HostedGame | None = None
+        self._starting: asyncio.Task[None] | None = None
+
+    @property
+    def address(self) -> ServerAddress | None:
+        """Where our own player reaches the game we host; None when not hosting."""
+        return self._game.address if self._game is not None else None
+
+    def start(self, command: HostLan) -> None:
+        """Host a game as ``command`` asks (or say again that we already do)."""
+        game = self._game
+        if game is not None:
+            self._emit(Hosting(game.name, game.host.port, game.addresses))
+            return
+        if self._starting is not None and not self._starting.done():
+            return
+        self._starting = self._spawn(self._start(command), "start LAN host")
+
+    def stop(self) -> None:
+        """Stop hosting at the player's wish: the guest is told, the UI gets ``HostStopped``."""
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+        game, self._game = self._game, None
+        if game is None:
+            self._emit(HostStopped(""))
+            return
+        self._spawn(self._stop(game, report=True), "stop LAN host")
+
+    def follow(self, view: MatchView | None) -> None:
+        """Keep the beacon's state in step with our own player's match on our host (``None``: not in one)."""
+        game = self._game
+        if game is None or game.announcer is None:
+            return
+        state = HostState.WAITING
+        if view is not None:
+            state = HostState.FULL if view.board.is_over else HostState.PLAYING
+        if state is not game.state:
+            game.state = state
+            try:
+                game.announcer.update(state=state)
+            except ValueError as exc:
+                log.warning("LAN beacon not updated: %s", exc)
+
+    def cancel_start(self) -> asyncio.Task[None] | None:
+        """Cancel a start in progress; the start task (if any), which cleans up after itself."""
+        if self._starting is not None:
+            self._starting.cancel()
+        return self._starting
+
+    async def close(self) -> None:
+        """Stop the game we host (its players are told) without reporting it; ``abort`` forgets it."""
+        if self._game is not None:
+            await self._stop(self._game)
+
+    def abort(self) -> None:
+        """Drop the announcer and the host's listening port at once."""
+        game, self._game = self._game, None
+        if game is not None:
+            if game.announcer is not None:
+                game.announcer.abort()
+            game.host.abort()
+
+    async def _start(self, command: HostLan) -> None:
+        """Host up and announced, then our own player joins it; a cancelled start stops what it began."""
+        host: Host | None = None
+        game: _HostedGame | None = None
+        try:
+            host = await self._start_host(command)
+            if host is None:
+                return
+            connect_to = "127.0.0.1" if command.bind in ("", "0.0.0.0", "::") else command.bind
+            name = command.name.strip() or "Player"
+            game = _HostedGame(name, host, ServerAddress(connect_to, host.port))
+            if command.bind in ("", "0.0.0.0", "::"):
+                found = await run_detached(lan_addresses)
+            else:
+                found = [command.bind]
+            game.addresses = tuple(f"{a}:{host.port}" for a in found)
+            try:
+                announcer = Announcer(
+                    host=name[:64],
+                    game=f"{name}'s game"[:64],
+                    port=host.port,
+                    state=HostState.WAITING,
+                    discovery_port=command.discovery_port,
+                    broadcast=command.broadcast,
+                    interval=self._announce_interval,
+                )
+                await announcer.start()
+                game.announcer = announcer
+            except (OSError, ValueError) as exc:
+                log.warning("cannot announce the LAN game (players can still type an address): %s", exc)
+        except asyncio.CancelledError:
+            if game is not None:
+                await self._stop(game)
+            elif host is not None:
+                await host.stop(HOST_STOPPED_NOTICE)
+            raise
+        self._game = game
+        self._emit(Hosting(game.name, host.port, game.addresses))
+        self._send(SignIn(str(game.address), DEFAULT_SERVER_KEY, name, command.device_id))
+        self._send(FindOpponent())
+
+    async def _start_host(self, command: HostLan) -> Host | None:
+        """The embedded host on the first free port from ``command.port``; None (and a Failure) if none."""
+        tries = 1 if command.port == 0 else self._port_tries
+        last: HostError | None = None
+        for i in range(tries):
+            port = command.port + i if command.port else 0
+            if port > 65535:
+                break
+            config = replace(self._template, bind=command.bind, port=port, server_key=DEFAULT_SERVER_KEY, max_players=2)
+            host = Host(config)
+            try:
+                await host.start()
+            except PortInUseError as exc:
+                last = exc
+                continue
+            except (HostError, OSError) as exc:
+                self._emit(Failure(FailureKind.HOST, f"Couldn't start the game host: {exc}"))
+                return None
+            return host
+        if command.port and tries > 1:
+            detail = f"ports {command.port} to {min(65535, command.port + tries - 1)} are all in use"
+        else:
+            detail = str(last) if last else "no port to listen on"
+        self._emit(Failure(FailureKind.HOST, f"Couldn't start the game host: {detail}"))
+        return None
+
+    async def _stop(self, game: _HostedGame, report: bool = False) -> None:
+        """Stop announcing, then the host (its players get the notice); ``report`` tells the UI it is done."""
+        if game.announcer is not None:
+            with contextlib.suppress(Exception):
+                await game.announcer.stop()
+        try:
+            await asyncio.wait_for(game.host.stop(HOST_STOPPED_NOTICE), self._close_timeout * 2)
+        except (TimeoutError, Exception) as exc:
+            log.warning("the LAN host did not stop cleanly: %s", exc)
+        if report:
+            self._emit(HostStopped("You stopped hosting"))
+
+
+class LanBrowser:
+    """Lists the LAN games heard on a discovery port, as ``LanGames`` events."""
+
+    def __init__(self, *, expiry: float, emit: Emit, spawn: Spawn):
+        self._expiry = expiry  # a game silent this long leaves the list
+        self._emit = emit
+        self._spawn = spawn
+        self._listener: Listener | None = None
+
+    def start(self, discovery_port: int) -> None:
+        """Listen on ``discovery_port`` (or, if already there, report the list now)."""
+        listener = self._listener
+        if listener is not None and listener.port == discovery_port:
+            self._emit(LanGames(listener.games))
+            return
+        self.stop()
+        listener = Listener(
+            port=discovery_port, expiry=self._expiry, on_change=lambda games: self._emit(LanGames(games))
+        )
+        self._listener = listener
+        self._spawn(self._start(listener), "start LAN listener")
+
+    def stop(self) -> None:
+        """Stop listening (quietly: the UI asked)."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            self._spawn(listener.stop(), "stop LAN listener")
+
+    async def close(self) -> None:
+        """Stop listening and wait for the port to close; ``abort`` forgets the listener."""
+        if self._listener is not None:
+            await self._listener.stop()
+
+    def abort(self) -> None:
+        """Drop the discovery port at once."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.abort()
+
+    async def _start(self, listener: Listener) -> None:
+        """Bind ``listener`` and report its list, unless it was replaced or stopped meanwhile."""
+        try:
+            await listener.start()
+        except (DiscoveryBindError, OSError) as exc:
+            if self._listener is listener:
+                self._listener = None
+            self._emit(Failure(FailureKind.OTHER, f"Can't look for LAN games: {exc}"))
+            return
+        if self._listener is not listener:
+            await listener.stop()
+            return
+        self._emit(LanGames(listener.games))
