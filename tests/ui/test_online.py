@@ -127,7 +127,8 @@ def test_cancelling_matchmaking_withdraws_the_ticket_and_returns_to_the_menu(pil
 
 def test_an_opponent_who_leaves_is_named_and_a_new_opponent_can_be_found(pilots, tmp_path, host) -> None:
     a, b = matched_pair(pilots, tmp_path, host.address)
-    b.press("escape")  # bob leaves the board for the menu
+    assert b.screen.button_labels == ["Leave"]
+    b.click("Leave")  # bob leaves the match for the menu
     assert isinstance(b.screen, MenuScreen)
     run_until(lambda: on(a, "opponent-left"), a, b, what="ann told that bob left")
     left = a.screen

@@ -169,6 +169,7 @@ class BoardScreen(Screen):
     """
 
     name = "board"
+    leave_label = "Menu"  # the button (and Esc) that ends the match and goes back
 
     def __init__(
         self, controller: Controller, *, own_source: bool = False, mode: str | None = None, level: str | None = None
@@ -201,7 +202,7 @@ class BoardScreen(Screen):
         self._pending_move: Cell | None = None
         self._rematch_game: int | None = None  # the game after which we asked for a rematch
         self._rematch_button = Button("Rematch", self.request_rematch, style="primary", hint="R")
-        self._menu_button = Button("Menu", self.leave, hint="Esc")
+        self._menu_button = Button(self.leave_label, self.leave, hint="Esc")
         self._buttons_for: tuple[object, ...] | None = None
         self._sync_buttons()
 
@@ -874,10 +875,11 @@ class BoardScreen(Screen):
     def _draw_hint(self, surface: pygame.Surface, lay: BoardLayout, fonts: theme.Fonts) -> None:
         s = lay.scale
         sound = self.sound_hint
+        esc = f"Esc {self.leave_label.lower()}"
         if self.game_over:
-            text = f"R rematch  ·  Esc menu  ·  {sound}" if self.can_rematch else f"Esc menu  ·  {sound}"
+            text = f"R rematch  ·  {esc}  ·  {sound}" if self.can_rematch else f"{esc}  ·  {sound}"
         else:
-            text = f"Click or press 1–9 to play  ·  arrows + Enter  ·  Esc menu  ·  {sound}"
+            text = f"Click or press 1–9 to play  ·  arrows + Enter  ·  {esc}  ·  {sound}"
         size = fonts.fit(text, theme.small(14 * s), lay.hint.width)
         blit_center(surface, fonts.render(text, size, theme.MUTED), lay.hint.center)
 

@@ -44,6 +44,7 @@ class NetBoardScreen(BoardScreen):
     """A board screen for a match on a server or a LAN host; hands over to the flow when the match ends."""
 
     name = "board"
+    leave_label = "Leave"  # leaving ends the match for both players
 
     def __init__(self, flow: NetFlow, controller: Controller):
         super().__init__(controller, mode=flow.board_mode)
