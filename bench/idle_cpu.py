@@ -4,11 +4,11 @@ The child opens the App on the menu, draws its first frame, then runs the real l
 for ``--seconds`` (10 by default) with no input, and reports its CPU time
 (``time.process_time``) over the wall time. The target is under 2 % of one core.
 
-It measures the App's default idle wait, ``pygame.event.wait(timeout)`` (which polls
-the event queue every millisecond inside pygame), and, for comparison, its sliced wait
-(a wake flag, peeking for input every 10 ms).
+It measures the App's default idle wait, the sliced wait (a wake flag the network side
+sets, peeking for input every 16 ms), and, for comparison, ``pygame.event.wait(timeout)``
+(which polls the event queue every millisecond inside pygame).
 
-    python bench/idle_cpu.py [--seconds 10] [--mode event-wait|sliced|both]
+    python bench/idle_cpu.py [--seconds 10] [--mode sliced|event-wait|both]
 
 Prints the figures, then one JSON line.
 """
@@ -27,16 +27,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_PERCENT = 2.0
-MODES = {"event-wait": 0.0, "sliced": 0.010}  # App idle_poll for each mode
+MODES = ("sliced", "event-wait")  # the App's default idle wait, and pygame.event.wait
 
 
-def child(seconds: float, idle_poll: float) -> None:
+def child(seconds: float, mode: str) -> None:
     """Run the menu idle for ``seconds`` and print {"cpu_s", "wall_s", "frames"} as JSON."""
     sys.path.insert(0, str(REPO))
-    from game.ui.app import App
+    from game.ui.app import IDLE_POLL, App
     from game.ui.userdata import UserData
 
     with tempfile.TemporaryDirectory() as data:
+        idle_poll = IDLE_POLL if mode == "sliced" else 0.0
         with App(userdata=UserData(data), idle_poll=idle_poll) as app:
             app.push(app.home())
             app.step()  # the first frame: fonts load, the window appears
@@ -52,7 +53,7 @@ def child(seconds: float, idle_poll: float) -> None:
 def measure(mode: str, seconds: float) -> dict[str, object]:
     env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1")
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", str(seconds), str(MODES[mode])],
+        [sys.executable, str(Path(__file__).resolve()), "--child", str(seconds), mode],
         env=env, capture_output=True, text=True, timeout=seconds + 60, check=True,
     )
     figures = json.loads(done.stdout.strip().splitlines()[-1])
@@ -64,7 +65,7 @@ def measure(mode: str, seconds: float) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in[:1] == ["--child"]:
-        child(float(args_in[1]), float(args_in[2]))
+        child(float(args_in[1]), args_in[2])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="how long the menu idles (default 10)")

@@ -44,7 +44,7 @@ NET_WAKE = pygame.event.custom_type()
 """The event ``App.wake`` posts: 'an event source has something for you'."""
 
 MAX_IDLE_SECONDS = 1.0  # an idle App still draws once a second at least
-SLICED_IDLE_POLL = 0.010  # an alternative idle wait, see App.__init__ ``idle_poll``
+IDLE_POLL = 0.016  # an idle App peeks for input once a frame period (60 FPS); see App.__init__
 FLASH_SECONDS = 1.4
 NETWORK_STOP_SECONDS = 1.0  # closing the App waits at most this long for the network thread
 
@@ -107,17 +107,18 @@ class App:
         sounds: audio.Sounds | None = None,
         screenshot_dir: Path | str | None = None,
         home: Callable[[], Screen] | None = None,
-        idle_poll: float = 0.0,
+        idle_poll: float = IDLE_POLL,
         net: NetSettings = NetSettings(),
     ):
         """Open the window. ``home`` builds the screen to fall back to (default: the main menu).
 
-        ``idle_poll``: 0 (the default) sleeps in ``pygame.event.wait(timeout)``, which
-        pygame implements by polling the queue every millisecond. A positive value
-        sleeps on a wake flag in slices of that many seconds instead, peeking for input
-        between slices (``SLICED_IDLE_POLL``, 10 ms, is a little cheaper; both are well
-        under 2 % of a core, see ``bench/idle_cpu.py``). ``net`` says where networked
-        play goes (see ``NetSettings``).
+        ``idle_poll``: how an idle App sleeps. A positive value (the default,
+        ``IDLE_POLL``, 16 ms) sleeps on a wake flag that ``wake`` and ``quit`` set, so
+        the network side wakes it at once, and peeks for input between slices of that
+        many seconds: input waits at most one frame period. 0 sleeps in
+        ``pygame.event.wait(timeout)`` instead, which pygame implements by polling the
+        queue every millisecond: about twice the CPU (see ``bench/idle_cpu.py``).
+        ``net`` says where networked play goes (see ``NetSettings``).
         """
         self.clock = clock
         self.settings = settings
