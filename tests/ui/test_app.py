@@ -8,7 +8,7 @@ from pathlib import Path
 import pygame
 import pytest
 
-from game.ui.app import IDLE_POLL, MAX_IDLE_SECONDS, NET_WAKE, App, PlaySettings
+from game.ui.app import IDLE_POLL, NET_WAKE, App, PlaySettings
 from game.ui.controller import EventSource, LocalController
 from game.ui.pilot import Pilot
 from game.ui.screens.base import Screen
@@ -77,44 +77,35 @@ def test_wake_posts_one_wake_event_from_any_thread(pilot: Pilot) -> None:
     assert len(pygame.event.get(NET_WAKE)) == 1
 
 
-@pytest.mark.parametrize("idle_poll", [IDLE_POLL, 0.0])
-def test_quit_from_another_thread_ends_an_idle_run(data_dir: Path, idle_poll: float) -> None:
-    with App(userdata=UserData(data_dir), idle_poll=idle_poll) as app:
-        app.push(MenuScreen())
-        pause = threading.Event()
-
-        def quit_when_running() -> None:
-            while app.frames < 1:
-                pause.wait(0.01)
-            app.quit(0)  # the loop is asleep (an idle menu waits up to a second): this must wake it
-
-        threading.Thread(target=quit_when_running, daemon=True).start()
-        assert app.run() == 0
-        assert app.next_timeout() == MAX_IDLE_SECONDS, "an idle menu has nothing due"
-
-
 @pytest.mark.timeout(20)
 @pytest.mark.parametrize("idle_poll", [IDLE_POLL, 0.0])
-def test_closing_the_window_wakes_an_idle_menu(data_dir: Path, idle_poll: float, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Input reaches an idle App through pygame's queue alone (no wake flag): the sleep must look there.
+@pytest.mark.parametrize("how", ["quit", "close"])
+def test_an_idle_run_wakes_for_a_quit_or_a_closed_window(
+    data_dir: Path, idle_poll: float, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``App.quit`` from another thread (the wake flag), or the window closed (pygame's queue alone).
 
-    Idle frames are an hour apart here, so a sleep that missed the event would hang (the
-    suite's timeout fails it) instead of picking it up a second later.
+    Idle frames are an hour apart here, so a sleep that missed either would hang (the
+    test's timeout fails it) instead of catching up at the next idle frame.
     """
     monkeypatch.setattr("game.ui.app.MAX_IDLE_SECONDS", 3600.0)
     with App(userdata=UserData(data_dir), idle_poll=idle_poll) as app:
         app.push(MenuScreen())
         pause = threading.Event()
 
-        def close_when_idle() -> None:
+        def act_when_idle() -> None:
             while app.frames < 1:
                 pause.wait(0.01)
-            pause.wait(0.05)  # the loop is asleep by now, for up to a second
-            pygame.event.post(pygame.event.Event(pygame.QUIT))
+            pause.wait(0.05)  # the loop is asleep by now
+            if how == "quit":
+                app.quit(0)
+            else:
+                pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-        threading.Thread(target=close_when_idle, daemon=True).start()
+        threading.Thread(target=act_when_idle, daemon=True).start()
         assert app.run() == 0
         assert not app.running
+        assert app.next_timeout() == 3600.0, "an idle menu has nothing due"
 
 
 def test_the_idle_timeout_is_the_time_until_the_bot_moves(pilot: Pilot) -> None:
