@@ -44,7 +44,7 @@ NET_WAKE = pygame.event.custom_type()
 """The event ``App.wake`` posts: 'an event source has something for you'."""
 
 MAX_IDLE_SECONDS = 1.0  # an idle App still draws once a second at least
-IDLE_POLL = 0.016  # an idle App peeks for input once a frame period (60 FPS); see App.__init__
+IDLE_POLL = 1 / theme.FPS  # an idle App peeks for input once a frame period; see App.__init__
 FLASH_SECONDS = 1.4
 NETWORK_STOP_SECONDS = 1.0  # closing the App waits at most this long for the network thread
 
