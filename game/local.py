@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from game.bot import choose_move
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
-from game.xoxo import OP_MOVE, OP_REMATCH, OP_STATE, Presence, decode_state, encode_move
+from game.xoxo import OP_MOVE, OP_REMATCH, OP_STATE, Presence, decode_state, encode_move, join_metadata
 
 THINK_SECONDS = (0.3, 0.7)
 
@@ -46,8 +46,9 @@ class LocalMatch:
         self._bot_board = None
         self.records: list[GameRecord] = []
         self.match = XoxoMatch("local", self, LOCAL_SETTINGS, clock=clock)
-        self.match.join(self.human)
-        self.match.join(self.bot)
+        for player in (self.human, self.bot):  # both are our own clients, and say so
+            self.match.join_attempt(player, join_metadata())
+            self.match.join(player)
 
     # Dispatcher (called by the match handler) ---------------------------------
 

@@ -1,42 +1,56 @@
 """The authoritative tic-tac-toe match handler, shaped like a Nakama match handler.
 
 Pure: it knows nothing of sockets. A runtime (the host in ``net.host``, or
-``game.local`` for games against the bot) calls ``join_attempt``, ``join``,
-``leave``, ``handle`` for each message as it arrives, ``tick`` about once a second,
-and ``terminate``; the handler answers through a ``Dispatcher``. Time comes from an
-injected clock, so every deadline is testable without sleeping.
+``game.local`` for games against the bot) calls ``join_attempt`` and ``join``,
+``leave``, ``handle`` for each message as it arrives, ``tick`` whenever
+``next_deadline`` comes round, and ``terminate``; the handler answers through a
+``Dispatcher``. Time comes from an injected clock, so every deadline is testable
+without sleeping. ``nakama/xoxo_plus_match.lua`` is the same handler for Nakama,
+kept equal message for message by a differential test.
 
 What it guarantees (PROTOCOL.md section 5): only the player whose turn it is may
 move, inside the board, on an empty cell, while the game is on; anything else is
-refused to the sender alone (``OP_REJECTED``) and changes nothing. Each game's first
-player alternates. A turn has a deadline; letting it pass forfeits the game. A
-dropped player's seat is held for a grace period. Every finished game is handed to
+refused to the sender alone (op 3) and changes nothing. Each game's first player
+alternates. A turn has a deadline; letting it pass loses that game, and a player who
+lets two turns in a row pass is taken out of the match. A dropped player's seat is
+held for a grace period. After a game, the next one starts when both players ask
+(op 4); when the countdown runs out it starts anyway if a player did not declare our
+protocol (XOXO's behaviour), else the match ends. Every finished game is handed to
 ``Dispatcher.record`` before any player is told the result.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
+from game.refusal import Refusal
 from game.rules import Board, MoveError, Outcome, Termination, other
 from game.xoxo import (
     OP_MOVE,
+    OP_OPPONENT_GONE,
     OP_REJECTED,
     OP_REMATCH,
     OP_STATE,
+    PROTOCOL,
+    Gone,
+    GoneReason,
+    MatchLabel,
     PayloadError,
     Presence,
+    RematchMode,
+    declared_protocol,
     decode_move,
+    encode_gone,
     encode_rejected,
     encode_state,
 )
 
-OP_OPPONENT_LEFT = 5  # host to the remaining player: the opponent is gone for good, the match is over
+TIMEOUTS_TO_REMOVE = 2  # turns in a row a player may let run out before being taken out of the match
+RETURN_SECONDS = 5.0  # a returning player gets at least this long (or the whole turn, if shorter) to move
 
 
 class LeaveReason(enum.Enum):
@@ -53,13 +67,19 @@ class MatchMessage:
 
 @dataclass(frozen=True)
 class MatchSettings:
-    """Knobs of one match. ``turn_seconds`` 0 turns the turn timer off; ``rematch_seconds``
-    None means the next game starts only when every player asks for it (OP_REMATCH)."""
+    """Knobs of one match.
+
+    ``turn_seconds`` 0 turns the turn timer off. ``rematch_seconds`` None means no
+    countdown: the next game starts only when both players ask. ``expected`` are the
+    players the matchmaker paired (None: anyone may take a seat); if they are not both
+    seated within ``join_timeout_seconds`` of the match's creation, it ends.
+    """
 
     turn_seconds: float = 30.0
     grace_seconds: float = 20.0
     rematch_seconds: int | None = 10
-    expected_users: frozenset[str] | None = None  # user ids the matchmaker paired; None: anyone
+    expected: tuple[Presence, ...] | None = None
+    join_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -94,13 +114,11 @@ class Dispatcher(Protocol):
 @dataclass
 class _Seat:
     presence: Presence
+    protocol: int = 0  # the revision the player's client declared when it joined
     connected: bool = True
     grace_deadline: float | None = None
     wants_rematch: bool = False
-
-
-def _reject(reason: str, message: str) -> bytes:
-    return encode_rejected(reason, message)
+    timeouts: int = 0  # turns in a row this player let run out
 
 
 class XoxoMatch:
@@ -120,12 +138,16 @@ class XoxoMatch:
         self._clock = clock
         self._wall = wall_clock
         self._seats: list[_Seat] = []
+        self._declared: dict[str, int] = {}  # session id -> revision, from join attempts not yet joined
         self.board: Board | None = None
         self.game = 0
         self._game_started_at = 0.0
+        self._join_deadline: float | None = clock() + settings.join_timeout_seconds if settings.expected else None
         self._turn_deadline: float | None = None
         self._turn_remaining: float | None = None  # while paused by a disconnect
         self._rematch_deadline: float | None = None
+        self._rematch_mode = RematchMode.AUTO
+        self._countdown_shown: int | None = None
         self.ended = False
 
     # Queries -------------------------------------------------------------
@@ -137,8 +159,8 @@ class XoxoMatch:
 
     @property
     def label(self) -> str:
-        """A short public description (Nakama's match label)."""
-        return json.dumps({"open": int(len(self._seats) < 2 and not self.ended), "game": self.game})
+        """The match label (Nakama's): our protocol revision, whether a seat is free, the game number."""
+        return MatchLabel(PROTOCOL, open=len(self._seats) < 2 and not self.ended, game=self.game).encode()
 
     def seat_of(self, presence: Presence) -> int:
         """1 or 2 for a player of this match (by user id), 0 for anyone else."""
@@ -150,27 +172,47 @@ class XoxoMatch:
     def connected_presences(self) -> list[Presence]:
         return [s.presence for s in self._seats if s.connected]
 
+    def next_deadline(self) -> float | None:
+        """The clock time at which ``tick`` next has something to do (None: nothing is pending)."""
+        if self.ended:
+            return None
+        due = [s.grace_deadline for s in self._seats if s.grace_deadline is not None]
+        board = self.board
+        if board is None:
+            if self._join_deadline is not None:
+                due.append(self._join_deadline)
+        elif not board.is_over:
+            if self._turn_deadline is not None:
+                due.append(self._turn_deadline)
+        elif self._rematch_deadline is not None:
+            shown = self._countdown()
+            # The moment the countdown shows one second less (or runs out, at 1).
+            due.append(self._rematch_deadline - max(0, shown - 1))
+        return min(due) if due else None
+
     # Runtime hooks -----------------------------------------------------------
 
-    def join_attempt(self, presence: Presence) -> str | None:
-        """None to let ``presence`` in, else the reason it is refused."""
+    def join_attempt(self, presence: Presence, metadata: Mapping[str, str] | None = None) -> str | None:
+        """None to let ``presence`` in (noting the protocol its client declared), else why it is refused."""
         if self.ended:
             return "this match has ended"
-        if self.seat_of(presence):
-            return None  # a player coming back, or a new session of the same user
-        expected = self.settings.expected_users
-        if expected is not None and presence.user_id not in expected:
-            return "you were not matched into this game"
-        if len(self._seats) >= 2:
-            return "this game is full"
+        if not self.seat_of(presence):
+            expected = self.settings.expected
+            if expected is not None and all(p.user_id != presence.user_id for p in expected):
+                return "you were not matched into this game"
+            if len(self._seats) >= 2:
+                return "this game is full"
+        self._declared[presence.session_id] = declared_protocol(metadata)
         return None
 
     def join(self, presence: Presence) -> None:
         """Seat a new player, or give a returning player back their seat exactly as it was."""
+        protocol = self._declared.pop(presence.session_id, 0)
         index = self.seat_of(presence)
         if index:
             seat = self._seats[index - 1]
             seat.presence = presence
+            seat.protocol = protocol
             seat.connected = True
             seat.grace_deadline = None
             self._resume_turn_clock()
@@ -179,12 +221,14 @@ class XoxoMatch:
             return
         if self.ended or len(self._seats) >= 2:
             return
-        self._seats.append(_Seat(presence))
+        self._seats.append(_Seat(presence, protocol))
         if len(self._seats) == 2 and self.board is None:
+            self._join_deadline = None
             self._start_game()
 
     def leave(self, presence: Presence, reason: LeaveReason) -> None:
         """A player left on purpose (the match ends) or dropped (the seat is held)."""
+        self._declared.pop(presence.session_id, None)
         index = self.seat_of(presence)
         if not index or self.ended:
             return
@@ -192,14 +236,13 @@ class XoxoMatch:
         if seat.presence.session_id != presence.session_id:
             return  # an older session of a player who came back on a newer one
         if reason is LeaveReason.LEFT or self.board is None:
-            self._abandon(index, reason)
+            self._abandon(index, GoneReason(reason.value))
             return
         seat.connected = False
         seat.grace_deadline = self._clock() + self.settings.grace_seconds
         self._pause_turn_clock()
-        if not any(s.connected for s in self._seats):
-            return
-        self._broadcast()
+        if any(s.connected for s in self._seats):
+            self._broadcast()
 
     def handle(self, message: MatchMessage) -> None:
         """One player's match data, handled as it arrives (Nakama's match_loop, without the wait)."""
@@ -213,29 +256,35 @@ class XoxoMatch:
         elif message.op_code == OP_REMATCH:
             self._rematch(index, message.sender)
         else:
-            self._out.send(OP_REJECTED, _reject("unknown_op", f"op code {message.op_code} means nothing here"), [message.sender])
+            self._refuse(message.sender, Refusal.UNKNOWN_OP, f"op code {message.op_code} means nothing here")
 
     def tick(self) -> None:
-        """Deadlines: grace periods, the turn timer, the rematch countdown. Call about once a second."""
+        """Do what is due now: grace periods, the join and turn deadlines, the rematch countdown."""
         if self.ended:
             return
         now = self._clock()
         for i, seat in enumerate(self._seats, start=1):
             if seat.grace_deadline is not None and now >= seat.grace_deadline:
-                self._abandon(i, LeaveReason.DISCONNECTED)
+                self._abandon(i, GoneReason.DISCONNECTED)
                 return
         board = self.board
         if board is None:
+            if self._join_deadline is not None and now >= self._join_deadline:
+                self._no_show()
             return
         if not board.is_over:
             if self._turn_deadline is not None and now >= self._turn_deadline:
-                self._finish(board.finish(Termination.TIMEOUT, other(board.to_move)))
+                self._time_out(board)
             return
-        if self._rematch_deadline is not None:
-            if now >= self._rematch_deadline:
+        if self._rematch_deadline is None:
+            return
+        if now >= self._rematch_deadline:
+            if self._rematch_mode is RematchMode.AUTO:
                 self._start_game()
             else:
-                self._broadcast()
+                self._no_rematch()
+        elif self._countdown() != self._countdown_shown:
+            self._broadcast()
 
     def terminate(self, message: str) -> None:
         """The server is going away: tell everyone in plain text (as XOXO does) and end."""
@@ -244,23 +293,26 @@ class XoxoMatch:
         self._out.send(OP_STATE, message.encode())
         self._end()
 
-    # Internals ----------------------------------------------------------------
+    # Moves and rematches ----------------------------------------------------------
+
+    def _refuse(self, to: Presence, reason: Refusal, message: str) -> None:
+        self._out.send(OP_REJECTED, encode_rejected(reason, message), [to])
 
     def _move(self, index: int, message: MatchMessage) -> None:
         board = self.board
-        sender = [message.sender]
         if board is None:
-            self._out.send(OP_REJECTED, _reject("not_started", "wait for your opponent to join"), sender)
+            self._refuse(message.sender, Refusal.NOT_STARTED, "wait for your opponent to join")
             return
         try:
             row, col = decode_move(message.data)
             board = board.play(row, col, player=index)
         except PayloadError as exc:
-            self._out.send(OP_REJECTED, _reject("bad_payload", str(exc)), sender)
+            self._refuse(message.sender, Refusal.BAD_PAYLOAD, str(exc))
             return
         except MoveError as exc:
-            self._out.send(OP_REJECTED, _reject(exc.reason, str(exc)), sender)
+            self._refuse(message.sender, exc.reason, str(exc))
             return
+        self._seats[index - 1].timeouts = 0
         if board.is_over:
             self._finish(board)
         else:
@@ -271,11 +323,26 @@ class XoxoMatch:
     def _rematch(self, index: int, sender: Presence) -> None:
         board = self.board
         if board is None or not board.is_over:
-            self._out.send(OP_REJECTED, _reject("game_in_progress", "finish this game first"), [sender])
+            self._refuse(sender, Refusal.GAME_IN_PROGRESS, "finish this game first")
             return
-        self._seats[index - 1].wants_rematch = True
+        seat = self._seats[index - 1]
+        if seat.wants_rematch:
+            return  # asked already: nothing changes, nothing is sent again
+        seat.wants_rematch = True
         if len(self._seats) == 2 and all(s.wants_rematch and s.connected for s in self._seats):
             self._start_game()
+        else:
+            self._broadcast()  # the opponent sees who asked
+
+    def _time_out(self, board: Board) -> None:
+        loser = board.to_move
+        seat = self._seats[loser - 1]
+        seat.timeouts += 1
+        self._finish(board.finish(Termination.TIMEOUT, other(loser)))
+        if seat.timeouts >= TIMEOUTS_TO_REMOVE:
+            self._close(Gone(GoneReason.TIMED_OUT, seat.presence.user_id, seat.presence.username), self.connected_presences())
+
+    # Games -------------------------------------------------------------------------
 
     def _start_game(self) -> None:
         previous = self.board
@@ -284,6 +351,7 @@ class XoxoMatch:
         self.game += 1
         self._game_started_at = self._wall()
         self._rematch_deadline = None
+        self._countdown_shown = None
         for s in self._seats:
             s.wants_rematch = False
         self._turn_remaining = None
@@ -296,11 +364,13 @@ class XoxoMatch:
         self._turn_deadline = None
         self._turn_remaining = None
         self._record(board)
-        if self.settings.rematch_seconds is not None:
-            self._rematch_deadline = self._clock() + self.settings.rematch_seconds
+        seconds = self.settings.rematch_seconds
+        consent = seconds is None or all(s.protocol >= 2 for s in self._seats)
+        self._rematch_mode = RematchMode.CONSENT if consent else RematchMode.AUTO
+        self._rematch_deadline = self._clock() + seconds if seconds is not None else None
         self._broadcast()
 
-    def _abandon(self, index: int, reason: LeaveReason) -> None:
+    def _abandon(self, index: int, reason: GoneReason) -> None:
         """Player ``index`` is gone for good: the other wins a game in progress, the match ends."""
         board = self.board
         gone = self._seats[index - 1].presence
@@ -309,18 +379,37 @@ class XoxoMatch:
             self.board = board
             self._record(board)
         remaining = [s.presence for i, s in enumerate(self._seats, start=1) if i != index and s.connected]
-        if remaining:
-            if board is not None:
-                self._broadcast(only=remaining)
-            notice = json.dumps(
-                {"user_id": gone.user_id, "username": gone.username, "reason": reason.value}, separators=(",", ":")
-            ).encode()
-            self._out.send(OP_OPPONENT_LEFT, notice, remaining)
+        if board is not None and remaining:
+            self._broadcast(only=remaining)
+        self._close(Gone(reason, gone.user_id, gone.username), remaining)
+
+    def _no_rematch(self) -> None:
+        """The time to ask for the next game ran out: each player is told, naming their opponent, and the match ends."""
+        for i, seat in enumerate(self._seats, start=1):
+            if seat.connected and len(self._seats) == 2:
+                them = self._seats[other(i) - 1].presence
+                self._out.send(
+                    OP_OPPONENT_GONE, encode_gone(Gone(GoneReason.NO_REMATCH, them.user_id, them.username)), [seat.presence]
+                )
+        self._end()
+
+    def _no_show(self) -> None:
+        """A matched player never came: the one who did is told who, and the match ends."""
+        seated = {s.presence.user_id for s in self._seats}
+        missing = next((p for p in self.settings.expected or () if p.user_id not in seated), None)
+        gone = Gone(GoneReason.NO_SHOW, missing.user_id, missing.username) if missing else Gone(GoneReason.NO_SHOW)
+        self._close(gone, self.connected_presences())
+
+    def _close(self, gone: Gone, to: Sequence[Presence]) -> None:
+        if to:
+            self._out.send(OP_OPPONENT_GONE, encode_gone(gone), to)
         self._end()
 
     def _end(self) -> None:
         self.ended = True
-        self._turn_deadline = self._rematch_deadline = None
+        self._turn_deadline = self._rematch_deadline = self._join_deadline = None
+        for s in self._seats:
+            s.grace_deadline = None
         self._out.end()
 
     def _record(self, board: Board) -> None:
@@ -342,7 +431,12 @@ class XoxoMatch:
             )
         )
 
-    # The turn clock ------------------------------------------------------------
+    # The clocks ------------------------------------------------------------------
+
+    def _countdown(self) -> int:
+        """Whole seconds left before the next game (or the end), as the players see them."""
+        assert self._rematch_deadline is not None
+        return max(0, math.ceil(self._rematch_deadline - self._clock() - 1e-9))
 
     def _restart_turn_clock(self) -> None:
         """A fresh turn: the full time, paused at once if a player is away."""
@@ -360,8 +454,8 @@ class XoxoMatch:
         if self._turn_remaining is not None and all(s.connected for s in self._seats):
             board = self.board
             if board is not None and not board.is_over:
-                # A returning player gets at least a few seconds to find their bearings.
-                self._turn_deadline = self._clock() + max(self._turn_remaining, min(5.0, self.settings.turn_seconds))
+                floor = min(RETURN_SECONDS, self.settings.turn_seconds)
+                self._turn_deadline = self._clock() + max(self._turn_remaining, floor)
             self._turn_remaining = None
 
     def _broadcast(self, only: Sequence[Presence] | None = None) -> None:
@@ -372,7 +466,8 @@ class XoxoMatch:
         now = self._clock()
         countdown = None
         if board.is_over and self._rematch_deadline is not None:
-            countdown = max(0, math.ceil(self._rematch_deadline - now - 1e-9))
+            countdown = self._countdown()
+            self._countdown_shown = countdown
         left = None
         if not board.is_over:
             if self._turn_deadline is not None:
@@ -381,6 +476,10 @@ class XoxoMatch:
                 left = self._turn_remaining
         targets = {p.session_id for p in only} if only is not None else None
         players = self.players
+        asked = (
+            len(self._seats) > 0 and self._seats[0].wants_rematch,
+            len(self._seats) > 1 and self._seats[1].wants_rematch,
+        )
         for i, seat in enumerate(self._seats, start=1):
             if not seat.connected or (targets is not None and seat.presence.session_id not in targets):
                 continue
@@ -391,6 +490,8 @@ class XoxoMatch:
                 you=i,
                 game=self.game,
                 rematch_countdown=countdown,
+                rematch_asked=asked,
+                rematch_mode=self._rematch_mode,
                 turn_seconds_left=left,
                 turn_seconds=self.settings.turn_seconds if left is not None else None,
                 opponent_connected=bool(opponent and opponent.connected),

@@ -8,8 +8,10 @@ protocol; cells hold ``EMPTY`` (-1) or the index of the player who marked them
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from game.refusal import Refusal
 
 SIZE = 3
 EMPTY = -1
@@ -48,33 +50,41 @@ def cell_of(index: int) -> Cell:
 
 
 class MoveError(ValueError):
-    """A move that the rules refuse. ``reason`` is a stable machine-readable word."""
+    """A move that the rules refuse; ``reason`` says which rule (a ``Refusal``)."""
 
-    reason = "illegal"
+    reason: Refusal = Refusal.OTHER
 
 
 class OutOfBoundsError(MoveError):
     """The row or column is not 1, 2 or 3 (or not an integer at all)."""
 
-    reason = "out_of_bounds"
+    reason = Refusal.OUT_OF_BOUNDS
 
 
 class OccupiedCellError(MoveError):
     """The cell already holds a mark."""
 
-    reason = "occupied"
+    reason = Refusal.OCCUPIED
 
 
 class GameOverError(MoveError):
     """The game has already ended."""
 
-    reason = "game_over"
+    reason = Refusal.GAME_OVER
 
 
 class NotYourTurnError(MoveError):
     """The player moving is not the player whose turn it is."""
 
-    reason = "not_your_turn"
+    reason = Refusal.NOT_YOUR_TURN
+
+
+class Result(enum.StrEnum):
+    """A finished game from one player's side."""
+
+    WIN = "win"
+    LOSS = "loss"
+    DRAW = "draw"
 
 
 class Termination(enum.Enum):
@@ -94,15 +104,11 @@ class Outcome:
     winner: int | None = None
     line: Line | None = None
 
-    @property
-    def is_draw(self) -> bool:
-        return self.winner is None
-
-    def result_for(self, player: int) -> str:
-        """'win', 'loss' or 'draw' from ``player``'s point of view."""
+    def result_for(self, player: int) -> Result:
+        """The result from ``player``'s side (the only place a result is worked out)."""
         if self.winner is None:
-            return "draw"
-        return "win" if self.winner == player else "loss"
+            return Result.DRAW
+        return Result.WIN if self.winner == player else Result.LOSS
 
 
 @dataclass(frozen=True)
@@ -220,11 +226,6 @@ def reachable_positions(first: int = 1, *, finished: bool = False) -> list[Board
         seen[key] = board
         frontier.extend(board.play(*cell) for cell in board.legal_moves())
     return list(seen.values())
-
-
-def iter_cells() -> Iterator[Cell]:
-    for i in range(SIZE * SIZE):
-        yield cell_of(i)
 
 
 # XOXO state conversion -------------------------------------------------------

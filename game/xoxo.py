@@ -1,35 +1,126 @@
-"""The XOXO match payloads (PROTOCOL.md section 4) and our compatible extensions.
+"""The XOXO match payloads (PROTOCOL.md section 4), our extensions, and how each side declares them.
 
-Pure: values and JSON, no sockets. The host's match handler encodes with these
-functions, local games use them in-process, and the client decodes with them, so a
-state means the same thing everywhere.
+Pure: values and JSON, no sockets. The match handler encodes with these functions,
+local games use them in-process, and the client decodes with them, so a payload
+means the same thing everywhere. There is one encoder and one decoder per payload.
 
 Op codes (``op_code`` of ``match_data``):
 
-* ``OP_MOVE`` (1), client to host: ``{"row": 1..3, "col": 1..3}``.
-* ``OP_STATE`` (2), host to each player: the XOXO state; ours adds fields a stock
-  client ignores (see ``encode_state``). A stock XOXO server may instead send a plain
-  text message here (for example when it shuts down).
-* ``OP_REJECTED`` (3), host to one player: ``{"reason": word, "message": text}``, why
-  that player's message was refused. Nothing else changes.
-* ``OP_REMATCH`` (4), client to host: ``{}``; the sender is ready for the next game.
-  When every connected player is ready the next game starts without waiting for the
-  countdown.
+* ``OP_MOVE`` (1), client to server: ``{"row": 1..3, "col": 1..3}``.
+* ``OP_STATE`` (2), server to each player: the XOXO state, plus fields of ours that a
+  stock client ignores (``encode_state``). A stock XOXO server may instead send plain
+  text here (when it shuts down).
+* ``OP_REJECTED`` (3), server to one player: ``{"reason": word, "message": text}``.
+* ``OP_REMATCH`` (4), client to server: ``{}``, "I want the next game".
+* ``OP_OPPONENT_GONE`` (5), server to the players left: the match is over, and who is
+  gone and why (``encode_gone``).
+
+Declarations, so that neither side guesses (docs/PROTOCOL.md, "Declarations"):
+
+* The server's match ``label`` (Nakama's field on the ``match`` answer) is JSON with a
+  ``protocol`` revision (``MatchLabel``); a label without it (stock XOXO sends "")
+  means plain XOXO, revision 0.
+* Our client declares the revision it speaks in ``match_join``'s ``metadata``
+  (``join_metadata``); the handler reads it in its join attempt (``declared_protocol``).
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from game.rules import Board, Line, StateError, Termination, from_state, to_state
+from game.refusal import Refusal
+from game.rules import Board, Line, Result, StateError, Termination, from_state, to_state
 
 OP_MOVE = 1
 OP_STATE = 2
 OP_REJECTED = 3
 OP_REMATCH = 4
+OP_OPPONENT_GONE = 5
+
+PROTOCOL = 2
+"""The revision of our extensions this code speaks.
+
+1: ops 3, 4 and 5, the extra state fields, a dropped player's seat held for a grace period.
+2: the client's declaration in ``match_join`` metadata; between two declared clients the
+   next game starts only when both asked (op 4), the countdown being the time to decide;
+   ``rematch_asked`` and ``rematch_mode`` in the state; op 5 reasons ``timed_out``,
+   ``no_rematch`` and ``no_show``.
+"""
+
+METADATA_PROTOCOL = "protocol"  # the key of the client's declaration in match_join metadata
+
+_COMPACT = (",", ":")
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=_COMPACT, ensure_ascii=False).encode()
+
+
+# Declarations -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatchLabel:
+    """What a match's label says: our protocol revision (0: plain XOXO), whether a seat is free, the game number."""
+
+    protocol: int = 0
+    open: bool = False
+    game: int = 0
+
+    @property
+    def extended(self) -> bool:
+        """The server speaks our extensions: refusals (op 3), rematch requests (op 4), op 5, seats held."""
+        return self.protocol >= 1
+
+    @property
+    def rematch_by_consent(self) -> bool:
+        """Between two declared clients the next game waits for both players to ask."""
+        return self.protocol >= 2
+
+    def encode(self) -> str:
+        return json.dumps({"protocol": self.protocol, "open": int(self.open), "game": self.game}, separators=_COMPACT)
+
+    @classmethod
+    def decode(cls, text: str) -> "MatchLabel":
+        """The label ``text`` as sent; anything without a whole ``protocol`` >= 1 is plain XOXO (revision 0)."""
+        try:
+            obj = json.loads(text) if text else None
+        except (ValueError, RecursionError):
+            obj = None
+        if not isinstance(obj, dict):
+            return cls()
+        protocol = _whole(obj.get("protocol"))
+        if protocol is None or protocol < 1:
+            return cls()
+        return cls(protocol=protocol, open=bool(_whole(obj.get("open"))), game=max(0, _whole(obj.get("game")) or 0))
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def join_metadata() -> dict[str, str]:
+    """The ``match_join`` metadata our client sends: the protocol revision it speaks."""
+    return {METADATA_PROTOCOL: str(PROTOCOL)}
+
+
+def declared_protocol(metadata: Mapping[str, Any] | None) -> int:
+    """The revision a joining client declared in its metadata; 0 for none (a stock XOXO client)."""
+    if not metadata:
+        return 0
+    value = metadata.get(METADATA_PROTOCOL)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6:
+        return int(value)
+    return 0
+
+
+# Presences --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -63,6 +154,9 @@ class Presence:
         return cls(*values)
 
 
+# Errors -------------------------------------------------------------------------
+
+
 class PayloadError(ValueError):
     """A match payload that is not what its op code promises."""
 
@@ -75,31 +169,108 @@ class PlainTextPayload(PayloadError):
         self.text = text
 
 
+def _loads(data: bytes, what: str) -> Any:
+    try:
+        return json.loads(data)
+    except RecursionError:  # "[[[[..." nested deep
+        raise PayloadError(f"{what} is nested too deep to read") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"{what} is not JSON") from exc
+
+
+# Op 1: moves -----------------------------------------------------------------------
+
+_MOVE_SHAPE = 'a move must be JSON like {"row": 1, "col": 3}'
+
+
 def encode_move(row: int, col: int) -> bytes:
-    return json.dumps({"row": row, "col": col}, separators=(",", ":")).encode()
+    return _dumps({"row": row, "col": col})
 
 
 def decode_move(data: bytes) -> tuple[Any, Any]:
-    """(row, col) as sent; the rules check their range and type. Raises PayloadError on non-JSON."""
+    """(row, col) as sent; the rules check their range and type. Raises PayloadError on anything but an object."""
     try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..." nested deep
-        raise PayloadError("a move must be JSON like {\"row\": 1, \"col\": 3}") from exc
+        obj = _loads(data, "a move")
+    except PayloadError:
+        raise PayloadError(_MOVE_SHAPE) from None
     if not isinstance(obj, dict) or "row" not in obj or "col" not in obj:
-        raise PayloadError("a move must be JSON like {\"row\": 1, \"col\": 3}")
+        raise PayloadError(_MOVE_SHAPE)
     return obj["row"], obj["col"]
 
 
-def encode_rejected(reason: str, message: str) -> bytes:
-    return json.dumps({"reason": reason, "message": message}, separators=(",", ":")).encode()
+# Op 3: refusals ---------------------------------------------------------------------
 
 
-def decode_rejected(data: bytes) -> tuple[str, str]:
+def encode_rejected(reason: Refusal, message: str) -> bytes:
+    return _dumps({"reason": reason.value, "message": message})
+
+
+def decode_rejected(data: bytes) -> tuple[Refusal, str]:
+    """(reason, message); a payload that cannot be read is an unknown refusal with its text as the message."""
     try:
-        obj = json.loads(data)
-        return str(obj.get("reason", "refused")), str(obj.get("message", ""))
-    except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):
-        return "refused", data.decode("utf-8", "replace")[:200]
+        obj = _loads(data, "a refusal")
+    except PayloadError:
+        obj = None
+    if not isinstance(obj, dict):
+        return Refusal.OTHER, data.decode("utf-8", "replace")[:200]
+    message = obj.get("message")
+    return Refusal.parse(obj.get("reason")), message[:300] if isinstance(message, str) else ""
+
+
+# Op 5: the opponent is gone -----------------------------------------------------------
+
+
+class GoneReason(enum.StrEnum):
+    """Why a match is over for the players left (op 5's ``reason``)."""
+
+    LEFT = "left"  # the player left on purpose
+    DISCONNECTED = "disconnected"  # dropped and did not come back within the grace period
+    TIMED_OUT = "timed_out"  # let two turns in a row run out, so was taken out of the match
+    NO_REMATCH = "no_rematch"  # the time to ask for the next game ran out without both asking
+    NO_SHOW = "no_show"  # a matched player never joined
+
+
+@dataclass(frozen=True)
+class Gone:
+    """Op 5: who the match is over because of (their user id and name), and why."""
+
+    reason: GoneReason
+    user_id: str = ""
+    username: str = ""
+
+
+def encode_gone(gone: Gone) -> bytes:
+    return _dumps({"user_id": gone.user_id, "username": gone.username, "reason": gone.reason.value})
+
+
+def decode_gone(data: bytes) -> Gone:
+    """Op 5 as sent; unreadable parts read as "the opponent left" without a name."""
+    try:
+        obj = _loads(data, "op 5")
+    except PayloadError:
+        obj = None
+    if not isinstance(obj, dict):
+        return Gone(GoneReason.LEFT)
+    try:
+        reason = GoneReason(obj.get("reason"))
+    except ValueError:
+        reason = GoneReason.LEFT
+    user_id, username = obj.get("user_id"), obj.get("username")
+    return Gone(
+        reason,
+        user_id if isinstance(user_id, str) else "",
+        username[:64] if isinstance(username, str) else "",
+    )
+
+
+# Op 2: the state ---------------------------------------------------------------------
+
+
+class RematchMode(enum.StrEnum):
+    """What happens when the countdown after a game runs out."""
+
+    AUTO = "auto"  # the next game starts (XOXO's behaviour; any player may also ask earlier, op 4)
+    CONSENT = "consent"  # the match ends unless both players asked (two declared clients, revision 2)
 
 
 def encode_state(
@@ -109,6 +280,8 @@ def encode_state(
     *,
     game: int = 1,
     rematch_countdown: int | None = None,
+    rematch_asked: tuple[bool, bool] = (False, False),
+    rematch_mode: RematchMode = RematchMode.AUTO,
     turn_seconds_left: float | None = None,
     turn_seconds: float | None = None,
     opponent_connected: bool = True,
@@ -117,10 +290,11 @@ def encode_state(
 
     XOXO fields: ``state`` (cells, players, player_turn, winner, draw, rematch_countdown),
     ``active_player``, ``other_player``, ``your_turn``. Ours, ignored by stock clients:
-    ``state.line`` (the winning cells), ``state.reason`` (a Termination value),
-    ``state.game`` (1, 2, ... within the match), ``state.turn_seconds_left`` and
-    ``state.turn_seconds`` (the turn timer), ``state.opponent_connected``, and ``you``
-    (the receiver's player index).
+    ``state.game`` (1, 2, ... within the match), ``state.opponent_connected``; once a game
+    is over ``state.reason`` (a Termination value), ``state.line`` (the winning cells),
+    ``state.rematch_asked`` (who asked for the next game, by player index - 1) and
+    ``state.rematch_mode``; while it runs ``state.turn_seconds_left`` and
+    ``state.turn_seconds``; and ``you`` (the receiver's player index).
     """
     full = [p.to_json(full=True) if p is not None else None for p in players]
     extra: dict[str, Any] = {"game": game, "opponent_connected": opponent_connected}
@@ -131,20 +305,20 @@ def encode_state(
             extra["line"] = [list(c) for c in out.line]
         if rematch_countdown is not None:
             extra["rematch_countdown"] = rematch_countdown
+        extra["rematch_asked"] = list(rematch_asked)
+        extra["rematch_mode"] = rematch_mode.value
     elif turn_seconds_left is not None:
         extra["turn_seconds_left"] = round(max(0.0, turn_seconds_left), 2)
         extra["turn_seconds"] = turn_seconds
     state = to_state(board, full, **extra)
-    active = full[board.to_move - 1]
-    other = full[2 - board.to_move]
     payload = {
         "state": state,
-        "active_player": active,
-        "other_player": other,
+        "active_player": full[board.to_move - 1],
+        "other_player": full[2 - board.to_move],
         "your_turn": out is None and board.to_move == you,
         "you": you,
     }
-    return json.dumps(payload, separators=(",", ":")).encode()
+    return _dumps(payload)
 
 
 @dataclass(frozen=True)
@@ -158,36 +332,43 @@ class MatchView:
     game: int = 1
     line: Line | None = None
     rematch_countdown: int | None = None
+    rematch_asked: tuple[bool, bool] = (False, False)
+    rematch_mode: RematchMode = RematchMode.AUTO
     turn_seconds_left: float | None = None
     turn_seconds: float | None = None
     opponent_connected: bool = True
 
     @property
-    def result(self) -> str | None:
-        """'win', 'loss' or 'draw' for us once the game is over, else None."""
+    def result(self) -> Result | None:
+        """Our result once the game is over (a draw even if the state did not name us), else None."""
         out = self.board.outcome
-        if out is None:
+        if out is None or (self.you == 0 and out.winner is not None):
             return None
-        if out.winner is None:
-            return "draw"
-        if self.you == 0:
-            return None
-        return "win" if out.winner == self.you else "loss"
+        return out.result_for(self.you)
 
     @property
     def termination(self) -> Termination | None:
         return self.board.outcome.termination if self.board.outcome else None
 
+    @property
+    def opponent(self) -> int:
+        """The opponent's player index (0 if the state did not name us)."""
+        return 3 - self.you if self.you in (1, 2) else 0
+
     def name_of(self, index: int) -> str:
         p = self.players[index - 1] if index in (1, 2) else None
         return p.username if p is not None else "?"
 
+    def asked_rematch(self, index: int) -> bool:
+        """True if player ``index`` asked for the next game (always False before a game ends)."""
+        return index in (1, 2) and self.rematch_asked[index - 1]
+
 
 def decode_state(data: bytes, my_user_id: str = "", my_session_id: str = "") -> MatchView:
-    """Decode an op 2 payload. Raises PayloadError if it is not a XOXO state.
+    """Decode an op 2 payload. Raises PlainTextPayload for plain text, PayloadError for anything else.
 
-    Our index comes from ``you`` when our host sent it, else from finding our user id
-    (or session id) among ``state.players``; the stock server sends no ``you``.
+    Our index comes from ``you`` when the state carries it, else from finding our user id
+    (or session id) among ``state.players`` (the stock server sends no ``you``).
     """
     try:
         obj = json.loads(data)
@@ -209,39 +390,46 @@ def decode_state(data: bytes, my_user_id: str = "", my_session_id: str = "") -> 
     while len(plist) < 2:
         plist.append(None)
     players = (plist[0], plist[1])
-    you = obj.get("you")
-    if you not in (1, 2) or isinstance(you, bool):
+    you = _whole(obj.get("you"))
+    if you not in (1, 2):
         you = 0
         for i, p in enumerate(players, start=1):
             if p is not None and ((my_session_id and p.session_id == my_session_id) or (my_user_id and p.user_id == my_user_id)):
                 you = i
                 break
-    line = None
-    raw_line = state.get("line")
-    if board.outcome is not None and board.outcome.line is not None:
-        line = board.outcome.line
-    elif isinstance(raw_line, list) and len(raw_line) == 3:
-        try:
-            line = tuple((int(r), int(c)) for r, c in raw_line)  # type: ignore[assignment]
-        except (TypeError, ValueError):
-            line = None
-
-    def _num(key: str) -> float | None:
-        v = state.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-            return float(v)
-        return None
-
-    countdown = _num("rematch_countdown")
+    over = board.is_over
+    countdown = _number(state, "rematch_countdown")
     return MatchView(
         board=board,
         you=you,
         players=players,
-        your_turn=bool(obj.get("your_turn", False)),
-        game=int(_num("game") or 1),
-        line=line,
-        rematch_countdown=int(countdown) if countdown is not None and board.is_over else None,
-        turn_seconds_left=_num("turn_seconds_left"),
-        turn_seconds=_num("turn_seconds"),
+        your_turn=obj.get("your_turn") is True,
+        game=int(_number(state, "game") or 1),
+        line=board.outcome.line if board.outcome is not None else None,
+        rematch_countdown=int(countdown) if countdown is not None and over else None,
+        rematch_asked=_flags(state.get("rematch_asked")) if over else (False, False),
+        rematch_mode=_rematch_mode(state.get("rematch_mode")),
+        turn_seconds_left=_number(state, "turn_seconds_left"),
+        turn_seconds=_number(state, "turn_seconds"),
         opponent_connected=state.get("opponent_connected", True) is not False,
     )
+
+
+def _number(state: Mapping[str, Any], key: str) -> float | None:
+    v = state.get(key)
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _flags(value: Any) -> tuple[bool, bool]:
+    if isinstance(value, list) and len(value) == 2:
+        return (value[0] is True, value[1] is True)
+    return (False, False)
+
+
+def _rematch_mode(value: Any) -> RematchMode:
+    try:
+        return RematchMode(value)
+    except ValueError:
+        return RematchMode.AUTO

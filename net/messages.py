@@ -8,12 +8,22 @@ produce the same events (``match_events``), so the board screen has one code pat
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 from typing import Union
 
-from game.match import OP_OPPONENT_LEFT
-from game.xoxo import OP_REJECTED, OP_STATE, MatchView, PayloadError, PlainTextPayload, decode_rejected, decode_state
+from game.refusal import Refusal
+from game.xoxo import (
+    OP_OPPONENT_GONE,
+    OP_REJECTED,
+    OP_STATE,
+    GoneReason,
+    MatchView,
+    PayloadError,
+    PlainTextPayload,
+    decode_gone,
+    decode_rejected,
+    decode_state,
+)
 
 # Commands: UI -> network ------------------------------------------------------
 
@@ -145,7 +155,7 @@ class MatchUpdate:
 
 @dataclass(frozen=True)
 class MoveRejected:
-    reason: str
+    reason: Refusal
     message: str
 
 
@@ -158,10 +168,11 @@ class OpponentAway:
 
 @dataclass(frozen=True)
 class OpponentLeft:
-    """The opponent is gone for good; the match is over."""
+    """The match is over because of the opponent (or, ``reason`` TIMED_OUT with ``me``, because of us)."""
 
     name: str
-    reason: str = "left"
+    reason: GoneReason = GoneReason.LEFT
+    me: bool = False  # the player named is us (taken out of the match after two turns ran out)
 
 
 @dataclass(frozen=True)
@@ -240,10 +251,7 @@ def match_events(op_code: int, data: bytes, user_id: str = "", session_id: str =
     if op_code == OP_REJECTED:
         reason, message = decode_rejected(data)
         return [MoveRejected(reason, message)]
-    if op_code == OP_OPPONENT_LEFT:
-        try:
-            obj = json.loads(data)
-            return [OpponentLeft(str(obj.get("username", "")), str(obj.get("reason", "left")))]
-        except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):
-            return [OpponentLeft("")]
+    if op_code == OP_OPPONENT_GONE:
+        gone = decode_gone(data)
+        return [OpponentLeft(gone.username, gone.reason, me=bool(user_id) and gone.user_id == user_id)]
     return []

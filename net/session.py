@@ -26,9 +26,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Coroutine
 
-from game.match import OP_OPPONENT_LEFT
 from game.rules import MoveError
-from game.xoxo import OP_MOVE, OP_REJECTED, OP_REMATCH, OP_STATE, MatchView, encode_move
+from game.refusal import Refusal
+from game.xoxo import OP_MOVE, OP_OPPONENT_GONE, OP_REJECTED, OP_REMATCH, OP_STATE, MatchView, encode_move, join_metadata
 from net.client import (
     AuthClient,
     AuthSession,
@@ -374,22 +374,22 @@ class Session:
     def _send_move(self, command: SendMove) -> None:
         match = self._match
         if match is None or not match.joined:
-            self._emit(MoveRejected("not_in_match", "You are not in a game right now."))
+            self._emit(MoveRejected(Refusal.NOT_IN_MATCH, "You are not in a game right now."))
             return
         row, col = command.row, command.col
         if not (isinstance(row, int) and isinstance(col, int)) or isinstance(row, bool) or isinstance(col, bool):
-            self._emit(MoveRejected("out_of_bounds", "A move needs a row and a column from 1 to 3."))
+            self._emit(MoveRejected(Refusal.OUT_OF_BOUNDS, "A move needs a row and a column from 1 to 3."))
             return
         view = match.view
         # Refuse locally what a stock XOXO server would wrongly accept (or crash on).
         if view is None:
-            self._emit(MoveRejected("not_started", "Wait for your opponent to join."))
+            self._emit(MoveRejected(Refusal.NOT_STARTED, "Wait for your opponent to join."))
             return
         if view.board.is_over:
-            self._emit(MoveRejected("game_over", "This game is over."))
+            self._emit(MoveRejected(Refusal.GAME_OVER, "This game is over."))
             return
         if not view.your_turn or match.move_pending:
-            self._emit(MoveRejected("not_your_turn", "It is not your turn."))
+            self._emit(MoveRejected(Refusal.NOT_YOUR_TURN, "It is not your turn."))
             return
         try:
             view.board.play(row, col)
@@ -406,7 +406,7 @@ class Session:
                 log.info("op %d not sent: not in a match", op_code)
             return False
         if link is None or link.socket is None:
-            self._emit(MoveRejected("offline", "Reconnecting to the server; try again in a moment."))
+            self._emit(MoveRejected(Refusal.OFFLINE, "Reconnecting to the server; try again in a moment."))
             return False
         self._spawn_for(link, self._send_data(link.socket, match.match_id, op_code, data), f"send op {op_code}")
         return True
@@ -657,7 +657,7 @@ class Session:
     # The match ---------------------------------------------------------------------------
 
     async def _join(self, link: _Link, socket: RealtimeSocket, match: _Match, after_reconnect: bool) -> None:
-        request = MatchJoin(match_id=match.match_id) if match.match_id else MatchJoin(token=match.token)
+        request = MatchJoin(match_id=match.match_id, token="" if match.match_id else match.token, metadata=join_metadata())
         try:
             answer = await socket.request(request)
         except ConnectionLostError:
@@ -718,7 +718,7 @@ class Session:
             match = self._match
             if match is not None and op_code == OP_MOVE:
                 match.move_pending = False
-                self._emit(MoveRejected("offline", "That move did not reach the server; try again in a moment."))
+                self._emit(MoveRejected(Refusal.OFFLINE, "That move did not reach the server; try again in a moment."))
 
     def _on_push(self, socket: RealtimeSocket, message: Message) -> None:
         link = self._link
@@ -753,7 +753,7 @@ class Session:
             self._presences(link, match, message)
 
     def _match_data(self, link: _Link, match: _Match, data: MatchData) -> None:
-        if (data.op_code == OP_STATE and _has_you(data.data)) or data.op_code in (OP_REJECTED, OP_OPPONENT_LEFT):
+        if (data.op_code == OP_STATE and _has_you(data.data)) or data.op_code in (OP_REJECTED, OP_OPPONENT_GONE):
             match.extended = True
         events = match_events(data.op_code, data.data, link.user_id, match.session_id)
         if not events:
@@ -796,7 +796,7 @@ class Session:
             if match.extended:
                 continue  # our host holds the seat; its state says the opponent is away, op 5 that they are gone
             self._match = None  # a stock XOXO server ends the match when a player leaves
-            self._emit(OpponentLeft(p.username or match.opponent_name, "left"))
+            self._emit(OpponentLeft(p.username or match.opponent_name))
             return
 
     # LAN ---------------------------------------------------------------------------------

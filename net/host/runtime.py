@@ -44,7 +44,6 @@ from net.host.store import GameStore, StoreError
 log = logging.getLogger("net.host")
 
 CLOSE_REPLACED = (1000, "you joined this match from another session")
-NO_SHOW_NOTICE = "Your opponent did not join the match."
 FAILED_NOTICE = "This match stopped because of a server error."
 
 
@@ -115,7 +114,6 @@ class LiveMatch:
         self.match_id = f"{uuid.uuid4()}.{s.node}"
         self.token = secrets.token_urlsafe(24)
         self.users = users
-        self.created_at = clock()
         self.members: dict[str, Presence] = {}  # session id -> presence, sessions that joined and are still here
         self.match = XoxoMatch(
             self.match_id,
@@ -124,7 +122,8 @@ class LiveMatch:
                 turn_seconds=s.turn_seconds,
                 grace_seconds=s.grace_seconds,
                 rematch_seconds=s.rematch_seconds,
-                expected_users=frozenset(u.user_id for u in users),
+                expected=users,
+                join_timeout_seconds=s.join_timeout_seconds,
             ),
             clock=clock,
         )
@@ -257,7 +256,7 @@ class MatchRuntime:
         """Seat ``peer`` (new, returning, or replacing its user's older session) and answer ``match``."""
         live = self._find(msg)
         me = peer.presence
-        reason = live.match.join_attempt(me)
+        reason = live.match.join_attempt(me, msg.metadata)
         if reason is not None:
             log.info("%s refused from match %s: %s", me.username, live.match_id, reason)
             raise RequestError(ErrorCode.MATCH_JOIN_REJECTED, reason)
@@ -348,14 +347,8 @@ class MatchRuntime:
 
     def tick(self) -> None:
         """Once a second: every match's deadlines, and matches a matched player never joined."""
-        now = self._clock()
-        timeout = self.settings.join_timeout_seconds
         for live in list(self.matches.values()):
-            if live.match.board is None and now - live.created_at >= timeout:
-                log.info("match %s: a matched player did not join within %g s", live.match_id, timeout)
-                self._guard(live, live.match.terminate, NO_SHOW_NOTICE)
-            else:
-                self._guard(live, live.match.tick)
+            self._guard(live, live.match.tick)
 
     def terminate_all(self, notice: str) -> None:
         """The host is stopping: every match tells its players ``notice`` (plain text op 2) and ends."""

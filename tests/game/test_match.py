@@ -7,9 +7,20 @@ from typing import Sequence
 
 import pytest
 
-from game.match import OP_OPPONENT_LEFT, GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
+from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
 from game.rules import Termination
-from game.xoxo import OP_MOVE, OP_REJECTED, OP_REMATCH, OP_STATE, MatchView, Presence, decode_state, encode_move
+from game.xoxo import (
+    OP_MOVE,
+    OP_OPPONENT_GONE,
+    OP_REJECTED,
+    OP_REMATCH,
+    OP_STATE,
+    MatchView,
+    Presence,
+    RematchMode,
+    decode_state,
+    encode_move,
+)
 
 ANN = Presence("u-ann", "s-ann", "ann")
 BOB = Presence("u-bob", "s-bob", "bob")
@@ -213,10 +224,13 @@ def test_rematch_when_both_ask_and_never_during_a_game():
     play(match, DRAW)
     rec.take()
     match.handle(MatchMessage(ANN, OP_REMATCH, b"{}"))
-    assert rec.take() == []
+    (bob_sees,) = rec.states(BOB)  # the opponent sees who asked
+    assert bob_sees.rematch_asked == (True, False) and bob_sees.asked_rematch(1) and bob_sees.game == 1
+    match.handle(MatchMessage(ANN, OP_REMATCH, b"{}"))
+    assert rec.take() == []  # asking again changes nothing and sends nothing
     match.handle(MatchMessage(BOB, OP_REMATCH, b"{}"))
     (view,) = rec.states(BOB)
-    assert view.game == 2 and view.your_turn
+    assert view.game == 2 and view.your_turn and view.rematch_asked == (False, False)
 
 
 def test_turn_timeout_forfeits():
@@ -268,7 +282,7 @@ def test_staying_away_past_the_grace_period_loses_and_ends_the_match():
     match.tick()
     log = rec.take()
     assert log[0][0] == "record" and log[0][1].termination is Termination.OPPONENT_LEFT and log[0][1].winner == 1
-    notice = [e for e in log if e[0] == "send" and e[1] == OP_OPPONENT_LEFT]
+    notice = [e for e in log if e[0] == "send" and e[1] == OP_OPPONENT_GONE]
     assert notice and notice[0][3] == ("s-ann",)
     assert json.loads(notice[0][2]) == {"user_id": "u-bob", "username": "bob", "reason": "disconnected"}
     assert log[-1] == ("end",) and match.ended
@@ -280,7 +294,7 @@ def test_leaving_on_purpose_ends_the_match_at_once():
     match.leave(ANN, LeaveReason.LEFT)
     log = rec.take()
     assert log[0][1].winner == 2 and log[0][1].termination is Termination.OPPONENT_LEFT
-    assert json.loads([e for e in log if e[0] == "send" and e[1] == OP_OPPONENT_LEFT][0][2])["reason"] == "left"
+    assert json.loads([e for e in log if e[0] == "send" and e[1] == OP_OPPONENT_GONE][0][2])["reason"] == "left"
     assert rec.ended
 
 
@@ -300,7 +314,7 @@ def test_leaving_before_the_game_starts_ends_the_match_quietly():
 
 
 def test_who_may_join():
-    match, _, _ = new_match(expected_users=frozenset({"u-ann", "u-bob"}))
+    match, _, _ = new_match(expected=(ANN, BOB))
     assert match.join_attempt(EVE) == "you were not matched into this game"
     match.join(ANN)
     assert match.join_attempt(BOB) is None
@@ -370,3 +384,135 @@ def test_terminate_tells_everyone_in_plain_text_and_ends():
     match.terminate("again")
     match.tick()
     assert rec.take() == []
+
+
+def declared(match: XoxoMatch, *players: Presence, protocol: str = "2") -> None:
+    """Join ``players`` as clients declaring ``protocol`` in their match_join metadata."""
+    for p in players:
+        assert match.join_attempt(p, {"protocol": protocol}) is None
+        match.join(p)
+
+
+def gone_notices(log: list[tuple]) -> list[tuple[tuple, dict]]:
+    return [(e[3], json.loads(e[2])) for e in log if e[0] == "send" and e[1] == OP_OPPONENT_GONE]
+
+
+def test_the_label_declares_the_protocol_and_whether_a_seat_is_free():
+    match, _, _ = new_match()
+    assert json.loads(match.label) == {"protocol": 2, "open": 1, "game": 0}
+    match.join(ANN)
+    match.join(BOB)
+    assert json.loads(match.label) == {"protocol": 2, "open": 0, "game": 1}
+    match.leave(ANN, LeaveReason.LEFT)
+    assert json.loads(match.label)["open"] == 0
+
+
+def test_two_declared_clients_get_the_next_game_only_when_both_ask():
+    match, rec, clock = new_match(rematch_seconds=10)
+    declared(match, ANN, BOB)
+    play(match, WIN)
+    view = rec.states(ANN)[-1]
+    assert view.rematch_mode is RematchMode.CONSENT and view.rematch_countdown == 10
+    match.handle(MatchMessage(BOB, OP_REMATCH, b"{}"))
+    assert rec.states(ANN)[0].asked_rematch(2)
+    clock.advance(10)
+    match.tick()
+    log = rec.take()
+    assert [e for e in log if e[0] == "send" and e[1] == OP_STATE] == []  # no new game
+    assert gone_notices(log) == [
+        (("s-ann",), {"user_id": "u-bob", "username": "bob", "reason": "no_rematch"}),
+        (("s-bob",), {"user_id": "u-ann", "username": "ann", "reason": "no_rematch"}),
+    ]
+    assert match.ended and log[-1] == ("end",)
+
+
+def test_a_stock_xoxo_client_keeps_the_automatic_countdown():
+    match, rec, clock = new_match(rematch_seconds=3)
+    declared(match, ANN)
+    match.join_attempt(BOB, {})  # a stock client declares nothing
+    match.join(BOB)
+    play(match, WIN)
+    assert rec.states(BOB)[-1].rematch_mode is RematchMode.AUTO
+    clock.advance(3)
+    match.tick()
+    assert rec.states(ANN)[0].game == 2 and not match.ended
+
+
+def test_the_countdown_is_sent_when_its_second_changes_whenever_tick_is_called():
+    match, rec, clock = started(rematch_seconds=3)
+    play(match, WIN)
+    rec.take()
+    seen = []
+    for _ in range(12):  # ticks at a quarter-second pace: one state per second shown
+        clock.advance(0.25)
+        match.tick()
+        seen += [(v.game, v.rematch_countdown) for v in rec.states(ANN)]
+    assert seen == [(1, 2), (1, 1), (2, None)]  # at zero the next game starts instead
+
+
+def test_next_deadline_names_each_pending_moment():
+    match, rec, clock = new_match(turn_seconds=30, rematch_seconds=3, grace_seconds=20, expected=(ANN, BOB))
+    assert match.next_deadline() == 1030.0  # the join timeout
+    match.join(ANN)
+    match.join(BOB)
+    assert match.next_deadline() == 1030.0  # now the first turn's deadline
+    clock.advance(4)
+    match.leave(BOB, LeaveReason.DISCONNECTED)
+    assert match.next_deadline() == 1024.0  # the grace period; the turn clock is paused
+    match.join(Presence("u-bob", "s-bob-2", "bob"))
+    assert match.next_deadline() == pytest.approx(1030.0)  # 26 s were left of the turn
+    bob2 = Presence("u-bob", "s-bob-2", "bob")
+    clock.advance(0.4)
+    for cell in WIN:
+        move(match, ANN if match.board.to_move == 1 else bob2, *cell)
+    assert match.board.is_over
+    assert match.next_deadline() == pytest.approx(clock.now + 1)  # 3 s left: it shows 2 one second from now
+    clock.advance(2.5)
+    assert match.next_deadline() == pytest.approx(clock.now + 0.5)  # the countdown runs out
+    match.terminate("bye")
+    assert match.next_deadline() is None
+
+
+def test_two_turns_in_a_row_run_out_takes_the_player_out():
+    match, rec, clock = started(turn_seconds=10, rematch_seconds=1)
+    clock.advance(10)
+    match.tick()  # ann (player 1) lets game 1's first turn run out
+    clock.advance(1)
+    match.tick()  # game 2: bob opens
+    move(match, BOB, 2, 2)
+    rec.take()
+    clock.advance(10)
+    match.tick()  # ann again: two turns in a row
+    log = rec.take()
+    assert rec.ended and [r.termination for r in (e[1] for e in log if e[0] == "record")] == [Termination.TIMEOUT]
+    assert gone_notices(log) == [(("s-ann", "s-bob"), {"user_id": "u-ann", "username": "ann", "reason": "timed_out"})]
+
+
+def test_a_move_between_timeouts_starts_the_count_again():
+    match, rec, clock = started(turn_seconds=10, rematch_seconds=1)
+    clock.advance(10)
+    match.tick()  # ann times out in game 1
+    clock.advance(1)
+    match.tick()  # game 2: bob opens
+    move(match, BOB, 2, 2)
+    move(match, ANN, 1, 1)  # ann plays once...
+    clock.advance(10)
+    match.tick()  # ...so bob's timeout is his first
+    assert not rec.ended and match.board.is_over
+    clock.advance(1)
+    match.tick()  # game 3: ann opens
+    clock.advance(10)
+    match.tick()  # ann's second timeout, but not in a row
+    assert not rec.ended
+
+
+def test_a_matched_player_who_never_joins_ends_the_match_for_the_other():
+    match, rec, clock = new_match(expected=(ANN, BOB), join_timeout_seconds=30)
+    match.join(ANN)
+    clock.advance(29.9)
+    match.tick()
+    assert rec.take() == []
+    clock.advance(0.1)
+    match.tick()
+    assert gone_notices(rec.take()) == [(("s-ann",), {"user_id": "u-bob", "username": "bob", "reason": "no_show"})]
+    assert match.ended

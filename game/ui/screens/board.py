@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pygame
 
 from game.bot import Level, best_moves, parse_level
+from game.refusal import Refusal
 from game.rules import EMPTY, PLAYERS, Board, Cell, Termination
 from game.ui import theme
 from game.ui.autoplay import AutoPlayer
@@ -76,15 +77,6 @@ for _digit, _cell in zip("789456123", [(r, c) for r in (1, 2, 3) for c in (1, 2,
     DIGIT_CELLS[getattr(pygame, f"K_KP{_digit}")] = _cell
 
 ARROWS = {pygame.K_UP: (-1, 0), pygame.K_DOWN: (1, 0), pygame.K_LEFT: (0, -1), pygame.K_RIGHT: (0, 1)}
-
-REJECTION_TEXT = {
-    "occupied": "That square is taken",
-    "not_your_turn": "Wait for your turn",
-    "game_over": "This game is over",
-    "game_in_progress": "Finish this game first",
-    "not_started": "Waiting for your opponent to join",
-    "out_of_bounds": "That is not a square on the board",
-}
 
 RESULT_TEXT = {"win": "You won", "loss": "You lost", "draw": "Draw"}
 RESULT_COLOR = {"win": theme.ACCENT, "loss": theme.X_COLOR, "draw": theme.TEXT}
@@ -354,7 +346,7 @@ class BoardScreen(Screen):
             self.toast("Wait for your turn")
             return False
         if view.board.at(row, col) != EMPTY:
-            self.toast(REJECTION_TEXT["occupied"])
+            self.toast(Refusal.OCCUPIED.text)
             return False
         if self._pending_move is not None:
             return False
@@ -444,8 +436,8 @@ class BoardScreen(Screen):
             self._on_update(event.view)
         elif isinstance(event, MoveRejected):
             self._pending_move = None
-            self.toast(REJECTION_TEXT.get(event.reason) or event.message or "The server refused that")
-            if event.reason == "game_in_progress":
+            self.toast(event.message if event.reason is Refusal.OTHER and event.message else event.reason.text)
+            if event.reason is Refusal.GAME_IN_PROGRESS:
                 self._rematch_game = None
             if self.auto is not None:
                 self.auto.retry(self.now, can_rematch=self.can_rematch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from game.match import OP_OPPONENT_LEFT
+from game.xoxo import OP_OPPONENT_GONE
 from game.rules import Termination
 from game.xoxo import OP_STATE
 
@@ -78,8 +78,9 @@ def test_rematch_when_both_ask(host_factory, host_client):
         p1, p2 = await host_client.pair(host.port)
         await play(p1, p2, WIN)
         await p1.rematch()
-        assert await p2.sync() == []  # one request alone starts nothing
-        assert await p1.sync() == []
+        for p in (p1, p2):  # one request alone starts nothing: both see who asked
+            view = await p.state()
+            assert view.game == 1 and view.rematch_asked == (True, False)
         await p2.rematch()
         v1, v2 = await p1.state(), await p2.state()
         assert v1.game == v2.game == 2 and not v1.board.is_over
@@ -163,7 +164,7 @@ def test_player_who_stays_away_past_the_grace_period_loses(host_factory, host_cl
         await p2.close()
         leave = await p1.expect("match_presence_event")
         assert leave["match_presence_event"]["leaves"][0]["user_id"] == p2.user_id
-        notice = json.loads(await p1.match_data(OP_OPPONENT_LEFT))
+        notice = json.loads(await p1.match_data(OP_OPPONENT_GONE))
         assert notice == {"user_id": p2.user_id, "username": p2.username, "reason": "disconnected"}
         final = [v for v in [await p1.state(), await p1.state()] if v.board.is_over][-1]
         assert final.result == "win" and final.termination is Termination.OPPONENT_LEFT
@@ -180,7 +181,7 @@ def test_leaving_on_purpose_ends_the_match(running_host, host_client):
         assert set(ack) == {"cid"}
         leave = await p1.expect("match_presence_event")
         assert leave["match_presence_event"]["leaves"][0]["session_id"] == p2.session_id
-        notice = json.loads(await p1.match_data(OP_OPPONENT_LEFT))
+        notice = json.loads(await p1.match_data(OP_OPPONENT_GONE))
         assert notice["reason"] == "left"
         final = await p1.state()
         assert final.result == "win" and final.termination is Termination.OPPONENT_LEFT
@@ -315,8 +316,8 @@ def test_a_matched_player_who_never_joins_ends_the_match(host_factory, host_clie
         await b.find_match()
         await a.find_match_end()
         await a.join(a.match_id)
-        text = await a.match_data(OP_STATE)
-        assert text == b"Your opponent did not join the match."
+        notice = json.loads(await a.match_data(OP_OPPONENT_GONE))
+        assert notice == {"user_id": b.user_id, "username": "bob", "reason": "no_show"}
         err = await b.request("match_join", {"match_id": b.match_id})
         assert err["error"]["code"] == 4
 

@@ -1,0 +1,55 @@
+"""Why a player's move or request was refused: one vocabulary for the host, the client and the screen.
+
+Pure: no I/O. The values are the words of op 3's ``reason`` field (docs/PROTOCOL.md);
+``text`` is what a player reads. The host sends both (the reason and a detailed
+message), the client's own quick checks use the same words, and the board screen
+shows ``text``, so every refusal reads the same wherever it was decided.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Refusal(enum.StrEnum):
+    """A reason a move or a request was refused."""
+
+    NOT_YOUR_TURN = "not_your_turn"
+    OCCUPIED = "occupied"
+    OUT_OF_BOUNDS = "out_of_bounds"
+    GAME_OVER = "game_over"
+    NOT_STARTED = "not_started"
+    GAME_IN_PROGRESS = "game_in_progress"
+    BAD_PAYLOAD = "bad_payload"
+    UNKNOWN_OP = "unknown_op"
+    NOT_IN_MATCH = "not_in_match"  # the client's own: no match to send the move to
+    OFFLINE = "offline"  # the client's own: the connection is down, the move did not go out
+    OTHER = "refused"  # a reason this game does not know (the server's message says why)
+
+    @property
+    def text(self) -> str:
+        """One short sentence a player understands."""
+        return _TEXT[self]
+
+    @classmethod
+    def parse(cls, word: object) -> "Refusal":
+        """The refusal a reason word names; ``OTHER`` for anything this game does not know."""
+        try:
+            return cls(word)
+        except ValueError:
+            return cls.OTHER
+
+
+_TEXT = {
+    Refusal.NOT_YOUR_TURN: "Wait for your turn",
+    Refusal.OCCUPIED: "That square is taken",
+    Refusal.OUT_OF_BOUNDS: "That is not a square on the board",
+    Refusal.GAME_OVER: "This game is over",
+    Refusal.NOT_STARTED: "Waiting for your opponent to join",
+    Refusal.GAME_IN_PROGRESS: "Finish this game first",
+    Refusal.BAD_PAYLOAD: "The server could not read that move",
+    Refusal.UNKNOWN_OP: "The server does not know that request",
+    Refusal.NOT_IN_MATCH: "You are not in a game right now",
+    Refusal.OFFLINE: "Not connected: try again in a moment",
+    Refusal.OTHER: "The server refused that",
+}
