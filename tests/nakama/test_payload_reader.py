@@ -16,20 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.nakama.standin import NakamaRuntime
+from tests.nakama.strategies import json_values as values
 
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
 
-# Characters repr escapes or quotes specially, the unprintable ones the module knows, a
-# lone surrogate: with letters, digits, marks, punctuation and symbols (printable in
-# every Unicode version) they exercise every branch of repr.
-SPECIAL = [chr(c) for c in range(0x20)] + list("\x7f'\"\\ \x80\x9f\xa0\xad\u061c\u2000\u2028\u2029\u202f\ufeff\ufffb") + [
-    "\ud800", "\udbff", "\udc00", "\udfff", "\ue000", "\U000e0041", "\U000ffffd", "\U0010fffd", "é", "名", "😀"]
-text = st.text(alphabet=st.one_of(st.characters(categories=("L", "M", "N", "P", "S")), st.sampled_from(SPECIAL)),
-               max_size=10)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=-(10**40), max_value=10**40),
-                    st.floats(), text)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
-                      max_leaves=10)
 number_literals = st.from_regex(r"\A-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,25})?([eE][-+]?[0-9]{1,4})?\Z")
 
 

@@ -1,0 +1,549 @@
+"""Differential test: the Nakama module and game/match.py's XoxoMatch, fed the same events, say the same.
+
+Hypothesis writes a session of a match: joins (declaring our protocol or not), rejoins
+by a new session of the same user, strangers trying to join, leaves on purpose and
+dropped sockets, legal and illegal moves, malformed payloads, rematch requests, unknown
+op codes, ticks, a shutdown. The Nakama stand-in plays Nakama's part for the Lua module
+(presence list, ticks, message queue); the same events go to an ``XoxoMatch`` whose
+clock reads the same tick / tick rate and whose ``tick()`` runs at every match_loop.
+After every step both must have sent the same messages (op code, recipients, decoded
+payload) and stored the same games, in the same order, ended together, and show the
+same label. A difference fails with both transcripts side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
+from game.rules import cell_of
+from game.xoxo import Presence as PyPresence
+from tests.nakama.standin import (
+    NODE,
+    PRESENCE_DISCONNECT,
+    PRESENCE_LEAVE,
+    NakamaRuntime,
+    Presence,
+    StandInMatch,
+)
+from tests.nakama.strategies import move_payloads, rematch_payloads, unknown_ops
+
+NAMES = ("ann", "bob", "eve")  # ann and bob are matched; eve is a stranger when the match has expected players
+USER_IDS = {name: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.example")) for name in NAMES}
+COLLECTION = "xoxo_plus_games"
+SYSTEM_USER = "00000000-0000-0000-0000-000000000000"
+DECLARATIONS = [None, {"protocol": "2"}, {"protocol": "1"}, {"protocol": "x"}, {}, {"protocol": "000002", "x": "y"}]
+
+
+@dataclass(frozen=True)
+class Config:
+    tick_rate: int
+    turn: str  # as written in runtime.env
+    grace: str
+    rematch: str  # "none": only when both ask
+    join_timeout: str
+    matched: bool  # created by the matchmaker hook (expected players) or by match_create without params
+
+    def env(self) -> dict[str, str]:
+        return {"xoxo_plus_tick_rate": str(self.tick_rate), "xoxo_plus_turn_seconds": self.turn,
+                "xoxo_plus_grace_seconds": self.grace, "xoxo_plus_rematch_seconds": self.rematch,
+                "xoxo_plus_join_timeout_seconds": self.join_timeout}
+
+    def match_settings(self, expected: tuple[PyPresence, ...] | None) -> MatchSettings:
+        return MatchSettings(turn_seconds=float(self.turn), grace_seconds=float(self.grace),
+                             rematch_seconds=None if self.rematch == "none" else int(self.rematch),
+                             expected=expected, join_timeout_seconds=float(self.join_timeout))
+
+
+configs = st.builds(
+    Config,
+    tick_rate=st.sampled_from([1, 2, 4, 10, 60]),
+    turn=st.sampled_from(["0", "0.5", "1", "2.5", "6"]),
+    grace=st.sampled_from(["0", "0.7", "2"]),
+    rematch=st.sampled_from(["none", "0", "1", "3"]),
+    join_timeout=st.sampled_from(["0.3", "1", "4"]),
+    matched=st.booleans(),
+)
+
+who = st.sampled_from(NAMES)
+players = st.sampled_from(NAMES[:2])
+steps = st.one_of(
+    st.tuples(st.just("join"), who, st.booleans(), st.sampled_from(DECLARATIONS)),  # (.., user, new session?, metadata)
+    st.tuples(st.just("leave"), who, st.booleans()),  # (.., user, on purpose?)
+    st.tuples(st.just("reconnect"), players, st.sampled_from([0, 0.5, 1.5, 3])),  # drop, wait (s), join again
+    st.tuples(st.just("play"), st.integers(min_value=0, max_value=8)),  # a legal move by whoever is to move
+    st.tuples(st.just("plays"), st.lists(st.integers(min_value=0, max_value=8), min_size=2, max_size=9)),
+    st.tuples(st.just("plays"), st.lists(st.integers(min_value=0, max_value=8), min_size=2, max_size=9)),
+    st.tuples(st.just("play"), st.integers(min_value=0, max_value=8), st.sampled_from(["occupied", "not_your_turn"])),
+    st.tuples(st.just("send"), who, st.just(1), move_payloads),
+    st.tuples(st.just("send"), players, st.just(1), move_payloads),
+    st.tuples(st.just("send"), players, st.just(4), rematch_payloads),
+    st.tuples(st.just("send"), players, st.just(4), rematch_payloads),
+    st.tuples(st.just("send"), who, unknown_ops, st.sampled_from([b"{}", None])),
+    st.tuples(st.just("wait"), st.sampled_from([0.25, 0.5, 1, 1.5, 2.5, 4])),  # seconds of ticks
+    st.tuples(st.just("loop"), st.integers(min_value=1, max_value=3)),  # ticks
+    st.tuples(st.just("terminate"), st.sampled_from([0, 5, 30])),
+)
+BOTH_DECLARED = (("join", "bob", False, {"protocol": "2"}), ("join", "ann", False, {"protocol": "2"}))
+openings = st.sampled_from([(), (("join", "ann", False, {"protocol": "2"}),),
+                            (("join", "ann", False, None), ("join", "bob", False, {"protocol": "2"})),
+                            BOTH_DECLARED, BOTH_DECLARED])
+
+
+# Normal forms of what each side sent ------------------------------------------------------------
+
+
+def canon(v: Any) -> Any:
+    """A JSON value in a form where true != 1 and 1 == 1.0 (as a JSON reader sees them)."""
+    if isinstance(v, bool) or v is None:
+        return ("lit", v)
+    if isinstance(v, (int, float)):
+        return ("num", float(v))
+    if isinstance(v, list):
+        return ("list", tuple(canon(x) for x in v))
+    if isinstance(v, dict):
+        return ("dict", tuple(sorted((k, canon(x)) for k, x in v.items())))
+    return v
+
+
+def decoded(data: bytes | None) -> Any:
+    try:
+        return json.loads(data or b"")
+    except ValueError:
+        return data  # op 2's plain-text notice, as bytes
+
+
+@dataclass(frozen=True)
+class Out:
+    """One thing a side did: a message sent (op code, recipients, payload) or a game stored."""
+
+    kind: str
+    op_code: int
+    to: tuple[str, ...]
+    value: Any = field(compare=False)  # as decoded, for the report
+    canonical: Any = None  # what is compared
+
+    @classmethod
+    def send(cls, op_code: int, to: tuple[str, ...], data: bytes | None) -> Out:
+        value = decoded(data)
+        return cls("send", op_code, to, value, canon(value))
+
+    @classmethod
+    def store(cls, stored: dict[str, Any]) -> Out:
+        return cls("store", 0, (), stored, canon(stored))
+
+
+def differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Where two decoded payloads differ, as "path: a | b" lines."""
+    if canon(a) == canon(b):
+        return []
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                out.append(f"{path}.{key}: {a.get(key, '(absent)')!r} | {b.get(key, '(absent)')!r}")
+            else:
+                out += differences(a[key], b[key], f"{path}.{key}")
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+    return [f"{path or '(payload)'}: {a!r} | {b!r}"]
+
+
+def record_value(rec: GameRecord) -> dict[str, Any]:
+    """The storage object the module writes for a finished game (docs/NAKAMA.md)."""
+    p1, p2 = rec.players
+    value: dict[str, Any] = {
+        "match_id": rec.match_id, "game": rec.game, "player1_id": p1.user_id, "player1_name": p1.username,
+        "player2_id": p2.user_id, "player2_name": p2.username, "first": rec.first,
+        "termination": rec.termination.value, "started_at": rec.started_at, "ended_at": rec.ended_at,
+    }
+    if rec.moves:
+        value["moves"] = [list(m) for m in rec.moves]
+    if rec.winner is not None:
+        value["winner"] = rec.winner
+    if rec.line is not None:
+        value["line"] = [list(c) for c in rec.line]
+    return {"collection": COLLECTION, "key": f"{rec.match_id}/{rec.game}", "user_id": SYSTEM_USER,
+            "value": value, "permission_read": 0, "permission_write": 0}
+
+
+class PythonSide:
+    """XoxoMatch's Dispatcher: what it sends reaches the sessions the runtime has in the match."""
+
+    def __init__(self, in_match: Any):
+        self.in_match = in_match  # session id -> bool, the stand-in's presence list
+        self.match: XoxoMatch | None = None
+        self.events: list[Out] = []
+        self.ended = False
+
+    def send(self, op_code: int, data: bytes, to: Any = None) -> None:
+        assert self.match is not None
+        targets = to if to is not None else self.match.connected_presences()
+        sids = tuple(p.session_id for p in targets if self.in_match(p.session_id))
+        if sids:
+            self.events.append(Out.send(op_code, sids, data))
+
+    def record(self, record: GameRecord) -> None:
+        self.events.append(Out.store(record_value(record)))
+
+    def end(self) -> None:
+        self.ended = True
+
+    def take(self) -> list[Out]:
+        out, self.events = self.events, []
+        return out
+
+
+def lua_events(match: StandInMatch) -> list[Out]:
+    return [Out.send(e.op_code, e.to, e.data) if e.kind == "send" else Out.store(e.value) for e in match.take()]
+
+
+# The harness ----------------------------------------------------------------------------------------
+
+
+class Mismatch(AssertionError):
+    pass
+
+
+@dataclass
+class Session:
+    """Both sides of one generated session, driven step by step."""
+
+    config: Config
+    runtime: NakamaRuntime = field(init=False)
+    lua: StandInMatch = field(init=False)
+    py: XoxoMatch = field(init=False)
+    side: PythonSide = field(init=False)
+    current: dict[str, str | None] = field(default_factory=dict)  # user -> session id it uses now
+    aliases: dict[str, str] = field(default_factory=dict)  # session id -> "ann#2", for readable failures
+    done: list[Any] = field(default_factory=list)
+    inbox: list[tuple[Presence, int, bytes | None]] = field(default_factory=list)  # for Python, delivered at the loop
+    tick: int = 0  # the tick Python's clock reads: the one the Lua hook being mirrored was given
+
+    def __post_init__(self) -> None:
+        self.runtime = NakamaRuntime(env=self.config.env())
+        for name in NAMES:
+            self.current[name] = self.new_session(name)
+        expected = None
+        if self.config.matched:
+            mm = [self.presence(n) for n in ("ann", "bob")]  # the sessions that asked the matchmaker
+            match_id = self.runtime.matchmaker_matched(mm)
+            assert match_id is not None
+            self.lua = self.runtime.matches[match_id]
+            expected = tuple(self.py_presence(p) for p in mm)
+        else:
+            self.lua = self.runtime.match_create("xoxo_plus_match")
+        self.side = PythonSide(lambda sid: sid in self.lua.presences)
+        rate = self.config.tick_rate
+        self.py = XoxoMatch(self.lua.match_id, self.side, self.config.match_settings(expected),
+                            clock=lambda: self.tick / rate, wall_clock=lambda: self.runtime.clock_ms / 1000)
+        self.side.match = self.py
+        self.check("creation", allowed=None)
+
+    # Identities
+
+    def new_session(self, name: str) -> str:
+        sid = str(uuid.uuid4())
+        self.aliases[sid] = f"{name}#{sum(1 for a in self.aliases.values() if a.startswith(name)) + 1}"
+        return sid
+
+    def presence(self, name: str, sid: str | None = None) -> Presence:
+        return Presence(USER_IDS[name], sid or self.current[name] or "", name, NODE)
+
+    @staticmethod
+    def py_presence(p: Presence) -> PyPresence:
+        return PyPresence(p.user_id, p.session_id, p.username, p.node)
+
+    # Steps
+
+    def run(self, step: tuple[Any, ...]) -> bool:
+        """Do one step on both sides and compare; False once the match is over."""
+        self.done.append(step)
+        self.set_clocks()
+        kind = step[0]
+        if kind == "join":
+            self.join(*step[1:])
+        elif kind == "leave":
+            self.leave(*step[1:])
+        elif kind == "reconnect":
+            name, seconds = step[1:]
+            self.leave(name, False)
+            if self.wait(seconds):
+                self.join(name, True, {"protocol": "2"})
+        elif kind == "send":
+            self.send(*step[1:])
+        elif kind == "play":
+            self.play(*step[1:])
+        elif kind == "plays":
+            for k in step[1]:
+                self.play(k)
+                if self.side.ended:
+                    break
+        elif kind == "loop":
+            for _ in range(step[1]):
+                self.loop()
+                if self.side.ended:
+                    break
+            return not self.side.ended
+        elif kind == "wait":
+            return self.wait(step[1])
+        elif kind == "terminate":
+            grace = step[1]
+            self.lua.terminate(grace)
+            self.py.terminate(f"Server shutting down in {grace} seconds")
+        self.check(step, allowed=None)
+        return not self.side.ended
+
+    def join(self, name: str, new_session: bool, metadata: dict[str, str] | None) -> None:
+        sid = self.current[name]
+        if new_session or sid is None:
+            sid = self.new_session(name)
+        p = self.presence(name, sid)
+        if sid in self.lua.presences:
+            return  # Nakama answers a session already in the match without asking the handler
+        lua_allowed, lua_reason = self.lua.join_attempt(p, metadata)  # an allowed join runs match_join too
+        py_reason = self.py.join_attempt(self.py_presence(p), metadata)
+        if py_reason is None:
+            self.py.join(self.py_presence(p))
+        self.check(("join", name, new_session, metadata), allowed=((lua_allowed, lua_reason), (py_reason is None, py_reason or "")))
+        if lua_allowed:
+            self.current[name] = sid
+        for kicked in self.lua.take_kicked():  # Nakama untracks a kicked session: a match_leave (reason 3)
+            self.lua.leave(kicked, PRESENCE_LEAVE)
+            self.py.leave(self.py_presence(kicked), LeaveReason.LEFT)
+
+    def leave(self, name: str, on_purpose: bool) -> None:
+        sid = self.current[name]
+        if sid is None or sid not in self.lua.presences:
+            return
+        p = self.presence(name, sid)
+        self.lua.leave(p, PRESENCE_LEAVE if on_purpose else PRESENCE_DISCONNECT)
+        self.py.leave(self.py_presence(p), LeaveReason.LEFT if on_purpose else LeaveReason.DISCONNECTED)
+        self.current[name] = None  # a dropped or departed session does not come back: a new one joins
+
+    def send(self, name: str, op_code: int, data: bytes | None) -> None:
+        sid = self.current[name]
+        if sid is None:
+            return
+        p = self.presence(name, sid)
+        if self.lua.send(p, op_code, data):  # Nakama drops data from a session that is not in the match
+            self.inbox.append((p, op_code, data))
+
+    def play(self, k: int, wrong: str = "") -> None:
+        """The player to move marks the k-th empty cell (or, if ``wrong``, a taken cell, or
+        the other player moves), then a tick."""
+        board = self.py.board
+        mover, cell = "ann", (1, 1)
+        if board is not None and not board.is_over:
+            seat = self.py.players[(board.to_move if wrong != "not_your_turn" else 3 - board.to_move) - 1]
+            assert seat is not None
+            mover = seat.username
+            empties = [i for i, c in enumerate(board.cells) if c == -1]
+            taken = [i for i, c in enumerate(board.cells) if c != -1]
+            cells = taken if wrong == "occupied" and taken else empties
+            cell = cell_of(cells[k % len(cells)])
+        self.send(mover, 1, json.dumps({"row": cell[0], "col": cell[1]}).encode())
+        self.loop()
+
+    def wait(self, seconds: float) -> bool:
+        """Loops for about ``seconds``; False if the match ended meanwhile."""
+        for _ in range(round(seconds * self.config.tick_rate)):
+            if self.side.ended:
+                break
+            self.loop()
+        return not self.side.ended
+
+    def set_clocks(self) -> None:
+        """Both sides read the stand-in's tick (match time) and the same wall clock."""
+        self.tick = self.lua.tick
+        self.runtime.clock_ms = 1_700_000_000_000 + round(self.tick * 1000 / self.config.tick_rate)
+
+    def loop(self) -> None:
+        self.set_clocks()
+        tick = self.tick
+        self.lua.loop()
+        for p, op_code, data in self.inbox:
+            self.py.handle(MatchMessage(self.py_presence(p), op_code, data or b""))
+        self.inbox = []
+        self.py.tick()
+        self.check(("loop at tick", tick), allowed=None)
+        self.set_clocks()
+
+    # Comparison
+
+    def check(self, step: Any, allowed: Any) -> None:
+        lua_out, py_out = lua_events(self.lua), self.side.take()
+        problems = []
+        if allowed is not None and allowed[0] != allowed[1]:
+            problems.append(f"join attempt: Lua {allowed[0]!r}, Python {allowed[1]!r}")
+        if lua_out != py_out:
+            problems.append("they sent or stored different things")
+        if self.lua.stopped != self.side.ended:
+            problems.append(f"match over: Lua {self.lua.stopped}, Python {self.side.ended}")
+        if not self.side.ended and not self.lua.stopped and self.lua.label != self.py.label:
+            problems.append(f"label: Lua {self.lua.label}, Python {self.py.label}")
+        errors = self.lua.errors + self.runtime.errors()
+        if errors:
+            problems.append(f"Lua errors: {errors}")
+        if problems:
+            raise Mismatch(self.report(step, problems, lua_out, py_out))
+
+    def report(self, step: Any, problems: list[str], lua_out: list[Out], py_out: list[Out]) -> str:
+        def show(events: list[Out]) -> str:
+            return "\n".join(f"    {i}. {self.describe(e)}" for i, e in enumerate(events, 1)) or "    (nothing)"
+
+        first = next((i for i, (a, b) in enumerate(zip(lua_out, py_out)) if a != b), min(len(lua_out), len(py_out)))
+        detail = ""
+        if first < min(len(lua_out), len(py_out)):
+            a, b = py_out[first], lua_out[first]
+            lines = [f"op {a.op_code} | op {b.op_code}", f"to {self.names(a.to)} | to {self.names(b.to)}"][
+                0 if a.op_code != b.op_code else 1 if a.to != b.to else 2:]
+            lines += differences(a.value, b.value)
+            detail = f"\nevent #{first + 1}, Python | Lua:\n" + "\n".join(f"    {self.alias(x)}" for x in lines)
+        history = "\n".join(f"  {i}. {s!r}" for i, s in enumerate(self.done, 1))
+        return (
+            f"Lua and Python disagree after {step!r} (tick {self.lua.tick}, t = {self.lua.tick / self.config.tick_rate:g} s):"
+            f" {'; '.join(problems)}{detail}\n"
+            f"config: {self.config}\nsteps:\n{history}\n"
+            f"Python (game/match.py):\n{show(py_out)}\nLua (nakama/xoxo_plus_match.lua):\n{show(lua_out)}"
+        )
+
+    def alias(self, text: str) -> str:
+        for sid, name in self.aliases.items():
+            text = text.replace(sid, name)
+        for name, uid in USER_IDS.items():
+            text = text.replace(uid, f"<{name}>")
+        return text
+
+    def names(self, sids: tuple[str, ...]) -> str:
+        return "[" + ", ".join(self.aliases.get(s, s) for s in sids) + "]"
+
+    def describe(self, e: Out) -> str:
+        if e.kind == "store":
+            return self.alias(f"store {e.value['key']}: {json.dumps(e.value['value'])}")
+        body = json.dumps(e.value) if not isinstance(e.value, bytes) else repr(e.value)
+        return self.alias(f"op {e.op_code} to {self.names(e.to)}: {body}")
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(config=configs, opening=openings, script=st.lists(steps, max_size=40))
+def test_the_lua_module_and_xoxomatch_agree_step_by_step(config, opening, script):
+    session = Session(config)
+    for step in (*opening, *script, ("loop", 1)):  # the last loop delivers what is still queued
+        if not session.run(step):
+            break
+
+
+# Scenarios: the behaviours of tests/game/test_match.py, each driven through both sides -----------------
+
+WIN = [("play", 0), ("play", 2), ("play", 0), ("play", 1), ("play", 0)]  # ann takes the top row
+DRAW_MOVES = [(1, 1), (1, 2), (1, 3), (2, 2), (3, 2), (2, 1), (2, 3), (3, 3), (3, 1)]
+
+
+def at(row: int, col: int, who: str) -> tuple[Any, ...]:
+    return ("send", who, 1, json.dumps({"row": row, "col": col}).encode())
+
+
+def draw_steps(first: str = "ann") -> list[tuple[Any, ...]]:
+    second = "bob" if first == "ann" else "ann"
+    out: list[tuple[Any, ...]] = []
+    for i, (r, c) in enumerate(DRAW_MOVES):
+        out += [at(r, c, first if i % 2 == 0 else second), ("loop", 1)]
+    return out
+
+
+def cfg(**kw: Any) -> Config:
+    base = {"tick_rate": 10, "turn": "30", "grace": "20", "rematch": "10", "join_timeout": "30", "matched": True}
+    base.update(kw)
+    return Config(**base)
+
+
+OPEN = [("join", "ann", False, None), ("join", "bob", False, None)]  # two stock XOXO clients
+DECLARED = [("join", "ann", False, {"protocol": "2"}), ("join", "bob", False, {"protocol": "2"})]
+
+SCENARIOS: dict[str, tuple[Config, list[tuple[Any, ...]], Any]] = {
+    "a win, the countdown, the next game opened by the other player": (
+        cfg(rematch="3"), [*OPEN, *WIN, ("wait", 3.5), ("play", 4)],
+        lambda s: s.py.game == 2 and s.py.board.moves[0][2] == 2),
+    "a draw is recorded": (cfg(), [*OPEN, *draw_steps()], lambda s: s.py.board.outcome.winner is None),
+    "refusals: turn, bounds, types, junk, occupied, over, rematch mid-game, unknown op": (
+        cfg(), [*OPEN, at(1, 1, "bob"), at(4, 1, "ann"), at(1, 0, "ann"),
+                ("send", "ann", 1, b'{"row": "1", "col": 1}'), ("send", "ann", 1, b'{"row": true, "col": 1}'),
+                ("send", "ann", 1, b'{"row": 1.5, "col": 1}'), ("send", "ann", 1, b"not json"),
+                ("send", "ann", 1, b"\xff\xfe"), ("send", "ann", 1, b"[1, 1]"), ("send", "ann", 1, b"[" * 5000),
+                ("send", "ann", 1, b'{"row": 1}'), ("send", "ann", 1, b""), ("send", "ann", 1, None),
+                ("send", "ann", 4, b"{}"), ("send", "bob", 42, b"{}"), ("loop", 1), at(1, 1, "ann"), ("loop", 1),
+                at(1, 1, "bob"), ("loop", 1), *WIN[1:], at(3, 3, "bob"), ("loop", 1)],
+        lambda s: s.py.board.is_over),
+    "two declared clients: both ask, the next game starts": (
+        cfg(), [*DECLARED, *WIN, ("send", "ann", 4, b"{}"), ("send", "ann", 4, b"{}"), ("loop", 1),
+                ("send", "bob", 4, b"{}"), ("loop", 1)],
+        lambda s: s.py.game == 2),
+    "two declared clients: one asks, the countdown runs out, the match ends": (
+        cfg(rematch="2"), [*DECLARED, *WIN, ("send", "bob", 4, b"{}"), ("wait", 2.5)], lambda s: s.py.ended),
+    "a stock client keeps the automatic countdown": (
+        cfg(rematch="1"), [("join", "ann", False, {"protocol": "2"}), ("join", "bob", False, {}), *WIN, ("wait", 1.5)],
+        lambda s: s.py.game == 2),
+    "no countdown: only when both ask": (
+        cfg(rematch="none"), [*OPEN, *WIN, ("wait", 4), ("send", "ann", 4, b"{}"), ("send", "bob", 4, b"{}"),
+                              ("loop", 1)],
+        lambda s: s.py.game == 2),
+    "a turn timeout forfeits; two in a row take the player out": (
+        cfg(turn="1", rematch="1"), [*OPEN, ("wait", 1.5), ("wait", 1.5), ("play", 4), ("wait", 1.5)],
+        lambda s: s.py.ended),
+    "a move between timeouts starts the count again": (
+        cfg(turn="1", rematch="1"), [*OPEN, ("wait", 1.5), ("wait", 1), ("play", 4), ("play", 0), ("wait", 1.5),
+                                     ("wait", 1), ("wait", 1.5)],
+        lambda s: not s.py.ended and s.py.game >= 3),
+    "a dropped player comes back to at least five seconds of turn": (
+        cfg(turn="6", grace="3"), [*OPEN, ("wait", 2), ("reconnect", "ann", 0.5), ("play", 4)],
+        lambda s: len(s.py.board.moves) == 1),
+    "a dropped opponent pauses the clock and comes back to the time left": (
+        cfg(turn="30", grace="20"), [*OPEN, ("play", 4), ("wait", 2.5), ("reconnect", "ann", 1.5), ("play", 0)],
+        lambda s: len(s.py.board.moves) == 2),
+    "staying away past the grace period loses and ends the match": (
+        cfg(grace="2"), [*OPEN, ("play", 4), ("leave", "bob", False), ("wait", 2.5)], lambda s: s.py.ended),
+    "leaving on purpose ends the match at once": (cfg(), [*OPEN, ("leave", "ann", True)], lambda s: s.py.ended),
+    "leaving after a finished game records nothing more": (
+        cfg(), [*OPEN, *WIN, ("leave", "bob", True)], lambda s: s.py.ended),
+    "leaving before the game starts ends the match quietly": (
+        cfg(), [("join", "ann", False, None), ("leave", "ann", False)], lambda s: s.py.ended),
+    "both players gone": (
+        cfg(grace="1"), [*OPEN, ("leave", "ann", False), ("leave", "bob", False), ("wait", 1.5)],
+        lambda s: s.py.ended),
+    "who may join: a stranger, a full game, a returning user": (
+        cfg(matched=False), [("join", "ann", False, None), ("join", "bob", False, None), ("join", "eve", False, None),
+                             ("join", "ann", True, None), ("play", 4)],
+        lambda s: len(s.py.board.moves) == 1),
+    "a stranger is refused by a matched game": (
+        cfg(), [("join", "eve", False, {"protocol": "2"}), ("join", "ann", False, None)], lambda s: s.py.game == 0),
+    "an older session is kicked and cannot leave or move for the newer one": (
+        cfg(), [*OPEN, ("join", "ann", True, {"protocol": "2"}), ("play", 4), ("leave", "ann", False), ("wait", 1)],
+        lambda s: not s.py.ended),
+    "the next game waits for a dropped player": (
+        cfg(rematch="1", turn="10", grace="60"), [*OPEN, *WIN, ("leave", "bob", False), ("wait", 1.5), ("wait", 4),
+                                                  ("reconnect", "bob", 0)],
+        lambda s: s.py.game == 2 and not s.py.board.is_over),
+    "terminate tells everyone in plain text and ends": (cfg(), [*OPEN, ("play", 4), ("terminate", 5)],
+                                                         lambda s: s.py.ended),
+    "a matched player who never joins ends the match for the other": (
+        cfg(join_timeout="3"), [("join", "bob", False, None), ("wait", 2.5), ("wait", 1)], lambda s: s.py.ended),
+}
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_scenario_on_both_sides(name):
+    config, script, reached = SCENARIOS[name]
+    session = Session(config)
+    for step in (*script, ("loop", 1)):
+        if not session.run(step):
+            break
+    assert reached(session), f"the scenario did not reach its point; steps: {session.done}"
