@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ number_literals = st.from_regex(r"\A-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,25})?([eE][
 
 
 @pytest.fixture(scope="module")
-def read():
+def read() -> Callable[[bytes], tuple[Any, ...]]:
     """Lua's verdict on a payload: ("ok", repr of the value) or ("error",)."""
     lua = NakamaRuntime().lua
     fn = lua.eval("""function(data)
