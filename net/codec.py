@@ -476,6 +476,8 @@ def message_json(message: Message) -> dict[str, Any]:
 def encode(envelope: Envelope | Message, cid: str | None = None) -> str:
     """One frame's text for ``envelope`` (or a bare message with an optional ``cid``)."""
     if not isinstance(envelope, Envelope):
+        if type(envelope) is MatchData and cid is None:
+            return _match_data_frame(envelope)
         envelope = Envelope(envelope, cid)
     out: dict[str, Any] = {}
     if envelope.cid is not None:
@@ -484,6 +486,18 @@ def encode(envelope: Envelope | Message, cid: str | None = None) -> str:
     if not isinstance(msg, (Ack, Unknown)):
         out[msg.KEY] = message_json(msg)
     return json.dumps(out, separators=(",", ":"), ensure_ascii=False)
+
+
+def _match_data_frame(m: MatchData) -> str:
+    """``match_data`` pushed to a player, written directly: the host's hottest path (every state to every player).
+
+    The same text as the generic path, which a test checks; a message of any other shape
+    (no data, op code 0, a sender presence, unreliable) goes the generic way.
+    """
+    if not (m.match_id and m.op_code and m.data) or m.presence is not None or not m.reliable:
+        return encode(Envelope(m))
+    return '{"match_data":{"match_id":%s,"op_code":"%d","data":"%s"}}' % (
+        json.dumps(m.match_id, ensure_ascii=False), m.op_code, base64.b64encode(m.data).decode("ascii"))
 
 
 def error_envelope(exc: ProtocolError) -> str:

@@ -1,9 +1,10 @@
 """Sign-in for the host: the server key, device ids, usernames and Nakama-shaped JWTs.
 
 Pure apart from ``load_or_create_secret`` (one small file): no sockets. Tokens are
-JWTs (HS256) with Nakama's claims (``uid``, ``usn``, ``tid``, ``iat``, ``exp``) so a
-stock client can decode them; they are signed with keys derived from one per-host
-secret, a different key for session and refresh tokens so neither passes for the other.
+JWTs (HS256, signed and verified by PyJWT) with Nakama's claims (``uid``, ``usn``,
+``tid``, ``iat``, ``exp``) so a stock client can decode them; they are signed with keys
+derived from one per-host secret, a different key for session and refresh tokens so
+neither passes for the other.
 A device id is a credential: the user id is derived from it by HMAC, and the id itself
 is never stored or logged.
 """
@@ -14,21 +15,22 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
+
+import jwt
 
 DEVICE_ID_BYTES = (10, 128)
 USERNAME_CHARS = 20
 DEFAULT_USERNAME = "Player"
 MAX_TOKEN_CHARS = 4096
 SECRET_FILE = "host_secret"
-_HEADER = {"alg": "HS256", "typ": "JWT"}
+ALGORITHM = "HS256"
 
 
 class AuthError(Exception):
@@ -57,18 +59,8 @@ class Tokens:
     refresh_token: str
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    if not text or len(text) % 4 == 1:
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 class TokenIssuer:
-    """Issues and verifies this host's session and refresh tokens, and maps devices to users."""
+    """Issues and verifies this host's session and refresh tokens (PyJWT, HS256), and maps devices to users."""
 
     def __init__(
         self,
@@ -107,36 +99,21 @@ class TokenIssuer:
         """The claims of a valid, unexpired refresh token; AuthError(401) otherwise."""
         return self._verify(self._refresh_key, token, "refresh token")
 
-    def _sign(self, key: bytes, uid: str, usn: str, iat: int, exp: int) -> str:
+    @staticmethod
+    def _sign(key: bytes, uid: str, usn: str, iat: int, exp: int) -> str:
         claims = {"tid": str(uuid.uuid4()), "uid": uid, "usn": usn, "exp": exp, "iat": iat}
-        head = _b64(json.dumps(_HEADER, separators=(",", ":")).encode())
-        body = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
-        signing_input = f"{head}.{body}".encode("ascii")
-        return f"{head}.{body}.{_b64(hmac.new(key, signing_input, hashlib.sha256).digest())}"
+        return jwt.encode(claims, key, algorithm=ALGORITHM)
 
     def _verify(self, key: bytes, token: str, what: str) -> Claims:
         if not token:
             raise AuthError(401, f"a {what} is required")
         if len(token) > MAX_TOKEN_CHARS or not token.isascii():
             raise AuthError(401, f"{what} invalid")
-        parts = token.split(".")
-        if len(parts) != 3:
-            raise AuthError(401, f"{what} invalid")
-        head, body, sig = parts
         try:
-            given = _unb64(sig)
-            header = json.loads(_unb64(head))
-        except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+            # The expiry is checked below against the host's own (injectable) clock.
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"verify_exp": False, "verify_iat": False})
+        except (jwt.PyJWTError, ValueError, RecursionError):
             raise AuthError(401, f"{what} invalid") from None
-        expected = hmac.new(key, f"{head}.{body}".encode("ascii"), hashlib.sha256).digest()
-        if header != _HEADER or not hmac.compare_digest(given, expected):
-            raise AuthError(401, f"{what} invalid")
-        try:
-            claims: Any = json.loads(_unb64(body))
-        except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
-            raise AuthError(401, f"{what} invalid") from None
-        if not isinstance(claims, dict):
-            raise AuthError(401, f"{what} invalid")
         uid, usn, tid, iat, exp = (claims.get(k) for k in ("uid", "usn", "tid", "iat", "exp"))
         if not (
             isinstance(uid, str) and isinstance(usn, str) and isinstance(tid, str)
@@ -152,55 +129,52 @@ class TokenIssuer:
 def check_server_key(authorization: str | None, server_key: str) -> None:
     """Accept only HTTP Basic credentials whose user name is the server key (``KEY:``)."""
     if not authorization:
-        raise AuthError(401, "server key required (HTTP Basic, the key as user name)")
+        raise AuthError(401, "Server key required (HTTP Basic, the key as user name).")
     scheme, _, value = authorization.strip().partition(" ")
     if scheme.lower() != "basic":
-        raise AuthError(401, "server key required (HTTP Basic, the key as user name)")
+        raise AuthError(401, "Server key required (HTTP Basic, the key as user name).")
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
-        raise AuthError(401, "server key invalid") from None
+        raise AuthError(401, "Server key invalid") from None
     given = decoded.partition(":")[0]
     if not hmac.compare_digest(given.encode("utf-8"), server_key.encode("utf-8")):
-        raise AuthError(401, "server key invalid")
+        raise AuthError(401, "Server key invalid")
 
 
-def check_device_id(device_id: str | None) -> str:
+def check_device_id(device_id: object) -> str:
     """The device id if it is 10 to 128 bytes without spaces or control characters."""
-    if not device_id:
-        raise AuthError(400, "a device id is required (the id query parameter)")
+    if not device_id or not isinstance(device_id, str):
+        raise AuthError(400, "Device ID is required.")
     size = len(device_id.encode("utf-8"))
     lo, hi = DEVICE_ID_BYTES
     if not lo <= size <= hi:
-        raise AuthError(400, f"device id invalid: it must be {lo} to {hi} bytes")
+        raise AuthError(400, f"Device ID invalid, must be {lo}-{hi} bytes.")
     if any(c.isspace() or not c.isprintable() for c in device_id):
-        raise AuthError(400, "device id invalid: no spaces or control characters")
+        raise AuthError(400, "Device ID invalid, no spaces or control characters allowed.")
     return device_id
 
 
-def clean_username(name: str | None) -> str:
-    """The username trimmed; 1 to 20 printable characters ("Player" when none is given)."""
+def clean_username(name: object) -> str | None:
+    """The username trimmed (None when none is given); AuthError(400) unless 1 to 20 printable characters."""
     if name is None:
-        return DEFAULT_USERNAME
+        return None
+    if not isinstance(name, str):
+        raise AuthError(400, "Username must be a string.")
     name = name.strip()
     if not name:
-        return DEFAULT_USERNAME
+        return None
     if len(name) > USERNAME_CHARS or not name.isprintable():
-        raise AuthError(400, f"username invalid: it must be 1 to {USERNAME_CHARS} printable characters")
+        raise AuthError(400, f"Username invalid, must be 1 to {USERNAME_CHARS} printable characters.")
     return name
 
 
-def unique_name(name: str, taken: Callable[[str], bool]) -> str:
-    """``name``, or ``name`` with the smallest number from 2 appended, for which ``taken`` is False."""
-    if not taken(name):
-        return name
-    n = 2
+def made_up_username(taken: Callable[[str], bool]) -> str:
+    """A name for an account that asked for none (as Nakama makes one up): "Player" and four digits."""
     while True:
-        suffix = str(n)
-        candidate = name[: USERNAME_CHARS - len(suffix)].rstrip() + suffix
-        if not taken(candidate):
-            return candidate
-        n += 1
+        name = f"{DEFAULT_USERNAME}{secrets.randbelow(9000) + 1000}"
+        if not taken(name):
+            return name
 
 
 def load_or_create_secret(data_dir: Path | None) -> bytes:

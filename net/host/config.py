@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from net.address import DEFAULT_PORT, DEFAULT_SERVER_KEY
+
 
 class HostError(OSError):
     """The host cannot start (port taken, data folder unusable, ...); the message says why."""
@@ -27,8 +29,8 @@ class HostConfig:
     """Everything a host needs to know; the defaults are those of ``python main.py --serve``."""
 
     bind: str = "127.0.0.1"
-    port: int = 7350  # 0 picks a free port (see Host.port)
-    server_key: str = "defaultkey"
+    port: int = DEFAULT_PORT  # 0 picks a free port (see Host.port)
+    server_key: str = DEFAULT_SERVER_KEY
     data_dir: Path | None = None  # None: nothing persisted (in-memory database, a fresh secret per run)
     turn_seconds: float = 30.0  # 0 turns the turn timer off
     grace_seconds: float = 20.0  # how long a dropped player's seat is held
@@ -40,10 +42,14 @@ class HostConfig:
     node: str = "host"  # suffix of match ids ("<uuid>.host") and presences' node
     messages_per_second: float = 20.0  # per socket, sustained...
     message_burst: int = 40  # ...and in a burst; beyond that the socket is closed (1008)
-    send_queue_frames: int = 256  # frames waiting for a slow reader before it is dropped
+    send_buffer_bytes: int = 256 * 1024  # bytes waiting for a slow reader before it is dropped
     ping_interval: float | None = 15.0  # WebSocket pings; a peer silent for interval + timeout is dropped
     ping_timeout: float | None = 10.0
     close_timeout: float = 5.0
+    http_request_seconds: float = 10.0  # an HTTP request's head and body must arrive within this (else 408)
+    http_idle_seconds: float = 30.0  # a keep-alive connection idle this long is closed
+    tls_cert: Path | None = None  # with tls_key: serve HTTPS and WSS on the same port
+    tls_key: Path | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -58,7 +64,9 @@ class HostConfig:
             raise ValueError("max_players must be at least 2 (or None for no limit)")
         if self.token_seconds <= 0 or self.refresh_seconds <= 0:
             raise ValueError("token lifetimes must be positive")
-        if self.messages_per_second <= 0 or self.message_burst < 1 or self.send_queue_frames < 1:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both a certificate file and a key file")
+        if self.messages_per_second <= 0 or self.message_burst < 1 or self.send_buffer_bytes < 1:
             raise ValueError("message limits must be positive")
         if "." in self.node or not self.node:
             raise ValueError("node must be a non-empty name without dots")

@@ -1,32 +1,36 @@
-"""The match runtime: live matches, who is in them, the matchmaker, and the 1 Hz tick.
+"""The match runtime: live matches, who is in them, the matchmaker, and each match's own clock.
 
 It plays the part of Nakama's match registry for ``XoxoMatch`` handlers: each live
 match gets a dispatcher (``LiveMatch``) that routes the handler's messages to the
 players' sockets and its finished games to the database. Requests are handled the
-moment they arrive; ``tick`` drives deadlines once a second. No sockets here: a
-connected session is a ``Peer`` that can queue a text frame or be closed, so the
+moment they arrive. Deadlines (turn timers, grace periods, the rematch countdown) are
+each match's own: after every call into a handler the runtime asks it for its
+``next_deadline`` and schedules one timer for that moment, so no callback ever works
+through every match, and matches started at different times tick at different times.
+
+No sockets here: a connected session is a ``Peer`` that can queue a text frame or be
+closed, and time comes from a ``Scheduler`` (the event loop, or a test's fake), so the
 server owns all I/O and this module stays synchronous and ordered.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Callable, Iterable, Protocol, Sequence
 
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
 from game.rules import Termination
-from game.xoxo import Presence
+from game.xoxo import OP_STATE, Presence
 from net.codec import (
     Ack,
     Envelope,
     ErrorCode,
     Match,
+    MatchData,
     MatchDataSend,
     MatchJoin,
     MatchLeave,
@@ -68,27 +72,18 @@ class Peer(Protocol):
         """Close the socket after the frames already queued."""
 
 
-@dataclass(frozen=True)
-class RuntimeSettings:
-    """Match knobs from the host's configuration."""
-
-    turn_seconds: float = 30.0
-    grace_seconds: float = 20.0
-    rematch_seconds: int | None = 10
-    join_timeout_seconds: float = 30.0  # a matched player who never joins ends the match
-    node: str = "host"
+class Timer(Protocol):
+    def cancel(self) -> None: ...
 
 
-def match_data_frame(match_id: str, op_code: int, data: bytes) -> str:
-    """The ``match_data`` push, exactly as ``codec.encode(MatchData(...))`` writes it, but fast.
+class Scheduler(Protocol):
+    """Where time comes from: ``asyncio``'s event loop fits, and so does a test's fake."""
 
-    This is the host's hottest path (every state to every player), so it skips the
-    generic dataclass walk; a test keeps it identical to the codec's output.
-    """
-    if data:
-        return '{"match_data":{"match_id":%s,"op_code":"%d","data":"%s"}}' % (
-            json.dumps(match_id, ensure_ascii=False), op_code, base64.b64encode(data).decode("ascii"))
-    return '{"match_data":{"match_id":%s,"op_code":"%d"}}' % (json.dumps(match_id, ensure_ascii=False), op_code)
+    def time(self) -> float:
+        """Now, on the clock ``call_at`` uses."""
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
+        """Call ``callback`` at ``when`` (or as soon after as the loop can)."""
 
 
 def _describe(rec: GameRecord) -> str:
@@ -106,33 +101,23 @@ def _describe(rec: GameRecord) -> str:
 
 
 class LiveMatch:
-    """One running ``XoxoMatch`` and its ``Dispatcher``: members, join token, routing."""
+    """One running ``XoxoMatch`` and its ``Dispatcher``: members, join token, routing, its timer."""
 
-    def __init__(self, runtime: "MatchRuntime", users: tuple[Presence, ...], clock: Callable[[], float]):
-        s = runtime.settings
+    def __init__(self, runtime: "MatchRuntime", users: tuple[Presence, ...], settings: MatchSettings):
         self.runtime = runtime
-        self.match_id = f"{uuid.uuid4()}.{s.node}"
+        self.match_id = f"{uuid.uuid4()}.{runtime.node}"
         self.token = secrets.token_urlsafe(24)
         self.users = users
         self.members: dict[str, Presence] = {}  # session id -> presence, sessions that joined and are still here
-        self.match = XoxoMatch(
-            self.match_id,
-            self,
-            MatchSettings(
-                turn_seconds=s.turn_seconds,
-                grace_seconds=s.grace_seconds,
-                rematch_seconds=s.rematch_seconds,
-                expected=users,
-                join_timeout_seconds=s.join_timeout_seconds,
-            ),
-            clock=clock,
-        )
+        self.timer: Timer | None = None
+        self.due: float | None = None  # when the timer fires
+        self.match = XoxoMatch(self.match_id, self, settings, clock=runtime.scheduler.time, wall_clock=runtime.wall_clock)
 
     # Dispatcher ----------------------------------------------------------------
 
     def send(self, op_code: int, data: bytes, to: Sequence[Presence] | None = None) -> None:
         targets = to if to is not None else self.match.connected_presences()
-        frame = match_data_frame(self.match_id, op_code, data)
+        frame = encode(MatchData(self.match_id, op_code, data))
         peers = self.runtime.peers
         for p in targets:
             peer = peers.get(p.session_id)
@@ -160,16 +145,25 @@ class LiveMatch:
 class MatchRuntime:
     """Sessions, the matchmaker and the live matches of one host."""
 
-    def __init__(self, settings: RuntimeSettings, store: GameStore, clock: Callable[[], float] = time.monotonic):
-        self.settings = settings
+    def __init__(
+        self,
+        settings: MatchSettings,
+        store: GameStore,
+        scheduler: Scheduler,
+        *,
+        node: str = "host",
+        wall_clock: Callable[[], float] = time.time,
+    ):
+        self.settings = settings  # every match's; ``expected`` is filled in per match
         self.store = store
-        self._clock = clock
+        self.scheduler = scheduler
+        self.node = node
+        self.wall_clock = wall_clock
         self.matchmaker = Matchmaker()
         self.peers: dict[str, Peer] = {}  # session id -> peer
         self.matches: dict[str, LiveMatch] = {}
         self._tokens: dict[str, LiveMatch] = {}
         self._memberships: dict[str, set[str]] = {}  # session id -> match ids
-        self._names: dict[str, dict[str, int]] = {}  # casefolded username -> {user id: open sockets}
         self.games_recorded = 0
         self.record_failures = 0
 
@@ -179,8 +173,6 @@ class MatchRuntime:
         me = peer.presence
         self.peers[me.session_id] = peer
         self._memberships[me.session_id] = set()
-        owners = self._names.setdefault(me.username.casefold(), {})
-        owners[me.user_id] = owners.get(me.user_id, 0) + 1
 
     def disconnect(self, peer: Peer) -> None:
         """A socket closed: its tickets go, and it drops out of its matches (seats are held)."""
@@ -194,18 +186,6 @@ class MatchRuntime:
                 self._drop_member(live, peer.presence, LeaveReason.DISCONNECTED)
         self._memberships.pop(sid, None)
         del self.peers[sid]
-        key = peer.presence.username.casefold()
-        owners = self._names[key]
-        owners[peer.presence.user_id] -= 1
-        if not owners[peer.presence.user_id]:
-            del owners[peer.presence.user_id]
-            if not owners:
-                del self._names[key]
-
-    def name_taken(self, name: str, user_id: str) -> bool:
-        """True if a connected user other than ``user_id`` goes by ``name`` (case-blind)."""
-        owners = self._names.get(name.casefold())
-        return bool(owners) and any(uid != user_id for uid in owners)
 
     def connected_users(self) -> dict[str, str]:
         """User id -> username of everyone with an open socket."""
@@ -220,7 +200,9 @@ class MatchRuntime:
     def matchmaker_add(self, peer: Peer, msg: MatchmakerAdd, cid: str | None) -> None:
         """Queue a ticket (answered at once); a completed pair gets its match and is told."""
         try:
-            ticket, pair = self.matchmaker.add(peer.presence, msg.min_count, msg.max_count, msg.query)
+            ticket, pair = self.matchmaker.add(
+                peer.presence, msg.min_count, msg.max_count, msg.query, msg.string_properties, msg.numeric_properties
+            )
         except MatchmakerError as exc:
             raise RequestError(ErrorCode.BAD_INPUT, str(exc)) from None
         peer.send_text(encode(Envelope(MatchmakerTicket(ticket.ticket), cid)))
@@ -228,13 +210,11 @@ class MatchRuntime:
             return
         users = tuple(t.presence for t in pair)
         live = self._create(users)
-        everyone = tuple(MatchmakerUser(u) for u in users)
-        for t in pair:
+        everyone = tuple(MatchmakerUser(t.presence, t.string_properties, t.numeric_properties) for t in pair)
+        for t, user in zip(pair, everyone):
             target = self.peers.get(t.presence.session_id)
             if target is not None:
-                target.send_text(
-                    encode(MatchmakerMatched(t.ticket, live.match_id, live.token, everyone, MatchmakerUser(t.presence)))
-                )
+                target.send_text(encode(MatchmakerMatched(t.ticket, live.match_id, live.token, everyone, user)))
 
     def matchmaker_remove(self, peer: Peer, msg: MatchmakerRemove, cid: str | None) -> None:
         try:
@@ -244,9 +224,10 @@ class MatchRuntime:
         peer.send_text(encode(Envelope(Ack(), cid)))
 
     def _create(self, users: tuple[Presence, ...]) -> LiveMatch:
-        live = LiveMatch(self, users, self._clock)
+        live = LiveMatch(self, users, replace(self.settings, expected=users))
         self.matches[live.match_id] = live
         self._tokens[live.token] = live
+        self._schedule(live)
         log.info("match %s created: %s", live.match_id, " vs ".join(u.username for u in users))
         return live
 
@@ -339,16 +320,28 @@ class MatchRuntime:
         if self.matches.pop(live.match_id, None) is None:
             return
         self._tokens.pop(live.token, None)
+        if live.timer is not None:
+            live.timer.cancel()
+            live.timer = live.due = None
         for sid in live.members:
             self._memberships.get(sid, set()).discard(live.match_id)
         log.info("match %s ended", live.match_id)
 
     # Time ---------------------------------------------------------------------------------------
 
-    def tick(self) -> None:
-        """Once a second: every match's deadlines, and matches a matched player never joined."""
-        for live in list(self.matches.values()):
-            self._guard(live, live.match.tick)
+    def _schedule(self, live: LiveMatch) -> None:
+        """One timer per match, at the moment its handler next needs a tick (moved only when that changes)."""
+        due = live.match.next_deadline() if live.match_id in self.matches else None
+        if due == live.due:
+            return
+        if live.timer is not None:
+            live.timer.cancel()
+        live.due = due
+        live.timer = self.scheduler.call_at(due, lambda: self._fire(live)) if due is not None else None
+
+    def _fire(self, live: LiveMatch) -> None:
+        live.timer = live.due = None
+        self._guard(live, live.match.tick)
 
     def terminate_all(self, notice: str) -> None:
         """The host is stopping: every match tells its players ``notice`` (plain text op 2) and ends."""
@@ -356,15 +349,17 @@ class MatchRuntime:
             self._guard(live, live.match.terminate, notice)
 
     def _guard(self, live: LiveMatch, hook: Callable[..., None], *args: object) -> None:
-        """Call a handler hook; if it raises (a bug), log it and end that match alone."""
+        """Call a handler hook, then reschedule its timer; if the hook raises (a bug), end that match alone."""
         try:
             hook(*args)
         except Exception:
             log.exception("match %s failed in %s; ending it", live.match_id, getattr(hook, "__name__", hook))
-            frame = match_data_frame(live.match_id, 2, FAILED_NOTICE.encode())
+            frame = encode(MatchData(live.match_id, OP_STATE, FAILED_NOTICE.encode()))
             for sid in live.members:
                 peer = self.peers.get(sid)
                 if peer is not None:
                     peer.send_text(frame)
             live.match.ended = True
             self.forget(live)
+            return
+        self._schedule(live)

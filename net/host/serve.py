@@ -78,6 +78,8 @@ SERVE_DEFAULTS = {
     "turn_seconds": DEFAULTS.turn_seconds,
     "grace_seconds": DEFAULTS.grace_seconds,
     "rematch_seconds": DEFAULTS.rematch_seconds,
+    "tls_cert": None,
+    "tls_key": None,
     "log_level": "INFO",
 }
 
@@ -104,7 +106,9 @@ def add_serve_arguments(
         "data": "folder for the game database and token secret (default: the user data folder)",
         "turn_seconds": f"time for one move, 0 for no limit (default {d['turn_seconds']:g})",
         "grace_seconds": f"how long a dropped player's seat is held (default {d['grace_seconds']:g})",
-        "rematch_seconds": f"countdown to the next game (default {d['rematch_seconds']})",
+        "rematch_seconds": f"time to ask for the next game after a result (default {d['rematch_seconds']})",
+        "tls_cert": "PEM file of the server's certificate chain: serve HTTPS and WSS (needs --tls-key)",
+        "tls_key": "PEM file of the certificate's private key (needs --tls-cert)",
         "log_level": f"how much to log (default {d['log_level']})",
     }
     helps.update(help_overrides or {})
@@ -123,6 +127,8 @@ def add_serve_arguments(
                    help=helps["grace_seconds"])
     g.add_argument("--rematch-seconds", type=_whole_seconds, default=default("rematch_seconds"), metavar="N",
                    help=helps["rematch_seconds"])
+    g.add_argument("--tls-cert", type=Path, default=None, metavar="PEM", help=helps["tls_cert"])
+    g.add_argument("--tls-key", type=Path, default=None, metavar="PEM", help=helps["tls_key"])
     g.add_argument("--log-level", default=default("log_level"), choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help=helps["log_level"])
 
@@ -144,6 +150,8 @@ def config_from_args(args: argparse.Namespace) -> HostConfig:
         turn_seconds=args.turn_seconds,
         grace_seconds=args.grace_seconds,
         rematch_seconds=args.rematch_seconds,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
 
 

@@ -1,41 +1,35 @@
-"""The authoritative host: sign-in over HTTP and the realtime socket, on one port.
+"""The authoritative host: Nakama's HTTP API and realtime socket on one port, around ``MatchRuntime``.
 
-``Host`` serves Nakama's contract (PROTOCOL.md) with ``websockets``: its
-``process_request`` hook answers the sign-in and refresh endpoints and checks the
-token of ``/ws``; each socket then gets a ``Connection`` that decodes frames with the
-strict codec, hands requests to the ``MatchRuntime`` as they arrive, and writes
-through a bounded queue drained by one writer task, so a slow reader never stalls
-anyone else. Bad input from one socket is answered on that socket alone.
+``Host`` is the front's ``Site`` (``net.host.front``): it answers the HTTP API (device
+sign-in and refresh by ``POST`` as Nakama's clients send them, or by ``GET`` as older
+versions of this game did; renaming the account; the health check), checks the token
+of each ``/ws`` upgrade, and turns each socket's frames into runtime calls with the
+strict codec. Bad input from one socket is answered on that socket alone; a socket
+that floods is closed.
 
-The host is embeddable: the game's network thread runs it on its own event loop for
-LAN play, and ``net.host.serve`` runs it headless.
+Accounts are Nakama's: a device's account keeps the name it was created with whatever
+a later sign-in asks for, a name belongs to one account (whatever its case), and
+``PUT /v2/account`` renames. The host is embeddable: the game's network thread runs it
+on its own event loop for LAN play, and ``net.host.serve`` runs it headless.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import errno
-import http
 import json
 import logging
+import ssl
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
-from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
-from websockets.protocol import State
-
+from game.match import MatchSettings
 from game.xoxo import Presence
+from net import tls
 from net.codec import (
-    MAX_CLIENT_FRAME,
     Envelope,
     Error,
     MatchDataSend,
@@ -58,73 +52,39 @@ from net.host.auth import (
     check_server_key,
     clean_username,
     load_or_create_secret,
-    unique_name,
+    made_up_username,
 )
 from net.host.config import HostConfig, HostError, PortInUseError
-from net.host.runtime import MatchRuntime, RequestError, RuntimeSettings
-from net.host.store import GameStore, StoreError
+from net.host.front import (
+    ApiRequest,
+    ApiResponse,
+    FrontLimits,
+    PlayerSocket,
+    api_error,
+    front_factory,
+    json_response,
+    text_response,
+)
+from net.host.runtime import MatchRuntime, RequestError, Scheduler
+from net.host.store import GameStore, NameInUse, StoreError
 
 log = logging.getLogger("net.host")
-_ws_log = logging.getLogger("net.host.websockets")  # the library's own chatter (one line per handshake)
-_ws_log.setLevel(logging.WARNING)
 
 SIGN_IN_PATH = "/v2/account/authenticate/device"
 REFRESH_PATH = "/v2/account/session/refresh"
+ACCOUNT_PATH = "/v2/account"
 SOCKET_PATH = "/ws"
 HEALTH_PATH = "/healthcheck"
 GAME_FULL = "This game is full"
 SHUTTING_DOWN = "Server shutting down"
+NAME_IN_USE = "Username is already in use."
 MALFORMED = "received malformed payload"
 
-# gRPC status codes Nakama puts in its HTTP error bodies, by HTTP status.
-_GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 500: 13, 503: 14}
-
-WRITE_BUFFER_HIGH = 2**15  # bytes waiting in the socket's buffer before frames queue up (websockets' write_limit)
-
 CLOSE_MALFORMED = 1000  # Nakama closes a malformed payload with a normal closure
-CLOSE_BINARY = 1003
 CLOSE_POLICY = 1008
-CLOSE_INTERNAL = 1011
 CLOSE_GOING_AWAY = 1001
 
-
-def _close_reason(text: str) -> str:
-    """``text`` cut to the 123 bytes a close frame allows."""
-    raw = text.encode("utf-8")
-    if len(raw) <= 123:
-        return text
-    return raw[:120].decode("utf-8", "ignore") + "..."
-
-
-def _first(query: dict[str, list[str]], name: str, default: str | None = None) -> str | None:
-    values = query.get(name)
-    return values[0] if values else default
-
-
-def _response(status: int, body: bytes, content_type: str) -> Response:
-    headers = Headers(
-        [
-            ("Date", email.utils.formatdate(usegmt=True)),
-            ("Connection", "close"),
-            ("Content-Length", str(len(body))),
-            ("Content-Type", content_type),
-            ("Cache-Control", "no-store"),
-        ]
-    )
-    return Response(status, http.HTTPStatus(status).phrase, headers, body)
-
-
-def json_response(status: int, obj: Any) -> Response:
-    return _response(status, json.dumps(obj, separators=(",", ":")).encode(), "application/json")
-
-
-def api_error(status: int, message: str) -> Response:
-    """An error of the HTTP API, in Nakama's shape: ``{"error", "message", "code"}``."""
-    return json_response(status, {"error": message, "message": message, "code": _GRPC_CODES.get(status, 2)})
-
-
-def text_response(status: int, message: str) -> Response:
-    return _response(status, message.encode("utf-8"), "text/plain; charset=utf-8")
+_METHODS = {SIGN_IN_PATH: "GET, POST", REFRESH_PATH: "GET, POST", ACCOUNT_PATH: "GET, PUT", HEALTH_PATH: "GET"}
 
 
 @dataclass(frozen=True)
@@ -157,131 +117,81 @@ class _TokenBucket:
 
 
 class Connection:
-    """One player's socket: decodes what arrives, queues what leaves, closes with a reason."""
+    """One player's socket as the runtime sees it (a ``Peer``): who, a way to send, a way out, a rate limit."""
 
-    def __init__(self, host: "Host", ws: ServerConnection, presence: Presence, config: HostConfig):
+    __slots__ = ("presence", "socket", "_bucket", "_clock")
+
+    def __init__(self, socket: PlayerSocket, presence: Presence, config: HostConfig, clock: Callable[[], float]):
         self.presence = presence
-        self._host = host
-        self._ws = ws
-        self._limit = config.send_queue_frames
-        self._out: deque[str] = deque()
-        self._wake = asyncio.Event()
-        self._closing: tuple[int, str] | None = None
-        self._loop_time = asyncio.get_running_loop().time
-        self._bucket = _TokenBucket(config.messages_per_second, config.message_burst, self._loop_time())
-        self.writer: asyncio.Task[None] | None = None
-
-    @property
-    def remote(self) -> str:
-        addr = self._ws.remote_address
-        return str(addr[0]) if addr else "?"
-
-    # Peer (what the runtime calls) -------------------------------------------------
+        self.socket = socket
+        self._clock = clock
+        self._bucket = _TokenBucket(config.messages_per_second, config.message_burst, clock())
 
     def send_text(self, frame: str) -> None:
-        """Write ``frame`` now if the socket keeps up, else queue it for the writer task."""
-        ws = self._ws
-        if self._closing is not None or ws.state is not State.OPEN:
-            return  # the socket is going away: nothing more will reach the player
-        if not self._out and ws.transport.get_write_buffer_size() < WRITE_BUFFER_HIGH:
-            broadcast((ws,), frame)  # a synchronous write: no task switch for the common case
-            return
-        if len(self._out) >= self._limit:
-            log.warning("%s is not reading (%d frames waiting); dropping the connection", self.presence.username, len(self._out))
-            self._closing = (CLOSE_POLICY, "send queue full")
-            self._out.clear()
-            self._ws.transport.abort()
-            return
-        self._out.append(frame)
-        self._wake.set()
-
-    def abort(self) -> None:
-        """Drop the socket at once, without a close handshake."""
-        self._closing = self._closing or (CLOSE_GOING_AWAY, "host stopped")
-        self._out.clear()
-        self._ws.transport.abort()
+        self.socket.send_text(frame)
 
     def close(self, code: int, reason: str) -> None:
-        if self._closing is None:
-            self._closing = (code, _close_reason(reason))
-            self._wake.set()
+        self.socket.close(code, reason)
 
-    # Reading ------------------------------------------------------------------------
+    def allowed(self) -> bool:
+        """Take one message from the rate limit; False once the player sends faster than it allows."""
+        return self._bucket.take(self._clock())
 
-    def on_frame(self, frame: str | bytes) -> None:
-        """Handle one incoming frame completely: answer it, refuse it, or close the socket."""
-        if self._closing is not None:
-            return
-        if not self._bucket.take(self._loop_time()):
-            log.warning("%s sent too many messages; closing the socket", self.presence.username)
-            self.close(CLOSE_POLICY, "too many messages")
-            return
-        if not isinstance(frame, str):
-            log.info("%s sent a binary frame; closing the socket", self.presence.username)
-            self.close(CLOSE_BINARY, "binary frames are not supported: send JSON text frames")
-            return
-        try:
-            envelope = decode_client(frame)
-        except ProtocolError as exc:
-            if exc.fatal:
-                log.info("%s sent a malformed payload (%s); closing the socket", self.presence.username, exc.message)
-                reason = exc.message if exc.message.startswith(MALFORMED) else f"{MALFORMED}: {exc.message}"
-                self.close(CLOSE_MALFORMED, reason)
-            else:
-                self.send_text(error_envelope(exc))
-            return
-        try:
-            self._host._dispatch(self, envelope)
-        except RequestError as exc:
-            self.send_text(encode(Envelope(Error(exc.code, exc.message), envelope.cid)))
 
-    # Writing ------------------------------------------------------------------------
-
-    async def write_loop(self) -> None:
-        """Write what the socket could not take at once, in order, then the close frame.
-
-        While this queue holds anything, ``send_text`` queues behind it, so frames never
-        overtake each other; it waits on the socket's flow control, so a slow reader
-        fills its own queue (and is dropped) without holding up anyone else.
-        """
-        ws, out = self._ws, self._out
-        try:
-            while True:
-                if out:
-                    await ws.send(out.popleft())
-                elif self._closing is not None:
-                    await ws.close(*self._closing)
-                    return
-                else:
-                    self._wake.clear()
-                    await self._wake.wait()
-        except ConnectionClosed:
-            return
+def _json_body(request: ApiRequest) -> dict[str, Any]:
+    """The request's JSON object body (``{}`` when empty); AuthError(400) if it is anything else."""
+    if not request.body.strip():
+        return {}
+    try:
+        obj = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise AuthError(400, "Unable to parse request body.") from None
+    if not isinstance(obj, dict):
+        raise AuthError(400, "Unable to parse request body: a JSON object is expected.")
+    return obj
 
 
 class Host:
     """The authoritative host: ``await start()``, serve, ``await stop()``."""
 
-    def __init__(self, config: HostConfig = HostConfig(), *, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        config: HostConfig = HostConfig(),
+        *,
+        scheduler: Scheduler | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ):
         self.config = config
-        self._clock = clock
-        self._server: Server | None = None
+        self._scheduler = scheduler  # None: the event loop's own clock and timers
+        self._wall = wall_clock
+        self._server: asyncio.Server | None = None
         self._store: GameStore | None = None
         self._issuer: TokenIssuer | None = None
         self.runtime: MatchRuntime | None = None
-        self._connections: set[Connection] = set()
+        self._sockets: dict[PlayerSocket, Connection] = {}
         self._pending: dict[str, float] = {}  # user id -> deadline: sockets past their handshake check
-        self._ticker: asyncio.Task[None] | None = None
         self._stopping = False
         self.port = 0
+        self.tls = False
+
+    @property
+    def _clock(self) -> Callable[[], float]:
+        assert self.runtime is not None
+        return self.runtime.scheduler.time
 
     # Lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the data folder and the database, then listen. Raises HostError if it cannot."""
+        """Open the data folder, the database and the TLS files, then listen. Raises HostError if it cannot."""
         if self._server is not None:
             raise HostError("the host is already running")
         cfg = self.config
+        context: ssl.SSLContext | None = None
+        if cfg.tls_cert is not None and cfg.tls_key is not None:
+            try:
+                context = tls.server_context(cfg.tls_cert, cfg.tls_key)
+            except tls.TlsConfigError as exc:
+                raise HostError(f"cannot serve TLS: {exc}") from exc
         data_dir = Path(cfg.data_dir) if cfg.data_dir is not None else None
         try:
             if data_dir is not None:
@@ -293,23 +203,20 @@ class Host:
             store = GameStore(data_dir)
         except StoreError as exc:
             raise HostError(str(exc)) from exc
+        loop = asyncio.get_running_loop()
+        scheduler: Scheduler = self._scheduler if self._scheduler is not None else loop
+        limits = FrontLimits(
+            max_frame=4096,
+            send_buffer=cfg.send_buffer_bytes,
+            ping_interval=cfg.ping_interval,
+            ping_timeout=cfg.ping_timeout,
+            close_timeout=cfg.close_timeout,
+            request_seconds=cfg.http_request_seconds,
+            idle_seconds=cfg.http_idle_seconds,
+        )
         try:
-            self._server = await serve(
-                self._serve_socket,
-                cfg.bind,
-                cfg.port,
-                process_request=self._process_request,
-                compression=None,
-                max_size=MAX_CLIENT_FRAME,
-                max_queue=64,
-                write_limit=WRITE_BUFFER_HIGH,
-                ping_interval=cfg.ping_interval,
-                ping_timeout=cfg.ping_timeout,
-                close_timeout=cfg.close_timeout,
-                open_timeout=10,
-                server_header="xoxo-host",
-                logger=_ws_log,
-                backlog=1024,  # bursts of players arriving together are not turned away
+            self._server = await loop.create_server(
+                front_factory(self, limits, context), cfg.bind, cfg.port, backlog=1024, reuse_address=True
             )
         except OSError as exc:
             store.close()
@@ -317,49 +224,45 @@ class Host:
                 raise PortInUseError(cfg.bind, cfg.port) from exc
             raise HostError(f"cannot listen on {cfg.bind} port {cfg.port}: {exc.strerror or exc}") from exc
         self._store = store
-        self._issuer = TokenIssuer(secret, cfg.token_seconds, cfg.refresh_seconds)
+        self._issuer = TokenIssuer(secret, cfg.token_seconds, cfg.refresh_seconds, clock=self._wall)
         self.runtime = MatchRuntime(
-            RuntimeSettings(
+            MatchSettings(
                 turn_seconds=cfg.turn_seconds,
                 grace_seconds=cfg.grace_seconds,
                 rematch_seconds=cfg.rematch_seconds,
                 join_timeout_seconds=cfg.join_timeout_seconds,
-                node=cfg.node,
             ),
             store,
-            self._clock,
+            scheduler,
+            node=cfg.node,
+            wall_clock=self._wall,
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self.tls = context is not None
         self._stopping = False
-        self._ticker = asyncio.create_task(self._tick_loop(), name="xoxo-host tick")
         log.info(
-            "listening on ws://%s:%d (data: %s; turn %gs, grace %gs, rematch %s)",
-            cfg.bind, self.port, data_dir or "not kept", cfg.turn_seconds, cfg.grace_seconds,
-            f"{cfg.rematch_seconds}s" if cfg.rematch_seconds is not None else "on request",
+            "listening on %s://%s:%d (data: %s; turn %gs, grace %gs, rematch %s)",
+            "https" if self.tls else "http", cfg.bind, self.port, data_dir or "not kept", cfg.turn_seconds,
+            cfg.grace_seconds, f"{cfg.rematch_seconds}s" if cfg.rematch_seconds is not None else "on request",
         )
 
     async def stop(self, notice: str = SHUTTING_DOWN) -> None:
-        """Tell every match's players ``notice`` (plain text op 2), close every socket, close the database."""
+        """Tell every match's players ``notice`` (plain text op 2), close every socket (1001), close the database."""
         server = self._server
         if server is None or self._stopping:
             return
         self._stopping = True
-        if self._ticker is not None:
-            self._ticker.cancel()
         assert self.runtime is not None
         self.runtime.terminate_all(notice)
-        for conn in list(self._connections):
-            conn.close(CLOSE_GOING_AWAY, notice)
-        writers = [c.writer for c in self._connections if c.writer is not None]
-        if writers:
-            await asyncio.wait(writers, timeout=self.config.close_timeout + 1)
-        server.close()
+        server.close()  # no new connections
+        for socket in list(self._sockets):
+            socket.close(CLOSE_GOING_AWAY, notice)
+        deadline = asyncio.get_running_loop().time() + self.config.close_timeout + 1
+        while self._sockets and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        for socket in list(self._sockets):
+            socket.abort()
         await server.wait_closed()
-        if self._ticker is not None:
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
         if self._store is not None:
             self._store.close()
         self._server = None
@@ -368,10 +271,8 @@ class Host:
     def abort(self) -> None:
         """Last resort, without waiting: stop listening and drop every socket (no notice, no goodbye)."""
         self._stopping = True
-        if self._ticker is not None:
-            self._ticker.cancel()
-        for conn in list(self._connections):
-            conn.abort()
+        for socket in list(self._sockets):
+            socket.abort()
         server, self._server = self._server, None
         if server is not None:
             server.close()
@@ -383,7 +284,7 @@ class Host:
         if rt is None:
             return HostStats(0, 0, 0, 0, 0, 0)
         return HostStats(
-            connected=len(self._connections),
+            connected=len(self._sockets),
             users=len(rt.connected_users()),
             matches=len(rt.matches),
             tickets=len(rt.matchmaker),
@@ -395,43 +296,92 @@ class Host:
     def running(self) -> bool:
         return self._server is not None and not self._stopping
 
-    async def _tick_loop(self) -> None:
-        """Tick every match once a second, on the second, however long a tick takes."""
-        loop = asyncio.get_running_loop()
-        due = loop.time() + 1.0
-        while True:
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            due = max(due + 1.0, loop.time() + 0.5)
-            assert self.runtime is not None
-            try:
-                self.runtime.tick()
-            except Exception:  # a bug: log it, and keep every other match's clock running
-                log.exception("the match tick failed")
+    # HTTP ----------------------------------------------------------------------------------
 
-    # HTTP ---------------------------------------------------------------------------
+    def http_request(self, request: ApiRequest) -> ApiResponse:
+        """Answer the HTTP API: sign-in, refresh, the account, the health check."""
+        path = request.path
+        if path == SOCKET_PATH:
+            return text_response(426, "Upgrade Required: /ws is the realtime socket (a WebSocket).\n")
+        allowed = _METHODS.get(path)
+        if allowed is None:
+            return api_error(404, f"Nothing at {path[:100]}")
+        if request.method not in allowed.split(", "):
+            return api_error(405, f"Use {allowed.replace(', ', ' or ')} for {path}", allow=allowed)
+        if path == HEALTH_PATH:
+            return json_response(200, {})
+        if self._stopping:
+            return api_error(503, SHUTTING_DOWN)
+        what = {SIGN_IN_PATH: "sign-in", REFRESH_PATH: "refresh", ACCOUNT_PATH: "account"}[path]
+        try:
+            if path == SIGN_IN_PATH:
+                return self._sign_in(request)
+            if path == REFRESH_PATH:
+                return self._refresh(request)
+            return self._account(request)
+        except AuthError as exc:
+            log.info("refused %s from %s: %s", what, request.remote, exc.message)
+            return api_error(exc.status, exc.message)
+        except StoreError:
+            log.error("the %s of %s could not use the database", what, request.remote, exc_info=True)
+            return api_error(500, "The server could not reach its database; try again.")
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Answer the HTTP API, or check a socket's token; None lets the WebSocket handshake go on."""
-        url = urlsplit(request.path)
-        query = parse_qs(url.query, keep_blank_values=True)
-        remote = connection.remote_address[0] if connection.remote_address else "?"
-        if url.path == SOCKET_PATH:
-            return self._check_socket(connection, request, query, remote)
-        if url.path in (SIGN_IN_PATH, REFRESH_PATH, HEALTH_PATH):
-            if request.method != "GET":
-                return api_error(405, f"use GET for {url.path} on this host")
-            if self._stopping:
-                return api_error(503, SHUTTING_DOWN)
-            if url.path == HEALTH_PATH:
-                return json_response(200, {})
+    def _sign_in(self, request: ApiRequest) -> ApiResponse:
+        """Device sign-in: ``POST`` with ``{"id": DEVICE_ID}`` (Nakama's form), or ``GET`` with ``id`` in the query."""
+        assert self._issuer is not None and self._store is not None
+        check_server_key(request.headers.get("authorization"), self.config.server_key)
+        device_id = _json_body(request).get("id") if request.method == "POST" else request.param("id")
+        device_id = check_device_id(device_id)
+        asked = clean_username(request.param("username"))
+        create = (request.param("create", "true") or "true").lower() not in ("false", "0")
+        uid = self._issuer.user_id_for_device(device_id)
+        self._check_full(uid)
+        name = self._store.account(uid)
+        created = name is None
+        if name is None:
+            if not create:
+                raise AuthError(404, "User account not found.")
+            name = asked or made_up_username(self._store.name_taken)
             try:
-                if url.path == SIGN_IN_PATH:
-                    return self._sign_in(request, query, remote)
-                return self._refresh(request, query, remote)
-            except AuthError as exc:
-                log.info("refused %s from %s: %s", "sign-in" if url.path == SIGN_IN_PATH else "refresh", remote, exc.message)
-                return api_error(exc.status, exc.message)
-        return api_error(404, f"nothing at {url.path}")
+                self._store.create_account(uid, name)
+            except NameInUse:
+                raise AuthError(409, NAME_IN_USE) from None
+        else:
+            self._store.seen(uid)  # an existing account keeps its name, as on Nakama: rename with PUT /v2/account
+        tokens = self._issuer.issue(uid, name)
+        log.info("sign-in: %s (user %s, %s) from %s", name, uid, "new" if created else "returning", request.remote)
+        return json_response(200, {"created": created, "token": tokens.token, "refresh_token": tokens.refresh_token})
+
+    def _refresh(self, request: ApiRequest) -> ApiResponse:
+        """Refresh: ``POST`` with ``{"token": REFRESH_TOKEN}``, or ``GET`` with ``token`` in the query."""
+        assert self._issuer is not None and self._store is not None
+        check_server_key(request.headers.get("authorization"), self.config.server_key)
+        token = _json_body(request).get("token") if request.method == "POST" else request.param("token")
+        claims = self._issuer.verify_refresh(token if isinstance(token, str) else "")
+        self._check_full(claims.uid)
+        name = self._store.account(claims.uid) or claims.usn  # a rename since is carried by the new token
+        tokens = self._issuer.issue(claims.uid, name)
+        log.info("session refreshed: %s (user %s) from %s", name, claims.uid, request.remote)
+        return json_response(200, {"created": False, "token": tokens.token, "refresh_token": tokens.refresh_token})
+
+    def _account(self, request: ApiRequest) -> ApiResponse:
+        """``GET`` the account, or ``PUT`` ``{"username": NAME}`` to rename it, with the session token as Bearer."""
+        assert self._issuer is not None and self._store is not None
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        claims = self._issuer.verify_session(token.strip() if scheme.lower() == "bearer" else "")
+        name = self._store.account(claims.uid)
+        if name is None:
+            raise AuthError(404, "User account not found.")
+        if request.method == "GET":
+            return json_response(200, {"user": {"id": claims.uid, "username": name}})
+        wanted = clean_username(_json_body(request).get("username"))
+        if wanted is not None and wanted != name:
+            try:
+                self._store.rename(claims.uid, wanted)
+            except NameInUse:
+                raise AuthError(400, NAME_IN_USE) from None
+            log.info("renamed: %s is now %s (user %s)", name, wanted, claims.uid)
+        return json_response(200, {})
 
     def _check_full(self, uid: str) -> None:
         limit = self.config.max_players
@@ -444,100 +394,80 @@ class Host:
         if uid not in present and len(present) >= limit:
             raise AuthError(403, GAME_FULL)
 
-    def _sign_in(self, request: Request, query: dict[str, list[str]], remote: str) -> Response:
-        assert self._issuer is not None and self._store is not None and self.runtime is not None
-        check_server_key(request.headers.get("Authorization"), self.config.server_key)
-        device_id = check_device_id(_first(query, "id"))
-        name = clean_username(_first(query, "username"))
-        create = (_first(query, "create", "true") or "true").lower() not in ("false", "0")
-        uid = self._issuer.user_id_for_device(device_id)
-        self._check_full(uid)
-        name = unique_name(name, lambda n: self.runtime.name_taken(n, uid))
-        try:
-            created = self._store.sign_in(uid, name, create)
-        except KeyError:
-            raise AuthError(404, "user account not found (sign in with create=true)") from None
-        except StoreError:
-            log.error("sign-in of %s not saved", uid, exc_info=True)
-            created = False
-        tokens = self._issuer.issue(uid, name)
-        log.info("sign-in: %s (user %s, %s) from %s", name, uid, "new" if created else "returning", remote)
-        return json_response(200, {"created": created, "token": tokens.token, "refresh_token": tokens.refresh_token})
+    # Sockets ------------------------------------------------------------------------------
 
-    def _refresh(self, request: Request, query: dict[str, list[str]], remote: str) -> Response:
+    def socket_request(self, request: ApiRequest) -> ApiResponse | Claims:
+        """Check a ``/ws`` upgrade's token (and format); the claims let it in, a response refuses it."""
         assert self._issuer is not None
-        check_server_key(request.headers.get("Authorization"), self.config.server_key)
-        claims = self._issuer.verify_refresh(_first(query, "token") or "")
-        self._check_full(claims.uid)
-        tokens = self._issuer.issue(claims.uid, claims.usn)
-        log.info("session refreshed: %s (user %s) from %s", claims.usn, claims.uid, remote)
-        return json_response(200, {"created": False, "token": tokens.token, "refresh_token": tokens.refresh_token})
-
-    def _check_socket(
-        self, connection: ServerConnection, request: Request, query: dict[str, list[str]], remote: str
-    ) -> Response | None:
-        assert self._issuer is not None
+        if request.path != SOCKET_PATH:
+            return text_response(404, f"Nothing at {request.path[:100]}")
         if self._stopping:
             return text_response(503, SHUTTING_DOWN)
-        fmt = _first(query, "format", "json")
-        if fmt != "json":
+        if request.param("format", "json") != "json":
             return text_response(400, "only format=json is supported")
-        token = _first(query, "token")
+        token = request.param("token")
         if not token:
-            scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+            scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
             token = value.strip() if scheme.lower() == "bearer" else ""
         try:
             claims = self._issuer.verify_session(token)
             self._check_full(claims.uid)
         except AuthError as exc:
-            log.info("refused socket from %s: %s", remote, exc.message)
+            log.info("refused socket from %s: %s", request.remote, exc.message)
             return text_response(exc.status, exc.message)
         if self.config.max_players is not None:
             self._pending[claims.uid] = self._clock() + 15.0
-        connection.xoxo_claims = claims  # type: ignore[attr-defined]
-        return None
+        return claims
 
-    # Sockets -----------------------------------------------------------------------------
-
-    async def _serve_socket(self, ws: ServerConnection) -> None:
-        """The life of one socket: register, read until it closes, then leave everything cleanly."""
-        claims: Claims = ws.xoxo_claims  # type: ignore[attr-defined]
+    def socket_opened(self, socket: PlayerSocket, owner: Any) -> None:
+        claims: Claims = owner
         rt = self.runtime
         assert rt is not None
         self._pending.pop(claims.uid, None)
-        name = unique_name(claims.usn, lambda n: rt.name_taken(n, claims.uid))
-        presence = Presence(claims.uid, str(uuid.uuid4()), name, self.config.node)
-        conn = Connection(self, ws, presence, self.config)
         if self._stopping:
-            await ws.close(CLOSE_GOING_AWAY, SHUTTING_DOWN)
+            socket.close(CLOSE_GOING_AWAY, SHUTTING_DOWN)
             return
-        self._connections.add(conn)
+        presence = Presence(claims.uid, str(uuid.uuid4()), claims.usn, self.config.node)
+        conn = Connection(socket, presence, self.config, self._clock)
+        socket.owner = conn
+        self._sockets[socket] = conn
         rt.connect(conn)
-        conn.writer = asyncio.create_task(conn.write_loop())
-        log.info("%s connected (user %s) from %s", presence.username, presence.user_id, conn.remote)
+        log.info("%s connected (user %s) from %s", presence.username, presence.user_id, socket.remote)
+
+    def socket_text(self, socket: PlayerSocket, text: str) -> None:
+        """Handle one frame completely: answer it, refuse it, or close the socket."""
+        conn = self._sockets.get(socket)
+        if conn is None:
+            return
+        if not conn.allowed():
+            log.warning("%s sent too many messages; closing the socket", conn.presence.username)
+            socket.close(CLOSE_POLICY, "too many messages")
+            return
         try:
-            async for frame in ws:
-                try:
-                    conn.on_frame(frame)
-                except Exception:
-                    log.exception("error handling a message from %s; closing that socket", presence.username)
-                    conn.close(CLOSE_INTERNAL, "internal error")
-        except ConnectionClosed:
-            pass
-        finally:
-            rt.disconnect(conn)
-            self._connections.discard(conn)
-            conn.close(CLOSE_GOING_AWAY, "")
-            if conn.writer is not None and not conn.writer.done():
-                conn.writer.cancel()
-                try:
-                    await conn.writer
-                except asyncio.CancelledError:
-                    pass
-            log.info(
-                "%s disconnected (code %s%s)", presence.username, ws.close_code,
-                f", {ws.close_reason}" if ws.close_reason else "",
-            )
+            envelope = decode_client(text)
+        except ProtocolError as exc:
+            if exc.fatal:
+                log.info("%s sent a malformed payload (%s); closing the socket", conn.presence.username, exc.message)
+                reason = exc.message if exc.message.startswith(MALFORMED) else f"{MALFORMED}: {exc.message}"
+                socket.close(CLOSE_MALFORMED, reason)
+            else:
+                socket.send_text(error_envelope(exc))
+            return
+        try:
+            self._dispatch(conn, envelope)
+        except RequestError as exc:
+            socket.send_text(encode(Envelope(Error(exc.code, exc.message), envelope.cid)))
+
+    def socket_closed(self, socket: PlayerSocket) -> None:
+        conn = self._sockets.pop(socket, None)
+        if conn is None:
+            return
+        assert self.runtime is not None
+        self.runtime.disconnect(conn)
+        log.info(
+            "%s disconnected (code %s%s)", conn.presence.username, socket.close_code,
+            f", {socket.close_reason}" if socket.close_reason else "",
+        )
 
     def _dispatch(self, conn: Connection, env: Envelope) -> None:
         """Route one decoded request to the runtime (it answers on ``conn`` itself)."""

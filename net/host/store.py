@@ -44,10 +44,17 @@ CREATE TABLE IF NOT EXISTS users (
     last_seen_at REAL NOT NULL
 );
 """
+# Names are unique whatever their case. A database from before this rule may hold the same
+# name twice: those rows are renamed apart (name + user id prefix) before the index is made.
+_UNIQUE_NAMES = "CREATE UNIQUE INDEX IF NOT EXISTS users_username ON users (username COLLATE NOCASE)"
 
 
 class StoreError(Exception):
     """The database refused a read or a write (disk full, file removed, locked...)."""
+
+
+class NameInUse(Exception):
+    """Another account already has that name."""
 
 
 class GameStore:
@@ -63,8 +70,27 @@ class GameStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=2000")
             self._db.executescript(_SCHEMA)
+            self._unique_names()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the game database {self.path}: {exc}") from exc
+
+    def _unique_names(self) -> None:
+        try:
+            self._db.execute(_UNIQUE_NAMES)
+            return
+        except sqlite3.IntegrityError:
+            pass
+        dupes = self._db.execute(
+            "SELECT user_id, username FROM users WHERE lower(username) IN"
+            " (SELECT lower(username) FROM users GROUP BY lower(username) HAVING count(*) > 1)"
+            " ORDER BY last_seen_at DESC"
+        ).fetchall()
+        seen: set[str] = set()
+        for user_id, username in dupes:
+            if username.lower() in seen:  # the most recently seen keeps the name
+                self._db.execute("UPDATE users SET username = ? WHERE user_id = ?", (f"{username[:11]}-{user_id[:8]}", user_id))
+            seen.add(username.lower())
+        self._db.execute(_UNIQUE_NAMES)
 
     def record(self, rec: GameRecord) -> None:
         """Store one finished game (a replayed record of the same match and game replaces it)."""
@@ -86,25 +112,54 @@ class GameStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot record game {rec.game} of match {rec.match_id}: {exc}") from exc
 
-    def sign_in(self, user_id: str, username: str, create: bool = True) -> bool:
-        """Note a sign-in; True if the user is new. With ``create`` False an unknown user is refused (KeyError)."""
+    def account(self, user_id: str) -> str | None:
+        """The name of user ``user_id``, or None if there is no such account."""
+        try:
+            row = self._db.execute("SELECT username FROM users WHERE user_id = ?", (user_id,)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the account of user {user_id}: {exc}") from exc
+        return row[0] if row else None
+
+    def name_taken(self, username: str, user_id: str = "") -> bool:
+        """True if another account than ``user_id``'s goes by ``username`` (whatever its case)."""
+        try:
+            row = self._db.execute(
+                "SELECT 1 FROM users WHERE username = ? COLLATE NOCASE AND user_id != ?", (username, user_id)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot look up the name {username!r}: {exc}") from exc
+        return row is not None
+
+    def create_account(self, user_id: str, username: str) -> None:
+        """A new account; NameInUse if another account has that name."""
         now = time.time()
         try:
-            if not create:
-                cur = self._db.execute("UPDATE users SET username = ?, last_seen_at = ? WHERE user_id = ?", (username, now, user_id))
-                if cur.rowcount == 0:
-                    raise KeyError(user_id)
-                return False
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO users (user_id, username, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+            self._db.execute(
+                "INSERT INTO users (user_id, username, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
                 (user_id, username, now, now),
             )
-            if cur.rowcount == 1:
-                return True
-            self._db.execute("UPDATE users SET username = ?, last_seen_at = ? WHERE user_id = ?", (username, now, user_id))
-            return False
+        except sqlite3.IntegrityError:
+            raise NameInUse(username) from None
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot record the sign-in of user {user_id}: {exc}") from exc
+            raise StoreError(f"cannot create the account of user {user_id}: {exc}") from exc
+
+    def rename(self, user_id: str, username: str) -> None:
+        """Give account ``user_id`` a new name; NameInUse if another has it, KeyError if there is no such account."""
+        try:
+            cur = self._db.execute("UPDATE users SET username = ? WHERE user_id = ?", (username, user_id))
+        except sqlite3.IntegrityError:
+            raise NameInUse(username) from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot rename user {user_id}: {exc}") from exc
+        if cur.rowcount == 0:
+            raise KeyError(user_id)
+
+    def seen(self, user_id: str) -> None:
+        """Note that the user signed in now."""
+        try:
+            self._db.execute("UPDATE users SET last_seen_at = ? WHERE user_id = ?", (time.time(), user_id))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot note the sign-in of user {user_id}: {exc}") from exc
 
     def count_games(self) -> int:
         try:

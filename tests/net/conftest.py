@@ -185,8 +185,13 @@ class HostClient:
 
     @staticmethod
     async def sign_in(port: int, username: str, device_id: str | None = None, key: str = DEFAULT_KEY) -> dict[str, Any]:
+        """Sign in as ``username`` (or, if another account has that name, ``username`` and a number, as the game does)."""
         device_id = device_id or f"test-device-{uuid.uuid4()}"
-        answer = await asyncio.to_thread(http_get_raw, port, sign_in_path(username, device_id), key)
+        for n in itertools.count(1):
+            name = username if n == 1 else f"{username}{n}"
+            answer = await asyncio.to_thread(http_get_raw, port, sign_in_path(name, device_id), key)
+            if answer.status != 409:
+                break
         assert answer.status == 200, (answer.status, answer.body)
         return answer.json()
 

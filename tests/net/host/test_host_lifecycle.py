@@ -108,7 +108,7 @@ def _serve(*args: str, entry: tuple[str, ...] = ("-m", "net.host.serve")) -> sub
 def _port_of(proc: subprocess.Popen) -> int:
     assert proc.stderr is not None
     for line in proc.stderr:
-        found = re.search(r"listening on ws://127\.0\.0\.1:(\d+)", line)
+        found = re.search(r"listening on https?://127\.0\.0\.1:(\d+)", line)
         if found:
             return int(found.group(1))
     raise AssertionError(f"the host did not start: {proc.wait(5)}")

@@ -257,14 +257,14 @@ def test_match_answer_and_presence_events(running_host, host_client):
     host_client.run(scenario())
 
 
-def test_usernames_are_unique_among_connected_players(running_host, host_client):
+def test_a_name_belongs_to_one_account_whatever_its_case(running_host, host_client):
     async def scenario():
-        a = await host_client.connect(running_host.port, "Sam")
-        b = await host_client.connect(running_host.port, "sam")
+        a = await host_client.connect(running_host.port, "Sam", device_id="device-sam-0001")
+        b = await host_client.connect(running_host.port, "sam")  # taken: the test client adds a number, as the game does
         assert a.username == "Sam" and b.username == "sam2"
         await a.close()
-        c = await host_client.connect(running_host.port, "Sam")
-        assert c.username == "Sam"
+        c = await host_client.connect(running_host.port, "Sam", device_id="device-sam-0001")
+        assert c.username == "Sam" and c.user_id == a.user_id  # the same account, signing in again
 
     host_client.run(scenario())
 
@@ -284,7 +284,7 @@ def test_an_occupied_cell_is_refused_and_play_goes_on(running_host, host_client)
 
 
 def test_a_slow_reader_is_dropped_without_stalling_anyone(host_factory, host_client):
-    host = host_factory(send_queue_frames=8, messages_per_second=1e6, message_burst=10**6)
+    host = host_factory(send_buffer_bytes=8192, messages_per_second=1e6, message_burst=10**6)
 
     async def scenario():
         p1, p2 = await host_client.pair(host.port)

@@ -9,7 +9,9 @@ import sqlite3
 from game.match import GameRecord
 from game.rules import Termination
 from game.xoxo import Presence
-from net.host.store import DB_FILE, GameStore
+import pytest
+
+from net.host.store import DB_FILE, GameStore, NameInUse
 
 WIN = [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]
 DRAW = [(1, 1), (1, 2), (1, 3), (2, 2), (3, 2), (2, 1), (2, 3), (3, 3), (3, 1)]
@@ -122,6 +124,35 @@ def test_store_roundtrip_without_a_data_folder():
     assert store.count_games() == 1
     (game,) = store.games()
     assert game["moves"] == [[2, 2, 1]] and game["termination"] == "opponent_left" and game["line"] is None
-    assert store.sign_in("u1", "ann") is True
-    assert store.sign_in("u1", "annie") is False
+    assert store.account("u1") is None
+    store.create_account("u1", "ann")
+    assert store.account("u1") == "ann"
+    with pytest.raises(NameInUse):
+        store.create_account("u2", "ANN")  # names are one account's, whatever their case
+    store.create_account("u2", "bob")
+    with pytest.raises(NameInUse):
+        store.rename("u2", "Ann")
+    store.rename("u1", "annie")
+    assert store.name_taken("ANNIE", "u2") and not store.name_taken("annie", "u1")
+    store.rename("u2", "ann")  # free again
+    assert (store.account("u1"), store.account("u2")) == ("annie", "ann")
+    with pytest.raises(KeyError):
+        store.rename("u3", "cat")
+    store.close()
+
+
+def test_an_old_database_with_one_name_twice_is_made_unique(tmp_path):
+    db = sqlite3.connect(tmp_path / "host.sqlite3")
+    db.executescript(
+        "CREATE TABLE users (user_id TEXT PRIMARY KEY, username TEXT NOT NULL, created_at REAL NOT NULL,"
+        " last_seen_at REAL NOT NULL);"
+        "INSERT INTO users VALUES ('u-old', 'ann', 1, 1), ('u-new', 'Ann', 2, 5), ('u-bob', 'bob', 1, 1);"
+    )
+    db.commit()
+    db.close()
+    store = GameStore(tmp_path)
+    assert store.account("u-new") == "Ann"  # the one seen last keeps the name
+    assert store.account("u-old") != "ann" and store.account("u-old").startswith("ann")
+    with pytest.raises(NameInUse):
+        store.create_account("u-eve", "ANN")
     store.close()

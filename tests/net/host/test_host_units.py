@@ -1,4 +1,4 @@
-"""The host's pure parts: the matchmaker's rules and the fast match_data encoder."""
+"""The host's pure parts: the matchmaker's rules, queries and properties, and the codec's fast match_data path."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from game.xoxo import Presence
-from net.codec import MatchData, decode_server, encode
-from net.host.matchmaker import Matchmaker, MatchmakerError
-from net.host.runtime import match_data_frame
+from net.codec import Envelope, MatchData, decode_server, encode
+from net.host.matchmaker import Matchmaker, MatchmakerError, Query
 
 
 def p(user: str, session: str | None = None) -> Presence:
@@ -41,9 +40,39 @@ def test_counts_are_checked(counts):
         Matchmaker().add(p("ann"), *counts, "*")
 
 
-def test_only_the_match_anyone_query():
+@pytest.mark.parametrize("query", ["region:eu", "+properties.region:>3", "properties.region", "*x", "+properties.a:b OR c"])
+def test_queries_outside_the_supported_forms_are_refused(query):
     with pytest.raises(MatchmakerError, match="query"):
-        Matchmaker().add(p("ann"), 2, 2, "+properties.region:eu")
+        Matchmaker().add(p("ann"), 2, 2, query)
+
+
+def test_query_forms():
+    eu = {"region": "eu"}
+    assert Query.parse("*").accepts({}, {}) and Query.parse("").accepts(eu, {})
+    assert Query.parse("+properties.region:eu").accepts(eu, {})
+    assert not Query.parse("+properties.region:eu").accepts({}, {})
+    assert not Query.parse("-properties.region:eu").accepts(eu, {})
+    assert Query.parse("-properties.region:eu").accepts({"region": "us"}, {})
+    assert Query.parse('+properties.name:"two words"').accepts({"name": "two words"}, {})
+    assert Query.parse("+properties.level:3").accepts({}, {"level": 3.0})
+    assert Query.parse("properties.a:1 properties.b:2").accepts({"b": "2"}, {})  # one optional term is enough
+    assert not Query.parse("properties.a:1 properties.b:2").accepts({"c": "3"}, {})
+
+
+def test_friends_with_a_code_meet_each_other_and_strangers_meet_strangers():
+    mm = Matchmaker()
+    code = "+properties.code:K7QX"
+    friend_a, pair = mm.add(p("ann"), 2, 2, code, {"code": "K7QX"})
+    assert pair is None
+    stranger_1, pair = mm.add(p("sam"), 2, 2, "*")
+    assert pair is None  # matching is mutual: ann's query wants the code, sam has none
+    other_code, pair = mm.add(p("oli"), 2, 2, "+properties.code:ZZZZ", {"code": "ZZZZ"})
+    assert pair is None
+    friend_b, pair = mm.add(p("bob"), 2, 2, code, {"code": "K7QX"})
+    assert pair == (friend_a, friend_b)
+    stranger_2, pair = mm.add(p("tom"), 2, 2, "*")
+    assert pair == (stranger_1, stranger_2)
+    assert len(mm) == 1  # oli still waits for the friend with ZZZZ
 
 
 def test_three_tickets_a_session_and_removal():
@@ -61,12 +90,13 @@ def test_three_tickets_a_session_and_removal():
 
 
 @pytest.mark.parametrize("data", [b"", b"x", b'{"state":{"cells":[]}}', bytes(range(256))])
-@pytest.mark.parametrize("match_id", ["4f1e.host", 'we"ird\\id', "ünï.host"])
-def test_fast_match_data_frame_is_exactly_the_codec_frame(match_id, data):
+@pytest.mark.parametrize("match_id", ["4f1e.host", 'we"ird\\id', "ünï.host", ""])
+def test_the_codecs_fast_match_data_path_writes_exactly_the_generic_frame(match_id, data):
     for op in (0, 2, 5, 2**63 - 1, -1):
-        assert match_data_frame(match_id, op, data) == encode(MatchData(match_id, op, data))
+        message = MatchData(match_id, op, data)
+        assert encode(message) == encode(Envelope(message))  # the fast path against the generic one
 
 
 @given(st.text(max_size=30), st.integers(-(2**63), 2**63 - 1), st.binary(max_size=100))
 def test_fast_frame_decodes_back(match_id, op, data):
-    assert decode_server(match_data_frame(match_id, op, data)).message == MatchData(match_id, op, data)
+    assert decode_server(encode(MatchData(match_id, op, data))).message == MatchData(match_id, op, data)
