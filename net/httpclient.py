@@ -1,11 +1,12 @@
 """A small HTTP/1.1 client on asyncio streams: one request per connection, cancellable, bounded.
 
 Signing in to a Nakama server (or our own host) takes one HTTP request before the
-socket opens. This module does exactly that much, with the standard library only:
-resolve the name without blocking the loop, connect, send the request in one write,
-read one response (``Content-Length``, chunked, or until the server closes), and
-report each way it can go wrong as its own error type, so the caller can tell "nothing
-listens there" from "it listened, then hung up without a word".
+socket opens. This module does exactly that much: resolve the name without blocking
+the loop, connect (with TLS when asked), send the request, and read one response
+(``Content-Length``, chunked, or until the server closes). ``h11`` parses and writes
+HTTP/1.1 (the host's front uses it too); each way it can go wrong is its own error
+type, so the caller can tell "nothing listens there" from "it listened, then hung up
+without a word".
 
 Name resolution runs ``getaddrinfo`` in a daemon thread of its own rather than the
 loop's executor: a resolver that stalls must never keep the network thread (or the
@@ -18,15 +19,18 @@ import asyncio
 import contextlib
 import ipaddress
 import socket
+import ssl
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, TypeVar
 
+import h11
+
 T = TypeVar("T")
 
 MAX_HEAD_BYTES = 64 * 1024
-MAX_HEADERS = 100
 MAX_BODY_BYTES = 1024 * 1024
+USER_AGENT = "tictactoe-desktop/2 (Python; h11)"
 
 
 class HttpError(Exception):
@@ -42,11 +46,23 @@ class NoResponseError(HttpError):
 
 
 class MalformedResponseError(HttpError):
-    """The server answered with something that is not HTTP/1.x."""
+    """The server answered with something that is not HTTP/1.x; ``head`` is the first bytes it sent."""
+
+    def __init__(self, message: str, head: bytes = b""):
+        super().__init__(message)
+        self.head = head
 
 
 class ResponseTimeoutError(HttpError):
     """Connected and sent, but the answer did not come in time."""
+
+
+class TlsHandshakeError(HttpError):
+    """The TLS handshake failed; ``error`` is the ``ssl`` exception, for ``net.tls`` to explain."""
+
+    def __init__(self, error: ssl.SSLError | ssl.CertificateError):
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -155,14 +171,6 @@ async def connect(host: str, port: int, timeout: float) -> socket.socket:
         raise ConnectError(f"no answer within {timeout:g} s") from None
 
 
-def _head(method: str, target: str, host_header: str, headers: Mapping[str, str], body: bytes) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host_header}"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    if body or method not in ("GET", "HEAD"):
-        lines.append(f"Content-Length: {len(body)}")
-    lines += ["Connection: close", "", ""]
-    return "\r\n".join(lines).encode("latin-1")
-
 
 async def request(
     host: str,
@@ -173,119 +181,93 @@ async def request(
     headers: Mapping[str, str] | None = None,
     body: bytes = b"",
     timeout: float = 10.0,
+    tls: ssl.SSLContext | None = None,
     max_body: int = MAX_BODY_BYTES,
 ) -> HttpResponse:
-    """Send one request to ``host:port`` and return the response.
+    """Send one request to ``host:port`` (over TLS with ``tls``) and return the response.
 
-    ``timeout`` bounds connecting and, separately, the whole exchange after that.
-    Raises ConnectError, NoResponseError, MalformedResponseError or ResponseTimeoutError.
+    ``timeout`` bounds connecting, the TLS handshake and, separately, the whole exchange
+    after that. Raises ConnectError, TlsHandshakeError, NoResponseError,
+    MalformedResponseError or ResponseTimeoutError.
     """
     sock = await connect(host, port, timeout)
     writer: asyncio.StreamWriter | None = None
     try:
-        reader, writer = await asyncio.open_connection(sock=sock, limit=MAX_HEAD_BYTES)
-        host_header = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        try:
+            reader, writer = await asyncio.open_connection(
+                sock=sock,
+                ssl=tls,
+                server_hostname=host if tls is not None else None,
+                ssl_handshake_timeout=timeout if tls is not None else None,
+                limit=MAX_HEAD_BYTES,
+            )
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            raise TlsHandshakeError(exc) from exc
+        except TimeoutError:
+            raise ResponseTimeoutError(f"no TLS handshake within {timeout:g} s") from None
+        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
+        host_header = f"[{host}]" if ":" in host else host
+        if port != (443 if tls is not None else 80):
+            host_header += f":{port}"
+        fields = [("Host", host_header), ("User-Agent", USER_AGENT), *(headers or {}).items()]
+        if body or method not in ("GET", "HEAD"):
+            fields.append(("Content-Length", str(len(body))))
+        fields.append(("Connection", "close"))
         try:
             async with asyncio.timeout(timeout):
-                writer.write(_head(method, target, host_header, headers or {}, body) + body)
+                out = conn.send(h11.Request(method=method, target=target, headers=fields))
+                out += conn.send(h11.Data(data=body)) if body else b""
+                out += conn.send(h11.EndOfMessage())
+                writer.write(out)
                 await writer.drain()
-                return await _read_response(reader, max_body)
+                return await _read_response(conn, reader, max_body)
         except TimeoutError:
             raise ResponseTimeoutError(f"no answer within {timeout:g} s") from None
     except (ConnectionResetError, BrokenPipeError) as exc:
         raise NoResponseError("the server closed the connection without answering") from exc
+    except (ssl.SSLError, ssl.CertificateError) as exc:
+        raise TlsHandshakeError(exc) from exc
     except OSError as exc:
         raise ConnectError(_reason(exc)) from exc
     finally:
         if writer is not None:
-            writer.close()
+            writer.transport.abort()  # one request per connection: no lingering close handshake
         else:
             sock.close()
 
 
-async def _read_response(reader: asyncio.StreamReader, max_body: int) -> HttpResponse:
-    try:
-        status_line = await reader.readline()
-    except ValueError:
-        raise MalformedResponseError("status line too long") from None
-    except ConnectionResetError:
-        status_line = b""
-    if not status_line:
-        raise NoResponseError("the server closed the connection without answering")
-    parts = status_line.decode("latin-1").rstrip("\r\n").split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not (parts[1].isdigit() and len(parts[1]) == 3):
-        raise MalformedResponseError(f"not an HTTP answer: {status_line[:60]!r}")
-    status, reason = int(parts[1]), (parts[2] if len(parts) > 2 else "")
-    headers: list[tuple[str, str]] = []
+async def _read_response(conn: h11.Connection, reader: asyncio.StreamReader, max_body: int) -> HttpResponse:
+    response: h11.Response | None = None
+    chunks: list[bytes] = []
+    size = 0
+    head = b""
     while True:
         try:
-            line = await reader.readline()
-        except ValueError:
-            raise MalformedResponseError("header line too long") from None
-        except ConnectionResetError:
-            raise MalformedResponseError("the connection was reset in the middle of the headers") from None
-        if not line:
-            raise MalformedResponseError("the connection closed in the middle of the headers")
-        if line in (b"\r\n", b"\n"):
-            break
-        name, colon, value = line.decode("latin-1").partition(":")
-        if not colon or not name.strip():
-            raise MalformedResponseError(f"bad header line: {line[:60]!r}")
-        headers.append((name.strip().lower(), value.strip()))
-        if len(headers) > MAX_HEADERS:
-            raise MalformedResponseError("too many headers")
-    response = HttpResponse(status, reason, tuple(headers), b"")
-    try:
-        body = await _read_body(reader, response, max_body)
-    except ConnectionResetError:
-        raise MalformedResponseError("the connection was reset in the middle of the body") from None
-    return HttpResponse(status, reason, tuple(headers), body)
-
-
-async def _read_body(reader: asyncio.StreamReader, response: HttpResponse, max_body: int) -> bytes:
-    if response.status in (204, 304) or 100 <= response.status < 200:
-        return b""
-    encoding = (response.header("transfer-encoding") or "").lower()
-    if "chunked" in encoding:
-        return await _read_chunked(reader, max_body)
-    length = response.header("content-length")
-    if length is not None:
-        if not length.isdigit():
-            raise MalformedResponseError(f"bad Content-Length {length[:20]!r}")
-        if int(length) > max_body:
-            raise MalformedResponseError(f"body of {length} bytes is too large")
-        try:
-            return await reader.readexactly(int(length))
-        except asyncio.IncompleteReadError:
-            raise MalformedResponseError("the connection closed in the middle of the body") from None
-    body = await reader.read(max_body + 1)
-    chunks = [body]
-    while body:
-        body = await reader.read(max_body + 1)
-        chunks.append(body)
-        if sum(map(len, chunks)) > max_body:
-            raise MalformedResponseError("body too large")
-    return b"".join(chunks)
-
-
-async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    try:
-        while True:
-            size_line = (await reader.readline()).split(b";", 1)[0].strip()
+            event = conn.next_event()
+        except h11.RemoteProtocolError as exc:
+            if not head:
+                raise NoResponseError("the server closed the connection without answering") from None
+            raise MalformedResponseError(f"not an HTTP answer ({exc})", head) from None
+        if event is h11.NEED_DATA:
             try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise MalformedResponseError("bad chunk size") from None
-            if size == 0:
-                while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(chunks)
-            total += size
-            if total > max_body:
-                raise MalformedResponseError("body too large")
-            chunks.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-    except (asyncio.IncompleteReadError, ValueError):
-        raise MalformedResponseError("the connection closed in the middle of the body") from None
+                data = await reader.read(65536)
+            except ConnectionResetError:
+                data = b""
+            head = head or data[:16]
+            conn.receive_data(data)
+            continue
+        if isinstance(event, h11.InformationalResponse):
+            continue  # 100 Continue and the like
+        if isinstance(event, h11.Response):
+            response = event
+        elif isinstance(event, h11.Data):
+            size += len(event.data)
+            if size > max_body:
+                raise MalformedResponseError(f"the answer is larger than {max_body} bytes")
+            chunks.append(bytes(event.data))
+        elif isinstance(event, h11.EndOfMessage):
+            assert response is not None
+            headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers)
+            return HttpResponse(response.status_code, response.reason.decode("latin-1"), headers, b"".join(chunks))
+        elif isinstance(event, h11.ConnectionClosed):
+            raise NoResponseError("the server closed the connection without answering")

@@ -1,8 +1,8 @@
 """LAN play for the session: hosting a game (embedded host + announcer) and browsing for games.
 
-Both run on the network thread's loop and only report through ``emit``; they start
-their waiting work through the session's ``spawn`` so that closing the session waits
-for (or cancels) it like any other task, and a task that dies of a bug is reported.
+Both run on the network thread's loop and only report through ``emit``; their waiting
+work runs in the session's task scopes, so closing the session waits for (or cancels)
+it like any other task, and a task that dies of a bug is reported.
 """
 
 from __future__ import annotations
@@ -11,32 +11,22 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Coroutine
+from typing import Callable
 
 from game.xoxo import MatchView
-from net.client import DEFAULT_SERVER_KEY, ServerAddress
+from net.address import DEFAULT_SERVER_KEY, ServerAddress
 from net.discovery import Announcer, DiscoveryBindError, HostState, Listener, lan_addresses
 from net.host import Host, HostConfig, HostError, PortInUseError
-from net.http import run_detached
-from net.messages import (
-    Command,
-    Event,
-    Failure,
-    FailureKind,
-    FindOpponent,
-    Hosting,
-    HostLan,
-    HostStopped,
-    LanGames,
-    SignIn,
-)
+from net.httpclient import run_detached
+from net.messages import Event, Failure, FailureKind, Hosting, HostLan, HostStopped, LanGames
+from net.tasks import TaskScope
 
 log = logging.getLogger(__name__)
 
 HOST_STOPPED_NOTICE = "The host closed the game"
 
 Emit = Callable[[Event], None]  # hands an event to the UI
-Spawn = Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]]  # runs a named task the session tracks
+JoinOwnGame = Callable[[ServerAddress, str, str], None]  # (address, name, device id): our player joins the game
 
 
 @dataclass
@@ -62,16 +52,18 @@ class LanHosting:
         announce_interval: float,
         close_timeout: float,
         emit: Emit,
-        spawn: Spawn,
-        send: Callable[[Command], None],
+        scope: TaskScope,
+        goodbyes: TaskScope,
+        join: JoinOwnGame,
     ):
         self._template = template  # bind, port, key and max_players are set per HostLan
         self._port_tries = port_tries
         self._announce_interval = announce_interval
         self._close_timeout = close_timeout
         self._emit = emit
-        self._spawn = spawn
-        self._send = send  # our own player's commands, as the UI would send them
+        self._scope = scope
+        self._goodbyes = goodbyes  # stopping a host tells its players: waited for on the way out
+        self._join = join
         self._game: _HostedGame | None = None
         self._starting: asyncio.Task[None] | None = None
 
@@ -88,7 +80,7 @@ class LanHosting:
             return
         if self._starting is not None and not self._starting.done():
             return
-        self._starting = self._spawn(self._start(command), "start LAN host")
+        self._starting = self._scope.spawn(self._start(command), "start")
 
     def stop(self) -> None:
         """Stop hosting at the player's wish: the guest is told, the UI gets ``HostStopped``."""
@@ -98,7 +90,7 @@ class LanHosting:
         if game is None:
             self._emit(HostStopped(""))
             return
-        self._spawn(self._stop(game, report=True), "stop LAN host")
+        self._goodbyes.spawn(self._stop(game, report=True), "stop LAN host")
 
     def follow(self, view: MatchView | None) -> None:
         """Keep the beacon's state in step with our own player's match on our host (``None``: not in one)."""
@@ -172,8 +164,7 @@ class LanHosting:
             raise
         self._game = game
         self._emit(Hosting(game.name, host.port, game.addresses))
-        self._send(SignIn(str(game.address), DEFAULT_SERVER_KEY, name, command.device_id))
-        self._send(FindOpponent())
+        self._join(game.address, name, command.device_id)
 
     async def _start_host(self, command: HostLan) -> Host | None:
         """The embedded host on the first free port from ``command.port``; None (and a Failure) if none."""
@@ -217,10 +208,10 @@ class LanHosting:
 class LanBrowser:
     """Lists the LAN games heard on a discovery port, as ``LanGames`` events."""
 
-    def __init__(self, *, expiry: float, emit: Emit, spawn: Spawn):
+    def __init__(self, *, expiry: float, emit: Emit, scope: TaskScope):
         self._expiry = expiry  # a game silent this long leaves the list
         self._emit = emit
-        self._spawn = spawn
+        self._scope = scope
         self._listener: Listener | None = None
 
     def start(self, discovery_port: int) -> None:
@@ -234,13 +225,13 @@ class LanBrowser:
             port=discovery_port, expiry=self._expiry, on_change=lambda games: self._emit(LanGames(games))
         )
         self._listener = listener
-        self._spawn(self._start(listener), "start LAN listener")
+        self._scope.spawn(self._start(listener), "start listener")
 
     def stop(self) -> None:
         """Stop listening (quietly: the UI asked)."""
         listener, self._listener = self._listener, None
         if listener is not None:
-            self._spawn(listener.stop(), "stop LAN listener")
+            self._scope.spawn(listener.stop(), "stop listener")
 
     async def close(self) -> None:
         """Stop listening and wait for the port to close; ``abort`` forgets the listener."""

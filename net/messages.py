@@ -17,6 +17,7 @@ from game.xoxo import (
     OP_REJECTED,
     OP_STATE,
     GoneReason,
+    MatchLabel,
     MatchView,
     PayloadError,
     PlainTextPayload,
@@ -24,23 +25,30 @@ from game.xoxo import (
     decode_rejected,
     decode_state,
 )
+from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT
 
 # Commands: UI -> network ------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SignIn:
-    """Sign in to a server (``host:port``) and open the realtime socket."""
+    """Sign in to a server (an address as ``net.address`` reads it) as ``username`` and open the socket.
+
+    ``ca_file``: a PEM file of a private certificate authority to trust besides the system's.
+    """
 
     server: str
     key: str
     username: str
     device_id: str
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
 class FindOpponent:
-    """Ask the matchmaker for an opponent (signs in first if needed)."""
+    """Ask the matchmaker for an opponent (signs in first if needed); with ``code``, only the friend with that code."""
+
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,9 +78,9 @@ class HostLan:
 
     name: str
     device_id: str
-    port: int = 7350
+    port: int = DEFAULT_PORT
     bind: str = "0.0.0.0"
-    discovery_port: int = 7351
+    discovery_port: int = DEFAULT_DISCOVERY_PORT
     broadcast: str | None = None  # one target for every announcement (tests: 127.255.255.255)
 
 
@@ -85,7 +93,7 @@ class StopHosting:
 class BrowseLan:
     """Listen for LAN games and report them as ``LanGames`` events."""
 
-    discovery_port: int = 7351
+    discovery_port: int = DEFAULT_DISCOVERY_PORT
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,7 @@ Command = Union[
 
 class FailureKind(enum.Enum):
     UNREACHABLE = "unreachable"  # nothing answers at that address
+    TLS = "tls"  # the secure connection failed (certificate, or TLS on one side only)
     BAD_KEY = "bad_key"  # the server key was refused
     REFUSED = "refused"  # the handshake or sign-in was refused (status and body in the message)
     PROTOCOL = "protocol"  # the server sent something the game does not understand
@@ -129,9 +138,17 @@ class Connecting:
 
 @dataclass(frozen=True)
 class SignedIn:
+    """Signed in as ``username``; ``asked`` is the name the player asked for (another if it was taken)."""
+
     server: str
     user_id: str
     username: str
+    asked: str = ""
+
+    @property
+    def renamed(self) -> bool:
+        """True if the server gave us another name than the one asked for (it was taken)."""
+        return bool(self.asked) and self.asked != self.username
 
 
 @dataclass(frozen=True)
@@ -143,9 +160,10 @@ class Searching:
 
 @dataclass(frozen=True)
 class MatchJoined:
-    """In a match; states follow (the first may already have come)."""
+    """In a match; states follow (the first may already have come). ``label`` says what the server offers."""
 
     match_id: str
+    label: MatchLabel = MatchLabel()
 
 
 @dataclass(frozen=True)
@@ -177,9 +195,16 @@ class OpponentLeft:
 
 @dataclass(frozen=True)
 class ServerMessage:
-    """Plain text the server sent instead of a state (XOXO does so when shutting down)."""
+    """A message from the server to show the player (a state this game cannot read, for one)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class ServerClosing:
+    """The server ended the match because it is going away (its words in ``text``, if it sent any)."""
+
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -235,7 +260,7 @@ class Disconnected:
 
 Event = Union[
     Connecting, SignedIn, Searching, MatchJoined, MatchUpdate, MoveRejected, OpponentAway, OpponentLeft,
-    ServerMessage, ConnectionLost, Reconnected, MatchGone, Failure, Hosting, HostStopped, LanGames, Disconnected,
+    ServerMessage, ServerClosing, ConnectionLost, Reconnected, MatchGone, Failure, Hosting, HostStopped, LanGames, Disconnected,
 ]
 
 
@@ -244,8 +269,8 @@ def match_events(op_code: int, data: bytes, user_id: str = "", session_id: str =
     if op_code == OP_STATE:
         try:
             return [MatchUpdate(decode_state(data, user_id, session_id))]
-        except PlainTextPayload as exc:
-            return [ServerMessage(exc.text)]
+        except PlainTextPayload as exc:  # XOXO's, and our host's, words when the match is terminated
+            return [ServerClosing(exc.text)]
         except PayloadError as exc:
             return [ServerMessage(f"The server sent a game state this game does not understand ({exc}).")]
     if op_code == OP_REJECTED:

@@ -1,9 +1,11 @@
 """Stand-in servers for the client, session and bridge tests: real sockets on loopback.
 
 * ``NakamaStandIn`` plays a *foreign* server the way a stock Nakama shows itself to a
-  client: sign-in is a ``POST`` with a JSON body, answered with Nakama-shaped JWTs,
-  and ``/ws`` is a WebSocket whose behaviour each test scripts (answer, stall, send
-  garbage, push data before the join's answer, ...).
+  client (../shared/PROTOCOL.md sections 1 and 6): sign-in is a ``POST`` with a JSON
+  body, answered with Nakama-shaped JWTs; an existing device keeps its account's name
+  whatever it asks, a new device asking a taken name gets 409, ``PUT /v2/account``
+  renames (400 when taken); and ``/ws`` is a WebSocket whose behaviour each test
+  scripts (answer, stall, send garbage, push data before the join's answer, ...).
 * ``TcpRelay`` forwards a port to another one and can cut every connection through it
   at once (a dropped network) or stop listening (a server gone for good).
 * ``LoopThread`` runs an asyncio loop on a thread, for tests whose body is synchronous
@@ -114,6 +116,7 @@ class NakamaStandIn:
         self.token_lifetime = token_lifetime
         self.handshake_refusal = handshake_refusal
         self.http_requests: list[HttpRequest] = []
+        self.accounts: dict[str, tuple[str, str]] = {}  # device id -> (user id, username)
         self.sockets: list[StandInSocket] = []
         self.port = 0
         self._front: asyncio.Server | None = None
@@ -189,6 +192,8 @@ class NakamaStandIn:
 
     def _api(self, request: HttpRequest) -> tuple[int, dict[str, Any]]:
         expected = "Basic " + base64.b64encode(f"{self.key}:".encode()).decode()
+        if request.path == "/v2/account" and request.method == "PUT":
+            return self._rename(request)
         if request.method != "POST":
             return 501, {"code": 12, "message": "Method Not Allowed"}
         if request.headers.get("authorization") != expected:
@@ -201,8 +206,14 @@ class NakamaStandIn:
             device = body.get("id", "")
             if not 10 <= len(device) <= 128:
                 return 400, {"code": 3, "message": "Device ID invalid, must be 10-128 bytes."}
-            name = request.query.get("username", ["player"])[0]
-            uid = f"user-{device}"
+            if device in self.accounts:
+                uid, name = self.accounts[device]  # the name asked for is ignored, as on Nakama
+            else:
+                name = request.query.get("username", [f"player{len(self.accounts)}"])[0]
+                if any(n == name for _, n in self.accounts.values()):
+                    return 409, {"code": 6, "message": "Username is already in use."}
+                uid = f"user-{device}"
+                self.accounts[device] = (uid, name)
         elif request.path == "/v2/account/session/refresh":
             claims = token_claims(body.get("token", "x.e30.x"))
             uid, name = claims.get("uid", ""), claims.get("usn", "")
@@ -212,6 +223,24 @@ class NakamaStandIn:
             return 404, {"code": 5, "message": "Not Found"}
         token = make_token(uid, name, self.token_lifetime)
         return 200, {"created": True, "token": token, "refresh_token": make_token(uid, name, 3600)}
+
+    def _rename(self, request: HttpRequest) -> tuple[int, dict[str, Any]]:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        try:
+            uid = token_claims(token)["uid"] if scheme == "Bearer" else ""
+        except (ValueError, IndexError, KeyError):
+            uid = ""
+        device = next((d for d, (u, _) in self.accounts.items() if u == uid), None)
+        if device is None:
+            return 401, {"code": 16, "message": "Auth token invalid"}
+        try:
+            name = json.loads(request.body)["username"]
+        except (ValueError, KeyError, TypeError):
+            return 400, {"code": 3, "message": "Unable to parse request body"}
+        if any(n == name and u != uid for u, n in self.accounts.values()):
+            return 400, {"code": 3, "message": "rpc error: code = AlreadyExists desc = Username is already in use."}
+        self.accounts[device] = (uid, name)
+        return 200, {}
 
     async def _relay(self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Hand a WebSocket handshake (and everything after it) to the scripted server."""

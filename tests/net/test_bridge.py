@@ -27,7 +27,7 @@ from net.messages import (
     MatchUpdate,
     Searching,
     SendMove,
-    ServerMessage,
+    ServerClosing,
     SignedIn,
     SignIn,
 )
@@ -182,8 +182,8 @@ def test_stopping_while_hosting_tells_the_guest_and_frees_the_port():
         guest.net.send(FindOpponent())
         guest.expect(MatchUpdate)
         assert hoster.net.stop(timeout=1.0) is True
-        assert guest.expect(ServerMessage) == ServerMessage("The host closed the game")
-        guest.expect(ConnectionLost)
+        assert guest.expect(ServerClosing) == ServerClosing("The host closed the game")
+        guest.expect(Disconnected)  # the host went away: nothing to reconnect to
     with socket.socket() as again:  # nothing listens there any more
         again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind((LOOPBACK, hosting.port))

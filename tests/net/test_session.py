@@ -14,6 +14,7 @@ import socket
 import uuid
 
 from game.rules import Termination
+from game.xoxo import GoneReason, MatchLabel
 from net.discovery import HostState
 from net.messages import (
     BrowseLan,
@@ -39,6 +40,8 @@ from net.messages import (
     Reconnected,
     Searching,
     SendMove,
+    RequestRematch,
+    ServerClosing,
     ServerMessage,
     Shutdown,
     SignedIn,
@@ -184,7 +187,7 @@ def test_an_opponent_who_drops_is_away_then_gone_after_the_grace(host_factory):
     away, state, left, final = play(main())
     assert away == OpponentAway("bob")
     assert state.opponent_connected is False
-    assert left == OpponentLeft("bob", "disconnected")
+    assert left == OpponentLeft("bob", GoneReason.DISCONNECTED)
     assert final.result == "win" and final.termination is Termination.OPPONENT_LEFT
 
 
@@ -421,16 +424,18 @@ def xoxo_script(after_join):
     return script
 
 
-def test_a_stock_xoxo_server_is_played_as_it_is():
+def test_a_stock_xoxo_server_is_played_as_it_declares_itself():
+    # The stand-in answers the join with label "" (stock XOXO): no op 4 goes out, the countdown
+    # is the server's, a presence leaving ends the match, plain text ends it too.
     async def after_join(ws, me, opponent):
         move = await ws.recv("match_data_send")
         await ws.send({"cid": "x", "match_data_send_ack": {}})  # an unknown envelope: ignored
         cells = [[1, -1, -1], [-1, -1, -1], [-1, -1, -1]]
         await ws.send({"match_data": {"match_id": "M1.nakama", "op_code": "2", "data": xoxo_state([me, opponent], 2, cells)}})
+        ws.move = move
+        ws.after = await ws.recv()  # the next thing the client sends: the test asks for a rematch before it
         await nakama.go.wait()
         await ws.send({"match_data": {"match_id": "M1.nakama", "op_code": "2", "data": b64(b"Server shutting down in 10 seconds")}})
-        await ws.send({"match_presence_event": {"match_id": "M1.nakama", "leaves": [opponent]}})
-        ws.move = move
 
     nakama = NakamaStandIn(xoxo_script(after_join))
 
@@ -443,26 +448,75 @@ def test_a_stock_xoxo_server_is_played_as_it_is():
             first = await a.next(MatchUpdate)
             a.send(SendMove(1, 1))
             second = await a.next(MatchUpdate)
-            a.send(SendMove(1, 2))  # not our turn now: a stock server would wrongly take it
-            rejected = await a.next(MoveRejected)
+            a.send(RequestRematch())  # means nothing to XOXO: nothing is sent
+            a.send(LeaveMatch())
+            await asyncio.sleep(0.1)
             nakama.go.set()
-            message = await a.next(ServerMessage)
-            left = await a.next(OpponentLeft)
             kinds = [type(e) for e in a.events.events]
             await a.shutdown()
-            return joined, first.view, second.view, rejected, message, left, kinds, nakama.sockets[0].move
+            return joined, first.view, second.view, kinds, nakama.sockets[0]
 
-    joined, first, second, rejected, message, left, kinds, move = play(main())
-    assert joined == MatchJoined("M1.nakama")
+    joined, first, second, kinds, ws = play(main())
+    assert joined == MatchJoined("M1.nakama", MatchLabel()) and not joined.label.extended
     assert kinds.index(MatchJoined) < kinds.index(MatchUpdate)
     assert first.you == 1 and first.your_turn and second.board.cells[0] == 1
-    assert rejected.reason == "not_your_turn"
-    assert message == ServerMessage("Server shutting down in 10 seconds")
-    assert left == OpponentLeft("olga", "left")  # XOXO ends the match: no seat is held
-    assert OpponentAway not in kinds
-    body = move["match_data_send"]
-    assert (body["match_id"], body["op_code"], body["presences"]) == ("M1.nakama", 1, [])
+    body = ws.move["match_data_send"]
+    assert (body["match_id"], int(body["op_code"])) == ("M1.nakama", 1)
     assert json.loads(base64.b64decode(body["data"])) == {"row": 1, "col": 1}
+    assert "match_leave" in ws.after  # the rematch request was not sent to a stock server
+
+
+def test_on_a_stock_server_a_presence_leaving_ends_the_match_and_plain_text_is_the_end():
+    async def after_join(ws, me, opponent):
+        await ws.send({"match_presence_event": {"match_id": "M1.nakama", "leaves": [opponent]}})
+
+    async def after_join_closing(ws, me, opponent):
+        await ws.send({"match_data": {"match_id": "M1.nakama", "op_code": "2", "data": b64(b"Server shutting down in 10 seconds")}})
+
+    async def main():
+        out = []
+        for script in (after_join, after_join_closing):
+            async with NakamaStandIn(xoxo_script(script)) as nakama:
+                a = Player("ann")
+                await a.sign_in(nakama.address)
+                a.send(FindOpponent())
+                out.append(await a.next(OpponentLeft, ServerClosing))
+                kinds = [type(e) for e in a.events.events]
+                await a.shutdown()
+                assert OpponentAway not in kinds
+        return out
+
+    left, closing = play(main())
+    assert left == OpponentLeft("olga", GoneReason.LEFT)  # XOXO ends the match: no seat is held
+    assert closing == ServerClosing("Server shutting down in 10 seconds")
+
+
+def test_on_our_host_the_extensions_are_used(host_factory):
+    host = host_factory(turn_seconds=0, grace_seconds=30, rematch_seconds=None)
+    server = f"{LOOPBACK}:{host.port}"
+
+    async def main():
+        a, b, ua, _ = await pair(server, server)
+        joined = a.events.of(MatchJoined)[0]
+        x, o = first_mover(a, b, ua)
+        for player, cell in [(x, (1, 1)), (o, (2, 1)), (x, (1, 2)), (o, (2, 2)), (x, (1, 3))]:
+            player.send(SendMove(*cell))
+            for p in (x, o):
+                await p.next(MatchUpdate)
+        x.send(RequestRematch())  # sent as op 4: the opponent sees who asked
+        asked = (await o.next(MatchUpdate)).view
+        o.send(RequestRematch())
+        game_two = (await x.next(MatchUpdate)).view
+        while game_two.game != 2:
+            game_two = (await x.next(MatchUpdate)).view
+        for p in (a, b):
+            await p.shutdown()
+        return joined, asked, game_two
+
+    joined, asked, game_two = play(main())
+    assert joined.label.extended and joined.label.rematch_by_consent
+    assert asked.asked_rematch(asked.opponent) and not asked.asked_rematch(asked.you)
+    assert game_two.game == 2 and not game_two.board.is_over
 
 
 def test_garbage_from_the_server_is_a_protocol_failure_not_a_crash():
@@ -476,7 +530,7 @@ def test_garbage_from_the_server_is_a_protocol_failure_not_a_crash():
             a = Player("ann")
             await a.sign_in(nakama.address)
             a.send(FindOpponent())
-            odd_state = await a.next(ServerMessage)
+            odd_state = await a.next(ServerMessage)  # a state this game cannot read is shown, not a crash
             failure = await a.next(Failure)
             a.send(FindOpponent())  # the session still works: it signs in again
             await a.next(SignedIn)
@@ -579,7 +633,7 @@ def test_hosting_on_the_lan_announces_a_game_another_player_finds_and_joins():
         guest.send(StopBrowsing())
         hoster.send(StopHosting())
         stopped = await hoster.next(HostStopped)
-        notice = await guest.next(ServerMessage, ConnectionLost)
+        notice = await guest.next(ServerClosing, ConnectionLost)
         for p in (hoster, guest):
             await p.shutdown()
         return hosting, game, notice, stopped
@@ -588,7 +642,7 @@ def test_hosting_on_the_lan_announces_a_game_another_player_finds_and_joins():
     assert hosting.name == "hana" and hosting.addresses == (f"{LOOPBACK}:{hosting.port}",)
     assert (game.host, game.port, game.state, game.joinable) == ("hana", hosting.port, HostState.WAITING, True)
     assert game.game == "hana's game"
-    assert notice == ServerMessage("The host closed the game")
+    assert notice == ServerClosing("The host closed the game")
     assert isinstance(stopped, HostStopped)
 
 

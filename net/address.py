@@ -1,0 +1,97 @@
+"""Where a game server is, and the defaults every part of the game agrees on.
+
+Pure values: no sockets, so screens and the command line can import them. A server
+address is written the way players and the XOXO client write it:
+
+* ``HOST`` or ``HOST:PORT`` (port 7350 by default), with TLS when the port is 443;
+* ``http://HOST[:PORT]`` (7350 by default) and ``https://HOST[:PORT]`` (443 by default);
+* ``ws://`` and ``wss://`` as synonyms of ``http://`` and ``https://``;
+* an IPv6 address in brackets: ``[::1]:7350``.
+
+A path after the host is ignored. ``ServerAddress.parse`` refuses anything else with
+a ValueError whose message a player can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_PORT = 7350  # Nakama's, and our host's: sign-in and the socket share it
+DEFAULT_TLS_PORT = 443
+DEFAULT_SERVER_KEY = "defaultkey"  # Nakama's default, and every LAN host's
+DEFAULT_DISCOVERY_PORT = 7351  # UDP, LAN announcements
+DEFAULT_SERVER = f"127.0.0.1:{DEFAULT_PORT}"
+
+_SCHEMES = {"http": False, "ws": False, "https": True, "wss": True}
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """A host name or IP, a TCP port, and whether the server speaks TLS there."""
+
+    host: str
+    port: int = DEFAULT_PORT
+    tls: bool = False
+
+    @classmethod
+    def parse(cls, text: str, default_port: int = DEFAULT_PORT) -> "ServerAddress":
+        """The address ``text`` describes (see the module's docstring); ValueError if none."""
+        if not isinstance(text, str):
+            raise ValueError("a server address must be text")
+        shown = text.strip()
+        s = shown
+        tls: bool | None = None
+        scheme, sep, rest = s.partition("://")
+        if sep:
+            tls = _SCHEMES.get(scheme.lower())
+            if tls is None:
+                raise ValueError(f"{scheme}:// is not a way to reach a game server: use http:// or https://")
+            s = rest
+        s = s.split("/", 1)[0].split("?", 1)[0]
+        if not s:
+            raise ValueError("the server address is empty")
+        port_text = ""
+        if s.startswith("["):
+            host, bracket, after = s[1:].partition("]")
+            if not bracket or (after and not after.startswith(":")):
+                raise ValueError(f"{shown!r} is not a server address")
+            port_text = after[1:]
+        elif s.count(":") == 1:
+            host, _, port_text = s.partition(":")
+        else:
+            host = s  # a name, an IPv4 address, or a bare IPv6 address
+        if not host or any(c.isspace() or ord(c) < 32 or c in "@#[]" for c in host):
+            raise ValueError(f"{shown!r} is not a server address")
+        if tls and not port_text:
+            port = DEFAULT_TLS_PORT
+        else:
+            port = default_port
+        if port_text:
+            if not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+                raise ValueError(f"the port in {shown!r} must be a number from 1 to 65535")
+            port = int(port_text)
+        if tls is None:
+            tls = port == DEFAULT_TLS_PORT
+        return cls(host, port, tls)
+
+    @property
+    def netloc(self) -> str:
+        """``host:port`` as a URL writes it (IPv6 in brackets)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        """The base of sign-in URLs: ``http://host:port`` or ``https://host:port``."""
+        return f"{'https' if self.tls else 'http'}://{self.netloc}"
+
+    @property
+    def ws_url(self) -> str:
+        """The base of the socket's URL: ``ws://host:port`` or ``wss://host:port``."""
+        return f"{'wss' if self.tls else 'ws'}://{self.netloc}"
+
+    def __str__(self) -> str:
+        """How messages name the server: ``host:port``, or ``https://host[:port]`` over TLS."""
+        if not self.tls:
+            return self.netloc
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}" if self.port == DEFAULT_TLS_PORT else f"https://{self.netloc}"

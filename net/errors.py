@@ -1,0 +1,84 @@
+"""What can go wrong talking to a game server, as types whose ``str()`` a player can read.
+
+Pure: no sockets. The sign-in client, the realtime socket and the session raise and
+catch these; the session turns them into ``net.messages.Failure`` events for the UI.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from net.address import ServerAddress
+
+
+class ClientError(Exception):
+    """Something the client could not do; ``str()`` says what in plain words."""
+
+
+class UnreachableError(ClientError):
+    """Nothing answers at the address: refused, unknown host, no route, or no answer to connect."""
+
+    def __init__(self, address: "ServerAddress", reason: str):
+        super().__init__(f"Can't reach the server at {address} ({reason})")
+        self.address = address
+        self.reason = reason
+
+
+class TlsError(ClientError):
+    """The secure connection could not be made; the message says why in a sentence."""
+
+
+class ServerTimeoutError(ClientError):
+    """The server took the connection or the request but did not answer in time."""
+
+
+class BadKeyError(ClientError):
+    """The server refused the server key (401 from the sign-in endpoint)."""
+
+    def __init__(self, address: "ServerAddress"):
+        super().__init__("The server key was refused")
+        self.address = address
+
+
+class RefusedError(ClientError):
+    """The server answered with a refusal; ``status`` and ``body`` say which."""
+
+    def __init__(self, what: str, status: int, body: str):
+        detail = f"{status} {body}".strip()
+        super().__init__(f"The server refused the {what}: {detail}")
+        self.status = status
+        self.body = body
+
+
+class GameFullError(RefusedError):
+    """The server refused us because its game is full."""
+
+
+class UnauthorizedError(RefusedError):
+    """401 from the socket's handshake or an account call: the session token is not (or no longer) accepted."""
+
+
+class NameTakenError(RefusedError):
+    """The name asked for belongs to another player on this server (409 at sign-in, 400 on a rename)."""
+
+
+class ServerProtocolError(ClientError):
+    """The server sent something this game does not understand."""
+
+
+class ServerError(ClientError):
+    """An ``error`` envelope answering one of our requests."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message or f"error {code}")
+        self.code = code
+        self.message = message
+
+
+class ConnectionLostError(ClientError):
+    """The realtime connection is gone (closed, reset, or silent for too long)."""
+
+
+class ServerGoingAwayError(ConnectionLostError):
+    """The server closed the socket saying it is going away (close code 1001): not worth reconnecting to."""
