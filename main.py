@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from game.bot import LEVELS
-from net.client import ServerAddress
+from net.address import ServerAddress
 from net.host.serve import add_serve_arguments, fill_serve_defaults
 
 PROG = "main.py"
@@ -41,7 +41,7 @@ SHARED_FLAGS = {
     "bind": "with --serve: the address to listen on (default 127.0.0.1; 0.0.0.0 serves every interface); "
     "with --host: the address the LAN game listens on (default 0.0.0.0)",
 }
-SERVE_ONLY = ("data", "turn_seconds", "grace_seconds", "rematch_seconds", "log_level")
+SERVE_ONLY = ("data", "turn_seconds", "grace_seconds", "rematch_seconds", "tls_cert", "tls_key", "log_level")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -76,11 +76,12 @@ def _seed(text: str) -> int:
 
 
 def _address(text: str) -> str:
-    """'HOST:PORT' (or 'HOST', port 7350) as the client normalises it."""
+    """A server address as typed (``HOST:PORT``, ``https://HOST``, ...), once it is known to parse."""
     try:
-        return str(ServerAddress.parse(text))
+        ServerAddress.parse(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. 127.0.0.1:7350 ({exc})") from None
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT or https://HOST, e.g. 127.0.0.1:7350 ({exc})") from None
+    return text.strip()
 
 
 def _name(text: str) -> str:

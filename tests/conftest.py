@@ -7,7 +7,37 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+import gc  # noqa: E402
+import logging  # noqa: E402
+
 import pytest  # noqa: E402
+
+
+class _LostExceptions(logging.Handler):
+    """Catches asyncio's reports of a task's or future's exception that nobody retrieved."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lost: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "never retrieved" in message:
+            self.lost.append(message)
+
+
+_lost = _LostExceptions()
+logging.getLogger("asyncio").addHandler(_lost)
+
+
+@pytest.fixture(autouse=True)
+def _no_exception_left_unretrieved():
+    """Every test fails if a task or future of its own ended with an exception nobody looked at."""
+    _lost.lost.clear()
+    yield
+    gc.collect()  # asyncio reports a lost exception when the future is collected
+    lost, _lost.lost[:] = list(_lost.lost), []
+    assert not lost, f"exceptions never retrieved: {lost}"
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from typing import Callable, Protocol, runtime_checkable
 from game.bot import parse_level
 from game.local import THINK_SECONDS, LocalMatch
 from game.match import GameRecord
-from game.rules import EMPTY, MARKS, Termination
+from game.rules import EMPTY, MARKS, Outcome, Termination
 from game.xoxo import MatchView
 from net.messages import Command, Event, LeaveMatch, RequestRematch, SendMove, match_events
 
@@ -157,9 +157,6 @@ class LocalController:
         human = 1  # LocalMatch seats the player first
         if record.termination is Termination.OPPONENT_LEFT and not any(p == human for _, _, p in record.moves):
             return  # left before playing: not a game worth counting
-        if record.winner is None:
-            result = "draw"
-        else:
-            result = "win" if record.winner == human else "loss"
+        result = Outcome(record.termination, record.winner).result_for(human)
         if self._on_result is not None and self.level is not None:
             self._on_result(self.level, result)

@@ -62,7 +62,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         deadline = time.monotonic() + WAIT
         address = None
         while address is None:
-            found = re.search(r"listening on ws://(127\.0\.0\.1:\d+)", log.read_text())
+            found = re.search(r"listening on https?://(127\.0\.0\.1:\d+)", log.read_text())
             if found:
                 address = found.group(1)
             elif process.poll() is not None or time.monotonic() > deadline:

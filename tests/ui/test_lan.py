@@ -193,4 +193,4 @@ def test_a_typed_address_that_cannot_work_is_refused_before_anything_is_sent(pil
     fill(joiner, listing.address_field, "no such:address")
     joiner.press("return")
     assert joiner.screen is listing and listing.error is not None
-    assert listing.error.endswith("Type host:port, for example 127.0.0.1:7350.")
+    assert listing.error.endswith("Type host:port or https://host, for example 127.0.0.1:7350.")

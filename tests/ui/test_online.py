@@ -16,7 +16,7 @@ import pygame
 import pytest
 
 from game.ui.pilot import Pilot
-from game.ui.screens.connection import NetErrorScreen
+from game.ui.screens.connection import MatchEndedScreen, NetErrorScreen
 from game.ui.screens.login import LoginScreen
 from game.ui.screens.matchmaking import MatchmakingScreen
 from game.ui.screens.menu import MenuScreen
@@ -166,34 +166,31 @@ def test_a_dropped_connection_shows_the_reconnecting_card_then_the_same_board(pi
         loop.run(relay.stop())
 
 
-def test_a_server_gone_for_good_is_shown_then_the_error_offers_try_again_and_back(pilots, tmp_path, host) -> None:
+def test_a_server_that_shuts_down_cleanly_has_its_own_screen_and_no_reconnecting(pilots, tmp_path, host) -> None:
     a, b = matched_pair(pilots, tmp_path, host.address)
-    host.stop("Server shutting down")
-    run_until(lambda: on(a, "net-error"), a, b, what="ann's error screen")
-    error = a.screen
-    assert isinstance(error, NetErrorScreen)
-    assert error.title == "Can't reach the server"
-    assert f"Can't reach the server at {host.address}" in error.message
-    assert error.button_labels == ["Try again", "Back"]
-    a.click("Back")
-    assert isinstance(a.screen, LoginScreen) and a.screen.server_field.text == host.address
+    host.stop("Server shutting down")  # plain-text op 2 to every match, then close 1001 to every socket
+    run_until(lambda: on(a, "match-ended") and on(b, "match-ended"), a, b, what="the shutdown screens")
+    screen = a.screen
+    assert isinstance(screen, MatchEndedScreen)
+    assert screen.title == "The server shut down"
+    assert "\u201cServer shutting down\u201d" in screen.message
+    assert screen.button_labels == ["Find a new game", "Menu"]
+    a.advance(2.0)
+    assert on(a, "match-ended")  # no reconnecting afterwards
+    a.click("Menu")
+    assert on(a, "menu")
 
 
-def test_a_server_message_is_shown_on_the_board_as_the_servers(pilots, tmp_path, host) -> None:
+def test_a_plain_text_notice_mid_game_ends_the_match_with_the_servers_words(pilots, tmp_path, host) -> None:
     a, b = matched_pair(pilots, tmp_path, host.address)
 
-    def notify() -> None:
-        for live in host.host.runtime.matches.values():
-            live.send(2, b"Server shutting down in 30 seconds")
+    def notify() -> None:  # what a stock XOXO server sends from match_terminate
+        for live in list(host.host.runtime.matches.values()):
+            live.match.terminate("Server shutting down in 30 seconds")
 
     host.call(notify)
-    run_until(lambda: a.screen.server_message_text is not None and b.screen.server_message_text is not None, a, b,
-              what="the message on both boards")
-    assert a.screen.server_message_text == "Server: Server shutting down in 30 seconds"
-    # No state follows the message (a stock XOXO server sends none): play goes on all the same.
-    x, o = first_mover(a, b)
-    x.click_cell(2, 2)
-    run_until(lambda: o.screen.view.board.at(2, 2) == 1, x, o, what="the move reaching the opponent")
+    run_until(lambda: on(a, "match-ended") and on(b, "match-ended"), a, b, what="the match-ended screens")
+    assert "\u201cServer shutting down in 30 seconds\u201d" in a.screen.message
 
 
 def test_a_wrong_server_key_is_refused_in_plain_words(pilots, tmp_path, host) -> None:

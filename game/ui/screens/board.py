@@ -39,7 +39,7 @@ from game.ui.render import (
 )
 from game.ui.screens.base import Screen
 from game.ui.widgets import ACTIVATE_KEYS, Button
-from game.xoxo import MatchView
+from game.xoxo import PROTOCOL, MatchLabel, MatchView
 from net.messages import (
     ConnectionLost,
     Disconnected,
@@ -164,10 +164,17 @@ class BoardScreen(Screen):
     leave_label = "Menu"  # the button (and Esc) that ends the match and goes back
 
     def __init__(
-        self, controller: Controller, *, own_source: bool = False, mode: str | None = None, level: str | None = None
+        self,
+        controller: Controller,
+        *,
+        own_source: bool = False,
+        mode: str | None = None,
+        level: str | None = None,
+        label: MatchLabel = MatchLabel(PROTOCOL),
     ):
         super().__init__()
         self.controller = controller
+        self.label = label  # what the server offers: a Rematch button only where it takes requests
         self.own_source = own_source
         self.mode: str = mode or getattr(controller, "mode", None) or "online"
         self.level: str | None = level if level is not None else getattr(controller, "level", None)
@@ -224,7 +231,7 @@ class BoardScreen(Screen):
 
     @property
     def can_rematch(self) -> bool:
-        return self.game_over and not self.match_over and not self.left
+        return self.label.extended and self.game_over and not self.match_over and not self.left
 
     @property
     def banner_text(self) -> str | None:

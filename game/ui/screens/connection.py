@@ -101,6 +101,6 @@ class MatchEndedScreen(ChoiceScreen):
 
     name = "match-ended"
 
-    def __init__(self, flow: "NetFlow", title: str, message: str, *, stuck: str):
+    def __init__(self, flow: "NetFlow", title: str, message: str, *, stuck: str, choices: list[Choice] | None = None):
         self.flow = flow
-        super().__init__(title, message, flow.play_on_choices(), stuck=stuck)
+        super().__init__(title, message, choices if choices is not None else flow.play_on_choices(), stuck=stuck)

@@ -94,7 +94,7 @@ class LanHostScreen(WaitingScreen):
         elif isinstance(event, Searching):
             self.searching = True
         elif isinstance(event, MatchJoined):
-            self.flow.matched()
+            self.flow.matched(event.label)
         elif isinstance(event, Failure):
             self.flow.failed(event)
         # HostStopped and Disconnected only ever answer an earlier trip's end: ignored.

@@ -17,20 +17,21 @@ from game.ui.screens.netflow import NetFlow
 from game.ui.screens.netkit import FormFocus, draw_field
 from game.ui.userdata import MAX_NAME_LENGTH
 from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
-from net.client import ServerAddress
+from net.address import ServerAddress
 
 MAX_SERVER_LENGTH = 200
 MAX_KEY_LENGTH = 128
 
 
 def check_server(text: str) -> str:
-    """``text`` as a normalised host:port; ValueError with a sentence a player can act on."""
+    """``text`` as typed (trimmed) if it is a server address; ValueError with a sentence a player can act on."""
     try:
-        return str(ServerAddress.parse(text))
+        ServerAddress.parse(text)
     except ValueError as exc:
         reason = str(exc)
         reason = reason[:1].upper() + reason[1:]
-        raise ValueError(f"{reason}. Type host:port, for example 127.0.0.1:7350.") from None
+        raise ValueError(f"{reason}. Type host:port or https://host, for example 127.0.0.1:7350.") from None
+    return text.strip()
 
 
 def check_name(text: str) -> str:

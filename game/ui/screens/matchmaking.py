@@ -112,7 +112,7 @@ class MatchmakingScreen(WaitingScreen):
             self.phase = "searching"
             self._retry_at = None
         elif isinstance(event, MatchJoined):
-            self.flow.matched()
+            self.flow.matched(event.label)
         elif isinstance(event, Failure):
             self.flow.failed(event)
         # Disconnected and HostStopped here can only be the echo of an earlier trip's end: ignored.

@@ -23,6 +23,7 @@ from game.ui.render import translucent, wrap_text
 from game.ui.screens.board import BoardLayout, BoardScreen, board_layout
 from game.ui.screens.netflow import NetFlow, NetMode
 from game.ui.screens.netkit import draw_lines
+from game.xoxo import MatchLabel
 from net.messages import (
     ConnectionLost,
     Disconnected,
@@ -32,7 +33,7 @@ from net.messages import (
     MatchUpdate,
     OpponentLeft,
     Reconnected,
-    ServerMessage,
+    ServerClosing,
 )
 
 # Servers cap a socket's message rate (our host: 20 a second); an auto player that answered
@@ -46,8 +47,8 @@ class NetBoardScreen(BoardScreen):
     name = "board"
     leave_label = "Leave"  # leaving ends the match for both players
 
-    def __init__(self, flow: NetFlow, controller: Controller):
-        super().__init__(controller, mode=flow.board_mode)
+    def __init__(self, flow: NetFlow, controller: Controller, label: MatchLabel):
+        super().__init__(controller, mode=flow.board_mode, label=label)
         self.flow = flow
         self.connection: ConnectionLost | None = None  # the last drop, while we are reconnecting
         self.handed_over = False  # replaced by the flow's next screen: the trip goes on
@@ -116,17 +117,9 @@ class NetBoardScreen(BoardScreen):
                     "You are back online, but the match ended while you were away.",
                     stuck="The match ended while the connection was down.",
                 )
-        elif isinstance(event, ServerMessage) and self.flow.mode is NetMode.LAN_JOIN:
-            # A LAN host sends plain text only as it closes: stop retrying and say the host left.
+        elif isinstance(event, ServerClosing):
             if self._hand_over():
-                host = self._opponent_name()
-                self.flow.match_ended(
-                    f"{host} left",
-                    f"{host} closed the game, so this match is over."
-                    f"\n\nMessage from the host: \u201c{event.text}\u201d",
-                    stuck=f"The host ({host}) left: \u201c{event.text}\u201d",
-                )
-                self.flow.end()
+                self.flow.server_closed(event.text, self._outcome_note())
         elif isinstance(event, Disconnected):
             if self._hand_over():
                 self.flow.match_ended(

@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING
 
 from game.bot import Level, best_moves, parse_level
 from game.rules import PLAYERS, Board
+from game.xoxo import MatchLabel
 from game.ui.screens.base import Screen
 from game.ui.screens.netkit import Choice
+from net.address import DEFAULT_SERVER_KEY
 from net.messages import Disconnect, Failure, FindOpponent, Hosting, HostLan, SignIn, StopHosting
 
 if TYPE_CHECKING:
     from game.ui.app import App
 
-DEFAULT_SERVER_KEY = "defaultkey"  # what a stock Nakama server and every LAN host expect
 
 
 class NetMode(str, enum.Enum):
@@ -106,11 +107,11 @@ class NetFlow:
             screen = MatchmakingScreen(self)
         return app.replace(screen) if replace else app.push(screen)
 
-    def matched(self) -> Screen:
-        """A match was found: the board, instead of the waiting screen."""
+    def matched(self, label: MatchLabel) -> Screen:
+        """A match was found: the board, instead of the waiting screen (``label``: what the server offers)."""
         from game.ui.screens.netboard import NetBoardScreen
 
-        return self.app.replace(NetBoardScreen(self, self.app.network))
+        return self.app.replace(NetBoardScreen(self, self.app.network, label))
 
     def find_again(self) -> Screen:
         """Back into the matchmaker with the same server (or, hosting, on our own host, still announced)."""
@@ -160,10 +161,10 @@ class NetFlow:
 
     # The screens at the end of a match ----------------------------------------------------------
 
-    def play_on_choices(self) -> list[Choice]:
+    def play_on_choices(self, online_label: str = "Find a new opponent") -> list[Choice]:
         """What the player can do once a match is over: play someone new (as fits the mode) or go to the menu."""
         if self.mode is NetMode.ONLINE:
-            first = Choice("Find a new opponent", self.find_again)
+            first = Choice(online_label, self.find_again)
         elif self.mode is NetMode.LAN_HOST:
             first = Choice("Wait for someone new", self.find_again)
         else:
@@ -181,6 +182,24 @@ class NetFlow:
         from game.ui.screens.connection import MatchEndedScreen
 
         return self.app.replace(MatchEndedScreen(self, title, message, stuck=stuck))
+
+    def server_closed(self, text: str, note: str = "") -> Screen:
+        """The server ended the match because it is going away (a LAN host closing its game, a server shutting down)."""
+        from game.ui.screens.connection import MatchEndedScreen
+
+        if self.mode is NetMode.LAN_JOIN:
+            title = "The host closed the game"
+            stuck = "The host closed the game."
+        else:
+            title = "The server shut down"
+            stuck = f"The server shut down: {text}" if text else "The server shut down."
+        message = " ".join(p for p in (note, f"The server said: \u201c{text}\u201d" if text else "") if p)
+        choices = self.play_on_choices(online_label="Find a new game")
+        screen = self.app.replace(
+            MatchEndedScreen(self, title, message or "The match is over.", stuck=stuck, choices=choices)
+        )
+        self.end()
+        return screen
 
     def opponent_left(self, name: str, reason: str, note: str = "") -> Screen:
         """The opponent is gone for good: say who, and offer to play on."""
