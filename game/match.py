@@ -256,7 +256,7 @@ class XoxoMatch:
         elif message.op_code == OP_REMATCH:
             self._rematch(index, message.sender)
         else:
-            self._refuse(message.sender, Refusal.UNKNOWN_OP, f"op code {message.op_code} means nothing here")
+            self._refuse(message.sender, Refusal.UNKNOWN_OP, "that op code means nothing here")
 
     def tick(self) -> None:
         """Do what is due now: grace periods, the join and turn deadlines, the rematch countdown."""

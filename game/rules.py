@@ -164,7 +164,7 @@ class Board:
         """Raise the precise MoveError if ``player`` may not mark (row, col) now."""
         for v in (row, col):
             if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= SIZE:
-                raise OutOfBoundsError(f"row and col must be whole numbers 1 to {SIZE}, got ({row!r}, {col!r})")
+                raise OutOfBoundsError(f"row and col must be whole numbers 1 to {SIZE}")
         if self.outcome is not None:
             raise GameOverError("the game is over")
         if player is not None and player != self.to_move:

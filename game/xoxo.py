@@ -181,21 +181,39 @@ def _loads(data: bytes, what: str) -> Any:
 # Op 1: moves -----------------------------------------------------------------------
 
 _MOVE_SHAPE = 'a move must be JSON like {"row": 1, "col": 3}'
+MAX_MOVE_BYTES = 128  # a move is a tiny object; anything longer is not one
 
 
 def encode_move(row: int, col: int) -> bytes:
     return _dumps({"row": row, "col": col})
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def decode_move(data: bytes) -> tuple[Any, Any]:
-    """(row, col) as sent; the rules check their range and type. Raises PayloadError on anything but an object."""
+    """(row, col) as sent, a whole-number float read as the whole number (JSON does not tell 1.0 from 1).
+
+    The rules check the values' range and type. Raises PayloadError unless ``data`` is
+    strict JSON (UTF-8, no NaN or Infinity) of at most ``MAX_MOVE_BYTES`` holding an
+    object with ``row`` and ``col``. The handler of ``nakama/`` reads moves the same way.
+    """
+    if len(data) > MAX_MOVE_BYTES:
+        raise PayloadError(_MOVE_SHAPE)
     try:
-        obj = _loads(data, "a move")
-    except PayloadError:
+        obj = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise PayloadError(_MOVE_SHAPE) from None
     if not isinstance(obj, dict) or "row" not in obj or "col" not in obj:
         raise PayloadError(_MOVE_SHAPE)
-    return obj["row"], obj["col"]
+    return _whole_number(obj["row"]), _whole_number(obj["col"])
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 # Op 3: refusals ---------------------------------------------------------------------

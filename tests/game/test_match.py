@@ -139,6 +139,13 @@ def test_a_legal_move_is_broadcast_at_once():
         (ANN, b"[" * 5000, "bad_payload"),
         (ANN, b'{"row": 1}', "bad_payload"),
         (ANN, b"", "bad_payload"),
+        (ANN, b'{"row": NaN, "col": 1}', "bad_payload"),
+        (ANN, b'{"row": Infinity, "col": 1}', "bad_payload"),
+        (ANN, b'\xef\xbb\xbf{"row": 1, "col": 1}', "bad_payload"),
+        (ANN, '{"row": 1, "col": 1}'.encode("utf-16"), "bad_payload"),
+        (ANN, b'{"row": 1, "col": 1, "pad": "' + b"x" * 120 + b'"}', "bad_payload"),
+        (ANN, b'{"row": 1e400, "col": 1}', "out_of_bounds"),
+        (ANN, b'{"row": [[[1]]], "col": 1}', "out_of_bounds"),
     ],
 )
 def test_refused_moves_go_to_the_sender_alone_and_change_nothing(who, data, reason):
@@ -147,6 +154,20 @@ def test_refused_moves_go_to_the_sender_alone_and_change_nothing(who, data, reas
     match.handle(MatchMessage(who, OP_MOVE, data))
     assert rejected(rec) == [((who.session_id,), reason)]
     assert match.board is before
+
+
+def test_a_whole_number_written_as_a_float_is_that_number():
+    match, rec, _ = started()
+    match.handle(MatchMessage(ANN, OP_MOVE, b'{"row": 2.0, "col": 2e0}'))
+    assert rec.states(BOB)[0].board.at(2, 2) == 1
+
+
+def test_refusals_never_echo_what_was_sent():
+    match, rec, _ = started()
+    match.handle(MatchMessage(ANN, OP_MOVE, b'{"row": "<script>", "col": 1}'))
+    match.handle(MatchMessage(ANN, 2**60, b"{}"))
+    messages = [json.loads(e[2])["message"] for e in rec.take() if e[1] == OP_REJECTED]
+    assert messages == ["row and col must be whole numbers 1 to 3", "that op code means nothing here"]
 
 
 def test_occupied_cell_and_unknown_op_are_refused():
