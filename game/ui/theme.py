@@ -1,12 +1,15 @@
 """The client's look: palette, window sizes, the scale of a layout, and cached fonts and text.
 
 Every screen computes its layout from the surface size on each draw, so sizes here are
-given for the default 640x720 window and multiplied by ``scale_for(size)``.
+given for the default 640x720 window and multiplied by ``scale_for(size)``. Text is set
+in Inter (``assets/fonts``, SIL Open Font License), which stays even at small sizes;
+every colour pair used for text meets WCAG AA contrast (4.5:1, checked by a test).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from pathlib import Path
 from typing import Hashable
 
 import pygame
@@ -18,14 +21,15 @@ GRID = pygame.Color("#3a4356")
 X_COLOR = pygame.Color("#ff6b6b")
 O_COLOR = pygame.Color("#4ecdc4")
 TEXT = pygame.Color("#e8ecf1")
-MUTED = pygame.Color("#8a94a7")
+MUTED = pygame.Color("#a9b3c4")  # secondary text: still 4.5:1 on every surface it sits on
 ACCENT = pygame.Color("#ffd166")
+ERROR = pygame.Color("#ff8f8f")  # text and notices about failures (the X colour, lightened for contrast)
 
 # Shades derived from the palette for surfaces that sit on the background.
 PANEL = pygame.Color("#262d3b")
 PANEL_HIGH = pygame.Color("#2e3647")
 BUTTON = pygame.Color("#2c3445")
-BUTTON_HOVER = pygame.Color("#3a4458")
+BUTTON_HOVER = pygame.Color("#364055")
 BUTTON_PRESSED = pygame.Color("#232a37")
 BUTTON_DISABLED = pygame.Color("#242a36")
 ON_ACCENT = pygame.Color("#1e2430")  # text on an accent background
@@ -33,6 +37,7 @@ ACCENT_HOVER = pygame.Color("#ffdc85")
 SHADOW = pygame.Color(10, 13, 19, 140)
 
 MARK_COLORS = {1: X_COLOR, 2: O_COLOR}
+MARK_TEXT = {1: ERROR, 2: O_COLOR}  # the marks' colours where they colour text (4.5:1 on every panel)
 
 # Window -----------------------------------------------------------------------
 
@@ -47,12 +52,18 @@ def scale_for(size: tuple[int, int]) -> float:
     return max(0.25, min(size[0] / DEFAULT_SIZE[0], size[1] / DEFAULT_SIZE[1]))
 
 
-SMALL_TEXT_MIN = 12  # pixels: captions and hints stay legible in the smallest window
+FOOTER_HEIGHT = 40  # the key hint's strip at the bottom of every screen (default window)
+
+FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
+FONT_FILES = {False: "Inter-SemiBold.otf", True: "Inter-Regular.otf"}  # by ``light``
+FONT_SCALE = 0.72  # sizes in layouts are nominal: this many pixels of Inter per unit
+MIN_TEXT_PX = 12  # no text is drawn smaller, whatever the window
+SMALL_TEXT_PX = 13  # captions, hints and notes: at least this many pixels at the default size and above
 
 
 def small(size: float) -> float:
-    """A caption or hint size, never below ``SMALL_TEXT_MIN``."""
-    return max(SMALL_TEXT_MIN, size)
+    """A caption or hint size: ``size``, but never under ``SMALL_TEXT_PX`` pixels."""
+    return max(size, SMALL_TEXT_PX / FONT_SCALE)
 
 
 def clamp_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -86,39 +97,44 @@ class LruCache:
         self._items.clear()
 
 
-class Fonts:
-    """pygame's bundled font at any pixel size, and rendered text, both cached.
+def font_pixels(size: float) -> int:
+    """The pixel size of Inter drawn for a nominal ``size`` (never under ``MIN_TEXT_PX``)."""
+    return max(MIN_TEXT_PX, int(round(size * FONT_SCALE)))
 
-    The bundled font (FreeSansBold) looks the same on every machine, so layouts measured
-    here hold everywhere. Needs ``pygame.font`` to be initialised.
+
+class Fonts:
+    """Inter at any size, semi-bold or regular (``light``), and rendered text, both cached.
+
+    The font ships with the game, so layouts measured here hold on every machine. Needs
+    ``pygame.font`` to be initialised.
     """
 
     def __init__(self, font_capacity: int = 48, text_capacity: int = 512):
         self._fonts = LruCache(font_capacity)
         self._texts = LruCache(text_capacity)
 
-    def get(self, size: float) -> pygame.font.Font:
-        """The font at ``size`` pixels (rounded, at least 8)."""
-        px = max(8, int(round(size)))
-        font = self._fonts.get(px)
+    def get(self, size: float, light: bool = False) -> pygame.font.Font:
+        """The font at nominal ``size`` (see ``font_pixels``)."""
+        px = font_pixels(size)
+        font = self._fonts.get((px, light))
         if font is None:
-            font = pygame.font.Font(None, px)
-            self._fonts.put(px, font)
+            font = pygame.font.Font(str(FONT_DIR / FONT_FILES[light]), px)
+            self._fonts.put((px, light), font)
         return font  # type: ignore[return-value]
 
-    def render(self, text: str, size: float, color: pygame.Color | tuple[int, ...]) -> pygame.Surface:
+    def render(self, text: str, size: float, color: pygame.Color | tuple[int, ...], light: bool = False) -> pygame.Surface:
         """``text`` rendered antialiased at ``size`` in ``color``; the same surface for the same request."""
-        key = (text, max(8, int(round(size))), tuple(pygame.Color(color)))
+        key = (text, font_pixels(size), light, tuple(pygame.Color(color)))
         surface = self._texts.get(key)
         if surface is None:
-            surface = self.get(size).render(text, True, color)
+            surface = self.get(size, light).render(text, True, color)
             self._texts.put(key, surface)
         return surface  # type: ignore[return-value]
 
-    def fit(self, text: str, size: float, max_width: float) -> float:
-        """The largest size up to ``size`` at which ``text`` is at most ``max_width`` pixels wide."""
-        while size > 8 and self.get(size).size(text)[0] > max_width:
-            size *= 0.92
+    def fit(self, text: str, size: float, max_width: float, light: bool = False) -> float:
+        """The largest size up to ``size`` at which ``text`` is at most ``max_width`` pixels wide (or the smallest text)."""
+        while font_pixels(size) > MIN_TEXT_PX and self.get(size, light).size(text)[0] > max_width:
+            size *= 0.94
         return size
 
     def clear(self) -> None:
