@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, get_args
+from typing import get_args
 
 import pygame
+
+from game.ui.results import SoundName
 
 log = logging.getLogger(__name__)
 
 ASSETS_DIR: Path = Path(__file__).resolve().parents[2] / "assets"
 """The repository's ``assets`` folder (sounds and icon, made by ``assets/make_assets.py``)."""
 
-SoundName = Literal["place", "win", "loss", "draw"]
 SOUND_NAMES: tuple[str, ...] = get_args(SoundName)
 
 # Mixer format matching the files. A 1024-frame buffer (~23 ms) keeps the click prompt while

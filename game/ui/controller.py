@@ -3,22 +3,18 @@
 A board screen talks to a *controller* (``send(command)`` with the command values of
 ``net.messages``) and hears back through the App, which polls every *event source*
 once per frame without blocking and routes the events to the top screen. A game
-against the bot is both in one object, ``LocalController``; the network bridge will
-be another (its events arrive from the network thread and it wakes the App).
+against the bot is both in one object, ``LocalController``; the network bridge is
+another (its events arrive from the network thread and it wakes the App).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Callable, Protocol, runtime_checkable
 
 from game.bot import parse_level
 from game.local import THINK_SECONDS, LocalMatch
-from game.match import GameRecord
-from game.rules import EMPTY, MARKS, Outcome, Termination
-from game.xoxo import MatchView
 from net.messages import Command, Event, LeaveMatch, RequestRematch, SendMove, match_events
 
 log = logging.getLogger(__name__)
@@ -39,11 +35,7 @@ class EventSource(Protocol):
 
 @runtime_checkable
 class Controller(Protocol):
-    """What a board screen drives: one match, through the commands of ``net.messages``.
-
-    It may carry ``mode`` ("bot", "lan", "online") and ``level`` (the bot level, None
-    against a person) for the game summaries; the board screen can also be told them.
-    """
+    """What a board screen drives: one match, through the commands of ``net.messages``."""
 
     def send(self, command: Command) -> None:
         """Hand ``command`` over; never blocks. Results come back as events."""
@@ -55,58 +47,13 @@ def next_wakeup_of(source: object) -> float | None:
     return wakeup() if callable(wakeup) else None
 
 
-@dataclass(frozen=True)
-class GameSummary:
-    """One finished game from the player's side, as ``--games`` prints it."""
-
-    mode: str
-    level: str | None
-    mark: str  # "X" or "O" ("?" if the state did not say which seat is ours)
-    result: str  # "win", "loss", "draw" ("over" if we are not one of the players)
-    moves: int
-    first: str
-    game: int = 1
-    termination: str = Termination.LINE.value
-
-    @classmethod
-    def from_view(cls, view: MatchView, mode: str, level: str | None) -> "GameSummary":
-        """The summary of the finished game in ``view``."""
-        board = view.board
-        marks = sum(1 for c in board.cells if c != EMPTY)
-        return cls(
-            mode=mode,
-            level=level,
-            mark=MARKS.get(view.you, "?"),
-            result=view.result or "over",
-            moves=marks,
-            first=MARKS[board.first],
-            game=view.game,
-            termination=view.termination.value if view.termination else "",
-        )
-
-    def to_json(self) -> dict[str, object]:
-        """The JSON line of ``--games``."""
-        return {
-            "mode": self.mode,
-            "level": self.level,
-            "mark": self.mark,
-            "result": self.result,
-            "moves": self.moves,
-            "first": self.first,
-        }
-
-
 class LocalController:
     """A game against the bot on this machine, as both controller and event source.
 
     Wraps ``game.local.LocalMatch`` (the host's own match handler, no sockets): commands
     become its calls, its op-code messages become the same UI events the network
-    delivers (``net.messages.match_events``). ``on_result(level, result)`` hears each
-    finished game from the player's side, for the stats; a game left before the player
-    made a single move is not counted.
+    delivers (``net.messages.match_events``).
     """
-
-    mode = "bot"
 
     def __init__(
         self,
@@ -116,13 +63,9 @@ class LocalController:
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         think_seconds: tuple[float, float] = THINK_SECONDS,
-        on_result: Callable[[str, str], None] | None = None,
     ):
-        self.level: str | None = parse_level(level).value
-        self._on_result = on_result
-        self.match = LocalMatch(
-            self.level, player_name, seed=seed, clock=clock, think_seconds=think_seconds, on_record=self._recorded
-        )
+        self.level = parse_level(level).value
+        self.match = LocalMatch(self.level, player_name, seed=seed, clock=clock, think_seconds=think_seconds)
         self._user_id = self.match.human.user_id
         self.left = False
 
@@ -152,11 +95,3 @@ class LocalController:
     def next_wakeup(self) -> float | None:
         """Now if answers are waiting, else when the bot moves."""
         return None if self.left else self.match.next_wakeup()
-
-    def _recorded(self, record: GameRecord) -> None:
-        human = 1  # LocalMatch seats the player first
-        if record.termination is Termination.OPPONENT_LEFT and not any(p == human for _, _, p in record.moves):
-            return  # left before playing: not a game worth counting
-        result = Outcome(record.termination, record.winner).result_for(human)
-        if self._on_result is not None and self.level is not None:
-            self._on_result(self.level, result)

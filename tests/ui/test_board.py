@@ -10,6 +10,7 @@ from game.rules import EMPTY, Board
 from game.ui import theme
 from game.ui.pilot import Pilot
 from game.ui.screens.board import BoardScreen
+from game.ui.screens.confirm import ConfirmScreen
 from game.ui.screens.menu import MenuScreen
 from net.messages import SendMove
 
@@ -57,7 +58,7 @@ def finish_with(pilot: Pilot, strategy: str, result: str, rng: random.Random, tr
     for _ in range(tries):
         if finish_game(pilot, strategy, rng) == result:
             return
-        pilot.click("Rematch")
+        pilot.press("r")
     raise AssertionError(f"no {result} in {tries} games")
 
 
@@ -66,8 +67,8 @@ def test_a_click_places_the_mark_and_the_bot_answers_after_its_pause(pilot: Pilo
     pilot.click_cell(2, 2)
     board = screen.view.board
     assert board.at(2, 2) == 1 and count(board, 2) == 0
-    assert screen.last_move == (2, 2)
-    assert screen.status_text == "Bot (normal) is thinking…"
+    assert screen.model.last_move == (2, 2)
+    assert screen.model.status_text == "Bot (normal) is thinking…"
     # The App sleeps exactly until the bot is due, and keeps drawing frames meanwhile.
     assert 0 < pilot.app.next_timeout() <= THINK_SECONDS[1]
     pilot.advance(THINK_SECONDS[0] - 0.01)
@@ -77,8 +78,8 @@ def test_a_click_places_the_mark_and_the_bot_answers_after_its_pause(pilot: Pilo
     pilot.advance(THINK_SECONDS[1] - THINK_SECONDS[0] + 0.02)
     board = screen.view.board
     assert count(board, 2) == 1, "the bot did not answer within its longest pause"
-    assert screen.last_move is not None and board.at(*screen.last_move) == 2
-    assert screen.view.your_turn and screen.status_text == "Your turn"
+    assert screen.model.last_move is not None and board.at(*screen.model.last_move) == 2
+    assert screen.view.your_turn and screen.model.status_text == "Your turn"
 
 
 def test_a_game_ends_with_a_banner_then_rematch_alternates_the_first_player(pilot: Pilot) -> None:
@@ -86,16 +87,16 @@ def test_a_game_ends_with_a_banner_then_rematch_alternates_the_first_player(pilo
     screen = board_screen(pilot)
     result = finish_game(pilot, "perfect", random.Random(5))
     assert result == "draw"  # perfect against perfect
-    assert screen.banner_text == "Draw"
-    assert screen.detail_text == "Nobody wins this one"
-    assert screen.button_labels == ["Rematch", "Menu"]
+    assert screen.model.banner_text == "Draw"
+    assert screen.model.detail_text == "Nobody wins this one  ·  Bot (perfect) wants a rematch"
+    assert screen.button_labels == ["Accept rematch", "Menu"]
     first_game = screen.view
     assert first_game.board.first == 1
 
-    pilot.click("Rematch")
+    pilot.click("Accept rematch")
     second = screen.view
     assert second.game == 2 and second.board.first == 2, "the bot starts the second game"
-    assert screen.banner_text is None and screen.button_labels == ["Menu"]
+    assert screen.model.banner_text is None and screen.button_labels == ["Menu"]
     assert not second.your_turn
     pilot.advance(0.75)
     assert count(screen.view.board, 2) == 1 and screen.view.your_turn
@@ -105,7 +106,7 @@ def test_a_game_ends_with_a_banner_then_rematch_alternates_the_first_player(pilo
     pilot.press("r")
     assert screen.view.game == 3 and screen.view.board.first == 1 and screen.view.your_turn
 
-    pilot.click("Menu")
+    pilot.click("Menu")  # game 3 has no move of ours yet: leaving it loses nothing, so nothing is asked
     menu = pilot.screen
     assert isinstance(menu, MenuScreen)
     assert menu.stats_text["perfect"] == "W 0  ·  L 0  ·  D 2"  # game 3 was left before a move: not counted
@@ -115,14 +116,14 @@ def test_won_and_lost_games_say_so_and_draw_the_winning_line(pilot: Pilot) -> No
     rng = random.Random(11)
     screen = start(pilot, "easy")
     finish_with(pilot, "perfect", "win", rng)
-    assert screen.banner_text == "You won"
+    assert screen.model.banner_text == "You won"
     assert screen.view.line is not None and all(screen.view.board.at(*c) == 1 for c in screen.view.line)
-    assert screen.detail_text.startswith("Three in a row")
+    assert screen.model.detail_text.startswith("Three in a row")
     pilot.press("escape")
 
     screen = start(pilot, "perfect")
     finish_with(pilot, "easy", "loss", rng)
-    assert screen.banner_text == "You lost"
+    assert screen.model.banner_text == "You lost"
     assert screen.view.line is not None and all(screen.view.board.at(*c) == 2 for c in screen.view.line)
     pilot.press("escape")
     stats = pilot.screen.stats_text
@@ -164,13 +165,14 @@ def test_clicks_that_cannot_be_moves_are_explained_not_sent(pilot: Pilot) -> Non
     screen = start(pilot, "normal")
     pilot.click_cell(1, 1)
     pilot.click_cell(3, 3)  # before the bot answered
-    assert screen.toast_text == "Wait for your turn"
+    assert screen.model.toast_text == "Wait for your turn"
     assert screen.view.board.at(3, 3) == EMPTY
     pilot.advance(0.75)
+    assert screen.view.your_turn and screen.model.toast_text is None, "the notice went when the turn came"
     pilot.click_cell(1, 1)
-    assert screen.toast_text == "That square is taken"
+    assert screen.model.toast_text == "That square is taken"
     pilot.advance(3)
-    assert screen.toast_text is None
+    assert screen.model.toast_text is None
 
 
 def test_a_move_the_match_refuses_comes_back_as_a_message(pilot: Pilot) -> None:
@@ -179,7 +181,7 @@ def test_a_move_the_match_refuses_comes_back_as_a_message(pilot: Pilot) -> None:
     pilot.advance(0.75)
     screen.controller.send(SendMove(2, 2))  # straight to the match handler, past the screen's own checks
     pilot.step()
-    assert screen.toast_text == "That square is taken"
+    assert screen.model.toast_text == "That square is taken"
     assert screen.view.board.at(2, 2) == 1
 
 
@@ -207,10 +209,20 @@ def test_the_window_never_gets_smaller_than_the_minimum(pilot: Pilot) -> None:
     assert pilot.app.size == theme.MIN_SIZE
 
 
-def test_escape_leaves_a_game_in_progress_and_it_counts_as_a_loss(pilot: Pilot) -> None:
-    start(pilot, "easy")
+def test_escape_asks_before_leaving_a_game_in_progress_which_then_counts_as_a_loss(pilot: Pilot) -> None:
+    board = start(pilot, "easy")
     pilot.click_cell(2, 2)
     pilot.press("escape")
+    question = pilot.screen
+    assert isinstance(question, ConfirmScreen) and question.question == "Leave this game?"
+    assert question.consequence == "It counts as a loss."
+    pilot.press("escape")  # Esc again keeps playing: Esc, Esc never forfeits and quits
+    assert pilot.screen is board and pilot.app.running
+    pilot.press("escape")
+    pilot.press("return")  # the focus starts on "Keep playing"
+    assert pilot.screen is board
+    pilot.press("escape")
+    pilot.click("Leave")
     menu = pilot.screen
     assert isinstance(menu, MenuScreen)
     assert menu.stats_text["easy"] == "W 0  ·  L 1  ·  D 0"
@@ -226,4 +238,12 @@ def test_the_auto_player_plays_our_side_and_asks_for_rematches(data_dir) -> None
         summaries = pilot.app.summaries[:3]
         assert [s.result for s in summaries] == ["draw"] * 3
         assert [s.first for s in summaries] == ["X", "O", "X"]
-        assert all(s.mode == "bot" and s.level == "perfect" and s.mark == "X" and s.moves == 9 for s in summaries)
+        assert all(s.mode == "bot" and s.level == "perfect" and s.mark == "X" and len(s.moves) == 9 for s in summaries)
+
+
+def test_esc_on_the_menu_does_not_quit(pilot: Pilot) -> None:
+    pilot.press("escape")
+    assert pilot.app.running and isinstance(pilot.screen, MenuScreen)
+    pilot.click("Quit")
+    assert not pilot.app.running
+

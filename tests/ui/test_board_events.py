@@ -1,9 +1,9 @@
-"""The board screen with a networked match: every event the network can deliver, from any event source.
+"""The networked board screen with every event the network can deliver, from a scripted source.
 
 The network bridge is built elsewhere; here a scripted source stands in for it. It
 delivers real op 2 payloads (encoded by the host's own ``encode_state`` and decoded by
 ``net.messages.match_events``) through the App's event-source door, and records the
-commands the screen sends.
+commands the screen sends; a fake trip records where the screen hands over.
 """
 
 from __future__ import annotations
@@ -12,36 +12,31 @@ from typing import Iterator
 
 import pytest
 
-from game.rules import Board, Termination
+from game.rules import Board
+from game.ui.boardmodel import NetBoardModel
 from game.ui.pilot import Pilot
-from game.ui.screens.board import BoardScreen
-from game.ui.screens.menu import MenuScreen
-from game.xoxo import OP_STATE, Presence, encode_state
+from game.ui.results import GameMode
+from game.ui.screens.confirm import ConfirmScreen
+from game.ui.screens.netboard import NetBoardScreen
+from game.xoxo import OP_STATE, PROTOCOL, GoneReason, MatchLabel, Presence, RematchMode, encode_state
 from net.messages import (
     Command,
     ConnectionLost,
     Event,
     LeaveMatch,
-    MatchGone,
-    OpponentAway,
     OpponentLeft,
-    Reconnected,
     RequestRematch,
     SendMove,
-    ServerMessage,
     match_events,
 )
 
 ME = Presence("u-me", "s-me", "Me")
 ALICE = Presence("u-alice", "s-alice", "Alice")
+WIN = [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]
 
 
 class ScriptedMatch:
-    """Stands in for the network bridge: events to deliver, and the commands it was sent.
-
-    Like the bridge it has only ``send`` and ``poll`` (it would call ``App.wake`` when
-    events arrive from its thread), no ``next_wakeup``, ``mode`` or ``level``.
-    """
+    """Stands in for the network bridge: events to deliver, and the commands it was sent."""
 
     def __init__(self) -> None:
         self.sent: list[Command] = []
@@ -63,124 +58,103 @@ class ScriptedMatch:
         self.deliver(*match_events(OP_STATE, payload, ME.user_id))
 
 
+class FakeTrip:
+    """Records what the board hands over to when the match ends."""
+
+    hosting_lan = False
+    joined_lan = False
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[object, ...]]] = []
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kw: self.calls.append((name, args))
+
+
+def won() -> Board:
+    board = Board.new(1)
+    for move in WIN:
+        board = board.play(*move)
+    return board
+
+
 @pytest.fixture
-def online(pilot: Pilot) -> Iterator[tuple[Pilot, BoardScreen, ScriptedMatch]]:
-    match = ScriptedMatch()
+def online(pilot: Pilot) -> Iterator[tuple[Pilot, NetBoardScreen, ScriptedMatch, FakeTrip]]:
+    match, trip = ScriptedMatch(), FakeTrip()
     pilot.app.add_source(match)  # the bridge is always polled; the screen does not own it
-    screen = BoardScreen(match)
+    screen = NetBoardScreen(trip, match, NetBoardModel(mode=GameMode.ONLINE, label=MatchLabel(PROTOCOL)))
     pilot.app.push(screen)
     match.state(Board.new(1), turn_seconds_left=12.5, turn_seconds=30)
     pilot.step()
-    yield pilot, screen, match
+    yield pilot, screen, match, trip
 
 
-def test_states_from_any_source_reach_the_board_with_names_turn_and_timer(online) -> None:
-    pilot, screen, match = online
+def test_states_reach_the_board_and_clicks_become_moves(online) -> None:
+    pilot, screen, match, _ = online
     assert screen.view is not None and screen.view.name_of(2) == "Alice" and screen.view.you == 1
-    assert screen.status_text == "Your turn  ·  13 s"
-    pilot.advance(2.0)
-    assert screen.status_text == "Your turn  ·  11 s"
+    assert screen.model.status_text == "Your turn  ·  13 s"
     pilot.click_cell(1, 1)
-    assert match.sent == [SendMove(1, 1)]
     pilot.click_cell(1, 2)  # the answer to the first move has not come yet: nothing more is sent
     assert match.sent == [SendMove(1, 1)]
-    match.state(Board.new(1).play(1, 1), turn_seconds_left=30, turn_seconds=30)
-    pilot.step()
-    assert screen.status_text == "Waiting for Alice…  ·  30 s"
-    assert screen.last_move == (1, 1)
+    assert screen.hint_text == "Wait for your turn  ·  Esc leave"
 
 
-def test_an_opponent_who_drops_pauses_the_board_until_they_are_back(online) -> None:
-    pilot, screen, match = online
-    match.deliver(OpponentAway("Alice"))
+def test_after_rematch_the_focus_stays_on_it_so_a_second_enter_never_leaves(online) -> None:
+    pilot, screen, match, _ = online
+    match.state(won(), rematch_countdown=10, rematch_mode=RematchMode.CONSENT)
     pilot.step()
-    assert screen.notice_text == "Alice disconnected — waiting"
-    assert screen.status_text == "Game paused"
-    pilot.click_cell(2, 2)
-    assert match.sent == [], "no moves while the game is paused"
-    match.state(Board.new(1), turn_seconds_left=20, turn_seconds=30, opponent_connected=True)
-    pilot.step()
-    assert screen.notice_text is None
-    # The state itself can say so too.
-    match.state(Board.new(1), turn_seconds_left=20, turn_seconds=30, opponent_connected=False)
-    pilot.step()
-    assert screen.notice_text == "Alice disconnected — waiting"
+    assert screen.button_labels == ["Rematch", "Leave"] and screen.buttons.focus.label == "Rematch"
+    pilot.press("return")
+    assert match.sent[-1] == RequestRematch()
+    assert screen.button_labels == ["Waiting for Alice", "Leave"]
+    assert screen.buttons.focus.label == "Waiting for Alice"
+    pilot.press("return")  # pressed again: nothing more is asked, and nobody leaves
+    assert match.sent.count(RequestRematch()) == 1 and LeaveMatch() not in match.sent
+    assert pilot.screen is screen
 
 
-def test_a_lost_connection_counts_down_to_the_retry_and_clears_on_reconnect(online) -> None:
-    pilot, screen, match = online
+def test_the_opponent_asking_first_is_shown_and_accepted_with_one_key(online) -> None:
+    pilot, screen, match, _ = online
+    match.state(won(), rematch_countdown=10, rematch_asked=(False, True), rematch_mode=RematchMode.CONSENT)
+    pilot.step()
+    assert "Alice wants a rematch" in screen.model.detail_text
+    assert screen.button_labels == ["Accept rematch", "Leave"]
+    pilot.press("r")
+    assert match.sent[-1] == RequestRematch()
+
+
+def test_the_reconnecting_card_says_what_is_true_and_no_move_is_offered(online) -> None:
+    pilot, screen, match, _ = online
     match.deliver(ConnectionLost("the socket closed", attempt=2, retry_in=4.0))
     pilot.step()
-    assert screen.notice_text == "Connection lost — retrying in 4 s"
-    pilot.advance(1.5)
-    assert screen.notice_text == "Connection lost — retrying in 3 s"
-    match.deliver(Reconnected(rejoined=True))
-    pilot.step()
-    assert screen.notice_text is None and screen.toast_text == "Reconnected"
+    assert screen.held_text.startswith("The server holds your seat")  # its label declares that it does
+    assert screen.hint_text == "Play waits  ·  Esc leave"
+    pilot.click_cell(2, 2)
+    assert match.sent == []
+    screen.model.label = MatchLabel()  # a stock XOXO server holds no seat: the card must not promise one
+    assert screen.held_text.startswith("This server does not hold seats")
 
 
-def test_a_finished_online_game_shows_the_result_and_the_rematch_countdown(online) -> None:
-    pilot, screen, match = online
-    board = Board.new(1)
-    for move in [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]:
-        board = board.play(*move)
-    match.state(board, rematch_countdown=7)
+def test_leaving_mid_game_asks_and_says_it_ends_the_match_for_the_opponent(online) -> None:
+    pilot, screen, match, trip = online
+    pilot.click_cell(2, 2)
+    match.state(Board.new(1).play(2, 2))
     pilot.step()
-    assert screen.banner_text == "You won"
-    assert screen.detail_text == "Three in a row!  ·  Next game in 7 s"
-    pilot.advance(2.0)
-    assert screen.detail_text.endswith("Next game in 5 s")
-    pilot.click("Rematch")
-    assert match.sent[-1] == RequestRematch()
-    assert screen.button_labels == ["Waiting for opponent…", "Menu"]
-    pilot.press("r")
-    assert match.sent.count(RequestRematch()) == 1, "asked once"
-    assert pilot.app.summaries[-1].to_json() == {
-        "mode": "online", "level": None, "mark": "X", "result": "win", "moves": 5, "first": "X",
-    }
+    pilot.press("escape")
+    question = pilot.screen
+    assert isinstance(question, ConfirmScreen)
+    assert question.consequence == "It counts as a loss, and ends the match for Alice."
+    pilot.click("Leave")
+    assert match.sent[-1] == LeaveMatch() and ("end", ()) in trip.calls
+    assert pilot.app.summaries[-1].result == "loss"
 
 
-def test_a_timeout_loss_and_an_opponent_who_left(online) -> None:
-    pilot, screen, match = online
-    match.state(Board.new(1).finish(Termination.TIMEOUT, 2), rematch_countdown=10)
+def test_an_opponent_who_left_hands_over_with_the_final_score(online) -> None:
+    pilot, screen, match, trip = online
+    match.state(won(), rematch_countdown=10)
     pilot.step()
-    assert screen.banner_text == "You lost" and screen.detail_text.startswith("You ran out of time")
-    match.deliver(OpponentLeft("Alice", "left"))
+    match.deliver(OpponentLeft("Alice", GoneReason.LEFT))
     pilot.step()
-    assert screen.notice_text == "Alice left — this match is over"
-    assert screen.button_labels == ["Menu"], "no rematch without an opponent"
-    assert "Next game" not in screen.detail_text
-
-
-def test_a_server_message_shows_for_a_while_and_the_player_to_move_still_plays(online) -> None:
-    pilot, screen, match = online
-    match.deliver(ServerMessage("Server shutting down\nin 30 seconds"))
-    pilot.step()
-    assert screen.server_message_text == "Server: Server shutting down in 30 seconds"
-    assert screen.notice_text is None and screen.status_text == "Your turn  ·  13 s", "the game is not paused"
-    pilot.click_cell(2, 2)  # a stock XOXO server sends no state after its message: the move must go out
-    assert match.sent == [SendMove(2, 2)]
-    match.state(Board.new(1).play(2, 2), turn_seconds_left=30, turn_seconds=30)
-    pilot.step()
-    match.state(Board.new(1).play(2, 2).play(1, 1), turn_seconds_left=30, turn_seconds=30)
-    pilot.step()
-    pilot.press("3")  # keys reach the board too
-    assert match.sent == [SendMove(2, 2), SendMove(3, 3)]
-    assert screen.server_message_text is not None, "states do not hide the message before it was read"
-    pilot.advance(6.5)
-    assert screen.server_message_text is None and screen.server_message is None
-
-
-def test_server_messages_and_a_vanished_match_leave_only_the_way_back(online) -> None:
-    pilot, screen, match = online
-    match.deliver(ServerMessage("Server shutting down"))
-    pilot.step()
-    assert screen.server_message_text == "Server: Server shutting down"
-    match.deliver(MatchGone("The match ended while you were away"))
-    pilot.step()
-    assert screen.notice_text == "The match ended while you were away"
-    assert screen.button_labels == ["Menu"] and screen.status_text == "Match over"
-    pilot.click("Menu")
-    assert match.sent == [LeaveMatch()]
-    assert isinstance(pilot.screen, MenuScreen)
-    assert match in pilot.app.sources, "a source the screen does not own stays registered"
+    name, args = trip.calls[-1]
+    assert name == "opponent_left" and args[:2] == ("Alice", GoneReason.LEFT)
+    assert args[2] == "Final score: You 1  ·  Alice 0  ·  Draws 0."

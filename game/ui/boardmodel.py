@@ -1,0 +1,532 @@
+"""What the board screen shows and why: the match's events in, view state and texts out.
+
+Pure (no pygame): a test drives a ``BoardModel`` with events and clock times and reads
+what a player would see. The screen (``game.ui.screens.board``) turns input into calls
+here, draws what this says, and plays the sounds it asks for.
+
+It shows what the server's states say, never more: both players, our mark, whose turn
+it is, the last move, the winning line, the result, the turn and rematch countdowns.
+A move is checked here once, for quick feedback (the server checks it again); a notice
+or a toast disappears when what it describes stops being true. ``NetBoardModel`` adds
+what only a networked match meets: an opponent away or gone, a lost connection, a
+match the server no longer holds.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from game.refusal import Refusal
+from game.rules import EMPTY, Cell, Result, Termination
+from game.ui.results import GameMode, GameSummary, Move, SoundName
+from game.xoxo import PROTOCOL, GoneReason, MatchLabel, MatchView, RematchMode
+from net.messages import (
+    ConnectionLost,
+    Disconnected,
+    Event,
+    Failure,
+    LeaveMatch,
+    MatchGone,
+    MatchUpdate,
+    MoveRejected,
+    OpponentAway,
+    OpponentLeft,
+    Reconnected,
+    RequestRematch,
+    SendMove,
+    ServerClosing,
+    ServerMessage,
+)
+
+TOAST_SECONDS = 2.2
+SERVER_MESSAGE_SECONDS = 6.0  # how long a server's message stays over the board
+POP_SECONDS = 0.22
+LINE_DELAY = 0.12
+LINE_SECONDS = 0.38
+BANNER_SECONDS = 0.3
+
+RESULT_TEXT = {Result.WIN: "You won", Result.LOSS: "You lost", Result.DRAW: "Draw"}
+RESULT_SOUND: dict[Result, SoundName] = {Result.WIN: "win", Result.LOSS: "loss", Result.DRAW: "draw"}
+
+# Refusals that describe a moment: their toast goes as soon as a new state arrives.
+_MOMENTARY = {Refusal.NOT_YOUR_TURN, Refusal.NOT_STARTED, Refusal.GAME_IN_PROGRESS, Refusal.OFFLINE}
+
+
+class NoticeKind(enum.Enum):
+    AWAY = "away"  # the opponent dropped; the server holds their seat (play paused)
+    CONNECTION = "connection"  # our connection dropped; reconnecting (play paused)
+    GONE = "gone"  # the match is over for a reason outside the game (play stopped)
+    LEFT = "left"  # the opponent left for good
+
+
+PAUSING = (NoticeKind.AWAY, NoticeKind.CONNECTION, NoticeKind.GONE)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message that stays on the board while what it describes is true."""
+
+    kind: NoticeKind
+    text: str
+
+
+@dataclass(frozen=True)
+class Toast:
+    """A short message, near the board; ``refusal`` says what it answers (it may go early)."""
+
+    text: str
+    at: float
+    refusal: Refusal | None = None
+
+
+@dataclass
+class Effects:
+    """What the screen must do after an event: sounds to play, a finished game to report."""
+
+    sounds: list[SoundName] = field(default_factory=list)
+    finished: GameSummary | None = None
+
+
+class BoardModel:
+    """One match on screen, game after game: its states, our commands, and what to say about them."""
+
+    def __init__(
+        self,
+        *,
+        mode: GameMode,
+        level: str | None = None,
+        label: MatchLabel = MatchLabel(PROTOCOL),
+        wall_clock: Callable[[], float] | None = None,
+    ):
+        self.mode = mode
+        self.level = level
+        self.label = label  # what the server offers: a rematch request only where it takes them
+        self._wall = wall_clock
+        self.view: MatchView | None = None
+        self.view_at = 0.0  # clock time the view arrived (countdowns run on from it)
+        self.now = 0.0
+        self.last_move: Cell | None = None
+        self.pops: dict[Cell, float] = {}  # cells that just got their mark, and when
+        self.ended_at: float | None = None  # when the current game's result arrived
+        self.moves: list[Move] = []  # this game's moves, in the order they were seen
+        self.score = {1: 0, 2: 0, 0: 0}  # wins by player index, and draws (0)
+        self.summaries: list[GameSummary] = []
+        self.match_over = False  # no more games in this match
+        self.left = False  # we left (or are leaving) the match
+        self.notice: Notice | None = None
+        self.toast: Toast | None = None
+        self.server_message: str | None = None
+        self.server_message_at = 0.0
+        self.pending_move: Cell | None = None  # sent, its state not yet back
+        self.asked_rematch_after: int | None = None  # the game after which we asked for the next one
+
+    # What the player sees ---------------------------------------------------------------------
+
+    @property
+    def game_over(self) -> bool:
+        return self.view is not None and self.view.board.is_over
+
+    @property
+    def playing(self) -> bool:
+        """A game is on and we may be asked to move (not paused, not left)."""
+        return self.view is not None and not self.view.board.is_over and not self.match_over and not self.left
+
+    @property
+    def paused(self) -> bool:
+        return self.notice is not None and self.notice.kind in PAUSING
+
+    @property
+    def can_move(self) -> bool:
+        """True when a click on an empty square would be a move (not while our last one is on its way)."""
+        return self.playing and not self.paused and self.view is not None and self.view.your_turn and self.pending_move is None
+
+    @property
+    def can_rematch(self) -> bool:
+        """The next game is ours to ask for: the game is over and the server takes requests."""
+        return self.label.extended and self.game_over and not self.match_over and not self.left
+
+    @property
+    def waiting_for_rematch(self) -> bool:
+        return self.view is not None and self.asked_rematch_after == self.view.game
+
+    @property
+    def opponent_name(self) -> str:
+        view = self.view
+        if view is None:
+            return "Your opponent"
+        index = view.opponent or (3 - view.board.to_move)
+        name = view.name_of(index)
+        return name if name and name != "?" else "Your opponent"
+
+    @property
+    def opponent_wants_rematch(self) -> bool:
+        view = self.view
+        return view is not None and view.board.is_over and bool(view.opponent) and view.asked_rematch(view.opponent)
+
+    @property
+    def banner_text(self) -> str | None:
+        """'You won', 'You lost', 'Draw' once a game is over; else None."""
+        view = self.view
+        if view is None or not view.board.is_over:
+            return None
+        if view.result is not None:
+            return RESULT_TEXT[view.result]
+        winner = view.board.outcome.winner if view.board.outcome else None
+        return f"{view.name_of(winner)} won" if winner else "Game over"
+
+    @property
+    def detail_text(self) -> str:
+        """Why the game ended, and what happens next (who asked for a rematch, the countdown)."""
+        view = self.view
+        if view is None or view.board.outcome is None:
+            return ""
+        them = self.opponent_name
+        result = view.result
+        reasons = {  # (if we won, if we lost, if we only watched)
+            Termination.DRAW: ("Nobody wins this one",) * 3,
+            Termination.TIMEOUT: (f"{them} ran out of time", "You ran out of time", "Out of time"),
+            Termination.OPPONENT_LEFT: (f"{them} left the game", "You left the game", "A player left"),
+            Termination.LINE: ("Three in a row!", f"{them} got three in a row", "Three in a row"),
+        }
+        why = reasons[view.board.outcome.termination][{Result.WIN: 0, Result.LOSS: 1}.get(result, 2)]  # type: ignore[arg-type]
+        if self.match_over:
+            return why
+        parts = [why]
+        if self.opponent_wants_rematch and not self.waiting_for_rematch:
+            parts.append(f"{them} wants a rematch")
+        seconds = self.rematch_seconds_left
+        if seconds is not None:
+            if view.rematch_mode is RematchMode.AUTO:
+                parts.append(f"Next game starts in {seconds} s")
+            else:
+                parts.append(f"{seconds} s to decide")
+        return "  ·  ".join(parts)
+
+    @property
+    def status_text(self) -> str:
+        """Whose turn it is (with the turn timer), or what we are waiting for."""
+        view = self.view
+        if view is None:
+            return "Setting up the board…"
+        if view.board.is_over:
+            return f"Game {view.game}"
+        if self.match_over:
+            return "Match over"
+        if self.paused:
+            return "Game paused"
+        if view.your_turn:
+            text = "Your turn"
+        elif self.mode is GameMode.BOT:
+            text = f"{self.opponent_name} is thinking…"
+        else:
+            text = f"Waiting for {self.opponent_name}…"
+        left = self.turn_seconds_left
+        if left is not None:
+            text += f"  ·  {math.ceil(left)} s"
+        return text
+
+    @property
+    def score_text(self) -> str:
+        """The match so far from our side: 'You 2 · Bob 1 · Draws 1'."""
+        view = self.view
+        me = view.you if view is not None and view.you in (1, 2) else 1
+        return f"You {self.score[me]}  ·  {self.opponent_name} {self.score[3 - me]}  ·  Draws {self.score[0]}"
+
+    @property
+    def turn_seconds_left(self) -> float | None:
+        view = self.view
+        if view is None or view.board.is_over or view.turn_seconds_left is None:
+            return None
+        if not view.opponent_connected or self.paused:
+            return view.turn_seconds_left  # the server holds the clock while someone is away
+        return max(0.0, view.turn_seconds_left - (self.now - self.view_at))
+
+    @property
+    def rematch_seconds_left(self) -> int | None:
+        exact = self.rematch_left_exact
+        return None if exact is None else max(0, math.ceil(exact - 1e-9))
+
+    @property
+    def rematch_left_exact(self) -> float | None:
+        view = self.view
+        if view is None or view.rematch_countdown is None or not view.board.is_over or self.match_over:
+            return None
+        return view.rematch_countdown - (self.now - self.view_at)
+
+    @property
+    def notice_text(self) -> str | None:
+        return self.notice.text if self.notice is not None else None
+
+    @property
+    def toast_text(self) -> str | None:
+        toast = self.toast
+        if toast is None or self.now - toast.at >= TOAST_SECONDS:
+            return None
+        return toast.text
+
+    @property
+    def server_message_text(self) -> str | None:
+        if self.server_message is None or self.now - self.server_message_at >= SERVER_MESSAGE_SECONDS:
+            return None
+        return f"Server: {self.server_message}"
+
+    @property
+    def rematch_label(self) -> str:
+        """The Rematch button: 'Rematch', 'Accept rematch' once the opponent asked, 'Waiting for Bob' once we did."""
+        if self.waiting_for_rematch:
+            return f"Waiting for {self.opponent_name}"
+        return "Accept rematch" if self.opponent_wants_rematch else "Rematch"
+
+    # What the player does ------------------------------------------------------------------------
+
+    def place(self, row: int, col: int) -> SendMove | None:
+        """A move if it can be one, else None (and a toast saying why, when that is not plain)."""
+        view = self.view
+        if view is None or self.left or self.paused:
+            return None
+        if view.board.is_over or self.match_over:
+            self.say("This game is over: Rematch or leave" if self.can_rematch else "This match is over")
+            return None
+        if not view.your_turn:
+            self.say(Refusal.NOT_YOUR_TURN.text, Refusal.NOT_YOUR_TURN)
+            return None
+        if view.board.at(row, col) != EMPTY:
+            self.say(Refusal.OCCUPIED.text, Refusal.OCCUPIED)
+            return None
+        if self.pending_move is not None:
+            return None
+        self.pending_move = (row, col)
+        return SendMove(row, col)
+
+    def request_rematch(self) -> RequestRematch | None:
+        """Ask for the next game (once per game), where the server takes requests."""
+        view = self.view
+        if not self.can_rematch or view is None or self.waiting_for_rematch:
+            return None
+        self.asked_rematch_after = view.game
+        return RequestRematch()
+
+    def leave(self) -> LeaveMatch | None:
+        """Leave the match (a game in progress counts as lost); the command, once."""
+        if self.left:
+            return None
+        self.left = True
+        return LeaveMatch()
+
+    @property
+    def leaving_forfeits(self) -> bool:
+        """True if leaving now loses the game in progress (so the player is asked first).
+
+        Against a person it always does (the server counts it); against the bot only once we
+        have made a move in the game (a game left untouched is not worth counting).
+        """
+        view = self.view
+        if not self.playing or view is None:
+            return False
+        return self.mode is not GameMode.BOT or any(player == view.you for _, _, player in self.moves)
+
+    def forfeit(self) -> GameSummary | None:
+        """The game in progress as lost by leaving it, if leaving loses it (else None)."""
+        view = self.view
+        if not self.leaving_forfeits or view is None:
+            return None
+        lost = replace(
+            GameSummary.from_view(view, self.mode, self.level, tuple(self.moves), self._wall() if self._wall else None),
+            result=Result.LOSS,
+            termination=Termination.OPPONENT_LEFT,
+        )
+        self.summaries.append(lost)
+        return lost
+
+    def say(self, text: str, refusal: Refusal | None = None) -> None:
+        self.toast = Toast(text, self.now, refusal)
+
+    # What happens ---------------------------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        """Advance to clock time ``now`` (countdowns and toasts follow it)."""
+        self.now = now
+        if self.toast is not None and now - self.toast.at >= TOAST_SECONDS:
+            self.toast = None
+        if self.server_message is not None and now - self.server_message_at >= SERVER_MESSAGE_SECONDS:
+            self.server_message = None
+
+    def apply(self, event: Event) -> Effects:
+        """One event of the match; what the screen must do about it."""
+        effects = Effects()
+        if isinstance(event, MatchUpdate):
+            self._update(event.view, effects)
+        elif isinstance(event, MoveRejected):
+            self.pending_move = None
+            text = event.message if event.reason is Refusal.OTHER and event.message else event.reason.text
+            self.say(text, event.reason)
+            if event.reason is Refusal.GAME_IN_PROGRESS:
+                self.asked_rematch_after = None
+        elif isinstance(event, ServerMessage):
+            self.server_message = _one_line(event.text)
+            self.server_message_at = self.now
+        elif isinstance(event, Failure):
+            self.say(event.message)
+        return effects
+
+    def _update(self, view: MatchView, effects: Effects) -> None:
+        prev = self.view
+        cells = view.board.cells
+        new_game = (
+            prev is None
+            or view.game != prev.game
+            or any(old != EMPTY and new == EMPTY for old, new in zip(prev.board.cells, cells))
+        )
+        if new_game:
+            self.pops.clear()
+            self.last_move = None
+            self.ended_at = None
+            self.moves = []
+        before = prev.board.cells if prev is not None and not new_game else (EMPTY,) * 9
+        placed = [i for i, c in enumerate(cells) if c != EMPTY and before[i] == EMPTY]
+        mover = prev.board.to_move if prev is not None and not new_game else view.board.first
+        placed = _in_turn_order(placed, cells, mover)
+        for i in placed:
+            cell = (i // 3 + 1, i % 3 + 1)
+            self.pops[cell] = self.now
+            self.moves.append((cell[0], cell[1], cells[i]))
+        self.last_move = (placed[-1] // 3 + 1, placed[-1] % 3 + 1) if len(placed) == 1 else None
+        if placed:
+            effects.sounds.append("place")
+        self.view = view
+        self.view_at = self.now
+        self.pending_move = None
+        if self.toast is not None and self.toast.refusal in _MOMENTARY:
+            self.toast = None  # what it said is no longer true
+        self._states_flowing(view)
+        if view.board.is_over and (new_game or prev is None or not prev.board.is_over):
+            self._game_ended(view, effects)
+
+    def _states_flowing(self, view: MatchView) -> None:
+        """A state arrived: nothing pauses the local game (the networked model says more)."""
+
+    def _game_ended(self, view: MatchView, effects: Effects) -> None:
+        self.ended_at = self.now
+        out = view.board.outcome
+        if out is not None:
+            self.score[out.winner or 0] += 1
+        summary = GameSummary.from_view(
+            view, self.mode, self.level, tuple(self.moves), self._wall() if self._wall is not None else None
+        )
+        self.summaries.append(summary)
+        effects.finished = summary
+        if view.result is not None:
+            effects.sounds.append(RESULT_SOUND[view.result])
+
+
+class NetBoardModel(BoardModel):
+    """A match on a server: adds the opponent away or gone, the connection, a match the server forgot."""
+
+    def __init__(self, *, mode: GameMode, label: MatchLabel, wall_clock: Callable[[], float] | None = None):
+        super().__init__(mode=mode, label=label, wall_clock=wall_clock)
+        self.connection: ConnectionLost | None = None  # the last drop, while reconnecting
+        self.retry_at: float | None = None
+        self.ended: Event | None = None  # what ended the match without the player (OpponentLeft, MatchGone, ...)
+
+    @property
+    def retry_seconds_left(self) -> int | None:
+        return None if self.retry_at is None else max(0, math.ceil(self.retry_at - self.now - 1e-9))
+
+    @property
+    def reconnect_text(self) -> str:
+        """'Reconnecting: attempt 2  ·  next try in 3 s' while reconnecting."""
+        lost = self.connection
+        if lost is None:
+            return ""
+        left = self.retry_seconds_left
+        if left:
+            return f"Reconnecting: attempt {lost.attempt}  ·  next try in {left} s"
+        return f"Reconnecting: attempt {lost.attempt}  ·  trying now…"
+
+    def apply(self, event: Event) -> Effects:
+        if isinstance(event, (ConnectionLost, Reconnected, OpponentAway, OpponentLeft, MatchGone, Disconnected, ServerClosing)):
+            self._network(event)
+            return Effects()
+        if isinstance(event, MatchUpdate):
+            self.connection = None
+            self.retry_at = None
+        return super().apply(event)
+
+    def _network(self, event: Event) -> None:
+        if isinstance(event, ConnectionLost):
+            self.connection = event
+            self.retry_at = self.now + max(0.0, event.retry_in)
+            self.notice = Notice(NoticeKind.CONNECTION, "Connection lost")
+            self.pending_move = None
+        elif isinstance(event, Reconnected):
+            self.connection = None
+            self.retry_at = None
+            if self.notice is not None and self.notice.kind is NoticeKind.CONNECTION:
+                self.notice = None
+            self.say("Reconnected" if event.rejoined else "Reconnected, but the match is gone")
+            if not event.rejoined:
+                self._over(event)
+        elif isinstance(event, OpponentAway):
+            self.notice = Notice(NoticeKind.AWAY, f"{event.name or self.opponent_name} disconnected: waiting for them")
+            self.pending_move = None
+        elif isinstance(event, OpponentLeft):
+            name = event.name or self.opponent_name
+            self.notice = Notice(NoticeKind.LEFT, gone_text(name, event.reason, event.me))
+            self._over(event)
+        elif isinstance(event, MatchGone):
+            self.notice = Notice(NoticeKind.GONE, event.message or "This match is no longer on the server")
+            self._over(event)
+        elif isinstance(event, (Disconnected, ServerClosing)):
+            self.notice = Notice(NoticeKind.GONE, getattr(event, "message", "") or "The server closed the match")
+            self._over(event)
+
+    def _over(self, event: Event) -> None:
+        self.match_over = True
+        self.connection = None
+        self.retry_at = None
+        self.pending_move = None
+        if self.ended is None:
+            self.ended = event
+
+    def _states_flowing(self, view: MatchView) -> None:
+        notice = self.notice
+        if notice is not None and notice.kind is NoticeKind.AWAY and view.opponent_connected:
+            self.notice = None
+        elif not view.opponent_connected and (notice is None or notice.kind is NoticeKind.AWAY) and not view.board.is_over:
+            self.notice = Notice(NoticeKind.AWAY, f"{self.opponent_name} disconnected: waiting for them")
+        if notice is not None and notice.kind is NoticeKind.CONNECTION:
+            self.notice = None  # states are flowing again
+
+
+def _in_turn_order(placed: list[int], cells: tuple[int, ...], mover: int) -> list[int]:
+    """Marks that appeared together (after a reconnection) put in an order the game could have had."""
+    order: list[int] = []
+    pool = list(placed)
+    while pool:
+        pick = next((i for i in pool if cells[i] == mover), pool[0])
+        order.append(pick)
+        pool.remove(pick)
+        mover = 3 - cells[pick]
+    return order
+
+
+def gone_text(name: str, reason: GoneReason, me: bool = False) -> str:
+    """One sentence for why the match is over (op 5)."""
+    if reason is GoneReason.TIMED_OUT:
+        return "You let two turns run out, so you were taken out of the match" if me else (
+            f"{name} let two turns run out and was taken out of the match")
+    if reason is GoneReason.NO_REMATCH:
+        return "No rematch: the time to ask for one ran out"
+    if reason is GoneReason.NO_SHOW:
+        return f"{name} never joined the match"
+    if reason is GoneReason.DISCONNECTED:
+        return f"{name} lost the connection and did not come back"
+    return f"{name} left the match"
+
+
+def _one_line(text: str) -> str:
+    """``text`` (from a server) on one line: control characters and runs of whitespace become single spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
