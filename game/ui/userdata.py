@@ -1,6 +1,6 @@
-"""The player's files: a profile (device id, name, last server, mute) and results against the bot.
+"""The player's files: a profile (device id, name, last server, mute), results by mode, and recent games.
 
-Both live as small JSON files in the per-user data folder (platformdirs), or in
+They live as small JSON files in the per-user data folder (platformdirs), or in
 ``$TICTACTOE_DATA_DIR`` when that is set (tests point it at a temporary folder).
 Writes are atomic (a temporary file, then ``os.replace``), so a crash never leaves
 half a file. A file that cannot be read or parsed is renamed aside as
@@ -19,13 +19,15 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 import platformdirs
 
 from game.bot import LEVELS
+from game.ui.results import GameMode, GameSummary
+from net.address import DEFAULT_SERVER, DEFAULT_SERVER_KEY
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,10 @@ DATA_DIR_ENV = "TICTACTOE_DATA_DIR"
 APP_NAME = "tictactoe"
 PROFILE_FILE = "profile.json"
 STATS_FILE = "stats.json"
+HISTORY_FILE = "history.json"
 FORMAT_VERSION = 1
+STATS_VERSION = 2  # 1 had the bot's levels only; 2 adds "lan" and "online" (version 1 files still read)
+HISTORY_LENGTH = 200  # games kept, newest last
 
 MAX_INSTANCES = 16  # windows of one player on one machine that get identities of their own
 
@@ -138,13 +143,19 @@ def new_device_id() -> str:
 
 @dataclass(frozen=True)
 class Profile:
-    """Who the player is and how they left things; the online screens read and update it."""
+    """Who the player is and how they left things; the online screens read and update it.
+
+    ``name_chosen`` is False until the player typed a name (the LAN screens ask for one
+    then, once); ``ca_file`` is a private certificate authority's PEM file, or "".
+    """
 
     device_id: str
     name: str = "Player"
-    server: str = "127.0.0.1:7350"
-    server_key: str = "defaultkey"
+    server: str = DEFAULT_SERVER
+    server_key: str = DEFAULT_SERVER_KEY
     muted: bool = False
+    name_chosen: bool = False
+    ca_file: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"version": FORMAT_VERSION, **asdict(self)}
@@ -157,8 +168,9 @@ class Profile:
             if f.name not in obj:
                 continue
             v = obj[f.name]
-            expected = bool if f.name == "muted" else str
-            ok = isinstance(v, expected) and (expected is bool or (v.strip() != "" and len(v) <= 200))
+            expected = bool if f.name in ("muted", "name_chosen") else str
+            may_be_empty = f.name == "ca_file"
+            ok = isinstance(v, expected) and (expected is bool or ((may_be_empty or v.strip() != "") and len(v) <= 400))
             if ok:
                 values[f.name] = v.strip() if isinstance(v, str) else v
             else:
@@ -208,10 +220,39 @@ class Tally:
 
 
 Stats = dict[str, Tally]  # bot level -> tally, every level present
+ModeStats = dict[GameMode, Tally]  # every mode present; the bot's is the sum of its levels
 
 
 def empty_stats() -> Stats:
     return {level: Tally() for level in LEVELS}
+
+
+@dataclass
+class _StatsFile:
+    """What stats.json holds: the bot's levels, and the two networked modes."""
+
+    bot: Stats = field(default_factory=empty_stats)
+    lan: Tally = Tally()
+    online: Tally = Tally()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": STATS_VERSION,
+            "bot": {k: v.to_json() for k, v in self.bot.items()},
+            "lan": self.lan.to_json(),
+            "online": self.online.to_json(),
+        }
+
+    def count(self, summary: GameSummary) -> None:
+        if summary.result is None:
+            return
+        if summary.mode is GameMode.BOT:
+            if summary.level in self.bot:
+                self.bot[summary.level] = self.bot[summary.level].add(summary.result)
+        elif summary.mode is GameMode.LAN:
+            self.lan = self.lan.add(summary.result)
+        else:
+            self.online = self.online.add(summary.result)
 
 
 # The store ---------------------------------------------------------------------------------
@@ -230,7 +271,8 @@ class UserData:
         # never waits on the disk; ``close()`` waits for them.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="userdata") if background else None
         self._profile: Profile | None = None
-        self._stats: Stats | None = None
+        self._stats: _StatsFile | None = None
+        self._history: list[GameSummary] | None = None
         self._slot: int | None = None
         self._slot_handle: Any = None
 
@@ -241,6 +283,10 @@ class UserData:
     @property
     def stats_path(self) -> Path:
         return self.folder / STATS_FILE
+
+    @property
+    def history_path(self) -> Path:
+        return self.folder / HISTORY_FILE
 
     # Profile --------------------------------------------------------------------------------
 
@@ -319,39 +365,76 @@ class UserData:
         log.warning("more than %d windows are open; this one shares the last identity", MAX_INSTANCES)
         return MAX_INSTANCES - 1
 
-    # Stats ------------------------------------------------------------------------------------
+    # Stats and history -----------------------------------------------------------------------
 
     @property
     def stats(self) -> Stats:
         """Tallies per bot level, as last read or written."""
+        return dict(self._stats_file().bot)
+
+    @property
+    def mode_stats(self) -> ModeStats:
+        """Tallies per mode: the bot (all levels), the LAN, online."""
+        data = self._stats_file()
+        bot = Tally()
+        for tally in data.bot.values():
+            bot = Tally(bot.wins + tally.wins, bot.losses + tally.losses, bot.draws + tally.draws)
+        return {GameMode.BOT: bot, GameMode.LAN: data.lan, GameMode.ONLINE: data.online}
+
+    def _stats_file(self) -> _StatsFile:
         if self._stats is None:
             self._stats = self._read_stats()
-        return dict(self._stats)
+        return self._stats
 
-    def _read_stats(self) -> Stats:
-        stats = empty_stats()
+    def _read_stats(self) -> _StatsFile:
+        data = _StatsFile()
         obj = read_json_object(self.stats_path)
         if obj is not None:
             bot = obj.get("bot")
             if isinstance(bot, Mapping):
                 for level in LEVELS:
-                    stats[level] = Tally.from_json(bot.get(level))
+                    data.bot[level] = Tally.from_json(bot.get(level))
             else:
                 log.warning("%s has no per-level results; counting from zero", self.stats_path)
-        return stats
+            data.lan = Tally.from_json(obj.get("lan"))
+            data.online = Tally.from_json(obj.get("online"))
+        return data
 
-    def record_result(self, level: str, result: str) -> Stats:
-        """Count one finished game against the bot at ``level``; re-reads first so two windows add up."""
-        if level not in LEVELS:
-            raise ValueError(f"unknown bot level {level!r}; expected one of: {', '.join(LEVELS)}")
-        stats = self.stats
-        stats[level] = stats[level].add(result)  # raises on a bad result, before anything is written
-        self._stats = stats
-        self._write(self._add_on_disk, level, result)
-        return dict(stats)
+    @property
+    def history(self) -> list[GameSummary]:
+        """The games kept, newest first (an entry that cannot be read is skipped)."""
+        if self._history is None:
+            self._history = self._read_history()
+        return list(reversed(self._history))
 
-    def _add_on_disk(self, level: str, result: str) -> None:
-        """Add one result to the file as it is now (another window may have added its own)."""
-        stats = self._read_stats()
-        stats[level] = stats[level].add(result)
-        write_json_atomic(self.stats_path, {"version": FORMAT_VERSION, "bot": {k: v.to_json() for k, v in stats.items()}})
+    def _read_history(self) -> list[GameSummary]:
+        obj = read_json_object(self.history_path)
+        games = obj.get("games") if obj is not None else None
+        if not isinstance(games, list):
+            return []
+        out = []
+        for entry in games[-HISTORY_LENGTH:]:
+            try:
+                out.append(GameSummary.from_record(entry))
+            except ValueError as exc:
+                log.warning("skipped a game in %s: %s", self.history_path, exc)
+        return out
+
+    def record_game(self, summary: GameSummary) -> None:
+        """Count a finished game in the stats and keep it in the history; re-reads first so two windows add up."""
+        if summary.result is not None:
+            self._stats_file().count(summary)
+        history = self._history if self._history is not None else self._read_history()
+        self._history = [*history, summary][-HISTORY_LENGTH:]
+        self._write(self._add_on_disk, summary)
+
+    def _add_on_disk(self, summary: GameSummary) -> None:
+        """Add one game to the files as they are now (another window may have added its own)."""
+        data = self._read_stats()
+        data.count(summary)
+        write_json_atomic(self.stats_path, data.to_json())
+        obj = read_json_object(self.history_path)
+        games = obj.get("games") if obj is not None else None
+        kept = [g for g in games if isinstance(g, dict)] if isinstance(games, list) else []
+        kept.append(summary.to_record())
+        write_json_atomic(self.history_path, {"version": FORMAT_VERSION, "games": kept[-HISTORY_LENGTH:]})

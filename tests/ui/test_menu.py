@@ -10,11 +10,14 @@ from game.ui.screens.board import BoardScreen
 from game.ui.screens.menu import DEFAULT_ENTRIES, MenuEntry, MenuScreen
 from game.ui.screens.login import LoginScreen
 from game.ui.userdata import UserData
+from game.ui.widgets import SpeakerButton
+from game.rules import Result
+from game.ui.results import GameMode, GameSummary
 
 
 def test_the_menu_offers_every_way_to_play(pilot: Pilot) -> None:
     assert pilot.screen.button_labels == [
-        "Easy", "Normal", "Perfect", "Host a LAN game", "Join a LAN game", "Play online", "Quit",
+        "Easy", "Normal", "Perfect", "Host a LAN game", "Join a LAN game", "Play online", "History", "Quit",
     ]
     assert pilot.screen.stats_text == {level: "W 0  ·  L 0  ·  D 0" for level in ("easy", "normal", "perfect")}
 
@@ -29,7 +32,7 @@ def test_arrows_and_enter_choose_a_level(pilot: Pilot) -> None:
     pilot.press("up", "left", "return")
     screen = pilot.screen
     assert isinstance(screen, BoardScreen) and screen.controller.level == "normal"
-    pilot.press("escape")
+    pilot.press("escape")  # no move made yet: leaving loses nothing, so nothing is asked
     assert pilot.screen is menu
 
 
@@ -46,18 +49,18 @@ def test_tab_cycles_and_play_online_opens_the_sign_in(pilot: Pilot) -> None:
 
 def test_menu_entries_are_data(data_dir: Path) -> None:
     chosen = []
-    entries = (MenuEntry("Play online", lambda app: chosen.append("online")), *DEFAULT_ENTRIES[-1:])
+    entries = (MenuEntry("Play online", lambda app: chosen.append("online")),)
     with Pilot.launch(data_dir=data_dir) as pilot:
         pilot.app.replace(MenuScreen(entries))
         pilot.step()
-        assert pilot.screen.button_labels == ["Easy", "Normal", "Perfect", "Play online", "Quit"]
+        assert pilot.screen.button_labels == ["Easy", "Normal", "Perfect", "Play online", "History", "Quit"]
         pilot.click("Play online")
         assert chosen == ["online"]
 
 
-def test_escape_and_quit_close_the_app(pilot: Pilot) -> None:
-    pilot.press("escape")
-    assert not pilot.app.running and pilot.app.exit_code == 0
+def test_escape_does_not_close_the_app(pilot: Pilot) -> None:
+    pilot.press("escape", "escape")
+    assert pilot.app.running and isinstance(pilot.screen, MenuScreen)
 
 
 def test_the_quit_button_closes_the_app(pilot: Pilot) -> None:
@@ -65,10 +68,15 @@ def test_the_quit_button_closes_the_app(pilot: Pilot) -> None:
     assert not pilot.app.running and pilot.app.exit_code == 0
 
 
-def test_m_mutes_and_the_choice_is_remembered(data_dir: Path) -> None:
+def test_m_or_the_speaker_button_mutes_and_the_choice_is_remembered(data_dir: Path) -> None:
     with Pilot.launch(data_dir=data_dir) as pilot:
         assert not pilot.app.sounds.muted
         pilot.press("m")
+        assert pilot.app.sounds.muted
+        speaker = SpeakerButton.rect_for(pilot.app.size)
+        pilot.click(speaker.center)
+        assert not pilot.app.sounds.muted
+        pilot.click(speaker.center)
         assert pilot.app.sounds.muted
     assert json.loads((data_dir / "profile.json").read_text())["muted"] is True
     with Pilot.launch(data_dir=data_dir) as pilot:
@@ -80,9 +88,8 @@ def test_m_mutes_and_the_choice_is_remembered(data_dir: Path) -> None:
 
 def test_stats_from_earlier_sessions_are_shown(data_dir: Path) -> None:
     store = UserData(data_dir)
-    for result in ("win", "win", "draw"):
-        store.record_result("normal", result)
-    store.record_result("perfect", "loss")
+    for result, level in ((Result.WIN, "normal"), (Result.WIN, "normal"), (Result.DRAW, "normal"), (Result.LOSS, "perfect")):
+        store.record_game(GameSummary(GameMode.BOT, level, "X", result, (), "X"))
     with Pilot.launch(data_dir=data_dir) as pilot:
         assert pilot.screen.stats_text["normal"] == "W 2  ·  L 0  ·  D 1"
         assert pilot.screen.stats_text["perfect"] == "W 0  ·  L 1  ·  D 0"

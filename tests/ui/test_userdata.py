@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from game.rules import Result
 from game.ui.pilot import Pilot
-from game.ui.userdata import DATA_DIR_ENV, Profile, Tally, UserData, data_dir
+from game.ui.results import GameMode, GameSummary
+from game.ui.userdata import DATA_DIR_ENV, HISTORY_LENGTH, Profile, Tally, UserData, data_dir
+
+
+def game(result: Result | str, mode: GameMode = GameMode.BOT, level: str | None = "easy", moves=((2, 2, 1),)) -> GameSummary:
+    return GameSummary(mode, level if mode is GameMode.BOT else None, "X", Result(result), tuple(moves), "X", "Ada", "Bob")
 
 
 def test_the_data_folder_comes_from_the_environment_when_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,19 +46,47 @@ def test_profile_updates_are_saved_whole_and_leave_no_temporary_files(data_dir: 
     assert sorted(p.name for p in data_dir.iterdir()) == ["profile.json"]
 
 
-def test_results_add_up_per_level_across_two_stores(data_dir: Path) -> None:
+def test_results_add_up_per_level_and_mode_across_two_stores(data_dir: Path) -> None:
     first, second = UserData(data_dir), UserData(data_dir)
-    first.record_result("easy", "win")
-    second.record_result("easy", "loss")  # another window, same files
-    first.record_result("perfect", "draw")
-    stats = UserData(data_dir).stats
+    first.record_game(game("win"))
+    second.record_game(game("loss"))  # another window, same files
+    first.record_game(game("draw", level="perfect"))
+    first.record_game(game("win", GameMode.ONLINE))
+    second.record_game(game("loss", GameMode.LAN))
+    fresh = UserData(data_dir)
+    stats = fresh.stats
     assert stats["easy"] == Tally(wins=1, losses=1)
     assert stats["perfect"] == Tally(draws=1)
     assert stats["normal"] == Tally()
-    with pytest.raises(ValueError):
-        first.record_result("impossible", "win")
-    with pytest.raises(ValueError):
-        first.record_result("easy", "victory")
+    assert fresh.mode_stats == {
+        GameMode.BOT: Tally(wins=1, losses=1, draws=1), GameMode.LAN: Tally(losses=1), GameMode.ONLINE: Tally(wins=1),
+    }
+    assert [g.mode for g in fresh.history] == [GameMode.LAN, GameMode.ONLINE, GameMode.BOT, GameMode.BOT, GameMode.BOT]
+
+
+def test_an_old_stats_file_of_the_bot_alone_still_counts(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "stats.json").write_text(json.dumps({"version": 1, "bot": {"easy": {"wins": 2, "losses": 0, "draws": 1}}}))
+    store = UserData(data_dir)
+    assert store.stats["easy"] == Tally(wins=2, draws=1) and store.mode_stats[GameMode.LAN] == Tally()
+    store.record_game(game("win", GameMode.LAN))
+    assert json.loads((data_dir / "stats.json").read_text())["bot"]["easy"] == {"wins": 2, "losses": 0, "draws": 1}
+
+
+def test_the_history_keeps_the_latest_games_and_skips_entries_it_cannot_read(data_dir: Path, caplog) -> None:
+    store = UserData(data_dir)
+    for n in range(HISTORY_LENGTH + 5):
+        store.record_game(game("draw", moves=((1 + n % 3, 1, 1),)))
+    kept = json.loads((data_dir / "history.json").read_text())["games"]
+    assert len(kept) == HISTORY_LENGTH
+    kept[0]["moves"] = [[9, 9, 1]]  # a move that cannot be
+    kept[1] = "nonsense"
+    kept[2]["mode"] = "chess"
+    (data_dir / "history.json").write_text(json.dumps({"version": 1, "games": kept}))
+    with caplog.at_level(logging.WARNING):
+        history = UserData(data_dir).history
+    assert len(history) == HISTORY_LENGTH - 3
+    assert history[0].moves == ((1 + (HISTORY_LENGTH + 4) % 3, 1, 1),), "newest first"
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"[1, 2, 3]", b"\xff\xfe\x00garbage"])
@@ -67,7 +101,7 @@ def test_a_corrupt_stats_file_is_set_aside_with_a_warning(
     aside = list(data_dir.glob("stats.json.corrupt-*"))
     assert len(aside) == 1 and aside[0].read_bytes() == content
     assert any("stats.json" in r.getMessage() and "unusable" in r.getMessage() for r in caplog.records)
-    store.record_result("easy", "win")
+    store.record_game(game("win"))
     assert json.loads((data_dir / "stats.json").read_text())["bot"]["easy"] == {"wins": 1, "losses": 0, "draws": 0}
 
 
@@ -103,7 +137,7 @@ def test_a_folder_that_cannot_be_written_is_logged_not_raised(tmp_path: Path, ca
     with caplog.at_level(logging.WARNING):
         store = UserData(blocker / "data")
         profile = store.profile
-        store.record_result("easy", "win")
+        store.record_game(game("win"))
         store.update_profile(muted=True)
     assert profile.device_id and store.profile.muted
     assert store.stats["easy"] == Tally(wins=1)  # kept in memory for this session
@@ -150,7 +184,7 @@ def test_background_writes_keep_their_order_and_are_all_on_disk_after_close(data
     # The App's store: writes leave the render thread; memory is up to date at once.
     store = UserData(data_dir, background=True)
     for result in ("win", "loss", "win"):
-        store.record_result("easy", result)
+        store.record_game(game(result))
     store.update_profile(name="Ada")
     store.update_profile(name="Grace")
     assert store.stats["easy"] == Tally(wins=2, losses=1)

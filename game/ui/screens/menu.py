@@ -1,8 +1,9 @@
-"""The main menu: play the bot at a level (with your record against it), the other ways to play, Quit.
+"""The main menu: play the bot at a level (with your record against it), the other ways to play, History, Quit.
 
 The entries below the bot row are data (``MenuEntry``): hosting and joining a LAN game
 and playing online each start a trip through the networked screens (``netflow``).
-Keyboard: arrows or Tab move, Enter chooses, Esc quits; the mouse hovers and clicks.
+Keyboard: arrows or Tab move, Enter chooses; the mouse hovers and clicks. Esc does not
+quit (a second Esc after leaving a game must not close the window): Quit does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from game.ui import theme
 from game.ui.render import blit_center, mark_surface
 from game.ui.screens.base import Screen
 from game.ui.screens.board import open_bot_game
+from game.ui.screens.history import HistoryScreen
 from game.ui.screens.netflow import host_lan_game, join_lan_game, play_online
 from game.ui.userdata import Tally
 from game.ui.widgets import Button
@@ -38,12 +40,16 @@ def _quit(app: "App") -> None:
     app.quit(0)
 
 
+def _history(app: "App") -> None:
+    app.push(HistoryScreen())
+
+
 DEFAULT_ENTRIES: tuple[MenuEntry, ...] = (
     MenuEntry("Host a LAN game", host_lan_game),
     MenuEntry("Join a LAN game", join_lan_game),
     MenuEntry("Play online", play_online),
-    MenuEntry("Quit", _quit, style="quiet"),
 )
+LAST_ROW: tuple[MenuEntry, ...] = (MenuEntry("History", _history), MenuEntry("Quit", _quit, style="quiet"))
 
 LEVEL_LABELS = {"easy": "Easy", "normal": "Normal", "perfect": "Perfect"}
 
@@ -66,7 +72,8 @@ class MenuScreen(Screen):
             for level in LEVELS
         ]
         self.entry_buttons = [Button(e.label, self._choose(e), style=e.style) for e in self.entries]
-        self.buttons.set_rows([self.level_buttons, *([b] for b in self.entry_buttons)])
+        self.last_buttons = [Button(e.label, self._choose(e), style=e.style) for e in LAST_ROW]
+        self.buttons.set_rows([self.level_buttons, *([b] for b in self.entry_buttons), self.last_buttons])
 
     def _play(self, level: str) -> Callable[[], None]:
         def play() -> None:
@@ -101,15 +108,13 @@ class MenuScreen(Screen):
         self._refresh_stats()
 
     def back(self) -> None:
-        """Esc quits: the menu is the first screen."""
-        assert self.app is not None
-        self.app.quit(0)
+        """Esc does nothing here: Quit (or closing the window) quits."""
 
     # Layout ----------------------------------------------------------------------------------
 
     def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
         heights = dict(logo=56, title=58, section=44, level=76, gap=30, entry=50, entry_gap=12)
-        entries = ["entry_gap", "entry"] * len(self.entry_buttons)  # with a gap between each two
+        entries = ["entry_gap", "entry"] * (len(self.entry_buttons) + 1)  # with a gap between each two; the last row
         rows = ["logo", "title", "section", "level", "gap", *entries[1:]]
         return self.column_metrics(size, heights, rows, width=460, margin=48, min_top=16)
 
@@ -126,6 +131,9 @@ class MenuScreen(Screen):
         for b in self.entry_buttons:
             b.rect = pygame.Rect(left, y, m["width"], m["entry"])
             y += m["entry"] + m["entry_gap"]
+        half = (m["width"] - gap) // 2
+        for i, b in enumerate(self.last_buttons):
+            b.rect = pygame.Rect(left + i * (half + gap), y, half, m["entry"])
 
     def draw(self, surface: pygame.Surface) -> None:
         fonts = self.fonts
@@ -153,7 +161,6 @@ class MenuScreen(Screen):
                 surface.blit(dash, dash.get_rect(midleft=(x, ty)))
                 x += dash.get_width()
         section_y = m["top"] + m["logo"] + m["title"] + m["section"] * 0.55
-        blit_center(surface, fonts.render("Play against the bot", 18 * s, theme.MUTED), (cx, section_y))
+        blit_center(surface, fonts.render("Play against the bot", 18 * s, theme.MUTED, light=True), (cx, section_y))
         self.buttons.draw(surface, fonts, s)
-        hint = f"Arrows or Tab to move  ·  Enter to choose  ·  {self.sound_hint}  ·  Esc quits"
-        self.draw_footer(surface, hint, m["footer"])
+        self.draw_footer(surface, "Arrows or Tab to move  ·  Enter to choose", m["footer"])

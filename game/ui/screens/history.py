@@ -1,0 +1,344 @@
+"""The player's recent games, in every mode, and a replay of any of them move by move.
+
+``HistoryScreen`` shows the record per mode (the bot, the LAN, online) and lists the
+games kept in the per-user data folder, newest first: when, where, against whom, the
+result and the number of moves. Choosing one (click, or arrows and Enter) opens
+``ReplayScreen``, which steps through its moves with the arrow keys or plays them on
+its own (Space). Esc goes back from either.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import pygame
+
+from game.rules import Board, Result, Termination, winning_line
+from game.ui import theme
+from game.ui.render import blit_center, draw_card
+from game.ui.results import GameMode, GameSummary
+from game.ui.screens.base import Screen
+from game.ui.screens.boardview import board_layout, draw_marks
+from game.ui.theme import Fonts
+from game.ui.userdata import Tally
+from game.ui.widgets import ACTIVATE_KEYS, Button, key_down
+
+MODE_NAMES = {GameMode.BOT: "Bot", GameMode.LAN: "LAN", GameMode.ONLINE: "Online"}
+RESULT_WORDS = {Result.WIN: "Won", Result.LOSS: "Lost", Result.DRAW: "Draw"}
+RESULT_COLORS = {Result.WIN: theme.ACCENT, Result.LOSS: theme.ERROR, Result.DRAW: theme.TEXT}
+STEP_SECONDS = 0.8  # a replay that plays on its own shows a move this often
+
+
+def when(stamp: float, now: float | None = None) -> str:
+    """A game's time as a list shows it: 'Today 14:05', 'Yesterday 09:12', '3 Mar 21:40', '3 Mar 2025'."""
+    now = time.time() if now is None else now
+    then, today = time.localtime(stamp), time.localtime(now)
+    clock = time.strftime("%H:%M", then)
+    if then.tm_year == today.tm_year and then.tm_yday == today.tm_yday:
+        return f"Today {clock}"
+    if then.tm_year == today.tm_year and then.tm_yday == today.tm_yday - 1:
+        return f"Yesterday {clock}"
+    day = f"{then.tm_mday} {time.strftime('%b', then)}"
+    return f"{day} {clock}" if then.tm_year == today.tm_year else f"{day} {then.tm_year}"
+
+
+def where(summary: GameSummary) -> str:
+    """'Bot (perfect)', 'LAN', 'Online'."""
+    if summary.mode is GameMode.BOT and summary.level:
+        return f"Bot ({summary.level})"
+    return MODE_NAMES[summary.mode]
+
+
+def record_text(tally: Tally) -> str:
+    return f"W {tally.wins}  ·  L {tally.losses}  ·  D {tally.draws}"
+
+
+class GameRow(Button):
+    """One game of the list: when and where on the left, the opponent, then the result and the moves."""
+
+    def __init__(self, summary: GameSummary, on_press: Callable[[], None]):
+        super().__init__(f"{where(summary)} vs {summary.opponent or '?'}", on_press)
+        self.summary = summary
+
+    def draw(self, surface: pygame.Surface, fonts: Fonts, scale: float, *, hovered: bool, focused: bool,
+             pressed: bool) -> None:
+        rect = self.rect
+        if rect.width <= 0 or rect.height <= 0:
+            return
+        s = scale
+        fill = theme.BUTTON_PRESSED if pressed else theme.BUTTON_HOVER if hovered else theme.BUTTON
+        pygame.draw.rect(surface, fill, rect, border_radius=max(4, int(10 * s)))
+        if focused:
+            pygame.draw.rect(surface, theme.ACCENT, rect.inflate(int(6 * s), int(6 * s)), width=max(2, int(2.5 * s)),
+                             border_radius=max(6, int(13 * s)))
+        g = self.summary
+        result = g.result
+        badge_text = RESULT_WORDS.get(result, "Over") if result is not None else "Watched"
+        badge = fonts.render(badge_text, 19 * s, RESULT_COLORS.get(result, theme.MUTED) if result else theme.MUTED)
+        moves = fonts.render(f"{len(g.moves)} moves", theme.small(14 * s), theme.MUTED, light=True)
+        right = rect.right - int(14 * s)
+        surface.blit(badge, badge.get_rect(topright=(right, rect.y + int(8 * s))))
+        surface.blit(moves, moves.get_rect(bottomright=(right, rect.bottom - int(7 * s))))
+        left = rect.x + int(14 * s)
+        room = right - max(badge.get_width(), moves.get_width()) - left - int(16 * s)
+        title = f"{g.you or 'You'} vs {g.opponent or '?'}"
+        title_img = fonts.render(title, fonts.fit(title, 19 * s, room), theme.TEXT)
+        caption = f"{when(g.ended_at)}  ·  {MODE_NAMES[g.mode]}  ·  you played {g.mark}"
+        cap_img = fonts.render(caption, fonts.fit(caption, theme.small(14 * s), room, light=True), theme.MUTED, light=True)
+        surface.blit(title_img, (left, rect.y + int(7 * s)))
+        surface.blit(cap_img, cap_img.get_rect(bottomleft=(left, rect.bottom - int(7 * s))))
+
+
+class HistoryScreen(Screen):
+    """The record per mode and the recent games; choosing one replays it."""
+
+    name = "history"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.games: list[GameSummary] = []
+        self.rows: list[GameRow] = []
+        self.offset = 0  # the first game shown
+        self.back_button = Button("Back", self.back, hint="Esc")
+
+    def on_mount(self) -> None:
+        assert self.app is not None
+        self.games = self.app.userdata.history
+        self.rows = [GameRow(g, self._opener(g)) for g in self.games]
+        self._set_rows()
+
+    def _opener(self, summary: GameSummary) -> Callable[[], None]:
+        def open_replay() -> None:
+            assert self.app is not None
+            self.app.push(ReplayScreen(summary))
+
+        return open_replay
+
+    def _set_rows(self) -> None:
+        self.buttons.set_rows([*([r] for r in self.rows), [self.back_button]])
+        if self.rows:
+            self.buttons.focus_on(self.rows[0])
+        self.buttons.focus_visible = False
+        self.relayout()
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if event.type == pygame.MOUSEWHEEL:
+            self.scroll(-event.y)
+            return True
+        used = super().handle(event)
+        if used and event.type == pygame.KEYDOWN:
+            self._follow_focus()
+        return used
+
+    def scroll(self, rows: int) -> None:
+        shown = self._visible(self.app.size if self.app is not None else theme.DEFAULT_SIZE)
+        self.offset = max(0, min(len(self.rows) - shown, self.offset + rows))
+        self.relayout()
+
+    def _follow_focus(self) -> None:
+        focus = self.buttons.focus
+        if isinstance(focus, GameRow):
+            index = self.rows.index(focus)
+            shown = self._visible(self.app.size if self.app is not None else theme.DEFAULT_SIZE)
+            if index < self.offset:
+                self.offset = index
+            elif index >= self.offset + shown:
+                self.offset = index - shown + 1
+            self.relayout()
+
+    # Layout ------------------------------------------------------------------------------------
+
+    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
+        s = self.scale(size)
+        m = {"pad": int(20 * s), "title": int(48 * s), "stats": int(64 * s), "row": int(58 * s), "gap": int(8 * s),
+             "button": int(50 * s), "footer": int(theme.FOOTER_HEIGHT * s)}
+        m["width"] = min(size[0] - 2 * m["pad"], int(600 * s))
+        m["left"] = (size[0] - m["width"]) // 2
+        m["list_top"] = m["pad"] + m["title"] + m["stats"] + int(12 * s)
+        m["list_bottom"] = size[1] - m["footer"] - m["button"] - int(16 * s)
+        return m
+
+    def _visible(self, size: tuple[int, int]) -> int:
+        m = self._metrics(size)
+        return max(1, (m["list_bottom"] - m["list_top"] + m["gap"]) // (m["row"] + m["gap"]))
+
+    def layout(self, size: tuple[int, int]) -> None:
+        m = self._metrics(size)
+        shown = self._visible(size)
+        y = m["list_top"]
+        for i, row in enumerate(self.rows):
+            if self.offset <= i < self.offset + shown:
+                row.rect = pygame.Rect(m["left"], y, m["width"], m["row"])
+                y += m["row"] + m["gap"]
+            else:
+                row.rect = pygame.Rect(0, 0, 0, 0)
+        self.back_button.rect = pygame.Rect(0, m["list_bottom"] + int(8 * self.scale(size)), int(200 * self.scale(size)),
+                                            m["button"])
+        self.back_button.rect.centerx = size[0] // 2
+
+    def draw(self, surface: pygame.Surface) -> None:
+        fonts = self.fonts
+        size = surface.get_size()
+        s = self.scale(size)
+        m = self._metrics(size)
+        cx = size[0] / 2
+        blit_center(surface, fonts.render("History", 38 * s, theme.TEXT), (cx, m["pad"] + m["title"] / 2))
+        assert self.app is not None
+        stats = self.app.userdata.mode_stats
+        box_w = (m["width"] - 2 * int(10 * s)) // 3
+        for i, mode in enumerate(GameMode):
+            box = pygame.Rect(m["left"] + i * (box_w + int(10 * s)), m["pad"] + m["title"], box_w, m["stats"] - int(6 * s))
+            pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(12 * s))
+            label = fonts.render(MODE_NAMES[mode], 19 * s, theme.TEXT)
+            text = record_text(stats[mode])
+            record = fonts.render(text, fonts.fit(text, theme.small(14 * s), box.width - 12 * s, light=True), theme.MUTED,
+                                  light=True)
+            total = label.get_height() + record.get_height()
+            blit_center(surface, label, (box.centerx, box.centery - total / 2 + label.get_height() / 2))
+            blit_center(surface, record, (box.centerx, box.centery + total / 2 - record.get_height() / 2))
+        if not self.rows:
+            area = pygame.Rect(m["left"], m["list_top"], m["width"], m["list_bottom"] - m["list_top"])
+            pygame.draw.rect(surface, theme.PANEL, area, border_radius=int(16 * s))
+            blit_center(surface, fonts.render("No games yet", 22 * s, theme.TEXT), (cx, area.centery - 14 * s))
+            note = "Play one, and it shows up here."
+            blit_center(surface, fonts.render(note, theme.small(16 * s), theme.MUTED, light=True), (cx, area.centery + 16 * s))
+        hidden = len(self.rows) - self._visible(size)
+        if hidden > 0:
+            more = f"{self.offset + 1}–{min(len(self.rows), self.offset + self._visible(size))} of {len(self.rows)}"
+            image = fonts.render(more, theme.small(13 * s), theme.MUTED, light=True)
+            surface.blit(image, image.get_rect(bottomright=(m["left"] + m["width"], m["list_top"] - int(2 * s))))
+        self.buttons.draw(surface, fonts, s)
+        self.draw_footer(surface, "Arrows or the wheel move  ·  Enter replays  ·  Esc goes back", m["footer"])
+
+
+class ReplayScreen(Screen):
+    """One finished game again, move by move: arrows step, Space plays, Home/End jump, Esc goes back."""
+
+    name = "replay"
+
+    def __init__(self, summary: GameSummary):
+        super().__init__()
+        self.summary = summary
+        self.positions = summary.positions()
+        self.step = len(self.positions) - 1  # opens on the end, as the game finished
+        self.playing = False
+        self._stepped_at = 0.0
+        self._moved_at: float | None = None
+        self.prev_button = Button("Back a move", lambda: self.go(self.step - 1), hint="←")
+        self.play_button = Button("Play", self.toggle_play, style="primary", hint="Space")
+        self.next_button = Button("Next move", lambda: self.go(self.step + 1), hint="→")
+        self.back_button = Button("Back", self.back, hint="Esc")
+        self.buttons.set_rows([[self.prev_button, self.play_button, self.next_button], [self.back_button]])
+        self.buttons.focus_on(self.play_button)
+
+    @property
+    def board(self) -> Board:
+        return self.positions[self.step]
+
+    @property
+    def caption(self) -> str:
+        g = self.summary
+        place = "" if g.mode is GameMode.BOT else f"  ·  {where(g)}"
+        return f"{g.you or 'You'} ({g.mark}) vs {g.opponent or '?'}{place}  ·  {when(g.ended_at)}"
+
+    @property
+    def status_text(self) -> str:
+        last = len(self.positions) - 1
+        if self.step == 0:
+            return f"The empty board: {self.summary.first} moves first"
+        text = f"Move {self.step} of {last}"
+        if self.step == last:
+            text += f"  ·  {self.result_text}"
+        return text
+
+    @property
+    def result_text(self) -> str:
+        g = self.summary
+        if g.result is None:
+            return "Game over"
+        how = {
+            Termination.LINE: "three in a row",
+            Termination.DRAW: "a full board",
+            Termination.TIMEOUT: "time ran out",
+            Termination.OPPONENT_LEFT: "a player left",
+        }[g.termination]
+        return f"{RESULT_WORDS[g.result]} ({how})"
+
+    def go(self, step: int) -> None:
+        step = max(0, min(len(self.positions) - 1, step))
+        if step != self.step:
+            self._moved_at = self.now if step > self.step else None
+            self.step = step
+        if self.step == len(self.positions) - 1:
+            self.playing = False
+        self._sync()
+
+    def toggle_play(self) -> None:
+        if not self.playing and self.step == len(self.positions) - 1:
+            self.step = 0  # from the start again
+        self.playing = not self.playing
+        self._stepped_at = self.now
+        self._sync()
+
+    def _sync(self) -> None:
+        self.play_button.label = "Pause" if self.playing else "Play"
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if key_down(event, pygame.K_LEFT):
+            self.go(self.step - 1)
+            return True
+        if key_down(event, pygame.K_RIGHT):
+            self.go(self.step + 1)
+            return True
+        if key_down(event, pygame.K_HOME, pygame.K_END):
+            self.go(0 if event.key == pygame.K_HOME else len(self.positions) - 1)
+            return True
+        if key_down(event, pygame.K_SPACE):
+            self.toggle_play()
+            return True
+        if key_down(event, *ACTIVATE_KEYS) and not self.buttons.focus_visible:
+            self.toggle_play()
+            return True
+        return super().handle(event)
+
+    def update(self, now: float) -> None:
+        if self.playing and now - self._stepped_at >= STEP_SECONDS:
+            self._stepped_at = now
+            self.go(self.step + 1)
+
+    def next_deadline(self) -> float | None:
+        return self._stepped_at + STEP_SECONDS if self.playing else None
+
+    @property
+    def animating(self) -> bool:
+        return self._moved_at is not None and self.animations_on and self.now - self._moved_at < 0.3
+
+    def layout(self, size: tuple[int, int]) -> None:
+        lay = board_layout(size)
+        s = lay.scale
+        gap = int(10 * s)
+        w = (lay.buttons.width - 2 * gap) // 3
+        y = lay.message.y + int(20 * s)
+        for i, b in enumerate((self.prev_button, self.play_button, self.next_button)):
+            b.rect = pygame.Rect(lay.buttons.x + i * (w + gap), y, w, lay.buttons.height)
+        self.back_button.rect = pygame.Rect(0, lay.buttons.y, int(200 * s), lay.buttons.height)
+        self.back_button.rect.centerx = size[0] // 2
+
+    def draw(self, surface: pygame.Surface) -> None:
+        lay = board_layout(surface.get_size())
+        fonts, s = self.fonts, lay.scale
+        draw_card(surface, lay.plates[0].y, lay.plates[1].right - lay.plates[0].x, lay.plates[0].height, s)
+        caption = self.caption
+        blit_center(surface, fonts.render(caption, fonts.fit(caption, 19 * s, lay.plates[1].right - lay.plates[0].x - 24 * s),
+                                          theme.TEXT), (surface.get_width() / 2, lay.plates[0].centery))
+        status = self.status_text
+        blit_center(surface, fonts.render(status, fonts.fit(status, 20 * s, lay.status.width), theme.MUTED), lay.status.center)
+        board = self.board
+        line = winning_line(board.cells)
+        last = self.summary.moves[self.step - 1] if self.step > 0 else None
+        pops = {(last[0], last[1]): self._moved_at} if last is not None and self._moved_at is not None else None
+        draw_marks(surface, lay, board, line=line[1] if line else None,
+                   last_move=(last[0], last[1]) if last else None, pops=pops, progress=self.progress)
+        self.buttons.draw(surface, fonts, s)
+        self.draw_footer(surface, "← → step  ·  Space plays  ·  Home / End  ·  Esc goes back", lay.hint.height)
