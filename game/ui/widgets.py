@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 import pygame
 
-from game.ui import theme
+from game.ui import clipboard, theme
 from game.ui.render import blit_center, translucent
 from game.ui.theme import Fonts
 
@@ -91,24 +91,25 @@ class Button:
             ring = body.inflate(int(8 * scale) + 2, int(8 * scale) + 2)
             ring_width = max(2, int(2.5 * scale))
             pygame.draw.rect(surface, theme.ACCENT, ring, width=ring_width, border_radius=radius + int(4 * scale))
-        label_size = 22 * scale
-        caption_size = theme.small(15 * scale)
-        label_size = fonts.fit(self.label, label_size, body.width - 24 * scale)
-        label = fonts.render(self.label, label_size, text_color)
+        hint_color = caption_color if self.style == "primary" else theme.MUTED
+        hint = fonts.render(self.hint, theme.small(13 * scale), hint_color, light=True) if self.hint else None
+        # The label is centred clear of the key hint on the right; if both cannot fit, the hint goes.
+        room = body.width - 24 * scale - (2 * (hint.get_width() + 10 * scale) if hint is not None else 0)
+        if hint is not None and fonts.get(22 * scale).size(self.label)[0] > room:
+            hint, room = None, body.width - 24 * scale
+        label = fonts.render(self.label, fonts.fit(self.label, 22 * scale, room), text_color)
         if self.caption:
-            caption_size = fonts.fit(self.caption, caption_size, body.width - 16 * scale)
-            caption = fonts.render(self.caption, caption_size, caption_color)
-            gap = 6 * scale
+            caption_size = fonts.fit(self.caption, theme.small(15 * scale), body.width - 16 * scale, light=True)
+            caption = fonts.render(self.caption, caption_size, caption_color, light=True)
+            gap = 4 * scale
             total = label.get_height() + gap + caption.get_height()
             top = body.centery - total / 2
             blit_center(surface, label, (body.centerx, top + label.get_height() / 2))
             blit_center(surface, caption, (body.centerx, top + label.get_height() + gap + caption.get_height() / 2))
         else:
             blit_center(surface, label, body.center)
-        if self.hint:
-            hint_color = caption_color if self.style == "primary" else theme.MUTED
-            hint = fonts.render(self.hint, theme.small(13 * scale), hint_color)
-            surface.blit(hint, hint.get_rect(midright=(body.right - 12 * scale, body.centery)))
+        if hint is not None:
+            surface.blit(hint, hint.get_rect(midright=(body.right - 10 * scale, body.centery)))
 
 
 class ButtonGroup:
@@ -281,7 +282,13 @@ class ButtonGroup:
 
 
 class TextField:
-    """A one-line text input: typing (TEXTINPUT), Backspace/Delete, Left/Right/Home/End, Enter submits."""
+    """A one-line text input as desktop fields behave.
+
+    Typing (TEXTINPUT), Backspace/Delete (with Ctrl: a word), Left/Right/Home/End, Ctrl+A
+    selects everything (typing or pasting then replaces it), Ctrl+C copies, Ctrl+V
+    pastes, Enter submits. Characters ``allowed`` refuses, control characters and
+    anything past ``max_length`` are dropped, so a field never holds what it cannot take.
+    """
 
     def __init__(
         self,
@@ -298,6 +305,7 @@ class TextField:
         self.on_submit = on_submit
         self.text = text[:max_length]
         self.caret = len(self.text)
+        self.selected = False  # the whole text is selected (Ctrl+A)
         self.focused = False
         self.rect = pygame.Rect(0, 0, 0, 0)
 
@@ -307,6 +315,7 @@ class TextField:
             self.focused = self.rect.collidepoint(event.pos)
             if self.focused:
                 self.caret = len(self.text)
+                self.selected = False
             return self.focused
         if not self.focused:
             return False
@@ -316,20 +325,30 @@ class TextField:
         if event.type != pygame.KEYDOWN:
             return False
         key = event.key
-        if key == pygame.K_BACKSPACE:
-            if self.caret > 0:
-                self.text = self.text[: self.caret - 1] + self.text[self.caret :]
-                self.caret -= 1
+        ctrl = bool(event.mod & (pygame.KMOD_CTRL | pygame.KMOD_META))
+        if ctrl and key == pygame.K_a:
+            self.selected = bool(self.text)
+            self.caret = len(self.text)
+        elif ctrl and key == pygame.K_c:
+            clipboard.copy(self.text)
+        elif ctrl and key == pygame.K_v:
+            self.insert(clipboard.paste())
+        elif key in (pygame.K_BACKSPACE, pygame.K_DELETE) and self.selected:
+            self._clear_selection()
+        elif key == pygame.K_BACKSPACE:
+            start = self._word_start() if ctrl else max(0, self.caret - 1)
+            self.text = self.text[:start] + self.text[self.caret:]
+            self.caret = start
         elif key == pygame.K_DELETE:
             self.text = self.text[: self.caret] + self.text[self.caret + 1 :]
-        elif key == pygame.K_LEFT:
-            self.caret = max(0, self.caret - 1)
-        elif key == pygame.K_RIGHT:
-            self.caret = min(len(self.text), self.caret + 1)
-        elif key == pygame.K_HOME:
-            self.caret = 0
-        elif key == pygame.K_END:
-            self.caret = len(self.text)
+        elif key in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_HOME, pygame.K_END):
+            self.selected = False
+            self.caret = {
+                pygame.K_LEFT: max(0, self.caret - 1),
+                pygame.K_RIGHT: min(len(self.text), self.caret + 1),
+                pygame.K_HOME: 0,
+                pygame.K_END: len(self.text),
+            }[key]
         elif key in ENTER_KEYS:
             if self.on_submit is not None:
                 self.on_submit(self.text)
@@ -337,8 +356,24 @@ class TextField:
             return False  # focus moves and going back stay with the screen
         return True  # every other key is typing (TEXTINPUT carries the characters)
 
+    def _word_start(self) -> int:
+        i = self.caret
+        while i > 0 and self.text[i - 1].isspace():
+            i -= 1
+        while i > 0 and not self.text[i - 1].isspace():
+            i -= 1
+        return i
+
+    def _clear_selection(self) -> None:
+        self.text = ""
+        self.caret = 0
+        self.selected = False
+
     def insert(self, text: str) -> None:
-        """Insert ``text`` at the caret, dropping control and refused characters and anything past ``max_length``."""
+        """Insert ``text`` at the caret (replacing a selection), dropping what the field cannot take."""
+        if self.selected:
+            self._clear_selection()
+        text = " ".join(text.splitlines())
         clean = "".join(ch for ch in text if ch.isprintable() and (self.allowed is None or self.allowed(ch)))
         room = self.max_length - len(self.text)
         clean = clean[: max(0, room)]
@@ -347,6 +382,8 @@ class TextField:
 
     def draw(self, surface: pygame.Surface, fonts: Fonts, scale: float) -> None:
         rect = self.rect
+        if rect.width <= 0:
+            return
         radius = max(4, int(10 * scale))
         pygame.draw.rect(surface, theme.PANEL, rect, border_radius=radius)
         border = theme.ACCENT if self.focused else theme.GRID
@@ -355,19 +392,82 @@ class TextField:
         pad = 12 * scale
         shown = self.text or self.placeholder
         color = theme.TEXT if self.text else theme.MUTED
-        image = fonts.render(shown, size, color) if shown else None
+        font = fonts.get(size, light=not self.text)
+        image = fonts.render(shown, size, color, light=not self.text) if shown else None
         clip = surface.get_clip()
         surface.set_clip(rect.inflate(-2 * pad + 4, 0))
         x = rect.x + pad
-        caret_x = x + (fonts.get(size).size(self.text[: self.caret])[0] if self.text else 0)
+        text_font = fonts.get(size)
+        caret_x = x + (text_font.size(self.text[: self.caret])[0] if self.text else 0)
         overflow = caret_x - (rect.right - pad)
         if overflow > 0:
             x -= overflow
             caret_x -= overflow
         if image is not None:
+            if self.selected and self.text:
+                highlight = image.get_rect(midleft=(x, rect.centery)).inflate(4, 2)
+                pygame.draw.rect(surface, theme.BUTTON_HOVER, highlight, border_radius=3)
             surface.blit(image, image.get_rect(midleft=(x, rect.centery)))
-        if self.focused:
-            h = fonts.get(size).get_height()
+        if self.focused and not self.selected:
+            h = font.get_height()
             top, bottom = (caret_x, rect.centery - h / 2), (caret_x, rect.centery + h / 2)
             pygame.draw.line(surface, theme.ACCENT, top, bottom, max(1, int(2 * scale)))
         surface.set_clip(clip)
+
+
+class SpeakerButton:
+    """The sound switch in the bottom-right corner of every screen: a speaker with waves, or struck through; M too."""
+
+    def __init__(self, on_press: Callable[[], object]):
+        self.on_press = on_press
+        self.hovered = False
+        self._pressed = False
+
+    @staticmethod
+    def rect_for(size: tuple[int, int]) -> pygame.Rect:
+        s = theme.scale_for(size)
+        height = max(26, int(32 * s))
+        width = int(height * 2.0)
+        margin = max(4, int(8 * s))
+        return pygame.Rect(size[0] - margin - width, size[1] - margin - height, width, height)
+
+    def handle(self, event: pygame.event.Event, size: tuple[int, int]) -> bool:
+        """True if the event was a click on the button (the screen does not see it then)."""
+        rect = self.rect_for(size)
+        if event.type == pygame.MOUSEMOTION:
+            self.hovered = rect.collidepoint(event.pos)
+            return False
+        if event.type == pygame.WINDOWLEAVE:
+            self.hovered = False
+            return False
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and rect.collidepoint(event.pos):
+            self._pressed = True
+            return True
+        if event.type == pygame.MOUSEBUTTONUP and event.button == 1 and self._pressed:
+            self._pressed = False
+            if rect.collidepoint(event.pos):
+                self.on_press()
+            return True
+        return False
+
+    def draw(self, surface: pygame.Surface, fonts: Fonts, *, muted: bool) -> None:
+        rect = self.rect_for(surface.get_size())
+        s = rect.height / 32
+        pygame.draw.rect(surface, theme.BUTTON_HOVER if self.hovered else theme.PANEL, rect, border_radius=rect.height // 2)
+        key = fonts.render("M", theme.small(13 * s), theme.MUTED, light=True)
+        surface.blit(key, key.get_rect(midleft=(rect.x + 9 * s, rect.centery)))
+        color = theme.MUTED if muted else theme.TEXT
+        cx, cy = rect.right - 30 * s, rect.centery
+        body = [(cx - 6 * s, cy - 4 * s), (cx - 2 * s, cy - 4 * s), (cx + 4 * s, cy - 9 * s),
+                (cx + 4 * s, cy + 9 * s), (cx - 2 * s, cy + 4 * s), (cx - 6 * s, cy + 4 * s)]
+        pygame.draw.polygon(surface, color, body)
+        width = max(2, int(2 * s))
+        if muted:
+            x0 = cx + 8 * s
+            pygame.draw.line(surface, theme.ERROR, (x0, cy - 5 * s), (x0 + 9 * s, cy + 5 * s), width)
+            pygame.draw.line(surface, theme.ERROR, (x0, cy + 5 * s), (x0 + 9 * s, cy - 5 * s), width)
+        else:
+            for radius in (8 * s, 13 * s):
+                arc = pygame.Rect(0, 0, int(2 * radius), int(2 * radius))
+                arc.center = (int(cx), int(cy))
+                pygame.draw.arc(surface, color, arc, -0.75, 0.75, width)

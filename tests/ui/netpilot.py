@@ -56,10 +56,18 @@ def lan_settings(discovery_port: int, *, lan_port: int = 0) -> NetSettings:
     )
 
 
-def launch(data_dir: Path, net: NetSettings | None = None, *, settings: PlaySettings = PlaySettings(seed=1)) -> Pilot:
-    """A real App on the menu with its own data folder (so its own device id) and fast network settings."""
+def launch(
+    data_dir: Path, net: NetSettings | None = None, *, settings: PlaySettings = PlaySettings(seed=1), name: str | None = None
+) -> Pilot:
+    """A real App on the menu with its own data folder (so its own device id) and fast network settings.
+
+    With ``name`` the player has chosen that name before (a returning player: no name is asked).
+    """
     clock = FakeClock()
-    app = App(clock=clock, userdata=UserData(data_dir), settings=settings, net=net or NetSettings(session=FAST))
+    userdata = UserData(data_dir)
+    if name is not None:
+        userdata.update_profile(name=name, name_chosen=True)
+    app = App(clock=clock, userdata=userdata, settings=settings, net=net or NetSettings(session=FAST))
     app.push(app.home())
     pilot = Pilot(app, clock)
     pilot.step()
@@ -91,12 +99,15 @@ def fill(pilot: Pilot, field: TextField, text: str) -> None:
 
 
 def sign_in(pilot: Pilot, name: str, server: str, key: str = "defaultkey") -> None:
-    """From the menu: Play online, fill in the form, press Enter."""
+    """From the menu: Play online, fill in the form (the key under Advanced), press Enter."""
     pilot.click("Play online")
     screen = pilot.screen
     fill(pilot, screen.name_field, name)
     fill(pilot, screen.server_field, server)
-    fill(pilot, screen.key_field, key)
+    if screen.key_field.text != key:
+        if not screen.advanced:
+            pilot.click("Advanced: key, certificate")
+        fill(pilot, screen.key_field, key)
     pilot.press("return")
 
 
@@ -122,7 +133,7 @@ def play_line(x: Pilot, o: Pilot, *others: Pilot) -> None:
     for done, (pilot, cell) in enumerate(((x, (1, 1)), (o, (2, 1)), (x, (1, 2)), (o, (2, 2)), (x, (1, 3)))):
         run_until(lambda: marks(pilot) == done and pilot.screen.view.your_turn, x, o, *others, what=f"move {done + 1}")
         pilot.click_cell(*cell)
-    run_until(lambda: x.screen.game_over and o.screen.game_over, x, o, *others, what="the end of the game")
+    run_until(lambda: x.screen.model.game_over and o.screen.model.game_over, x, o, *others, what="the end of the game")
 
 
 def first_mover(a: Pilot, b: Pilot) -> tuple[Pilot, Pilot]:

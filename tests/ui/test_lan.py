@@ -19,7 +19,8 @@ from game.ui.screens.connection import MatchEndedScreen, NetErrorScreen
 from game.ui.screens.lan_host import LanHostScreen
 from game.ui.screens.lan_join import LanJoinScreen, state_label
 from game.ui.screens.menu import MenuScreen
-from game.ui.screens.opponent_left import OpponentLeftScreen
+from game.ui.screens.name import NameScreen
+
 from tests.ui.netpilot import (
     LOOPBACK,
     LOOPBACK_BROADCAST,
@@ -41,8 +42,7 @@ def discovery_port() -> int:
 
 
 def player(pilots: list[Pilot], tmp_path: Path, name: str, discovery_port: int, **net: int) -> Pilot:
-    pilot = launch(tmp_path / name, lan_settings(discovery_port, **net))
-    pilot.app.userdata.update_profile(name=name)
+    pilot = launch(tmp_path / name, lan_settings(discovery_port, **net), name=name)
     pilots.append(pilot)
     return pilot
 
@@ -89,7 +89,7 @@ def test_a_hosted_game_is_found_in_the_list_joined_and_played_to_a_result(pilots
         assert {host.screen.view.name_of(1), host.screen.view.name_of(2)} == {"Hana", "Jo"}
         x, o = first_mover(host, joiner)
         play_line(x, o)
-        assert (x.screen.banner_text, o.screen.banner_text) == ("You won", "You lost")
+        assert (x.screen.model.banner_text, o.screen.model.banner_text) == ("You won", "You lost")
         assert [s.mode for s in host.app.summaries] == ["lan"] and [s.mode for s in joiner.app.summaries] == ["lan"]
 
 
@@ -130,13 +130,14 @@ def test_the_host_closing_the_game_mid_match_tells_the_joiner(pilots, tmp_path, 
     joiner = player(pilots, tmp_path, "Jo", discovery_port)
     join_from_list(joiner, host, "Hana's game")
     run_until(lambda: board_ready(host) and board_ready(joiner), host, joiner, what="both boards")
-    host.press("escape")  # the hosting player leaves: the game closes
+    host.press("escape")  # the hosting player leaves (asked first: a game is on): the game closes
+    host.click("Leave")
     assert isinstance(host.screen, MenuScreen)
     # The host's last words reach the joiner as the host player's leave (op 5) or as the host's
-    # closing notice, whichever the host sends first; either way the joiner is told who left.
+    # closing notice, whichever the host sends first; either way the joiner is told, once, with the score.
     run_until(lambda: on(joiner, "match-ended") or on(joiner, "opponent-left"), host, joiner, what="the joiner told")
     told = joiner.screen
-    assert isinstance(told, (MatchEndedScreen, OpponentLeftScreen)) and told.title == "Hana left"
+    assert isinstance(told, MatchEndedScreen) and told.title in ("Hana closed the game", "The host closed the game")
     assert told.button_labels == ["Find another game", "Menu"]
     joiner.advance(2.0)
     assert joiner.screen is told, "no reconnection attempts take the player anywhere else"
@@ -153,9 +154,11 @@ def test_when_the_joiner_leaves_the_host_waits_for_someone_new_who_types_the_add
     join_from_list(joiner, host, "Hana's game")
     run_until(lambda: board_ready(host) and board_ready(joiner), host, joiner, what="both boards")
     joiner.press("escape")
+    joiner.click("Leave")
     run_until(lambda: on(host, "opponent-left"), host, joiner, what="the host told")
     left = host.screen
-    assert isinstance(left, OpponentLeftScreen) and left.button_labels == ["Wait for someone new", "Menu"]
+    assert isinstance(left, MatchEndedScreen) and left.title == "Jo left"
+    assert left.button_labels == ["Wait for someone new", "Menu"]
     host.click("Wait for someone new")
     assert isinstance(host.screen, LanHostScreen) and host.screen.hosting is not None
 
@@ -194,3 +197,21 @@ def test_a_typed_address_that_cannot_work_is_refused_before_anything_is_sent(pil
     joiner.press("return")
     assert joiner.screen is listing and listing.error is not None
     assert listing.error.endswith("Type host:port or https://host, for example 127.0.0.1:7350.")
+
+
+def test_the_first_lan_game_asks_the_name_once_and_remembers_it(pilots, tmp_path, discovery_port) -> None:
+    newcomer = launch(tmp_path / "new", lan_settings(discovery_port))
+    pilots.append(newcomer)
+    newcomer.click("Host a LAN game")
+    asked = newcomer.screen
+    assert isinstance(asked, NameScreen) and asked.field.focused
+    fill(newcomer, asked.field, "")
+    newcomer.press("return")
+    assert newcomer.screen is asked and asked.error == "Type your name: it is what your opponent sees."
+    newcomer.type("Noor")
+    newcomer.press("return")
+    assert isinstance(newcomer.screen, LanHostScreen) and newcomer.screen.flow.name == "Noor"
+    newcomer.press("escape")
+    assert newcomer.app.userdata.profile.name == "Noor" and newcomer.app.userdata.profile.name_chosen
+    newcomer.click("Join a LAN game")
+    assert isinstance(newcomer.screen, LanJoinScreen), "asked once: not again"

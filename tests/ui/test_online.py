@@ -20,7 +20,7 @@ from game.ui.screens.connection import MatchEndedScreen, NetErrorScreen
 from game.ui.screens.login import LoginScreen
 from game.ui.screens.matchmaking import MatchmakingScreen
 from game.ui.screens.menu import MenuScreen
-from game.ui.screens.opponent_left import OpponentLeftScreen
+
 from game.ui.userdata import UserData
 from tests.net.standins import LoopThread, TcpRelay
 from tests.ui.netpilot import HostOnThread, board_ready, first_mover, launch, on, play_line, run_until, sign_in
@@ -63,16 +63,16 @@ def test_two_players_sign_in_find_each_other_play_to_a_result_and_rematch(pilots
     x, o = first_mover(a, b)
     view = x.screen.view
     assert {view.name_of(1), view.name_of(2)} == {"ann", "bob"} and view.you == 1
-    assert x.screen.status_text.startswith("Your turn  ·  ") and x.screen.status_text.endswith(" s")  # the turn timer
-    assert o.screen.status_text.startswith(f"Waiting for {view.name_of(1)}…")
+    assert x.screen.model.status_text.startswith("Your turn  ·  ") and x.screen.model.status_text.endswith(" s")  # the turn timer
+    assert o.screen.model.status_text.startswith(f"Waiting for {view.name_of(1)}…")
     play_line(x, o)
-    assert (x.screen.banner_text, o.screen.banner_text) == ("You won", "You lost")
+    assert (x.screen.model.banner_text, o.screen.model.banner_text) == ("You won", "You lost")
     assert [s.to_json()["mode"] for s in x.app.summaries] == ["online"]
 
     for pilot in (x, o):
         pilot.click("Rematch")
     run_until(lambda: x.screen.view.game == 2 and o.screen.view.game == 2, x, o, what="the second game")
-    assert not x.screen.game_over and o.screen.view.your_turn, "the other player starts the rematch"
+    assert not x.screen.model.game_over and o.screen.view.your_turn, "the other player starts the rematch"
 
 
 def test_the_sign_in_form_checks_its_fields_and_remembers_them(pilots, tmp_path, host) -> None:
@@ -84,9 +84,9 @@ def test_the_sign_in_form_checks_its_fields_and_remembers_them(pilots, tmp_path,
     assert login.name_field.focused
     a.press("tab")
     assert login.server_field.focused
-    a.press("tab", "tab")
-    assert login.buttons.focus.label == "Sign in" and login.buttons.focus_visible
-    a.press("tab", "tab")
+    a.press("tab")
+    assert login.buttons.focus.label == "Find an opponent" and login.buttons.focus_visible
+    a.press("tab", "tab", "tab", "tab")
     assert login.name_field.focused, "Tab goes round"
 
     sign_in_screen = a.screen
@@ -128,13 +128,14 @@ def test_cancelling_matchmaking_withdraws_the_ticket_and_returns_to_the_menu(pil
 def test_an_opponent_who_leaves_is_named_and_a_new_opponent_can_be_found(pilots, tmp_path, host) -> None:
     a, b = matched_pair(pilots, tmp_path, host.address)
     assert b.screen.button_labels == ["Leave"]
-    b.click("Leave")  # bob leaves the match for the menu
+    b.click("Leave")  # bob leaves the match for the menu (asked first: the game is on)
+    b.click("Leave")
     assert isinstance(b.screen, MenuScreen)
     run_until(lambda: on(a, "opponent-left"), a, b, what="ann told that bob left")
     left = a.screen
-    assert isinstance(left, OpponentLeftScreen)
+    assert isinstance(left, MatchEndedScreen)
     assert left.title == "bob left" and left.button_labels == ["Find a new opponent", "Menu"]
-    assert "counts as your win" in left.message
+    assert "Final score: You 1  ·  bob 0  ·  Draws 0." in left.message  # the game in progress counts as ann's win
     a.click("Find a new opponent")
     run_until(lambda: on(a, "matchmaking") and a.screen.phase == "searching", a, b, what="ann searching again")
     c = player(pilots, tmp_path, "cat")
@@ -153,10 +154,10 @@ def test_a_dropped_connection_shows_the_reconnecting_card_then_the_same_board(pi
                   what="the first move")
         before = a.screen.view.board.cells
         loop.loop.call_soon_threadsafe(relay.cut)  # ann's network drops; the server is fine
-        run_until(lambda: a.screen.connection is not None, a, b, what="ann's reconnecting card")
-        assert a.screen.reconnect_text.startswith("Reconnecting: attempt 1")
-        assert a.screen.status_text == "Game paused"
-        run_until(lambda: a.screen.connection is None and a.screen.toast_text == "Reconnected", a, b,
+        run_until(lambda: a.screen.model.connection is not None, a, b, what="ann's reconnecting card")
+        assert a.screen.model.reconnect_text.startswith("Reconnecting: attempt 1")
+        assert a.screen.model.status_text == "Game paused"
+        run_until(lambda: a.screen.model.connection is None and a.screen.model.toast_text == "Reconnected", a, b,
                   what="ann back in the match")
         assert a.screen.view.board.cells == before and on(a, "board") and on(b, "board")
         mover = a if a.screen.view.your_turn else b
@@ -193,14 +194,18 @@ def test_a_plain_text_notice_mid_game_ends_the_match_with_the_servers_words(pilo
     assert "\u201cServer shutting down in 30 seconds\u201d" in a.screen.message
 
 
-def test_a_wrong_server_key_is_refused_in_plain_words(pilots, tmp_path, host) -> None:
+def test_a_wrong_server_key_goes_back_to_the_form_with_the_key_field_focused(pilots, tmp_path, host) -> None:
     a = player(pilots, tmp_path, "ann")
     sign_in(a, "ann", host.address, key="not-the-key")
-    run_until(lambda: on(a, "net-error"), a, what="the error screen")
-    assert a.screen.title == "Wrong server key"
-    assert f"The server at {host.address} did not accept the key \u201cnot-the-key\u201d" in a.screen.message
-    a.press("escape")
-    assert isinstance(a.screen, LoginScreen) and a.screen.key_field.text == "not-the-key"
+    run_until(lambda: on(a, "login") and a.screen.error is not None, a, what="the form again")
+    login = a.screen
+    assert login.key_field.focused and login.error_field is login.key_field and login.advanced
+    assert f"The server at {host.address} did not accept the key \u201cnot-the-key\u201d" in login.error
+    assert login.key_field.text == "not-the-key", "the field keeps what was typed"
+    a.press("end", *["backspace"] * 20)
+    a.type("defaultkey")
+    a.press("return")
+    run_until(lambda: on(a, "matchmaking") and a.screen.phase == "searching", a, what="searching with the right key")
 
 
 def test_a_server_that_accepts_and_never_answers_keeps_the_ui_drawing_and_can_be_cancelled(pilots, tmp_path) -> None:

@@ -19,7 +19,7 @@ import pygame
 from game.ui import theme
 from game.ui.render import blit_center
 from game.ui.theme import Fonts, scale_for
-from game.ui.widgets import ButtonGroup, key_down
+from game.ui.widgets import ButtonGroup, SpeakerButton, key_down
 
 if TYPE_CHECKING:
     from game.ui.app import App
@@ -31,6 +31,7 @@ class Screen:
 
     name = "screen"  # used in screenshot file names and logs
     back_keys: tuple[int, ...] = (pygame.K_ESCAPE,)  # the keys that go ``back``
+    overlay = False  # True: drawn over the screen under it (a question about it)
 
     def __init__(self) -> None:
         self.app: App | None = None
@@ -179,18 +180,13 @@ class Screen:
         assert self.app is not None, "the screen is not shown"
         return self.app.fonts
 
-    @property
-    def sound_hint(self) -> str:
-        """'M sound on' or 'M sound off', for the key hints of screens where M toggles the sound."""
-        muted = self.app is not None and self.app.sounds.muted
-        return f"M sound {'off' if muted else 'on'}"
-
     def draw_footer(self, surface: pygame.Surface, text: str, height: int) -> None:
-        """The key hint ``text``, muted and centred in the bottom ``height`` pixels, shrunk to fit the width."""
+        """The key hint ``text``, muted and centred in the bottom ``height`` pixels, clear of the speaker button."""
         width, bottom = surface.get_size()
-        s = self.scale((width, bottom))
-        size = self.fonts.fit(text, theme.small(14 * s), width - 32 * s)
-        blit_center(surface, self.fonts.render(text, size, theme.MUTED), (width / 2, bottom - height / 2))
+        speaker = SpeakerButton.rect_for((width, bottom))
+        room = 2 * (speaker.left - width / 2) - 8
+        size = self.fonts.fit(text, theme.small(14 * self.scale((width, bottom))), room, light=True)
+        blit_center(surface, self.fonts.render(text, size, theme.MUTED, light=True), (width / 2, bottom - height / 2))
 
     @contextmanager
     def settled(self) -> Iterator[None]:

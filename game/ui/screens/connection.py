@@ -1,25 +1,25 @@
 """When the network lets a player down: the error screen, and the notice that a match ended without them.
 
 ``NetErrorScreen`` turns a ``Failure`` into a title and a sentence a player can act on
-(the server cannot be reached and at which address, the key is wrong, the handshake
-was refused with its status, the server spoke something else, the game is full), with
-"Try again" and "Back". ``MatchEndedScreen`` says a match is over because the host
-left, the server forgot it, or the connection closed, and offers to play on.
+(the server cannot be reached and at which address, the key is wrong, the secure
+connection failed and why, the handshake was refused with its status, the server spoke
+something else, the game is full), with "Try again" and "Back". ``MatchEndedScreen``
+says a match is over (the opponent left, the server shut down or forgot it, the
+connection closed) with the final score, and offers to play on. The choices come from
+the trip that shows them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Sequence
 
 from game.ui import theme
 from game.ui.screens.netkit import Choice, ChoiceScreen
 from net.messages import Failure, FailureKind
 
-if TYPE_CHECKING:
-    from game.ui.screens.netflow import NetFlow
-
 TITLES = {
     FailureKind.UNREACHABLE: "Can't reach the server",
+    FailureKind.TLS: "No secure connection",
     FailureKind.BAD_KEY: "Wrong server key",
     FailureKind.REFUSED: "The server said no",
     FailureKind.PROTOCOL: "Unexpected server reply",
@@ -49,6 +49,8 @@ def failure_hint(failure: Failure, server: str, key: str, *, lan: bool = False) 
         if lan:
             return "The host may have closed the game, or the address may be wrong."
         return "Check the address, and that the server is running and lets you in."
+    if kind is FailureKind.TLS:
+        return "Check the address (https:// or not) and its port, or ask the server's operator."
     if kind is FailureKind.BAD_KEY:
         where = f"The server at {server}" if server else "The server"
         return (
@@ -76,31 +78,30 @@ def _sentence(text: str) -> str:
 
 
 class NetErrorScreen(ChoiceScreen):
-    """A networked action failed: what happened in plain words, then "Try again" or "Back"."""
+    """A networked action failed: what happened in plain words, then the trip's choices ("Try again", "Back")."""
 
     name = "net-error"
 
-    def __init__(self, flow: "NetFlow", failure: Failure):
-        self.flow = flow
+    def __init__(self, failure: Failure, choices: Sequence[Choice], *, server: str = "", key: str = "", lan: bool = False):
         self.failure = failure
-        hint = failure_hint(failure, flow.server, flow.key, lan=flow.is_lan)
+        hint = failure_hint(failure, server, key, lan=lan)
         message = _sentence(failure.message or TITLES[failure.kind])
         if hint:
             message += "\n\n" + hint
         super().__init__(
-            failure_title(failure, lan=flow.is_lan),
+            failure_title(failure, lan=lan),
             message,
-            [Choice("Try again", flow.retry), Choice("Back", flow.back)],
-            title_color=theme.X_COLOR,
+            choices,
+            title_color=theme.ERROR,
             stuck=_sentence(failure.message or TITLES[failure.kind]),
         )
 
 
 class MatchEndedScreen(ChoiceScreen):
-    """The match ended without the player choosing it (the host left, the server forgot it): play on or go back."""
+    """The match is over without the player choosing it: why, how it stood, and the ways to play on."""
 
     name = "match-ended"
 
-    def __init__(self, flow: "NetFlow", title: str, message: str, *, stuck: str, choices: list[Choice] | None = None):
-        self.flow = flow
-        super().__init__(title, message, choices if choices is not None else flow.play_on_choices(), stuck=stuck)
+    def __init__(self, title: str, message: str, choices: Sequence[Choice], *, stuck: str, name: str = "match-ended"):
+        self.name = name
+        super().__init__(title, message, choices, stuck=stuck)

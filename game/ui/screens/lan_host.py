@@ -14,8 +14,8 @@ import pygame
 
 from game.ui import theme
 from game.ui.render import blit_center, draw_card
-from game.ui.screens.netflow import NetFlow
 from game.ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
+from game.ui.screens.trip import Trip
 from net.messages import Event, Failure, Hosting, MatchJoined, Searching
 
 MAX_ADDRESSES_SHOWN = 3
@@ -31,7 +31,7 @@ class LanHostScreen(WaitingScreen):
 
     name = "lan-host"
 
-    def __init__(self, flow: NetFlow, *, resume: bool = False):
+    def __init__(self, flow: Trip, *, resume: bool = False):
         super().__init__()
         self.flow = flow
         self.resume = resume
@@ -136,7 +136,7 @@ class LanHostScreen(WaitingScreen):
         y += m["elapsed"] + m["gap"]
         self._draw_info(surface, pygame.Rect(card.x + m["pad"], y, inner, m["info"]), s)
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, f"Esc stops hosting  ·  {self.sound_hint}", m["footer"])
+        self.draw_footer(surface, "Esc stops hosting", m["footer"])
 
     def _draw_info(self, surface: pygame.Surface, box: pygame.Rect, s: float) -> None:
         """The port (and why it moved) and the addresses, in an inset panel."""

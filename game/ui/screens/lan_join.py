@@ -18,12 +18,11 @@ import pygame
 from game.ui import theme
 from game.ui.render import blit_center, wrap_text
 from game.ui.screens.base import Screen
-from game.ui.screens.netflow import NetFlow
-from game.ui.screens.netkit import FormFocus, draw_field, draw_lines, draw_spinner
 from game.ui.screens.login import check_server
+from game.ui.screens.netkit import FormFocus, draw_field, draw_lines, draw_spinner
 from game.ui.theme import Fonts
 from game.ui.widgets import Button, TextField
-from net.discovery import DiscoveredGame, HostState
+from net.beacon import DiscoveredGame, HostState
 from net.messages import BrowseLan, Event, Failure, LanGames, StopBrowsing
 
 UNATTENDED_SEARCH_SECONDS = 60.0  # an unattended --join gives up after this long without a joinable game
@@ -105,10 +104,11 @@ class LanJoinScreen(Screen):
 
     name = "lan-join"
 
-    def __init__(self, *, auto_join: bool = False, name: str | None = None):
+    def __init__(self, name: str, on_join: Callable[[str], None], *, auto_join: bool = False):
         super().__init__()
         self.auto_join = auto_join
         self.player_name = name
+        self.on_join = on_join  # the trip's: join the game at an address as ``name``
         self.games: tuple[DiscoveredGame, ...] = ()
         self.rows: list[GameRow] = []
         self.listening = False
@@ -167,7 +167,7 @@ class LanJoinScreen(Screen):
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, LanGames):
-            self.games = tuple(g for g in event.games if isinstance(g, DiscoveredGame))
+            self.games = event.games
             self.problem = None
             self._set_rows()
             if self.auto_join and self.joinable and not self._joining:
@@ -208,8 +208,7 @@ class LanJoinScreen(Screen):
         if self.listening:
             self.app.network.send(StopBrowsing())
             self.listening = False
-        name = self.player_name or self.app.userdata.profile.name
-        NetFlow.lan_join(self.app, server, name).begin(replace=True)
+        self.on_join(server)
 
     def _typed(self, _text: str) -> None:
         self.join_typed()
@@ -302,7 +301,7 @@ class LanJoinScreen(Screen):
         if self.error:
             font_size = theme.small(14 * s)
             line = wrap_text(fonts.get(font_size), self.error, m["width"])[0]
-            image = fonts.render(line, font_size, theme.X_COLOR)
+            image = fonts.render(line, font_size, theme.ERROR)
             surface.blit(image, (m["left"] + 4 * s, self.address_field.rect.bottom + 5 * s))
         hint = "Click a waiting game or type an address  ·  Tab moves  ·  Esc goes back"
         self.draw_footer(surface, hint, m["footer"])
@@ -326,7 +325,7 @@ class LanJoinScreen(Screen):
         cx = box.centerx
         y = box.centery - int(70 * s)
         if self.problem:
-            draw_lines(surface, fonts, "Can't look for games on this network.", 20 * s, theme.X_COLOR, cx, y + 30 * s,
+            draw_lines(surface, fonts, "Can't look for games on this network.", 20 * s, theme.ERROR, cx, y + 30 * s,
                        box.width - 48 * s, 28 * s)
             draw_lines(surface, fonts, "You can still join by typing the host's address below.", theme.small(15 * s),
                        theme.MUTED, cx, y + 64 * s, box.width - 48 * s, 22 * s)

@@ -1,26 +1,32 @@
-"""Sign in to play online: your name, the server's host:port and its key, remembered for next time.
+"""Sign in to play online: your name and the server, with the key and a private authority under "Advanced".
 
 The fields start with what the player used last (the profile), else the defaults of a
-local Nakama server (127.0.0.1:7350, key ``defaultkey``). Tab (or Up/Down) moves between
-the fields and the buttons, Enter signs in from anywhere, Esc goes back. A value that
-cannot work is refused here in plain words, before anything goes on the network.
+local server (127.0.0.1:7350, key ``defaultkey``). A server is written as players write
+it: ``host:port``, ``https://host`` (TLS) and the like (``net.address``). Tab (or
+Up/Down) moves between the fields and the buttons, Enter finds an opponent from
+anywhere, Esc goes back. A value that cannot work is refused here, at its field, in
+plain words, before anything goes on the network; a field keeps its text after an error.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import pygame
 
 from game.ui import theme
 from game.ui.render import blit_center, draw_card, wrap_text
 from game.ui.screens.base import Screen
-from game.ui.screens.netflow import NetFlow
 from game.ui.screens.netkit import FormFocus, draw_field
 from game.ui.userdata import MAX_NAME_LENGTH
 from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
 from net.address import ServerAddress
+from net.tls import TlsConfigError, check_pem
 
 MAX_SERVER_LENGTH = 200
 MAX_KEY_LENGTH = 128
+MAX_PATH_LENGTH = 400
 
 
 def check_server(text: str) -> str:
@@ -35,7 +41,7 @@ def check_server(text: str) -> str:
 
 
 def check_name(text: str) -> str:
-    """The name trimmed; ValueError if nothing is left."""
+    """The name trimmed; ValueError if nothing is left or it is too long."""
     name = text.strip()
     if not name:
         raise ValueError("Type your name: it is what your opponent sees.")
@@ -44,25 +50,71 @@ def check_name(text: str) -> str:
     return name
 
 
+def check_ca_file(text: str) -> str | None:
+    """None for an empty field, else the path if it holds PEM certificates; ValueError saying what is wrong."""
+    path = text.strip()
+    if not path:
+        return None
+    try:
+        check_pem(path, "certificate authority file", "CERTIFICATE")
+    except TlsConfigError as exc:
+        message = str(exc)
+        raise ValueError(message[:1].upper() + message[1:] + ".") from None
+    return path
+
+
+@dataclass(frozen=True)
+class LoginForm:
+    """What the player filled in: who, where, with which key (and authority), and whether to play a friend."""
+
+    name: str
+    server: str
+    key: str
+    ca_file: str | None
+    friend: bool = False
+
+
 class LoginScreen(Screen):
-    """Name, server and key, then Sign in (to matchmaking) or Back (to the menu)."""
+    """Name and server (key and authority under Advanced), then Find an opponent, Play a friend, or Back."""
 
     name = "login"
 
-    def __init__(self) -> None:
+    def __init__(self, on_submit: Callable[[LoginForm], None], *, error: tuple[str, str] | None = None):
+        """``error``: (field, message) to show at once, e.g. ("key", "The server key was refused")."""
         super().__init__()
+        self.on_submit = on_submit
         self.name_field = TextField(placeholder="Your name", max_length=MAX_NAME_LENGTH, on_submit=self._submitted)
-        self.server_field = TextField(placeholder="host:port", max_length=MAX_SERVER_LENGTH, on_submit=self._submitted)
+        self.server_field = TextField(placeholder="host:port or https://host", max_length=MAX_SERVER_LENGTH,
+                                      on_submit=self._submitted)
         self.key_field = TextField(placeholder="Server key", max_length=MAX_KEY_LENGTH, on_submit=self._submitted)
-        self.fields = (self.name_field, self.server_field, self.key_field)
-        self.labels = ("Your name", "Server (host:port)", "Server key")
-        self.sign_in_button = Button("Sign in", self.submit, style="primary", hint="Enter")
+        self.ca_field = TextField(placeholder="PEM file (optional)", max_length=MAX_PATH_LENGTH, on_submit=self._submitted)
+        self.find_button = Button("Find an opponent", self.submit, style="primary", hint="Enter")
+        self.friend_button = Button("Play a friend", self.submit_friend)
+        self.advanced_button = Button("Advanced: key, certificate", self.toggle_advanced, style="quiet")
         self.back_button = Button("Back", self.back, hint="Esc")
-        self.buttons.set_rows([[self.sign_in_button, self.back_button]])
-        self.buttons.focus_visible = False
-        self.focus = FormFocus(self.buttons, lambda: [*self.fields, self.sign_in_button, self.back_button])
+        self.advanced = False
+        self.focus = FormFocus(self.buttons, self._focus_order)
         self.error: str | None = None
         self.error_field: TextField | None = None
+        self._initial_error = error
+        self._set_buttons()
+
+    @property
+    def fields(self) -> tuple[TextField, ...]:
+        return (self.name_field, self.server_field, *((self.key_field, self.ca_field) if self.advanced else ()))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return ("Your name", "Server", *(("Server key", "Certificate authority (self-hosted servers)") if self.advanced else ()))
+
+    def _focus_order(self) -> list[TextField | Button]:
+        return [*self.fields, self.find_button, self.friend_button, self.advanced_button, self.back_button]
+
+    def _set_buttons(self) -> None:
+        self.advanced_button.label = "Hide the advanced settings" if self.advanced else "Advanced: key, certificate"
+        self.buttons.set_rows([[self.find_button, self.friend_button], [self.advanced_button], [self.back_button]])
+        self.buttons.focus_visible = False
+        self.relayout()
 
     def on_mount(self) -> None:
         assert self.app is not None
@@ -70,35 +122,52 @@ class LoginScreen(Screen):
         self.name_field.text = profile.name[:MAX_NAME_LENGTH]
         self.server_field.text = profile.server
         self.key_field.text = profile.server_key
-        for field in self.fields:
+        self.ca_field.text = profile.ca_file
+        for field in (self.name_field, self.server_field, self.key_field, self.ca_field):
             field.caret = len(field.text)
+        self.advanced = bool(profile.ca_file) or profile.server_key != "defaultkey"
+        self._set_buttons()
         self.focus.focus(self.name_field)
+        if self._initial_error is not None:
+            which, message = self._initial_error
+            field = {"key": self.key_field, "server": self.server_field, "ca": self.ca_field}.get(which, self.name_field)
+            if field in (self.key_field, self.ca_field):
+                self.advanced = True
+                self._set_buttons()
+            self._refuse(field, message)
 
     # Actions -------------------------------------------------------------------------------
+
+    def toggle_advanced(self) -> None:
+        self.advanced = not self.advanced
+        self._set_buttons()
+        self.focus.focus(self.key_field if self.advanced else self.advanced_button)
 
     def _submitted(self, _text: str) -> None:
         self.submit()
 
-    def submit(self) -> None:
-        """Check the fields; if they can work, remember them and go and find an opponent."""
-        assert self.app is not None
-        try:
-            name = check_name(self.name_field.text)
-        except ValueError as exc:
-            self._refuse(self.name_field, str(exc))
-            return
-        try:
-            server = check_server(self.server_field.text)
-        except ValueError as exc:
-            self._refuse(self.server_field, str(exc))
-            return
-        key = self.key_field.text.strip()
-        if not key:
-            self._refuse(self.key_field, "Type the server key (a stock Nakama server uses defaultkey).")
-            return
+    def submit_friend(self) -> None:
+        self.submit(friend=True)
+
+    def submit(self, friend: bool = False) -> None:
+        """Check the fields; if they can work, hand them on (the flow remembers them and signs in)."""
+        checks: list[tuple[TextField, Callable[[str], object]]] = [
+            (self.name_field, check_name), (self.server_field, check_server), (self.key_field, _check_key),
+            (self.ca_field, check_ca_file),
+        ]
+        values: list[object] = []
+        for field, check in checks:
+            try:
+                values.append(check(field.text))
+            except ValueError as exc:
+                if field in (self.key_field, self.ca_field) and not self.advanced:
+                    self.advanced = True
+                    self._set_buttons()
+                self._refuse(field, str(exc))
+                return
         self.error = self.error_field = None
-        self.app.userdata.update_profile(name=name, server=server, server_key=key)
-        NetFlow.online(self.app, server, key, name).begin(replace=True)
+        name, server, key, ca_file = values
+        self.on_submit(LoginForm(str(name), str(server), str(key), ca_file if isinstance(ca_file, str) else None, friend))
 
     def _refuse(self, field: TextField, message: str) -> None:
         self.error = message
@@ -118,10 +187,12 @@ class LoginScreen(Screen):
     # Layout and drawing -------------------------------------------------------------------------
 
     def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        heights = dict(pad=30, title=46, subtitle=28, gap=20, label=24, field=46, field_gap=12, error=50, button=52)
-        fields = ["field_gap", "label", "field"] * len(self.fields)  # with a gap between each two
-        rows = ["pad", "title", "subtitle", "gap", *fields[1:], "error", "button", "pad"]
-        m = self.column_metrics(size, heights, rows, width=460)
+        heights = dict(pad=26, title=44, subtitle=26, gap=12, label=22, field=44, field_gap=8, error=46, button=50,
+                       button_gap=10, link=34)
+        fields = ["field_gap", "label", "field"] * len(self.fields)
+        rows = ["pad", "title", "subtitle", "gap", *fields[1:], "error", "button", "button_gap", "link", "button_gap",
+                "button", "pad"]
+        m = self.column_metrics(size, heights, rows, width=480, min_top=8)
         m["inner"] = m["width"] - 2 * m["pad"]
         return m
 
@@ -130,15 +201,22 @@ class LoginScreen(Screen):
         m = self._metrics(size)
         left = (size[0] - m["inner"]) // 2
         y = m["top"] + m["pad"] + m["title"] + m["subtitle"] + m["gap"]
+        for field in (self.name_field, self.server_field, self.key_field, self.ca_field):
+            field.rect = pygame.Rect(0, 0, 0, 0)
         for field in self.fields:
             y += m["label"]
             field.rect = pygame.Rect(left, y, m["inner"], m["field"])
             y += m["field"] + m["field_gap"]
         y += m["error"] - m["field_gap"]
-        gap = int(14 * s)
+        gap = int(12 * s)
         w = (m["inner"] - gap) // 2
-        self.sign_in_button.rect = pygame.Rect(left, y, w, m["button"])
-        self.back_button.rect = pygame.Rect(left + w + gap, y, m["inner"] - w - gap, m["button"])
+        self.find_button.rect = pygame.Rect(left, y, w, m["button"])
+        self.friend_button.rect = pygame.Rect(left + w + gap, y, m["inner"] - w - gap, m["button"])
+        y += m["button"] + m["button_gap"]
+        self.advanced_button.rect = pygame.Rect(left, y, m["inner"], m["link"])
+        y += m["link"] + m["button_gap"]
+        self.back_button.rect = pygame.Rect(0, y, int(200 * s), m["button"])
+        self.back_button.rect.centerx = size[0] // 2
 
     def draw(self, surface: pygame.Surface) -> None:
         fonts = self.fonts
@@ -148,21 +226,28 @@ class LoginScreen(Screen):
         cx = size[0] / 2
         draw_card(surface, m["top"], m["width"], m["height"], s)
         y = m["top"] + m["pad"]
-        blit_center(surface, fonts.render("Play online", 36 * s, theme.TEXT), (cx, y + m["title"] / 2))
+        blit_center(surface, fonts.render("Play online", 34 * s, theme.TEXT), (cx, y + m["title"] / 2))
         y += m["title"]
         subtitle = "Sign in to a game server to find an opponent."
-        size_sub = fonts.fit(subtitle, theme.small(16 * s), m["inner"])
-        blit_center(surface, fonts.render(subtitle, size_sub, theme.MUTED), (cx, y + m["subtitle"] / 2))
+        size_sub = fonts.fit(subtitle, theme.small(16 * s), m["inner"], light=True)
+        blit_center(surface, fonts.render(subtitle, size_sub, theme.MUTED, light=True), (cx, y + m["subtitle"] / 2))
         for field, label in zip(self.fields, self.labels):
             draw_field(surface, fonts, s, field, label, error=field is self.error_field)
         if self.error:
             font_size = theme.small(15 * s)
-            lines = wrap_text(fonts.get(font_size), self.error, m["inner"])[:2]
-            line_height = int(20 * s)
-            area_top = self.key_field.rect.bottom
-            top = area_top + (self.sign_in_button.rect.top - area_top - len(lines) * line_height) / 2
+            lines = wrap_text(fonts.get(font_size, light=True), self.error, m["inner"])[:2]
+            line_height = max(18, int(20 * s))
+            area_top = self.fields[-1].rect.bottom
+            top = area_top + (self.find_button.rect.top - area_top - len(lines) * line_height) / 2
             for line in lines:
-                blit_center(surface, fonts.render(line, font_size, theme.X_COLOR), (cx, top + line_height / 2))
+                blit_center(surface, fonts.render(line, font_size, theme.ERROR, light=True), (cx, top + line_height / 2))
                 top += line_height
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Tab moves  ·  Enter signs in  ·  Esc goes back", m["footer"])
+        self.draw_footer(surface, "Tab moves  ·  Enter finds an opponent  ·  Esc goes back", m["footer"])
+
+
+def _check_key(text: str) -> str:
+    key = text.strip()
+    if not key:
+        raise ValueError("Type the server key (a stock Nakama server uses defaultkey).")
+    return key

@@ -1,10 +1,11 @@
 """Waiting for an opponent: connecting, signed in, searching, and reconnecting when the line drops.
 
-The screen only listens: the flow already sent ``SignIn`` and ``FindOpponent``. It
+The screen only listens: the trip already sent ``SignIn`` and ``FindOpponent``. It
 shows what the network thread reports (Connecting..., then Searching), how long the
-player has waited and on which server, and keeps a spinner turning so a stalled
-server never looks like a frozen game. Cancel (or Esc) withdraws the ticket, lets go
-of the server and goes back; a match found opens the board.
+player has waited, on which server, under which name (and, when the name asked for was
+taken, which one the server gave instead, with a way to choose another), and keeps a
+spinner turning so a stalled server never looks like a frozen game. Cancel (or Esc)
+withdraws the ticket, lets go of the server and goes back; a match found opens the board.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import pygame
 
 from game.ui import theme
 from game.ui.render import blit_center, draw_card
-from game.ui.screens.netflow import NetFlow, NetMode
 from game.ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
+from game.ui.screens.trip import Trip, TripKind
+from game.ui.widgets import Button
 from net.messages import (
-    CancelFind,
     ConnectionLost,
     Connecting,
     Event,
@@ -35,21 +36,23 @@ class MatchmakingScreen(WaitingScreen):
 
     name = "matchmaking"
 
-    PHASES = ("connecting", "signed_in", "searching", "reconnecting")
-
-    def __init__(self, flow: NetFlow):
+    def __init__(self, flow: Trip):
         super().__init__()
         self.flow = flow
         self.phase = "connecting"
-        self.username = ""  # the name the server knows us by (it may add a number to make it unique)
+        self.username = ""  # the name the server knows us by (another if the one asked for was taken)
+        self.renamed_from = ""  # the name asked for, when the server gave another
         self.attempt = 0
         self._retry_at: float | None = None
+        self.rename_button = Button("Choose another name", self.flow.back)
 
     # What is on screen ------------------------------------------------------------------
 
     @property
     def title(self) -> str:
-        return "Joining a LAN game" if self.flow.mode is NetMode.LAN_JOIN else "Finding an opponent"
+        if self.flow.kind is TripKind.LAN_JOIN:
+            return "Joining a LAN game"
+        return "Waiting for your friend" if self.flow.code else "Finding an opponent"
 
     @property
     def status_text(self) -> str:
@@ -60,8 +63,10 @@ class MatchmakingScreen(WaitingScreen):
             return "Signed in, joining the matchmaker…"
         if self.phase == "reconnecting":
             return "Connection lost, reconnecting…"
-        if self.flow.mode is NetMode.LAN_JOIN:
+        if self.flow.kind is TripKind.LAN_JOIN:
             return "Joining the game…"
+        if self.flow.code:
+            return f"Your friend joins with the code {self.flow.code}"
         return "Looking for an opponent…"
 
     @property
@@ -77,30 +82,36 @@ class MatchmakingScreen(WaitingScreen):
 
     @property
     def server_text(self) -> str:
-        where = "Game at" if self.flow.mode is NetMode.LAN_JOIN else "Server"
+        where = "Game at" if self.flow.kind is TripKind.LAN_JOIN else "Server"
         text = f"{where} {self.flow.server}"
-        if self.username:
+        if self.username and not self.renamed_from:
             text += f"  ·  playing as {self.username}"
         return text
+
+    @property
+    def name_note(self) -> str:
+        """'Ann is taken on this server: you play as Ann27', when it is so."""
+        if not self.renamed_from:
+            return ""
+        return f"{self.renamed_from} is taken on this server: you play as {self.username}"
 
     # Input and events ------------------------------------------------------------------------
 
     def cancel(self) -> None:
         """Stop looking: withdraw the ticket, let go of the server, go back."""
-        if self.app is None:
-            return
-        self.app.network.send(CancelFind())
-        if self.flow.mode is NetMode.LAN_JOIN:
-            self.flow.browse()
-        else:
-            self.flow.home()
+        if self.app is not None:
+            self.flow.cancel_search()
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, Connecting):
             self.phase = "connecting"
         elif isinstance(event, SignedIn):
             self.username = event.username
+            self.renamed_from = event.asked if event.renamed else ""
             self.phase = "signed_in"
+            if event.renamed and self.flow.kind is TripKind.ONLINE:
+                self.buttons.set_rows([[self.cancel_button, self.rename_button]])
+                self.relayout()
         elif isinstance(event, Searching):
             self.phase = "searching"
             self._retry_at = None
@@ -130,9 +141,24 @@ class MatchmakingScreen(WaitingScreen):
     # Drawing -------------------------------------------------------------------------------------
 
     def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        heights = dict(pad=32, title=48, spinner=110, status=34, detail=28, server=40, button=52)
-        rows = ("pad", "title", "spinner", "status", "detail", "server", "button", "pad")
-        return self.column_metrics(size, heights, rows, width=480, min_top=12)
+        heights = dict(pad=30, title=48, spinner=104, status=34, detail=28, server=34, note=30, button=52)
+        rows = ["pad", "title", "spinner", "status", "detail", "server", *(["note"] if self.name_note else []), "button",
+                "pad"]
+        return self.column_metrics(size, heights, rows, width=500, min_top=12)
+
+    def layout(self, size: tuple[int, int]) -> None:
+        m = self._metrics(size)
+        s = self.scale(size)
+        buttons = self.buttons.buttons
+        w, gap = int(200 * s), int(14 * s)
+        if len(buttons) > 1:
+            w = min(w, (m["width"] - 2 * m["pad"] - gap) // 2)
+        total = len(buttons) * w + (len(buttons) - 1) * gap
+        x = size[0] // 2 - total // 2
+        y = m["top"] + m["height"] - m["pad"] - m["button"]
+        for b in buttons:
+            b.rect = pygame.Rect(x, y, w, m["button"])
+            x += w + gap
 
     def draw(self, surface: pygame.Surface) -> None:
         fonts = self.fonts
@@ -148,18 +174,22 @@ class MatchmakingScreen(WaitingScreen):
         y += m["title"]
         reconnecting = self.phase == "reconnecting"
         spin_t = self.now if self.animating else 0.0
-        spin_color = theme.X_COLOR if reconnecting else theme.ACCENT
-        draw_spinner(surface, (cx, y + m["spinner"] / 2), 30 * s, spin_t, spin_color)
+        draw_spinner(surface, (cx, y + m["spinner"] / 2), 30 * s, spin_t, theme.ERROR if reconnecting else theme.ACCENT)
         y += m["spinner"]
         status = self.status_text
-        color = theme.X_COLOR if reconnecting else theme.TEXT
+        color = theme.ERROR if reconnecting else theme.TEXT
         blit_center(surface, fonts.render(status, fonts.fit(status, 22 * s, room), color), (cx, y + m["status"] / 2))
         y += m["status"]
         detail = self.detail_text
-        blit_center(surface, fonts.render(detail, theme.small(17 * s), theme.MUTED), (cx, y + m["detail"] / 2))
+        blit_center(surface, fonts.render(detail, theme.small(17 * s), theme.MUTED, light=True), (cx, y + m["detail"] / 2))
         y += m["detail"]
         server = self.server_text
-        size_server = fonts.fit(server, theme.small(15 * s), m["width"] - 48 * s)
-        blit_center(surface, fonts.render(server, size_server, theme.MUTED), (cx, y + m["server"] / 2))
+        size_server = fonts.fit(server, theme.small(15 * s), room, light=True)
+        blit_center(surface, fonts.render(server, size_server, theme.MUTED, light=True), (cx, y + m["server"] / 2))
+        y += m["server"]
+        note = self.name_note
+        if note:
+            blit_center(surface, fonts.render(note, fonts.fit(note, theme.small(16 * s), room), theme.ACCENT),
+                        (cx, y + m["note"] / 2))
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, f"Esc cancels  ·  {self.sound_hint}", m["footer"])
+        self.draw_footer(surface, "Esc cancels", m["footer"])

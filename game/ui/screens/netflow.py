@@ -1,211 +1,212 @@
 """How the networked screens hand over to each other: one ``NetFlow`` per trip from the menu.
 
 A flow knows where the player plays (online through a game server, hosting a LAN game,
-or joining one) and under which name, so each screen asks it what comes next instead
-of knowing the others: the board once a match is found, the choice to play on once the
-opponent left, the error screen after a failure, and what "Try again", "Back" and
-"Menu" mean from there. Every network action is a command on the App's one network
-thread (``App.network``); nothing here waits.
+or joining one), under which name and with which friend code, so it makes each next
+screen: the board once a match is found, the choice to play on once the match is
+over, the error screen after a failure, and what "Try again", "Back" and "Menu" mean
+from there. The screens know the flow only as a ``Trip`` (``trip.py``): this module
+imports them, never the other way round. Every network action is a command on the
+App's one network thread (``App.network``); nothing here waits.
 
 The entry points at the bottom are what the menu and the command line call.
 """
 
 from __future__ import annotations
 
-import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from game.bot import Level, best_moves, parse_level
 from game.rules import PLAYERS, Board
-from game.xoxo import MatchLabel
+from game.ui.boardmodel import NetBoardModel, gone_text
+from game.ui.results import GameMode
 from game.ui.screens.base import Screen
+from game.ui.screens.connection import MatchEndedScreen, NetErrorScreen
+from game.ui.screens.friend import FriendScreen
+from game.ui.screens.lan_host import LanHostScreen
+from game.ui.screens.lan_join import LanJoinScreen
+from game.ui.screens.login import LoginForm, LoginScreen
+from game.ui.screens.matchmaking import MatchmakingScreen
+from game.ui.screens.name import NameScreen
+from game.ui.screens.netboard import NetBoardScreen
 from game.ui.screens.netkit import Choice
+from game.ui.screens.trip import TripKind
+from game.xoxo import GoneReason, MatchLabel
 from net.address import DEFAULT_SERVER_KEY
-from net.messages import Disconnect, Failure, FindOpponent, Hosting, HostLan, SignIn, StopHosting
+from net.messages import CancelFind, Disconnect, Failure, FailureKind, FindOpponent, Hosting, HostLan, SignIn, StopHosting
 
 if TYPE_CHECKING:
     from game.ui.app import App
 
 
-
-class NetMode(str, enum.Enum):
-    """Where a networked match is played."""
-
-    ONLINE = "online"  # through a game server: Nakama with XOXO, or ``main.py --serve``
-    LAN_HOST = "lan-host"  # on the host this player runs, announced on the LAN
-    LAN_JOIN = "lan-join"  # on another player's LAN host
-
-
 class NetFlow:
-    """One trip through the networked screens, from leaving the menu to coming back to it.
+    """One trip through the networked screens, from leaving the menu to coming back to it (a ``Trip``).
 
     Holds the App it belongs to; used on the render loop's thread only.
     """
 
-    def __init__(self, app: "App", mode: NetMode, *, name: str, server: str = "", key: str = DEFAULT_SERVER_KEY):
+    def __init__(
+        self,
+        app: "App",
+        kind: TripKind,
+        *,
+        name: str,
+        server: str = "",
+        key: str = DEFAULT_SERVER_KEY,
+        code: str = "",
+        ca_file: str | None = None,
+    ):
         self.app = app
-        self.mode = mode
+        self.kind = kind
         self.name = name
-        self.server = server  # host:port signed in to ("" for a LAN host until it is up)
+        self.server = server  # as typed ("" for a LAN host until it is up)
         self.key = key
+        self.code = code
+        self.ca_file = ca_file
         self.hosting: Hosting | None = None  # a LAN host's port and addresses, once it is up
         self.ended = False  # the Disconnect / StopHosting of this trip went out
 
     def __repr__(self) -> str:
-        return f"<NetFlow {self.mode.value} {self.server or '-'} as {self.name!r}>"
-
-    @classmethod
-    def online(cls, app: "App", server: str, key: str, name: str) -> "NetFlow":
-        return cls(app, NetMode.ONLINE, name=name, server=server, key=key)
-
-    @classmethod
-    def lan_host(cls, app: "App", name: str) -> "NetFlow":
-        return cls(app, NetMode.LAN_HOST, name=name)
-
-    @classmethod
-    def lan_join(cls, app: "App", server: str, name: str) -> "NetFlow":
-        return cls(app, NetMode.LAN_JOIN, name=name, server=server)
+        return f"<NetFlow {self.kind.value} {self.server or '-'} as {self.name!r}>"
 
     @property
-    def board_mode(self) -> str:
-        """The mode a finished game is reported under: 'online' or 'lan'."""
-        return "online" if self.mode is NetMode.ONLINE else "lan"
+    def hosting_lan(self) -> bool:
+        return self.kind is TripKind.LAN_HOST
 
     @property
-    def is_lan(self) -> bool:
-        return self.mode is not NetMode.ONLINE
+    def joined_lan(self) -> bool:
+        return self.kind is TripKind.LAN_JOIN
+
+    @property
+    def mode(self) -> GameMode:
+        """The mode a finished game is reported under."""
+        return GameMode.ONLINE if self.kind is TripKind.ONLINE else GameMode.LAN
 
     # Moving on ----------------------------------------------------------------------------
 
     def begin(self, *, replace: bool = False) -> Screen:
         """Send the trip's first commands and show its waiting screen (on top, or instead of the top one)."""
-        from game.ui.screens.lan_host import LanHostScreen
-        from game.ui.screens.matchmaking import MatchmakingScreen
-
         app = self.app
         self.ended = False
         _prepare_auto_player(app)
         network = app.network
         device_id = app.userdata.session_device_id()
         screen: Screen
-        if self.mode is NetMode.LAN_HOST:
+        if self.kind is TripKind.LAN_HOST:
             s = app.net_settings
             network.send(
-                HostLan(
-                    self.name,
-                    device_id,
-                    port=s.lan_port,
-                    bind=s.lan_bind,
-                    discovery_port=s.discovery_port,
-                    broadcast=s.broadcast,
-                )
+                HostLan(self.name, device_id, port=s.lan_port, bind=s.lan_bind, discovery_port=s.discovery_port,
+                        broadcast=s.broadcast)
             )
             screen = LanHostScreen(self)
         else:
-            network.send(SignIn(self.server, self.key, self.name, device_id))
-            network.send(FindOpponent())
+            network.send(SignIn(self.server, self.key, self.name, device_id, self.ca_file))
+            network.send(FindOpponent(self.code))
             screen = MatchmakingScreen(self)
         return app.replace(screen) if replace else app.push(screen)
 
-    def matched(self, label: MatchLabel) -> Screen:
+    def matched(self, label: MatchLabel) -> None:
         """A match was found: the board, instead of the waiting screen (``label``: what the server offers)."""
-        from game.ui.screens.netboard import NetBoardScreen
+        model = NetBoardModel(mode=self.mode, label=label, wall_clock=self.app.wall_clock)
+        self.app.replace(NetBoardScreen(self, self.app.network, model))
 
-        return self.app.replace(NetBoardScreen(self, self.app.network, label))
-
-    def find_again(self) -> Screen:
+    def find_again(self) -> None:
         """Back into the matchmaker with the same server (or, hosting, on our own host, still announced)."""
-        from game.ui.screens.lan_host import LanHostScreen
-        from game.ui.screens.matchmaking import MatchmakingScreen
-
         self.ended = False
-        self.app.network.send(FindOpponent())
-        if self.mode is NetMode.LAN_HOST:
-            return self.app.replace(LanHostScreen(self, resume=True))
-        return self.app.replace(MatchmakingScreen(self))
+        self.app.network.send(FindOpponent(self.code))
+        if self.kind is TripKind.LAN_HOST:
+            self.app.replace(LanHostScreen(self, resume=True))
+        else:
+            self.app.replace(MatchmakingScreen(self))
 
-    def retry(self) -> Screen:
+    def retry(self) -> None:
         """Start the trip over (after a failure): sign in and search again, or host again."""
-        return self.begin(replace=True)
+        self.begin(replace=True)
 
-    def back(self) -> Screen:
+    def cancel_search(self) -> None:
+        """Stop looking for an opponent: withdraw the ticket and go back the way the player came."""
+        self.app.network.send(CancelFind())
+        if self.kind is TripKind.LAN_JOIN:
+            self.browse()
+        else:
+            self.home()
+
+    def back(self) -> None:
         """Give up this trip for the screen before it: sign-in (online), the LAN list (join), the menu (host)."""
-        from game.ui.screens.lan_join import LanJoinScreen
-        from game.ui.screens.login import LoginScreen
-
         self.end()
-        if self.mode is NetMode.ONLINE:
-            return self.app.replace(LoginScreen())
-        if self.mode is NetMode.LAN_JOIN:
-            return self.app.replace(LanJoinScreen())
-        return self.home()
+        if self.kind is TripKind.ONLINE:
+            login_screen(self.app, replace=True)
+        elif self.kind is TripKind.LAN_JOIN:
+            self.browse()
+        else:
+            self.home()
 
-    def browse(self) -> Screen:
+    def browse(self) -> None:
         """Let this game go and look for another one on the LAN."""
-        from game.ui.screens.lan_join import LanJoinScreen
-
         self.end()
-        return self.app.replace(LanJoinScreen())
+        self.app.replace(LanJoinScreen(self.name, on_join=lambda server: join_at(self.app, server, self.name, replace=True)))
 
     def end(self) -> None:
         """Let go of the server once: disconnect, or stop hosting (which also tells a joined player)."""
         if self.ended or not self.app.has_network:
             return
         self.ended = True
-        self.app.network.send(StopHosting() if self.mode is NetMode.LAN_HOST else Disconnect())
+        self.app.network.send(StopHosting() if self.kind is TripKind.LAN_HOST else Disconnect())
 
-    def home(self) -> Screen:
+    def home(self) -> None:
         """End the trip and show the menu alone."""
         self.end()
-        return self.app.reset(self.app.home())
+        self.app.reset(self.app.home())
 
     # The screens at the end of a match ----------------------------------------------------------
 
     def play_on_choices(self, online_label: str = "Find a new opponent") -> list[Choice]:
         """What the player can do once a match is over: play someone new (as fits the mode) or go to the menu."""
-        if self.mode is NetMode.ONLINE:
-            first = Choice(online_label, self.find_again)
-        elif self.mode is NetMode.LAN_HOST:
+        if self.kind is TripKind.ONLINE:
+            first = Choice(online_label if not self.code else "Play your friend again", self.find_again)
+        elif self.kind is TripKind.LAN_HOST:
             first = Choice("Wait for someone new", self.find_again)
         else:
             first = Choice("Find another game", self.browse)
         return [first, Choice("Menu", self.home)]
 
-    def failed(self, failure: Failure) -> Screen:
-        """The error screen for ``failure``, instead of the top screen."""
-        from game.ui.screens.connection import NetErrorScreen
+    def failed(self, failure: Failure) -> None:
+        """The error screen for ``failure``, instead of the top screen; a refused key goes back to the form's key field."""
+        if failure.kind is FailureKind.BAD_KEY and self.kind is TripKind.ONLINE:
+            self.end()
+            message = f"The server at {self.server} did not accept the key \u201c{self.key}\u201d: check it with the server's operator."
+            login_screen(self.app, replace=True, error=("key", message))
+            self.app.stuck(message)
+            return
+        choices = [Choice("Try again", self.retry), Choice("Back", self.back)]
+        self.app.replace(NetErrorScreen(failure, choices, server=self.server, key=self.key, lan=self.kind is not TripKind.ONLINE))
 
-        return self.app.replace(NetErrorScreen(self, failure))
+    def match_ended(self, title: str, message: str, *, stuck: str) -> None:
+        """The match is over for a reason other than the opponent leaving (the match is gone, a disconnect)."""
+        self.app.replace(MatchEndedScreen(title, message, self.play_on_choices(), stuck=stuck))
 
-    def match_ended(self, title: str, message: str, *, stuck: str) -> Screen:
-        """The match is over for a reason other than the opponent leaving (host gone, match gone)."""
-        from game.ui.screens.connection import MatchEndedScreen
-
-        return self.app.replace(MatchEndedScreen(self, title, message, stuck=stuck))
-
-    def server_closed(self, text: str, note: str = "") -> Screen:
+    def server_closed(self, text: str, note: str) -> None:
         """The server ended the match because it is going away (a LAN host closing its game, a server shutting down)."""
-        from game.ui.screens.connection import MatchEndedScreen
-
-        if self.mode is NetMode.LAN_JOIN:
-            title = "The host closed the game"
-            stuck = "The host closed the game."
+        if self.kind is TripKind.LAN_JOIN:
+            title, stuck = "The host closed the game", "The host closed the game."
+            message = note or "The match is over."
         else:
             title = "The server shut down"
             stuck = f"The server shut down: {text}" if text else "The server shut down."
-        message = " ".join(p for p in (note, f"The server said: \u201c{text}\u201d" if text else "") if p)
-        choices = self.play_on_choices(online_label="Find a new game")
-        screen = self.app.replace(
-            MatchEndedScreen(self, title, message or "The match is over.", stuck=stuck, choices=choices)
-        )
+            said = f"The server said: \u201c{text}\u201d" if text else ""
+            message = " ".join(p for p in (note, said) if p) or "The match is over."
+        self.app.replace(MatchEndedScreen(title, message, self.play_on_choices("Find a new game"), stuck=stuck))
         self.end()
-        return screen
 
-    def opponent_left(self, name: str, reason: str, note: str = "") -> Screen:
-        """The opponent is gone for good: say who, and offer to play on."""
-        from game.ui.screens.opponent_left import OpponentLeftScreen
-
-        return self.app.replace(OpponentLeftScreen(self, name, reason, note))
+    def opponent_left(self, name: str, reason: GoneReason, note: str, me: bool) -> None:
+        """The match is over because of the opponent (or, taken out after two timeouts, because of us)."""
+        sentence = gone_text(name, reason, me)
+        if self.kind is TripKind.LAN_JOIN and reason in (GoneReason.LEFT, GoneReason.DISCONNECTED):
+            title, after = f"{name} closed the game", "Look for another game, or host your own."
+        else:
+            title = "No rematch" if reason is GoneReason.NO_REMATCH else f"{name} left" if reason is GoneReason.LEFT else sentence
+            after = "Your game is still announced: someone new can join it." if self.kind is TripKind.LAN_HOST else ""
+        message = " ".join(part for part in (note, after) if part) or "The match is over."
+        self.app.replace(MatchEndedScreen(title, message, self.play_on_choices(), stuck=f"{sentence}.", name="opponent-left"))
 
 
 def _prepare_auto_player(app: "App") -> None:
@@ -219,29 +220,79 @@ def _prepare_auto_player(app: "App") -> None:
 # Entry points (the menu, the command line) ---------------------------------------------------------
 
 
+def login_screen(app: "App", *, replace: bool = False, error: tuple[str, str] | None = None) -> Screen:
+    """The sign-in screen, prefilled from the profile (``error``: a field's refusal to show); signing in starts a trip."""
+    screen = LoginScreen(on_submit=lambda form: _signed_in(app, form), error=error)
+    return app.replace(screen) if replace else app.push(screen)
+
+
 def play_online(app: "App") -> Screen:
-    """The sign-in screen, prefilled from the profile."""
-    from game.ui.screens.login import LoginScreen
-
-    return app.push(LoginScreen())
+    """From the menu: the sign-in screen."""
+    return login_screen(app)
 
 
-def start_online(app: "App", *, server: str | None = None, key: str | None = None, name: str | None = None) -> Screen:
-    """Straight to matchmaking on ``server`` (default: the profile's last server, key and name)."""
+def _signed_in(app: "App", form: LoginForm) -> None:
+    app.userdata.update_profile(name=form.name, server=form.server, server_key=form.key, ca_file=form.ca_file or "",
+                                name_chosen=True)
+    if form.friend:
+        app.replace(FriendScreen(on_code=lambda code: _online(app, form, code), on_back=lambda: login_screen(app, replace=True)))
+    else:
+        _online(app, form, "")
+
+
+def _online(app: "App", form: LoginForm, code: str) -> None:
+    NetFlow(app, TripKind.ONLINE, name=form.name, server=form.server, key=form.key, code=code,
+            ca_file=form.ca_file).begin(replace=True)
+
+
+def start_online(
+    app: "App", *, server: str | None = None, key: str | None = None, name: str | None = None, code: str = "",
+    ca_file: str | None = None,
+) -> Screen:
+    """Straight to matchmaking on ``server`` (default: the profile's last server, key, name and authority)."""
     profile = app.userdata.profile
-    flow = NetFlow.online(app, server or profile.server, key or profile.server_key, name or profile.name)
+    flow = NetFlow(
+        app, TripKind.ONLINE, name=name or profile.name, server=server or profile.server, key=key or profile.server_key,
+        code=code, ca_file=ca_file or profile.ca_file or None,
+    )
     return flow.begin()
 
 
-def host_lan_game(app: "App", *, name: str | None = None) -> Screen:
-    """Start hosting a LAN game and wait for someone to join it."""
-    return NetFlow.lan_host(app, name or app.userdata.profile.name).begin()
+def _with_name(app: "App", name: str | None, then: Callable[[str], object]) -> None:
+    """Go on with ``name``, or the profile's once the player has chosen one, else ask for it first (once)."""
+    if name:
+        then(name)
+        return
+    profile = app.userdata.profile
+    if profile.name_chosen:
+        then(profile.name)
+        return
+
+    def chosen(value: str) -> None:
+        app.userdata.update_profile(name=value, name_chosen=True)
+        app.pop()
+        then(value)
+
+    app.push(NameScreen(profile.name, on_done=chosen))
 
 
-def join_lan_game(app: "App", *, server: str | None = None, name: str | None = None, auto_join: bool = False) -> Screen:
+def host_lan_game(app: "App", *, name: str | None = None) -> None:
+    """Start hosting a LAN game and wait for someone to join it (asking the player's name first, once)."""
+    _with_name(app, name, lambda chosen: NetFlow(app, TripKind.LAN_HOST, name=chosen).begin())
+
+
+def join_at(app: "App", server: str, name: str, *, replace: bool = False) -> Screen:
+    """Join the LAN game at ``server`` as ``name``."""
+    return NetFlow(app, TripKind.LAN_JOIN, name=name, server=server).begin(replace=replace)
+
+
+def join_lan_game(app: "App", *, server: str | None = None, name: str | None = None, auto_join: bool = False) -> None:
     """Join the LAN game at ``server``, or list the games on the LAN (joining the first one with ``auto_join``)."""
-    from game.ui.screens.lan_join import LanJoinScreen
 
-    if server:
-        return NetFlow.lan_join(app, server, name or app.userdata.profile.name).begin()
-    return app.push(LanJoinScreen(auto_join=auto_join, name=name))
+    def go(chosen: str) -> None:
+        if server:
+            join_at(app, server, chosen)
+        else:
+            app.push(LanJoinScreen(chosen, on_join=lambda at: join_at(app, at, chosen, replace=True), auto_join=auto_join))
+
+    _with_name(app, name, go)

@@ -62,12 +62,14 @@ def draw_lines(
     top: float,
     width: float,
     line_height: float,
+    *,
+    light: bool = False,
 ) -> float:
     """``text`` wrapped to ``width`` and centred under ``top``; the y below the last line."""
     y = top
-    for line in wrap_text(fonts.get(size), text, int(width)):
+    for line in wrap_text(fonts.get(size, light), text, int(width)):
         if line:
-            blit_center(surface, fonts.render(line, size, color), (center_x, y + line_height / 2))
+            blit_center(surface, fonts.render(line, size, color, light), (center_x, y + line_height / 2))
         y += line_height
     return y
 
@@ -278,9 +280,9 @@ def draw_field(
     error: bool = False,
 ) -> None:
     """A text field with its label just above it; a red ring when its value was refused."""
-    image = fonts.render(label, theme.small(16 * scale), theme.MUTED)
+    image = fonts.render(label, theme.small(16 * scale), theme.MUTED, light=True)
     surface.blit(image, image.get_rect(bottomleft=(field.rect.x + 4 * scale, field.rect.y - 6 * scale)))
     field.draw(surface, fonts, scale)
     if error:
         radius = max(4, int(10 * scale))
-        pygame.draw.rect(surface, theme.X_COLOR, field.rect, width=max(2, int(2 * scale)), border_radius=radius)
+        pygame.draw.rect(surface, theme.ERROR, field.rect, width=max(2, int(2 * scale)), border_radius=radius)

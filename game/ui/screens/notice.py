@@ -84,7 +84,7 @@ class ErrorScreen(NoticeScreen):
     """Shown after an unexpected error instead of a traceback: the message, back to the menu, or quit."""
 
     name = "error"
-    title_color = theme.X_COLOR
+    title_color = theme.ERROR
     back_keys = (pygame.K_ESCAPE,)
 
     def __init__(self, message: str):
