@@ -18,18 +18,19 @@ from pathlib import Path
 from typing import Sequence
 
 from game.bot import LEVELS
-from net.address import ServerAddress
+from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT, ServerAddress
+from net.friendcode import check_code
 from net.host.serve import add_serve_arguments, fill_serve_defaults
+from net.tls import TlsConfigError, check_pem
 
 PROG = "main.py"
 
-DEFAULT_SIZE = (640, 720)
+DEFAULT_SIZE = (640, 720)  # the window (as game.ui.theme has them; not imported, so --help needs no pygame)
 MIN_SIZE = (480, 540)
 MAX_SIDE = 8192
 MAX_NAME_LENGTH = 20  # what the game's own host accepts (Nakama takes longer names)
-DEFAULT_LAN_PORT = 7350
+DEFAULT_LAN_PORT = DEFAULT_PORT
 DEFAULT_LAN_BIND = "0.0.0.0"
-DEFAULT_DISCOVERY_PORT = 7351
 DISCOVER = True  # --join without an address: join the first game announced on the LAN
 
 # Flags that mean one thing to the game and another to --serve: (--serve's default, its help).
@@ -89,6 +90,21 @@ def _name(text: str) -> str:
     if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
         raise argparse.ArgumentTypeError(f"a name is 1 to {MAX_NAME_LENGTH} printable characters, not {text!r}")
     return name
+
+
+def _code(text: str) -> str:
+    try:
+        return check_code(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _pem_file(text: str) -> Path:
+    try:
+        check_pem(text, "certificate authority file", "CERTIFICATE")
+    except TlsConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return Path(text)
 
 
 def _udp_port(text: str) -> int:
@@ -167,7 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--server",
         metavar="HOST:PORT",
         type=_address,
-        help="with --online: the game server (default: the last one used, else 127.0.0.1:7350)",
+        help="with --online: the game server, HOST:PORT or https://HOST (TLS on port 443 too; "
+        "default: the last one used, else 127.0.0.1:7350)",
+    )
+    net.add_argument(
+        "--code",
+        metavar="CODE",
+        type=_code,
+        help="with --online: play the friend who uses the same code (4 to 6 letters and digits, e.g. K7QXM)",
+    )
+    net.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        type=_pem_file,
+        help="with --online: also trust this certificate authority (for a self-hosted server with its own certificate)",
     )
     net.add_argument(
         "--name",
@@ -246,8 +275,8 @@ def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespac
     """Refuse flag combinations that mean nothing or could never finish (exit 2 with the usage)."""
     networked = args.online or args.host or args.join is not None
     if args.serve:
-        stray = _given(args, "server", "name", "discovery_port", "broadcast", "auto", "auto_delay", "games", "seed",
-                       "size", "screenshot") + (["--instant"] if args.instant else [])
+        stray = _given(args, "server", "name", "code", "ca_file", "discovery_port", "broadcast", "auto", "auto_delay",
+                       "games", "seed", "size", "screenshot") + (["--instant"] if args.instant else [])
         if stray:
             parser.error(f"--serve runs the server without a window or a player; {', '.join(stray)} cannot go with it")
     else:
@@ -256,6 +285,9 @@ def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespac
             parser.error(f"{stray[0]} is a game server option: use it with --serve")
     if args.server is not None and not args.online:
         parser.error("--server goes with --online (--join takes the address itself: --join HOST:PORT)")
+    for flag, value in (("--code", args.code), ("--ca-file", args.ca_file)):
+        if value is not None and not args.online:
+            parser.error(f"{flag} goes with --online")
     if args.key is not None and not (args.online or args.serve):
         parser.error("--key goes with --online or --serve")
     if args.name is not None and not networked:
@@ -309,10 +341,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
     from game.ui.app import NetSettings
-    from game.ui.client import ClientOptions, run_client
+    from game.ui.launch import ClientOptions, Play, run_client
 
     instant = args.instant or (args.games is not None and _headless() and args.auto_delay is None)
-    play = "online" if args.online else "host" if args.host else "join" if args.join is not None else None
+    play = (
+        Play.BOT if args.bot else Play.ONLINE if args.online else Play.HOST if args.host
+        else Play.JOIN if args.join is not None else None
+    )
     server = args.server if args.online else (args.join if isinstance(args.join, str) else None)
     net = NetSettings(
         lan_port=args.port if args.port is not None else DEFAULT_LAN_PORT,
@@ -321,7 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         broadcast=args.broadcast,
     )
     options = ClientOptions(
-        bot=args.bot,
+        play=play,
+        level=args.bot,
         auto=args.auto,
         auto_delay=args.auto_delay,
         games=args.games,
@@ -329,10 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         size=args.size if args.size is not None else DEFAULT_SIZE,
         seed=args.seed,
         instant=instant,
-        play=play,
         server=server,
         key=args.key,
         name=args.name,
+        code=args.code or "",
+        ca_file=str(args.ca_file) if args.ca_file is not None else None,
         net=net,
     )
     return run_client(options)

@@ -1,15 +1,7 @@
 """LAN discovery: hosts announce their game by UDP broadcast, finders list what they hear.
 
-Three parts, from pure to I/O:
+Two parts (the beacon codec and its values are in ``net.beacon``, without sockets):
 
-* The beacon codec (``encode_beacon`` / ``decode_beacon``): bytes in, values out, no
-  sockets. A beacon is one UDP datagram of at most ``MAX_BEACON_SIZE`` bytes::
-
-      XOXO-LAN/1\\n{"version":1,"game":"Tic-tac-toe","host":"Alice","port":7350,"state":"waiting"}
-
-  The header (magic and protocol version) is the stable part. A beacon of another
-  protocol version still decodes, best effort, into a ``Beacon`` whose ``compatible`` is
-  False, so a finder can show "incompatible version" instead of hiding the game.
 * Interface discovery (``ipv4_interfaces``, ``lan_addresses``): the machine's IPv4
   addresses and their directed broadcast addresses, read from ``ip -j addr`` or, failing
   that, from the Linux ``SIOCGIFCONF`` ioctls. Nothing is ever sent to find them.
@@ -30,10 +22,10 @@ from __future__ import annotations
 
 import array
 import asyncio
-import enum
 import ipaddress
 import json
 import logging
+import os
 import shutil
 import socket
 import struct
@@ -41,193 +33,27 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
+
+from net.address import DEFAULT_DISCOVERY_PORT
+from net.beacon import (
+    DEFAULT_EXPIRY,
+    DEFAULT_GAME_NAME,
+    DEFAULT_GAME_PORT,
+    DEFAULT_INTERVAL,
+    LIMITED_BROADCAST,
+    Beacon,
+    BeaconError,
+    BeaconTooLargeError,
+    DiscoveredGame,
+    HostState,
+    decode_beacon,
+    encode_beacon,
+)
 
 log = logging.getLogger(__name__)
 
-PROTOCOL_VERSION = 1
-MAGIC = b"XOXO-LAN/"
-MAX_BEACON_SIZE = 1024
-MAX_NAME_LENGTH = 64
-DEFAULT_DISCOVERY_PORT = 7351
-DEFAULT_GAME_PORT = 7350
-DEFAULT_GAME_NAME = "Tic-tac-toe"
-DEFAULT_INTERVAL = 1.0
-DEFAULT_EXPIRY = 3.0
-LIMITED_BROADCAST = "255.255.255.255"
-
-_MAX_VERSION_DIGITS = 6
-
-
-class HostState(str, enum.Enum):
-    """What a host's game is doing, as its beacon says."""
-
-    WAITING = "waiting"  # one player waits for an opponent: joinable
-    PLAYING = "playing"  # both seats taken, a game under way
-    FULL = "full"  # both seats taken, between games
-
-
-# ---------------------------------------------------------------------------- codec
-
-
-class BeaconError(ValueError):
-    """A datagram on the discovery port that is not a beacon we can read."""
-
-
-class BeaconTooLargeError(BeaconError):
-    """The datagram is longer than MAX_BEACON_SIZE bytes."""
-
-
-class BeaconMagicError(BeaconError):
-    """The datagram does not start with our magic: another program's traffic."""
-
-
-class BeaconHeaderError(BeaconError):
-    """Our magic, but no readable protocol version after it."""
-
-
-class BeaconJSONError(BeaconError):
-    """The body is not UTF-8 JSON text holding an object."""
-
-
-class BeaconFieldError(BeaconError):
-    """A field is missing, of the wrong type or out of range."""
-
-
-@dataclass(frozen=True)
-class Beacon:
-    """One host's announcement: its game, its name, where to connect, and whether it waits.
-
-    ``address`` is the sender's IP, filled in by ``decode_beacon`` (never sent: the
-    receiver trusts the datagram's source). ``state`` is None only in a beacon of another
-    protocol version that did not say it in a form we read.
-    """
-
-    game: str
-    host: str
-    port: int = DEFAULT_GAME_PORT
-    state: HostState | None = HostState.WAITING
-    version: int = PROTOCOL_VERSION
-    address: str = ""
-
-    @property
-    def compatible(self) -> bool:
-        """True when the host speaks our protocol version, so we can join it."""
-        return self.version == PROTOCOL_VERSION
-
-
-def encode_beacon(beacon: Beacon) -> bytes:
-    """The datagram announcing ``beacon``; raises BeaconFieldError for a value a finder would refuse."""
-    if beacon.version != PROTOCOL_VERSION:
-        raise BeaconFieldError(f"can only encode protocol version {PROTOCOL_VERSION}, not {beacon.version!r}")
-    _check_name("game", beacon.game)
-    _check_name("host", beacon.host)
-    _check_port(beacon.port)
-    if not isinstance(beacon.state, HostState):
-        raise BeaconFieldError(f"state must be a HostState, not {beacon.state!r}")
-    body = {
-        "version": PROTOCOL_VERSION,
-        "game": beacon.game,
-        "host": beacon.host,
-        "port": beacon.port,
-        "state": beacon.state.value,
-    }
-    data = _header(PROTOCOL_VERSION) + json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    if len(data) > MAX_BEACON_SIZE:  # unreachable with the name limits, kept as the wire's promise
-        raise BeaconTooLargeError(f"beacon of {len(data)} bytes exceeds {MAX_BEACON_SIZE}")
-    return data
-
-
-def decode_beacon(data: bytes, addr: str | tuple[str, int]) -> Beacon:
-    """The beacon in datagram ``data`` from ``addr`` (an IP or a recvfrom address); raises a BeaconError subclass."""
-    address = addr if isinstance(addr, str) else str(addr[0])
-    if len(data) > MAX_BEACON_SIZE:
-        raise BeaconTooLargeError(f"datagram of {len(data)} bytes exceeds {MAX_BEACON_SIZE}")
-    if not data.startswith(MAGIC):
-        raise BeaconMagicError("not a XOXO LAN beacon (wrong magic)")
-    head, newline, body = data[len(MAGIC):].partition(b"\n")
-    if not newline or not head.isdigit() or len(head) > _MAX_VERSION_DIGITS:
-        raise BeaconHeaderError("beacon header must be the magic, a version number and a newline")
-    version = int(head)
-    if version != PROTOCOL_VERSION:
-        return _decode_foreign(version, body, address)
-    obj = _json_object(body)
-    if obj.get("version") != version or isinstance(obj.get("version"), bool):
-        raise BeaconFieldError(f"body version {obj.get('version')!r} does not match header version {version}")
-    game = _field(obj, "game")
-    host = _field(obj, "host")
-    _check_name("game", game)
-    _check_name("host", host)
-    port = _field(obj, "port")
-    _check_port(port)
-    raw_state = _field(obj, "state")
-    try:
-        state = HostState(raw_state)
-    except ValueError:
-        raise BeaconFieldError(f"state must be one of {[s.value for s in HostState]}, not {raw_state!r}") from None
-    return Beacon(game=game, host=host, port=port, state=state, version=version, address=address)
-
-
-def _header(version: int) -> bytes:
-    return MAGIC + str(version).encode() + b"\n"
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        obj = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BeaconJSONError(f"beacon body is not UTF-8 JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise BeaconJSONError(f"beacon body must be a JSON object, not {type(obj).__name__}")
-    return obj
-
-
-def _field(obj: Mapping[str, Any], key: str) -> Any:
-    if key not in obj:
-        raise BeaconFieldError(f"beacon has no {key!r}")
-    return obj[key]
-
-
-def _check_name(key: str, value: Any) -> None:
-    if not isinstance(value, str):
-        raise BeaconFieldError(f"{key} must be a string, not {type(value).__name__}")
-    if len(value) > MAX_NAME_LENGTH:
-        raise BeaconFieldError(f"{key} is longer than {MAX_NAME_LENGTH} characters")
-    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in value):
-        raise BeaconFieldError(f"{key} contains control characters")
-
-
-def _check_port(value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
-        raise BeaconFieldError(f"port must be an integer from 1 to 65535, not {value!r}")
-
-
-def _decode_foreign(version: int, body: bytes, address: str) -> Beacon:
-    """Another protocol version: keep whatever we can read, so the game shows as incompatible."""
-    try:
-        obj: Mapping[str, Any] = _json_object(body)
-    except BeaconJSONError:
-        obj = {}
-
-    def name(key: str) -> str:
-        value = obj.get(key)
-        try:
-            _check_name(key, value)
-        except BeaconFieldError:
-            return ""
-        return value
-
-    port = obj.get("port")
-    try:
-        _check_port(port)
-    except BeaconFieldError:
-        port = 0
-    try:
-        state: HostState | None = HostState(obj.get("state"))
-    except ValueError:
-        state = None
-    return Beacon(game=name("game"), host=name("host"), port=port, state=state, version=version, address=address)
-
+BROADCAST_ENV = "TICTACTOE_BROADCAST"  # when set, every LAN announcement goes to this one address instead
 
 # ------------------------------------------------------------------- interfaces
 
@@ -430,7 +256,8 @@ class AnnouncerStats:
 class Announcer:
     """Broadcasts a host's beacon about once a second on the running asyncio loop.
 
-    ``broadcast`` replaces every target with that one IPv4 address (tests use
+    ``broadcast`` (or, above it, the environment variable ``TICTACTOE_BROADCAST``)
+    replaces every target with that one IPv4 address (tests use
     127.255.255.255 so nothing leaves the machine); without it the announcer sends to
     255.255.255.255 and to each interface's directed broadcast address, re-reading the
     interfaces every ``interface_refresh`` seconds. A refused send (no route, interface
@@ -453,6 +280,7 @@ class Announcer:
         self._datagram = encode_beacon(self._beacon)
         if not isinstance(discovery_port, int) or isinstance(discovery_port, bool) or not 1 <= discovery_port <= 65535:
             raise ValueError(f"discovery_port must be from 1 to 65535, not {discovery_port!r}")
+        broadcast = os.environ.get(BROADCAST_ENV) or broadcast  # one switch for trying the game on a shared network
         if broadcast is not None and not _is_ipv4(broadcast):
             raise ValueError(f"broadcast must be an IPv4 address, not {broadcast!r}")
         if not interval > 0 or not interface_refresh > 0:
@@ -583,30 +411,6 @@ class Announcer:
 
 class DiscoveryBindError(OSError):
     """The discovery port could not be bound (taken without address reuse, or a bad address)."""
-
-
-@dataclass(frozen=True)
-class DiscoveredGame:
-    """A game heard on the LAN, as a finder lists it. ``last_seen`` is in the listener's clock's seconds."""
-
-    address: str
-    port: int
-    game: str
-    host: str
-    state: HostState | None
-    compatible: bool
-    version: int
-    last_seen: float
-
-    @property
-    def joinable(self) -> bool:
-        """True when we speak its protocol and its host waits for an opponent."""
-        return self.compatible and self.state is HostState.WAITING
-
-    @property
-    def endpoint(self) -> str:
-        """'address:port', as a player would type it."""
-        return f"{self.address}:{self.port}"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from typing import Callable
 
 from game.xoxo import MatchView
 from net.address import DEFAULT_SERVER_KEY, ServerAddress
-from net.discovery import Announcer, DiscoveryBindError, HostState, Listener, lan_addresses
+from net.beacon import HostState
+from net.discovery import Announcer, DiscoveryBindError, Listener, lan_addresses
 from net.host import Host, HostConfig, HostError, PortInUseError
 from net.httpclient import run_detached
 from net.messages import Event, Failure, FailureKind, Hosting, HostLan, HostStopped, LanGames

@@ -26,6 +26,7 @@ from game.xoxo import (
     decode_state,
 )
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT
+from net.beacon import DiscoveredGame
 
 # Commands: UI -> network ------------------------------------------------------
 
@@ -250,7 +251,7 @@ class HostStopped:
 
 @dataclass(frozen=True)
 class LanGames:
-    games: tuple  # of net.discovery.DiscoveredGame (frozen)
+    games: tuple[DiscoveredGame, ...]
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,19 @@
 """The App: the window, the render loop, the screen stack, and the doors into the UI.
 
 One loop (``run``) does everything on the main thread. Each frame (``step``) it takes
-the pygame events, polls every event source (a local game, the network bridge)
-without blocking, routes game events to the top screen, updates it and draws it. While
-something animates it paces itself at 60 frames per second; otherwise it sleeps until
-the next thing is due (a bot move, a countdown tick, at most a second), an input event
-arrives, or another thread calls ``wake()``. An idle menu therefore costs almost no CPU.
+the pygame events, polls every event source (a local game, the network bridge) without
+blocking, routes game events to the top screen, updates it and draws it. While
+something animates it paces itself at 60 frames per second; otherwise it sleeps on a
+wake flag until the next thing is due (a bot move, a countdown tick, at most a second),
+peeking for input once a frame period, or until another thread calls ``wake()``. An
+idle window therefore costs almost no CPU.
 
 The App owns at most one network thread (``network``): made on the first networked
 screen that needs it, polled like any other event source, woken into the loop by
-``wake``, and stopped (within a second) when the App closes.
+``wake``, and stopped when the App closes; no SDL call from another thread can happen
+after, or during, pygame's shutdown. A speaker button in the bottom-right corner of
+every screen shows and toggles the sound (M does the same). Scripts, tests and benches
+attach ``AppObserver``s (``game.ui.observers``) rather than reaching into the App.
 
 Time comes from an injectable clock, so the test pilot can drive a real App (under
 SDL's dummy video driver) through minutes of play without sleeping.
@@ -22,21 +26,23 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import pygame
 
 from game.local import THINK_SECONDS
 from game.ui import audio, theme
-from game.ui.controller import EventSource, GameSummary, next_wakeup_of
-from game.ui.render import blit_center, translucent
+from game.ui.controller import EventSource, next_wakeup_of
+from game.ui.observers import AppObserver
+from game.ui.results import GameSummary, SoundName
 from game.ui.screens.base import Screen
 from game.ui.userdata import UserData
+from game.ui.widgets import SpeakerButton
+from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from net.bridge import NetworkThread
-    from net.session import SessionConfig
+    from net.config import SessionConfig
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +50,7 @@ NET_WAKE = pygame.event.custom_type()
 """The event ``App.wake`` posts: 'an event source has something for you'."""
 
 MAX_IDLE_SECONDS = 1.0  # an idle App still draws once a second at least
-IDLE_POLL = 1 / theme.FPS  # an idle App peeks for input once a frame period; see App.__init__
-FLASH_SECONDS = 1.4
+IDLE_POLL = 1 / theme.FPS  # an idle App peeks for input once a frame period
 NETWORK_STOP_SECONDS = 1.0  # closing the App waits at most this long for the network thread
 
 
@@ -66,11 +71,15 @@ class PlaySettings:
     seed: int | None = None
 
     @classmethod
-    def instant(cls, **changes: object) -> "PlaySettings":
+    def instant(cls, *, auto_level: str | None = None, seed: int | None = None) -> "PlaySettings":
         """No pauses and no animations: for scripts and benches."""
-        values: dict[str, object] = {"think_seconds": (0.0, 0.0), "auto_delay": (0.0, 0.0), "animations": False}
-        values.update(changes)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(think_seconds=(0.0, 0.0), auto_level=auto_level, auto_delay=(0.0, 0.0), animations=False, seed=seed)
+
+    def seed_for(self, tag: str) -> int | None:
+        """A seed for ``tag`` derived from ``seed`` (None if unseeded): repeatable runs, different per game."""
+        if self.seed is None:
+            return None
+        return random.Random(f"{self.seed}/{tag}").getrandbits(63)
 
 
 @dataclass(frozen=True)
@@ -79,13 +88,13 @@ class NetSettings:
 
     ``lan_port`` is the port a LAN host asks for first (the next free one is used if it
     is taken; 0 picks any free port); ``broadcast`` replaces every LAN announcement
-    target with one address (tests use 127.255.255.255); ``session`` tunes the network
-    thread's timeouts and backoff (None: its defaults).
+    target with one address (``TICTACTOE_BROADCAST`` sets it too; tests use
+    127.255.255.255); ``session`` tunes the network thread's timeouts and backoff.
     """
 
-    lan_port: int = 7350
+    lan_port: int = DEFAULT_PORT
     lan_bind: str = "0.0.0.0"
-    discovery_port: int = 7351
+    discovery_port: int = DEFAULT_DISCOVERY_PORT
     broadcast: str | None = None
     session: "SessionConfig | None" = None
 
@@ -102,53 +111,40 @@ class App:
         *,
         size: tuple[int, int] = theme.DEFAULT_SIZE,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         userdata: UserData | None = None,
         settings: PlaySettings = PlaySettings(),
         sounds: audio.Sounds | None = None,
-        screenshot_dir: Path | str | None = None,
+        observers: Sequence[AppObserver] = (),
         home: Callable[[], Screen] | None = None,
-        idle_poll: float = IDLE_POLL,
         net: NetSettings = NetSettings(),
     ):
-        """Open the window. ``home`` builds the screen to fall back to (default: the main menu).
-
-        ``idle_poll``: how an idle App sleeps. A positive value (the default,
-        ``IDLE_POLL``, 16 ms) sleeps on a wake flag that ``wake`` and ``quit`` set, so
-        the network side wakes it at once, and peeks for input between slices of that
-        many seconds: input waits at most one frame period. 0 sleeps in
-        ``pygame.event.wait(timeout)`` instead, which pygame implements by polling the
-        queue every millisecond: about twice the CPU (see ``bench/idle_cpu.py``).
-        ``net`` says where networked play goes (see ``NetSettings``).
-        """
+        """Open the window. ``home`` builds the screen to fall back to (default: the main menu)."""
         self.clock = clock
+        self.wall_clock = wall_clock
         self.settings = settings
         self.userdata = userdata if userdata is not None else UserData(background=True)
-        self.screenshot_dir = Path(screenshot_dir) if screenshot_dir is not None else None
-        self.idle_poll = idle_poll
+        self.observers = list(observers)
         self._home = home
         self.now = clock()
         self.frames = 0
         self.exit_code = 0
         self.failed = False
         self.summaries: list[GameSummary] = []
-        self.game_listeners: list[Callable[[GameSummary], None]] = []
         self._stack: list[tuple[Screen, Callable[[object], None] | None]] = []
         self._sources: list[EventSource] = []
         self._held: list[pygame.event.Event] = []
         self._running = True
         self._wake_flag = threading.Event()
         self._wake_posted = False
+        self._sdl_lock = threading.Lock()  # wake() posts an SDL event from other threads: never during shutdown
+        self._sdl_closed = False
         self._failing = False
-        self._shot_count = 0
-        self._shot_screen: Screen | None = None
-        self._pending_shots: list[str] = []
-        self._flash: tuple[str, float] | None = None
+        self._shown: Screen | None = None
         self._games_started = 0
+        self._pointer: tuple[int, int] | None = None  # where the mouse is, while it is over the window
         self.net_settings = net
         self._network: NetworkThread | None = None
-        # Scripts (--games) set on_stuck: called with a one-line reason when a networked
-        # screen needs a person's decision (an error, the opponent left), instead of waiting.
-        self.on_stuck: Callable[[str], None] | None = None
         self.fonts = theme.Fonts()
 
         audio.pre_init()
@@ -163,6 +159,7 @@ class App:
         pygame.key.set_repeat(400, 45)
         self._fps = pygame.time.Clock()
         self.sounds = sounds if sounds is not None else audio.Sounds(muted=self.userdata.profile.muted)
+        self.speaker = SpeakerButton(self.toggle_mute)
         self.headless = pygame.display.get_driver() == "dummy"
 
     # Window --------------------------------------------------------------------------
@@ -189,7 +186,11 @@ class App:
             self._safely(screen.on_unmount)  # screens hand their last commands (leave, stop hosting) to the network
         if self._network is not None:
             self.remove_source(self._network)
-            self._network.stop(timeout=NETWORK_STOP_SECONDS)
+            self._network.stop(timeout=NETWORK_STOP_SECONDS)  # it wakes the App no more once this returns
+        with self._sdl_lock:  # a late wake from another thread can no longer touch SDL
+            if self._sdl_closed:
+                return
+            self._sdl_closed = True
         self.sounds.close()
         self.userdata.close()
         pygame.display.quit()
@@ -224,6 +225,7 @@ class App:
         screen.app = self
         self._stack.append((screen, on_result))
         screen.on_mount()
+        self._point_at(screen)
         return screen
 
     def pop(self, result: object = None) -> Screen | None:
@@ -237,6 +239,7 @@ class App:
         top = self.screen
         if top is not None:
             top.on_resume()
+            self._point_at(top)
         else:
             self.quit(self.exit_code)
         return screen
@@ -254,6 +257,13 @@ class App:
             old, _ = self._stack.pop()
             self._safely(old.on_unmount)
         return self.push(screen)
+
+    def _point_at(self, screen: Screen) -> None:
+        """A screen shown again learns where the mouse is now (so no hover outlives the pointer leaving)."""
+        if self._pointer is None:
+            screen.handle(pygame.event.Event(pygame.WINDOWLEAVE))
+        else:
+            screen.handle(pygame.event.Event(pygame.MOUSEMOTION, pos=self._pointer, rel=(0, 0), buttons=(0, 0, 0)))
 
     # Event sources and waking --------------------------------------------------------------------
 
@@ -288,20 +298,22 @@ class App:
         return self._network is not None
 
     def stuck(self, reason: str) -> None:
-        """A networked screen needs a person's decision; a script (``on_stuck``) stops here instead."""
+        """A screen needs a person's decision; observers (a script with nobody to click) may act on it."""
         log.info("waiting for the player: %s", reason)
-        if self.on_stuck is not None and self._running:
-            self.on_stuck(reason)
+        for observer in list(self.observers):
+            observer.stuck(self, reason)
 
     def wake(self) -> None:
         """Make the loop run a frame soon; safe from any thread (the network bridge calls it)."""
         self._wake_flag.set()
-        if not self._wake_posted:
+        with self._sdl_lock:
+            if self._sdl_closed or self._wake_posted:
+                return
             self._wake_posted = True
             try:
                 pygame.event.post(pygame.event.Event(NET_WAKE))
             except pygame.error:
-                pass  # the window is already closed
+                pass  # the event queue is full: the flag wakes the loop all the same
 
     def quit(self, code: int = 0) -> None:
         """Stop the loop after the current frame with exit code ``code``; safe from any thread."""
@@ -315,37 +327,26 @@ class App:
 
     # Services for screens -------------------------------------------------------------------------
 
-    def play_sound(self, name: audio.SoundName) -> None:
+    def play_sound(self, name: SoundName) -> None:
         self.sounds.play(name)
 
     def toggle_mute(self) -> bool:
-        """Sound on/off, remembered in the profile; returns the new muted state."""
+        """Sound on/off, remembered in the profile (the speaker button shows it); the new muted state."""
         muted = self.sounds.toggle_mute()
         self.userdata.update_profile(muted=muted)
-        self.flash("Sound off" if muted else "Sound on")
         return muted
 
-    def flash(self, text: str) -> None:
-        """Show ``text`` briefly at the top of the window, over any screen."""
-        self._flash = (text, self.clock())
-
-    def derive_seed(self, tag: str) -> int | None:
-        """A seed for ``tag`` derived from the settings' seed (None if unseeded): repeatable runs."""
-        if self.settings.seed is None:
-            return None
-        return random.Random(f"{self.settings.seed}/{tag}").getrandbits(63)
-
     def next_game_tag(self, kind: str) -> str:
+        """A tag naming the next game of ``kind`` uniquely in this run (seeds derive from it)."""
         self._games_started += 1
         return f"{kind}/{self._games_started}"
 
     def report_game(self, summary: GameSummary) -> None:
-        """A board screen saw a game end: tell the listeners, and queue a screenshot of the result."""
+        """A board screen saw a game end: count it, keep it in the history, tell the observers."""
         self.summaries.append(summary)
-        if self.screenshot_dir is not None and self.screen is not None:
-            self._pending_shots.append(f"{self.screen.name}-game{len(self.summaries)}-{summary.result}")
-        for listener in list(self.game_listeners):
-            listener(summary)
+        self.userdata.record_game(summary)
+        for observer in list(self.observers):
+            observer.game_finished(self, summary)
 
     # The loop ------------------------------------------------------------------------------------------
 
@@ -400,17 +401,15 @@ class App:
             d = next_wakeup_of(source)
             if d is not None:
                 due.append(d)
-        if self._flash is not None:
-            due.append(self._flash[1] + FLASH_SECONDS)
         if not due:
             return MAX_IDLE_SECONDS
         return max(0.0, min(MAX_IDLE_SECONDS, min(due) - now))
 
     @property
     def animating(self) -> bool:
-        """True while the top screen or the App's own overlay moves."""
+        """True while the top screen moves."""
         top = self.screen
-        return bool(top is not None and top.animating) or self._flash is not None
+        return bool(top is not None and top.animating)
 
     def _pace(self) -> None:
         """Wait before the next frame: a 60 FPS tick while animating or due, else sleep until due or woken."""
@@ -422,11 +421,11 @@ class App:
         self._idle_wait(timeout)
 
     def _idle_wait(self, timeout: float) -> None:
-        if self.idle_poll <= 0:
-            event = pygame.event.wait(max(1, int(timeout * 1000)))
-            if event.type != pygame.NOEVENT:
-                self._held.append(event)
-            return
+        """Sleep on the wake flag, peeking for input between slices of a frame period, for at most ``timeout``.
+
+        ``pygame.event.wait(timeout)`` would poll the queue every millisecond: about twice the
+        CPU (``bench/idle_cpu.py`` measures both).
+        """
         end = time.monotonic() + timeout
         while True:
             if pygame.event.peek():
@@ -434,7 +433,7 @@ class App:
             left = end - time.monotonic()
             if left <= 0:
                 break
-            if self._wake_flag.wait(min(self.idle_poll, left)):
+            if self._wake_flag.wait(min(IDLE_POLL, left)):
                 break
         self._wake_flag.clear()
 
@@ -447,6 +446,12 @@ class App:
             return
         if event.type == pygame.VIDEORESIZE:
             self._on_resize(event.size)
+            return
+        if event.type == pygame.MOUSEMOTION:
+            self._pointer = event.pos
+        elif event.type == pygame.WINDOWLEAVE:
+            self._pointer = None
+        if self.speaker.handle(event, self.size):
             return
         top = self.screen
         if top is None:
@@ -474,53 +479,21 @@ class App:
         top = self.screen
         surface.fill(theme.BACKGROUND)
         if top is not None:
-            top.ensure_layout(surface.get_size())
-            top.draw(surface)
-        self._draw_flash(surface)
+            self._draw_screen(len(self._stack) - 1, surface)
+        self.speaker.draw(surface, self.fonts, muted=self.sounds.muted)
         pygame.display.flip()
-        if self.screenshot_dir is not None and top is not None:
-            if top is not self._shot_screen:
-                self._shot_screen = top
-                self.screenshot(top.name)
-            while self._pending_shots:
-                label = self._pending_shots.pop(0)
-                settled = pygame.Surface(surface.get_size())
-                settled.fill(theme.BACKGROUND)
-                with top.settled():
-                    top.draw(settled)
-                self.screenshot(label, settled)
+        if top is not None and top is not self._shown:
+            self._shown = top
+            for observer in list(self.observers):
+                observer.screen_shown(self, top)
 
-    def _draw_flash(self, surface: pygame.Surface) -> None:
-        if self._flash is None:
-            return
-        text, start = self._flash
-        age = self.clock() - start
-        if age >= FLASH_SECONDS:
-            self._flash = None
-            return
-        alpha = 255 if age < FLASH_SECONDS - 0.3 else int(255 * (FLASH_SECONDS - age) / 0.3)
-        scale = theme.scale_for(surface.get_size())
-        image = self.fonts.render(text, 18 * scale, theme.TEXT)
-        box = image.get_rect().inflate(int(28 * scale), int(14 * scale))
-        box.midtop = (surface.get_width() // 2, int(10 * scale))
-        translucent(surface, theme.PANEL_HIGH, box, box.height // 2, alpha)
-        image = image.copy()
-        image.set_alpha(alpha)
-        blit_center(surface, image, box.center)
-
-    def screenshot(self, label: str, image: pygame.Surface | None = None) -> Path | None:
-        """Save ``image`` (default: the window) as ``NNN-label.png`` in the screenshot folder, if there is one."""
-        if self.screenshot_dir is None:
-            return None
-        self._shot_count += 1
-        path = self.screenshot_dir / f"{self._shot_count:03d}-{label}.png"
-        try:
-            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-            pygame.image.save(image if image is not None else self.surface, str(path))
-        except (pygame.error, OSError) as exc:
-            log.warning("could not save screenshot %s: %s", path, exc)
-            return None
-        return path
+    def _draw_screen(self, index: int, surface: pygame.Surface) -> None:
+        """Draw the screen at ``index`` of the stack; an overlay first has the one under it drawn."""
+        screen = self._stack[index][0]
+        if screen.overlay and index > 0:
+            self._draw_screen(index - 1, surface)
+        screen.ensure_layout(surface.get_size())
+        screen.draw(surface)
 
     # Failures ---------------------------------------------------------------------------------
 
@@ -551,3 +524,4 @@ class App:
             self._failing = False
         if self.headless:
             self.quit(1)
+

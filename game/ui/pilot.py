@@ -16,12 +16,13 @@ Set ``SDL_VIDEODRIVER=dummy`` (and ``SDL_AUDIODRIVER=dummy``) before pygame star
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import pygame
 
 from game.ui import theme
 from game.ui.app import App, PlaySettings
+from game.ui.observers import AppObserver
 from game.ui.screens.base import Screen
 from game.ui.userdata import UserData
 
@@ -75,7 +76,7 @@ class Pilot:
         data_dir: Path | str | None = None,
         size: tuple[int, int] = theme.DEFAULT_SIZE,
         settings: PlaySettings = PlaySettings(seed=1),
-        screenshot_dir: Path | str | None = None,
+        observers: Sequence[AppObserver] = (),
         first: Callable[[App], object] | None = None,
     ) -> "Pilot":
         """A new App on the menu (then ``first(app)`` if given), with a fake clock, one frame drawn."""
@@ -83,9 +84,10 @@ class Pilot:
         app = App(
             size=size,
             clock=clock,
+            wall_clock=lambda: 1_800_000_000.0 + clock.now,
             userdata=UserData(data_dir, background=True) if data_dir is not None else None,
             settings=settings,
-            screenshot_dir=screenshot_dir,
+            observers=observers,
         )
         app.push(app.home())
         if first is not None:

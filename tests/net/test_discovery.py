@@ -18,13 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from net.discovery import (
-    DEFAULT_DISCOVERY_PORT,
+from net.address import DEFAULT_DISCOVERY_PORT
+from net.beacon import (
     LIMITED_BROADCAST,
     MAGIC,
     MAX_BEACON_SIZE,
     PROTOCOL_VERSION,
-    Announcer,
     Beacon,
     BeaconError,
     BeaconFieldError,
@@ -33,13 +32,16 @@ from net.discovery import (
     BeaconMagicError,
     BeaconTooLargeError,
     DiscoveredGame,
-    DiscoveryBindError,
     HostState,
+    decode_beacon,
+    encode_beacon,
+)
+from net.discovery import (
+    Announcer,
+    DiscoveryBindError,
     Interface,
     Listener,
     announce_targets,
-    decode_beacon,
-    encode_beacon,
     ioctl_interfaces,
     ip_command_interfaces,
     ipv4_interfaces,

@@ -15,7 +15,7 @@ import uuid
 
 from game.rules import Termination
 from game.xoxo import GoneReason, MatchLabel
-from net.discovery import HostState
+from net.beacon import HostState
 from net.messages import (
     BrowseLan,
     CancelFind,

@@ -131,7 +131,7 @@ def test_an_opponent_who_stops_early_makes_the_other_exit_1_saying_so(tmp_path: 
     assert code == 0 and len(games(out)) == 1, err
     code, out, err = finish(long)
     assert code == 1 and len(games(out)) == 1
-    assert err.strip().splitlines()[-1].startswith("The opponent (ann) ")
+    assert err.strip().splitlines()[-1] == "ann left the match."
 
 
 def test_help_documents_every_flag() -> None:
