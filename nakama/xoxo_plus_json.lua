@@ -1,21 +1,38 @@
 --[[
-xoxo_plus_json: reads a client's match payload, and quotes a value back in a refusal.
+xoxo_plus_json: reads a client's move payload exactly as the Python handler reads it.
 
-Part of the tic-tac-toe Nakama module (see docs/NAKAMA.md). The match handler must
-answer every payload exactly as the game's Python handler (game/match.py) does, so
-this reader accepts exactly what Python's json.loads accepts for a payload of bytes:
-the encodings it detects (UTF-8 with or without a BOM, UTF-16 and UTF-32 told apart
-by their BOM or zero bytes, lone surrogates passed through), NaN, Infinity and
--Infinity, whole numbers kept apart from fractions (1 is a row, 1.0 is not), the
-last of two equal keys winning. It stops at MAX_DEPTH levels of nesting.
+Part of the tic-tac-toe Nakama module (see docs/NAKAMA.md). game/xoxo.py's decode_move
+takes a payload of at most MAX_BYTES (128) bytes and reads it with
+json.loads(data.decode("utf-8"), parse_constant=<refuse>). decode accepts exactly the
+payloads that accepts, and reads the same value out of them:
+
+  * strict UTF-8: no overlong form, no encoded surrogate, nothing above U+10FFFF; a
+    leading BOM is refused (json.loads refuses a text starting with U+FEFF), and so is
+    UTF-16 or UTF-32 (their zero bytes and BOMs are not JSON);
+  * JSON's four whitespace characters (space, tab, LF, CR) and nothing else;
+  * null, true, false; no NaN, Infinity or -Infinity;
+  * numbers in JSON's grammar: -0, 1E2, 0.5e1 are numbers; 01, 1., .5, +1, 0x1 are not.
+    A number without fraction or exponent is a whole number; any other is a double,
+    rounded to nearest (1e400 is infinity);
+  * strings: raw control characters (below 0x20) refused; the escapes \" \\ \/ \b \f
+    \n \r \t and \uXXXX (either case); a \uXXXX high surrogate followed by a \uXXXX low
+    surrogate is one code point, any other surrogate escape stays a lone surrogate;
+  * the last of two equal keys wins (in the first one's place).
+
+It reads without recursion (an explicit stack of open arrays and objects): nesting
+costs no Lua call frames, of which Nakama gives a VM 128 by default
+(runtime.lua_call_stack_size). Within 128 bytes Python's own limits (its recursion
+limit, 4300-digit integers) are never reached.
 
 decode(bytes) returns a value or raises an error (call it inside pcall):
-  NULL, true, false, a string (generalized UTF-8: a lone surrogate is its own
-  3-byte sequence), {kind = "int", text = DIGITS}, {kind = "float", value = NUMBER},
+  NULL, true, false, a string (generalized UTF-8: a lone surrogate is its own 3-byte
+  sequence), {kind = "int", text = DIGITS}, {kind = "float", value = NUMBER},
   {kind = "list", n = N, [1..N] = values}, {kind = "dict", keys = {in order}, map = {}}.
 
-repr(value) writes a value the way Python's repr writes the decoded value, since
-refusal messages quote what the player sent.
+read_move(bytes) is the whole of decode_move plus the rules' bounds check: nil for a
+payload that is not a move (bad_payload), else row, col, each 1, 2 or 3, or false for
+any other value (out_of_bounds). A double that is a whole number is that number: 2.0,
+2e0 and 0.2e1 are 2.
 
 Pure Lua 5.1: it runs under Nakama's Lua VM (gopher-lua) and plain Lua alike. It only
 hands tonumber text it has checked and written with a "." (gopher-lua's tonumber reads
@@ -24,24 +41,54 @@ hands tonumber text it has checked and written with a "." (gopher-lua's tonumber
 
 local M = {}
 
+M.MAX_BYTES = 128 -- MAX_MOVE_BYTES of game/xoxo.py
+
 local NULL = setmetatable({}, { __tostring = function() return "null" end })
 M.NULL = NULL
 
 local ZERO = 0
 local INF = 1 / ZERO -- math.huge is the largest finite number under gopher-lua
-local NAN = ZERO / ZERO
 
-M.MAX_DEPTH = 32 -- Python stops near its recursion limit (about 1000 levels)
-local MAX_INT_DIGITS = 4300 -- Python's int() refuses longer numbers
-
-local byte, char, sub, format, floor = string.byte, string.char, string.sub, string.format, math.floor
+local byte, char, sub, floor = string.byte, string.char, string.sub, math.floor
 local concat = table.concat
 
 local function fail(message)
   error(message, 0)
 end
 
--- Code points <-> generalized UTF-8 ---------------------------------------------------
+-- Bytes -----------------------------------------------------------------------------------
+
+local function is_cont(b)
+  return b ~= nil and b >= 0x80 and b <= 0xBF
+end
+
+-- Raises unless s is well-formed UTF-8 (the Unicode standard's table 3-7, which is what
+-- Python's strict decoder accepts).
+local function check_utf8(s)
+  local i, n = 1, #s
+  while i <= n do
+    local b = byte(s, i)
+    if b < 0x80 then
+      i = i + 1
+    else
+      local len, lo, hi -- the length of the sequence, the range of its second byte
+      if b >= 0xC2 and b <= 0xDF then len, lo, hi = 2, 0x80, 0xBF
+      elseif b == 0xE0 then len, lo, hi = 3, 0xA0, 0xBF -- no overlong form
+      elseif b == 0xED then len, lo, hi = 3, 0x80, 0x9F -- no surrogate
+      elseif b >= 0xE1 and b <= 0xEF then len, lo, hi = 3, 0x80, 0xBF
+      elseif b == 0xF0 then len, lo, hi = 4, 0x90, 0xBF -- no overlong form
+      elseif b >= 0xF1 and b <= 0xF3 then len, lo, hi = 4, 0x80, 0xBF
+      elseif b == 0xF4 then len, lo, hi = 4, 0x80, 0x8F -- nothing above U+10FFFF
+      else fail("invalid UTF-8") end
+      local b2 = byte(s, i + 1)
+      if b2 == nil or b2 < lo or b2 > hi then fail("invalid UTF-8") end
+      for k = i + 2, i + len - 1 do
+        if not is_cont(byte(s, k)) then fail("invalid UTF-8") end
+      end
+      i = i + len
+    end
+  end
+end
 
 local function encode_cp(cp)
   if cp < 0x80 then
@@ -54,110 +101,12 @@ local function encode_cp(cp)
   return char(0xF0 + floor(cp / 262144), 0x80 + floor(cp / 4096) % 64, 0x80 + floor(cp / 64) % 64, 0x80 + cp % 64)
 end
 
--- Bytes to text -------------------------------------------------------------------------
-
-local function is_cont(b)
-  return b ~= nil and b >= 0x80 and b <= 0xBF
-end
-
--- UTF-8 as Python decodes it with errors="surrogatepass": strict, except that an
--- encoded surrogate (ED A0..BF xx) is let through. The bytes stay as they are.
-local function check_utf8(s, from)
-  local i, n = from, #s
-  while i <= n do
-    local b = byte(s, i)
-    if b < 0x80 then
-      i = i + 1
-    elseif b >= 0xC2 and b <= 0xDF then
-      if not is_cont(byte(s, i + 1)) then fail("invalid UTF-8") end
-      i = i + 2
-    elseif b >= 0xE0 and b <= 0xEF then
-      local b2 = byte(s, i + 1)
-      if b2 == nil or (b == 0xE0 and (b2 < 0xA0 or b2 > 0xBF)) or not is_cont(b2) or not is_cont(byte(s, i + 2)) then
-        fail("invalid UTF-8")
-      end
-      i = i + 3
-    elseif b >= 0xF0 and b <= 0xF4 then
-      local b2 = byte(s, i + 1)
-      local lo, hi = 0x80, 0xBF
-      if b == 0xF0 then lo = 0x90 elseif b == 0xF4 then hi = 0x8F end
-      if b2 == nil or b2 < lo or b2 > hi or not is_cont(byte(s, i + 2)) or not is_cont(byte(s, i + 3)) then
-        fail("invalid UTF-8")
-      end
-      i = i + 4
-    else
-      fail("invalid UTF-8")
-    end
-  end
-  return sub(s, from)
-end
-
-local function utf16(s, from, big_endian)
-  if (#s - from + 1) % 2 ~= 0 then fail("truncated UTF-16") end
-  local out, units, k = {}, {}, 0
-  for i = from, #s, 2 do
-    local a, b = byte(s, i, i + 1)
-    k = k + 1
-    units[k] = big_endian and (a * 256 + b) or (b * 256 + a)
-  end
-  local j = 1
-  while j <= k do
-    local u = units[j]
-    local u2 = units[j + 1]
-    if u >= 0xD800 and u <= 0xDBFF and u2 ~= nil and u2 >= 0xDC00 and u2 <= 0xDFFF then
-      out[#out + 1] = encode_cp(0x10000 + (u - 0xD800) * 1024 + (u2 - 0xDC00))
-      j = j + 2
-    else
-      out[#out + 1] = encode_cp(u) -- a lone surrogate passes (surrogatepass)
-      j = j + 1
-    end
-  end
-  return concat(out)
-end
-
-local function utf32(s, from, big_endian)
-  if (#s - from + 1) % 4 ~= 0 then fail("truncated UTF-32") end
-  local out = {}
-  for i = from, #s, 4 do
-    local a, b, c, d = byte(s, i, i + 3)
-    local cp
-    if big_endian then cp = ((a * 256 + b) * 256 + c) * 256 + d else cp = ((d * 256 + c) * 256 + b) * 256 + a end
-    if cp > 0x10FFFF then fail("code point out of range") end
-    out[#out + 1] = encode_cp(cp)
-  end
-  return concat(out)
-end
-
--- The text of a payload of bytes: Python's json.detect_encoding, then the decoder it picks.
-local function to_text(s)
-  local n = #s
-  local b1, b2, b3, b4 = byte(s, 1, 4)
-  if n >= 4 and b1 == 0 and b2 == 0 and b3 == 0xFE and b4 == 0xFF then return utf32(s, 5, true) end
-  if n >= 4 and b1 == 0xFF and b2 == 0xFE and b3 == 0 and b4 == 0 then return utf32(s, 5, false) end
-  if n >= 2 and b1 == 0xFE and b2 == 0xFF then return utf16(s, 3, true) end
-  if n >= 2 and b1 == 0xFF and b2 == 0xFE then return utf16(s, 3, false) end
-  if n >= 3 and b1 == 0xEF and b2 == 0xBB and b3 == 0xBF then return check_utf8(s, 4) end
-  if n >= 4 then
-    if b1 == 0 then
-      if b2 ~= 0 then return utf16(s, 1, true) end
-      return utf32(s, 1, true)
-    end
-    if b2 == 0 then
-      if b3 ~= 0 or b4 ~= 0 then return utf16(s, 1, false) end
-      return utf32(s, 1, false)
-    end
-  elseif n == 2 then
-    if b1 == 0 then return utf16(s, 1, true) end
-    if b2 == 0 then return utf16(s, 1, false) end
-  end
-  return check_utf8(s, 1)
-end
-
--- The JSON reader (Python's scanner, on the text's bytes) -------------------------------
+-- Tokens ------------------------------------------------------------------------------------
 
 local WS = { [0x20] = true, [0x09] = true, [0x0A] = true, [0x0D] = true }
 local ESCAPES = { [0x22] = '"', [0x5C] = "\\", [0x2F] = "/", [0x62] = "\8", [0x66] = "\12", [0x6E] = "\n",
   [0x72] = "\r", [0x74] = "\t" }
+local LITERALS = { [0x6E] = { "null", NULL }, [0x74] = { "true", true }, [0x66] = { "false", false } }
 
 local function skip_ws(s, i)
   local b = byte(s, i)
@@ -199,7 +148,7 @@ local function read_string(s, i)
     elseif b == 0x5C then
       out[#out + 1] = sub(s, start, i - 1)
       local e = byte(s, i + 1)
-      if e == 0x75 then -- \uXXXX, joined with a following \uXXXX low surrogate
+      if e == 0x75 then
         local cp = hex4(s, i + 2)
         i = i + 6
         if cp >= 0xD800 and cp <= 0xDBFF and byte(s, i) == 0x5C and byte(s, i + 1) == 0x75 then
@@ -225,19 +174,18 @@ local function read_string(s, i)
   end
 end
 
--- A float literal's value: tonumber needs a "." under gopher-lua, and it gives nil
--- (not infinity) for a literal too large for a double.
+-- A double literal's value: tonumber needs a "." under gopher-lua, and it gives nil (not
+-- infinity) for a literal too large for a double.
 local function float_value(int_part, frac, exp)
-  local text = int_part .. "." .. (frac ~= "" and frac or "0") .. (exp ~= "" and ("e" .. exp) or "")
-  local v = tonumber(text)
+  local v = tonumber(int_part .. "." .. (frac ~= "" and frac or "0") .. (exp ~= "" and ("e" .. exp) or ""))
   if v == nil then
-    local negative = sub(int_part, 1, 1) == "-"
     if sub(exp, 1, 1) == "-" then v = 0 else v = INF end
-    if negative then v = -v end
+    if sub(int_part, 1, 1) == "-" then v = -v end
   end
   return v
 end
 
+-- A number at i (JSON's grammar; what follows it is the caller's business).
 local function read_number(s, i)
   local start = i
   if byte(s, i) == 0x2D then i = i + 1 end
@@ -264,237 +212,119 @@ local function read_number(s, i)
     local sign = byte(s, j)
     if sign == 0x2B or sign == 0x2D then j = j + 1 end
     if is_digit(byte(s, j)) then
-      local e = i + 1
       while is_digit(byte(s, j)) do j = j + 1 end
-      exp = sub(s, e, j - 1)
+      exp = sub(s, i + 1, j - 1)
       i = j
     end
   end
-  if frac == "" and exp == "" then
-    local digits = #int_part - ((sub(int_part, 1, 1) == "-") and 1 or 0)
-    if digits > MAX_INT_DIGITS then fail("integer too long") end
-    return { kind = "int", text = int_part }, i
-  end
+  if frac == "" and exp == "" then return { kind = "int", text = int_part }, i end
   return { kind = "float", value = float_value(int_part, frac, exp) }, i
 end
 
-local LITERALS = {
-  { "null", NULL }, { "true", true }, { "false", false },
-  { "NaN", { kind = "float", value = NAN } },
-  { "Infinity", { kind = "float", value = INF } },
-  { "-Infinity", { kind = "float", value = -INF } },
-}
-
-local read_value
-
-local function read_list(s, i, depth)
-  local list, n = { kind = "list" }, 0
+-- A key and its ':' at i (after whitespace); returns the key and the index of its value.
+local function read_key(s, i)
+  if byte(s, i) ~= 0x22 then fail("expecting property name") end
+  local key
+  key, i = read_string(s, i + 1)
   i = skip_ws(s, i)
-  if byte(s, i) == 0x5D then
-    list.n = 0
-    return list, i + 1
-  end
-  while true do
-    local v
-    v, i = read_value(s, i, depth)
-    n = n + 1
-    list[n] = v
-    i = skip_ws(s, i)
-    local b = byte(s, i)
-    if b == 0x5D then
-      list.n = n
-      return list, i + 1
-    end
-    if b ~= 0x2C then fail("expecting ',' delimiter") end
-    i = skip_ws(s, i + 1)
-  end
+  if byte(s, i) ~= 0x3A then fail("expecting ':' delimiter") end
+  return key, skip_ws(s, i + 1)
 end
 
-local function read_dict(s, i, depth)
-  local dict = { kind = "dict", keys = {}, map = {} }
-  i = skip_ws(s, i)
-  if byte(s, i) == 0x7D then return dict, i + 1 end
-  while true do
-    if byte(s, i) ~= 0x22 then fail("expecting property name") end
-    local key
-    key, i = read_string(s, i + 1)
-    i = skip_ws(s, i)
-    if byte(s, i) ~= 0x3A then fail("expecting ':' delimiter") end
-    i = skip_ws(s, i + 1)
-    local v
-    v, i = read_value(s, i, depth)
-    if dict.map[key] == nil then dict.keys[#dict.keys + 1] = key end
-    dict.map[key] = v
-    i = skip_ws(s, i)
-    local b = byte(s, i)
-    if b == 0x7D then return dict, i + 1 end
-    if b ~= 0x2C then fail("expecting ',' delimiter") end
-    i = skip_ws(s, i + 1)
-  end
-end
-
-read_value = function(s, i, depth)
-  local b = byte(s, i)
-  if b == 0x22 then return read_string(s, i + 1) end
-  if b == 0x7B or b == 0x5B then
-    if depth >= M.MAX_DEPTH then fail("nested too deep") end
-    if b == 0x7B then return read_dict(s, i + 1, depth + 1) end
-    return read_list(s, i + 1, depth + 1)
-  end
-  for _, lit in ipairs(LITERALS) do
-    local word = lit[1]
-    if sub(s, i, i + #word - 1) == word then return lit[2], i + #word end
-  end
-  return read_number(s, i)
-end
+-- The reader --------------------------------------------------------------------------------
 
 --- The value of a payload (a Lua string of bytes, or nil for none); raises on anything
---- Python's json.loads would refuse.
+--- decode_move refuses before looking at the value.
 function M.decode(data)
-  local s = to_text(data or "")
+  local s = data or ""
+  if #s > M.MAX_BYTES then fail("longer than " .. M.MAX_BYTES .. " bytes") end
+  check_utf8(s)
+  -- The open arrays and objects, innermost last, each with the key its next value goes
+  -- under (objects) and its closing byte.
+  local open, depth = {}, 0
   local i = skip_ws(s, 1)
-  local v
-  v, i = read_value(s, i, 0)
-  i = skip_ws(s, i)
-  if i <= #s then fail("extra data") end
-  return v
+  while true do
+    -- A value starts at i.
+    local b = byte(s, i)
+    local v
+    if b == 0x5B or b == 0x7B then
+      local frame = { close = b + 2 } -- "]" or "}"
+      if b == 0x5B then frame.c = { kind = "list", n = 0 } else frame.c = { kind = "dict", keys = {}, map = {} } end
+      i = skip_ws(s, i + 1)
+      if byte(s, i) == frame.close then
+        v = frame.c
+        i = i + 1
+      else
+        if b == 0x7B then frame.key, i = read_key(s, i) end
+        depth = depth + 1
+        open[depth] = frame
+      end
+    elseif b == 0x22 then
+      v, i = read_string(s, i + 1)
+    elseif b ~= nil and LITERALS[b] then
+      local word = LITERALS[b][1]
+      if sub(s, i, i + #word - 1) ~= word then fail("expecting value") end
+      v = LITERALS[b][2]
+      i = i + #word
+    else
+      v, i = read_number(s, i)
+    end
+    -- A complete value goes into its array or object, which may then close in turn,
+    -- until a ',' asks for the next value or the top-level value is done.
+    while v ~= nil do
+      local frame = open[depth]
+      if frame == nil then
+        if skip_ws(s, i) <= #s then fail("extra data") end
+        return v
+      end
+      local c = frame.c
+      if c.kind == "list" then
+        c.n = c.n + 1
+        c[c.n] = v
+      else
+        if c.map[frame.key] == nil then c.keys[#c.keys + 1] = frame.key end
+        c.map[frame.key] = v
+      end
+      i = skip_ws(s, i)
+      b = byte(s, i)
+      if b == 0x2C then
+        i = skip_ws(s, i + 1)
+        if c.kind == "dict" then frame.key, i = read_key(s, i) end
+        v = nil
+      elseif b == frame.close then
+        i = i + 1
+        v = c
+        open[depth] = nil
+        depth = depth - 1
+      else
+        fail("expecting ',' delimiter")
+      end
+    end
+  end
 end
 
 function M.is_dict(v)
   return type(v) == "table" and v.kind == "dict"
 end
 
--- Python's repr ---------------------------------------------------------------------------
-
--- Code points Python's str.isprintable calls unprintable beyond ASCII: the categories
--- Cc, Cf, Cs, Co, Zs, Zl and Zp as of Unicode 14. Unassigned code points (Cn) are not
--- listed, so they are quoted as they are where Python would escape them.
-local UNPRINTABLE = {
-  { 0x80, 0xA0 }, { 0xAD, 0xAD }, { 0x600, 0x605 }, { 0x61C, 0x61C }, { 0x6DD, 0x6DD }, { 0x70F, 0x70F },
-  { 0x890, 0x891 }, { 0x8E2, 0x8E2 }, { 0x1680, 0x1680 }, { 0x180E, 0x180E }, { 0x2000, 0x200F },
-  { 0x2028, 0x202F }, { 0x205F, 0x2064 }, { 0x2066, 0x206F }, { 0x3000, 0x3000 }, { 0xD800, 0xF8FF },
-  { 0xFEFF, 0xFEFF }, { 0xFFF9, 0xFFFB }, { 0x110BD, 0x110BD }, { 0x110CD, 0x110CD }, { 0x13430, 0x13438 },
-  { 0x1BCA0, 0x1BCA3 }, { 0x1D173, 0x1D17A }, { 0xE0001, 0xE0001 }, { 0xE0020, 0xE007F },
-  { 0xF0000, 0xFFFFD }, { 0x100000, 0x10FFFD },
-}
-
-local function printable(cp)
-  for _, r in ipairs(UNPRINTABLE) do
-    if cp < r[1] then return true end
-    if cp <= r[2] then return false end
-  end
-  return true
-end
-
-local SPECIAL = { [0x09] = "\\t", [0x0A] = "\\n", [0x0D] = "\\r" }
-
-function M.repr_str(s)
-  local quote = 0x27
-  if s:find("'", 1, true) and not s:find('"', 1, true) then quote = 0x22 end
-  local out, i, n = { char(quote) }, 1, #s
-  while i <= n do
-    local b = byte(s, i)
-    local cp, len
-    if b < 0x80 then cp, len = b, 1
-    elseif b < 0xE0 then cp, len = (b - 0xC0) * 64 + byte(s, i + 1) - 0x80, 2
-    elseif b < 0xF0 then cp, len = ((b - 0xE0) * 64 + byte(s, i + 1) - 0x80) * 64 + byte(s, i + 2) - 0x80, 3
-    else
-      cp = (((b - 0xF0) * 64 + byte(s, i + 1) - 0x80) * 64 + byte(s, i + 2) - 0x80) * 64 + byte(s, i + 3) - 0x80
-      len = 4
-    end
-    local piece
-    if cp == quote or cp == 0x5C then piece = "\\" .. char(cp)
-    elseif SPECIAL[cp] then piece = SPECIAL[cp]
-    elseif cp < 0x20 or cp == 0x7F then piece = format("\\x%02x", cp)
-    elseif cp < 0x7F or printable(cp) then piece = sub(s, i, i + len - 1)
-    elseif cp <= 0xFF then piece = format("\\x%02x", cp)
-    elseif cp <= 0xFFFF then piece = format("\\u%04x", cp)
-    else piece = format("\\U%08x", cp) end
-    out[#out + 1] = piece
-    i = i + len
-  end
-  out[#out + 1] = char(quote)
-  return concat(out)
-end
-
--- The digits and exponent of "%.Ne" output, read without tonumber.
-local function split_e(text)
-  local lead, frac, esign, edigits = text:match("^([0-9])%.?([0-9]*)e([-+])([0-9]+)$")
-  local e = 0
-  for k = 1, #edigits do e = e * 10 + byte(edigits, k) - 0x30 end
-  if esign == "-" then e = -e end
-  return lead .. frac, e
-end
-
--- The double that digits d1 d2 d3 ... x 10^(e - #digits + 1) reads as.
-local function digits_value(digits, e)
-  local text = sub(digits, 1, 1) .. "." .. (#digits > 1 and sub(digits, 2) or "0") .. "e" .. e
-  return tonumber(text)
-end
-
--- digits + 1 in the last place (a carry past the first digit moves the exponent).
-local function bump(digits, e)
-  local t, k = { byte(digits, 1, -1) }, #digits
-  while k >= 1 and t[k] == 0x39 do
-    t[k] = 0x30
-    k = k - 1
-  end
-  if k == 0 then return "1" .. string.rep("0", #digits - 1), e + 1 end
-  t[k] = t[k] + 1
-  return char(unpack(t)), e
-end
-
--- Python's repr of a float: the shortest digits that read back as x, in fixed notation
--- between 1e-4 and 1e16, else with an exponent.
-function M.repr_float(x)
-  if x ~= x then return "nan" end
-  if x == INF then return "inf" end
-  if x == -INF then return "-inf" end
-  if x == 0 then return (1 / x < 0) and "-0.0" or "0.0" end
-  local sign = ""
-  if x < 0 then sign, x = "-", -x end
-  local digits, e
-  for p = 1, 17 do
-    digits, e = split_e(format("%." .. (p - 1) .. "e", x))
-    if digits_value(digits, e) == x then break end
-    -- Next to a power of two the digits one step up may read back when the nearest do not.
-    local up, ue = bump(digits, e)
-    if digits_value(up, ue) == x then
-      digits, e = up, ue
-      break
-    end
-  end
-  digits = digits:gsub("0+$", "")
-  if digits == "" then digits = "0" end
-  local point = e + 1
-  if point <= -4 or point > 16 then
-    local mantissa = sub(digits, 1, 1)
-    if #digits > 1 then mantissa = mantissa .. "." .. sub(digits, 2) end
-    local exp_sign = e < 0 and "-" or "+"
-    return sign .. mantissa .. "e" .. exp_sign .. format("%02d", e < 0 and -e or e)
-  end
-  if point <= 0 then return sign .. "0." .. string.rep("0", -point) .. digits end
-  if point >= #digits then return sign .. digits .. string.rep("0", point - #digits) .. ".0" end
-  return sign .. sub(digits, 1, point) .. "." .. sub(digits, point + 1)
-end
-
-function M.repr(v)
-  if v == NULL then return "None" end
-  if v == true then return "True" end
-  if v == false then return "False" end
-  if type(v) == "string" then return M.repr_str(v) end
+-- 1, 2 or 3 for a whole number 1 to 3 (a double such as 2.0 included), else false.
+local function coordinate(v)
+  if type(v) ~= "table" then return false end
   if v.kind == "int" then
-    if v.text == "-0" then return "0" end
-    return v.text
+    if v.text == "1" then return 1 elseif v.text == "2" then return 2 elseif v.text == "3" then return 3 end
+  elseif v.kind == "float" then
+    local x = v.value
+    if x == 1 then return 1 elseif x == 2 then return 2 elseif x == 3 then return 3 end
   end
-  if v.kind == "float" then return M.repr_float(v.value) end
-  local parts = {}
-  if v.kind == "list" then
-    for k = 1, v.n do parts[k] = M.repr(v[k]) end
-    return "[" .. concat(parts, ", ") .. "]"
-  end
-  for k, key in ipairs(v.keys) do parts[k] = M.repr_str(key) .. ": " .. M.repr(v.map[key]) end
-  return "{" .. concat(parts, ", ") .. "}"
+  return false
+end
+
+--- decode_move of game/xoxo.py and the bounds check of game/rules.py: nil if the payload
+--- is not a move, else row, col, each 1, 2, 3 or false (not a whole number 1 to 3).
+function M.read_move(data)
+  local ok, v = pcall(M.decode, data)
+  if not ok or not M.is_dict(v) or v.map.row == nil or v.map.col == nil then return nil end
+  return coordinate(v.map.row), coordinate(v.map.col)
 end
 
 return M

@@ -5,7 +5,9 @@ The same game as the Python handler game/match.py (XoxoMatch), message for messa
 tests/nakama/ keeps the two equal with a differential test. On the wire it speaks
 XOXO's payloads (PROTOCOL.md section 4) plus the extensions of docs/PROTOCOL.md:
 
-  op 1  client -> server  a move {"row": 1..3, "col": 1..3}
+  op 1  client -> server  a move {"row": 1..3, "col": 1..3}, read by xoxo_plus_json as
+                          game/xoxo.py's decode_move reads it (at most 128 bytes of
+                          strict UTF-8 JSON; 2.0 is 2)
   op 2  server -> each    the state from the receiver's point of view (XOXO's shape plus
                           our fields); plain text "Server shutting down in N seconds" at
                           terminate
@@ -45,6 +47,8 @@ local TIMEOUTS_TO_REMOVE = 2
 local RETURN_SECONDS = 5
 local PRESENCE_LEAVE = 3 -- Nakama's PresenceReasonLeave: match_leave; a closed socket is 4 (Disconnect)
 local MOVE_SHAPE = 'a move must be JSON like {"row": 1, "col": 3}'
+local OUT_OF_BOUNDS = "row and col must be whole numbers 1 to 3"
+local UNKNOWN_OP = "that op code means nothing here"
 local FAILED_NOTICE = "This match stopped because of a server error."
 
 M.DEFAULTS = {
@@ -157,23 +161,18 @@ local function judge(cells)
   return { termination = "draw" }
 end
 
-local function whole_1_to_3(v)
-  return type(v) == "table" and v.kind == "int" and (v.text == "1" or v.text == "2" or v.text == "3")
-end
-
 -- nil if `player` may mark (row, col) now, else the refusal (reason, message): the
--- checks of game.rules.Board.check, in its order.
+-- checks of game.rules.Board.check, in its order. row and col are what
+-- xoxo_plus_json.read_move made of the payload: 1, 2, 3, or false for anything else.
 local function check(board, row, col, player)
-  if not (whole_1_to_3(row) and whole_1_to_3(col)) then
-    return "out_of_bounds", string.format("row and col must be whole numbers 1 to 3, got (%s, %s)", json.repr(row),
-      json.repr(col))
-  end
+  if not (row and col) then return "out_of_bounds", OUT_OF_BOUNDS end
   if board.outcome ~= nil then return "game_over", "the game is over" end
   if player ~= board.to_move then
     return "not_your_turn", string.format("it is player %d's turn, not player %d's", board.to_move, player)
   end
-  local r, c = tonumber(row.text), tonumber(col.text)
-  if at(board, r, c) ~= EMPTY then return "occupied", string.format("cell (%d, %d) is already taken", r, c) end
+  if at(board, row, col) ~= EMPTY then
+    return "occupied", string.format("cell (%d, %d) is already taken", row, col)
+  end
   return nil
 end
 
@@ -519,18 +518,17 @@ function Run:move(index, message)
     self:refuse(message.sender, "not_started", "wait for your opponent to join")
     return
   end
-  local ok, obj = pcall(json.decode, message.data)
-  if not ok or not json.is_dict(obj) or obj.map.row == nil or obj.map.col == nil then
+  local row, col = json.read_move(message.data)
+  if row == nil then
     self:refuse(message.sender, "bad_payload", MOVE_SHAPE)
     return
   end
-  local row, col = obj.map.row, obj.map.col
   local reason, text = check(board, row, col, index)
   if reason ~= nil then
     self:refuse(message.sender, reason, text)
     return
   end
-  board = play(board, tonumber(row.text), tonumber(col.text))
+  board = play(board, row, col)
   s.seats[index].timeouts = 0
   if board.outcome ~= nil then
     self:finish(board)
@@ -640,7 +638,7 @@ function Run:handle(message)
   elseif op == OP_REMATCH then
     self:rematch(index, message.sender)
   else
-    self:refuse(message.sender, "unknown_op", string.format("op code %s means nothing here", whole(op)))
+    self:refuse(message.sender, "unknown_op", UNKNOWN_OP)
   end
 end
 

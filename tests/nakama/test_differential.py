@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
 from game.rules import cell_of
+from game.xoxo import MAX_MOVE_BYTES
 from game.xoxo import Presence as PyPresence
 from tests.nakama.standin import (
     NODE,
@@ -33,7 +34,12 @@ from tests.nakama.standin import (
     Presence,
     StandInMatch,
 )
-from tests.nakama.strategies import move_payloads, rematch_payloads, unknown_ops
+from tests.nakama.strategies import (
+    edge_payloads,
+    move_payloads,
+    rematch_payloads,
+    unknown_ops,
+)
 
 NAMES = ("ann", "bob", "eve")  # ann and bob are matched; eve is a stranger when the match has expected players
 USER_IDS = {name: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.example")) for name in NAMES}
@@ -84,6 +90,8 @@ steps = st.one_of(
     st.tuples(st.just("play"), st.integers(min_value=0, max_value=8), st.sampled_from(["occupied", "not_your_turn"])),
     st.tuples(st.just("send"), who, st.just(1), move_payloads),
     st.tuples(st.just("send"), players, st.just(1), move_payloads),
+    st.tuples(st.just("move"), move_payloads),  # by the player to move
+    st.tuples(st.just("move"), edge_payloads),
     st.tuples(st.just("send"), players, st.just(4), rematch_payloads),
     st.tuples(st.just("send"), players, st.just(4), rematch_payloads),
     st.tuples(st.just("send"), who, unknown_ops, st.sampled_from([b"{}", None])),
@@ -282,6 +290,8 @@ class Session:
             self.send(*step[1:])
         elif kind == "play":
             self.play(*step[1:])
+        elif kind == "move":
+            self.move(step[1])
         elif kind == "plays":
             for k in step[1]:
                 self.play(k)
@@ -351,6 +361,18 @@ class Session:
             cells = taken if wrong == "occupied" and taken else empties
             cell = cell_of(cells[k % len(cells)])
         self.send(mover, 1, json.dumps({"row": cell[0], "col": cell[1]}).encode())
+        self.loop()
+
+    def move(self, data: bytes | None) -> None:
+        """The player to move (ann while no game is on) sends ``data`` as a move, then a tick:
+        the payload is judged against a live board, where every reading shows."""
+        board = self.py.board
+        mover = "ann"
+        if board is not None and not board.is_over:
+            seat = self.py.players[board.to_move - 1]
+            assert seat is not None
+            mover = seat.username
+        self.send(mover, 1, data)
         self.loop()
 
     def wait(self, seconds: float) -> bool:
@@ -442,6 +464,18 @@ def test_the_lua_module_and_xoxomatch_agree_step_by_step(config, opening, script
             break
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(rematch=st.sampled_from(["none", "0"]),
+       payloads=st.lists(st.one_of(edge_payloads, move_payloads), min_size=1, max_size=12))
+def test_every_move_payload_gets_the_same_answer_on_a_live_board(rematch, payloads):
+    """Payload reading on its own: each payload is sent by the player to move, so whatever
+    either side makes of it (refused, out of bounds, taken, played) shows."""
+    session = Session(cfg(rematch=rematch))  # "0": with stock clients the next game starts at once
+    for step in (*OPEN, *(("move", p) for p in payloads), ("loop", 1)):
+        if not session.run(step):
+            break
+
+
 # Scenarios: the behaviours of tests/game/test_match.py, each driven through both sides -----------------
 
 WIN = [("play", 0), ("play", 2), ("play", 0), ("play", 1), ("play", 0)]  # ann takes the top row
@@ -483,6 +517,16 @@ SCENARIOS: dict[str, tuple[Config, list[tuple[Any, ...]], Any]] = {
                 ("send", "ann", 4, b"{}"), ("send", "bob", 42, b"{}"), ("loop", 1), at(1, 1, "ann"), ("loop", 1),
                 at(1, 1, "bob"), ("loop", 1), *WIN[1:], at(3, 3, "bob"), ("loop", 1)],
         lambda s: s.py.board.is_over),
+    "moves as decode_move reads them: whole-number doubles play; long, BOM, UTF-16, NaN and surrogates do not": (
+        cfg(), [*OPEN, ("send", "ann", 1, b'{"row": 2.0, "col": 2e0}'), ("loop", 1),
+                ("send", "bob", 1, b'{"row":1,"col":1}' + b" " * (MAX_MOVE_BYTES - 17)), ("loop", 1),
+                ("send", "ann", 1, b'{"row":3,"col":3}' + b" " * (MAX_MOVE_BYTES - 16)),
+                ("send", "ann", 1, b'\xef\xbb\xbf{"row":3,"col":3}'), ("send", "ann", 1, '{"row":3,"col":3}'.encode("utf-16")),
+                ("send", "ann", 1, b'{"row":3,"col":3,"x":NaN}'), ("send", "ann", 1, b'{"row":3,"col":3,"x":"\xed\xa0\x80"}'),
+                ("send", "ann", 1, b'{"row":1e400,"col":3}'), ("send", "ann", 1, b'{"row":"\\ud800","col":3}'),
+                ("send", "ann", 1, b'{"row":-0.0,"col":3}'), ("send", "ann", 1, b'{"row":2.5,"col":3}'), ("loop", 1),
+                ("send", "ann", 1, b'{"row":0.3e1,"col":2.9999999999999999,"row":30E-1}'), ("loop", 1)],
+        lambda s: s.py.board.moves == ((2, 2, 1), (1, 1, 2), (3, 3, 1))),
     "two declared clients: both ask, the next game starts": (
         cfg(), [*DECLARED, *WIN, ("send", "ann", 4, b"{}"), ("send", "ann", 4, b"{}"), ("loop", 1),
                 ("send", "bob", 4, b"{}"), ("loop", 1)],
