@@ -48,3 +48,38 @@ def test_typing_editing_and_submitting(pilot: Pilot) -> None:
     assert not pilot.app.sounds.muted, "M typed into a field is text, not the mute key"
     pilot.click((5, 5))
     assert not field.focused
+
+
+def test_select_all_copy_paste_and_word_delete(pilot: Pilot) -> None:
+    screen = NameScreen()
+    screen.field.max_length = 30
+    pilot.app.push(screen)
+    pilot.step()
+    field = screen.field
+    pilot.click(field.rect.center)
+    pilot.type("ann at home")
+    pilot.press("backspace", mod=pygame.KMOD_CTRL)  # a word
+    assert field.text == "ann at "
+    pilot.press("backspace", mod=pygame.KMOD_CTRL)  # the spaces and the word before them
+    assert field.text == "ann "
+    pilot.press("a", mod=pygame.KMOD_CTRL)
+    assert field.selected
+    pilot.press("c", mod=pygame.KMOD_CTRL)
+    pilot.type("bob")  # typing replaces the selection
+    assert field.text == "bob" and not field.selected
+    pilot.press("home")
+    pilot.press("v", mod=pygame.KMOD_CTRL)  # what was copied, at the caret
+    assert field.text == "ann bob" and field.caret == 4
+    pilot.press("a", mod=pygame.KMOD_CTRL)
+    pilot.press("backspace")
+    assert field.text == "" and field.caret == 0
+
+
+def test_pasting_keeps_only_what_the_field_can_take() -> None:
+    from game.ui import clipboard
+
+    field = TextField(max_length=6, allowed=lambda ch: ch.isdigit())
+    field.focused = True
+    clipboard.copy("12\n34 ab 5678")
+    field.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_v, mod=pygame.KMOD_CTRL, unicode="", scancode=0))
+    assert field.text == "123456"

@@ -119,7 +119,7 @@ class HistoryScreen(Screen):
         self.buttons.set_rows([*([r] for r in self.rows), [self.back_button]])
         if self.rows:
             self.buttons.focus_on(self.rows[0])
-        self.buttons.focus_visible = False
+        self.buttons.focus_visible = bool(self.rows)
         self.relayout()
 
     def handle(self, event: pygame.event.Event) -> bool:
