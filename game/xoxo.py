@@ -196,8 +196,9 @@ def decode_move(data: bytes) -> tuple[Any, Any]:
     """(row, col) as sent, a whole-number float read as the whole number (JSON does not tell 1.0 from 1).
 
     The rules check the values' range and type. Raises PayloadError unless ``data`` is
-    strict JSON (UTF-8, no NaN or Infinity) of at most ``MAX_MOVE_BYTES`` holding an
-    object with ``row`` and ``col``. The handler of ``nakama/`` reads moves the same way.
+    UTF-8 JSON as Python's ``json`` reads it (a repeated key: the last one counts), without
+    NaN or Infinity, of at most ``MAX_MOVE_BYTES``, holding an object with ``row`` and
+    ``col``. The handler of ``nakama/`` reads moves exactly the same way.
     """
     if len(data) > MAX_MOVE_BYTES:
         raise PayloadError(_MOVE_SHAPE)
