@@ -22,7 +22,7 @@ import logging
 import ssl
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -86,6 +86,14 @@ CLOSE_GOING_AWAY = 1001
 
 _METHODS = {SIGN_IN_PATH: "GET, POST", REFRESH_PATH: "GET, POST", ACCOUNT_PATH: "GET, PUT", HEALTH_PATH: "GET"}
 
+# CORS as Nakama's HTTP gateway does it (gorilla/handlers CORS: any origin, these methods and
+# headers), so a stock client in a browser page (nakama-js, a Defold HTML5 build) can sign in:
+# its Authorization and JSON Content-Type headers make the browser ask with a preflight first.
+CORS_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE"})
+CORS_SIMPLE_METHODS = frozenset({"GET", "HEAD", "POST"})
+CORS_HEADERS = frozenset({"authorization", "content-type", "user-agent"})
+CORS_SIMPLE_HEADERS = frozenset({"accept", "accept-language", "content-language", "origin"})
+
 
 @dataclass(frozen=True)
 class HostStats:
@@ -136,6 +144,26 @@ class Connection:
     def allowed(self) -> bool:
         """Take one message from the rate limit; False once the player sends faster than it allows."""
         return self._bucket.take(self._clock())
+
+
+def _preflight(request: ApiRequest) -> ApiResponse:
+    """A browser's CORS preflight, answered as Nakama's gateway answers it (any path, any origin)."""
+    method = request.headers.get("access-control-request-method")
+    if method is None:
+        return ApiResponse(400)
+    method = method.strip()
+    if method not in CORS_METHODS:
+        return ApiResponse(405)
+    asked = [h.strip().lower() for h in request.headers.get("access-control-request-headers", "").split(",")]
+    allowed = [h for h in asked if h and h not in CORS_SIMPLE_HEADERS]
+    if any(h not in CORS_HEADERS for h in allowed):
+        return ApiResponse(403)
+    headers = [("Access-Control-Allow-Origin", "*")]
+    if allowed:
+        headers.append(("Access-Control-Allow-Headers", ",".join(allowed)))
+    if method not in CORS_SIMPLE_METHODS:
+        headers.append(("Access-Control-Allow-Methods", method))
+    return ApiResponse(200, headers=tuple(headers))
 
 
 def _json_body(request: ApiRequest) -> dict[str, Any]:
@@ -299,7 +327,15 @@ class Host:
     # HTTP ----------------------------------------------------------------------------------
 
     def http_request(self, request: ApiRequest) -> ApiResponse:
-        """Answer the HTTP API: sign-in, refresh, the account, the health check."""
+        """Answer the HTTP API: sign-in, refresh, the account, the health check; CORS as Nakama does."""
+        if "origin" not in request.headers:
+            return self._http_request(request)
+        if request.method == "OPTIONS":
+            return _preflight(request)
+        response = self._http_request(request)
+        return replace(response, headers=(*response.headers, ("Access-Control-Allow-Origin", "*")))
+
+    def _http_request(self, request: ApiRequest) -> ApiResponse:
         path = request.path
         if path == SOCKET_PATH:
             return text_response(426, "Upgrade Required: /ws is the realtime socket (a WebSocket).\n")

@@ -194,6 +194,45 @@ def test_healthcheck_methods_and_unknown_paths(running_host):
     assert request(port, "GET", "/ws").status == 426  # the socket, asked for without the upgrade
 
 
+def preflight(port: int, path: str, method: str | None, headers: str | None = "authorization,content-type") -> Reply:
+    """The OPTIONS request a browser sends before nakama-js's calls (they carry Authorization and a JSON type)."""
+    return request(
+        port, "OPTIONS", path, None,
+        {"Authorization": None, "Origin": "http://localhost:8080", "Access-Control-Request-Method": method,
+         "Access-Control-Request-Headers": headers},
+    )
+
+
+def test_a_stock_client_in_a_browser_passes_cors_as_on_nakama(running_host):
+    """nakama-js in a page (or a Defold HTML5 build) is cross-origin: preflights pass, answers carry the origin."""
+    port = running_host.port
+    post = preflight(port, SIGN_IN + "?create=true&username=ann", "POST")
+    assert post.status == 200 and post.headers["access-control-allow-origin"] == "*"
+    assert post.headers["access-control-allow-headers"].split(",") == ["authorization", "content-type"]
+    assert "access-control-allow-methods" not in post.headers  # POST is a simple method
+    put = preflight(port, "/v2/account", "PUT")
+    assert put.status == 200 and put.headers["access-control-allow-methods"] == "PUT"
+    assert preflight(port, REFRESH, "POST", headers=None).status == 200
+    browser = {"Origin": "http://localhost:8080"}
+    signed = sign_in(port, headers=browser)
+    assert signed.status == 200 and signed.headers["access-control-allow-origin"] == "*"
+    token = signed.json()["token"]
+    account = request(port, "GET", "/v2/account", None, {**browser, "Authorization": f"Bearer {token}"})
+    assert account.status == 200 and account.headers["access-control-allow-origin"] == "*"
+    refused = sign_in(port, headers={**browser, "Authorization": basic_key("wrongkey")})
+    assert refused.status == 401 and refused.headers["access-control-allow-origin"] == "*"  # the page can read why
+
+
+def test_cors_refusals_and_requests_without_an_origin(running_host):
+    port = running_host.port
+    assert preflight(port, SIGN_IN, None).status == 400  # an OPTIONS from a browser always names its method
+    assert preflight(port, SIGN_IN, "PATCH").status == 405
+    assert preflight(port, SIGN_IN, "POST", headers="authorization,x-custom").status == 403
+    plain = sign_in(port)
+    assert plain.status == 200 and "access-control-allow-origin" not in plain.headers
+    assert request(port, "OPTIONS", SIGN_IN, None, {"Authorization": None}).status == 405  # no Origin: not CORS
+
+
 # HTTP done badly ------------------------------------------------------------------------------------------
 
 
