@@ -18,7 +18,7 @@ import asyncio
 import logging
 import random
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from game.refusal import Refusal
 from game.xoxo import MatchView
@@ -60,11 +60,12 @@ class Session:
     def __init__(
         self,
         emit: Callable[[Event], None],
-        config: SessionConfig = SessionConfig(),
+        config: SessionConfig | None = None,
         *,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
+        config = config or SessionConfig()
         self._emit_to_ui = emit
         self.config = config
         self._rng = rng or random.Random()
@@ -86,6 +87,7 @@ class Session:
         )
         self._browser = LanBrowser(expiry=config.lan_expiry, emit=self._emit, scope=self._tasks.child("lan browser"))
         self._stopped: asyncio.Event | None = None
+        self._closing: asyncio.Task[None] | None = None  # the close a Shutdown started before run() began
         self._closed = False
 
     # Entry points ----------------------------------------------------------------
@@ -94,6 +96,11 @@ class Session:
         """Serve commands until Shutdown, then close everything (or drop it all if cancelled)."""
         self._stopped = asyncio.Event()
         try:
+            if self._closing is not None:
+                # Shutdown was handled before this task first ran (a command can come right after
+                # create_task): the close it started is the end of the run.
+                await self._closing
+                return
             await self._stopped.wait()
             await self.close()
         except asyncio.CancelledError:
@@ -183,8 +190,8 @@ class Session:
         elif isinstance(command, Shutdown):
             if self._stopped is not None:
                 self._stopped.set()
-            else:
-                self._tasks.spawn(self.close(), "close")
+            elif self._closing is None:
+                self._closing = self._tasks.spawn(self.close(), "close")
         else:
             log.warning("ignored unknown command %r", command)
 

@@ -63,7 +63,13 @@ def server_context(cert_file: str | Path, key_file: str | Path) -> ssl.SSLContex
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
-        context.load_cert_chain(str(cert_file), str(key_file))
+        # A key under a pass phrase would make OpenSSL ask for it on the terminal, and a headless
+        # server would wait there for ever: the callback refuses instead (it is only called then).
+        context.load_cert_chain(str(cert_file), str(key_file), password=_no_pass_phrase)
+    except _PassPhraseNeeded:
+        raise TlsConfigError(
+            f"the key in {key_file} is protected by a pass phrase: give the server a key file without one"
+        ) from None
     except ssl.SSLError as exc:
         if "KEY_VALUES_MISMATCH" in str(exc).upper():
             raise TlsConfigError(f"the key in {key_file} does not belong to the certificate in {cert_file}") from None
@@ -72,6 +78,14 @@ def server_context(cert_file: str | Path, key_file: str | Path) -> ssl.SSLContex
         raise TlsConfigError(f"cannot read {cert_file} or {key_file}: {exc.strerror or exc}") from None
     context.set_alpn_protocols(["http/1.1"])
     return context
+
+
+class _PassPhraseNeeded(Exception):
+    """Raised by ``_no_pass_phrase``: the key file is encrypted."""
+
+
+def _no_pass_phrase() -> bytes:
+    raise _PassPhraseNeeded
 
 
 def check_pem(path: str | Path, what: str, kind: str) -> None:
