@@ -17,8 +17,9 @@ import json
 import random
 import ssl
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from net import httpclient, tls
@@ -76,7 +77,7 @@ class AuthSession:
     lifetime: float  # seconds the token lives from then
 
     @classmethod
-    def from_answer(cls, answer: Any, now: float, wall_now: float, previous: "AuthSession | None" = None) -> "AuthSession":
+    def from_answer(cls, answer: Any, now: float, wall_now: float, previous: AuthSession | None = None) -> AuthSession:
         """Read ``{"token", "refresh_token", "created"}``; ServerProtocolError if it is not that."""
         if not isinstance(answer, dict) or not isinstance(answer.get("token"), str) or not answer["token"]:
             raise ServerProtocolError("The server's sign-in answer has no session token")
@@ -160,7 +161,7 @@ class AuthClient:
         if address.tls and tls_context is None:
             raise ValueError("a TLS address needs a TLS context")
         self.address = address
-        self._basic = "Basic " + base64.b64encode(f"{server_key}:".encode("utf-8")).decode("ascii")
+        self._basic = "Basic " + base64.b64encode(f"{server_key}:".encode()).decode("ascii")
         self._tls = tls_context if address.tls else None
         self._timeout = timeout
         self._clock = clock
@@ -276,6 +277,14 @@ def name_variants(name: str, rng: random.Random, count: int) -> list[str]:
 
 
 def is_variant_of(candidate: str, name: str) -> bool:
-    """True if ``candidate`` is ``name`` (perhaps shortened) followed by a number: a variant given for a taken name."""
-    stem = candidate.rstrip("0123456789").rstrip()
-    return candidate != name and bool(stem) and candidate[len(stem):].strip().isdigit() and name.startswith(stem)
+    """True if ``candidate`` is one of ``name_variants(name)``: the name, shortened only to make room, and a number.
+
+    Only as much of the name is cut as the number needs, so ``Ann2`` is a variant of
+    ``Ann`` but not of ``Anna`` (a player who picks Anna after playing as Ann2 is renamed).
+    """
+    digits = len(candidate) - len(candidate.rstrip("0123456789"))
+    for size in range(1, digits + 1):
+        stem, number = candidate[:-size], candidate[-size:]
+        if stem and not number.startswith("0") and stem == name[: MAX_NAME_LENGTH - size].rstrip():
+            return candidate != name
+    return False

@@ -9,21 +9,30 @@ goes away, a wrong key, a server that accepts and never answers.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pygame
 import pytest
 
 from game.ui.pilot import Pilot
-from game.ui.screens.connection import MatchEndedScreen, NetErrorScreen
+from game.ui.screens.connection import MatchEndedScreen
 from game.ui.screens.login import LoginScreen
 from game.ui.screens.matchmaking import MatchmakingScreen
 from game.ui.screens.menu import MenuScreen
-
 from game.ui.userdata import UserData
 from tests.net.standins import LoopThread, TcpRelay
-from tests.ui.netpilot import HostOnThread, board_ready, first_mover, launch, on, play_line, run_until, sign_in
+from tests.ui.netpilot import (
+    HostOnThread,
+    board_ready,
+    fill,
+    first_mover,
+    launch,
+    on,
+    play_line,
+    run_until,
+    sign_in,
+)
 
 
 @pytest.fixture
@@ -148,7 +157,7 @@ def test_a_dropped_connection_shows_the_reconnecting_card_then_the_same_board(pi
     with LoopThread() as loop:
         relay = loop.run(TcpRelay(host.port).start())
         a, b = matched_pair(pilots, tmp_path, relay.address)  # ann's connection goes through the relay
-        x, o = first_mover(a, b)
+        x, _ = first_mover(a, b)
         x.click_cell(2, 2)
         run_until(lambda: a.screen.view.board.at(2, 2) != -1 and b.screen.view.board.at(2, 2) != -1, a, b,
                   what="the first move")
@@ -231,3 +240,28 @@ def test_a_server_that_accepts_and_never_answers_keeps_the_ui_drawing_and_can_be
     pilots.remove(a)
     a.close()
     assert not network.running, "closing the App stops its network thread"
+
+
+def test_a_name_taken_on_the_server_is_said_plainly_and_another_can_be_chosen(pilots, tmp_path, host) -> None:
+    first = player(pilots, tmp_path, "first-ann")
+    sign_in(first, "Ann", host.address)  # the name is now Ann's account on this server
+    run_until(lambda: on(first, "matchmaking") and first.screen.phase == "searching", first, what="the first Ann searching")
+    first.click("Cancel")
+    run_until(lambda: host.stats().tickets == 0, first, what="the first Ann's ticket gone")
+
+    a = player(pilots, tmp_path, "second-ann")
+    sign_in(a, "Ann", host.address)
+    run_until(lambda: on(a, "matchmaking") and a.screen.phase == "searching", a, what="the second Ann searching")
+    screen = a.screen
+    assert isinstance(screen, MatchmakingScreen)
+    assert screen.name_note == "Ann is taken on this server: you play as Ann2"
+    assert screen.server_text == f"Server {host.address}", "the note says the name, not the server line"
+    assert screen.button_labels == ["Cancel", "Choose another name"]
+    a.click("Choose another name")
+    assert isinstance(a.screen, LoginScreen)
+    assert a.screen.name_field.text == "Ann" and a.screen.server_field.text == host.address
+    run_until(lambda: host.stats().tickets == 0 and host.stats().connected == 0, a, what="the search withdrawn")
+    fill(a, a.screen.name_field, "Anna")
+    a.press("return")
+    run_until(lambda: on(a, "matchmaking") and a.screen.phase == "searching", a, what="searching as Anna")
+    assert a.screen.name_note == "" and a.screen.server_text.endswith("playing as Anna")
