@@ -25,12 +25,13 @@ import logging
 import random
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 from game.refusal import Refusal
 from game.xoxo import OP_MOVE, OP_REMATCH, MatchLabel, MatchView, encode_move, join_metadata
 from net.address import ServerAddress
+from net.codec import Error as ErrorMessage
 from net.codec import (
     Match,
     MatchData,
@@ -44,7 +45,6 @@ from net.codec import (
     MatchPresenceEvent,
     Message,
 )
-from net.codec import Error as ErrorMessage
 from net.config import SessionConfig
 from net.errors import (
     BadKeyError,
@@ -62,8 +62,8 @@ from net.errors import (
     UnreachableError,
 )
 from net.messages import (
-    ConnectionLost,
     Connecting,
+    ConnectionLost,
     Disconnected,
     Event,
     Failure,
@@ -143,7 +143,7 @@ class _Match:
     token: str = ""
     joined: bool = False
     announced: bool = False  # MatchJoined was emitted
-    label: MatchLabel = MatchLabel()  # what the server offers, from its answer to our join
+    label: MatchLabel = field(default_factory=MatchLabel)  # what the server offers, from its answer to our join
     session_id: str = ""  # our presence's session in the match
     opponent_name: str = ""
     opponent_away: bool = False
@@ -256,10 +256,16 @@ class OnlineSession:
             await socket.close()
 
     def silence(self) -> None:
-        """Say nothing more to the UI, and let the socket go when the server closes it (no reconnection)."""
+        """Say nothing more to the UI, and let the socket go when the server closes it (no reconnection).
+
+        Nothing more is sent either: a join whose answer is still on its way would otherwise
+        leave the match it finds forgotten, and the other player would hear that we left
+        instead of the server's own notice.
+        """
         self._emit = lambda event: None
         self.search = None
         self.match = None
+        self._socket_work.cancel()
 
     def abort(self) -> None:
         """Drop the socket at once, without a goodbye."""

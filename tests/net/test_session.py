@@ -10,17 +10,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import random
 import socket
 import uuid
 
 from game.rules import Termination
 from game.xoxo import GoneReason, MatchLabel
+from net.address import ServerAddress
 from net.beacon import HostState
 from net.messages import (
     BrowseLan,
     CancelFind,
-    ConnectionLost,
     Connecting,
+    ConnectionLost,
     Disconnect,
     Disconnected,
     Failure,
@@ -38,9 +40,9 @@ from net.messages import (
     OpponentAway,
     OpponentLeft,
     Reconnected,
+    RequestRematch,
     Searching,
     SendMove,
-    RequestRematch,
     ServerClosing,
     ServerMessage,
     Shutdown,
@@ -49,7 +51,9 @@ from net.messages import (
     StopBrowsing,
     StopHosting,
 )
+from net.online import OnlineSession
 from net.session import Session, SessionConfig
+from net.tasks import TaskScope
 from tests.net.standins import LOOPBACK, NakamaStandIn, Recorder, TcpRelay, b64
 
 FAST = SessionConfig(
@@ -76,7 +80,7 @@ class Player:
     def send(self, command) -> None:
         self.session.handle(command)
 
-    async def next(self, *types, timeout: float = 5.0):
+    async def next(self, *types, timeout: float = 5.0):  # noqa: ASYNC109 (how long to wait for an event)
         return await self.events.next(*types, timeout=timeout)
 
     async def sign_in(self, server: str, key: str = "defaultkey") -> SignedIn:
@@ -153,7 +157,7 @@ def test_cancelled_matchmaking_is_withdrawn_from_the_server(host_factory):
         a.send(FindOpponent())
         await a.next(Searching)
         a.send(CancelFind())
-        while (await asyncio.to_thread(host.stats)).tickets:
+        while (await asyncio.to_thread(host.stats)).tickets:  # noqa: ASYNC110 (the host's thread has no event)
             await asyncio.sleep(0.02)
         b.send(FindOpponent())
         await b.next(Searching)  # waits alone: ann's ticket is gone
@@ -249,7 +253,7 @@ def test_a_dropped_connection_comes_back_to_the_same_board(host_factory):
     async def main():
         relay = await TcpRelay(host.port).start()
         a, b, ua, _ = await pair(relay.address, f"{LOOPBACK}:{host.port}")
-        x, o = first_mover(a, b, ua)
+        x, _ = first_mover(a, b, ua)
         x.send(SendMove(2, 2))
         before = (await a.next(MatchUpdate)).view.board
         await b.next(MatchUpdate)
@@ -372,7 +376,7 @@ def test_a_short_lived_token_is_refreshed_before_it_runs_out():
         async with NakamaStandIn(token_lifetime=1) as nakama:
             a = Player("ann")
             await a.sign_in(nakama.address)
-            while not any(r.path == "/v2/account/session/refresh" for r in nakama.http_requests):
+            while not any(r.path == "/v2/account/session/refresh" for r in nakama.http_requests):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
             await a.shutdown()
             return nakama.http_requests
@@ -435,7 +439,8 @@ def test_a_stock_xoxo_server_is_played_as_it_declares_itself():
         ws.move = move
         ws.after = await ws.recv()  # the next thing the client sends: the test asks for a rematch before it
         await nakama.go.wait()
-        await ws.send({"match_data": {"match_id": "M1.nakama", "op_code": "2", "data": b64(b"Server shutting down in 10 seconds")}})
+        closing = b64(b"Server shutting down in 10 seconds")
+        await ws.send({"match_data": {"match_id": "M1.nakama", "op_code": "2", "data": closing}})
 
     nakama = NakamaStandIn(xoxo_script(after_join))
 
@@ -471,7 +476,8 @@ def test_on_a_stock_server_a_presence_leaving_ends_the_match_and_plain_text_is_t
         await ws.send({"match_presence_event": {"match_id": "M1.nakama", "leaves": [opponent]}})
 
     async def after_join_closing(ws, me, opponent):
-        await ws.send({"match_data": {"match_id": "M1.nakama", "op_code": "2", "data": b64(b"Server shutting down in 10 seconds")}})
+        closing = b64(b"Server shutting down in 10 seconds")
+        await ws.send({"match_data": {"match_id": "M1.nakama", "op_code": "2", "data": closing}})
 
     async def main():
         out = []
@@ -610,7 +616,8 @@ def test_hosting_on_the_lan_announces_a_game_another_player_finds_and_joins():
 
     async def main():
         hoster, guest = Player("hana"), Player("gus")
-        hoster.send(HostLan("hana", hoster.device_id, port=0, bind=LOOPBACK, discovery_port=discovery, broadcast="127.255.255.255"))
+        hoster.send(HostLan("hana", hoster.device_id, port=0, bind=LOOPBACK, discovery_port=discovery,
+                            broadcast="127.255.255.255"))
         hosting = await hoster.next(Hosting, Failure)
         assert isinstance(hosting, Hosting), hosting
         await hoster.next(SignedIn)
@@ -664,3 +671,48 @@ def test_hosting_moves_to_the_next_port_when_the_asked_one_is_taken():
     port, hosting = play(main())
     assert isinstance(hosting, Hosting), hosting
     assert port < hosting.port < port + 10
+
+
+def test_a_silenced_connection_sends_nothing_more_not_even_a_leave_for_a_join_on_its_way():
+    # When the LAN host our own player is on stops, that player's connection is silenced first.
+    # A join answered after that must not become a match_leave: the guest would hear that we
+    # left, not the host's notice that the game is closed.
+    asked_to_join, silenced, answered = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def script(ws):
+        me = {"user_id": ws.user_id, "session_id": "s-me", "username": "hana"}
+        guest = {"user_id": "u-gus", "session_id": "s-gus", "username": "gus"}
+        add = await ws.recv("matchmaker_add")
+        await ws.send({"cid": add["cid"], "matchmaker_ticket": {"ticket": "T1"}})
+        users = [{"presence": me}, {"presence": guest}]
+        await ws.send({"matchmaker_matched": {"ticket": "T1", "match_id": "M1", "users": users, "self": {"presence": me}}})
+        join = await ws.recv("match_join")
+        asked_to_join.set()
+        await silenced.wait()
+        await ws.send({"cid": join["cid"], "match": {"match_id": "M1", "authoritative": True, "size": 2,
+                                                     "presences": [me, guest], "self": me}})
+        await ws.send({"ping": {}})  # answered after anything the join's answer made the client send
+        await ws.recv("pong")
+        answered.set()
+
+    async def main():
+        async with NakamaStandIn(script) as nakama:
+            events, errors = Recorder(), []
+            scope = TaskScope("test", lambda name, exc: errors.append(exc))
+            command = SignIn(nakama.address, "defaultkey", "hana", "device-hana-0123456789")
+            online = OnlineSession(command, ServerAddress.parse(nakama.address), FAST, emit=events, scope=scope,
+                                   goodbyes=scope.child("goodbyes"), tls_context=None, rng=random.Random(1))
+            online.start()
+            await events.next(SignedIn)
+            online.find("")
+            await asyncio.wait_for(asked_to_join.wait(), 5)
+            online.silence()
+            silenced.set()
+            await asyncio.wait_for(answered.wait(), 5)
+            await online.close()
+            scope.cancel()
+            return nakama.sockets[0].received, events.events, errors
+
+    received, events, errors = play(main())
+    assert not any("match_leave" in env for env in received), received
+    assert not any(isinstance(e, MatchJoined) for e in events) and errors == []
