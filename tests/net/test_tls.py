@@ -237,13 +237,15 @@ def _bad_files(pki: Pki, tmp_path: Path) -> dict[str, tuple[Path, Path, str]]:
         "certificate not PEM": (pki.junk, pki.key, f"the certificate file {pki.junk} is not in PEM format"),
         "key not PEM": (pki.cert, pki.junk, f"the key file {pki.junk} is not in PEM format"),
         "files swapped": (pki.key, pki.cert, f"the certificate file {pki.key} is not in PEM format"),
-        "mismatched": (pki.cert, pki.stranger_key, f"the key in {pki.stranger_key} does not belong to the certificate in {pki.cert}"),
+        "mismatched": (pki.cert, pki.stranger_key,
+                       f"the key in {pki.stranger_key} does not belong to the certificate in {pki.cert}"),
         "key under a pass phrase": (pki.cert, pki.locked_key, f"the key in {pki.locked_key} is protected by a pass phrase"),
     }
 
 
 BAD_FILES = ["missing certificate", "missing key", "unreadable certificate", "certificate is a folder",
-             "certificate under a file", "certificate not PEM", "key not PEM", "files swapped", "mismatched", "key under a pass phrase"]
+             "certificate under a file", "certificate not PEM", "key not PEM", "files swapped", "mismatched",
+             "key under a pass phrase"]
 
 
 @pytest.mark.parametrize("case", BAD_FILES)

@@ -264,4 +264,6 @@ def test_a_name_taken_on_the_server_is_said_plainly_and_another_can_be_chosen(pi
     fill(a, a.screen.name_field, "Anna")
     a.press("return")
     run_until(lambda: on(a, "matchmaking") and a.screen.phase == "searching", a, what="searching as Anna")
-    assert a.screen.name_note == "" and a.screen.server_text.endswith("playing as Anna")
+    anna = a.screen
+    assert isinstance(anna, MatchmakingScreen)
+    assert anna.name_note == "" and anna.server_text == f"Server {host.address}  ·  playing as Anna"
