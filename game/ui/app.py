@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NET_WAKE = pygame.event.custom_type()
-"""The event ``App.wake`` posts: 'an event source has something for you'."""
-
 MAX_IDLE_SECONDS = 1.0  # an idle App still draws once a second at least
 IDLE_POLL = 1 / theme.FPS  # an idle App peeks for input once a frame period
 NETWORK_STOP_SECONDS = 1.0  # closing the App waits at most this long for the network thread
@@ -135,10 +132,8 @@ class App:
         self._sources: list[EventSource] = []
         self._held: list[pygame.event.Event] = []
         self._running = True
-        self._wake_flag = threading.Event()
-        self._wake_posted = False
-        self._sdl_lock = threading.Lock()  # wake() posts an SDL event from other threads: never during shutdown
-        self._sdl_closed = False
+        self._wake_flag = threading.Event()  # the only thing other threads touch (see wake)
+        self._closed = False
         self._failing = False
         self._shown: Screen | None = None
         self._games_started = 0
@@ -187,10 +182,9 @@ class App:
         if self._network is not None:
             self.remove_source(self._network)
             self._network.stop(timeout=NETWORK_STOP_SECONDS)  # it wakes the App no more once this returns
-        with self._sdl_lock:  # a late wake from another thread can no longer touch SDL
-            if self._sdl_closed:
-                return
-            self._sdl_closed = True
+        if self._closed:
+            return
+        self._closed = True
         self.sounds.close()
         self.userdata.close()
         pygame.display.quit()
@@ -304,16 +298,14 @@ class App:
             observer.stuck(self, reason)
 
     def wake(self) -> None:
-        """Make the loop run a frame soon; safe from any thread (the network bridge calls it)."""
+        """Make the loop run a frame soon; safe from any thread (the network bridge calls it).
+
+        It only sets a flag, which the idle loop sleeps on (``_idle_wait``): no thread but
+        this App's own ever calls into SDL. (Posting a pygame event from the network thread
+        instead corrupted memory in about one headless online run in twenty with pygame 2.6:
+        a segfault, or an object of the wrong type far from any pygame call.)
+        """
         self._wake_flag.set()
-        with self._sdl_lock:
-            if self._sdl_closed or self._wake_posted:
-                return
-            self._wake_posted = True
-            try:
-                pygame.event.post(pygame.event.Event(NET_WAKE))
-            except pygame.error:
-                pass  # the event queue is full: the flag wakes the loop all the same
 
     def quit(self, code: int = 0) -> None:
         """Stop the loop after the current frame with exit code ``code``; safe from any thread."""
@@ -440,9 +432,6 @@ class App:
     def _dispatch(self, event: pygame.event.Event) -> None:
         if event.type == pygame.QUIT:
             self.quit(self.exit_code)
-            return
-        if event.type == NET_WAKE:
-            self._wake_posted = False  # before the sources are polled, so no wake is lost
             return
         if event.type == pygame.VIDEORESIZE:
             self._on_resize(event.size)

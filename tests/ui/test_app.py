@@ -8,7 +8,7 @@ from pathlib import Path
 import pygame
 import pytest
 
-from game.ui.app import NET_WAKE, App, PlaySettings
+from game.ui.app import App, PlaySettings
 from game.ui.controller import EventSource, LocalController
 from game.ui.observers import Screenshots
 from game.ui.screens.confirm import ConfirmScreen
@@ -66,23 +66,21 @@ def test_the_error_screen_can_go_back_to_the_menu(data_dir: Path) -> None:
         assert isinstance(pilot.screen, MenuScreen) and pilot.app.screens == (pilot.screen,)
 
 
-def test_wake_posts_one_wake_event_from_any_thread(pilot: Pilot) -> None:
+def test_a_wake_from_other_threads_leaves_sdl_alone(pilot: Pilot) -> None:
+    """Other threads only set the App's flag: SDL's queue belongs to the render loop's thread."""
     pygame.event.clear()
     threads = [threading.Thread(target=pilot.app.wake) for _ in range(5)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(pygame.event.get(NET_WAKE)) == 1, "wakes are coalesced until the loop runs"
-    pilot.app.step([pygame.event.Event(NET_WAKE)])
-    pilot.app.wake()
-    assert len(pygame.event.get(NET_WAKE)) == 1
+    assert pygame.event.get() == []
 
 
 @pytest.mark.timeout(20)
 @pytest.mark.parametrize("how", ["quit", "close"])
 def test_an_idle_run_wakes_for_a_quit_or_a_closed_window(data_dir: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``App.quit`` from another thread (the wake flag), or the window closed (pygame's queue alone).
+    """``App.quit`` from another thread (the wake flag), or the window closed (SDL's queue alone).
 
     Idle frames are an hour apart here, so a sleep that missed either would hang (the
     test's timeout fails it) instead of catching up at the next idle frame.
@@ -92,16 +90,16 @@ def test_an_idle_run_wakes_for_a_quit_or_a_closed_window(data_dir: Path, how: st
         app.push(MenuScreen())
         pause = threading.Event()
 
-        def act_when_idle() -> None:
+        def quit_when_idle() -> None:
             while app.frames < 1:
                 pause.wait(0.01)
             pause.wait(0.05)  # the loop is asleep by now
-            if how == "quit":
-                app.quit(0)
-            else:
-                pygame.event.post(pygame.event.Event(pygame.QUIT))
+            app.quit(0)
 
-        threading.Thread(target=act_when_idle, daemon=True).start()
+        if how == "quit":
+            threading.Thread(target=quit_when_idle, daemon=True).start()
+        else:  # SDL's own timer thread puts the event in the queue, as the window system would
+            pygame.time.set_timer(pygame.QUIT, 500, loops=1)
         assert app.run() == 0
         assert not app.running
         assert app.next_timeout() == 3600.0, "an idle menu has nothing due"
@@ -145,53 +143,3 @@ def test_screenshots_of_every_screen_and_of_each_finished_game(data_dir: Path, t
     assert image.get_size() == (640, 720)
 
 
-def test_closing_while_another_thread_keeps_waking_the_app_never_touches_sdl_after_shutdown(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The network thread may call ``wake`` at any moment: also while the App shuts SDL down, and after."""
-    shut = threading.Event()
-    late: list[object] = []
-    real_post, real_quit = pygame.event.post, pygame.display.quit
-
-    def post(event: pygame.event.Event) -> bool:
-        if shut.is_set():
-            late.append(event)  # recorded, not sent: SDL is going or gone
-            return False
-        return real_post(event)
-
-    def wake_from_another_thread() -> None:
-        thread = threading.Thread(target=app.wake)
-        thread.start()
-        thread.join(5)
-
-    def display_quit() -> None:
-        shut.set()
-        wake_from_another_thread()  # during the shutdown
-        real_quit()
-        wake_from_another_thread()  # and after it
-
-    monkeypatch.setattr(pygame.event, "post", post)
-    monkeypatch.setattr(pygame.display, "quit", display_quit)
-    app = App(userdata=UserData(data_dir))
-    app.push(MenuScreen())
-    stop = threading.Event()
-
-    def hammer() -> None:
-        while not stop.is_set():
-            app.wake()
-
-    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    try:
-        for _ in range(50):
-            app.step()  # each frame takes the posted wake, so the next wake posts again
-        stop.set()
-        for thread in threads:
-            thread.join(5)
-        app.step()  # the last wake is taken: the next one would post
-        app.close()
-        wake_from_another_thread()
-    finally:
-        stop.set()
-    assert shut.is_set() and late == []
