@@ -20,9 +20,14 @@ Fixtures
 ``http_get -> (port, path, key="defaultkey", headers=None) -> HttpAnswer``
     A raw blocking GET (status, content type, body text, ``json()``).
 
+``host_factory(manual_clock=True, ...)`` gives the host a ``ManualClock``: its game
+time (turns, grace, countdowns, token life) stands still until the test moves it with
+``await host.elapse(seconds)``, so no test of a deadline sleeps for real.
+
 ``RunningHost``: ``port``, ``url`` (``ws://127.0.0.1:PORT``), ``config``, ``data_dir``,
 ``stats()`` (a ``HostStats``), ``call(fn, *args)`` (run a function on the host's loop and
-return its result), ``run(coro)`` (await a coroutine there), ``stop(notice)``.
+return its result), ``run(coro)`` (await a coroutine there), ``stop(notice)``,
+``elapse(seconds)`` (with a manual clock).
 
 ``HostClient`` (one signed-in socket) keeps a backlog, so waiting for one envelope
 never loses another:
@@ -46,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import heapq
 import http.client
 import itertools
 import json
@@ -99,15 +105,59 @@ def sign_in_path(username: str, device_id: str) -> str:
     return "/v2/account/authenticate/device?" + urlencode({"create": "true", "username": username, "id": device_id})
 
 
+class ManualTimer:
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class ManualClock:
+    """A host ``Scheduler`` whose time moves only in ``advance`` (called on the host's loop)."""
+
+    WALL_OFFSET = 1_800_000_000.0  # the wall clock (token times) is this far ahead of game time
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._due: list[tuple[float, int, Callable[[], None], ManualTimer]] = []
+        self._order = itertools.count()
+
+    def time(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return self.WALL_OFFSET + self.now
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> ManualTimer:
+        timer = ManualTimer()
+        if when <= self.now:  # due already: soon, as the event loop would
+            asyncio.get_running_loop().call_soon(lambda: None if timer.cancelled else callback())
+        else:
+            heapq.heappush(self._due, (when, next(self._order), callback, timer))
+        return timer
+
+    def advance(self, seconds: float) -> None:
+        """Move time on by ``seconds``, running every timer that falls due on the way, in order."""
+        target = self.now + seconds
+        while self._due and self._due[0][0] <= target:
+            when, _, callback, timer = heapq.heappop(self._due)
+            self.now = max(self.now, when)
+            if not timer.cancelled:
+                callback()
+        self.now = target
+
+
 class RunningHost:
     """A Host on its own event-loop thread."""
 
-    def __init__(self, config: HostConfig):
+    def __init__(self, config: HostConfig, clock: ManualClock | None = None):
         self.config = config
+        self.clock = clock
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="test-host", daemon=True)
         self._thread.start()
-        self.host = Host(config)
+        self.host = Host(config) if clock is None else Host(config, scheduler=clock, wall_clock=clock.wall)
         try:
             self.run(self.host.start())
         except BaseException:
@@ -137,6 +187,15 @@ class RunningHost:
 
     def stats(self) -> HostStats:
         return self.call(self.host.stats)
+
+    async def elapse(self, seconds: float) -> None:
+        """Let ``seconds`` of game time pass on the host (a ``manual_clock`` host), from a test's own loop."""
+        assert self.clock is not None, "start the host with manual_clock=True"
+
+        async def advance() -> None:
+            self.clock.advance(seconds)
+
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(advance(), self.loop))
 
     def stop(self, notice: str = "Server shutting down") -> None:
         self.run(self.host.stop(notice))
@@ -323,6 +382,13 @@ class HostClient:
         env = await self.expect(lambda e: "match_data" in e and int(e["match_data"]["op_code"]) == op, timeout)
         return base64.b64decode(env["match_data"].get("data", ""))
 
+    def view_of(self, envelope: dict[str, Any]) -> MatchView | None:
+        """The state an envelope carries (op 2), as this player sees it; None for anything else."""
+        data = envelope.get("match_data")
+        if data is None or int(data["op_code"]) != OP_STATE:
+            return None
+        return decode_state(base64.b64decode(data.get("data", "")), self.user_id, self.session_id)
+
     async def state(self, timeout: float = WAIT) -> MatchView:
         return decode_state(await self.match_data(OP_STATE, timeout), self.user_id, self.session_id)
 
@@ -334,9 +400,9 @@ class HostClient:
 def host_factory(tmp_path) -> Iterator[Callable[..., RunningHost]]:
     hosts: list[RunningHost] = []
 
-    def start(**overrides: Any) -> RunningHost:
+    def start(*, manual_clock: bool = False, **overrides: Any) -> RunningHost:
         overrides.setdefault("data_dir", tmp_path / f"host{len(hosts)}")
-        h = RunningHost(replace(HostConfig(port=0), **overrides))
+        h = RunningHost(replace(HostConfig(port=0), **overrides), ManualClock() if manual_clock else None)
         hosts.append(h)
         return h
 

@@ -173,7 +173,7 @@ def test_cancelled_matchmaking_is_withdrawn_from_the_server(host_factory):
 
 
 def test_an_opponent_who_drops_is_away_then_gone_after_the_grace(host_factory):
-    host = host_factory(turn_seconds=0, grace_seconds=1)
+    host = host_factory(manual_clock=True, turn_seconds=0, grace_seconds=20)
     server = f"{LOOPBACK}:{host.port}"
 
     async def main():
@@ -182,6 +182,7 @@ def test_an_opponent_who_drops_is_away_then_gone_after_the_grace(host_factory):
         await b.next(Disconnected)
         away = await a.next(OpponentAway)
         state = await a.next(MatchUpdate)
+        await host.elapse(20)
         left = await a.next(OpponentLeft)
         final = [e.view for e in a.events.of(MatchUpdate)][-1]
         for p in (a, b):

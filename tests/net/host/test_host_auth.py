@@ -163,11 +163,14 @@ def test_socket_needs_a_valid_token(running_host, http_get, host_client):
 
 
 def test_expired_token_at_the_socket(host_factory, http_get, host_client):
-    host = host_factory(token_seconds=1)
+    host = host_factory(manual_clock=True, token_seconds=60)
     token = sign_in(http_get, host.port).json()["token"]
 
     async def scenario():
-        await asyncio.sleep(1.1)
+        await host.elapse(59)
+        async with connect(f"{host.url}/ws?token={token}&format=json", open_timeout=5):
+            pass  # still good
+        await host.elapse(1)
         with pytest.raises(InvalidStatus) as info:
             await connect(f"{host.url}/ws?token={token}&format=json", open_timeout=5)
         assert info.value.response.status_code == 401

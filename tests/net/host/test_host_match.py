@@ -52,11 +52,16 @@ def test_two_players_play_to_a_draw(running_host, host_client):
 
 
 def test_rematch_countdown_starts_the_next_game_with_the_other_player_first(host_factory, host_client):
-    host = host_factory(rematch_seconds=1)
+    host = host_factory(manual_clock=True, rematch_seconds=3)
 
     async def scenario():
         p1, p2 = await host_client.pair(host.port)
         await play(p1, p2, WIN)
+        await host.elapse(2.9)
+        for p in (p1, p2):
+            countdown = [p.view_of(e) for e in await p.sync() if p.view_of(e) is not None]
+            assert countdown and all(v.game == 1 for v in countdown), "game 2 has not started yet"
+        await host.elapse(0.1)
         for p in (p1, p2):
             while True:
                 view = await p.state()
@@ -102,10 +107,13 @@ def test_rematch_during_a_game_is_refused(running_host, host_client):
 
 
 def test_turn_timeout_forfeits_the_game(host_factory, host_client):
-    host = host_factory(turn_seconds=1)
+    host = host_factory(manual_clock=True, turn_seconds=30)
 
     async def scenario():
         p1, p2 = await host_client.pair(host.port)
+        await host.elapse(29.9)
+        assert await p1.sync() == [] and await p2.sync() == [], "the turn is not over yet"
+        await host.elapse(0.1)
         v1 = await p1.state()
         v2 = await p2.state()
         assert v1.termination is Termination.TIMEOUT
@@ -155,7 +163,7 @@ def test_dropped_player_comes_back_within_the_grace_period(running_host, host_cl
 
 
 def test_player_who_stays_away_past_the_grace_period_loses(host_factory, host_client):
-    host = host_factory(grace_seconds=1)
+    host = host_factory(manual_clock=True, grace_seconds=20)
 
     async def scenario():
         p1, p2 = await host_client.pair(host.port)
@@ -164,9 +172,12 @@ def test_player_who_stays_away_past_the_grace_period_loses(host_factory, host_cl
         await p2.close()
         leave = await p1.expect("match_presence_event")
         assert leave["match_presence_event"]["leaves"][0]["user_id"] == p2.user_id
+        away = await p1.state()
+        assert not away.opponent_connected and not away.board.is_over, "the seat is held"
+        await host.elapse(20)
         notice = json.loads(await p1.match_data(OP_OPPONENT_GONE))
         assert notice == {"user_id": p2.user_id, "username": p2.username, "reason": "disconnected"}
-        final = [v for v in [await p1.state(), await p1.state()] if v.board.is_over][-1]
+        final = await p1.state()
         assert final.result == "win" and final.termination is Termination.OPPONENT_LEFT
         err = await p1.request("match_join", {"match_id": p1.match_id})
         assert err["error"]["code"] == 4 and err["error"]["message"] == "Match not found"

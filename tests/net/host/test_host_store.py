@@ -68,10 +68,11 @@ def test_every_finished_game_is_recorded_and_kept_after_stop(host_factory, host_
 
 
 def test_a_forfeit_is_recorded(host_factory, host_client):
-    host = host_factory(turn_seconds=1)
+    host = host_factory(manual_clock=True, turn_seconds=30)
 
     async def scenario():
         p1, p2 = await host_client.pair(host.port)
+        await host.elapse(30)
         assert (await p1.state()).termination is Termination.TIMEOUT
 
     host_client.run(scenario())
