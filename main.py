@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from game.bot import LEVELS
-from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT, ServerAddress
+from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT, DEFAULT_SERVER_KEY, ServerAddress
 from net.friendcode import check_code
 from net.host.serve import add_serve_arguments, fill_serve_defaults
 from net.tls import TlsConfigError, check_pem
@@ -35,10 +35,10 @@ DISCOVER = True  # --join without an address: join the first game announced on t
 
 # Flags that mean one thing to the game and another to --serve: (--serve's default, its help).
 SHARED_FLAGS = {
-    "port": "with --host: the LAN game's port (default 7350; the next free one if it is taken; 0 for any); "
-    "with --serve: the port to listen on (default 7350)",
-    "key": "with --online: the server key to present (default: the last one used, else defaultkey); "
-    "with --serve: the key clients must present (default defaultkey)",
+    "port": f"with --host: the LAN game's port (default {DEFAULT_PORT}; the next free one if it is taken; 0 for any); "
+    f"with --serve: the port to listen on (default {DEFAULT_PORT})",
+    "key": f"with --online: the server key to present (default: the last one used, else {DEFAULT_SERVER_KEY}); "
+    f"with --serve: the key clients must present (default {DEFAULT_SERVER_KEY})",
     "bind": "with --serve: the address to listen on (default 127.0.0.1; 0.0.0.0 serves every interface); "
     "with --host: the address the LAN game listens on (default 0.0.0.0)",
 }

@@ -76,11 +76,6 @@ class MatchLabel:
         """The server speaks our extensions: refusals (op 3), rematch requests (op 4), op 5, seats held."""
         return self.protocol >= 1
 
-    @property
-    def rematch_by_consent(self) -> bool:
-        """Between two declared clients the next game waits for both players to ask."""
-        return self.protocol >= 2
-
     def encode(self) -> str:
         return json.dumps({"protocol": self.protocol, "open": int(self.open), "game": self.game}, separators=_COMPACT)
 

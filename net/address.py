@@ -80,11 +80,6 @@ class ServerAddress:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @property
-    def http_url(self) -> str:
-        """The base of sign-in URLs: ``http://host:port`` or ``https://host:port``."""
-        return f"{'https' if self.tls else 'http'}://{self.netloc}"
-
-    @property
     def ws_url(self) -> str:
         """The base of the socket's URL: ``ws://host:port`` or ``wss://host:port``."""
         return f"{'wss' if self.tls else 'ws'}://{self.netloc}"

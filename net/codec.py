@@ -21,7 +21,6 @@ from game.xoxo import Presence
 
 _DECIMAL = re.compile(r"[+-]?[0-9]{1,20}")
 
-MAX_CLIENT_FRAME = 4096  # bytes; Nakama's cap on a client's frame
 MAX_OP_CODE = 2**63 - 1
 
 

@@ -74,14 +74,6 @@ class HttpResponse:
     headers: tuple[tuple[str, str], ...]
     body: bytes
 
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (any case), or None."""
-        name = name.lower()
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
-
     def text(self, limit: int = 200) -> str:
         """The body as one line of text, shortened to ``limit`` characters, for messages."""
         text = " ".join(self.body.decode("utf-8", "replace").split())

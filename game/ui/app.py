@@ -170,10 +170,6 @@ class App:
     def size(self) -> tuple[int, int]:
         return self.surface.get_size()
 
-    def resize(self, width: int, height: int) -> None:
-        """Make the window ``width`` x ``height`` (at least the minimum size)."""
-        self._set_mode((width, height))
-
     def close(self) -> None:
         """Close every screen, stop the network thread, the sound and the window; safe to call twice."""
         while self._stack:

@@ -257,10 +257,6 @@ class BoardModel:
         return view.rematch_countdown - (self.now - self.view_at)
 
     @property
-    def notice_text(self) -> str | None:
-        return self.notice.text if self.notice is not None else None
-
-    @property
     def toast_text(self) -> str | None:
         toast = self.toast
         if toast is None or self.now - toast.at >= TOAST_SECONDS:

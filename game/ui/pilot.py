@@ -196,6 +196,13 @@ class Pilot:
             ]
         )
 
+    def caption(self, label: str) -> str:
+        """The caption shown under the button labelled ``label`` on the top screen (e.g. a level's record)."""
+        button = self.screen.buttons.find(label)
+        if button is None:
+            raise LookupError(f"no button {label!r} on {self.screen!r}; buttons: {self.screen.button_labels}")
+        return button.caption
+
     def cell_center(self, row: int, col: int) -> tuple[int, int]:
         """The centre of square (row, col) on the board screen shown."""
         center = getattr(self.screen, "cell_center", None)

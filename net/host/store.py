@@ -161,12 +161,6 @@ class GameStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot note the sign-in of user {user_id}: {exc}") from exc
 
-    def count_games(self) -> int:
-        try:
-            return int(self._db.execute("SELECT count(*) FROM games").fetchone()[0])
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot count games: {exc}") from exc
-
     def games(self, limit: int = 100) -> list[dict[str, Any]]:
         """The latest finished games, newest first, as plain dicts (moves and line decoded)."""
         try:

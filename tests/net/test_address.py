@@ -45,5 +45,4 @@ def test_how_addresses_are_written():
     assert str(ServerAddress.parse("https://game.example")) == "https://game.example"
     assert str(ServerAddress.parse("wss://game.example:8443")) == "https://game.example:8443"
     assert ServerAddress.parse("game.example:443").ws_url == "wss://game.example:443"
-    assert ServerAddress.parse("game.example").http_url == "http://game.example:7350"
     assert ServerAddress.parse(DEFAULT_SERVER) == ServerAddress("127.0.0.1", 7350, False)

@@ -15,7 +15,7 @@ import socket
 import uuid
 
 from game.rules import Termination
-from game.xoxo import GoneReason, MatchLabel
+from game.xoxo import PROTOCOL, GoneReason, MatchLabel
 from net.address import ServerAddress
 from net.beacon import HostState
 from net.messages import (
@@ -521,7 +521,7 @@ def test_on_our_host_the_extensions_are_used(host_factory):
         return joined, asked, game_two
 
     joined, asked, game_two = play(main())
-    assert joined.label.extended and joined.label.rematch_by_consent
+    assert joined.label.extended and joined.label.protocol == PROTOCOL
     assert asked.asked_rematch(asked.opponent) and not asked.asked_rematch(asked.you)
     assert game_two.game == 2 and not game_two.board.is_over
 

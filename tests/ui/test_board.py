@@ -107,9 +107,8 @@ def test_a_game_ends_with_a_banner_then_rematch_alternates_the_first_player(pilo
     assert screen.view.game == 3 and screen.view.board.first == 1 and screen.view.your_turn
 
     pilot.click("Menu")  # game 3 has no move of ours yet: leaving it loses nothing, so nothing is asked
-    menu = pilot.screen
-    assert isinstance(menu, MenuScreen)
-    assert menu.stats_text["perfect"] == "W 0  ·  L 0  ·  D 2"  # game 3 was left before a move: not counted
+    assert isinstance(pilot.screen, MenuScreen)
+    assert pilot.caption("Perfect") == "W 0  ·  L 0  ·  D 2"  # game 3 was left before a move: not counted
 
 
 def test_won_and_lost_games_say_so_and_draw_the_winning_line(pilot: Pilot) -> None:
@@ -126,8 +125,7 @@ def test_won_and_lost_games_say_so_and_draw_the_winning_line(pilot: Pilot) -> No
     assert screen.model.banner_text == "You lost"
     assert screen.view.line is not None and all(screen.view.board.at(*c) == 2 for c in screen.view.line)
     pilot.press("escape")
-    stats = pilot.screen.stats_text
-    assert stats["easy"].startswith("W 1") and "L 1" in stats["perfect"]
+    assert pilot.caption("Easy").startswith("W 1") and "L 1" in pilot.caption("Perfect")
 
 
 def test_digits_play_in_keypad_layout(pilot: Pilot) -> None:
@@ -223,9 +221,8 @@ def test_escape_asks_before_leaving_a_game_in_progress_which_then_counts_as_a_lo
     assert pilot.screen is board
     pilot.press("escape")
     pilot.click("Leave")
-    menu = pilot.screen
-    assert isinstance(menu, MenuScreen)
-    assert menu.stats_text["easy"] == "W 0  ·  L 1  ·  D 0"
+    assert isinstance(pilot.screen, MenuScreen)
+    assert pilot.caption("Easy") == "W 0  ·  L 1  ·  D 0"
     assert pilot.app.sources == (), "the finished game is no longer polled"
 
 

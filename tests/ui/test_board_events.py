@@ -61,7 +61,6 @@ class ScriptedMatch:
 class FakeTrip:
     """Records what the board hands over to when the match ends."""
 
-    hosting_lan = False
     joined_lan = False
 
     def __init__(self) -> None:

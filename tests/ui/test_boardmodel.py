@@ -41,6 +41,10 @@ def played(moves: list[tuple[int, int]], first: int = 1) -> Board:
     return board
 
 
+def notice_text(model: BoardModel) -> str | None:
+    return model.notice.text if model.notice is not None else None
+
+
 def online(label: MatchLabel = OURS) -> NetBoardModel:
     model = NetBoardModel(mode=GameMode.ONLINE, label=label, wall_clock=lambda: 1.0)
     model.tick(100.0)
@@ -78,14 +82,14 @@ def test_an_opponent_who_drops_pauses_play_until_they_are_back():
     state(model, Board.new(1), turn_seconds_left=20, turn_seconds=30)
     model.apply(OpponentAway("Alice"))
     assert model.notice is not None and model.notice.kind is NoticeKind.AWAY
-    assert model.notice_text == "Alice disconnected: waiting for them"
+    assert notice_text(model) == "Alice disconnected: waiting for them"
     assert model.status_text == "Game paused" and model.place(2, 2) is None
     model.tick(150.0)
     assert model.turn_seconds_left == 20, "the server holds the clock while someone is away"
     state(model, Board.new(1), turn_seconds_left=20, turn_seconds=30, opponent_connected=True)
     assert model.notice is None
     state(model, Board.new(1), turn_seconds_left=20, turn_seconds=30, opponent_connected=False)
-    assert model.notice_text == "Alice disconnected: waiting for them", "the state can say so too"
+    assert notice_text(model) == "Alice disconnected: waiting for them", "the state can say so too"
 
 
 def test_a_lost_connection_counts_down_to_the_retry_and_clears_on_reconnect():
@@ -149,7 +153,7 @@ def test_the_end_of_a_match_says_why_and_stops_play():
         model = online()
         state(model, played(WIN), rematch_countdown=5)
         model.apply(event)
-        assert model.notice_text == text and model.match_over and not model.can_rematch
+        assert notice_text(model) == text and model.match_over and not model.can_rematch
         assert "to decide" not in model.detail_text and model.status_text == "Game 1"
 
 

@@ -19,7 +19,7 @@ def test_the_menu_offers_every_way_to_play(pilot: Pilot) -> None:
     assert pilot.screen.button_labels == [
         "Easy", "Normal", "Perfect", "Host a LAN game", "Join a LAN game", "Play online", "History", "Quit",
     ]
-    assert pilot.screen.stats_text == {level: "W 0  ·  L 0  ·  D 0" for level in ("easy", "normal", "perfect")}
+    assert [pilot.caption(level) for level in ("Easy", "Normal", "Perfect")] == ["W 0  ·  L 0  ·  D 0"] * 3
 
 
 def test_arrows_and_enter_choose_a_level(pilot: Pilot) -> None:
@@ -91,5 +91,5 @@ def test_stats_from_earlier_sessions_are_shown(data_dir: Path) -> None:
     for result, level in ((Result.WIN, "normal"), (Result.WIN, "normal"), (Result.DRAW, "normal"), (Result.LOSS, "perfect")):
         store.record_game(GameSummary(GameMode.BOT, level, "X", result, (), "X"))
     with Pilot.launch(data_dir=data_dir) as pilot:
-        assert pilot.screen.stats_text["normal"] == "W 2  ·  L 0  ·  D 1"
-        assert pilot.screen.stats_text["perfect"] == "W 0  ·  L 1  ·  D 0"
+        assert pilot.caption("Normal") == "W 2  ·  L 0  ·  D 1"
+        assert pilot.caption("Perfect") == "W 0  ·  L 1  ·  D 0"

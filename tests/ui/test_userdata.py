@@ -110,7 +110,7 @@ def test_a_corrupt_stats_file_does_not_stop_the_game(data_dir: Path) -> None:
     (data_dir / "stats.json").write_text("{\"bot\": ")
     (data_dir / "profile.json").write_text("\x00\x01")
     with Pilot.launch(data_dir=data_dir) as pilot:
-        assert pilot.screen.stats_text["easy"] == "W 0  ·  L 0  ·  D 0"
+        assert pilot.caption("Easy") == "W 0  ·  L 0  ·  D 0"
         pilot.click("Easy")
         pilot.press("escape")  # a forfeit after no move: not counted, but the menu is back
         assert pilot.screen.name == "menu"

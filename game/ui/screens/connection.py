@@ -15,6 +15,7 @@ from typing import Sequence
 
 from game.ui import theme
 from game.ui.screens.netkit import Choice, ChoiceScreen
+from net.address import DEFAULT_SERVER_KEY
 from net.messages import Failure, FailureKind
 
 TITLES = {
@@ -55,7 +56,7 @@ def failure_hint(failure: Failure, server: str, key: str, *, lan: bool = False) 
         where = f"The server at {server}" if server else "The server"
         return (
             f"{where} did not accept the key \u201c{key}\u201d. "
-            "Ask its operator for the right one (a stock Nakama server uses defaultkey)."
+            f"Ask its operator for the right one (a stock Nakama server uses {DEFAULT_SERVER_KEY})."
         )
     if kind is FailureKind.REFUSED:
         return "Those are the server's own words. Check the address and the key, or try again later."

@@ -16,7 +16,7 @@ from game.ui import theme
 from game.ui.render import blit_center, draw_card
 from game.ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
 from game.ui.screens.trip import Trip
-from net.messages import Event, Failure, Hosting, MatchJoined, Searching
+from net.messages import Event, Failure, Hosting, MatchJoined
 
 MAX_ADDRESSES_SHOWN = 3
 
@@ -35,7 +35,6 @@ class LanHostScreen(WaitingScreen):
         super().__init__()
         self.flow = flow
         self.resume = resume
-        self.searching = resume
 
     # What is on screen ---------------------------------------------------------------------------
 
@@ -91,13 +90,12 @@ class LanHostScreen(WaitingScreen):
             self.flow.hosting = event
             self.flow.server = f"127.0.0.1:{event.port}"
             self.relayout()  # the panel grows with the addresses
-        elif isinstance(event, Searching):
-            self.searching = True
         elif isinstance(event, MatchJoined):
             self.flow.matched(event.label)
         elif isinstance(event, Failure):
             self.flow.failed(event)
-        # HostStopped and Disconnected only ever answer an earlier trip's end: ignored.
+        # Searching is the wait shown already; HostStopped and Disconnected only ever answer an
+        # earlier trip's end: ignored.
 
     # Drawing ------------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from game.ui.screens.login import check_server
 from game.ui.screens.netkit import FormFocus, draw_field, draw_lines, draw_spinner
 from game.ui.theme import Fonts
 from game.ui.widgets import Button, TextField
+from net.address import DEFAULT_PORT
 from net.beacon import DiscoveredGame, HostState
 from net.messages import BrowseLan, Event, Failure, LanGames, StopBrowsing
 
@@ -115,7 +116,7 @@ class LanJoinScreen(Screen):
         self.problem: str | None = None  # discovery cannot run (the port is taken): typing still works
         self.error: str | None = None  # the typed address was refused
         self.address_field = TextField(
-            placeholder="host:port, e.g. 192.168.1.20:7350", max_length=200, on_submit=self._typed
+            placeholder=f"host:port, e.g. 192.168.1.20:{DEFAULT_PORT}", max_length=200, on_submit=self._typed
         )
         self.join_button = Button("Join", self.join_typed)
         self.back_button = Button("Back", self.back, hint="Esc")

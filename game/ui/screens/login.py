@@ -21,7 +21,7 @@ from game.ui.screens.base import Screen
 from game.ui.screens.netkit import FormFocus, draw_field
 from game.ui.userdata import MAX_NAME_LENGTH
 from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
-from net.address import ServerAddress
+from net.address import DEFAULT_SERVER, DEFAULT_SERVER_KEY, ServerAddress
 from net.tls import TlsConfigError, check_pem
 
 MAX_SERVER_LENGTH = 200
@@ -36,7 +36,7 @@ def check_server(text: str) -> str:
     except ValueError as exc:
         reason = str(exc)
         reason = reason[:1].upper() + reason[1:]
-        raise ValueError(f"{reason}. Type host:port or https://host, for example 127.0.0.1:7350.") from None
+        raise ValueError(f"{reason}. Type host:port or https://host, for example {DEFAULT_SERVER}.") from None
     return text.strip()
 
 
@@ -125,7 +125,7 @@ class LoginScreen(Screen):
         self.ca_field.text = profile.ca_file
         for field in (self.name_field, self.server_field, self.key_field, self.ca_field):
             field.caret = len(field.text)
-        self.advanced = bool(profile.ca_file) or profile.server_key != "defaultkey"
+        self.advanced = bool(profile.ca_file) or profile.server_key != DEFAULT_SERVER_KEY
         self._set_buttons()
         self.focus.focus(self.name_field)
         if self._initial_error is not None:
@@ -249,5 +249,5 @@ class LoginScreen(Screen):
 def _check_key(text: str) -> str:
     key = text.strip()
     if not key:
-        raise ValueError("Type the server key (a stock Nakama server uses defaultkey).")
+        raise ValueError(f"Type the server key (a stock Nakama server uses {DEFAULT_SERVER_KEY}).")
     return key

@@ -89,11 +89,6 @@ class MenuScreen(Screen):
 
         return choose
 
-    @property
-    def stats_text(self) -> dict[str, str]:
-        """Each level's record as shown under its button."""
-        return {level: b.caption for level, b in zip(LEVELS, self.level_buttons)}
-
     def _refresh_stats(self) -> None:
         if self.app is None:
             return

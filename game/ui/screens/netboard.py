@@ -45,9 +45,6 @@ class MatchEnds(Protocol):
     """Where a networked board hands over when its match ends (the flow of ``netflow``)."""
 
     @property
-    def hosting_lan(self) -> bool: ...
-
-    @property
     def joined_lan(self) -> bool: ...
 
     def opponent_left(self, name: str, reason: GoneReason, note: str, me: bool) -> None: ...

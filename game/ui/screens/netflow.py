@@ -69,10 +69,6 @@ class NetFlow:
         return f"<NetFlow {self.kind.value} {self.server or '-'} as {self.name!r}>"
 
     @property
-    def hosting_lan(self) -> bool:
-        return self.kind is TripKind.LAN_HOST
-
-    @property
     def joined_lan(self) -> bool:
         return self.kind is TripKind.LAN_JOIN
 

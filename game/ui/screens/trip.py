@@ -33,9 +33,6 @@ class Trip(Protocol):
     hosting: Hosting | None  # a LAN host's port and addresses, once it is up
 
     @property
-    def hosting_lan(self) -> bool: ...
-
-    @property
     def joined_lan(self) -> bool: ...
 
     def matched(self, label: MatchLabel) -> None: ...
