@@ -327,8 +327,7 @@ class TextField:
         key = event.key
         ctrl = bool(event.mod & (pygame.KMOD_CTRL | pygame.KMOD_META))
         if ctrl and key == pygame.K_a:
-            self.selected = bool(self.text)
-            self.caret = len(self.text)
+            self.select_all()
         elif ctrl and key == pygame.K_c:
             clipboard.copy(self.text)
         elif ctrl and key == pygame.K_v:
@@ -355,6 +354,11 @@ class TextField:
         elif key in (pygame.K_TAB, pygame.K_ESCAPE, pygame.K_UP, pygame.K_DOWN):
             return False  # focus moves and going back stay with the screen
         return True  # every other key is typing (TEXTINPUT carries the characters)
+
+    def select_all(self) -> None:
+        """Select the whole text (if any): typing or pasting then replaces it."""
+        self.selected = bool(self.text)
+        self.caret = len(self.text)
 
     def _word_start(self) -> int:
         i = self.caret

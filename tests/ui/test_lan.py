@@ -205,6 +205,8 @@ def test_the_first_lan_game_asks_the_name_once_and_remembers_it(pilots, tmp_path
     newcomer.click("Host a LAN game")
     asked = newcomer.screen
     assert isinstance(asked, NameScreen) and asked.field.focused
+    newcomer.type("Nour")
+    assert asked.field.text == "Nour", "the suggested name is selected: typing replaces it"
     fill(newcomer, asked.field, "")
     newcomer.press("return")
     assert newcomer.screen is asked and asked.error == "Type your name: it is what your opponent sees."

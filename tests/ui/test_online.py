@@ -90,7 +90,7 @@ def test_the_sign_in_form_checks_its_fields_and_remembers_them(pilots, tmp_path,
     login = a.screen
     assert isinstance(login, LoginScreen)
     assert (login.server_field.text, login.key_field.text) == ("127.0.0.1:7350", "defaultkey")
-    assert login.name_field.focused
+    assert login.name_field.focused and login.name_field.selected, "a first-time player's suggested name is selected"
     a.press("tab")
     assert login.server_field.focused
     a.press("tab")

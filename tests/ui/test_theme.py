@@ -6,6 +6,7 @@ import pygame
 import pytest
 
 from game.ui import theme
+from game.ui.screens.base import fit_hints
 
 SURFACES = {
     "background": theme.BACKGROUND, "panel": theme.PANEL, "panel-high": theme.PANEL_HIGH, "button": theme.BUTTON,
@@ -53,3 +54,16 @@ def test_the_shipped_font_renders_and_fit_never_goes_below_the_minimum(pilot) ->
     image = fonts.render("Perfect  ·  Waiting  ·  default key", 20, theme.TEXT)
     assert image.get_width() > 100 and image.get_height() >= 12
     assert theme.font_pixels(fonts.fit("a very long line that cannot fit " * 20, 30, 50)) == theme.MIN_TEXT_PX
+
+
+def test_a_footer_too_long_for_a_narrow_window_drops_its_last_hints_not_its_size(pilot) -> None:
+    fonts = pilot.app.fonts
+    text = "Click a waiting game or type an address  ·  Tab moves  ·  Esc goes back"
+    shown, size = fit_hints(fonts, text, theme.small(14), 10_000)
+    assert shown == text
+    room = fonts.get(theme.small(14), light=True).size("Click a waiting game or type an address  ·  Tab moves")[0] + 1
+    shown, size = fit_hints(fonts, text, theme.small(14), room)
+    assert shown == "Click a waiting game or type an address  ·  Tab moves"
+    assert fonts.get(size, light=True).size(shown)[0] <= room and theme.font_pixels(size) >= 13
+    shown, _ = fit_hints(fonts, text, theme.small(14), 5)
+    assert shown == "Click a waiting game or type an address", "the first hint stays, however narrow"

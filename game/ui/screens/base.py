@@ -21,6 +21,19 @@ from game.ui.render import blit_center
 from game.ui.theme import Fonts, scale_for
 from game.ui.widgets import ButtonGroup, SpeakerButton, key_down
 
+FOOTER_SEPARATOR = "  ·  "  # between the key hints of a footer, most important first
+
+
+def fit_hints(fonts: Fonts, text: str, size: float, room: float) -> tuple[str, float]:
+    """The key hints of ``text`` that fit in ``room`` pixels, and their size: a narrow window drops the last ones."""
+    hints = text.split(FOOTER_SEPARATOR)
+    while True:
+        shown = FOOTER_SEPARATOR.join(hints)
+        fitted = fonts.fit(shown, size, room, light=True)
+        if len(hints) == 1 or fonts.get(fitted, light=True).size(shown)[0] <= room:
+            return shown, fitted
+        hints.pop()
+
 if TYPE_CHECKING:
     from game.ui.app import App
     from net.messages import Event
@@ -185,8 +198,8 @@ class Screen:
         width, bottom = surface.get_size()
         speaker = SpeakerButton.rect_for((width, bottom))
         room = 2 * (speaker.left - width / 2) - 8
-        size = self.fonts.fit(text, theme.small(14 * self.scale((width, bottom))), room, light=True)
-        blit_center(surface, self.fonts.render(text, size, theme.MUTED, light=True), (width / 2, bottom - height / 2))
+        shown, size = fit_hints(self.fonts, text, theme.small(14 * self.scale((width, bottom))), room)
+        blit_center(surface, self.fonts.render(shown, size, theme.MUTED, light=True), (width / 2, bottom - height / 2))
 
     @contextmanager
     def settled(self) -> Iterator[None]:

@@ -128,6 +128,8 @@ class LoginScreen(Screen):
         self.advanced = bool(profile.ca_file) or profile.server_key != DEFAULT_SERVER_KEY
         self._set_buttons()
         self.focus.focus(self.name_field)
+        if not profile.name_chosen:
+            self.name_field.select_all()  # "Player" is only a suggestion: typing replaces it
         if self._initial_error is not None:
             which, message = self._initial_error
             field = {"key": self.key_field, "server": self.server_field, "ca": self.ca_field}.get(which, self.name_field)

@@ -38,6 +38,7 @@ class NameScreen(Screen):
 
     def on_mount(self) -> None:
         self.focus.focus(self.field)
+        self.field.select_all()  # the name offered is a suggestion: typing replaces it
 
     def submit(self) -> None:
         try:
