@@ -14,8 +14,8 @@ import logging
 import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from game.bot import LEVELS
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT, DEFAULT_SERVER_KEY, ServerAddress

@@ -16,9 +16,9 @@ import struct
 import sys
 import wave
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 # --------------------------------------------------------------------------- sounds
 

@@ -11,36 +11,31 @@ levels are
   the fastest win and puts off a loss as long as it can; among equally good moves it
   picks at random, so games differ.
 
-Run ``python -m game.bot --x perfect --o easy --games 1000 [--seed N]`` to play bots
-against each other headless; it prints one JSON line of totals.
+``play_series`` plays bots against each other headless; ``bench/bot_series.py`` runs
+it from the command line.
 """
 
 from __future__ import annotations
 
-import argparse
 import enum
-import json
 import random
-import sys
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from game.rules import EMPTY, LINES, PLAYERS, SIZE, Board, Cell, GameOverError, cell_of, index_of, judge, other
 
 __all__ = [
     "LEVELS",
-    "Level",
     "Bot",
-    "parse_level",
-    "choose_move",
+    "Level",
     "best_moves",
+    "choose_move",
     "clear_cache",
+    "parse_level",
     "play_series",
-    "main",
 ]
 
 
-class Level(str, enum.Enum):
+class Level(enum.StrEnum):
     """How well the bot plays. Members compare equal to their names: ``Level.EASY == "easy"``."""
 
     EASY = "easy"
@@ -95,7 +90,7 @@ def parse_level(level: Level | str) -> Level:
 
 
 def _place(cells: Cells, index: int, player: int) -> Cells:
-    return cells[:index] + (player,) + cells[index + 1 :]
+    return (*cells[:index], player, *cells[index + 1:])
 
 
 def _completes_line(cells: Cells, index: int, player: int) -> bool:
@@ -279,7 +274,7 @@ class Bot:
         return choose_move(board, self.level, self.rng)
 
 
-# Headless matches and the command line ----------------------------------------------
+# Headless matches -------------------------------------------------------------------
 
 
 def play_series(x: Level | str, o: Level | str, games: int, seed: int) -> dict[str, object]:
@@ -307,44 +302,3 @@ def play_series(x: Level | str, o: Level | str, games: int, seed: int) -> dict[s
         "o": bots[2].level.value,
         "seed": seed,
     }
-
-
-def _game_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m game.bot",
-        description="Play tic-tac-toe bots against each other and print the totals as one JSON line.",
-    )
-    parser.add_argument("--x", choices=LEVELS, default="perfect", help="level of X, who moves first (default perfect)")
-    parser.add_argument("--o", choices=LEVELS, default="easy", help="level of O (default easy)")
-    parser.add_argument("--games", type=_game_count, default=1000, help="number of games (default 1000)")
-    parser.add_argument("--seed", type=_seed, default=None, help="seed for both bots (default: a random one, printed)")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry point: parse flags, play the series, print one JSON line."""
-    args = _parser().parse_args(argv)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
-    print(json.dumps(play_series(args.x, args.o, args.games, seed)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

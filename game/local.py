@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from game.bot import choose_move
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch

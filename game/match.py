@@ -24,8 +24,9 @@ from __future__ import annotations
 import enum
 import math
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Protocol, Sequence
+from typing import Protocol
 
 from game.refusal import Refusal
 from game.rules import Board, MoveError, Outcome, Termination, other

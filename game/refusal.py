@@ -32,7 +32,7 @@ class Refusal(enum.StrEnum):
         return _TEXT[self]
 
     @classmethod
-    def parse(cls, word: object) -> "Refusal":
+    def parse(cls, word: object) -> Refusal:
         """The refusal a reason word names; ``OTHER`` for anything this game does not know."""
         try:
             return cls(word)

@@ -8,8 +8,9 @@ protocol; cells hold ``EMPTY`` (-1) or the index of the player who marked them
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from game.refusal import Refusal
 
@@ -125,7 +126,7 @@ class Board:
     outcome: Outcome | None = None
 
     @classmethod
-    def new(cls, first: int = 1) -> "Board":
+    def new(cls, first: int = 1) -> Board:
         """An empty board on which ``first`` moves first."""
         if first not in PLAYERS:
             raise ValueError(f"first player must be 1 or 2, not {first!r}")
@@ -172,7 +173,7 @@ class Board:
         if self.cells[index_of(row, col)] != EMPTY:
             raise OccupiedCellError(f"cell ({row}, {col}) is already taken")
 
-    def play(self, row: int, col: int, player: int | None = None) -> "Board":
+    def play(self, row: int, col: int, player: int | None = None) -> Board:
         """The board after the player to move (who must be ``player`` if given) marks (row, col)."""
         self.check(row, col, player)
         mover = self.to_move
@@ -183,11 +184,11 @@ class Board:
             cells=cells_t,
             first=self.first,
             to_move=other(mover),
-            moves=self.moves + ((row, col, mover),),
+            moves=(*self.moves, (row, col, mover)),
             outcome=judge(cells_t),
         )
 
-    def finish(self, termination: Termination, winner: int | None) -> "Board":
+    def finish(self, termination: Termination, winner: int | None) -> Board:
         """The board ended for a reason outside the cells (a timeout, a player who left)."""
         if self.outcome is not None:
             raise GameOverError("the game is over")

@@ -29,8 +29,9 @@ from __future__ import annotations
 import enum
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from game.refusal import Refusal
 from game.rules import Board, Line, Result, StateError, Termination, from_state, to_state
@@ -80,7 +81,7 @@ class MatchLabel:
         return json.dumps({"protocol": self.protocol, "open": int(self.open), "game": self.game}, separators=_COMPACT)
 
     @classmethod
-    def decode(cls, text: str) -> "MatchLabel":
+    def decode(cls, text: str) -> MatchLabel:
         """The label ``text`` as sent; anything without a whole ``protocol`` >= 1 is plain XOXO (revision 0)."""
         try:
             obj = json.loads(text) if text else None
@@ -136,7 +137,7 @@ class Presence:
         return out
 
     @classmethod
-    def from_json(cls, obj: Any) -> "Presence":
+    def from_json(cls, obj: Any) -> Presence:
         """A presence from JSON; missing fields read as "", wrong types raise ValueError."""
         if not isinstance(obj, Mapping):
             raise ValueError("a presence must be an object")

@@ -25,8 +25,9 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pygame
 
@@ -68,7 +69,7 @@ class PlaySettings:
     seed: int | None = None
 
     @classmethod
-    def instant(cls, *, auto_level: str | None = None, seed: int | None = None) -> "PlaySettings":
+    def instant(cls, *, auto_level: str | None = None, seed: int | None = None) -> PlaySettings:
         """No pauses and no animations: for scripts and benches."""
         return cls(think_seconds=(0.0, 0.0), auto_level=auto_level, auto_delay=(0.0, 0.0), animations=False, seed=seed)
 
@@ -93,7 +94,7 @@ class NetSettings:
     lan_bind: str = "0.0.0.0"
     discovery_port: int = DEFAULT_DISCOVERY_PORT
     broadcast: str | None = None
-    session: "SessionConfig | None" = None
+    session: SessionConfig | None = None
 
 
 class App:
@@ -185,7 +186,7 @@ class App:
         self.userdata.close()
         pygame.display.quit()
 
-    def __enter__(self) -> "App":
+    def __enter__(self) -> App:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -271,7 +272,7 @@ class App:
         return tuple(self._sources)
 
     @property
-    def network(self) -> "NetworkThread":
+    def network(self) -> NetworkThread:
         """The App's one network thread, started (and added as an event source) on first use."""
         if self._network is None:
             from net.bridge import NetworkThread
@@ -352,7 +353,7 @@ class App:
         except KeyboardInterrupt:
             log.info("interrupted")
             self.exit_code = 130
-        except Exception:  # noqa: BLE001 - outside a frame (pacing, waiting): log it, never a traceback
+        except Exception:
             log.exception("the render loop stopped")
             self.failed = True
             self.exit_code = 1
@@ -485,7 +486,7 @@ class App:
     def _safely(self, fn: Callable[[], object]) -> None:
         try:
             fn()
-        except Exception:  # noqa: BLE001 - closing down must go on
+        except Exception:
             log.exception("error while closing a screen")
 
     def fail(self, exc: BaseException) -> None:
@@ -502,7 +503,7 @@ class App:
         try:
             self.reset(ErrorScreen(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
             self._draw()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("the error screen failed too")
             self.quit(1)
         finally:

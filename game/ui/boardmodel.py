@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 from game.refusal import Refusal
 from game.rules import EMPTY, Cell, Result, Termination
@@ -374,7 +374,7 @@ class BoardModel:
         new_game = (
             prev is None
             or view.game != prev.game
-            or any(old != EMPTY and new == EMPTY for old, new in zip(prev.board.cells, cells))
+            or any(old != EMPTY and new == EMPTY for old, new in zip(prev.board.cells, cells, strict=True))
         )
         if new_game:
             self.pops.clear()

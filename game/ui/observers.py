@@ -27,26 +27,26 @@ log = logging.getLogger(__name__)
 
 
 class AppObserver(Protocol):
-    def screen_shown(self, app: "App", screen: "Screen") -> None:
+    def screen_shown(self, app: App, screen: Screen) -> None:
         """``screen`` was drawn for the first time."""
 
-    def game_finished(self, app: "App", summary: GameSummary) -> None:
+    def game_finished(self, app: App, summary: GameSummary) -> None:
         """A board screen saw a game end (after it was counted)."""
 
-    def stuck(self, app: "App", reason: str) -> None:
+    def stuck(self, app: App, reason: str) -> None:
         """A screen waits for a person's decision; ``reason`` is one line saying why."""
 
 
 class Observer:
     """An observer that does nothing; subclasses override what they care about."""
 
-    def screen_shown(self, app: "App", screen: "Screen") -> None:
+    def screen_shown(self, app: App, screen: Screen) -> None:
         pass
 
-    def game_finished(self, app: "App", summary: GameSummary) -> None:
+    def game_finished(self, app: App, summary: GameSummary) -> None:
         pass
 
-    def stuck(self, app: "App", reason: str) -> None:
+    def stuck(self, app: App, reason: str) -> None:
         pass
 
 
@@ -58,10 +58,10 @@ class Screenshots(Observer):
         self.count = 0
         self.games = 0
 
-    def screen_shown(self, app: "App", screen: "Screen") -> None:
+    def screen_shown(self, app: App, screen: Screen) -> None:
         self.save(app.surface, screen.name)
 
-    def game_finished(self, app: "App", summary: GameSummary) -> None:
+    def game_finished(self, app: App, summary: GameSummary) -> None:
         self.games += 1
         screen = app.screen
         if screen is None:
@@ -93,7 +93,7 @@ class GameLines(Observer):
         self.out = out
         self.played = 0
 
-    def game_finished(self, app: "App", summary: GameSummary) -> None:
+    def game_finished(self, app: App, summary: GameSummary) -> None:
         self.played += 1
         print(json.dumps(summary.to_json()), file=self.out, flush=True)
         if self.played >= self.target:
@@ -106,7 +106,7 @@ class GiveUp(Observer):
     def __init__(self, err: TextIO):
         self.err = err
 
-    def stuck(self, app: "App", reason: str) -> None:
+    def stuck(self, app: App, reason: str) -> None:
         if app.running:
             print(" ".join(reason.split()), file=self.err, flush=True)  # one line, whatever the server wrote
             app.quit(1)

@@ -15,8 +15,8 @@ Set ``SDL_VIDEODRIVER=dummy`` (and ``SDL_AUDIODRIVER=dummy``) before pygame star
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import pygame
 
@@ -78,7 +78,7 @@ class Pilot:
         settings: PlaySettings = PlaySettings(seed=1),
         observers: Sequence[AppObserver] = (),
         first: Callable[[App], object] | None = None,
-    ) -> "Pilot":
+    ) -> Pilot:
         """A new App on the menu (then ``first(app)`` if given), with a fake clock, one frame drawn."""
         clock = FakeClock()
         app = App(
@@ -99,7 +99,7 @@ class Pilot:
     def close(self) -> None:
         self.app.close()
 
-    def __enter__(self) -> "Pilot":
+    def __enter__(self) -> Pilot:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from game.rules import MARKS, Board, MoveError, Result, Termination
 from game.xoxo import MatchView
@@ -48,7 +49,7 @@ class GameSummary:
     @classmethod
     def from_view(
         cls, view: MatchView, mode: GameMode, level: str | None, moves: tuple[Move, ...], ended_at: float | None = None
-    ) -> "GameSummary":
+    ) -> GameSummary:
         """The summary of the finished game in ``view`` whose ``moves`` the board saw."""
         board = view.board
         return cls(
@@ -96,7 +97,7 @@ class GameSummary:
         }
 
     @classmethod
-    def from_record(cls, obj: Mapping[str, Any]) -> "GameSummary":
+    def from_record(cls, obj: Mapping[str, Any]) -> GameSummary:
         """A summary from the history file; ValueError if the entry is not one (it is then skipped)."""
         try:
             moves = tuple(_move(m) for m in obj["moves"])

@@ -9,8 +9,8 @@ every colour pair used for text meets WCAG AA contrast (4.5:1, checked by a test
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Hashable
 
 import pygame
 
@@ -99,7 +99,7 @@ class LruCache:
 
 def font_pixels(size: float) -> int:
     """The pixel size of Inter drawn for a nominal ``size`` (never under ``MIN_TEXT_PX``)."""
-    return max(MIN_TEXT_PX, int(round(size * FONT_SCALE)))
+    return max(MIN_TEXT_PX, round(size * FONT_SCALE))
 
 
 class Fonts:

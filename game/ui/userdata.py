@@ -18,10 +18,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import platformdirs
 
@@ -117,17 +118,17 @@ def read_json_object(path: Path) -> dict[str, Any] | None:
     return obj
 
 
-def _try_lock(handle: Any) -> bool:
-    """Take an exclusive, non-blocking lock on an open file; False if someone holds it."""
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive, non-blocking lock on an open file descriptor; False if someone holds it."""
     try:
         if sys.platform == "win32":
             import msvcrt
 
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         else:
             import fcntl
 
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
     except OSError:
         return False
@@ -161,7 +162,7 @@ class Profile:
         return {"version": FORMAT_VERSION, **asdict(self)}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any], path: Path | None = None) -> "Profile":
+    def from_json(cls, obj: Mapping[str, Any], path: Path | None = None) -> Profile:
         """A profile from its JSON; a missing or wrongly typed field gets its default (and a warning)."""
         values: dict[str, Any] = {}
         for f in fields(cls):
@@ -193,7 +194,7 @@ class Tally:
     def games(self) -> int:
         return self.wins + self.losses + self.draws
 
-    def add(self, result: str) -> "Tally":
+    def add(self, result: str) -> Tally:
         """This tally with one more ``result`` ('win', 'loss' or 'draw')."""
         if result == "win":
             return replace(self, wins=self.wins + 1)
@@ -207,7 +208,7 @@ class Tally:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, obj: Any) -> "Tally":
+    def from_json(cls, obj: Any) -> Tally:
         """A tally from JSON; counts that are not whole numbers >= 0 read as 0."""
         if not isinstance(obj, Mapping):
             return cls()
@@ -274,7 +275,7 @@ class UserData:
         self._stats: _StatsFile | None = None
         self._history: list[GameSummary] | None = None
         self._slot: int | None = None
-        self._slot_handle: Any = None
+        self._slot_fd: int | None = None
 
     @property
     def profile_path(self) -> Path:
@@ -354,14 +355,14 @@ class UserData:
         for slot in range(MAX_INSTANCES):
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                handle = open(self.folder / f"instance-{slot}.lock", "a+b")
+                fd = os.open(self.folder / f"instance-{slot}.lock", os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as exc:
                 log.warning("cannot lock an instance slot in %s (%s); signing in with the profile's id", self.folder, exc)
                 return 0
-            if _try_lock(handle):
-                self._slot_handle = handle  # held open: the lock lasts as long as the process
+            if _try_lock(fd):
+                self._slot_fd = fd  # held open: the lock lasts as long as the process
                 return slot
-            handle.close()
+            os.close(fd)
         log.warning("more than %d windows are open; this one shares the last identity", MAX_INSTANCES)
         return MAX_INSTANCES - 1
 

@@ -6,7 +6,7 @@ lays itself out (from the window size), so they follow every resize.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import pygame
 

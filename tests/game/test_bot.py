@@ -238,7 +238,7 @@ def test_perfect_delays_a_loss() -> None:
         if wins_now(board, board.to_move):
             continue
 
-        def gives_away(cell: Cell) -> bool:
+        def gives_away(cell: Cell, board: Board = board) -> bool:
             after = board.play(*cell)
             return not after.is_over and bool(wins_now(after, after.to_move))
 
@@ -297,7 +297,7 @@ def test_play_series_refuses_a_bad_count() -> None:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "game.bot", *args], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "bench/bot_series.py", *args], cwd=REPO, capture_output=True, text=True, timeout=60
     )
 
 
@@ -344,5 +344,5 @@ def test_cli_seed_reproduces_the_totals() -> None:
 def test_cli_bad_flags_print_usage_and_exit_2(args: list[str]) -> None:
     proc = run_cli(*args)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("usage: python -m game.bot")
+    assert proc.stderr.startswith("usage: python bench/bot_series.py")
     assert proc.stdout == ""

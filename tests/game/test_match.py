@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -315,7 +315,7 @@ def test_leaving_on_purpose_ends_the_match_at_once():
     match.leave(ANN, LeaveReason.LEFT)
     log = rec.take()
     assert log[0][1].winner == 2 and log[0][1].termination is Termination.OPPONENT_LEFT
-    assert json.loads([e for e in log if e[0] == "send" and e[1] == OP_OPPONENT_GONE][0][2])["reason"] == "left"
+    assert json.loads(next(e for e in log if e[0] == "send" and e[1] == OP_OPPONENT_GONE)[2])["reason"] == "left"
     assert rec.ended
 
 
@@ -472,7 +472,7 @@ def test_the_countdown_is_sent_when_its_second_changes_whenever_tick_is_called()
 
 
 def test_next_deadline_names_each_pending_moment():
-    match, rec, clock = new_match(turn_seconds=30, rematch_seconds=3, grace_seconds=20, expected=(ANN, BOB))
+    match, _rec, clock = new_match(turn_seconds=30, rematch_seconds=3, grace_seconds=20, expected=(ANN, BOB))
     assert match.next_deadline() == 1030.0  # the join timeout
     match.join(ANN)
     match.join(BOB)

@@ -161,7 +161,7 @@ def differences(a: Any, b: Any, path: str = "") -> list[str]:
                 out += differences(a[key], b[key], f"{path}.{key}")
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{path}[{i}]")]
     return [f"{path or '(payload)'}: {a!r} | {b!r}"]
 
 
@@ -323,7 +323,8 @@ class Session:
         py_reason = self.py.join_attempt(self.py_presence(p), metadata)
         if py_reason is None:
             self.py.join(self.py_presence(p))
-        self.check(("join", name, new_session, metadata), allowed=((lua_allowed, lua_reason), (py_reason is None, py_reason or "")))
+        allowed = ((lua_allowed, lua_reason), (py_reason is None, py_reason or ""))
+        self.check(("join", name, new_session, metadata), allowed=allowed)
         if lua_allowed:
             self.current[name] = sid
         for kicked in self.lua.take_kicked():  # Nakama untracks a kicked session: a match_leave (reason 3)
@@ -422,7 +423,7 @@ class Session:
         def show(events: list[Out]) -> str:
             return "\n".join(f"    {i}. {self.describe(e)}" for i, e in enumerate(events, 1)) or "    (nothing)"
 
-        first = next((i for i, (a, b) in enumerate(zip(lua_out, py_out)) if a != b), min(len(lua_out), len(py_out)))
+        first = next((i for i, (a, b) in enumerate(zip(lua_out, py_out, strict=True)) if a != b), min(len(lua_out), len(py_out)))
         detail = ""
         if first < min(len(lua_out), len(py_out)):
             a, b = py_out[first], lua_out[first]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from game.xoxo import MatchLabel, decode_state
+from game.xoxo import PROTOCOL, MatchLabel, decode_state
 from tests.nakama.standin import (
     MODULES,
     NODE,
@@ -53,7 +53,7 @@ def started(env: dict[str, str] | None = None) -> tuple[NakamaRuntime, StandInMa
 
 
 def win(match: StandInMatch, ann: Presence, bob: Presence) -> None:
-    for who, (r, c) in zip([ann, bob, ann, bob, ann], [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]):
+    for who, (r, c) in zip([ann, bob, ann, bob, ann], [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)], strict=True):
         move(match, who, r, c)
 
 
@@ -126,7 +126,7 @@ def test_the_label_declares_the_protocol_whether_a_seat_is_free_and_the_game():
     assert match.context[b"match_label"].decode() == match.label
     assert len(match.label_updates) == 2
     label = MatchLabel.decode(match.label)
-    assert label.extended and label.rematch_by_consent and label.game == 2 and not label.open
+    assert label == MatchLabel(protocol=PROTOCOL, open=False, game=2) and label.extended
 
 
 def test_match_signal_answers_the_label():
@@ -199,7 +199,7 @@ def test_terminate_sends_xoxo_s_plain_text_notice_to_the_players_still_here():
 def test_a_finished_game_is_stored_and_logged_before_anyone_is_told():
     rt, match, ann, bob = started()
     rt.clock_ms = 1_700_000_000_000
-    for who, (r, c) in zip([ann, bob, ann, bob], [(1, 1), (2, 1), (1, 2), (2, 2)]):
+    for who, (r, c) in zip([ann, bob, ann, bob], [(1, 1), (2, 1), (1, 2), (2, 2)], strict=True):
         move(match, who, r, c)
     match.take()
     rt.clock_ms = 1_700_000_004_500
@@ -227,7 +227,7 @@ def test_an_empty_collection_setting_keeps_games_in_the_log_only():
 
 def test_a_failed_storage_write_is_logged_and_the_players_still_get_their_result():
     rt, match, ann, bob = started()
-    for who, (r, c) in zip([ann, bob, ann, bob], [(1, 1), (2, 1), (1, 2), (2, 2)]):
+    for who, (r, c) in zip([ann, bob, ann, bob], [(1, 1), (2, 1), (1, 2), (2, 2)], strict=True):
         move(match, who, r, c)
     match.take()
     rt.fail_next["storage_write"] = "database unavailable"

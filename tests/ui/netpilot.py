@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from game.ui.app import App, NetSettings, PlaySettings
 from game.ui.pilot import FakeClock, Pilot
@@ -131,7 +131,10 @@ def marks(pilot: Pilot) -> int:
 def play_line(x: Pilot, o: Pilot, *others: Pilot) -> None:
     """X (``x`` moves first) takes the top row while O plays the middle row: X wins in five moves."""
     for done, (pilot, cell) in enumerate(((x, (1, 1)), (o, (2, 1)), (x, (1, 2)), (o, (2, 2)), (x, (1, 3)))):
-        run_until(lambda: marks(pilot) == done and pilot.screen.view.your_turn, x, o, *others, what=f"move {done + 1}")
+        def ready(pilot: Pilot = pilot, done: int = done) -> bool:
+            return marks(pilot) == done and pilot.screen.view.your_turn
+
+        run_until(ready, x, o, *others, what=f"move {done + 1}")
         pilot.click_cell(*cell)
     run_until(lambda: x.screen.model.game_over and o.screen.model.game_over, x, o, *others, what="the end of the game")
 
@@ -145,7 +148,7 @@ class HostOnThread(RunningHost):
     """Our host on its own loop thread (the net tests' ``RunningHost``), closed by ``close()``."""
 
     @classmethod
-    def start(cls, data_dir: Path, **overrides: object) -> "HostOnThread":
+    def start(cls, data_dir: Path, **overrides: object) -> HostOnThread:
         config = HostConfig(port=0, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
         return cls(config)
 

@@ -11,9 +11,9 @@ import pytest
 from game.ui.app import App, PlaySettings
 from game.ui.controller import EventSource, LocalController
 from game.ui.observers import Screenshots
-from game.ui.screens.confirm import ConfirmScreen
 from game.ui.pilot import Pilot
 from game.ui.screens.base import Screen
+from game.ui.screens.confirm import ConfirmScreen
 from game.ui.screens.menu import MenuScreen
 from game.ui.screens.notice import ErrorScreen
 from game.ui.userdata import UserData

@@ -15,8 +15,8 @@ import struct
 import subprocess
 import sys
 import wave
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pygame
 import pytest

@@ -199,7 +199,7 @@ def test_after_a_resize_clicks_still_land_on_the_square_under_the_mouse(pilot: P
     pilot.advance(1)
     # The mark is drawn where the click was: the centre of an X is in the X colour.
     pixel = pilot.snapshot().get_at(pilot.cell_center(3, 1))
-    assert max(abs(a - b) for a, b in zip(pixel[:3], theme.X_COLOR[:3])) < 40
+    assert max(abs(a - b) for a, b in zip(pixel[:3], theme.X_COLOR[:3], strict=True)) < 40
 
 
 def test_the_window_never_gets_smaller_than_the_minimum(pilot: Pilot) -> None:

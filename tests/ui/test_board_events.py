@@ -8,7 +8,7 @@ commands the screen sends; a fake trip records where the screen hands over.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -135,7 +135,7 @@ def test_the_reconnecting_card_says_what_is_true_and_no_move_is_offered(online) 
 
 
 def test_leaving_mid_game_asks_and_says_it_ends_the_match_for_the_opponent(online) -> None:
-    pilot, screen, match, trip = online
+    pilot, _screen, match, trip = online
     pilot.click_cell(2, 2)
     match.state(Board.new(1).play(2, 2))
     pilot.step()
@@ -149,7 +149,7 @@ def test_leaving_mid_game_asks_and_says_it_ends_the_match_for_the_opponent(onlin
 
 
 def test_an_opponent_who_left_hands_over_with_the_final_score(online) -> None:
-    pilot, screen, match, trip = online
+    pilot, _screen, match, trip = online
     match.state(won(), rematch_countdown=10)
     pilot.step()
     match.deliver(OpponentLeft("Alice", GoneReason.LEFT))

@@ -171,7 +171,7 @@ def test_score_counts_wins_and_draws_and_moves_seen_together_get_a_possible_orde
     model = BoardModel(mode=GameMode.BOT, level="easy")
     state(model, played(WIN))
     assert model.score == {1: 1, 2: 0, 0: 0} and model.summaries[0].moves == tuple((r, c, p) for (r, c), p in
-                                                                                   zip(WIN, [1, 2, 1, 2, 1]))
+                                                                                   zip(WIN, [1, 2, 1, 2, 1], strict=True))
     draw = [(1, 1), (1, 2), (1, 3), (2, 2), (3, 2), (2, 1), (2, 3), (3, 3), (3, 1)]
     state(model, played(draw, first=1), game=2)
     assert model.score == {1: 1, 2: 0, 0: 1}

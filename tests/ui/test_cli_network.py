@@ -16,8 +16,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -35,15 +35,12 @@ def env_for(data_dir: Path) -> dict[str, str]:
 
 def start(*args: str, data_dir: Path, stderr_file: Path | None = None) -> subprocess.Popen[str]:
     """``main.py ARGS`` in the background (stdout piped; stderr to a file, so a chatty log never blocks it)."""
-    err = open(stderr_file, "w") if stderr_file is not None else subprocess.PIPE
-    try:
-        return subprocess.Popen(
-            [sys.executable, str(REPO / "main.py"), *args],
-            cwd=REPO, env=env_for(data_dir), stdout=subprocess.PIPE, stderr=err, text=True,
-        )
-    finally:
-        if stderr_file is not None:
-            err.close()  # type: ignore[union-attr]
+    command = [sys.executable, str(REPO / "main.py"), *args]
+    if stderr_file is None:
+        return subprocess.Popen(command, cwd=REPO, env=env_for(data_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+    with open(stderr_file, "w") as err:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, cwd=REPO, env=env_for(data_dir), stdout=subprocess.PIPE, stderr=err, text=True)
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:

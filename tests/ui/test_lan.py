@@ -20,7 +20,6 @@ from game.ui.screens.lan_host import LanHostScreen
 from game.ui.screens.lan_join import LanJoinScreen, state_label
 from game.ui.screens.menu import MenuScreen
 from game.ui.screens.name import NameScreen
-
 from tests.ui.netpilot import (
     LOOPBACK,
     LOOPBACK_BROADCAST,

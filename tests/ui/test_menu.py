@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from game.rules import Result
 from game.ui.pilot import Pilot
+from game.ui.results import GameMode, GameSummary
 from game.ui.screens.board import BoardScreen
-from game.ui.screens.menu import DEFAULT_ENTRIES, MenuEntry, MenuScreen
 from game.ui.screens.login import LoginScreen
+from game.ui.screens.menu import MenuEntry, MenuScreen
 from game.ui.userdata import UserData
 from game.ui.widgets import SpeakerButton
-from game.rules import Result
-from game.ui.results import GameMode, GameSummary
 
 
 def test_the_menu_offers_every_way_to_play(pilot: Pilot) -> None:

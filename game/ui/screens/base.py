@@ -11,8 +11,9 @@ everywhere (``draw_footer``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pygame
 
@@ -86,7 +87,7 @@ class Screen:
         """What Esc does: close this screen (screens whose way out is another say so)."""
         self.close()
 
-    def on_event(self, event: "Event") -> None:
+    def on_event(self, event: Event) -> None:
         """A game or network event (``net.messages``) from one of the App's event sources."""
 
     def update(self, now: float) -> None:

@@ -35,7 +35,7 @@ TIMER_REFRESH = 0.25  # how often the turn-timer bar moves
 
 # Digits in numeric keypad layout: 7 8 9 is the top row, 1 2 3 the bottom one.
 DIGIT_CELLS: dict[int, Cell] = {}
-for _digit, _cell in zip("789456123", [(r, c) for r in (1, 2, 3) for c in (1, 2, 3)]):
+for _digit, _cell in zip("789456123", [(r, c) for r in (1, 2, 3) for c in (1, 2, 3)], strict=True):
     DIGIT_CELLS[getattr(pygame, f"K_{_digit}")] = _cell
     DIGIT_CELLS[getattr(pygame, f"K_KP{_digit}")] = _cell
 
@@ -79,7 +79,7 @@ class BoardScreen(Screen):
             rng = random.Random(app.settings.seed_for(app.next_game_tag("auto")))
             self.auto = AutoPlayer(app.settings.auto_level, rng=rng, delay=self.auto_delay(app))
 
-    def auto_delay(self, app: "App") -> tuple[float, float]:
+    def auto_delay(self, app: App) -> tuple[float, float]:
         """The auto player's pause before each move (networked screens may need more)."""
         return app.settings.auto_delay
 
@@ -337,7 +337,7 @@ class BoardScreen(Screen):
         BoardPainter(self.fonts, self.progress).draw(surface, lay, self.model, look)
 
 
-def open_bot_game(app: "App", level: str) -> BoardScreen:
+def open_bot_game(app: App, level: str) -> BoardScreen:
     """Start a match against the bot at ``level`` and show it; results go into the player's stats."""
     tag = app.next_game_tag(f"bot-{level}")
     if parse_level(level) is Level.PERFECT:

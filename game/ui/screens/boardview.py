@@ -11,8 +11,8 @@ the replay screen too.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pygame
 
@@ -213,14 +213,15 @@ class BoardPainter:
 
     def plates(self, surface: pygame.Surface, lay: BoardLayout, model: BoardModel) -> None:
         view, fonts, s = model.view, self.fonts, lay.scale
-        for index, rect in zip((1, 2), lay.plates):
+        for index, rect in zip((1, 2), lay.plates, strict=True):
             to_move = view is not None and not view.board.is_over and view.board.to_move == index
             winner = view is not None and view.board.outcome is not None and view.board.outcome.winner == index
             color = theme.MARK_COLORS[index]
             radius = int(14 * s)
             pygame.draw.rect(surface, theme.PANEL_HIGH if to_move else theme.PANEL, rect, border_radius=radius)
             if to_move or winner:
-                pygame.draw.rect(surface, color if to_move else theme.ACCENT, rect, width=max(2, int(3 * s)), border_radius=radius)
+                outline = color if to_move else theme.ACCENT
+                pygame.draw.rect(surface, outline, rect, width=max(2, int(3 * s)), border_radius=radius)
             icon = int(rect.height * 0.5)
             blit_center(surface, mark_surface(index, icon), (rect.x + rect.height / 2, rect.centery))
             text_x = rect.x + rect.height * 0.92

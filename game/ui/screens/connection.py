@@ -11,7 +11,7 @@ the trip that shows them.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from game.ui import theme
 from game.ui.screens.netkit import Choice, ChoiceScreen

@@ -8,7 +8,7 @@ large, with a button that copies it to the clipboard; typing one checks it at on
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pygame
 

@@ -10,7 +10,7 @@ its own (Space). Esc goes back from either.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pygame
 

@@ -11,7 +11,7 @@ first joinable game heard is joined at once.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pygame
 

@@ -10,8 +10,8 @@ plain words, before anything goes on the network; a field keeps its text after a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pygame
 
@@ -233,7 +233,7 @@ class LoginScreen(Screen):
         subtitle = "Sign in to a game server to find an opponent."
         size_sub = fonts.fit(subtitle, theme.small(16 * s), m["inner"], light=True)
         blit_center(surface, fonts.render(subtitle, size_sub, theme.MUTED, light=True), (cx, y + m["subtitle"] / 2))
-        for field, label in zip(self.fields, self.labels):
+        for field, label in zip(self.fields, self.labels, strict=True):
             draw_field(surface, fonts, s, field, label, error=field is self.error_field)
         if self.error:
             font_size = theme.small(15 * s)

@@ -20,8 +20,8 @@ from game.ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
 from game.ui.screens.trip import Trip, TripKind
 from game.ui.widgets import Button
 from net.messages import (
-    ConnectionLost,
     Connecting,
+    ConnectionLost,
     Event,
     Failure,
     MatchJoined,

@@ -8,8 +8,9 @@ quit (a second Esc after leaving a game must not close the window): Quit does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pygame
 
@@ -32,15 +33,15 @@ class MenuEntry:
     """One full-width menu button: its label and what choosing it does."""
 
     label: str
-    action: Callable[["App"], object]
+    action: Callable[[App], object]
     style: str = "normal"
 
 
-def _quit(app: "App") -> None:
+def _quit(app: App) -> None:
     app.quit(0)
 
 
-def _history(app: "App") -> None:
+def _history(app: App) -> None:
     app.push(HistoryScreen())
 
 
@@ -93,7 +94,7 @@ class MenuScreen(Screen):
         if self.app is None:
             return
         stats = self.app.userdata.stats
-        for level, button in zip(LEVELS, self.level_buttons):
+        for level, button in zip(LEVELS, self.level_buttons, strict=True):
             button.caption = record_caption(stats.get(level, Tally()))
 
     def on_mount(self) -> None:

@@ -6,7 +6,7 @@ LAN game starts at once. Enter continues, Esc goes back.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pygame
 

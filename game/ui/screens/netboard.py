@@ -72,7 +72,7 @@ class NetBoardScreen(BoardScreen):
 
     # Lifecycle -----------------------------------------------------------------------------------------
 
-    def auto_delay(self, app: "App") -> tuple[float, float]:
+    def auto_delay(self, app: App) -> tuple[float, float]:
         low, high = app.settings.auto_delay
         return (max(low, MIN_AUTO_DELAY), max(high, MIN_AUTO_DELAY))  # paced to what a server accepts
 

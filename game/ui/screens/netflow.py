@@ -13,7 +13,8 @@ The entry points at the bottom are what the menu and the command line call.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from game.bot import Level, best_moves, parse_level
 from game.rules import PLAYERS, Board
@@ -46,7 +47,7 @@ class NetFlow:
 
     def __init__(
         self,
-        app: "App",
+        app: App,
         kind: TripKind,
         *,
         name: str,
@@ -169,7 +170,8 @@ class NetFlow:
         """The error screen for ``failure``, instead of the top screen; a refused key goes back to the form's key field."""
         if failure.kind is FailureKind.BAD_KEY and self.kind is TripKind.ONLINE:
             self.end()
-            message = f"The server at {self.server} did not accept the key \u201c{self.key}\u201d: check it with the server's operator."
+            message = (f"The server at {self.server} did not accept the key \u201c{self.key}\u201d: "
+                       "check it with the server's operator.")
             login_screen(self.app, replace=True, error=("key", message))
             self.app.stuck(message)
             return
@@ -205,7 +207,7 @@ class NetFlow:
         self.app.replace(MatchEndedScreen(title, message, self.play_on_choices(), stuck=f"{sentence}.", name="opponent-left"))
 
 
-def _prepare_auto_player(app: "App") -> None:
+def _prepare_auto_player(app: App) -> None:
     """A perfect auto player (``--auto perfect``) solves the game now, not on a frame mid-game (once per process)."""
     level = app.settings.auto_level
     if level is not None and parse_level(level) is Level.PERFECT:
@@ -216,18 +218,18 @@ def _prepare_auto_player(app: "App") -> None:
 # Entry points (the menu, the command line) ---------------------------------------------------------
 
 
-def login_screen(app: "App", *, replace: bool = False, error: tuple[str, str] | None = None) -> Screen:
+def login_screen(app: App, *, replace: bool = False, error: tuple[str, str] | None = None) -> Screen:
     """The sign-in screen, prefilled from the profile (``error``: a field's refusal to show); signing in starts a trip."""
     screen = LoginScreen(on_submit=lambda form: _signed_in(app, form), error=error)
     return app.replace(screen) if replace else app.push(screen)
 
 
-def play_online(app: "App") -> Screen:
+def play_online(app: App) -> Screen:
     """From the menu: the sign-in screen."""
     return login_screen(app)
 
 
-def _signed_in(app: "App", form: LoginForm) -> None:
+def _signed_in(app: App, form: LoginForm) -> None:
     app.userdata.update_profile(name=form.name, server=form.server, server_key=form.key, ca_file=form.ca_file or "",
                                 name_chosen=True)
     if form.friend:
@@ -236,13 +238,13 @@ def _signed_in(app: "App", form: LoginForm) -> None:
         _online(app, form, "")
 
 
-def _online(app: "App", form: LoginForm, code: str) -> None:
+def _online(app: App, form: LoginForm, code: str) -> None:
     NetFlow(app, TripKind.ONLINE, name=form.name, server=form.server, key=form.key, code=code,
             ca_file=form.ca_file).begin(replace=True)
 
 
 def start_online(
-    app: "App", *, server: str | None = None, key: str | None = None, name: str | None = None, code: str = "",
+    app: App, *, server: str | None = None, key: str | None = None, name: str | None = None, code: str = "",
     ca_file: str | None = None,
 ) -> Screen:
     """Straight to matchmaking on ``server`` (default: the profile's last server, key, name and authority)."""
@@ -254,7 +256,7 @@ def start_online(
     return flow.begin()
 
 
-def _with_name(app: "App", name: str | None, then: Callable[[str], object]) -> None:
+def _with_name(app: App, name: str | None, then: Callable[[str], object]) -> None:
     """Go on with ``name``, or the profile's once the player has chosen one, else ask for it first (once)."""
     if name:
         then(name)
@@ -272,17 +274,17 @@ def _with_name(app: "App", name: str | None, then: Callable[[str], object]) -> N
     app.push(NameScreen(profile.name, on_done=chosen))
 
 
-def host_lan_game(app: "App", *, name: str | None = None) -> None:
+def host_lan_game(app: App, *, name: str | None = None) -> None:
     """Start hosting a LAN game and wait for someone to join it (asking the player's name first, once)."""
     _with_name(app, name, lambda chosen: NetFlow(app, TripKind.LAN_HOST, name=chosen).begin())
 
 
-def join_at(app: "App", server: str, name: str, *, replace: bool = False) -> Screen:
+def join_at(app: App, server: str, name: str, *, replace: bool = False) -> Screen:
     """Join the LAN game at ``server`` as ``name``."""
     return NetFlow(app, TripKind.LAN_JOIN, name=name, server=server).begin(replace=replace)
 
 
-def join_lan_game(app: "App", *, server: str | None = None, name: str | None = None, auto_join: bool = False) -> None:
+def join_lan_game(app: App, *, server: str | None = None, name: str | None = None, auto_join: bool = False) -> None:
     """Join the LAN game at ``server``, or list the games on the LAN (joining the first one with ``auto_join``)."""
 
     def go(chosen: str) -> None:

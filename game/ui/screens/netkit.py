@@ -10,8 +10,9 @@ and ``FormFocus`` for one Tab order across text fields and buttons.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence, Union
+from typing import TypeAlias
 
 import pygame
 import pygame.gfxdraw
@@ -189,7 +190,7 @@ class ChoiceScreen(NoticeScreen):
             b.rect = pygame.Rect(left + i * (w + gap), button_y, w, int(52 * s))
 
 
-Focusable = Union[TextField, Button]
+Focusable: TypeAlias = TextField | Button
 
 
 class FormFocus:
