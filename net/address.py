@@ -34,7 +34,7 @@ class ServerAddress:
     tls: bool = False
 
     @classmethod
-    def parse(cls, text: str, default_port: int = DEFAULT_PORT) -> "ServerAddress":
+    def parse(cls, text: str, default_port: int = DEFAULT_PORT) -> ServerAddress:
         """The address ``text`` describes (see the module's docstring); ValueError if none."""
         if not isinstance(text, str):
             raise ValueError("a server address must be text")

@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from net.messages import Command, Event, Shutdown
 from net.session import Session, SessionConfig
@@ -101,7 +101,7 @@ class NetworkThread:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def __enter__(self) -> "NetworkThread":
+    def __enter__(self) -> NetworkThread:
         self.start()
         return self
 

@@ -14,8 +14,9 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Union
+from typing import Any, TypeAlias
 
 from game.xoxo import Presence
 
@@ -190,10 +191,10 @@ class Unknown:
     KEY = "?"
 
 
-Message = Union[
-    MatchmakerAdd, MatchmakerRemove, MatchmakerTicket, MatchmakerMatched, MatchJoin, MatchLeave, Match,
-    MatchPresenceEvent, MatchDataSend, MatchData, Error, Ping, Pong, Ack, Unknown,
-]
+Message: TypeAlias = (
+    MatchmakerAdd | MatchmakerRemove | MatchmakerTicket | MatchmakerMatched | MatchJoin | MatchLeave | Match |
+    MatchPresenceEvent | MatchDataSend | MatchData | Error | Ping | Pong | Ack | Unknown
+)
 
 CLIENT_MESSAGES: dict[str, type] = {
     m.KEY: m for m in (MatchmakerAdd, MatchmakerRemove, MatchJoin, MatchLeave, MatchDataSend, Ping, Pong)
@@ -439,7 +440,9 @@ def _value(v: Any) -> Any:
     if isinstance(v, Presence):
         return _presence_json(v)
     if isinstance(v, MatchmakerUser):
-        return _compact({"presence": v.presence, "string_properties": v.string_properties, "numeric_properties": v.numeric_properties})
+        return _compact(
+            {"presence": v.presence, "string_properties": v.string_properties, "numeric_properties": v.numeric_properties}
+        )
     if isinstance(v, (list, tuple)):
         return [_value(x) for x in v]
     if isinstance(v, Mapping):
@@ -495,8 +498,9 @@ def _match_data_frame(m: MatchData) -> str:
     """
     if not (m.match_id and m.op_code and m.data) or m.presence is not None or not m.reliable:
         return encode(Envelope(m))
-    return '{"match_data":{"match_id":%s,"op_code":"%d","data":"%s"}}' % (
-        json.dumps(m.match_id, ensure_ascii=False), m.op_code, base64.b64encode(m.data).decode("ascii"))
+    match_id = json.dumps(m.match_id, ensure_ascii=False)
+    data = base64.b64encode(m.data).decode("ascii")
+    return f'{{"match_data":{{"match_id":{match_id},"op_code":"{m.op_code:d}","data":"{data}"}}}}'
 
 
 def error_envelope(exc: ProtocolError) -> str:

@@ -23,7 +23,8 @@ class SessionConfig:
     close_timeout: float = 0.5  # how long a clean close (socket, host) may take on the way out
     refresh_retry: float = 5.0  # after a failed token refresh, try again this much later
     name_tries: int = 10  # names tried when the one asked for is taken
-    lan_host: HostConfig = HostConfig(close_timeout=1.0)  # template for the embedded host (bind, port, key, max_players are set per HostLan)
+    # The template of the embedded LAN host (bind, port, key and max_players are set per HostLan).
+    lan_host: HostConfig = HostConfig(close_timeout=1.0)
     lan_port_tries: int = 10  # ports tried upwards from HostLan.port when it is taken
     lan_announce_interval: float = 1.0
     lan_expiry: float = 3.0  # a LAN game silent this long leaves the list

@@ -32,8 +32,9 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from net.address import DEFAULT_DISCOVERY_PORT
 from net.beacon import (
@@ -371,7 +372,7 @@ class Announcer:
             self._sock.close()
             self._sock = None
 
-    async def __aenter__(self) -> "Announcer":
+    async def __aenter__(self) -> Announcer:
         await self.start()
         return self
 
@@ -529,7 +530,7 @@ class Listener:
         self._table.clear()
         self._snapshot = ()
 
-    async def __aenter__(self) -> "Listener":
+    async def __aenter__(self) -> Listener:
         await self.start()
         return self
 

@@ -19,7 +19,7 @@ class ClientError(Exception):
 class UnreachableError(ClientError):
     """Nothing answers at the address: refused, unknown host, no route, or no answer to connect."""
 
-    def __init__(self, address: "ServerAddress", reason: str):
+    def __init__(self, address: ServerAddress, reason: str):
         super().__init__(f"Can't reach the server at {address} ({reason})")
         self.address = address
         self.reason = reason
@@ -36,7 +36,7 @@ class ServerTimeoutError(ClientError):
 class BadKeyError(ClientError):
     """The server refused the server key (401 from the sign-in endpoint)."""
 
-    def __init__(self, address: "ServerAddress"):
+    def __init__(self, address: ServerAddress):
         super().__init__("The server key was refused")
         self.address = address
 

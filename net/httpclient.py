@@ -21,8 +21,9 @@ import ipaddress
 import socket
 import ssl
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import h11
 
@@ -97,7 +98,7 @@ async def run_detached(fn: Callable[..., T], *args: Any) -> T:
         try:
             result: Any = fn(*args)
             ok = True
-        except BaseException as exc:  # handed over to the awaiting task
+        except BaseException as exc:  # noqa: BLE001 - handed over to the awaiting task, which raises it
             result, ok = exc, False
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
             loop.call_soon_threadsafe(settle, ok, result)

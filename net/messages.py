@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias
 
 from game.refusal import Refusal
 from game.xoxo import (
@@ -112,10 +112,10 @@ class Shutdown:
     """Stop everything; the network thread exits."""
 
 
-Command = Union[
-    SignIn, FindOpponent, CancelFind, SendMove, RequestRematch, LeaveMatch, HostLan, StopHosting, BrowseLan,
-    StopBrowsing, Disconnect, Shutdown,
-]
+Command: TypeAlias = (
+    SignIn | FindOpponent | CancelFind | SendMove | RequestRematch | LeaveMatch | HostLan | StopHosting |
+    BrowseLan | StopBrowsing | Disconnect | Shutdown
+)
 
 # Events: network -> UI -------------------------------------------------------------
 
@@ -259,10 +259,11 @@ class Disconnected:
     message: str = ""
 
 
-Event = Union[
-    Connecting, SignedIn, Searching, MatchJoined, MatchUpdate, MoveRejected, OpponentAway, OpponentLeft,
-    ServerMessage, ServerClosing, ConnectionLost, Reconnected, MatchGone, Failure, Hosting, HostStopped, LanGames, Disconnected,
-]
+Event: TypeAlias = (
+    Connecting | SignedIn | Searching | MatchJoined | MatchUpdate | MoveRejected | OpponentAway |
+    OpponentLeft | ServerMessage | ServerClosing | ConnectionLost | Reconnected | MatchGone | Failure |
+    Hosting | HostStopped | LanGames | Disconnected
+)
 
 
 def match_events(op_code: int, data: bytes, user_id: str = "", session_id: str = "") -> list[Event]:

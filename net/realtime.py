@@ -15,7 +15,7 @@ import itertools
 import logging
 import ssl
 import time
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 from websockets.asyncio.client import ClientConnection
@@ -101,7 +101,7 @@ class RealtimeSocket:
         dead_after: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
         tls_context: ssl.SSLContext | None = None,
-    ) -> "RealtimeSocket":
+    ) -> RealtimeSocket:
         """Connect (over TLS for a TLS address) and complete the WebSocket handshake with ``token``.
 
         Raises UnreachableError (TCP), TlsError, ServerTimeoutError (handshake), RefusedError

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ ErrorReport = Callable[[str, BaseException], None]
 class TaskScope:
     """A set of running tasks, cancelled together; optionally a child of another scope."""
 
-    def __init__(self, name: str, on_error: ErrorReport, parent: "TaskScope | None" = None):
+    def __init__(self, name: str, on_error: ErrorReport, parent: TaskScope | None = None):
         self.name = name
         self._on_error = on_error
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -36,7 +37,7 @@ class TaskScope:
     def __repr__(self) -> str:
         return f"<TaskScope {self.name} tasks={len(self._tasks)}{' cancelled' if self.cancelled else ''}>"
 
-    def child(self, name: str) -> "TaskScope":
+    def child(self, name: str) -> TaskScope:
         """A scope whose tasks are cancelled with this one's (and may be cancelled alone)."""
         return TaskScope(f"{self.name}/{name}", self._on_error, self)
 
@@ -69,7 +70,7 @@ class TaskScope:
         if self._parent is not None:
             self._parent._children.discard(self)
 
-    async def wait(self, timeout: float, *, spare: "set[asyncio.Task[Any]] | None" = None) -> None:
+    async def wait(self, timeout: float, *, spare: set[asyncio.Task[Any]] | None = None) -> None:
         """Wait up to ``timeout`` seconds for every task (but the caller and ``spare``) to finish."""
         current = _current_task()
         pending = [t for t in self.tasks if t is not current and t not in (spare or set())]

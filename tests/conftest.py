@@ -7,10 +7,10 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import gc  # noqa: E402
-import logging  # noqa: E402
+import gc
+import logging
 
-import pytest  # noqa: E402
+import pytest
 
 
 class _LostExceptions(logging.Handler):

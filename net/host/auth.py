@@ -19,9 +19,9 @@ import os
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import jwt
 
@@ -194,9 +194,9 @@ def load_or_create_secret(data_dir: Path | None) -> bytes:
         try:
             secret = bytes.fromhex(text)
         except ValueError:
-            secret = b""
+            secret = b""  # not hex: refused just below
         if len(secret) < 16:
-            raise ValueError(f"{path} is not a host secret (delete it to make a new one; old tokens stop working)")
+            raise ValueError(f"{path} is not a host secret (delete it to make a new one; old tokens stop working)") from None
         return secret
     secret = secrets.token_bytes(32)
     with os.fdopen(fd, "w", encoding="ascii") as f:

@@ -27,8 +27,9 @@ import json
 import logging
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import h11
@@ -106,13 +107,13 @@ class Site(Protocol):
     def socket_request(self, request: ApiRequest) -> ApiResponse | Any:
         """Check a ``/ws`` upgrade: an ApiResponse refuses it; anything else is the socket's owner (claims)."""
 
-    def socket_opened(self, socket: "PlayerSocket", owner: Any) -> None:
+    def socket_opened(self, socket: PlayerSocket, owner: Any) -> None:
         """A socket is open; ``owner`` is what ``socket_request`` returned."""
 
-    def socket_text(self, socket: "PlayerSocket", text: str) -> None:
+    def socket_text(self, socket: PlayerSocket, text: str) -> None:
         """One text frame from the socket."""
 
-    def socket_closed(self, socket: "PlayerSocket") -> None:
+    def socket_closed(self, socket: PlayerSocket) -> None:
         """The socket is gone (after ``socket_opened``)."""
 
 
@@ -560,7 +561,8 @@ class PlayerSocket:
         if self._gone or self._protocol.state is not OPEN:
             return
         limits = self._limits
-        if limits.ping_timeout is not None and time.monotonic() - self._last_heard > (limits.ping_interval or 0) + limits.ping_timeout:
+        silent_for = time.monotonic() - self._last_heard
+        if limits.ping_timeout is not None and silent_for > (limits.ping_interval or 0) + limits.ping_timeout:
             log.info("a player at %s stopped answering pings; dropping the socket", self.remote)
             self.abort()
             return

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from game.xoxo import Presence
 
@@ -61,7 +61,7 @@ class Query:
     terms: tuple[Term, ...] = ()
 
     @classmethod
-    def parse(cls, text: str) -> "Query":
+    def parse(cls, text: str) -> Query:
         """The query ``text`` says; MatchmakerError for anything outside the supported forms."""
         text = text.strip()
         if text in ("", "*"):
@@ -109,7 +109,7 @@ class Ticket:
     string_properties: Mapping[str, str] = field(default_factory=dict)
     numeric_properties: Mapping[str, float] = field(default_factory=dict)
 
-    def fits(self, other: "Ticket") -> bool:
+    def fits(self, other: Ticket) -> bool:
         """True if this ticket and ``other`` may be paired: different users, each query accepting the other."""
         return (
             other.presence.user_id != self.presence.user_id

@@ -19,8 +19,9 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Protocol
 
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
 from game.rules import Termination
@@ -103,7 +104,7 @@ def _describe(rec: GameRecord) -> str:
 class LiveMatch:
     """One running ``XoxoMatch`` and its ``Dispatcher``: members, join token, routing, its timer."""
 
-    def __init__(self, runtime: "MatchRuntime", users: tuple[Presence, ...], settings: MatchSettings):
+    def __init__(self, runtime: MatchRuntime, users: tuple[Presence, ...], settings: MatchSettings):
         self.runtime = runtime
         self.match_id = f"{uuid.uuid4()}.{runtime.node}"
         self.token = secrets.token_urlsafe(24)
@@ -211,7 +212,7 @@ class MatchRuntime:
         users = tuple(t.presence for t in pair)
         live = self._create(users)
         everyone = tuple(MatchmakerUser(t.presence, t.string_properties, t.numeric_properties) for t in pair)
-        for t, user in zip(pair, everyone):
+        for t, user in zip(pair, everyone, strict=True):
             target = self.peers.get(t.presence.session_id)
             if target is not None:
                 target.send_text(encode(MatchmakerMatched(t.ticket, live.match_id, live.token, everyone, user)))

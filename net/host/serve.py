@@ -21,8 +21,8 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from net.host.config import HostConfig, HostError
 from net.host.server import SHUTTING_DOWN, Host

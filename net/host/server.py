@@ -22,9 +22,10 @@ import logging
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from game.match import MatchSettings
 from game.xoxo import Presence
@@ -110,7 +111,7 @@ class HostStats:
 class _TokenBucket:
     """``rate`` messages a second on average, ``burst`` at once."""
 
-    __slots__ = ("rate", "burst", "tokens", "stamp")
+    __slots__ = ("burst", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, burst: int, now: float):
         self.rate, self.burst, self.tokens, self.stamp = rate, float(burst), float(burst), now
@@ -127,7 +128,7 @@ class _TokenBucket:
 class Connection:
     """One player's socket as the runtime sees it (a ``Peer``): who, a way to send, a way out, a rate limit."""
 
-    __slots__ = ("presence", "socket", "_bucket", "_clock")
+    __slots__ = ("_bucket", "_clock", "presence", "socket")
 
     def __init__(self, socket: PlayerSocket, presence: Presence, config: HostConfig, clock: Callable[[], float]):
         self.presence = presence
@@ -197,6 +198,8 @@ class Host:
         self._issuer: TokenIssuer | None = None
         self.runtime: MatchRuntime | None = None
         self._sockets: dict[PlayerSocket, Connection] = {}
+        self._no_sockets = asyncio.Event()  # set while no socket is open (stop waits on it)
+        self._no_sockets.set()
         self._pending: dict[str, float] = {}  # user id -> deadline: sockets past their handshake check
         self._stopping = False
         self.port = 0
@@ -285,9 +288,10 @@ class Host:
         server.close()  # no new connections
         for socket in list(self._sockets):
             socket.close(CLOSE_GOING_AWAY, notice)
-        deadline = asyncio.get_running_loop().time() + self.config.close_timeout + 1
-        while self._sockets and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.02)
+        try:
+            await asyncio.wait_for(self._no_sockets.wait(), self.config.close_timeout + 1)
+        except TimeoutError:
+            pass  # the sockets still open are dropped below
         for socket in list(self._sockets):
             socket.abort()
         await server.wait_closed()
@@ -467,6 +471,7 @@ class Host:
         conn = Connection(socket, presence, self.config, self._clock)
         socket.owner = conn
         self._sockets[socket] = conn
+        self._no_sockets.clear()
         rt.connect(conn)
         log.info("%s connected (user %s) from %s", presence.username, presence.user_id, socket.remote)
 
@@ -498,6 +503,8 @@ class Host:
         conn = self._sockets.pop(socket, None)
         if conn is None:
             return
+        if not self._sockets:
+            self._no_sockets.set()
         assert self.runtime is not None
         self.runtime.disconnect(conn)
         log.info(

@@ -166,7 +166,7 @@ class GameStore:
         try:
             cur = self._db.execute("SELECT * FROM games ORDER BY ended_at DESC, id DESC LIMIT ?", (limit,))
             names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+            rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read games: {exc}") from exc
         for r in rows:

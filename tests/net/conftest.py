@@ -57,8 +57,9 @@ import itertools
 import json
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator
+from typing import Any, ClassVar
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -215,7 +216,7 @@ class HostClient:
     """One signed-in player socket, for tests (see the module docstring)."""
 
     _cids = itertools.count(1)
-    opened: list["HostClient"] = []  # per test (the fixture hands out a fresh subclass)
+    opened: ClassVar[list[HostClient]] = []  # per test (the fixture hands out a fresh subclass)
 
     @classmethod
     def run(cls, coro: Any) -> Any:
@@ -256,8 +257,14 @@ class HostClient:
 
     @classmethod
     async def connect(
-        cls, port: int, username: str = "player", *, device_id: str | None = None, key: str = DEFAULT_KEY, token: str | None = None
-    ) -> "HostClient":
+        cls,
+        port: int,
+        username: str = "player",
+        *,
+        device_id: str | None = None,
+        key: str = DEFAULT_KEY,
+        token: str | None = None,
+    ) -> HostClient:
         if token is None:
             token = (await cls.sign_in(port, username, device_id, key))["token"]
         claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
@@ -267,7 +274,7 @@ class HostClient:
         return client
 
     @classmethod
-    async def pair(cls, port: int, names: tuple[str, str] = ("ann", "bob")) -> tuple["HostClient", "HostClient"]:
+    async def pair(cls, port: int, names: tuple[str, str] = ("ann", "bob")) -> tuple[HostClient, HostClient]:
         """Two players matched and joined, past their first state; player 1 first."""
         a = await cls.connect(port, names[0])
         b = await cls.connect(port, names[1])

@@ -1,7 +1,7 @@
 """Stand-in servers for the client, session and bridge tests: real sockets on loopback.
 
 * ``NakamaStandIn`` plays a *foreign* server the way a stock Nakama shows itself to a
-  client (../shared/PROTOCOL.md sections 1 and 6): sign-in is a ``POST`` with a JSON
+  client (docs/PROTOCOL.md): sign-in is a ``POST`` with a JSON
   body, answered with Nakama-shaped JWTs; an existing device keeps its account's name
   whatever it asks, a new device asking a taken name gets 409, ``PUT /v2/account``
   renames (400 when taken); and ``/ws`` is a WebSocket whose behaviour each test
@@ -20,11 +20,13 @@ import concurrent.futures
 import json
 import threading
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Coroutine, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 T = TypeVar("T")
 
@@ -96,7 +98,7 @@ class StandInSocket:
         try:
             while True:
                 await self.recv("__never__", timeout=3600)
-        except Exception:
+        except ConnectionClosed:
             return
 
 
@@ -124,6 +126,7 @@ class NakamaStandIn:
         self._ws_port = 0
         self._links: set[asyncio.StreamWriter] = set()
         self._scripts: set[asyncio.Task[Any]] = set()
+        self.script_errors: list[BaseException] = []  # raised again by stop(): a script that failed fails its test
         self.go = asyncio.Event()  # scripts may wait for the test's signal
         self.flowing = asyncio.Event()  # cleared by freeze(): the relay stops passing bytes on
         self.flowing.set()
@@ -132,7 +135,7 @@ class NakamaStandIn:
     def address(self) -> str:
         return f"{LOOPBACK}:{self.port}"
 
-    async def start(self) -> "NakamaStandIn":
+    async def start(self) -> NakamaStandIn:
         self._ws_server = await serve(self._ws_handler, LOOPBACK, 0, process_request=self._check_handshake)
         self._ws_port = self._ws_server.sockets[0].getsockname()[1]
         self._front = await asyncio.start_server(self._accept, LOOPBACK, 0)
@@ -154,8 +157,10 @@ class NakamaStandIn:
             await self._ws_server.wait_closed()
         if self._front is not None:
             await self._front.wait_closed()
+        if self.script_errors:
+            raise AssertionError(f"a stand-in socket script failed: {self.script_errors!r}") from self.script_errors[0]
 
-    async def __aenter__(self) -> "NakamaStandIn":
+    async def __aenter__(self) -> NakamaStandIn:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -169,7 +174,7 @@ class NakamaStandIn:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
             method, target, _ = lines[0].split(" ", 2)
-            headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:] if l)}
+            headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
             url = urlsplit(target)
             if url.path == "/ws":
                 await self._relay(head, reader, writer)
@@ -276,8 +281,10 @@ class NakamaStandIn:
             if self.script is not None:
                 await self.script(sock)
             await sock.answer_pings_forever()
-        except Exception:
-            pass
+        except ConnectionClosed:
+            pass  # the client went away: the script ends with it
+        except Exception as exc:  # noqa: BLE001 - kept for stop() to raise in the test's own frame
+            self.script_errors.append(exc)
         finally:
             self._scripts.discard(task)
 
@@ -317,7 +324,7 @@ class TcpRelay:
     def address(self) -> str:
         return f"{LOOPBACK}:{self.port}"
 
-    async def start(self, port: int = 0) -> "TcpRelay":
+    async def start(self, port: int = 0) -> TcpRelay:
         self._server = await asyncio.start_server(self._accept, LOOPBACK, port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -355,7 +362,7 @@ class LoopThread:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="test-loop", daemon=True)
 
-    def __enter__(self) -> "LoopThread":
+    def __enter__(self) -> LoopThread:
         self._thread.start()
         return self
 

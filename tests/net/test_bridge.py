@@ -15,7 +15,6 @@ import uuid
 from net.bridge import NetworkThread
 from net.messages import (
     CancelFind,
-    ConnectionLost,
     Connecting,
     Disconnect,
     Disconnected,

@@ -46,7 +46,9 @@ BOB = Presence("u2", "s2", "bob")
 def test_matchmaker_add():
     env = decode_client('{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
     assert env == Envelope(MatchmakerAdd(2, 2, "*"), "1")
-    env = decode_client('{"matchmaker_add":{"min_count":"2","max_count":2,"string_properties":{"a":"b"},"numeric_properties":{"n":1}}}')
+    env = decode_client(
+        '{"matchmaker_add":{"min_count":"2","max_count":2,"string_properties":{"a":"b"},"numeric_properties":{"n":1}}}'
+    )
     assert env.cid is None and env.message.min_count == 2
     assert env.message.string_properties == {"a": "b"} and env.message.numeric_properties == {"n": 1.0}
 
@@ -60,7 +62,8 @@ def test_missing_fields_read_as_zero_values():
 def test_match_requests():
     assert decode_client('{"cid":"2","matchmaker_remove":{"ticket":"t"}}') == Envelope(MatchmakerRemove("t"), "2")
     assert decode_client('{"cid":"3","match_join":{"match_id":"m"}}').message == MatchJoin(match_id="m")
-    assert decode_client('{"match_join":{"token":"tok","metadata":{"k":"v"}}}').message == MatchJoin(token="tok", metadata={"k": "v"})
+    joined = decode_client('{"match_join":{"token":"tok","metadata":{"k":"v"}}}').message
+    assert joined == MatchJoin(token="tok", metadata={"k": "v"})
     assert decode_client('{"cid":"4","match_leave":{"match_id":"m"}}').message == MatchLeave("m")
     assert decode_client('{"cid":"5","ping":{}}') == Envelope(Ping(), "5")
     assert decode_client('{"pong":{}}') == Envelope(Pong(), None)
@@ -79,7 +82,10 @@ def test_numeric_cid_is_read_as_text():
 
 
 def test_presences_in_match_data_send():
-    env = decode_client('{"match_data_send":{"match_id":"m","op_code":1,"presences":[{"user_id":"u1","session_id":"s1","username":"ann"}],"reliable":false}}')
+    env = decode_client(
+        '{"match_data_send":{"match_id":"m","op_code":1,'
+        '"presences":[{"user_id":"u1","session_id":"s1","username":"ann"}],"reliable":false}}'
+    )
     assert env.message.presences == (ANN,) and env.message.reliable is False
 
 
@@ -226,7 +232,8 @@ def test_match_and_matched_use_self():
     frame = json.loads(encode(Match("m", True, "", 2, (ANN, BOB), ANN), "3"))
     assert frame["cid"] == "3" and frame["match"]["self"] == ANN.to_json() and frame["match"]["size"] == 2
     assert "label" not in frame["match"]
-    matched = json.loads(encode(MatchmakerMatched("t", "m", "tok", (MatchmakerUser(ANN), MatchmakerUser(BOB)), MatchmakerUser(BOB))))
+    users = (MatchmakerUser(ANN), MatchmakerUser(BOB))
+    matched = json.loads(encode(MatchmakerMatched("t", "m", "tok", users, MatchmakerUser(BOB))))
     body = matched["matchmaker_matched"]
     assert body["self"] == {"presence": BOB.to_json()} and len(body["users"]) == 2
 

@@ -11,8 +11,9 @@ import asyncio
 import ipaddress
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Awaitable, Callable, TypeVar
+from typing import TypeVar
 
 import pytest
 from hypothesis import given, settings
@@ -360,9 +361,12 @@ def test_one_host_is_found() -> None:
 def test_two_hosts_on_different_ports_are_both_listed() -> None:
     async def scenario() -> None:
         watch = Watch()
-        async with Listener(port=0, on_change=watch) as listener:
-            async with announcer(listener, host="Bob", port=7360), announcer(listener, host="alice", port=7350):
-                games = await watch.until(lambda s: len(s) == 2)
+        async with (
+            Listener(port=0, on_change=watch) as listener,
+            announcer(listener, host="Bob", port=7360),
+            announcer(listener, host="alice", port=7350),
+        ):
+            games = await watch.until(lambda s: len(s) == 2)
         assert [(g.host, g.port) for g in games] == [("alice", 7350), ("Bob", 7360)]
 
     run(scenario())
@@ -371,16 +375,18 @@ def test_two_hosts_on_different_ports_are_both_listed() -> None:
 def test_a_state_change_reaches_the_listener() -> None:
     async def scenario() -> None:
         watch = Watch()
-        async with Listener(port=0, on_change=watch) as listener:
-            async with announcer(listener, interval=60) as host:  # only the first beacon and the update
-                await watch.until(lambda s: len(s) == 1 and s[0].state is HostState.WAITING)
-                host.update(state=HostState.FULL)
-                (game,) = await watch.until(lambda s: len(s) == 1 and s[0].state is HostState.FULL)
-                assert not game.joinable
-                assert host.beacon.state is HostState.FULL
-                with pytest.raises(BeaconFieldError):
-                    host.update(host="\x00")
-                assert host.beacon.host == "Alice"
+        async with (
+            Listener(port=0, on_change=watch) as listener,
+            announcer(listener, interval=60) as host,  # only the first beacon and the update
+        ):
+            await watch.until(lambda s: len(s) == 1 and s[0].state is HostState.WAITING)
+            host.update(state=HostState.FULL)
+            (game,) = await watch.until(lambda s: len(s) == 1 and s[0].state is HostState.FULL)
+            assert not game.joinable
+            assert host.beacon.state is HostState.FULL
+            with pytest.raises(BeaconFieldError):
+                host.update(host="\x00")
+            assert host.beacon.host == "Alice"
 
     run(scenario())
 
@@ -464,12 +470,11 @@ def test_the_table_is_capped() -> None:
 def test_two_listeners_on_one_port_both_see_the_beacon() -> None:
     async def scenario() -> None:
         first, second = Watch(), Watch()
-        async with Listener(port=0, on_change=first) as one:
-            async with Listener(port=one.port, on_change=second) as two:
-                assert two.port == one.port
-                async with announcer(one, host="Alice"):
-                    (a,) = await first.until(lambda s: len(s) == 1)
-                    (b,) = await second.until(lambda s: len(s) == 1)
+        async with Listener(port=0, on_change=first) as one, Listener(port=one.port, on_change=second) as two:
+            assert two.port == one.port
+            async with announcer(one, host="Alice"):
+                (a,) = await first.until(lambda s: len(s) == 1)
+                (b,) = await second.until(lambda s: len(s) == 1)
         assert a.host == b.host == "Alice"
 
     run(scenario())

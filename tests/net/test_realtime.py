@@ -97,7 +97,8 @@ def test_match_data_goes_out_in_the_codecs_one_form():
 
     frame = run(main())
     # Nakama takes op_code as a number or a numeric string; the codec writes a string, as Nakama itself does.
-    assert frame == {"match_data_send": {"match_id": "m1", "op_code": "1", "data": base64.b64encode(b'{"row":1,"col":3}').decode()}}
+    data = base64.b64encode(b'{"row":1,"col":3}').decode()
+    assert frame == {"match_data_send": {"match_id": "m1", "op_code": "1", "data": data}}
 
 
 def test_an_unanswered_request_times_out_and_the_socket_stays_usable():

@@ -80,7 +80,7 @@ class Player:
     def send(self, command) -> None:
         self.session.handle(command)
 
-    async def next(self, *types, timeout: float = 5.0):  # noqa: ASYNC109 (how long to wait for an event)
+    async def next(self, *types, timeout: float = 5.0):
         return await self.events.next(*types, timeout=timeout)
 
     async def sign_in(self, server: str, key: str = "defaultkey") -> SignedIn:
@@ -157,7 +157,7 @@ def test_cancelled_matchmaking_is_withdrawn_from_the_server(host_factory):
         a.send(FindOpponent())
         await a.next(Searching)
         a.send(CancelFind())
-        while (await asyncio.to_thread(host.stats)).tickets:  # noqa: ASYNC110 (the host's thread has no event)
+        while (await asyncio.to_thread(host.stats)).tickets:
             await asyncio.sleep(0.02)
         b.send(FindOpponent())
         await b.next(Searching)  # waits alone: ann's ticket is gone
@@ -377,7 +377,7 @@ def test_a_short_lived_token_is_refreshed_before_it_runs_out():
         async with NakamaStandIn(token_lifetime=1) as nakama:
             a = Player("ann")
             await a.sign_in(nakama.address)
-            while not any(r.path == "/v2/account/session/refresh" for r in nakama.http_requests):  # noqa: ASYNC110
+            while not any(r.path == "/v2/account/session/refresh" for r in nakama.http_requests):
                 await asyncio.sleep(0.02)
             await a.shutdown()
             return nakama.http_requests

@@ -44,7 +44,7 @@ async def one_shot_http(answer: bytes) -> tuple[asyncio.Server, int]:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        length = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+        length = [line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
         if length:
             await reader.readexactly(int(length[0].split(b":")[1]))
         writer.write(answer)
@@ -69,7 +69,10 @@ def test_session_reads_the_token_and_plans_its_refresh():
 
 @pytest.mark.parametrize(
     "answer",
-    [None, {}, {"token": ""}, {"token": "not-a-jwt"}, {"token": "a.!!!.c"}, {"token": "a." + base64.urlsafe_b64encode(b"{}").decode() + ".c"}],
+    [
+        None, {}, {"token": ""}, {"token": "not-a-jwt"}, {"token": "a.!!!.c"},
+        {"token": "a." + base64.urlsafe_b64encode(b"{}").decode() + ".c"},
+    ],
 )
 def test_session_refuses_answers_without_a_readable_token(answer):
     with pytest.raises(ServerProtocolError):

@@ -5,7 +5,6 @@ The HTTP endpoints themselves are tested in ``test_host_http``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from urllib.parse import quote
@@ -86,7 +85,10 @@ def _forge(token: str, **changes) -> str:
         lambda t: "a.b.c",
         lambda t: t.replace(".", "..", 1),
     ],
-    ids=["empty", "junk", "extra", "cut", "other-uid", "longer-life", "other-secret", "alg-none", "non-ascii", "three-parts", "four-parts"],
+    ids=[
+        "empty", "junk", "extra", "cut", "other-uid", "longer-life", "other-secret", "alg-none", "non-ascii", "three-parts",
+        "four-parts",
+    ],
 )
 def test_forged_tokens_are_refused(mangle):
     issuer = TokenIssuer(SECRET)

@@ -20,7 +20,9 @@ scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(), text,
     st.sampled_from([MATCH, TOKEN, "*", "", "1", "2", "-1", "9223372036854775808", "e30=", "eyJyb3ciOjEsImNvbCI6MX0="]),
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=12)
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=12
+)
 FIELDS = ["match_id", "token", "op_code", "data", "presences", "reliable", "ticket", "min_count", "max_count", "query",
           "string_properties", "numeric_properties", "metadata", "cid"]
 KEYS = ["matchmaker_add", "matchmaker_remove", "match_join", "match_leave", "match_data_send", "ping", "pong",

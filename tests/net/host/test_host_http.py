@@ -260,7 +260,8 @@ def test_a_chunked_body_over_the_limit_is_refused(running_host):
 def test_a_chunked_body_is_read(running_host):
     body = json.dumps({"id": "device-0000-chunky"}).encode()
     data = (
-        f"POST {SIGN_IN}?username=chunky HTTP/1.1\r\nHost: x\r\nAuthorization: {KEY}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        f"POST {SIGN_IN}?username=chunky HTTP/1.1\r\nHost: x\r\nAuthorization: {KEY}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n".encode()
         + b"%x\r\n%s\r\n" % (5, body[:5]) + b"%x\r\n%s\r\n" % (len(body) - 5, body[5:]) + b"0\r\n\r\nX"
     )
     (reply,) = exchange(running_host.port, data[:-1])
@@ -269,7 +270,10 @@ def test_a_chunked_body_is_read(running_host):
 
 def test_expect_100_continue_is_answered_before_the_body(running_host):
     body = json.dumps({"id": "device-0000-polite"}).encode()
-    head = f"POST {SIGN_IN}?username=polite HTTP/1.1\r\nHost: x\r\nAuthorization: {KEY}\r\nExpect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n"
+    head = (
+        f"POST {SIGN_IN}?username=polite HTTP/1.1\r\nHost: x\r\nAuthorization: {KEY}\r\n"
+        f"Expect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     with socket.create_connection(("127.0.0.1", running_host.port), timeout=5) as sock:
         sock.sendall(head.encode())
         assert sock.recv(64).startswith(b"HTTP/1.1 100 ")  # go ahead
@@ -305,7 +309,12 @@ def test_an_idle_keep_alive_connection_is_closed(host_factory):
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"HELLO\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40, b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 3000 + b"\r\n"],
+    [
+        b"HELLO\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40,
+        b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 3000 + b"\r\n",
+    ],
     ids=["garbage-line", "bad-version", "tls-hello-on-a-plain-port", "headers-too-big"],
 )
 def test_garbage_gets_a_clear_status_and_a_closed_connection(running_host, garbage):
@@ -318,7 +327,10 @@ def test_garbage_gets_a_clear_status_and_a_closed_connection(running_host, garba
 
 def test_two_requests_on_one_keep_alive_connection(running_host):
     body = json.dumps({"id": "device-0000-keep"}).encode()
-    one = f"POST {SIGN_IN}?username=keep HTTP/1.1\r\nHost: x\r\nAuthorization: {KEY}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+    one = (
+        f"POST {SIGN_IN}?username=keep HTTP/1.1\r\nHost: x\r\nAuthorization: {KEY}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+    )
     two = b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n"
     first, second = exchange(running_host.port, one + two, replies=2)  # pipelined, even
     assert first.status == 200 and first.json()["created"] is True

@@ -120,7 +120,7 @@ def test_serve_stops_on_sigterm_after_telling_players(tmp_path, host_client):
         port = _port_of(proc)
 
         async def scenario():
-            p1, p2 = await host_client.pair(port)
+            p1, _p2 = await host_client.pair(port)
             proc.send_signal(signal.SIGTERM)
             assert await p1.match_data(OP_STATE) == b"Server shutting down"
             assert (await p1.closed())[0] == 1001

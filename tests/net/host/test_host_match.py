@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
-from game.xoxo import OP_OPPONENT_GONE
 from game.rules import Termination
-from game.xoxo import OP_STATE
+from game.xoxo import OP_OPPONENT_GONE
 
 WIN = [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]  # the first mover completes the top row
 DRAW = [(1, 1), (1, 2), (1, 3), (2, 2), (3, 2), (2, 1), (2, 3), (3, 3), (3, 1)]
@@ -132,7 +131,7 @@ def test_dropped_player_comes_back_within_the_grace_period(running_host, host_cl
         await a.find_match_end()
         await a.join(a.match_id)
         await b.join(b.match_id)
-        va, vb = await a.state(), await b.state()
+        va, _vb = await a.state(), await b.state()
         await a.expect("match_presence_event")
         p1, p2 = (a, b) if va.you == 1 else (b, a)
         await play(p1, p2, [(2, 2), (1, 1), (3, 3)])

@@ -6,11 +6,11 @@ import json
 import logging
 import sqlite3
 
+import pytest
+
 from game.match import GameRecord
 from game.rules import Termination
 from game.xoxo import Presence
-import pytest
-
 from net.host.store import DB_FILE, GameStore, NameInUse
 
 WIN = [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]
@@ -71,7 +71,7 @@ def test_a_forfeit_is_recorded(host_factory, host_client):
     host = host_factory(manual_clock=True, turn_seconds=30)
 
     async def scenario():
-        p1, p2 = await host_client.pair(host.port)
+        p1, _p2 = await host_client.pair(host.port)
         await host.elapse(30)
         assert (await p1.state()).termination is Termination.TIMEOUT
 

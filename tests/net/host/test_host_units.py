@@ -66,7 +66,7 @@ def test_friends_with_a_code_meet_each_other_and_strangers_meet_strangers():
     assert pair is None
     stranger_1, pair = mm.add(p("sam"), 2, 2, "*")
     assert pair is None  # matching is mutual: ann's query wants the code, sam has none
-    other_code, pair = mm.add(p("oli"), 2, 2, "+properties.code:ZZZZ", {"code": "ZZZZ"})
+    _other_code, pair = mm.add(p("oli"), 2, 2, "+properties.code:ZZZZ", {"code": "ZZZZ"})
     assert pair is None
     friend_b, pair = mm.add(p("bob"), 2, 2, code, {"code": "K7QX"})
     assert pair == (friend_a, friend_b)
