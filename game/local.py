@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from game.bot import choose_move
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
+from game.rules import Board
 from game.xoxo import OP_MOVE, OP_REMATCH, OP_STATE, Presence, decode_state, encode_move, join_metadata
 
 THINK_SECONDS = (0.3, 0.7)
@@ -43,7 +44,7 @@ class LocalMatch:
         self.bot = Presence("local-bot", "local-bot", f"Bot ({level})")
         self._inbox: list[tuple[int, bytes]] = []
         self._bot_move_at: float | None = None
-        self._bot_board = None
+        self._bot_board: Board | None = None
         self.records: list[GameRecord] = []
         self.match = XoxoMatch("local", self, LOCAL_SETTINGS, clock=clock)
         for player in (self.human, self.bot):  # both are our own clients, and say so

@@ -34,6 +34,8 @@ class Refusal(enum.StrEnum):
     @classmethod
     def parse(cls, word: object) -> Refusal:
         """The refusal a reason word names; ``OTHER`` for anything this game does not know."""
+        if not isinstance(word, str):
+            return cls.OTHER
         try:
             return cls(word)
         except ValueError:

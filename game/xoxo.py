@@ -266,8 +266,9 @@ def decode_gone(data: bytes) -> Gone:
         obj = None
     if not isinstance(obj, dict):
         return Gone(GoneReason.LEFT)
+    word = obj.get("reason")
     try:
-        reason = GoneReason(obj.get("reason"))
+        reason = GoneReason(word) if isinstance(word, str) else GoneReason.LEFT
     except ValueError:
         reason = GoneReason.LEFT
     user_id, username = obj.get("user_id"), obj.get("username")

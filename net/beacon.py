@@ -163,18 +163,22 @@ def _field(obj: Mapping[str, Any], key: str) -> Any:
     return obj[key]
 
 
-def _check_name(key: str, value: Any) -> None:
+def _check_name(key: str, value: Any) -> str:
+    """``value`` if it can be a beacon's name field; BeaconFieldError saying why not."""
     if not isinstance(value, str):
         raise BeaconFieldError(f"{key} must be a string, not {type(value).__name__}")
     if len(value) > MAX_NAME_LENGTH:
         raise BeaconFieldError(f"{key} is longer than {MAX_NAME_LENGTH} characters")
     if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in value):
         raise BeaconFieldError(f"{key} contains control characters")
+    return value
 
 
-def _check_port(value: Any) -> None:
+def _check_port(value: Any) -> int:
+    """``value`` if it is a port number; BeaconFieldError if not."""
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
         raise BeaconFieldError(f"port must be an integer from 1 to 65535, not {value!r}")
+    return value
 
 
 def _decode_foreign(version: int, body: bytes, address: str) -> Beacon:
@@ -185,20 +189,18 @@ def _decode_foreign(version: int, body: bytes, address: str) -> Beacon:
         obj = {}
 
     def name(key: str) -> str:
-        value = obj.get(key)
         try:
-            _check_name(key, value)
+            return _check_name(key, obj.get(key))
         except BeaconFieldError:
             return ""
-        return value
 
-    port = obj.get("port")
     try:
-        _check_port(port)
+        port = _check_port(obj.get("port"))
     except BeaconFieldError:
         port = 0
+    state_word = obj.get("state")
     try:
-        state: HostState | None = HostState(obj.get("state"))
+        state = HostState(state_word) if isinstance(state_word, str) else None
     except ValueError:
         state = None
     return Beacon(game=name("game"), host=name("host"), port=port, state=state, version=version, address=address)

@@ -229,7 +229,7 @@ class _Fields:
     def fail(self, name: str, what: str) -> ProtocolError:
         return ProtocolError(f"{self.key}.{name} must be {what}", cid=self.cid)
 
-    def str(self, name: str, limit: int = 512) -> str:
+    def text(self, name: str, limit: int = 512) -> str:
         v = self.obj.get(name, "")
         if v is None:
             return ""
@@ -239,7 +239,7 @@ class _Fields:
             raise self.fail(name, f"at most {limit} characters")
         return v
 
-    def int(self, name: str, default: int = 0, lo: int = -MAX_OP_CODE - 1, hi: int = MAX_OP_CODE) -> int:
+    def whole(self, name: str, default: int = 0, lo: int = -MAX_OP_CODE - 1, hi: int = MAX_OP_CODE) -> int:
         """An integer given as a JSON number or a numeric string (Nakama's int64 fields)."""
         v = self.obj.get(name, default)
         if v is None:
@@ -257,7 +257,7 @@ class _Fields:
             raise self.fail(name, f"a whole number from {lo} to {hi}")
         return v
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def flag(self, name: str, default: bool = False) -> bool:
         v = self.obj.get(name, default)
         if v is None:
             return default
@@ -313,61 +313,65 @@ def _read(cls: type, f: _Fields) -> Message:
     """Build message ``cls`` from its JSON object (both directions)."""
     if cls is MatchmakerAdd:
         return MatchmakerAdd(
-            min_count=f.int("min_count", 0, 0, 1_000_000),
-            max_count=f.int("max_count", 0, 0, 1_000_000),
-            query=f.str("query", 1024),
+            min_count=f.whole("min_count", 0, 0, 1_000_000),
+            max_count=f.whole("max_count", 0, 0, 1_000_000),
+            query=f.text("query", 1024),
             string_properties=f.str_map("string_properties"),
             numeric_properties=f.num_map("numeric_properties"),
         )
     if cls is MatchmakerRemove:
-        return MatchmakerRemove(ticket=f.str("ticket"))
+        return MatchmakerRemove(ticket=f.text("ticket"))
     if cls is MatchmakerTicket:
-        return MatchmakerTicket(ticket=f.str("ticket"))
+        return MatchmakerTicket(ticket=f.text("ticket"))
     if cls is MatchJoin:
-        return MatchJoin(match_id=f.str("match_id"), token=f.str("token", 4096), metadata=f.str_map("metadata"))
+        return MatchJoin(match_id=f.text("match_id"), token=f.text("token", 4096), metadata=f.str_map("metadata"))
     if cls is MatchLeave:
-        return MatchLeave(match_id=f.str("match_id"))
+        return MatchLeave(match_id=f.text("match_id"))
     if cls is MatchDataSend:
         return MatchDataSend(
-            match_id=f.str("match_id"),
-            op_code=f.int("op_code"),
+            match_id=f.text("match_id"),
+            op_code=f.whole("op_code"),
             data=f.data("data"),
             presences=f.presences("presences"),
-            reliable=f.bool("reliable", True),
+            reliable=f.flag("reliable", True),
         )
     if cls is MatchData:
         return MatchData(
-            match_id=f.str("match_id"),
-            op_code=f.int("op_code"),
+            match_id=f.text("match_id"),
+            op_code=f.whole("op_code"),
             data=f.data("data"),
             presence=f.presence("presence"),
-            reliable=f.bool("reliable", True),
+            reliable=f.flag("reliable", True),
         )
     if cls is Match:
         return Match(
-            match_id=f.str("match_id"),
-            authoritative=f.bool("authoritative"),
-            label=f.str("label", 4096),
-            size=f.int("size", 0, 0, 1_000_000),
+            match_id=f.text("match_id"),
+            authoritative=f.flag("authoritative"),
+            label=f.text("label", 4096),
+            size=f.whole("size", 0, 0, 1_000_000),
             presences=f.presences("presences"),
             self_presence=f.presence("self"),
         )
     if cls is MatchPresenceEvent:
-        return MatchPresenceEvent(match_id=f.str("match_id"), joins=f.presences("joins"), leaves=f.presences("leaves"))
+        return MatchPresenceEvent(match_id=f.text("match_id"), joins=f.presences("joins"), leaves=f.presences("leaves"))
     if cls is MatchmakerMatched:
         users = f.obj.get("users") or []
         if not isinstance(users, list):
             raise f.fail("users", "a list")
         return MatchmakerMatched(
-            ticket=f.str("ticket"),
-            match_id=f.str("match_id"),
-            token=f.str("token", 4096),
+            ticket=f.text("ticket"),
+            match_id=f.text("match_id"),
+            token=f.text("token", 4096),
             users=tuple(_user(u, f) for u in users),
             self_user=_user(f.obj["self"], f) if f.obj.get("self") else None,
         )
     if cls is Error:
-        return Error(code=f.int("code"), message=f.str("message", 4096), context=f.str_map("context"))
-    return cls()
+        return Error(code=f.whole("code"), message=f.text("message", 4096), context=f.str_map("context"))
+    if cls is Ping:
+        return Ping()
+    if cls is Pong:
+        return Pong()
+    raise TypeError(f"no reader for {cls.__name__}")
 
 
 def _user(obj: Any, parent: _Fields) -> MatchmakerUser:
@@ -462,7 +466,7 @@ _RENAMES = {"self_presence": "self", "self_user": "self"}
 def message_json(message: Message) -> dict[str, Any]:
     """The JSON object of one message, zero values left out."""
     body: dict[str, Any] = {}
-    for f in fields(message):  # type: ignore[arg-type]
+    for f in fields(message):
         v = getattr(message, f.name)
         if f.name == "op_code":
             v = str(v)  # Nakama writes int64 as a string

@@ -34,7 +34,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from net.address import DEFAULT_DISCOVERY_PORT
 from net.beacon import (
@@ -83,11 +83,13 @@ def parse_ip_addr_json(text: str) -> list[Interface]:
     for link in links:
         if not isinstance(link, dict) or not isinstance(link.get("ifname"), str):
             continue
-        flags = link.get("flags") if isinstance(link.get("flags"), list) else []
+        raw_flags = link.get("flags")
+        flags: list[Any] = raw_flags if isinstance(raw_flags, list) else []
         is_up = "UP" in flags
         is_loopback = "LOOPBACK" in flags or link.get("link_type") == "loopback"
         can_broadcast = "BROADCAST" in flags
-        infos = link.get("addr_info") if isinstance(link.get("addr_info"), list) else []
+        raw_infos = link.get("addr_info")
+        infos: list[Any] = raw_infos if isinstance(raw_infos, list) else []
         for info in infos:
             if not isinstance(info, dict) or info.get("family") != "inet":
                 continue
@@ -232,7 +234,7 @@ def announce_targets(
     return tuple((a, discovery_port) for a in dict.fromkeys(addresses))
 
 
-def _is_ipv4(value: Any) -> bool:
+def _is_ipv4(value: Any) -> TypeGuard[str]:
     if not isinstance(value, str):
         return False
     try:
@@ -326,8 +328,14 @@ class Announcer:
         Raises BeaconFieldError for a value a finder would refuse; the old beacon stays.
         Call it on the loop's thread.
         """
-        changes = {k: v for k, v in (("state", state), ("host", host), ("game", game), ("port", port)) if v is not None}
-        beacon = replace(self._beacon, **changes)
+        old = self._beacon
+        beacon = replace(
+            old,
+            state=old.state if state is None else state,
+            host=old.host if host is None else host,
+            game=old.game if game is None else game,
+            port=old.port if port is None else port,
+        )
         self._datagram = encode_beacon(beacon)
         self._beacon = beacon
         if self._sock is not None:

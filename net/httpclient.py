@@ -126,7 +126,7 @@ async def resolve(host: str, port: int) -> list[tuple[int, Any]]:
         raise ConnectError("no such host") from exc
     except (OSError, UnicodeError) as exc:
         raise ConnectError(f"cannot look the name up: {exc}") from exc
-    out = [(info[0], info[4]) for info in infos]
+    out: list[tuple[int, Any]] = [(info[0], info[4]) for info in infos]
     if not out:
         raise ConnectError("no such host")
     return out

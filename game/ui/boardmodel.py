@@ -181,7 +181,8 @@ class BoardModel:
     def detail_text(self) -> str:
         """Why the game ended, and what happens next (who asked for a rematch, the countdown)."""
         view = self.view
-        if view is None or view.board.outcome is None:
+        outcome = view.board.outcome if view is not None else None
+        if view is None or outcome is None:
             return ""
         them = self.opponent_name
         result = view.result
@@ -191,7 +192,8 @@ class BoardModel:
             Termination.OPPONENT_LEFT: (f"{them} left the game", "You left the game", "A player left"),
             Termination.LINE: ("Three in a row!", f"{them} got three in a row", "Three in a row"),
         }
-        why = reasons[view.board.outcome.termination][{Result.WIN: 0, Result.LOSS: 1}.get(result, 2)]  # type: ignore[arg-type]
+        whose = 0 if result is Result.WIN else 1 if result is Result.LOSS else 2
+        why = reasons[outcome.termination][whose]
         if self.match_over:
             return why
         parts = [why]

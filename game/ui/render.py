@@ -16,7 +16,7 @@ from game.ui.theme import MARK_COLORS, PANEL, LruCache
 SUPERSAMPLE = 2
 STROKE = 0.13  # a mark's stroke width as a share of its size
 
-_marks = LruCache(64)
+_marks: LruCache[tuple[int, int, tuple[int, ...]], pygame.Surface] = LruCache(64)
 
 
 def ease_out_cubic(t: float) -> float:
@@ -78,7 +78,7 @@ def mark_surface(player: int, size: int, color: pygame.Color | None = None) -> p
     if surface is None:
         surface = _draw_mark(player, size, color)
         _marks.put(key, surface)
-    return surface  # type: ignore[return-value]
+    return surface
 
 
 def blit_center(surface: pygame.Surface, image: pygame.Surface, center: tuple[float, float]) -> pygame.Rect:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import pygame
 
@@ -74,20 +75,24 @@ def clamp_size(size: tuple[int, int]) -> tuple[int, int]:
 # Fonts and rendered text ------------------------------------------------------------
 
 
-class LruCache:
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
     """A small least-recently-used cache; rendering the same text every frame is wasted work."""
 
     def __init__(self, capacity: int):
         self._capacity = capacity
-        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._items: OrderedDict[K, V] = OrderedDict()
 
-    def get(self, key: Hashable) -> object | None:
+    def get(self, key: K) -> V | None:
         item = self._items.get(key)
         if item is not None:
             self._items.move_to_end(key)
         return item
 
-    def put(self, key: Hashable, value: object) -> None:
+    def put(self, key: K, value: V) -> None:
         self._items[key] = value
         self._items.move_to_end(key)
         while len(self._items) > self._capacity:
@@ -110,8 +115,8 @@ class Fonts:
     """
 
     def __init__(self, font_capacity: int = 48, text_capacity: int = 512):
-        self._fonts = LruCache(font_capacity)
-        self._texts = LruCache(text_capacity)
+        self._fonts: LruCache[tuple[int, bool], pygame.font.Font] = LruCache(font_capacity)
+        self._texts: LruCache[tuple[str, int, bool, tuple[int, ...]], pygame.Surface] = LruCache(text_capacity)
 
     def get(self, size: float, light: bool = False) -> pygame.font.Font:
         """The font at nominal ``size`` (see ``font_pixels``)."""
@@ -120,7 +125,7 @@ class Fonts:
         if font is None:
             font = pygame.font.Font(str(FONT_DIR / FONT_FILES[light]), px)
             self._fonts.put((px, light), font)
-        return font  # type: ignore[return-value]
+        return font
 
     def render(self, text: str, size: float, color: pygame.Color | tuple[int, ...], light: bool = False) -> pygame.Surface:
         """``text`` rendered antialiased at ``size`` in ``color``; the same surface for the same request."""
@@ -129,7 +134,7 @@ class Fonts:
         if surface is None:
             surface = self.get(size, light).render(text, True, color)
             self._texts.put(key, surface)
-        return surface  # type: ignore[return-value]
+        return surface
 
     def fit(self, text: str, size: float, max_width: float, light: bool = False) -> float:
         """The largest size up to ``size`` at which ``text`` is at most ``max_width`` pixels wide (or the smallest text)."""

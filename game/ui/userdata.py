@@ -171,7 +171,10 @@ class Profile:
             v = obj[f.name]
             expected = bool if f.name in ("muted", "name_chosen") else str
             may_be_empty = f.name == "ca_file"
-            ok = isinstance(v, expected) and (expected is bool or ((may_be_empty or v.strip() != "") and len(v) <= 400))
+            if expected is bool:
+                ok = isinstance(v, bool)
+            else:
+                ok = isinstance(v, str) and (may_be_empty or v.strip() != "") and len(v) <= 400
             if ok:
                 values[f.name] = v.strip() if isinstance(v, str) else v
             else:

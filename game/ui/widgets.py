@@ -65,6 +65,7 @@ class Button:
         radius = max(4, int(12 * scale))
         hovered = hovered and self.enabled
         pressed = pressed and self.enabled
+        fill: pygame.Color | None
         if self.style == "primary" and self.enabled:
             fill = theme.ACCENT_HOVER if hovered and not pressed else theme.ACCENT
             text_color = theme.ON_ACCENT
@@ -215,10 +216,10 @@ class ButtonGroup:
         if not enabled:
             return
         self.focus_visible = True
-        if self.focus not in enabled:
+        if self.focus is None or self.focus not in enabled:
             self.focus = enabled[0 if delta > 0 else -1]
             return
-        i = enabled.index(self.focus)  # type: ignore[arg-type]
+        i = enabled.index(self.focus)
         self.focus = enabled[(i + delta) % len(enabled)]
 
     def _position(self) -> tuple[int, int] | None:

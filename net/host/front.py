@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import h11
 from websockets.exceptions import InvalidHandshake
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request as WsRequest
 from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
@@ -510,14 +510,13 @@ class PlayerSocket:
         for event in self._protocol.events_received():
             if self._gone:
                 return
-            opcode = getattr(event, "opcode", None)
-            if opcode is Opcode.TEXT and self.open:
+            if isinstance(event, Frame) and event.opcode is Opcode.TEXT and self.open:
                 try:
-                    self._site.socket_text(self, event.data.decode("utf-8"))
+                    self._site.socket_text(self, str(event.data, "utf-8"))
                 except Exception:  # a bug must not take the connection down silently
                     log.exception("error handling a message from %s; closing that socket", self.remote)
                     self.close(1011, "internal error")
-            elif opcode is Opcode.BINARY:
+            elif isinstance(event, Frame) and event.opcode is Opcode.BINARY:
                 self.close(1003, "binary frames are not supported: send JSON text frames")
         self._flush()
         if self._protocol.close_expected():

@@ -247,10 +247,10 @@ class BoardPainter:
         box = lay.draws
         pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(14 * s))
         number = fonts.render(str(model.score[0]), 26 * s, theme.TEXT if model.score[0] else theme.MUTED)
-        caption = fonts.render("Draws", theme.small(14 * s), theme.MUTED, light=True)
-        total = number.get_height() + caption.get_height()
+        label = fonts.render("Draws", theme.small(14 * s), theme.MUTED, light=True)
+        total = number.get_height() + label.get_height()
         blit_center(surface, number, (box.centerx, box.centery - total / 2 + number.get_height() / 2))
-        blit_center(surface, caption, (box.centerx, box.centery + total / 2 - caption.get_height() / 2))
+        blit_center(surface, label, (box.centerx, box.centery + total / 2 - label.get_height() / 2))
 
     def status(self, surface: pygame.Surface, lay: BoardLayout, model: BoardModel) -> None:
         s, fonts, view = lay.scale, self.fonts, model.view
@@ -327,7 +327,8 @@ class BoardPainter:
         alpha = int(255 * t)
         rise = (1 - t) * 10 * s
         result = model.view.result if model.view is not None else None
-        title = fonts.render(text, fonts.fit(text, 42 * s, lay.message.width), RESULT_COLOR.get(result, theme.TEXT))  # type: ignore[arg-type]
+        color = RESULT_COLOR[result] if result is not None else theme.TEXT
+        title = fonts.render(text, fonts.fit(text, 42 * s, lay.message.width), color)
         detail_text = model.detail_text
         detail = None
         if detail_text:

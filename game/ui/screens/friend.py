@@ -25,7 +25,7 @@ class FriendScreen(Screen):
 
     name = "friend"
 
-    def __init__(self, on_code: Callable[[str], None], on_back: Callable[[], None], *, code: str | None = None):
+    def __init__(self, on_code: Callable[[str], object], on_back: Callable[[], object], *, code: str | None = None):
         super().__init__()
         self.on_code = on_code
         self.on_back = on_back

@@ -105,7 +105,7 @@ class LanJoinScreen(Screen):
 
     name = "lan-join"
 
-    def __init__(self, name: str, on_join: Callable[[str], None], *, auto_join: bool = False):
+    def __init__(self, name: str, on_join: Callable[[str], object], *, auto_join: bool = False):
         super().__init__()
         self.auto_join = auto_join
         self.player_name = name

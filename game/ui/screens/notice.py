@@ -13,7 +13,7 @@ from game.ui.render import blit_center, draw_card, wrap_text
 from game.ui.screens.base import Screen
 from game.ui.widgets import Button
 
-BACK_KEYS = (pygame.K_ESCAPE, pygame.K_BACKSPACE)
+BACK_KEYS: tuple[int, ...] = (pygame.K_ESCAPE, pygame.K_BACKSPACE)
 
 
 class NoticeScreen(Screen):
