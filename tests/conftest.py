@@ -1,4 +1,4 @@
-"""Suite-wide settings: no real window or sound card, and a private per-user data folder."""
+"""Suite-wide settings: no real window or sound card, LAN announcements kept on loopback."""
 
 import os
 
@@ -6,6 +6,8 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+# Whatever a test or a game started by a test announces on the LAN stays on this machine.
+os.environ.setdefault("TICTACTOE_BROADCAST", "127.255.255.255")
 
 import gc
 import logging

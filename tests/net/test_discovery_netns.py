@@ -24,6 +24,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Inside the namespaces the announcer uses its default targets: the suite's loopback-only
+# switch (TICTACTOE_BROADCAST, set in tests/conftest.py) is left out of their environment.
+_DEFAULT_TARGETS = {k: v for k, v in os.environ.items() if k != "TICTACTOE_BROADCAST"}
 
 LISTENER = """
 import asyncio, json, sys
@@ -113,7 +116,7 @@ class Processes:
     def start(self, ns: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         process = subprocess.Popen(
             ["ip", "netns", "exec", ns, sys.executable, *args],
-            cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
+            cwd=REPO_ROOT, env={**_DEFAULT_TARGETS, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.started.append(process)
