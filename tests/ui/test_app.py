@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pygame
 import pytest
@@ -143,3 +144,49 @@ def test_screenshots_of_every_screen_and_of_each_finished_game(data_dir: Path, t
     assert image.get_size() == (640, 720)
 
 
+
+
+def test_closing_while_another_thread_keeps_waking_the_app_leaves_sdl_to_the_app_thread(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The network thread may wake the App at any moment, during and after its shutdown too.
+
+    Any SDL call from that thread could race pygame's own (and, after ``display.quit``, touch
+    freed state): the wakes must reach the App without one.
+    """
+    foreign: list[str] = []
+    main = threading.current_thread()
+
+    def spy(name: str, real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is not main:
+                foreign.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    for module, name in ((pygame.event, "post"), (pygame.event, "peek"), (pygame.event, "get"),
+                         (pygame.display, "flip"), (pygame.display, "quit")):
+        monkeypatch.setattr(module, name, spy(f"{module.__name__}.{name}", getattr(module, name)))
+    app = App(userdata=UserData(data_dir))
+    app.push(MenuScreen())
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            app.wake()
+
+    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(50):
+            app.step()
+        app.close()
+        app.close()  # twice is harmless
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(5)
+    app.wake()  # after the close: still nothing happens to SDL
+    assert foreign == []
