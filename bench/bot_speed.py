@@ -20,8 +20,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from game.bot import choose_move, clear_cache  # noqa: E402
-from game.rules import Board, reachable_positions  # noqa: E402
+from game.bot import choose_move, clear_cache
+from game.rules import Board, reachable_positions
 
 TARGET_MEDIAN_US = 1000.0
 

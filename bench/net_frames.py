@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 from game.ui.app import App, NetSettings, PlaySettings  # noqa: E402
 from game.ui.screens.netflow import start_online  # noqa: E402
 from game.ui.userdata import UserData  # noqa: E402
-from net.messages import MatchUpdate  # noqa: E402
+from net.messages import Event, MatchUpdate  # noqa: E402
 
 TARGET_P99_MS = 17.0
 FRAME = 1 / 60
@@ -53,7 +53,8 @@ sys.path.insert(0, sys.argv[1])
 import host_load
 port, players, duration = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 args = argparse.Namespace(
-    pairs=players // 2, games=1000, think=0.25, duration=duration, ramp=0.0, workers=1, host_args=[]
+    pairs=players // 2, games=1000, think=0.25, duration=duration, ramp=0.0, workers=1, host_args=[],
+    prefix="load", load_nice=0,
 )
 host_load.run_worker(port, 0, players, args)
 """
@@ -80,7 +81,7 @@ def _start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
         )
     deadline = time.monotonic() + START_SECONDS
     while True:
-        found = re.search(rb"listening on ws://(127\.0\.0\.1:\d+)", log.read_bytes())
+        found = re.search(rb"listening on (?:https?|wss?)://(127\.0\.0\.1:\d+)", log.read_bytes())
         if found:
             return server, found.group(1).decode()
         if server.poll() is not None or time.monotonic() > deadline:
@@ -107,11 +108,12 @@ def measure(frames: int, pairs: int, size: tuple[int, int]) -> dict[str, object]
         seconds = frames * FRAME + 30
         load = opponent = None
         try:
-            load = subprocess.Popen(
-                [sys.executable, "-c", LOAD_CODE, str(REPO / "bench"), port, str(2 * pairs),
-                 str(seconds)],
-                cwd=REPO, env=_env(work / "load"), stdout=subprocess.DEVNULL, stderr=open(work / "load.log", "wb"),
-            ) if pairs else None
+            if pairs:
+                with open(work / "load.log", "wb") as load_log:
+                    load = subprocess.Popen(
+                        [sys.executable, "-c", LOAD_CODE, str(REPO / "bench"), port, str(2 * pairs), str(seconds)],
+                        cwd=REPO, env=_env(work / "load"), stdout=subprocess.DEVNULL, stderr=load_log,
+                    )
             opponent = subprocess.Popen(
                 [sys.executable, str(REPO / "main.py"), "--online", "--server", address, "--name", "rival",
                  "--auto", "perfect", "--games", "100000"],
@@ -132,7 +134,7 @@ def measure(frames: int, pairs: int, size: tuple[int, int]) -> dict[str, object]
                 network = app.network
                 poll = network.poll
 
-                def counting_poll() -> list[object]:
+                def counting_poll() -> list[Event]:
                     nonlocal states
                     events = poll()
                     states += sum(1 for e in events if isinstance(e, MatchUpdate))
@@ -160,7 +162,7 @@ def measure(frames: int, pairs: int, size: tuple[int, int]) -> dict[str, object]
         finally:
             for process in (opponent, load, server):
                 if process is not None:
-                    _stop(process)  # type: ignore[arg-type]
+                    _stop(process)
         host_games = len(re.findall(rb" game \d+ over: ", (work / "serve.log").read_bytes()))
     return {
         "bench": "net_frames",
