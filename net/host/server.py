@@ -80,6 +80,7 @@ GAME_FULL = "This game is full"
 SHUTTING_DOWN = "Server shutting down"
 NAME_IN_USE = "Username is already in use."
 MALFORMED = "received malformed payload"
+CHECKPOINT_SECONDS = 5.0  # how often the database's write-ahead log is copied back, off the event loop
 
 CLOSE_MALFORMED = 1000  # Nakama closes a malformed payload with a normal closure
 CLOSE_POLICY = 1008
@@ -200,6 +201,7 @@ class Host:
         self._sockets: dict[PlayerSocket, Connection] = {}
         self._no_sockets = asyncio.Event()  # set while no socket is open (stop waits on it)
         self._no_sockets.set()
+        self._checkpoints: asyncio.Task[None] | None = None
         self._pending: dict[str, float] = {}  # user id -> deadline: sockets past their handshake check
         self._stopping = False
         self.port = 0
@@ -255,6 +257,8 @@ class Host:
                 raise PortInUseError(cfg.bind, cfg.port) from exc
             raise HostError(f"cannot listen on {cfg.bind} port {cfg.port}: {exc.strerror or exc}") from exc
         self._store = store
+        if store.path is not None:
+            self._checkpoints = loop.create_task(self._checkpoint_every(store, CHECKPOINT_SECONDS), name="checkpoints")
         self._issuer = TokenIssuer(secret, cfg.token_seconds, cfg.refresh_seconds, clock=self._wall)
         self.runtime = MatchRuntime(
             MatchSettings(
@@ -295,6 +299,7 @@ class Host:
         for socket in list(self._sockets):
             socket.abort()
         await server.wait_closed()
+        await self._stop_checkpoints()
         if self._store is not None:
             self._store.close()
         self._server = None
@@ -308,8 +313,29 @@ class Host:
         server, self._server = self._server, None
         if server is not None:
             server.close()
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()  # a checkpoint under way finishes before the store closes (its lock)
+            self._checkpoints = None
         if self._store is not None:
             self._store.close()
+
+    @staticmethod
+    async def _checkpoint_every(store: GameStore, seconds: float) -> None:
+        """Copy the database's write-ahead log back every ``seconds``, on a worker thread."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await loop.run_in_executor(None, store.checkpoint)
+            except StoreError as exc:
+                log.warning("%s", exc)
+
+    async def _stop_checkpoints(self) -> None:
+        task, self._checkpoints = self._checkpoints, None
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)  # its cancellation, not ours
 
     def stats(self) -> HostStats:
         rt = self.runtime

@@ -156,3 +156,27 @@ def test_an_old_database_with_one_name_twice_is_made_unique(tmp_path):
     with pytest.raises(NameInUse):
         store.create_account("u-eve", "ANN")
     store.close()
+
+
+def test_commits_leave_the_checkpoint_to_checkpoint_which_copies_the_whole_log_back(tmp_path):
+    """A checkpoint inside a commit would stall the event loop: commits only append to the log, checkpoint() copies back."""
+    store = GameStore(tmp_path)
+    p1, p2 = Presence("u1", "s1", "ann"), Presence("u2", "s2", "bob")
+    for game in range(1, 501):  # about 1,500 pages of log: SQLite's own checkpoint would have run at 1,000
+        store.record(GameRecord("m.host", game, (p1, p2), 1, ((2, 2, 1),), 1, Termination.LINE, None, 10.0, 12.0))
+
+    def games_in_the_database_file() -> int:
+        """Games the database file itself holds, without its write-ahead log (read-only, as an immutable file)."""
+        probe = sqlite3.connect(f"{(tmp_path / DB_FILE).as_uri()}?immutable=1", uri=True)
+        try:
+            if probe.execute("SELECT count(*) FROM sqlite_master WHERE name = 'games'").fetchone()[0] == 0:
+                return 0  # even the table is only in the log so far
+            return probe.execute("SELECT count(*) FROM games").fetchone()[0]
+        finally:
+            probe.close()
+
+    assert games_in_the_database_file() == 0, "a commit copied the log back"
+    store.checkpoint()
+    assert games_in_the_database_file() == 500
+    assert len(store.games(limit=1000)) == 500
+    store.close()
