@@ -22,6 +22,7 @@ SDL's dummy video driver) through minutes of play without sleeping.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -145,6 +146,11 @@ class App:
 
         audio.pre_init()
         pygame.display.init()
+        if pygame.display.get_driver() == "x11":
+            # Under X, SDL would draw the window through OpenGL, which on a machine without a GPU
+            # (a VM, Xvfb) is a software renderer: each idle frame then costs ten times the CPU of
+            # X's own shared-memory images, which are as fast on any X server. Read at set_mode.
+            os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
         pygame.font.init()
         pygame.display.set_caption(theme.TITLE)
         try:
