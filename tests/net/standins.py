@@ -338,6 +338,11 @@ class TcpRelay:
         self._writers |= {writer, up_writer}
         try:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except asyncio.CancelledError:
+            # The loop is closing with this connection still up. Ending cancelled would make
+            # asyncio 3.11's stream callback log a spurious error: drop the link and end quietly.
+            writer.transport.abort()
+            up_writer.transport.abort()
         finally:
             self._writers -= {writer, up_writer}
 

@@ -49,11 +49,12 @@ def player(pilots: list[Pilot], tmp_path: Path, name: str) -> Pilot:
 
 
 def matched_pair(
-    pilots: list[Pilot], tmp_path: Path, server: str, names: tuple[str, str] = ("ann", "bob")
+    pilots: list[Pilot], tmp_path: Path, server: str, names: tuple[str, str] = ("ann", "bob"), *, b_server: str = ""
 ) -> tuple[Pilot, Pilot]:
+    """Two players signed in (the second at ``b_server`` if given, e.g. the host itself past a relay) and matched."""
     a, b = player(pilots, tmp_path, names[0]), player(pilots, tmp_path, names[1])
     sign_in(a, names[0], server)
-    sign_in(b, names[1], server)
+    sign_in(b, names[1], b_server or server)
     run_until(lambda: board_ready(a) and board_ready(b), a, b, what="both boards")
     return a, b
 
@@ -156,7 +157,8 @@ def test_an_opponent_who_leaves_is_named_and_a_new_opponent_can_be_found(pilots,
 def test_a_dropped_connection_shows_the_reconnecting_card_then_the_same_board(pilots, tmp_path, host) -> None:
     with LoopThread() as loop:
         relay = loop.run(TcpRelay(host.port).start())
-        a, b = matched_pair(pilots, tmp_path, relay.address)  # ann's connection goes through the relay
+        # Only ann's connection goes through the relay: cutting it drops her, bob stays connected.
+        a, b = matched_pair(pilots, tmp_path, relay.address, b_server=host.address)
         x, _ = first_mover(a, b)
         x.click_cell(2, 2)
         run_until(lambda: a.screen.view.board.at(2, 2) != -1 and b.screen.view.board.at(2, 2) != -1, a, b,
@@ -168,6 +170,8 @@ def test_a_dropped_connection_shows_the_reconnecting_card_then_the_same_board(pi
         assert a.screen.model.status_text == "Game paused"
         run_until(lambda: a.screen.model.connection is None and a.screen.model.toast_text == "Reconnected", a, b,
                   what="ann back in the match")
+        run_until(lambda: b.screen.view.opponent_connected, a, b, what="bob told that ann is back")
+        assert b.screen.model.connection is None, "bob's own connection never dropped"
         assert a.screen.view.board.cells == before and on(a, "board") and on(b, "board")
         mover = a if a.screen.view.your_turn else b
         mover.click_cell(1, 1)
