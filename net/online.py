@@ -321,13 +321,14 @@ class OnlineSession:
         raise last or NameTakenError("sign-in", 409, "Username is already in use.")
 
     async def _rename(self, session: AuthSession, wanted: str) -> str:
-        """Rename the account to ``wanted``, or its nearest free variant; the name it now has."""
+        """Rename the account to ``wanted``, or its nearest free variant; the name it now has.
+
+        Only called when the account's name is neither ``wanted`` nor a variant of it.
+        """
         for name in [wanted, *name_variants(wanted, self._rng, self.config.name_tries)]:
             try:
                 await self.auth.rename(session, name)
             except NameTakenError:
-                if is_variant_of(session.username, wanted):
-                    return session.username  # already a variant of what was asked: keep it
                 continue
             return name
         return session.username  # every variant taken: play under the old name rather than not at all
