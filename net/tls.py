@@ -73,11 +73,22 @@ def server_context(cert_file: str | Path, key_file: str | Path) -> ssl.SSLContex
     except ssl.SSLError as exc:
         if "KEY_VALUES_MISMATCH" in str(exc).upper():
             raise TlsConfigError(f"the key in {key_file} does not belong to the certificate in {cert_file}") from None
-        raise TlsConfigError(f"the certificate {cert_file} and key {key_file} cannot be used ({_short(exc)})") from None
+        damaged = key_file if _certificates_load(cert_file) else cert_file
+        raise TlsConfigError(f"the {'key' if damaged == key_file else 'certificate'} file {damaged} is damaged: "
+                             f"its PEM block cannot be read ({_short(exc)})") from None
     except OSError as exc:
         raise TlsConfigError(f"cannot read {cert_file} or {key_file}: {exc.strerror or exc}") from None
     context.set_alpn_protocols(["http/1.1"])
     return context
+
+
+def _certificates_load(cert_file: str | Path) -> bool:
+    """True if OpenSSL reads the certificates in ``cert_file`` (to tell which of two files is damaged)."""
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(cert_file))
+    except (ssl.SSLError, OSError):
+        return False
+    return True
 
 
 class _PassPhraseNeeded(Exception):

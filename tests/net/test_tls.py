@@ -227,6 +227,9 @@ def _bad_files(pki: Pki, tmp_path: Path) -> dict[str, tuple[Path, Path, str]]:
     unreadable = tmp_path / "unreadable.crt"
     unreadable.write_bytes(pki.cert.read_bytes())
     unreadable.chmod(0)
+    damaged_cert, damaged_key = tmp_path / "damaged.crt", tmp_path / "damaged.key"
+    damaged_cert.write_bytes(b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
+    damaged_key.write_bytes(b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
     return {
         "missing certificate": (tmp_path / "none.crt", pki.key, f"the certificate file {tmp_path / 'none.crt'} does not exist"),
         "missing key": (pki.cert, tmp_path / "none.key", f"the key file {tmp_path / 'none.key'} does not exist"),
@@ -240,12 +243,14 @@ def _bad_files(pki: Pki, tmp_path: Path) -> dict[str, tuple[Path, Path, str]]:
         "mismatched": (pki.cert, pki.stranger_key,
                        f"the key in {pki.stranger_key} does not belong to the certificate in {pki.cert}"),
         "key under a pass phrase": (pki.cert, pki.locked_key, f"the key in {pki.locked_key} is protected by a pass phrase"),
+        "damaged certificate": (damaged_cert, pki.key, f"the certificate file {damaged_cert} is damaged"),
+        "damaged key": (pki.cert, damaged_key, f"the key file {damaged_key} is damaged"),
     }
 
 
 BAD_FILES = ["missing certificate", "missing key", "unreadable certificate", "certificate is a folder",
              "certificate under a file", "certificate not PEM", "key not PEM", "files swapped", "mismatched",
-             "key under a pass phrase"]
+             "key under a pass phrase", "damaged certificate", "damaged key"]
 
 
 @pytest.mark.parametrize("case", BAD_FILES)
