@@ -18,6 +18,7 @@ import asyncio
 import base64
 import concurrent.futures
 import json
+import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -31,6 +32,13 @@ from websockets.exceptions import ConnectionClosed
 T = TypeVar("T")
 
 LOOPBACK = "127.0.0.1"
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port free on loopback right now (TCP by default, ``socket.SOCK_DGRAM`` for UDP): bound, then released."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
 
 
 def make_token(uid: str, usn: str, lifetime: int = 3600, now: float | None = None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 
 import pytest
 
@@ -22,20 +21,13 @@ from net.errors import (
     UnreachableError,
 )
 from net.realtime import RealtimeSocket
-from tests.net.standins import LOOPBACK, NakamaStandIn, make_token
+from tests.net.standins import LOOPBACK, NakamaStandIn, free_port, make_token
 
 DEVICE = "device-0123456789"
 
 
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 20))
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
 
 
 # The realtime socket --------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import random
-import socket
 
 import pytest
 
@@ -23,20 +22,13 @@ from net.errors import (
 )
 from net.host import Host, HostConfig
 from net.signin import AuthClient, AuthSession, decode_token_claims, is_variant_of, name_variants
-from tests.net.standins import LOOPBACK, NakamaStandIn, make_token
+from tests.net.standins import LOOPBACK, NakamaStandIn, free_port, make_token
 
 DEVICE = "device-0123456789"
 
 
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 20))
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
 
 
 async def one_shot_http(answer: bytes) -> tuple[asyncio.Server, int]:

@@ -10,7 +10,6 @@ nothing leaves this machine.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +21,8 @@ from game.ui.widgets import TextField
 from net.host import HostConfig
 from net.session import SessionConfig
 from tests.net.conftest import RunningHost
+from tests.net.standins import LOOPBACK
 
-LOOPBACK = "127.0.0.1"
 LOOPBACK_BROADCAST = "127.255.255.255"
 WAIT = 15.0  # seconds of real time before a wait gives up (a failing test, never a slow one)
 
@@ -40,13 +39,6 @@ FAST = SessionConfig(
     lan_announce_interval=0.1,
     lan_expiry=2.0,
 )
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port free on loopback right now (TCP by default, ``socket.SOCK_DGRAM`` for UDP)."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
 
 
 def lan_settings(discovery_port: int, *, lan_port: int = 0) -> NetSettings:

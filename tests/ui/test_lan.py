@@ -20,13 +20,13 @@ from game.ui.screens.lan_host import LanHostScreen
 from game.ui.screens.lan_join import LanJoinScreen, state_label
 from game.ui.screens.menu import MenuScreen
 from game.ui.screens.name import NameScreen
+from tests.net.standins import free_port
 from tests.ui.netpilot import (
     LOOPBACK,
     LOOPBACK_BROADCAST,
     board_ready,
     fill,
     first_mover,
-    free_port,
     lan_settings,
     launch,
     on,
