@@ -60,7 +60,6 @@ import hashlib
 import json
 import logging
 import os
-import platform
 import random
 import re
 import resource
@@ -702,16 +701,6 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))] * 1000
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def _verdict(name: str, value: float, target: float) -> tuple[str, bool]:
     ok = value < target
     return f"{name} {value:.1f} ms < {target:g} ms: {'met' if ok else 'MISSED'}", ok
@@ -832,7 +821,10 @@ def main(argv: list[str] | None = None) -> int:
     def ms(values: list[float], digits: int = 1) -> str:
         return f"p50 {_pct(values, .5):.{digits}f} ms, p99 {_pct(values, .99):.{digits}f} ms, max {_pct(values, 1.0):.1f} ms"
 
-    print(f"machine: {os.cpu_count()} CPUs, {_cpu_model()}, Python {platform.python_version()}")
+    sys.path.insert(0, str(REPO))
+    from bench.machine import machine_line
+
+    print(machine_line())
     print(f"load: {args.pairs} pairs ({players} sockets), {args.games} games each, think {args.think:g} s, "
           f"arrivals over {args.ramp:g} s, {args.workers} load process(es)"
           + (f", host limit {args.host_rate:g} messages/s per socket" if args.host_rate else "")

@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -262,16 +261,6 @@ def measure(
             "wall_s": round(figures["wall_s"], 2)}
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def _both(choice: str, options: tuple[str, ...]) -> list[str]:
     return list(options) if choice == "both" else [choice]
 
@@ -309,7 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         [sys.executable, "-c", "import pygame; print(pygame.version.ver, 'SDL', '.'.join(map(str, pygame.get_sdl_version())))"],
         capture_output=True, text=True, env=dict(os.environ, PYGAME_HIDE_SUPPORT_PROMPT="1"),
     ).stdout.strip()
-    print(f"machine: {os.cpu_count()} CPUs, {_cpu_model()}, Python {platform.python_version()}, pygame {pygame_version}")
+    sys.path.insert(0, str(REPO))
+    from bench.machine import machine_line
+
+    print(machine_line(f"pygame {pygame_version}"))
     if note:
         print(f"NOTE: {note}")
     elif xvfb is not None:
