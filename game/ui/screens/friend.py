@@ -13,9 +13,9 @@ from collections.abc import Callable
 import pygame
 
 from game.ui import clipboard, theme
-from game.ui.render import blit_center, draw_card
+from game.ui.render import blit_center
 from game.ui.screens.base import Screen
-from game.ui.screens.netkit import FormFocus, draw_field
+from game.ui.screens.netkit import FormFocus, draw_field, draw_form_card
 from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
 from net.friendcode import ALPHABET, MAX_LENGTH, check_code, make_code
 
@@ -117,14 +117,7 @@ class FriendScreen(Screen):
         s = self.scale(size)
         m = self._metrics(size)
         cx = size[0] / 2
-        draw_card(surface, m["top"], m["width"], m["height"], s)
-        y = m["top"] + m["pad"]
-        blit_center(surface, fonts.render("Play a friend", 34 * s, theme.TEXT), (cx, y + m["title"] / 2))
-        y += m["title"]
-        subtitle = "Give your friend this code, or type theirs."
-        blit_center(surface, fonts.render(subtitle, fonts.fit(subtitle, theme.small(16 * s), m["inner"], light=True),
-                                          theme.MUTED, light=True), (cx, y + m["subtitle"] / 2))
-        y += m["subtitle"]
+        y = draw_form_card(surface, fonts, s, m, "Play a friend", "Give your friend this code, or type theirs.")
         box = pygame.Rect(0, 0, int(260 * s), m["code"] - int(10 * s))
         box.center = (int(cx), int(y + m["code"] / 2))
         pygame.draw.rect(surface, theme.PANEL_HIGH, box, border_radius=int(14 * s))

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import pygame
 
 from game.ui import theme
-from game.ui.render import blit_center, draw_card, wrap_text
+from game.ui.render import blit_center, wrap_text
 from game.ui.screens.base import Screen
-from game.ui.screens.netkit import FormFocus, draw_field
+from game.ui.screens.netkit import FormFocus, draw_field, draw_form_card
 from game.ui.userdata import MAX_NAME_LENGTH
 from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
 from net.address import DEFAULT_SERVER, DEFAULT_SERVER_KEY, ServerAddress
@@ -226,13 +226,7 @@ class LoginScreen(Screen):
         s = self.scale(size)
         m = self._metrics(size)
         cx = size[0] / 2
-        draw_card(surface, m["top"], m["width"], m["height"], s)
-        y = m["top"] + m["pad"]
-        blit_center(surface, fonts.render("Play online", 34 * s, theme.TEXT), (cx, y + m["title"] / 2))
-        y += m["title"]
-        subtitle = "Sign in to a game server to find an opponent."
-        size_sub = fonts.fit(subtitle, theme.small(16 * s), m["inner"], light=True)
-        blit_center(surface, fonts.render(subtitle, size_sub, theme.MUTED, light=True), (cx, y + m["subtitle"] / 2))
+        draw_form_card(surface, fonts, s, m, "Play online", "Sign in to a game server to find an opponent.")
         for field, label in zip(self.fields, self.labels, strict=True):
             draw_field(surface, fonts, s, field, label, error=field is self.error_field)
         if self.error:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 import pygame
 
 from game.ui import theme
-from game.ui.render import blit_center, draw_card
+from game.ui.render import blit_center
 from game.ui.screens.base import Screen
 from game.ui.screens.login import check_name
-from game.ui.screens.netkit import FormFocus, draw_field
+from game.ui.screens.netkit import FormFocus, draw_field, draw_form_card
 from game.ui.userdata import MAX_NAME_LENGTH
 from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
 
@@ -82,14 +82,7 @@ class NameScreen(Screen):
         s = self.scale(size)
         m = self._metrics(size)
         cx = size[0] / 2
-        draw_card(surface, m["top"], m["width"], m["height"], s)
-        y = m["top"] + m["pad"]
-        blit_center(surface, fonts.render("What is your name?", fonts.fit("What is your name?", 34 * s, m["inner"]),
-                                          theme.TEXT), (cx, y + m["title"] / 2))
-        y += m["title"]
-        subtitle = "The other player sees it. You can change it later."
-        blit_center(surface, fonts.render(subtitle, fonts.fit(subtitle, theme.small(16 * s), m["inner"], light=True),
-                                          theme.MUTED, light=True), (cx, y + m["subtitle"] / 2))
+        draw_form_card(surface, fonts, s, m, "What is your name?", "The other player sees it, and the game remembers it.")
         draw_field(surface, fonts, s, self.field, "Your name", error=self.error is not None)
         if self.error:
             blit_center(surface, fonts.render(self.error, fonts.fit(self.error, theme.small(15 * s), m["inner"], light=True),

@@ -18,7 +18,7 @@ import pygame
 import pygame.gfxdraw
 
 from game.ui import theme
-from game.ui.render import blit_center, wrap_text
+from game.ui.render import blit_center, draw_card, wrap_text
 from game.ui.screens.base import Screen
 from game.ui.screens.notice import NoticeScreen
 from game.ui.widgets import ACTIVATE_KEYS, Button, ButtonGroup, TextField, key_down
@@ -269,6 +269,22 @@ class FormFocus:
         if field is not None:
             return event.type == pygame.TEXTINPUT
         return self.buttons.handle(event)
+
+
+def draw_form_card(
+    surface: pygame.Surface, fonts: theme.Fonts, scale: float, m: dict[str, int], title: str, subtitle: str
+) -> float:
+    """A form's card (``m``: its ``top``, ``width``, ``height``, ``pad``, ``inner``, ``title`` and ``subtitle``
+    heights), with the title and the muted subtitle, each fitted to the card; the y just under the subtitle."""
+    cx = surface.get_width() / 2
+    draw_card(surface, m["top"], m["width"], m["height"], scale)
+    y = m["top"] + m["pad"]
+    title_size = fonts.fit(title, 34 * scale, m["inner"])
+    blit_center(surface, fonts.render(title, title_size, theme.TEXT), (cx, y + m["title"] / 2))
+    y += m["title"]
+    subtitle_size = fonts.fit(subtitle, theme.small(16 * scale), m["inner"], light=True)
+    blit_center(surface, fonts.render(subtitle, subtitle_size, theme.MUTED, light=True), (cx, y + m["subtitle"] / 2))
+    return y + m["subtitle"]
 
 
 def draw_field(
