@@ -19,16 +19,15 @@ from pathlib import Path
 
 from game.bot import LEVELS
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT, DEFAULT_SERVER_KEY, ServerAddress
-from net.friendcode import check_code
 from net.host.serve import add_serve_arguments, fill_serve_defaults
+from net.limits import MAX_NAME_LENGTH, InvalidInput, check_friend_code, normalize_name
 from net.tls import TlsConfigError, check_pem
 
 PROG = "main.py"
 
-DEFAULT_SIZE = (640, 720)  # the window (as game.ui.theme has them; not imported, so --help needs no pygame)
+DEFAULT_SIZE = (640, 720)  # the window (as ui.theme has them; not imported, so --help needs no pygame)
 MIN_SIZE = (480, 540)
 MAX_SIDE = 8192
-MAX_NAME_LENGTH = 20  # what the game's own host accepts (Nakama takes longer names)
 DEFAULT_LAN_PORT = DEFAULT_PORT
 DEFAULT_LAN_BIND = "0.0.0.0"
 DISCOVER = True  # --join without an address: join the first game announced on the LAN
@@ -86,16 +85,16 @@ def _address(text: str) -> str:
 
 
 def _name(text: str) -> str:
-    name = text.strip()
-    if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
-        raise argparse.ArgumentTypeError(f"a name is 1 to {MAX_NAME_LENGTH} printable characters, not {text!r}")
-    return name
+    try:
+        return normalize_name(text)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (not {text!r})") from None
 
 
 def _code(text: str) -> str:
     try:
-        return check_code(text)
-    except ValueError as exc:
+        return check_friend_code(text)
+    except InvalidInput as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
@@ -340,8 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _headless():
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-    from game.ui.app import NetSettings
-    from game.ui.launch import ClientOptions, Play, run_client
+    from ui.app import NetSettings
+    from ui.launch import ClientOptions, Play, run_client
 
     instant = args.instant or (args.games is not None and _headless() and args.auto_delay is None)
     play = (

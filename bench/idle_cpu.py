@@ -116,9 +116,9 @@ def child(config: dict[str, Any]) -> None:
     sys.path.insert(0, str(REPO))
     import pygame
 
-    from game.ui.app import App, PlaySettings
-    from game.ui.screens.board import open_bot_game
-    from game.ui.userdata import UserData
+    from ui.app import App, PlaySettings
+    from ui.screens.board import open_bot_game
+    from ui.userdata import UserData
 
     seconds = float(config["seconds"])
     events: Counter[str] = Counter()

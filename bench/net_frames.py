@@ -38,10 +38,10 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from game.ui.app import App, NetSettings, PlaySettings  # noqa: E402
-from game.ui.screens.netflow import start_online  # noqa: E402
-from game.ui.userdata import UserData  # noqa: E402
 from net.messages import Event, MatchUpdate  # noqa: E402
+from ui.app import App, NetSettings, PlaySettings  # noqa: E402
+from ui.screens.netflow import start_online  # noqa: E402
+from ui.userdata import UserData  # noqa: E402
 
 TARGET_P99_MS = 17.0
 FRAME = 1 / 60

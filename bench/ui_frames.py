@@ -26,10 +26,10 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from game.ui.app import App, PlaySettings
-from game.ui.pilot import FakeClock
-from game.ui.screens.board import open_bot_game
-from game.ui.userdata import UserData
+from ui.app import App, PlaySettings
+from ui.pilot import FakeClock
+from ui.screens.board import open_bot_game
+from ui.userdata import UserData
 
 TARGET_P99_MS = 17.0
 

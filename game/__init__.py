@@ -1,1 +1,1 @@
-"""Pure game logic: rules, bots, the XOXO match handler. No pygame and no I/O here (but ``game.ui``)."""
+"""Pure game logic: rules, bots, the XOXO match handler and its payloads. No pygame, no asyncio, no I/O."""

@@ -7,6 +7,7 @@ it is the ticket's ``string_properties.code`` and its query ``+properties.code:C
 
 from __future__ import annotations
 
+# Checking a typed code is net.limits.check_friend_code, beside the other things a player types.
 import random
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -19,16 +20,3 @@ def make_code(rng: random.Random | None = None) -> str:
     pick = rng or random.SystemRandom()
     return "".join(pick.choice(ALPHABET) for _ in range(LENGTH))
 
-
-def check_code(text: str) -> str:
-    """``text`` as a code (trimmed, upper-cased, spaces and dashes dropped); ValueError saying what is wrong."""
-    code = "".join(text.split()).replace("-", "").upper()
-    if not code:
-        raise ValueError("Type the code your friend gave you.")
-    wrong = sorted({c for c in code if c not in ALPHABET})
-    if wrong:
-        shown = " ".join(wrong)
-        raise ValueError(f"A code has no {shown}: codes use the letters A to Z without I, L and O, and the digits 2 to 9.")
-    if not MIN_LENGTH <= len(code) <= MAX_LENGTH:
-        raise ValueError(f"A code has {MIN_LENGTH} to {MAX_LENGTH} characters.")
-    return code

@@ -35,6 +35,7 @@ from net.errors import (
     UnauthorizedError,
     UnreachableError,
 )
+from net.limits import MAX_NAME_LENGTH, check_device_id
 
 AUTHENTICATE_PATH = "/v2/account/authenticate/device"
 REFRESH_PATH = "/v2/account/session/refresh"
@@ -108,14 +109,6 @@ class AuthSession:
 
     def needs_refresh(self, now: float) -> bool:
         return now >= self.refresh_at
-
-
-def check_device_id(device_id: str) -> None:
-    """Nakama's rule for device ids (10 to 128 bytes, no spaces or control characters); ValueError if broken."""
-    if not isinstance(device_id, str) or not 10 <= len(device_id.encode("utf-8")) <= 128:
-        raise ValueError("a device id must be 10 to 128 bytes long")
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in device_id):
-        raise ValueError("a device id may not contain spaces or control characters")
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
@@ -254,7 +247,6 @@ def _expects_tls(address: ServerAddress) -> str:
     return f"The server at {address} expects a secure connection on that port: use https://{address.netloc}"
 
 
-MAX_NAME_LENGTH = 20  # the longest name the game asks a server for (our host's limit; Nakama takes more)
 
 
 def name_variants(name: str, rng: random.Random, count: int) -> list[str]:

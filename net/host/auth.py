@@ -25,8 +25,8 @@ from pathlib import Path
 
 import jwt
 
-DEVICE_ID_BYTES = (10, 128)
-USERNAME_CHARS = 20
+from net import limits
+
 DEFAULT_USERNAME = "Player"
 MAX_TOKEN_CHARS = 4096
 SECRET_FILE = "host_secret"
@@ -143,30 +143,25 @@ def check_server_key(authorization: str | None, server_key: str) -> None:
 
 
 def check_device_id(device_id: object) -> str:
-    """The device id if it is 10 to 128 bytes without spaces or control characters."""
-    if not device_id or not isinstance(device_id, str):
-        raise AuthError(400, "Device ID is required.")
-    size = len(device_id.encode("utf-8"))
-    lo, hi = DEVICE_ID_BYTES
-    if not lo <= size <= hi:
-        raise AuthError(400, f"Device ID invalid, must be {lo}-{hi} bytes.")
-    if any(c.isspace() or not c.isprintable() for c in device_id):
-        raise AuthError(400, "Device ID invalid, no spaces or control characters allowed.")
-    return device_id
+    """The device id if Nakama would take it (``net.limits``); AuthError(400) saying why not."""
+    try:
+        return limits.check_device_id(device_id)
+    except limits.InvalidInput as exc:
+        raise AuthError(400, str(exc)) from None
 
 
 def clean_username(name: object) -> str | None:
-    """The username trimmed (None when none is given); AuthError(400) unless 1 to 20 printable characters."""
+    """The username normalised (``net.limits``), None when none is given; AuthError(400) saying why not."""
     if name is None:
         return None
     if not isinstance(name, str):
         raise AuthError(400, "Username must be a string.")
-    name = name.strip()
-    if not name:
+    if not name.strip():
         return None
-    if len(name) > USERNAME_CHARS or not name.isprintable():
-        raise AuthError(400, f"Username invalid, must be 1 to {USERNAME_CHARS} printable characters.")
-    return name
+    try:
+        return limits.normalize_name(name)
+    except limits.InvalidInput as exc:
+        raise AuthError(400, f"Username invalid: {exc}") from None
 
 
 def made_up_username(taken: Callable[[str], bool]) -> str:

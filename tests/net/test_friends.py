@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from net.friendcode import ALPHABET, check_code, make_code
+from net.friendcode import ALPHABET, make_code
+from net.limits import check_friend_code as check_code
 from net.messages import Failure, FindOpponent, MatchJoined, MatchUpdate, Reconnected, Searching, SignedIn, SignIn
 from tests.net.standins import LOOPBACK, NakamaStandIn, StandInSocket, TcpRelay
 from tests.net.test_session import Player, play, xoxo_state

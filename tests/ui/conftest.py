@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from game.ui.pilot import Pilot
+from ui.pilot import Pilot
 
 
 @pytest.fixture

@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from game.ui.app import App, NetSettings, PlaySettings
-from game.ui.pilot import FakeClock, Pilot
-from game.ui.userdata import UserData
-from game.ui.widgets import TextField
 from net.host import HostConfig
 from net.session import SessionConfig
 from tests.net.conftest import RunningHost
 from tests.net.standins import LOOPBACK
+from ui.app import App, NetSettings, PlaySettings
+from ui.pilot import FakeClock, Pilot
+from ui.userdata import UserData
+from ui.widgets import TextField
 
 LOOPBACK_BROADCAST = "127.255.255.255"
 WAIT = 15.0  # seconds of real time before a wait gives up (a failing test, never a slow one)

@@ -9,15 +9,15 @@ from typing import Any
 import pygame
 import pytest
 
-from game.ui.app import App, PlaySettings
-from game.ui.controller import EventSource, LocalController
-from game.ui.observers import Screenshots
-from game.ui.pilot import Pilot
-from game.ui.screens.base import Screen
-from game.ui.screens.confirm import ConfirmScreen
-from game.ui.screens.menu import MenuScreen
-from game.ui.screens.notice import ErrorScreen
-from game.ui.userdata import UserData
+from ui.app import App, PlaySettings
+from ui.controller import EventSource, LocalController
+from ui.observers import Screenshots
+from ui.pilot import Pilot
+from ui.screens.base import Screen
+from ui.screens.confirm import ConfirmScreen
+from ui.screens.menu import MenuScreen
+from ui.screens.notice import ErrorScreen
+from ui.userdata import UserData
 
 
 class Exploding(Screen):
@@ -86,7 +86,7 @@ def test_an_idle_run_wakes_for_a_quit_or_a_closed_window(data_dir: Path, how: st
     Idle frames are an hour apart here, so a sleep that missed either would hang (the
     test's timeout fails it) instead of catching up at the next idle frame.
     """
-    monkeypatch.setattr("game.ui.app.MAX_IDLE_SECONDS", 3600.0)
+    monkeypatch.setattr("ui.app.MAX_IDLE_SECONDS", 3600.0)
     with App(userdata=UserData(data_dir)) as app:
         app.push(MenuScreen())
         pause = threading.Event()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pygame
 import pytest
 
-from game.ui.audio import ASSETS_DIR, SOUND_NAMES, Sounds, icon_path
+from ui.audio import ASSETS_DIR, SOUND_NAMES, Sounds, icon_path
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATOR = REPO / "assets" / "make_assets.py"
@@ -195,7 +195,7 @@ def test_a_mixer_stopped_behind_its_back_makes_play_silent(own_mixer, caplog) ->
 def test_without_an_audio_device_sounds_are_silent_and_warn_once() -> None:
     script = (
         "import logging\n"
-        "from game.ui.audio import SOUND_NAMES, Sounds\n"
+        "from ui.audio import SOUND_NAMES, Sounds\n"
         "logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')\n"
         "sounds = Sounds()\n"
         "assert sounds.available == frozenset(), sounds.available\n"

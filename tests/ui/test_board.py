@@ -7,12 +7,12 @@ import random
 from game.bot import choose_move
 from game.local import THINK_SECONDS
 from game.rules import EMPTY, Board
-from game.ui import theme
-from game.ui.pilot import Pilot
-from game.ui.screens.board import BoardScreen
-from game.ui.screens.confirm import ConfirmScreen
-from game.ui.screens.menu import MenuScreen
 from net.messages import SendMove
+from ui import theme
+from ui.pilot import Pilot
+from ui.screens.board import BoardScreen
+from ui.screens.confirm import ConfirmScreen
+from ui.screens.menu import MenuScreen
 
 DIGIT_OF = {
     (1, 1): "7", (1, 2): "8", (1, 3): "9",
@@ -227,7 +227,7 @@ def test_escape_asks_before_leaving_a_game_in_progress_which_then_counts_as_a_lo
 
 
 def test_the_auto_player_plays_our_side_and_asks_for_rematches(data_dir) -> None:
-    from game.ui.app import PlaySettings
+    from ui.app import PlaySettings
 
     with Pilot.launch(data_dir=data_dir, settings=PlaySettings(auto_level="perfect", seed=3)) as pilot:
         pilot.click("Perfect")

@@ -13,11 +13,6 @@ from collections.abc import Iterator
 import pytest
 
 from game.rules import Board
-from game.ui.boardmodel import NetBoardModel
-from game.ui.pilot import Pilot
-from game.ui.results import GameMode
-from game.ui.screens.confirm import ConfirmScreen
-from game.ui.screens.netboard import NetBoardScreen
 from game.xoxo import OP_STATE, PROTOCOL, GoneReason, MatchLabel, Presence, RematchMode, encode_state
 from net.messages import (
     Command,
@@ -29,6 +24,11 @@ from net.messages import (
     SendMove,
     match_events,
 )
+from ui.boardmodel import NetBoardModel
+from ui.pilot import Pilot
+from ui.results import GameMode
+from ui.screens.confirm import ConfirmScreen
+from ui.screens.netboard import NetBoardScreen
 
 ME = Presence("u-me", "s-me", "Me")
 ALICE = Presence("u-alice", "s-alice", "Alice")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from game.refusal import Refusal
 from game.rules import Board, Result, Termination
-from game.ui.boardmodel import BoardModel, NetBoardModel, NoticeKind
-from game.ui.results import GameMode
 from game.xoxo import OP_STATE, PROTOCOL, GoneReason, MatchLabel, Presence, RematchMode, encode_state
 from net.messages import (
     ConnectionLost,
@@ -20,6 +18,8 @@ from net.messages import (
     ServerMessage,
     match_events,
 )
+from ui.boardmodel import BoardModel, NetBoardModel, NoticeKind
+from ui.results import GameMode
 
 ME = Presence("u-me", "s-me", "Me")
 ALICE = Presence("u-alice", "s-alice", "Alice")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from game.rules import EMPTY, Result
-from game.ui.pilot import Pilot
-from game.ui.results import GameMode, GameSummary
-from game.ui.screens.history import HistoryScreen, ReplayScreen, when
-from game.ui.userdata import UserData
+from ui.pilot import Pilot
+from ui.results import GameMode, GameSummary
+from ui.screens.history import HistoryScreen, ReplayScreen, when
+from ui.userdata import UserData
 
 WIN = ((1, 1, 1), (2, 1, 2), (1, 2, 1), (2, 2, 2), (1, 3, 1))
 

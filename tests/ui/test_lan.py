@@ -14,12 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from game.ui.pilot import Pilot
-from game.ui.screens.connection import MatchEndedScreen, NetErrorScreen
-from game.ui.screens.lan_host import LanHostScreen
-from game.ui.screens.lan_join import LanJoinScreen, state_label
-from game.ui.screens.menu import MenuScreen
-from game.ui.screens.name import NameScreen
 from tests.net.standins import free_port
 from tests.ui.netpilot import (
     LOOPBACK,
@@ -33,6 +27,12 @@ from tests.ui.netpilot import (
     play_line,
     run_until,
 )
+from ui.pilot import Pilot
+from ui.screens.connection import MatchEndedScreen, NetErrorScreen
+from ui.screens.lan_host import LanHostScreen
+from ui.screens.lan_join import LanJoinScreen, state_label
+from ui.screens.menu import MenuScreen
+from ui.screens.name import NameScreen
 
 
 @pytest.fixture

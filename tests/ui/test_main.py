@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import main
-from game.ui import theme
+from ui import theme
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 from game.rules import Result
-from game.ui.pilot import Pilot
-from game.ui.results import GameMode, GameSummary
-from game.ui.screens.board import BoardScreen
-from game.ui.screens.login import LoginScreen
-from game.ui.screens.menu import MenuEntry, MenuScreen
-from game.ui.userdata import UserData
-from game.ui.widgets import SpeakerButton
+from ui.pilot import Pilot
+from ui.results import GameMode, GameSummary
+from ui.screens.board import BoardScreen
+from ui.screens.login import LoginScreen
+from ui.screens.menu import MenuEntry, MenuScreen
+from ui.userdata import UserData
+from ui.widgets import SpeakerButton
 
 
 def test_the_menu_offers_every_way_to_play(pilot: Pilot) -> None:

@@ -15,12 +15,6 @@ from pathlib import Path
 import pygame
 import pytest
 
-from game.ui.pilot import Pilot
-from game.ui.screens.connection import MatchEndedScreen
-from game.ui.screens.login import LoginScreen
-from game.ui.screens.matchmaking import MatchmakingScreen
-from game.ui.screens.menu import MenuScreen
-from game.ui.userdata import UserData
 from tests.net.standins import LoopThread, TcpRelay
 from tests.ui.netpilot import (
     HostOnThread,
@@ -33,6 +27,12 @@ from tests.ui.netpilot import (
     run_until,
     sign_in,
 )
+from ui.pilot import Pilot
+from ui.screens.connection import MatchEndedScreen
+from ui.screens.login import LoginScreen
+from ui.screens.matchmaking import MatchmakingScreen
+from ui.screens.menu import MenuScreen
+from ui.userdata import UserData
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pygame
 import pytest
 
-from game.ui import theme
-from game.ui.screens.base import fit_hints
+from ui import theme
+from ui.screens.base import fit_hints
 
 SURFACES = {
     "background": theme.BACKGROUND, "panel": theme.PANEL, "panel-high": theme.PANEL_HIGH, "button": theme.BUTTON,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from game.rules import Result
-from game.ui.pilot import Pilot
-from game.ui.results import GameMode, GameSummary
-from game.ui.userdata import DATA_DIR_ENV, HISTORY_LENGTH, Profile, Tally, UserData, data_dir
+from ui.pilot import Pilot
+from ui.results import GameMode, GameSummary
+from ui.userdata import DATA_DIR_ENV, HISTORY_LENGTH, Profile, Tally, UserData, data_dir
 
 
 def game(result: Result | str, mode: GameMode = GameMode.BOT, level: str | None = "easy", moves=((2, 2, 1),)) -> GameSummary:
@@ -170,7 +170,7 @@ def test_two_windows_of_one_player_sign_in_as_different_devices(tmp_path: Path) 
 
 def test_a_closed_window_frees_its_identity_for_the_next(tmp_path: Path) -> None:
     code = (
-        "import sys; from game.ui.userdata import UserData; "
+        "import sys; from ui.userdata import UserData; "
         "print(UserData(sys.argv[1]).session_device_id())"
     )
     runs = [

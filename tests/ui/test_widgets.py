@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pygame
 
-from game.ui.pilot import Pilot
-from game.ui.screens.base import Screen
-from game.ui.widgets import TextField
+from ui.pilot import Pilot
+from ui.screens.base import Screen
+from ui.widgets import TextField
 
 
 class NameScreen(Screen):
@@ -76,7 +76,7 @@ def test_select_all_copy_paste_and_word_delete(pilot: Pilot) -> None:
 
 
 def test_pasting_keeps_only_what_the_field_can_take() -> None:
-    from game.ui import clipboard
+    from ui import clipboard
 
     field = TextField(max_length=6, allowed=lambda ch: ch.isdigit())
     field.focused = True

@@ -1,6 +1,6 @@
 """The board screen: one match, game after game, against the bot or a person.
 
-It turns input into the model's calls (``game.ui.boardmodel``) and the commands they
+It turns input into the model's calls (``ui.boardmodel``) and the commands they
 make into the controller's, hands the match's events to the model, plays the sounds it
 asks for, and draws it (``boardview``). A game against the bot and a game over the
 network run through the same code; what only a networked match meets lives in
@@ -16,20 +16,20 @@ import pygame
 
 from game.bot import Level, best_moves, parse_level
 from game.rules import PLAYERS, Board, Cell
-from game.ui import theme
-from game.ui.autoplay import AutoPlayer
-from game.ui.boardmodel import BANNER_SECONDS, LINE_DELAY, LINE_SECONDS, POP_SECONDS, BoardModel, Effects
-from game.ui.controller import Controller, EventSource, LocalController
-from game.ui.results import GameMode
-from game.ui.screens.base import Screen
-from game.ui.screens.boardview import FADE_SECONDS, BoardLayout, BoardPainter, Look, board_layout
-from game.ui.screens.confirm import ConfirmScreen
-from game.ui.widgets import ACTIVATE_KEYS, Button
 from game.xoxo import MatchView
 from net.messages import Command, Event, RequestRematch, SendMove
+from ui import theme
+from ui.autoplay import AutoPlayer
+from ui.boardmodel import BANNER_SECONDS, LINE_DELAY, LINE_SECONDS, POP_SECONDS, BoardModel, Effects
+from ui.controller import Controller, EventSource, LocalController
+from ui.results import GameMode
+from ui.screens.base import Screen
+from ui.screens.boardview import FADE_SECONDS, BoardLayout, BoardPainter, Look, board_layout
+from ui.screens.confirm import ConfirmScreen
+from ui.widgets import ACTIVATE_KEYS, Button
 
 if TYPE_CHECKING:
-    from game.ui.app import App
+    from ui.app import App
 
 TIMER_REFRESH = 0.25  # how often the turn-timer bar moves
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pygame
 
-from game.ui import theme
-from game.ui.render import blit_center, draw_card, wrap_text
-from game.ui.screens.base import Screen
-from game.ui.widgets import Button
+from ui import theme
+from ui.render import blit_center, draw_card, wrap_text
+from ui.screens.base import Screen
+from ui.widgets import Button
 
 BACK_KEYS: tuple[int, ...] = (pygame.K_ESCAPE, pygame.K_BACKSPACE)
 

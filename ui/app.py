@@ -13,7 +13,7 @@ screen that needs it, polled like any other event source, woken into the loop by
 ``wake``, and stopped when the App closes; no SDL call from another thread can happen
 after, or during, pygame's shutdown. A speaker button in the bottom-right corner of
 every screen shows and toggles the sound (M does the same). Scripts, tests and benches
-attach ``AppObserver``s (``game.ui.observers``) rather than reaching into the App.
+attach ``AppObserver``s (``ui.observers``) rather than reaching into the App.
 
 Time comes from an injectable clock, so the test pilot can drive a real App (under
 SDL's dummy video driver) through minutes of play without sleeping.
@@ -33,14 +33,14 @@ from typing import TYPE_CHECKING
 import pygame
 
 from game.local import THINK_SECONDS
-from game.ui import audio, theme
-from game.ui.controller import EventSource, next_wakeup_of
-from game.ui.observers import AppObserver
-from game.ui.results import GameSummary, SoundName
-from game.ui.screens.base import Screen
-from game.ui.userdata import UserData
-from game.ui.widgets import SpeakerButton
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT
+from ui import audio, theme
+from ui.controller import EventSource, next_wakeup_of
+from ui.observers import AppObserver
+from ui.results import GameSummary, SoundName
+from ui.screens.base import Screen
+from ui.userdata import UserData
+from ui.widgets import SpeakerButton
 
 if TYPE_CHECKING:
     from net.bridge import NetworkThread
@@ -213,7 +213,7 @@ class App:
         """A fresh home screen (the main menu unless the App was given another)."""
         if self._home is not None:
             return self._home()
-        from game.ui.screens.menu import MenuScreen
+        from ui.screens.menu import MenuScreen
 
         return MenuScreen()
 
@@ -500,7 +500,7 @@ class App:
         log.error("unexpected error: %s", exc, exc_info=exc)
         self.failed = True
         self.exit_code = 1
-        from game.ui.screens.notice import ErrorScreen
+        from ui.screens.notice import ErrorScreen
 
         if self._failing or isinstance(self.screen, ErrorScreen):
             self.quit(1)

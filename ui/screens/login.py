@@ -15,39 +15,18 @@ from dataclasses import dataclass
 
 import pygame
 
-from game.ui import theme
-from game.ui.render import blit_center, wrap_text
-from game.ui.screens.base import Screen
-from game.ui.screens.netkit import FormFocus, draw_field, draw_form_card
-from game.ui.userdata import MAX_NAME_LENGTH
-from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
-from net.address import DEFAULT_SERVER, DEFAULT_SERVER_KEY, ServerAddress
+from net.address import DEFAULT_SERVER_KEY
+from net.limits import MAX_NAME_LENGTH, check_server, normalize_name
 from net.tls import TlsConfigError, check_pem
+from ui import theme
+from ui.render import blit_center, wrap_text
+from ui.screens.base import Screen
+from ui.screens.netkit import FormFocus, draw_field, draw_form_card
+from ui.widgets import ENTER_KEYS, Button, TextField, key_down
 
 MAX_SERVER_LENGTH = 200
 MAX_KEY_LENGTH = 128
 MAX_PATH_LENGTH = 400
-
-
-def check_server(text: str) -> str:
-    """``text`` as typed (trimmed) if it is a server address; ValueError with a sentence a player can act on."""
-    try:
-        ServerAddress.parse(text)
-    except ValueError as exc:
-        reason = str(exc)
-        reason = reason[:1].upper() + reason[1:]
-        raise ValueError(f"{reason}. Type host:port or https://host, for example {DEFAULT_SERVER}.") from None
-    return text.strip()
-
-
-def check_name(text: str) -> str:
-    """The name trimmed; ValueError if nothing is left or it is too long."""
-    name = text.strip()
-    if not name:
-        raise ValueError("Type your name: it is what your opponent sees.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValueError(f"A name has at most {MAX_NAME_LENGTH} characters.")
-    return name
 
 
 def check_ca_file(text: str) -> str | None:
@@ -154,7 +133,7 @@ class LoginScreen(Screen):
     def submit(self, friend: bool = False) -> None:
         """Check the fields; if they can work, hand them on (the flow remembers them and signs in)."""
         checks: list[tuple[TextField, Callable[[str], object]]] = [
-            (self.name_field, check_name), (self.server_field, check_server), (self.key_field, _check_key),
+            (self.name_field, normalize_name), (self.server_field, check_server), (self.key_field, _check_key),
             (self.ca_field, check_ca_file),
         ]
         values: list[object] = []

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from game.ui import theme
-from game.ui.screens.netkit import Choice, ChoiceScreen
 from net.address import DEFAULT_SERVER_KEY
 from net.messages import Failure, FailureKind
+from ui import theme
+from ui.screens.netkit import Choice, ChoiceScreen
 
 TITLES = {
     FailureKind.UNREACHABLE: "Can't reach the server",

@@ -11,7 +11,7 @@ import math
 import pygame
 import pygame.gfxdraw
 
-from game.ui.theme import MARK_COLORS, PANEL, LruCache
+from ui.theme import MARK_COLORS, PANEL, LruCache
 
 SUPERSAMPLE = 2
 STROKE = 0.13  # a mark's stroke width as a share of its size

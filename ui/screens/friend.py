@@ -12,12 +12,13 @@ from collections.abc import Callable
 
 import pygame
 
-from game.ui import clipboard, theme
-from game.ui.render import blit_center
-from game.ui.screens.base import Screen
-from game.ui.screens.netkit import FormFocus, draw_field, draw_form_card
-from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
-from net.friendcode import ALPHABET, MAX_LENGTH, check_code, make_code
+from net.friendcode import ALPHABET, MAX_LENGTH, make_code
+from net.limits import check_friend_code
+from ui import clipboard, theme
+from ui.render import blit_center
+from ui.screens.base import Screen
+from ui.screens.netkit import FormFocus, draw_field, draw_form_card
+from ui.widgets import ENTER_KEYS, Button, TextField, key_down
 
 
 class FriendScreen(Screen):
@@ -62,7 +63,7 @@ class FriendScreen(Screen):
     def join(self) -> None:
         """Queue with the code typed, if it is one."""
         try:
-            code = check_code(self.field.text)
+            code = check_friend_code(self.field.text)
         except ValueError as exc:
             self.error = str(exc)
             self.focus.focus(self.field)

@@ -1,7 +1,7 @@
 """What the board screen shows and why: the match's events in, view state and texts out.
 
 Pure (no pygame): a test drives a ``BoardModel`` with events and clock times and reads
-what a player would see. The screen (``game.ui.screens.board``) turns input into calls
+what a player would see. The screen (``ui.screens.board``) turns input into calls
 here, draws what this says, and plays the sounds it asks for.
 
 It shows what the server's states say, never more: both players, our mark, whose turn
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 
 from game.refusal import Refusal
 from game.rules import EMPTY, Cell, Result, Termination
-from game.ui.results import GameMode, GameSummary, Move, SoundName
 from game.xoxo import PROTOCOL, GoneReason, MatchLabel, MatchView, RematchMode
 from net.messages import (
     ConnectionLost,
@@ -40,6 +39,7 @@ from net.messages import (
     ServerClosing,
     ServerMessage,
 )
+from ui.results import GameMode, GameSummary, Move, SoundName
 
 TOAST_SECONDS = 2.2
 SERVER_MESSAGE_SECONDS = 6.0  # how long a server's message stays over the board

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pygame
 
-from game.ui import theme
-from game.ui.render import blit_center, translucent
-from game.ui.screens.base import Screen
-from game.ui.widgets import Button
+from ui import theme
+from ui.render import blit_center, translucent
+from ui.screens.base import Screen
+from ui.widgets import Button
 
 
 class ConfirmScreen(Screen):

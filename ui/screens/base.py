@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import pygame
 
-from game.ui import theme
-from game.ui.render import blit_center
-from game.ui.theme import Fonts, scale_for
-from game.ui.widgets import ButtonGroup, SpeakerButton, key_down
+from ui import theme
+from ui.render import blit_center
+from ui.theme import Fonts, scale_for
+from ui.widgets import ButtonGroup, SpeakerButton, key_down
 
 FOOTER_SEPARATOR = "  ·  "  # between the key hints of a footer, most important first
 
@@ -36,8 +36,8 @@ def fit_hints(fonts: Fonts, text: str, size: float, room: float) -> tuple[str, f
         hints.pop()
 
 if TYPE_CHECKING:
-    from game.ui.app import App
     from net.messages import Event
+    from ui.app import App
 
 
 class Screen:

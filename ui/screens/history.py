@@ -15,14 +15,14 @@ from collections.abc import Callable
 import pygame
 
 from game.rules import Board, Result, Termination, winning_line
-from game.ui import theme
-from game.ui.render import blit_center, draw_card
-from game.ui.results import GameMode, GameSummary
-from game.ui.screens.base import Screen
-from game.ui.screens.boardview import board_layout, draw_marks
-from game.ui.theme import Fonts
-from game.ui.userdata import Tally
-from game.ui.widgets import ACTIVATE_KEYS, Button, key_down
+from ui import theme
+from ui.render import blit_center, draw_card
+from ui.results import GameMode, GameSummary
+from ui.screens.base import Screen
+from ui.screens.boardview import board_layout, draw_marks
+from ui.theme import Fonts
+from ui.userdata import Tally
+from ui.widgets import ACTIVATE_KEYS, Button, key_down
 
 MODE_NAMES = {GameMode.BOT: "Bot", GameMode.LAN: "LAN", GameMode.ONLINE: "Online"}
 RESULT_WORDS = {Result.WIN: "Won", Result.LOSS: "Lost", Result.DRAW: "Draw"}

@@ -14,11 +14,6 @@ import math
 
 import pygame
 
-from game.ui import theme
-from game.ui.render import blit_center, draw_card
-from game.ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
-from game.ui.screens.trip import Trip, TripKind
-from game.ui.widgets import Button
 from net.messages import (
     Connecting,
     ConnectionLost,
@@ -29,6 +24,11 @@ from net.messages import (
     Searching,
     SignedIn,
 )
+from ui import theme
+from ui.render import blit_center, draw_card
+from ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
+from ui.screens.trip import Trip, TripKind
+from ui.widgets import Button
 
 
 class MatchmakingScreen(WaitingScreen):

@@ -17,11 +17,11 @@ from typing import TypeAlias
 import pygame
 import pygame.gfxdraw
 
-from game.ui import theme
-from game.ui.render import blit_center, draw_card, wrap_text
-from game.ui.screens.base import Screen
-from game.ui.screens.notice import NoticeScreen
-from game.ui.widgets import ACTIVATE_KEYS, Button, ButtonGroup, TextField, key_down
+from ui import theme
+from ui.render import blit_center, draw_card, wrap_text
+from ui.screens.base import Screen
+from ui.screens.notice import NoticeScreen
+from ui.widgets import ACTIVATE_KEYS, Button, ButtonGroup, TextField, key_down
 
 SPIN_SECONDS = 1.1  # one turn of the spinner
 SPINNER_DOTS = 12

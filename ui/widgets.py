@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 
 import pygame
 
-from game.ui import clipboard, theme
-from game.ui.render import blit_center, translucent
-from game.ui.theme import Fonts
+from ui import clipboard, theme
+from ui.render import blit_center, translucent
+from ui.theme import Fonts
 
 ENTER_KEYS = (pygame.K_RETURN, pygame.K_KP_ENTER)
 ACTIVATE_KEYS = (*ENTER_KEYS, pygame.K_SPACE)

@@ -21,11 +21,11 @@ from typing import TextIO
 
 import pygame
 
-from game.ui import theme
-from game.ui.app import App, NetSettings, PlaySettings
-from game.ui.observers import AppObserver, GameLines, GiveUp, Screenshots
-from game.ui.screens.board import open_bot_game
-from game.ui.screens.netflow import host_lan_game, join_lan_game, start_online
+from ui import theme
+from ui.app import App, NetSettings, PlaySettings
+from ui.observers import AppObserver, GameLines, GiveUp, Screenshots
+from ui.screens.board import open_bot_game
+from ui.screens.netflow import host_lan_game, join_lan_game, start_online
 
 log = logging.getLogger(__name__)
 

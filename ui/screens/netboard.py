@@ -15,13 +15,6 @@ from typing import TYPE_CHECKING, Protocol
 
 import pygame
 
-from game.ui import theme
-from game.ui.boardmodel import NetBoardModel
-from game.ui.controller import Controller
-from game.ui.render import translucent, wrap_text
-from game.ui.screens.board import BoardScreen
-from game.ui.screens.boardview import BoardLayout
-from game.ui.screens.netkit import draw_lines
 from game.xoxo import GoneReason
 from net.messages import (
     Disconnected,
@@ -32,9 +25,16 @@ from net.messages import (
     Reconnected,
     ServerClosing,
 )
+from ui import theme
+from ui.boardmodel import NetBoardModel
+from ui.controller import Controller
+from ui.render import translucent, wrap_text
+from ui.screens.board import BoardScreen
+from ui.screens.boardview import BoardLayout
+from ui.screens.netkit import draw_lines
 
 if TYPE_CHECKING:
-    from game.ui.app import App
+    from ui.app import App
 
 # Servers cap a socket's message rate (our host: 20 a second); an auto player that answered
 # at once would pass it, so a networked one waits at least this many seconds.

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 import pygame
 
-from game.ui import theme
-from game.ui.results import GameSummary
+from ui import theme
+from ui.results import GameSummary
 
 if TYPE_CHECKING:
-    from game.ui.app import App
-    from game.ui.screens.base import Screen
+    from ui.app import App
+    from ui.screens.base import Screen
 
 log = logging.getLogger(__name__)
 

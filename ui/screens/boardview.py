@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pygame
 
 from game.rules import EMPTY, Board, Cell, Line, Result
-from game.ui import theme
-from game.ui.boardmodel import (
+from ui import theme
+from ui.boardmodel import (
     BANNER_SECONDS,
     LINE_DELAY,
     LINE_SECONDS,
@@ -28,8 +28,8 @@ from game.ui.boardmodel import (
     BoardModel,
     NoticeKind,
 )
-from game.ui.render import blit_center, ease_out_back, ease_out_cubic, ellipsize, mark_surface, thick_line, translucent, wrap_text
-from game.ui.results import GameMode
+from ui.render import blit_center, ease_out_back, ease_out_cubic, ellipsize, mark_surface, thick_line, translucent, wrap_text
+from ui.results import GameMode
 
 FADE_SECONDS = 0.3  # toasts and server messages fade out over their last this many seconds
 RESULT_COLOR = {Result.WIN: theme.ACCENT, Result.LOSS: theme.ERROR, Result.DRAW: theme.TEXT}

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pygame
 
-from game.ui import theme
-from game.ui.app import App, PlaySettings
-from game.ui.observers import AppObserver
-from game.ui.screens.base import Screen
-from game.ui.userdata import UserData
+from ui import theme
+from ui.app import App, PlaySettings
+from ui.observers import AppObserver
+from ui.screens.base import Screen
+from ui.userdata import UserData
 
 
 class FakeClock:

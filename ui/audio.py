@@ -13,11 +13,11 @@ from typing import get_args
 
 import pygame
 
-from game.ui.results import SoundName
+from ui.results import SoundName
 
 log = logging.getLogger(__name__)
 
-ASSETS_DIR: Path = Path(__file__).resolve().parents[2] / "assets"
+ASSETS_DIR: Path = Path(__file__).resolve().parents[1] / "assets"
 """The repository's ``assets`` folder (sounds and icon, made by ``assets/make_assets.py``)."""
 
 SOUND_NAMES: tuple[str, ...] = get_args(SoundName)

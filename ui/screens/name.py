@@ -10,13 +10,12 @@ from collections.abc import Callable
 
 import pygame
 
-from game.ui import theme
-from game.ui.render import blit_center
-from game.ui.screens.base import Screen
-from game.ui.screens.login import check_name
-from game.ui.screens.netkit import FormFocus, draw_field, draw_form_card
-from game.ui.userdata import MAX_NAME_LENGTH
-from game.ui.widgets import ENTER_KEYS, Button, TextField, key_down
+from net.limits import MAX_NAME_LENGTH, normalize_name
+from ui import theme
+from ui.render import blit_center
+from ui.screens.base import Screen
+from ui.screens.netkit import FormFocus, draw_field, draw_form_card
+from ui.widgets import ENTER_KEYS, Button, TextField, key_down
 
 
 class NameScreen(Screen):
@@ -42,7 +41,7 @@ class NameScreen(Screen):
 
     def submit(self) -> None:
         try:
-            name = check_name(self.field.text)
+            name = normalize_name(self.field.text)
         except ValueError as exc:
             self.error = str(exc)
             self.focus.focus(self.field)

@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING
 import pygame
 
 from game.bot import LEVELS
-from game.ui import theme
-from game.ui.render import blit_center, mark_surface
-from game.ui.screens.base import Screen
-from game.ui.screens.board import open_bot_game
-from game.ui.screens.history import HistoryScreen
-from game.ui.screens.netflow import host_lan_game, join_lan_game, play_online
-from game.ui.userdata import Tally
-from game.ui.widgets import Button
+from ui import theme
+from ui.render import blit_center, mark_surface
+from ui.screens.base import Screen
+from ui.screens.board import open_bot_game
+from ui.screens.history import HistoryScreen
+from ui.screens.netflow import host_lan_game, join_lan_game, play_online
+from ui.userdata import Tally
+from ui.widgets import Button
 
 if TYPE_CHECKING:
-    from game.ui.app import App
+    from ui.app import App
 
 
 @dataclass(frozen=True)

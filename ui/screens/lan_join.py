@@ -15,16 +15,16 @@ from collections.abc import Callable
 
 import pygame
 
-from game.ui import theme
-from game.ui.render import blit_center, wrap_text
-from game.ui.screens.base import Screen
-from game.ui.screens.login import check_server
-from game.ui.screens.netkit import FormFocus, draw_field, draw_lines, draw_spinner
-from game.ui.theme import Fonts
-from game.ui.widgets import Button, TextField
 from net.address import DEFAULT_PORT
 from net.beacon import DiscoveredGame, HostState
+from net.limits import check_server
 from net.messages import BrowseLan, Event, Failure, LanGames, StopBrowsing
+from ui import theme
+from ui.render import blit_center, wrap_text
+from ui.screens.base import Screen
+from ui.screens.netkit import FormFocus, draw_field, draw_lines, draw_spinner
+from ui.theme import Fonts
+from ui.widgets import Button, TextField
 
 UNATTENDED_SEARCH_SECONDS = 60.0  # an unattended --join gives up after this long without a joinable game
 
@@ -217,7 +217,7 @@ class LanJoinScreen(Screen):
     def join_typed(self) -> None:
         """Join the address in the field, if it is one."""
         try:
-            server = check_server(self.address_field.text)
+            server = str(check_server(self.address_field.text))
         except ValueError as exc:
             self.error = str(exc)
             self.focus.focus(self.address_field)

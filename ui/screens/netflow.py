@@ -18,25 +18,25 @@ from typing import TYPE_CHECKING
 
 from game.bot import Level, best_moves, parse_level
 from game.rules import PLAYERS, Board
-from game.ui.boardmodel import NetBoardModel, gone_text
-from game.ui.results import GameMode
-from game.ui.screens.base import Screen
-from game.ui.screens.connection import MatchEndedScreen, NetErrorScreen
-from game.ui.screens.friend import FriendScreen
-from game.ui.screens.lan_host import LanHostScreen
-from game.ui.screens.lan_join import LanJoinScreen
-from game.ui.screens.login import LoginForm, LoginScreen
-from game.ui.screens.matchmaking import MatchmakingScreen
-from game.ui.screens.name import NameScreen
-from game.ui.screens.netboard import NetBoardScreen
-from game.ui.screens.netkit import Choice
-from game.ui.screens.trip import TripKind
 from game.xoxo import GoneReason, MatchLabel
 from net.address import DEFAULT_SERVER_KEY
 from net.messages import CancelFind, Disconnect, Failure, FailureKind, FindOpponent, Hosting, HostLan, SignIn, StopHosting
+from ui.boardmodel import NetBoardModel, gone_text
+from ui.results import GameMode
+from ui.screens.base import Screen
+from ui.screens.connection import MatchEndedScreen, NetErrorScreen
+from ui.screens.friend import FriendScreen
+from ui.screens.lan_host import LanHostScreen
+from ui.screens.lan_join import LanJoinScreen
+from ui.screens.login import LoginForm, LoginScreen
+from ui.screens.matchmaking import MatchmakingScreen
+from ui.screens.name import NameScreen
+from ui.screens.netboard import NetBoardScreen
+from ui.screens.netkit import Choice
+from ui.screens.trip import TripKind
 
 if TYPE_CHECKING:
-    from game.ui.app import App
+    from ui.app import App
 
 
 class NetFlow:

@@ -27,7 +27,7 @@ class GameMode(enum.StrEnum):
 
 
 Move = tuple[int, int, int]  # (row, col, player)
-SoundName = Literal["place", "win", "loss", "draw"]  # what a game sounds like (``game.ui.audio`` plays them)
+SoundName = Literal["place", "win", "loss", "draw"]  # what a game sounds like (``ui.audio`` plays them)
 
 
 @dataclass(frozen=True)

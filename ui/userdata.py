@@ -27,8 +27,9 @@ from typing import Any
 import platformdirs
 
 from game.bot import LEVELS
-from game.ui.results import GameMode, GameSummary
 from net.address import DEFAULT_SERVER, DEFAULT_SERVER_KEY
+from net.limits import MAX_NAME_LENGTH
+from ui.results import GameMode, GameSummary
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ HISTORY_LENGTH = 200  # games kept, newest last
 MAX_INSTANCES = 16  # windows of one player on one machine that get identities of their own
 
 RESULTS = ("win", "loss", "draw")
-MAX_NAME_LENGTH = 20
 
 
 def data_dir() -> Path:

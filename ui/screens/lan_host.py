@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pygame
 
-from game.ui import theme
-from game.ui.render import blit_center, draw_card
-from game.ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
-from game.ui.screens.trip import Trip
 from net.messages import Event, Failure, Hosting, MatchJoined
+from ui import theme
+from ui.render import blit_center, draw_card
+from ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
+from ui.screens.trip import Trip
 
 MAX_ADDRESSES_SHOWN = 3
 
