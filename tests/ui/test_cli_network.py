@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-import main
+from ui import cli as main
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT = 60.0  # a broken run fails after this long; a working one takes a few seconds

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import main
+from ui import cli as main
 from ui import theme
 
 REPO = Path(__file__).resolve().parents[2]
