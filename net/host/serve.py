@@ -25,8 +25,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from net.host.api import SHUTTING_DOWN
 from net.host.config import HostConfig, HostError
-from net.host.server import SHUTTING_DOWN, Host
+from net.host.server import Host
 
 log = logging.getLogger("net.host")
 
