@@ -13,12 +13,13 @@ from typing import get_args
 
 import pygame
 
+from ui.resources import assets_dir
 from ui.results import SoundName
 
 log = logging.getLogger(__name__)
 
-ASSETS_DIR: Path = Path(__file__).resolve().parents[1] / "assets"
-"""The repository's ``assets`` folder (sounds and icon, made by ``assets/make_assets.py``)."""
+ASSETS_DIR: Path = assets_dir()
+"""The ``assets`` folder (sounds and icon, made by ``assets/make_assets.py``): the checkout's, or the installed copy."""
 
 SOUND_NAMES: tuple[str, ...] = get_args(SoundName)
 

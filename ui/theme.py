@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from pathlib import Path
 from typing import Generic, TypeVar
 
 import pygame
+
+from ui.resources import assets_dir
 
 # Palette ----------------------------------------------------------------------
 
@@ -55,7 +56,7 @@ def scale_for(size: tuple[int, int]) -> float:
 
 FOOTER_HEIGHT = 40  # the key hint's strip at the bottom of every screen (default window)
 
-FONT_DIR = Path(__file__).resolve().parents[1] / "assets" / "fonts"
+FONT_DIR = assets_dir() / "fonts"
 FONT_FILES = {False: "Inter-SemiBold.otf", True: "Inter-Regular.otf"}  # by ``light``
 FONT_SCALE = 0.72  # sizes in layouts are nominal: this many pixels of Inter per unit
 MIN_TEXT_PX = 12  # no text is drawn smaller, whatever the window
