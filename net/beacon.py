@@ -8,7 +8,7 @@ The header (magic and protocol version) is the stable part. A beacon of another
 protocol version still decodes, best effort, into a ``Beacon`` whose ``compatible`` is
 False, so a finder can show "incompatible version" instead of hiding the game.
 ``DiscoveredGame`` is a game as a finder lists it; screens import these values
-without the sockets of ``net.discovery``.
+without the sockets of ``net.announcer`` and ``net.discovery``.
 """
 
 from __future__ import annotations

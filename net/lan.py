@@ -15,10 +15,12 @@ from dataclasses import dataclass, replace
 
 from game.xoxo import MatchView
 from net.address import DEFAULT_SERVER_KEY, ServerAddress
+from net.announcer import Announcer
 from net.beacon import HostState
-from net.discovery import Announcer, DiscoveryBindError, Listener, lan_addresses
+from net.discovery import DiscoveryBindError, Listener
 from net.host import Host, HostConfig, HostError, PortInUseError
 from net.httpclient import run_detached
+from net.interfaces import lan_addresses
 from net.messages import Event, Failure, FailureKind, Hosting, HostLan, HostStopped, LanGames
 from net.tasks import TaskScope
 

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from net.address import DEFAULT_DISCOVERY_PORT
+from net.announcer import Announcer, announce_targets
 from net.beacon import (
     LIMITED_BROADCAST,
     MAGIC,
@@ -37,12 +38,9 @@ from net.beacon import (
     decode_beacon,
     encode_beacon,
 )
-from net.discovery import (
-    Announcer,
-    DiscoveryBindError,
+from net.discovery import DiscoveryBindError, Listener
+from net.interfaces import (
     Interface,
-    Listener,
-    announce_targets,
     ioctl_interfaces,
     ip_command_interfaces,
     ipv4_interfaces,

@@ -49,7 +49,8 @@ asyncio.run(main(int(sys.argv[1])))
 
 ANNOUNCER = """
 import asyncio, json, sys
-from net.discovery import Announcer, lan_addresses
+from net.announcer import Announcer
+from net.interfaces import lan_addresses
 
 async def main(port):
     async with Announcer(host="Netns host", port=7350, discovery_port=port, interval=0.2) as announcer:
