@@ -477,8 +477,11 @@ class NetBoardModel(BoardModel):
         elif isinstance(event, MatchGone):
             self.notice = Notice(NoticeKind.GONE, event.message or "This match is no longer on the server")
             self._over(event)
-        elif isinstance(event, (Disconnected, ServerClosing)):
-            self.notice = Notice(NoticeKind.GONE, getattr(event, "message", "") or "The server closed the match")
+        elif isinstance(event, ServerClosing):
+            self.notice = Notice(NoticeKind.GONE, event.text or "The server closed the match")
+            self._over(event)
+        elif isinstance(event, Disconnected):
+            self.notice = Notice(NoticeKind.GONE, event.message or "The server closed the match")
             self._over(event)
 
     def _over(self, event: Event) -> None:

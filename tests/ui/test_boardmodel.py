@@ -7,6 +7,7 @@ from game.rules import Board, Result, Termination
 from game.xoxo import OP_STATE, PROTOCOL, GoneReason, MatchLabel, Presence, RematchMode, encode_state
 from net.messages import (
     ConnectionLost,
+    Disconnected,
     LeaveMatch,
     MatchGone,
     MoveRejected,
@@ -155,6 +156,26 @@ def test_the_end_of_a_match_says_why_and_stops_play():
         model.apply(event)
         assert notice_text(model) == text and model.match_over and not model.can_rematch
         assert "to decide" not in model.detail_text and model.status_text == "Game 1"
+
+
+def test_a_server_going_away_says_its_own_words_and_a_closed_connection_its_reason():
+    for payload, text in [
+        ("Server restarting…".encode(), "Server restarting…"),  # plain text op 2, as XOXO and our host send it
+        (b"", "(an empty message)"),
+    ]:
+        model = online()
+        state(model, Board.new(1))
+        for event in match_events(OP_STATE, payload, ME.user_id):
+            model.apply(event)
+        assert notice_text(model) == text and model.match_over and model.paused
+    for event, text in [
+        (Disconnected("The host closed the connection"), "The host closed the connection"),
+        (Disconnected(), "The server closed the match"),
+    ]:
+        model = online()
+        state(model, Board.new(1))
+        model.apply(event)
+        assert notice_text(model) == text and model.match_over
 
 
 def test_a_server_message_shows_for_a_while_without_pausing_play():
