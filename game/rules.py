@@ -32,7 +32,21 @@ LINES: tuple[Line, ...] = (
     ((1, 3), (2, 2), (3, 1)),
 )
 
-MARKS = {1: "X", 2: "O"}
+
+
+class Mark(enum.StrEnum):
+    """A player's mark: a cross (X) for player 1, a nought (O) for player 2. Members compare equal to their letters."""
+
+    CROSS = "X"
+    NOUGHT = "O"
+
+    @property
+    def player(self) -> int:
+        """The player index (1 or 2) that plays this mark."""
+        return 1 if self is Mark.CROSS else 2
+
+
+MARKS: dict[int, Mark] = {1: Mark.CROSS, 2: Mark.NOUGHT}  # by player index
 
 
 def other(player: int) -> int:
@@ -161,10 +175,14 @@ class Board:
 
     # Moves -------------------------------------------------------------------
 
-    def check(self, row: Any, col: Any, player: int | None = None) -> None:
-        """Raise the precise MoveError if ``player`` may not mark (row, col) now."""
+    def check(self, row: int, col: int, player: int | None = None) -> None:
+        """Raise the precise MoveError if ``player`` may not mark (row, col) now.
+
+        The row and column are checked to be whole numbers (a bool is not one) as well as
+        on the board, whoever calls: a value typed as an int may still be anything at run time.
+        """
         for v in (row, col):
-            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= SIZE:
+            if not _whole(v) or not 1 <= v <= SIZE:
                 raise OutOfBoundsError(f"row and col must be whole numbers 1 to {SIZE}")
         if self.outcome is not None:
             raise GameOverError("the game is over")
@@ -193,6 +211,10 @@ class Board:
         if self.outcome is not None:
             raise GameOverError("the game is over")
         return Board(self.cells, self.first, self.to_move, self.moves, Outcome(termination, winner))
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def winning_line(cells: tuple[int, ...]) -> tuple[int, Line] | None:

@@ -188,13 +188,20 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def decode_move(data: bytes) -> tuple[Any, Any]:
-    """(row, col) as sent, a whole-number float read as the whole number (JSON does not tell 1.0 from 1).
+NOT_A_COORDINATE = 0
+"""What ``decode_move`` reads a row or column as when it is not a whole number (``true``, ``"1"``, 1.5, a list):
+no board has it, so the rules refuse the move as out of bounds, as they refuse a 4 (the reader of
+``nakama/`` says ``false``)."""
 
-    The rules check the values' range and type. Raises PayloadError unless ``data`` is
-    UTF-8 JSON as Python's ``json`` reads it (a repeated key: the last one counts), without
-    NaN or Infinity, of at most ``MAX_MOVE_BYTES``, holding an object with ``row`` and
-    ``col``. The handler of ``nakama/`` reads moves exactly the same way.
+
+def decode_move(data: bytes) -> tuple[int, int]:
+    """(row, col) as sent: whole numbers, a whole-number float read as the whole number (JSON does not tell
+    1.0 from 1), anything else as ``NOT_A_COORDINATE``.
+
+    The rules check the range. Raises PayloadError unless ``data`` is UTF-8 JSON as
+    Python's ``json`` reads it (a repeated key: the last one counts), without NaN or
+    Infinity, of at most ``MAX_MOVE_BYTES``, holding an object with ``row`` and ``col``.
+    The handler of ``nakama/`` reads moves exactly the same way.
     """
     if len(data) > MAX_MOVE_BYTES:
         raise PayloadError(_MOVE_SHAPE)
@@ -204,13 +211,14 @@ def decode_move(data: bytes) -> tuple[Any, Any]:
         raise PayloadError(_MOVE_SHAPE) from None
     if not isinstance(obj, dict) or "row" not in obj or "col" not in obj:
         raise PayloadError(_MOVE_SHAPE)
-    return _whole_number(obj["row"]), _whole_number(obj["col"])
+    return _coordinate(obj["row"]), _coordinate(obj["col"])
 
 
-def _whole_number(value: Any) -> Any:
+def _coordinate(value: object) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    return value
+    whole = _whole(value)
+    return NOT_A_COORDINATE if whole is None else whole
 
 
 # Op 3: refusals ---------------------------------------------------------------------

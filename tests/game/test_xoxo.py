@@ -6,6 +6,7 @@ import pytest
 
 from game.rules import Board
 from game.xoxo import (
+    NOT_A_COORDINATE,
     PayloadError,
     PlainTextPayload,
     Presence,
@@ -86,6 +87,14 @@ def test_move_round_trip_and_garbage():
     for bad in [b"", b"row=1", b"[1, 3]", b'{"row": 1}', b"\xff\xfe"]:
         with pytest.raises(PayloadError):
             decode_move(bad)
+
+
+def test_a_move_reads_as_two_whole_numbers_whatever_was_sent():
+    assert decode_move(b'{"row": 2.0, "col": 3e0}') == (2, 3)
+    for value in (b"true", b'"1"', b"1.5", b"[1]", b"null", b"1e400"):
+        row, col = decode_move(b'{"row": ' + value + b', "col": 1}')
+        assert (row, col) == (NOT_A_COORDINATE, 1) and type(row) is int
+    assert decode_move(b'{"row": 7, "col": -2}') == (7, -2)  # whole numbers as sent: the rules judge the range
 
 
 def test_deeply_nested_json_is_a_payload_error_not_a_crash():
