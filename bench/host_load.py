@@ -63,6 +63,7 @@ import os
 import random
 import re
 import resource
+import selectors
 import signal
 import subprocess
 import sys
@@ -109,6 +110,23 @@ class Tally:
     cpu: float = 0.0  # the load generator's own CPU seconds
     lags: list[tuple[float, float]] = field(default_factory=list)  # (wall time, its event loop's delay)
 
+    @classmethod
+    def merge(cls, tallies: list[Tally]) -> Tally:
+        t = cls()
+        for x in tallies:
+            t.sign_in += x.sign_in
+            t.to_match += x.to_match
+            t.move_to_state += x.move_to_state
+            t.games += x.games
+            t.errors += x.errors
+            t.first_match = min(t.first_match, x.first_match)
+            t.last_match = max(t.last_match, x.last_match)
+            t.last_game = max(t.last_game, x.last_game)
+            t.first_leave = min(t.first_leave, x.first_leave)
+            t.cpu += x.cpu
+            t.lags += x.lags
+        return t
+
 
 async def _sign_in(port: int, name: str, device: str) -> str:
     """Nakama's device sign-in as its clients send it: POST, the device id in a JSON body, the key as Basic."""
@@ -126,7 +144,24 @@ async def _sign_in(port: int, name: str, device: str) -> str:
     status = head.split(b" ", 2)[1] if head else b"(nothing)"
     if status != b"200":
         raise RuntimeError(f"sign-in answered {status.decode()}: {answer[:100]!r}")
-    return json.loads(answer)["token"]
+    return str(json.loads(answer)["token"])
+
+
+def _next_frame(buf: bytearray) -> tuple[int, bytes] | None:
+    """Take one whole frame off ``buf``: its first byte (plus 0x100 if masked) and its payload; None until one is whole."""
+    if len(buf) < 2:
+        return None
+    first, second = buf[0], buf[1]
+    size, at = second & 0x7F, 2
+    if size == 126:
+        size, at = (int.from_bytes(buf[2:4], "big"), 4) if len(buf) >= 4 else (1 << 62, 4)
+    elif size == 127:
+        size, at = (int.from_bytes(buf[2:10], "big"), 10) if len(buf) >= 10 else (1 << 62, 10)
+    if len(buf) < at + size:
+        return None
+    payload = bytes(buf[at:at + size])
+    del buf[:at + size]
+    return first | (0x100 if second & 0x80 else 0), payload
 
 
 class Closed(Exception):
@@ -196,40 +231,28 @@ class LeanSocket(asyncio.Protocol):
         self._inbox.put_nowait(None)
 
     def data_received(self, data: bytes) -> None:
-        buf = self._buffer
-        buf += data
+        self._buffer += data
         if not self._open and not self._handshake():
             return
-        while len(buf) >= 2:
-            first, second = buf[0], buf[1]
-            size, at = second & 0x7F, 2
-            if size == 126:
-                if len(buf) < 4:
-                    return
-                size, at = int.from_bytes(buf[2:4], "big"), 4
-            elif size == 127:
-                if len(buf) < 10:
-                    return
-                size, at = int.from_bytes(buf[2:10], "big"), 10
-            if len(buf) < at + size:
-                return
-            payload = bytes(buf[at:at + size])
-            del buf[:at + size]
-            opcode = first & 0x0F
-            if second & 0x80 or not first & 0x80:
+        while (frame := _next_frame(self._buffer)) is not None:
+            head, payload = frame
+            if head & 0x80 == 0 or head & 0x100:
                 self._fail("a masked or fragmented frame from the host")
                 return
-            if opcode == 0x1:
-                self._inbox.put_nowait(payload.decode("utf-8"))
-            elif opcode == 0x9:  # ping
-                self._write(0xA, payload)
-            elif opcode == 0x8:  # close: answer with the same code; the host then closes the connection
-                if len(payload) >= 2:
-                    self.close_code = int.from_bytes(payload[:2], "big")
-                    self.close_reason = payload[2:].decode("utf-8", "replace")
-                if not self._closing:
-                    self._closing = True
-                    self._write(0x8, payload[:2])
+            self._on_frame(head & 0x0F, payload)
+
+    def _on_frame(self, opcode: int, payload: bytes) -> None:
+        if opcode == 0x1:
+            self._inbox.put_nowait(payload.decode("utf-8"))
+        elif opcode == 0x9:  # ping
+            self._write(0xA, payload)
+        elif opcode == 0x8:  # close: answer with the same code; the host then closes the connection
+            if len(payload) >= 2:
+                self.close_code = int.from_bytes(payload[:2], "big")
+                self.close_reason = payload[2:].decode("utf-8", "replace")
+            if not self._closing:
+                self._closing = True
+                self._write(0x8, payload[:2])
 
     def _handshake(self) -> bool:
         buf = self._buffer
@@ -304,70 +327,93 @@ async def _player(port: int, n: int, args: argparse.Namespace, tally: Tally, gat
         tally.sign_in.append(time.perf_counter() - t)
         ws = await LeanSocket.connect(port, f"/ws?token={token}&format=json")
     try:
-        t = time.perf_counter()
-        ws.send('{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
-        match_id = ""
-        while not match_id:
-            env = json.loads(await ws.recv())
-            if "matchmaker_matched" in env:
-                match_id = env["matchmaker_matched"]["match_id"]
-            elif "error" in env:
-                raise RuntimeError(f"matchmaker: {env['error']}")
-        now = time.perf_counter()
-        tally.to_match.append(now - t)
-        tally.first_match = min(tally.first_match, time.time())
-        tally.last_match = max(tally.last_match, time.time())
+        match_id = await _find_match(ws, tally)
         ws.send(json.dumps({"cid": "2", "match_join": {"match_id": match_id, "metadata": MATCH_METADATA}}))
-        games = counted = 0
-        sent_at: float | None = None
-        sent_wall = 0.0
-        while True:
-            env = json.loads(await ws.recv())
-            if "error" in env:
-                tally.errors.append(f"error {env['error']}")
-                continue
-            data = env.get("match_data")
-            if data is None:
-                continue
-            op = int(data["op_code"])
-            payload = base64.b64decode(data.get("data", ""))
-            if op == 3:
-                tally.errors.append(f"rejected {payload[:80]!r}")
-                continue
-            if op == 5:
-                break  # the opponent is gone (it finished its games)
-            if op != 2:
-                continue
-            if sent_at is not None:
-                tally.move_to_state.append((sent_wall, time.perf_counter() - sent_at))
-                sent_at = None
-            msg = json.loads(payload)
-            state = msg["state"]
-            if state["winner"] or state["draw"]:
-                if state["game"] == counted:
-                    continue  # a repeat of a result already counted (the opponent asked for the next game)
-                counted = state["game"]
-                games += 1
-                if msg["you"] == 1:
-                    tally.games += 1
-                    tally.last_game = time.time()
-                if games >= args.games or time.time() >= stop_at:
-                    break
-                ws.send(json.dumps({"match_data_send": {"match_id": match_id, "op_code": 4, "data": "e30="}}))
-            elif msg["your_turn"]:
-                if args.think > 0:
-                    await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
-                empty = [(r + 1, c + 1) for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
-                row, col = rng.choice(empty)
-                move = base64.b64encode(f'{{"row":{row},"col":{col}}}'.encode()).decode()
-                sent_at, sent_wall = time.perf_counter(), time.time()
-                ws.send(f'{{"match_data_send":{{"match_id":"{match_id}","op_code":1,"data":"{move}"}}}}')
+        await _Seat(ws, match_id, tally).play(args, rng, stop_at)
         tally.first_leave = min(tally.first_leave, time.time())
         ws.send(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}))
     except Closed as exc:
         tally.errors.append(f"socket closed: {exc}")
     finally:
         await ws.close()
+
+
+async def _find_match(ws: LeanSocket, tally: Tally) -> str:
+    """Ask the matchmaker for an opponent; the match's id once matched."""
+    t = time.perf_counter()
+    ws.send('{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
+    while True:
+        env = json.loads(await ws.recv())
+        if "matchmaker_matched" in env:
+            break
+        if "error" in env:
+            raise RuntimeError(f"matchmaker: {env['error']}")
+    tally.to_match.append(time.perf_counter() - t)
+    tally.first_match = min(tally.first_match, time.time())
+    tally.last_match = max(tally.last_match, time.time())
+    return str(env["matchmaker_matched"]["match_id"])
+
+
+class _Seat:
+    """One player's games in a match: move when it is their turn, ask for the next game after each result."""
+
+    def __init__(self, ws: LeanSocket, match_id: str, tally: Tally):
+        self.ws, self.match_id, self.tally = ws, match_id, tally
+        self.games = 0  # results seen
+        self.counted = 0  # the number of the last game whose result was counted
+        self.sent_at: float | None = None  # when the last move went (perf_counter), until its state comes back
+        self.sent_wall = 0.0
+
+    async def play(self, args: argparse.Namespace, rng: random.Random, stop_at: float) -> None:
+        """Until ``args.games`` results, ``stop_at``, or the opponent leaves."""
+        while (msg := await self._next_state()) is not None:
+            if self.sent_at is not None:
+                self.tally.move_to_state.append((self.sent_wall, time.perf_counter() - self.sent_at))
+                self.sent_at = None
+            state = msg["state"]
+            if state["winner"] or state["draw"]:
+                if state["game"] == self.counted:
+                    continue  # a repeat of a result already counted (the opponent asked for the next game)
+                if self._result(state["game"], msg["you"] == 1) >= args.games or time.time() >= stop_at:
+                    return
+                self.ws.send(json.dumps({"match_data_send": {"match_id": self.match_id, "op_code": 4, "data": "e30="}}))
+            elif msg["your_turn"]:
+                if args.think > 0:
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
+                self._move(state, rng)
+
+    async def _next_state(self) -> dict[str, Any] | None:
+        """The next state message (op 2) of the match; None once the opponent is gone (op 5)."""
+        while True:
+            env = json.loads(await self.ws.recv())
+            if "error" in env:
+                self.tally.errors.append(f"error {env['error']}")
+                continue
+            data = env.get("match_data")
+            op = int(data["op_code"]) if data is not None else 0
+            if op == 3:
+                self.tally.errors.append(f"rejected {base64.b64decode(data.get('data', ''))[:80]!r}")
+            elif op == 5:
+                return None  # the opponent is gone (it finished its games)
+            elif op == 2:
+                msg: dict[str, Any] = json.loads(base64.b64decode(data.get("data", "")))
+                return msg
+
+    def _result(self, game: int, first_player: bool) -> int:
+        """Count a game's result (each game once, by its first player); the results this player has seen."""
+        self.counted = game
+        self.games += 1
+        if first_player:
+            self.tally.games += 1
+            self.tally.last_game = time.time()
+        return self.games
+
+    def _move(self, state: dict[str, Any], rng: random.Random) -> None:
+        empty = [(r + 1, c + 1) for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
+        row, col = rng.choice(empty)
+        move = base64.b64encode(f'{{"row":{row},"col":{col}}}'.encode()).decode()
+        self.sent_at, self.sent_wall = time.perf_counter(), time.time()
+        self.ws.send(f'{{"match_data_send":{{"match_id":"{self.match_id}","op_code":1,"data":"{move}"}}}}')
 
 
 async def _watch_lag(lags: list[tuple[float, float]], interval: float = LAG_INTERVAL) -> None:
@@ -490,7 +536,7 @@ class SlowCallbacks:
         watch, sched = self, _Schedstat()
 
         def _run(handle: asyncio.Handle) -> None:
-            callback = handle._callback  # type: ignore[attr-defined]  # (a callback may cancel its own handle)
+            callback = getattr(handle, "_callback", None)  # read first: a callback may cancel its own handle
             _, waited0 = sched.read()
             cpu0 = time.thread_time()
             start = time.perf_counter()
@@ -501,35 +547,31 @@ class SlowCallbacks:
                 _, waited1 = sched.read()
                 watch.slow.append((time.time(), took, cpu, waited1 - waited0, _describe_callback(callback)))
 
-        setattr(asyncio.events.Handle, "_run", _run)  # noqa: B010 - a method replaced on the class, for this process
+        type.__setattr__(asyncio.events.Handle, "_run", _run)  # the method replaced on the class, in this process only
 
 
-class LongIterations:
-    """Loop iterations whose work (from one ``select`` return to the next call) took ``threshold`` or more.
+class LongIterations(selectors.DefaultSelector):
+    """The host loop's selector, timing the loop's iterations whose work took ``threshold`` or more.
 
-    A late probe with no slow callback is a long iteration of many short ones: a burst of
-    sockets ready at once. Records (wall time, seconds, sockets the select returned).
+    An iteration's work runs from one ``select`` return to the next call. A late probe with
+    no slow callback is a long iteration of many short ones: a burst of sockets ready at
+    once. Records (wall time, seconds, sockets the select returned).
     """
 
     def __init__(self, threshold: float):
+        super().__init__()
         self.threshold = threshold
         self.long: list[tuple[float, float, int]] = []
         self._left = 0.0
         self._ready = 0
 
-    def install(self, selector: object) -> None:
-        original = selector.select  # type: ignore[attr-defined]
-        watch = self
-
-        def select(timeout: float | None = None) -> list:
-            entered = time.perf_counter()
-            if watch._left and entered - watch._left >= watch.threshold:
-                watch.long.append((time.time(), entered - watch._left, watch._ready))
-            events = original(timeout)
-            watch._left, watch._ready = time.perf_counter(), len(events)
-            return events
-
-        selector.select = select  # type: ignore[attr-defined]
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        entered = time.perf_counter()
+        if self.threshold > 0 and self._left and entered - self._left >= self.threshold:
+            self.long.append((time.time(), entered - self._left, self._ready))
+        events = super().select(timeout)
+        self._left, self._ready = time.perf_counter(), len(events)
+        return events
 
 
 def _describe_callback(callback: object) -> str:
@@ -567,8 +609,6 @@ def host_process(argv: list[str]) -> int:
     slow = SlowCallbacks(args.slow_ms / 1000) if args.slow_ms > 0 else None
 
     async def run() -> None:
-        if args.slow_ms > 0:
-            iterations.install(asyncio.get_running_loop()._selector)  # type: ignore[attr-defined]
         task = asyncio.create_task(probe.run())
         try:
             await serve.serve_until_stopped(config)
@@ -576,7 +616,8 @@ def host_process(argv: list[str]) -> int:
             task.cancel()
 
     try:
-        asyncio.run(run())
+        with asyncio.Runner(loop_factory=lambda: asyncio.SelectorEventLoop(iterations)) as runner:
+            runner.run(run())
     except HostError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -619,7 +660,7 @@ class HostLog:
     the host's event loop on a full pipe.
     """
 
-    def __init__(self, path: Path, proc: subprocess.Popen):
+    def __init__(self, path: Path, proc: subprocess.Popen[bytes]):
         self.problems: list[str] = []
         self.recorded = "?"
         self._port: int | None = None
@@ -627,7 +668,7 @@ class HostLog:
         self.reader = threading.Thread(target=self._read, args=(path, proc), daemon=True)
         self.reader.start()
 
-    def _read(self, path: Path, proc: subprocess.Popen) -> None:
+    def _read(self, path: Path, proc: subprocess.Popen[bytes]) -> None:
         with open(path, encoding="utf-8", errors="replace") as lines:
             pending = ""
             while True:
@@ -742,6 +783,29 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _print_slow(probe: dict[str, Any], wall0: float, wall1: float) -> None:
+    """The host's slow callbacks and long loop iterations during the run, if the probe saw any."""
+    slow = [row for row in probe["slow"] if wall0 <= row[0] <= wall1]
+    if slow:
+        kinds: dict[str, list[tuple[float, float, float]]] = {}
+        for _, took, on_cpu, waited, what in slow:
+            kinds.setdefault(what, []).append((took, on_cpu, waited))
+        ranked = sorted(kinds.items(), key=lambda kv: -max(x[0] for x in kv[1]))
+        print(f"host callbacks that held the loop {probe['slow_ms']:g} ms or more: {len(slow)} "
+              f"(together {sum(x[1] for x in slow):.2f} s: {sum(x[2] for x in slow):.2f} s on a CPU, "
+              f"{sum(x[3] for x in slow):.2f} s waiting for one)")
+        for what, rows in ranked[:6]:
+            top = max(rows)
+            print(f"  {what}: {len(rows)}, longest {1000 * top[0]:.0f} ms ({1000 * top[1]:.0f} ms CPU, "
+                  f"{1000 * top[2]:.0f} ms waiting for a core)")
+    long = [row for row in probe["long"] if wall0 <= row[0] <= wall1]
+    if long:
+        sizes = sorted(n for _, _, n in long)
+        print(f"host loop iterations that worked {probe['slow_ms']:g} ms or more: {len(long)}, "
+              f"together {sum(d for _, d, _ in long):.2f} s; sockets ready in each: median {sizes[len(sizes) // 2]}, "
+              f"max {sizes[-1]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--host-process"]:
@@ -788,19 +852,7 @@ def main(argv: list[str] | None = None) -> int:
                 host.kill()
                 host.wait()
 
-    t = Tally()
-    for x in tallies:
-        t.sign_in += x.sign_in
-        t.to_match += x.to_match
-        t.move_to_state += x.move_to_state
-        t.games += x.games
-        t.errors += x.errors
-        t.first_match = min(t.first_match, x.first_match)
-        t.last_match = max(t.last_match, x.last_match)
-        t.last_game = max(t.last_game, x.last_game)
-        t.first_leave = min(t.first_leave, x.first_leave)
-        t.cpu += x.cpu
-        t.lags += x.lags
+    t = Tally.merge(tallies)
     window = max(1e-9, t.last_game - t.first_match)
     wall = max(1e-9, wall1 - wall0)
     problems = log.problems
@@ -845,25 +897,7 @@ def main(argv: list[str] | None = None) -> int:
           f"hypervisor steal {stolen:.1f} % of the CPUs' time (unseen by the split above)")
     print(f"host garbage collections: {len(gcs)} ({len(full)} full), longest {1000 * longest_gc[2]:.1f} ms "
           f"(generation {longest_gc[1]}, at +{longest_gc[0] - wall0:.1f} s); longest full {1000 * max(full, default=0):.1f} ms")
-    slow = [row for row in probe["slow"] if wall0 <= row[0] <= wall1]
-    if slow:
-        kinds: dict[str, list[tuple[float, float, float]]] = {}
-        for _, took, on_cpu, waited, what in slow:
-            kinds.setdefault(what, []).append((took, on_cpu, waited))
-        ranked = sorted(kinds.items(), key=lambda kv: -max(x[0] for x in kv[1]))
-        print(f"host callbacks that held the loop {probe['slow_ms']:g} ms or more: {len(slow)} "
-              f"(together {sum(x[1] for x in slow):.2f} s: {sum(x[2] for x in slow):.2f} s on a CPU, "
-              f"{sum(x[3] for x in slow):.2f} s waiting for one)")
-        for what, rows in ranked[:6]:
-            top = max(rows)
-            print(f"  {what}: {len(rows)}, longest {1000 * top[0]:.0f} ms ({1000 * top[1]:.0f} ms CPU, "
-                  f"{1000 * top[2]:.0f} ms waiting for a core)")
-    long = [row for row in probe["long"] if wall0 <= row[0] <= wall1]
-    if long:
-        sizes = sorted(n for _, _, n in long)
-        print(f"host loop iterations that worked {probe['slow_ms']:g} ms or more: {len(long)}, "
-              f"together {sum(d for _, d, _ in long):.2f} s; sockets ready in each: median {sizes[len(sizes) // 2]}, "
-              f"max {sizes[-1]}")
+    _print_slow(probe, wall0, wall1)
     print(f"sign-in p50 {_pct(t.sign_in, .5):.1f} ms, p99 {_pct(t.sign_in, .99):.1f} ms; "
           f"time to match p50 {_pct(t.to_match, .5):.1f} ms, p99 {_pct(t.to_match, .99):.1f} ms")
     print(f"host: CPU {cpu1 - cpu0:.1f} s over {wall:.1f} s ({100 * (cpu1 - cpu0) / wall:.0f}% of one core), "

@@ -116,6 +116,7 @@ def child(config: dict[str, Any]) -> None:
     sys.path.insert(0, str(REPO))
     import pygame
 
+    from game.bot import Level
     from ui.app import App, PlaySettings
     from ui.screens.board import open_bot_game
     from ui.userdata import UserData
@@ -156,7 +157,7 @@ def child(config: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as data, cls(userdata=UserData(data), settings=PlaySettings(seed=1)) as app:
         app.push(app.home())
         if config["screen"] == "board":
-            open_bot_game(app, "perfect")
+            open_bot_game(app, Level.PERFECT)
         app.step()  # the first frame: fonts load, the window appears
         pointer = "no window system"
         if config["pointer"] != "none":
@@ -265,6 +266,38 @@ def _both(choice: str, options: tuple[str, ...]) -> list[str]:
     return list(options) if choice == "both" else [choice]
 
 
+def _runs(drivers: list[str], screen: str, wait: str) -> list[tuple[str, str, str, str]]:
+    """Every (driver, screen, pointer, wait) to measure, in order."""
+    return [
+        (driver, s, pointer, w)
+        for driver in drivers
+        for s in _both(screen, SCREENS)
+        for pointer in (("on", "off") if driver == "x11" else ("none",))
+        for w in _both(wait, WAITS)
+    ]
+
+
+def _print_run(r: dict[str, Any]) -> None:
+    driver = r["driver"]
+    xs = f", X server {r['xserver_percent']:.2f} %" if r.get("xserver_percent") is not None else ""
+    threads = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["threads"].items(), key=lambda kv: -kv[1]))
+    events = ", ".join(f"{k} {v}" for k, v in sorted(r["events"].items())) or "none"
+    print(f"{driver:>5} {r['screen']:>5} pointer {r['pointer']:>4} {r['wait']:>10}: {r['cpu_percent']:5.2f} % of one core"
+          f" over {r['wall_s']} s{xs}")
+    print(f"      {r['frames']} frames, {r['checks']} input checks, events: {events}; "
+          f"threads (%): {threads}" + (f"; pointer at {r['pointer_at']}" if driver == "x11" else ""))
+
+
+def _window_system(drivers: list[str]) -> tuple[list[str], Xvfb | None, str]:
+    """The drivers that can be measured here, an X server when one is needed, and a note when x11 cannot be."""
+    if "x11" not in drivers:
+        return drivers, None, ""
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        return ["dummy"], None, f"no real window: {' and '.join(missing)} not found, so only SDL's dummy driver is measured"
+    return drivers, Xvfb(), ""
+
+
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in[:1] == ["--child"]:
@@ -284,16 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--env takes NAME=VALUE")
     extra_env = dict(item.split("=", 1) for item in args.env)
 
-    drivers = _both(args.driver, ("x11", "dummy"))
-    xvfb: Xvfb | None = None
-    note = ""
-    if "x11" in drivers:
-        missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
-        if missing:
-            note = f"no real window: {' and '.join(missing)} not found, so only SDL's dummy driver is measured"
-            drivers = ["dummy"]
-        else:
-            xvfb = Xvfb()
+    drivers, xvfb, note = _window_system(_both(args.driver, ("x11", "dummy")))
     pygame_version = subprocess.run(
         [sys.executable, "-c", "import pygame; print(pygame.version.ver, 'SDL', '.'.join(map(str, pygame.get_sdl_version())))"],
         capture_output=True, text=True, env=dict(os.environ, PYGAME_HIDE_SUPPORT_PROMPT="1"),
@@ -310,19 +334,10 @@ def main(argv: list[str] | None = None) -> int:
         print("environment: " + " ".join(f"{k}={v}" for k, v in extra_env.items()))
     results = []
     try:
-        for driver in drivers:
-            for screen in _both(args.screen, SCREENS):
-                for pointer in (("on", "off") if driver == "x11" else ("none",)):
-                    for wait in _both(args.wait, WAITS):
-                        r = measure(driver, screen, wait, pointer, args.seconds, xvfb, extra_env)
-                        results.append(r)
-                        xs = f", X server {r['xserver_percent']:.2f} %" if r.get("xserver_percent") is not None else ""
-                        threads = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["threads"].items(), key=lambda kv: -kv[1]))
-                        events = ", ".join(f"{k} {v}" for k, v in sorted(r["events"].items())) or "none"
-                        print(f"{driver:>5} {screen:>5} pointer {pointer:>4} {wait:>10}: {r['cpu_percent']:5.2f} % of one core"
-                              f" over {r['wall_s']} s{xs}")
-                        print(f"      {r['frames']} frames, {r['checks']} input checks, events: {events}; "
-                              f"threads (%): {threads}" + (f"; pointer at {r['pointer_at']}" if driver == "x11" else ""))
+        for driver, screen, pointer, wait in _runs(drivers, args.screen, args.wait):
+            r = measure(driver, screen, wait, pointer, args.seconds, xvfb, extra_env)
+            results.append(r)
+            _print_run(r)
     finally:
         if xvfb is not None:
             xvfb.stop()

@@ -26,6 +26,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from game.bot import Level
 from ui.app import App, PlaySettings
 from ui.pilot import FakeClock
 from ui.screens.board import open_bot_game
@@ -40,10 +41,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-def measure(frames: int, size: tuple[int, int], seed: int, level: str) -> dict[str, object]:
+def measure(frames: int, size: tuple[int, int], seed: int, level: Level) -> dict[str, object]:
     clock = FakeClock()
     with tempfile.TemporaryDirectory() as data:
-        app = App(size=size, clock=clock, userdata=UserData(data), settings=PlaySettings(auto_level="perfect", seed=seed))
+        app = App(size=size, clock=clock, userdata=UserData(data), settings=PlaySettings(auto_level=Level.PERFECT, seed=seed))
         with app:
             app.push(app.home())
             open_bot_game(app, level)
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=600, help="frames to time (default 600, 10 s of play)")
     parser.add_argument("--size", default="640x720", help="window size WxH (default 640x720)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--level", default="perfect", choices=("easy", "normal", "perfect"))
+    parser.add_argument("--level", type=Level, default=Level.PERFECT, choices=list(Level))
     args = parser.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
     result = measure(args.frames, (w, h), args.seed, args.level)

@@ -39,37 +39,17 @@ class ServerAddress:
         if not isinstance(text, str):
             raise ValueError("a server address must be text")
         shown = text.strip()
-        s = shown
-        tls: bool | None = None
-        scheme, sep, rest = s.partition("://")
-        if sep:
-            tls = _SCHEMES.get(scheme.lower())
-            if tls is None:
-                raise ValueError(f"{scheme}:// is not a way to reach a game server: use http:// or https://")
-            s = rest
+        tls, s = _split_scheme(shown)
         s = s.split("/", 1)[0].split("?", 1)[0]
         if not s:
             raise ValueError("the server address is empty")
-        port_text = ""
-        if s.startswith("["):
-            host, bracket, after = s[1:].partition("]")
-            if not bracket or (after and not after.startswith(":")):
-                raise ValueError(f"{shown!r} is not a server address")
-            port_text = after[1:]
-        elif s.count(":") == 1:
-            host, _, port_text = s.partition(":")
-        else:
-            host = s  # a name, an IPv4 address, or a bare IPv6 address
-        if not host or any(c.isspace() or ord(c) < 32 or c in "@#[]" for c in host):
-            raise ValueError(f"{shown!r} is not a server address")
-        if tls and not port_text:
-            port = DEFAULT_TLS_PORT
-        else:
-            port = default_port
+        host, port_text = _split_host_port(s, shown)
         if port_text:
             if not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
                 raise ValueError(f"the port in {shown!r} must be a number from 1 to 65535")
             port = int(port_text)
+        else:
+            port = DEFAULT_TLS_PORT if tls else default_port
         if tls is None:
             tls = port == DEFAULT_TLS_PORT
         return cls(host, port, tls)
@@ -90,3 +70,31 @@ class ServerAddress:
             return self.netloc
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"https://{host}" if self.port == DEFAULT_TLS_PORT else f"https://{self.netloc}"
+
+
+def _split_scheme(text: str) -> tuple[bool | None, str]:
+    """Whether the scheme asks for TLS (None: no scheme) and the rest of ``text``; ValueError for another scheme."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return None, text
+    tls = _SCHEMES.get(scheme.lower())
+    if tls is None:
+        raise ValueError(f"{scheme}:// is not a way to reach a game server: use http:// or https://")
+    return tls, rest
+
+
+def _split_host_port(s: str, shown: str) -> tuple[str, str]:
+    """The host and the port's text ("" when none) of ``host[:port]`` or ``[v6][:port]``."""
+    port_text = ""
+    if s.startswith("["):
+        host, bracket, after = s[1:].partition("]")
+        if not bracket or (after and not after.startswith(":")):
+            raise ValueError(f"{shown!r} is not a server address")
+        port_text = after[1:]
+    elif s.count(":") == 1:
+        host, _, port_text = s.partition(":")
+    else:
+        host = s  # a name, an IPv4 address, or a bare IPv6 address
+    if not host or any(c.isspace() or ord(c) < 32 or c in "@#[]" for c in host):
+        raise ValueError(f"{shown!r} is not a server address")
+    return host, port_text

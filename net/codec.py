@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeAlias
 
@@ -311,67 +311,83 @@ class _Fields:
 
 def _read(cls: type, f: _Fields) -> Message:
     """Build message ``cls`` from its JSON object (both directions)."""
-    if cls is MatchmakerAdd:
-        return MatchmakerAdd(
-            min_count=f.whole("min_count", 0, 0, 1_000_000),
-            max_count=f.whole("max_count", 0, 0, 1_000_000),
-            query=f.text("query", 1024),
-            string_properties=f.str_map("string_properties"),
-            numeric_properties=f.num_map("numeric_properties"),
-        )
-    if cls is MatchmakerRemove:
-        return MatchmakerRemove(ticket=f.text("ticket"))
-    if cls is MatchmakerTicket:
-        return MatchmakerTicket(ticket=f.text("ticket"))
-    if cls is MatchJoin:
-        return MatchJoin(match_id=f.text("match_id"), token=f.text("token", 4096), metadata=f.str_map("metadata"))
-    if cls is MatchLeave:
-        return MatchLeave(match_id=f.text("match_id"))
-    if cls is MatchDataSend:
-        return MatchDataSend(
-            match_id=f.text("match_id"),
-            op_code=f.whole("op_code"),
-            data=f.data("data"),
-            presences=f.presences("presences"),
-            reliable=f.flag("reliable", True),
-        )
-    if cls is MatchData:
-        return MatchData(
-            match_id=f.text("match_id"),
-            op_code=f.whole("op_code"),
-            data=f.data("data"),
-            presence=f.presence("presence"),
-            reliable=f.flag("reliable", True),
-        )
-    if cls is Match:
-        return Match(
-            match_id=f.text("match_id"),
-            authoritative=f.flag("authoritative"),
-            label=f.text("label", 4096),
-            size=f.whole("size", 0, 0, 1_000_000),
-            presences=f.presences("presences"),
-            self_presence=f.presence("self"),
-        )
-    if cls is MatchPresenceEvent:
-        return MatchPresenceEvent(match_id=f.text("match_id"), joins=f.presences("joins"), leaves=f.presences("leaves"))
-    if cls is MatchmakerMatched:
-        users = f.obj.get("users") or []
-        if not isinstance(users, list):
-            raise f.fail("users", "a list")
-        return MatchmakerMatched(
-            ticket=f.text("ticket"),
-            match_id=f.text("match_id"),
-            token=f.text("token", 4096),
-            users=tuple(_user(u, f) for u in users),
-            self_user=_user(f.obj["self"], f) if f.obj.get("self") else None,
-        )
-    if cls is Error:
-        return Error(code=f.whole("code"), message=f.text("message", 4096), context=f.str_map("context"))
-    if cls is Ping:
-        return Ping()
-    if cls is Pong:
-        return Pong()
-    raise TypeError(f"no reader for {cls.__name__}")
+    reader = _READERS.get(cls)
+    if reader is None:
+        raise TypeError(f"no reader for {cls.__name__}")
+    return reader(f)
+
+
+def _matchmaker_add(f: _Fields) -> MatchmakerAdd:
+    return MatchmakerAdd(
+        min_count=f.whole("min_count", 0, 0, 1_000_000),
+        max_count=f.whole("max_count", 0, 0, 1_000_000),
+        query=f.text("query", 1024),
+        string_properties=f.str_map("string_properties"),
+        numeric_properties=f.num_map("numeric_properties"),
+    )
+
+
+def _match_data_send(f: _Fields) -> MatchDataSend:
+    return MatchDataSend(
+        match_id=f.text("match_id"),
+        op_code=f.whole("op_code"),
+        data=f.data("data"),
+        presences=f.presences("presences"),
+        reliable=f.flag("reliable", True),
+    )
+
+
+def _match_data(f: _Fields) -> MatchData:
+    return MatchData(
+        match_id=f.text("match_id"),
+        op_code=f.whole("op_code"),
+        data=f.data("data"),
+        presence=f.presence("presence"),
+        reliable=f.flag("reliable", True),
+    )
+
+
+def _match(f: _Fields) -> Match:
+    return Match(
+        match_id=f.text("match_id"),
+        authoritative=f.flag("authoritative"),
+        label=f.text("label", 4096),
+        size=f.whole("size", 0, 0, 1_000_000),
+        presences=f.presences("presences"),
+        self_presence=f.presence("self"),
+    )
+
+
+def _matchmaker_matched(f: _Fields) -> MatchmakerMatched:
+    users = f.obj.get("users") or []
+    if not isinstance(users, list):
+        raise f.fail("users", "a list")
+    return MatchmakerMatched(
+        ticket=f.text("ticket"),
+        match_id=f.text("match_id"),
+        token=f.text("token", 4096),
+        users=tuple(_user(u, f) for u in users),
+        self_user=_user(f.obj["self"], f) if f.obj.get("self") else None,
+    )
+
+
+_READERS: dict[type, Callable[[_Fields], Message]] = {
+    MatchmakerAdd: _matchmaker_add,
+    MatchmakerRemove: lambda f: MatchmakerRemove(ticket=f.text("ticket")),
+    MatchmakerTicket: lambda f: MatchmakerTicket(ticket=f.text("ticket")),
+    MatchJoin: lambda f: MatchJoin(match_id=f.text("match_id"), token=f.text("token", 4096), metadata=f.str_map("metadata")),
+    MatchLeave: lambda f: MatchLeave(match_id=f.text("match_id")),
+    MatchDataSend: _match_data_send,
+    MatchData: _match_data,
+    Match: _match,
+    MatchPresenceEvent: lambda f: MatchPresenceEvent(
+        match_id=f.text("match_id"), joins=f.presences("joins"), leaves=f.presences("leaves")
+    ),
+    MatchmakerMatched: _matchmaker_matched,
+    Error: lambda f: Error(code=f.whole("code"), message=f.text("message", 4096), context=f.str_map("context")),
+    Ping: lambda f: Ping(),
+    Pong: lambda f: Pong(),
+}
 
 
 def _user(obj: Any, parent: _Fields) -> MatchmakerUser:
