@@ -31,7 +31,7 @@ class FriendScreen(Screen):
         self.on_code = on_code
         self.on_back = on_back
         self.code = code or make_code()
-        self.copied = False
+        self.copied: bool | None = None  # after "Copy the code": whether the system's clipboard took it
         self.field = TextField(placeholder="their code, e.g. K7QXM", max_length=MAX_LENGTH + 2,
                                allowed=lambda ch: ch.upper() in ALPHABET or ch in " -", on_submit=lambda _t: self.join())
         self.share_button = Button("Wait for my friend", self.share, style="primary")
@@ -57,8 +57,7 @@ class FriendScreen(Screen):
         self.on_code(self.code)
 
     def copy(self) -> None:
-        clipboard.copy(self.code)
-        self.copied = True
+        self.copied = clipboard.copy(self.code)
 
     def join(self) -> None:
         """Queue with the code typed, if it is one."""
@@ -125,9 +124,11 @@ class FriendScreen(Screen):
         spaced = " ".join(self.code)
         blit_center(surface, fonts.render(spaced, fonts.fit(spaced, 58 * s, box.width - 20 * s), theme.ACCENT), box.center)
         y += m["code"]
-        if self.copied:
-            blit_center(surface, fonts.render("Copied to the clipboard", theme.small(15 * s), theme.O_COLOR, light=True),
-                        (cx, y + m["copied"] / 2))
+        if self.copied is not None:  # the code stays large above, to be read out when copying failed
+            note, tone = ("Copied to the clipboard", theme.O_COLOR) if self.copied else (
+                "Copying did not work: read the code out to your friend", theme.ERROR)
+            blit_center(surface, fonts.render(note, fonts.fit(note, theme.small(15 * s), m["inner"], light=True), tone,
+                                              light=True), (cx, y + m["copied"] / 2))
         y += m["copied"] + m["button"]
         blit_center(surface, fonts.render("or", theme.small(16 * s), theme.MUTED, light=True), (cx, y + m["rule"] / 2))
         draw_field(surface, fonts, s, self.field, "Your friend's code", error=self.error is not None)
