@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import json
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -34,11 +35,30 @@ T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port free on loopback right now (TCP by default, ``socket.SOCK_DGRAM`` for UDP): bound, then released."""
-    with socket.socket(socket.AF_INET, kind) as s:
+@contextlib.contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback TCP port that refuses every connection for the block's length.
+
+    Its socket stays bound and never listens, so a connection is refused and no other
+    program can take the port meanwhile (a port bound, released and named later could be).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def shared_udp_port() -> Iterator[int]:
+    """A UDP port held for the block's length with SO_REUSEADDR and SO_REUSEPORT, as LAN discovery binds it.
+
+    The game's discovery listeners, which set both options, bind the same port beside it
+    (each gets its own copy of a broadcast); another program cannot take it meanwhile.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        s.bind(("0.0.0.0", 0))
+        yield s.getsockname()[1]
 
 
 def make_token(uid: str, usn: str, lifetime: int = 3600, now: float | None = None) -> str:

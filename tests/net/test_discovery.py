@@ -394,9 +394,11 @@ def test_a_silent_host_is_dropped_after_the_expiry() -> None:
     async def scenario() -> None:
         watch, clock = Watch(), FakeClock()
         async with Listener(port=0, on_change=watch, clock=clock, expiry=3.0) as listener:
-            async with announcer(listener):
+            async with announcer(listener) as ann:
                 await watch.until(lambda s: len(s) == 1)
-            await asyncio.sleep(0.1)  # let beacons already in the socket be read (all at fake time 0)
+            async with asyncio.timeout(10):  # every beacon sent is read (all at fake time 0) before time moves
+                while listener.stats.datagrams < ann.stats.sent:
+                    await asyncio.sleep(0.01)
             changes = len(watch.snapshots)
             clock.now = 2.9
             listener.expire()

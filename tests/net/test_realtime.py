@@ -21,7 +21,7 @@ from net.errors import (
     UnreachableError,
 )
 from net.realtime import RealtimeSocket
-from tests.net.standins import LOOPBACK, NakamaStandIn, free_port, make_token
+from tests.net.standins import LOOPBACK, NakamaStandIn, make_token, refused_port
 
 DEVICE = "device-0123456789"
 
@@ -219,11 +219,10 @@ def test_a_refused_handshake_carries_status_and_body(refusal, error, words):
 
 
 def test_opening_a_socket_where_nothing_listens_is_unreachable():
-    port = free_port()
-
-    async def main():
+    async def main(port):
         with pytest.raises(UnreachableError) as caught:
             await RealtimeSocket.open(ServerAddress(LOOPBACK, port), "t", on_push=lambda s, m: None)
         return caught.value
 
-    assert f"127.0.0.1:{port}" in str(run(main()))
+    with refused_port() as port:
+        assert f"127.0.0.1:{port}" in str(run(main(port)))

@@ -22,7 +22,7 @@ from net.errors import (
 )
 from net.host import Host, HostConfig
 from net.signin import AuthClient, AuthSession, decode_token_claims, is_variant_of, name_variants
-from tests.net.standins import LOOPBACK, NakamaStandIn, free_port, make_token
+from tests.net.standins import LOOPBACK, NakamaStandIn, make_token, refused_port
 
 DEVICE = "device-0123456789"
 
@@ -172,14 +172,13 @@ def test_chunked_answers_are_read():
 
 
 def test_nothing_listening_is_unreachable_and_names_the_address():
-    port = free_port()
-
-    async def main():
+    async def main(port):
         with pytest.raises(UnreachableError) as caught:
             await AuthClient(ServerAddress(LOOPBACK, port), "k").authenticate_device(DEVICE, "a")
         return caught.value
 
-    assert str(run(main())) == f"Can't reach the server at 127.0.0.1:{port} (connection refused)"
+    with refused_port() as port:
+        assert str(run(main(port))) == f"Can't reach the server at 127.0.0.1:{port} (connection refused)"
 
 
 def test_a_server_that_accepts_and_says_nothing_times_out_and_can_be_cancelled():

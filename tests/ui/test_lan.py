@@ -2,7 +2,7 @@
 
 Both Apps are real, each with its own network thread; the host is the one the
 hosting App's network thread runs. Announcements go to 127.255.255.255 on a UDP port
-picked free for the test, and every host binds 127.0.0.1, so nothing leaves this
+held for the test, and every host binds 127.0.0.1, so nothing leaves this
 machine. Joining is done the way a player does it: clicking the game in the list, or
 typing its address.
 """
@@ -10,11 +10,12 @@ typing its address.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.net.standins import free_port
+from tests.net.standins import shared_udp_port
 from tests.ui.netpilot import (
     LOOPBACK,
     LOOPBACK_BROADCAST,
@@ -36,8 +37,9 @@ from ui.screens.name import NameScreen
 
 
 @pytest.fixture
-def discovery_port() -> int:
-    return free_port(socket.SOCK_DGRAM)
+def discovery_port() -> Iterator[int]:
+    with shared_udp_port() as port:
+        yield port
 
 
 def player(pilots: list[Pilot], tmp_path: Path, name: str, discovery_port: int, **net: int) -> Pilot:
