@@ -6,6 +6,10 @@ uses it on what players send); ``decode_server`` is lenient as a client must be
 (missing fields read as their zero value, unknown message keys become ``Unknown``).
 ``encode`` writes either direction the way Nakama does: zero values left out,
 ``op_code`` as a string, ``data`` in base64.
+
+One job, kept in one module past the usual size: the message types, their field-by-field
+readers and the writer are one table of the wire format, and splitting them would put
+each message's shape in two places.
 """
 
 from __future__ import annotations
