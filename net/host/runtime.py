@@ -20,7 +20,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
@@ -85,6 +85,25 @@ class Scheduler(Protocol):
 
     def call_at(self, when: float, callback: Callable[[], None]) -> Timer:
         """Call ``callback`` at ``when`` (or as soon after as the loop can)."""
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """What the host's matches are doing: tickets waiting for a second player, matches playing or between games."""
+
+    waiting: int = 0  # matchmaker tickets with no opponent yet
+    playing: int = 0  # live matches with a game under way
+    between: int = 0  # live matches whose seats are taken but no game runs (before the first, or over)
+
+
+class RuntimeObserver(Protocol):
+    """Told what the runtime's matches are doing (the LAN announcement follows it); optional."""
+
+    def admit_ticket(self, presence: Presence) -> str | None:
+        """Before a ticket is queued: None lets it in, a sentence refuses it (the request's error, at once)."""
+
+    def occupancy_changed(self, occupancy: Occupancy) -> None:
+        """A ticket came or went, a match began, a game started or ended, or a match ended."""
 
 
 def _describe(rec: GameRecord) -> str:
@@ -167,6 +186,8 @@ class MatchRuntime:
         self._memberships: dict[str, set[str]] = {}  # session id -> match ids
         self.games_recorded = 0
         self.record_failures = 0
+        self.observer: RuntimeObserver | None = None  # the embedded LAN host's: what to announce
+        self._occupancy = Occupancy()
 
     # Sessions ----------------------------------------------------------------------
 
@@ -187,6 +208,7 @@ class MatchRuntime:
                 self._drop_member(live, peer.presence, LeaveReason.DISCONNECTED)
         self._memberships.pop(sid, None)
         del self.peers[sid]
+        self._observe()
 
     def connected_users(self) -> dict[str, str]:
         """User id -> username of everyone with an open socket."""
@@ -200,6 +222,9 @@ class MatchRuntime:
 
     def matchmaker_add(self, peer: Peer, msg: MatchmakerAdd, cid: str | None) -> None:
         """Queue a ticket (answered at once); a completed pair gets its match and is told."""
+        refusal = self.observer.admit_ticket(peer.presence) if self.observer is not None else None
+        if refusal:
+            raise RequestError(ErrorCode.RUNTIME_EXCEPTION, refusal)
         try:
             ticket, pair = self.matchmaker.add(
                 peer.presence, msg.min_count, msg.max_count, msg.query, msg.string_properties, msg.numeric_properties
@@ -208,6 +233,7 @@ class MatchRuntime:
             raise RequestError(ErrorCode.BAD_INPUT, str(exc)) from None
         peer.send_text(encode(Envelope(MatchmakerTicket(ticket.ticket), cid)))
         if pair is None:
+            self._observe()
             return
         users = tuple(t.presence for t in pair)
         live = self._create(users)
@@ -216,6 +242,7 @@ class MatchRuntime:
             target = self.peers.get(t.presence.session_id)
             if target is not None:
                 target.send_text(encode(MatchmakerMatched(t.ticket, live.match_id, live.token, everyone, user)))
+        self._observe()
 
     def matchmaker_remove(self, peer: Peer, msg: MatchmakerRemove, cid: str | None) -> None:
         try:
@@ -223,6 +250,7 @@ class MatchRuntime:
         except MatchmakerError as exc:
             raise RequestError(ErrorCode.BAD_INPUT, str(exc)) from None
         peer.send_text(encode(Envelope(Ack(), cid)))
+        self._observe()
 
     def _create(self, users: tuple[Presence, ...]) -> LiveMatch:
         live = LiveMatch(self, users, replace(self.settings, expected=users))
@@ -362,5 +390,18 @@ class MatchRuntime:
                     peer.send_text(frame)
             live.match.ended = True
             self.forget(live)
+            self._observe()
             return
         self._schedule(live)
+        self._observe()
+
+    def _observe(self) -> None:
+        """Tell the observer (if any) what the matches are doing, when that changed."""
+        if self.observer is None:
+            return
+        boards = [live.match.board for live in self.matches.values()]
+        playing = sum(1 for board in boards if board is not None and not board.is_over)
+        now = Occupancy(len(self.matchmaker), playing, len(boards) - playing)
+        if now != self._occupancy:
+            self._occupancy = now
+            self.observer.occupancy_changed(now)
