@@ -32,6 +32,7 @@ __all__ = [
     "clear_cache",
     "parse_level",
     "play_series",
+    "warm_up",
 ]
 
 
@@ -46,7 +47,7 @@ class Level(enum.StrEnum):
         return self.value
 
 
-LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
+LEVELS: tuple[str, ...] = tuple(level.value for level in Level)  # the levels' names, for command lines
 
 # Chance that ``easy`` blocks an immediate threat instead of playing at random.
 EASY_BLOCK_CHANCE = 0.3
@@ -171,6 +172,14 @@ def best_moves(board: Board) -> tuple[Cell, ...]:
     """Every move that perfect play would choose for ``board.to_move``, in reading order."""
     cells = _live_cells(board)
     return tuple(cell_of(i) for i in _solve(cells, board.to_move)[1])
+
+
+def warm_up(*levels: Level | None) -> None:
+    """Solve the whole game now if one of ``levels`` is perfect (about 60 ms, once per process), so that
+    a perfect bot's first move is not the slow one, on a frame in the middle of a game."""
+    if Level.PERFECT in levels:
+        for first in PLAYERS:
+            best_moves(Board.new(first))
 
 
 # The levels --------------------------------------------------------------------------

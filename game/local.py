@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 
-from game.bot import choose_move
+from game.bot import Level, choose_move
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
 from game.rules import Board
 from game.xoxo import OP_MOVE, OP_REMATCH, OP_STATE, Presence, decode_state, encode_move, join_metadata
@@ -27,7 +27,7 @@ class LocalMatch:
 
     def __init__(
         self,
-        level: str,
+        level: Level,
         human_name: str = "You",
         *,
         seed: int | None = None,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import pygame
 
+from game.bot import Level
 from game.local import THINK_SECONDS
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT
 from ui import audio, theme
@@ -64,13 +65,13 @@ class PlaySettings:
     """
 
     think_seconds: tuple[float, float] = THINK_SECONDS
-    auto_level: str | None = None
+    auto_level: Level | None = None
     auto_delay: tuple[float, float] = THINK_SECONDS
     animations: bool = True
     seed: int | None = None
 
     @classmethod
-    def instant(cls, *, auto_level: str | None = None, seed: int | None = None) -> PlaySettings:
+    def instant(cls, *, auto_level: Level | None = None, seed: int | None = None) -> PlaySettings:
         """No pauses and no animations: for scripts and benches."""
         return cls(think_seconds=(0.0, 0.0), auto_level=auto_level, auto_delay=(0.0, 0.0), animations=False, seed=seed)
 

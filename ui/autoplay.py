@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from game.bot import choose_move, parse_level
+from game.bot import Level, choose_move
 from game.xoxo import MatchView
 from net.messages import Command, RequestRematch, SendMove
 
@@ -17,11 +17,11 @@ from net.messages import Command, RequestRematch, SendMove
 class AutoPlayer:
     """Decides the player's next command for a view: a move on our turn, a rematch once a game is over."""
 
-    def __init__(self, level: str, *, rng: random.Random, delay: tuple[float, float] = (0.3, 0.7)):
+    def __init__(self, level: Level, *, rng: random.Random, delay: tuple[float, float] = (0.3, 0.7)):
         low, high = delay
         if not 0 <= low <= high:
             raise ValueError(f"delay must be 0 <= low <= high, not {delay!r}")
-        self.level = parse_level(level).value
+        self.level = level
         self._rng = rng
         self._delay = (low, high)
         self._key: tuple[object, ...] | None = None

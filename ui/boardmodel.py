@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from game.bot import Level
 from game.refusal import Refusal
 from game.rules import EMPTY, Cell, Result, Termination
 from game.xoxo import PROTOCOL, GoneReason, MatchLabel, MatchView, RematchMode
@@ -97,7 +98,7 @@ class BoardModel:
         self,
         *,
         mode: GameMode,
-        level: str | None = None,
+        level: Level | None = None,
         label: MatchLabel = MatchLabel(PROTOCOL),
         wall_clock: Callable[[], float] | None = None,
     ):

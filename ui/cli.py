@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from game.bot import LEVELS
+from game.bot import LEVELS, Level
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT, DEFAULT_SERVER_KEY, ServerAddress
 from net.host.serve import add_serve_arguments, fill_serve_defaults
 from net.limits import MAX_NAME_LENGTH, InvalidInput, check_friend_code, normalize_name
@@ -357,8 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     options = ClientOptions(
         play=play,
-        level=args.bot,
-        auto=args.auto,
+        level=Level(args.bot) if args.bot is not None else None,  # choices: a level's name
+        auto=Level(args.auto) if args.auto is not None else None,
         auto_delay=args.auto_delay,
         games=args.games,
         screenshot_dir=args.screenshot,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from game.bot import parse_level
+from game.bot import Level
 from game.local import THINK_SECONDS, LocalMatch
 from net.messages import Command, Event, LeaveMatch, RequestRematch, SendMove, match_events
 
@@ -58,14 +58,14 @@ class LocalController:
 
     def __init__(
         self,
-        level: str,
+        level: Level,
         *,
         player_name: str = "You",
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         think_seconds: tuple[float, float] = THINK_SECONDS,
     ):
-        self.level = parse_level(level).value
+        self.level = level
         self.match = LocalMatch(self.level, player_name, seed=seed, clock=clock, think_seconds=think_seconds)
         self._user_id = self.match.human.user_id
         self.left = False

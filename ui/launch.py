@@ -21,6 +21,7 @@ from typing import TextIO
 
 import pygame
 
+from game.bot import Level
 from ui import theme
 from ui.app import App, NetSettings, PlaySettings
 from ui.observers import AppObserver, GameLines, GiveUp, Screenshots
@@ -44,8 +45,8 @@ class ClientOptions:
     """What the command line asked of the client."""
 
     play: Play | None = None  # start straight into this (None: the menu)
-    level: str | None = None  # Play.BOT: the bot's level
-    auto: str | None = None  # a bot of this level plays the player's side
+    level: Level | None = None  # Play.BOT: the bot's level
+    auto: Level | None = None  # a bot of this level plays the player's side
     auto_delay: float | None = None  # the auto player's pause in seconds (None: like the bot, 0.3 to 0.7 s)
     games: int | None = None  # quit after this many finished games, printing each as JSON
     screenshot_dir: Path | None = None

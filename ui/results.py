@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from game.rules import MARKS, Board, MoveError, Result, Termination
+from game.bot import Level
+from game.rules import MARKS, Board, Mark, MoveError, Result, Termination
 from game.xoxo import MatchView
 
 
@@ -27,6 +28,7 @@ class GameMode(enum.StrEnum):
 
 
 Move = tuple[int, int, int]  # (row, col, player)
+UNKNOWN_MARK = "?"  # what a summary says of our mark when the state did not say which seat is ours
 SoundName = Literal["place", "win", "loss", "draw"]  # what a game sounds like (``ui.audio`` plays them)
 
 
@@ -35,11 +37,11 @@ class GameSummary:
     """One finished game from the player's side."""
 
     mode: GameMode
-    level: str | None  # the bot's level, None against a person
-    mark: str  # "X" or "O" ("?" if the state did not say which seat is ours)
+    level: Level | None  # the bot's level, None against a person
+    mark: Mark | None  # ours (None if the state did not say which seat is ours)
     result: Result | None  # None if we were not one of the players
     moves: tuple[Move, ...]  # in the order they were seen
-    first: str  # the mark that opened
+    first: Mark  # the mark that opened
     you: str = ""  # the name we played under
     opponent: str = ""
     game: int = 1
@@ -48,14 +50,14 @@ class GameSummary:
 
     @classmethod
     def from_view(
-        cls, view: MatchView, mode: GameMode, level: str | None, moves: tuple[Move, ...], ended_at: float | None = None
+        cls, view: MatchView, mode: GameMode, level: Level | None, moves: tuple[Move, ...], ended_at: float | None = None
     ) -> GameSummary:
         """The summary of the finished game in ``view`` whose ``moves`` the board saw."""
         board = view.board
         return cls(
             mode=mode,
             level=level,
-            mark=MARKS.get(view.you, "?"),
+            mark=MARKS.get(view.you),
             result=view.result,
             moves=moves,
             first=MARKS[board.first],
@@ -66,15 +68,20 @@ class GameSummary:
             ended_at=time.time() if ended_at is None else ended_at,
         )
 
+    @property
+    def mark_text(self) -> str:
+        """Our mark's letter, "?" if we do not know our seat."""
+        return self.mark.value if self.mark is not None else UNKNOWN_MARK
+
     def to_json(self) -> dict[str, object]:
         """The JSON line ``--games`` prints."""
         return {
             "mode": self.mode.value,
-            "level": self.level,
-            "mark": self.mark,
+            "level": self.level.value if self.level is not None else None,
+            "mark": self.mark_text,
             "result": self.result.value if self.result else "over",
             "moves": len(self.moves),
-            "first": self.first,
+            "first": self.first.value,
             "you": self.you,
             "opponent": self.opponent,
         }
@@ -84,11 +91,11 @@ class GameSummary:
     def to_record(self) -> dict[str, Any]:
         return {
             "mode": self.mode.value,
-            "level": self.level,
-            "mark": self.mark,
+            "level": self.level.value if self.level is not None else None,
+            "mark": self.mark_text,
             "result": self.result.value if self.result else None,
             "moves": [list(m) for m in self.moves],
-            "first": self.first,
+            "first": self.first.value,
             "you": self.you,
             "opponent": self.opponent,
             "game": self.game,
@@ -107,11 +114,11 @@ class GameSummary:
                 raise ValueError("ended_at")
             summary = cls(
                 mode=GameMode(obj["mode"]),
-                level=_text_or_none(obj.get("level")),
-                mark=_text(obj.get("mark"), "?"),
+                level=_level(obj.get("level")),
+                mark=_mark(obj.get("mark")),
                 result=Result(result) if result is not None else None,
                 moves=moves,
-                first=_text(obj.get("first"), "X"),
+                first=Mark(obj.get("first", Mark.CROSS.value)),
                 you=_text(obj.get("you"), ""),
                 opponent=_text(obj.get("opponent"), ""),
                 game=int(obj.get("game", 1)),
@@ -125,8 +132,7 @@ class GameSummary:
 
     def positions(self) -> list[Board]:
         """The board after each move, from the empty one (ValueError if the moves do not replay)."""
-        first = 1 if self.first == MARKS[1] else 2
-        board = Board.new(first)
+        board = Board.new(self.first.player)
         out = [board]
         for row, col, player in self.moves:
             try:
@@ -147,5 +153,16 @@ def _text(value: Any, default: str) -> str:
     return value[:64] if isinstance(value, str) else default
 
 
-def _text_or_none(value: Any) -> str | None:
-    return value[:64] if isinstance(value, str) else None
+def _level(value: Any) -> Level | None:
+    """The bot's level a record names (None for none, or for a level this game does not know)."""
+    try:
+        return Level(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _mark(value: Any) -> Mark | None:
+    try:
+        return Mark(value) if isinstance(value, str) else None
+    except ValueError:
+        return None  # "?": the seat was not known

@@ -26,7 +26,8 @@ from typing import Any
 
 import platformdirs
 
-from game.bot import LEVELS
+from game.bot import Level
+from game.rules import Result
 from net.address import DEFAULT_SERVER, DEFAULT_SERVER_KEY
 from net.limits import MAX_NAME_LENGTH
 from ui.results import GameMode, GameSummary
@@ -43,8 +44,6 @@ STATS_VERSION = 2  # 1 had the bot's levels only; 2 adds "lan" and "online" (ver
 HISTORY_LENGTH = 200  # games kept, newest last
 
 MAX_INSTANCES = 16  # windows of one player on one machine that get identities of their own
-
-RESULTS = ("win", "loss", "draw")
 
 
 def data_dir() -> Path:
@@ -197,15 +196,13 @@ class Tally:
     def games(self) -> int:
         return self.wins + self.losses + self.draws
 
-    def add(self, result: str) -> Tally:
-        """This tally with one more ``result`` ('win', 'loss' or 'draw')."""
-        if result == "win":
+    def add(self, result: Result) -> Tally:
+        """This tally with one more ``result``."""
+        if result is Result.WIN:
             return replace(self, wins=self.wins + 1)
-        if result == "loss":
+        if result is Result.LOSS:
             return replace(self, losses=self.losses + 1)
-        if result == "draw":
-            return replace(self, draws=self.draws + 1)
-        raise ValueError(f"result must be one of {', '.join(RESULTS)}, not {result!r}")
+        return replace(self, draws=self.draws + 1)
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)
@@ -223,12 +220,12 @@ class Tally:
         return cls(count("wins"), count("losses"), count("draws"))
 
 
-Stats = dict[str, Tally]  # bot level -> tally, every level present
+Stats = dict[Level, Tally]  # bot level -> tally, every level present
 ModeStats = dict[GameMode, Tally]  # every mode present; the bot's is the sum of its levels
 
 
 def empty_stats() -> Stats:
-    return {level: Tally() for level in LEVELS}
+    return {level: Tally() for level in Level}
 
 
 @dataclass
@@ -242,7 +239,7 @@ class _StatsFile:
     def to_json(self) -> dict[str, Any]:
         return {
             "version": STATS_VERSION,
-            "bot": {k: v.to_json() for k, v in self.bot.items()},
+            "bot": {level.value: tally.to_json() for level, tally in self.bot.items()},
             "lan": self.lan.to_json(),
             "online": self.online.to_json(),
         }
@@ -251,7 +248,7 @@ class _StatsFile:
         if summary.result is None:
             return
         if summary.mode is GameMode.BOT:
-            if summary.level in self.bot:
+            if summary.level is not None:
                 self.bot[summary.level] = self.bot[summary.level].add(summary.result)
         elif summary.mode is GameMode.LAN:
             self.lan = self.lan.add(summary.result)
@@ -396,8 +393,8 @@ class UserData:
         if obj is not None:
             bot = obj.get("bot")
             if isinstance(bot, Mapping):
-                for level in LEVELS:
-                    data.bot[level] = Tally.from_json(bot.get(level))
+                for level in Level:
+                    data.bot[level] = Tally.from_json(bot.get(level.value))
             else:
                 log.warning("%s has no per-level results; counting from zero", self.stats_path)
             data.lan = Tally.from_json(obj.get("lan"))

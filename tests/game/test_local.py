@@ -1,5 +1,6 @@
 """Games against the bot run the host's match handler in-process, on an injected clock."""
 
+from game.bot import Level
 from game.local import LocalMatch
 from game.rules import Termination
 from net.messages import MatchUpdate, MoveRejected, match_events
@@ -26,7 +27,7 @@ def views(events):
 
 def test_the_human_moves_first_and_the_bot_answers_after_a_pause():
     clock = FakeClock()
-    match = LocalMatch("perfect", clock=clock, seed=3)
+    match = LocalMatch(Level.PERFECT, clock=clock, seed=3)
     first = views(drain(match))
     assert first[-1].your_turn and first[-1].you == 1
     match.send_move(1, 1)
@@ -43,7 +44,7 @@ def test_the_human_moves_first_and_the_bot_answers_after_a_pause():
 
 def test_a_move_out_of_turn_is_refused_by_the_handler():
     clock = FakeClock()
-    match = LocalMatch("easy", clock=clock, seed=1)
+    match = LocalMatch(Level.EASY, clock=clock, seed=1)
     drain(match)
     match.send_move(2, 2)
     drain(match)
@@ -69,7 +70,7 @@ def play_out(match, clock, my_moves_rng_seed=0):
 def test_rematch_alternates_the_first_player_and_records_every_game():
     clock = FakeClock()
     records = []
-    match = LocalMatch("perfect", clock=clock, seed=5, on_record=records.append)
+    match = LocalMatch(Level.PERFECT, clock=clock, seed=5, on_record=records.append)
     end = play_out(match, clock)
     assert end.result in ("loss", "draw")  # the perfect bot never loses
     assert len(records) == 1 and records[0].first == 1
@@ -86,7 +87,7 @@ def test_rematch_alternates_the_first_player_and_records_every_game():
 def test_same_seed_same_game():
     def game(seed):
         clock = FakeClock()
-        match = LocalMatch("easy", clock=clock, seed=seed)
+        match = LocalMatch(Level.EASY, clock=clock, seed=seed)
         return play_out(match, clock).board.cells
 
     assert game(11) == game(11)
@@ -94,7 +95,7 @@ def test_same_seed_same_game():
 
 def test_next_wakeup_is_now_while_answers_wait():
     clock = FakeClock()
-    match = LocalMatch("easy", clock=clock, seed=2)
+    match = LocalMatch(Level.EASY, clock=clock, seed=2)
     assert match.next_wakeup() == clock.now  # the first state is waiting
     drain(match)
     match.send_move(2, 2)

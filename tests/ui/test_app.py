@@ -9,6 +9,7 @@ from typing import Any
 import pygame
 import pytest
 
+from game.bot import Level
 from ui.app import App, PlaySettings
 from ui.controller import EventSource, LocalController
 from ui.observers import Screenshots
@@ -128,7 +129,7 @@ def test_animations_run_at_frame_rate_then_stop(pilot: Pilot) -> None:
 
 def test_screenshots_of_every_screen_and_of_each_finished_game(data_dir: Path, tmp_path: Path) -> None:
     shots = tmp_path / "shots"
-    settings = PlaySettings(auto_level="perfect", seed=2)
+    settings = PlaySettings(auto_level=Level.PERFECT, seed=2)
     with Pilot.launch(data_dir=data_dir, observers=[Screenshots(shots)], settings=settings) as pilot:
         pilot.click("Perfect")
         pilot.wait_until(lambda: len(pilot.app.summaries) == 2, timeout=30, what="two games")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from game.bot import choose_move
+from game.bot import Level, choose_move
 from game.local import THINK_SECONDS
 from game.rules import EMPTY, Board
 from net.messages import SendMove
@@ -229,7 +229,7 @@ def test_escape_asks_before_leaving_a_game_in_progress_which_then_counts_as_a_lo
 def test_the_auto_player_plays_our_side_and_asks_for_rematches(data_dir) -> None:
     from ui.app import PlaySettings
 
-    with Pilot.launch(data_dir=data_dir, settings=PlaySettings(auto_level="perfect", seed=3)) as pilot:
+    with Pilot.launch(data_dir=data_dir, settings=PlaySettings(auto_level=Level.PERFECT, seed=3)) as pilot:
         pilot.click("Perfect")
         pilot.wait_until(lambda: len(pilot.app.summaries) >= 3, timeout=60, what="three finished games")
         summaries = pilot.app.summaries[:3]

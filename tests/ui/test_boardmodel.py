@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from game.bot import Level
 from game.refusal import Refusal
 from game.rules import Board, Result, Termination
 from game.xoxo import OP_STATE, PROTOCOL, GoneReason, MatchLabel, Presence, RematchMode, encode_state
@@ -129,7 +130,7 @@ def test_a_stock_xoxo_server_counts_down_by_itself_and_takes_no_requests():
 
 
 def test_leaving_a_game_in_progress_forfeits_it_against_a_person_and_against_the_bot_once_we_moved():
-    bot = BoardModel(mode=GameMode.BOT, level="easy")
+    bot = BoardModel(mode=GameMode.BOT, level=Level.EASY)
     state(bot, Board.new(1))
     assert not bot.leaving_forfeits and bot.forfeit() is None, "no move made yet: not worth counting"
     bot.place(2, 2)
@@ -189,7 +190,7 @@ def test_a_server_message_shows_for_a_while_without_pausing_play():
 
 
 def test_score_counts_wins_and_draws_and_moves_seen_together_get_a_possible_order():
-    model = BoardModel(mode=GameMode.BOT, level="easy")
+    model = BoardModel(mode=GameMode.BOT, level=Level.EASY)
     state(model, played(WIN))
     assert model.score == {1: 1, 2: 0, 0: 0} and model.summaries[0].moves == tuple((r, c, p) for (r, c), p in
                                                                                    zip(WIN, [1, 2, 1, 2, 1], strict=True))

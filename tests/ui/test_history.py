@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from game.rules import EMPTY, Result
+from game.rules import EMPTY, Mark, Result
 from ui.pilot import Pilot
 from ui.results import GameMode, GameSummary
 from ui.screens.history import HistoryScreen, ReplayScreen, when
@@ -46,8 +46,8 @@ def test_a_game_played_shows_up_in_the_history_and_replays_move_by_move(pilot: P
 
 def test_the_history_lists_every_mode_with_its_record(data_dir) -> None:
     store = UserData(data_dir)
-    store.record_game(GameSummary(GameMode.ONLINE, None, "X", Result.WIN, WIN, "X", "ann", "bob", ended_at=1.0e9))
-    store.record_game(GameSummary(GameMode.LAN, None, "O", Result.LOSS, WIN, "X", "ann", "cat", ended_at=1.1e9))
+    store.record_game(GameSummary(GameMode.ONLINE, None, Mark.CROSS, Result.WIN, WIN, Mark.CROSS, "ann", "bob", ended_at=1.0e9))
+    store.record_game(GameSummary(GameMode.LAN, None, Mark.NOUGHT, Result.LOSS, WIN, Mark.CROSS, "ann", "cat", ended_at=1.1e9))
     with Pilot.launch(data_dir=data_dir) as pilot:
         pilot.click("History")
         screen = pilot.screen

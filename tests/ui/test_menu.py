@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from game.rules import Result
+from game.bot import Level
+from game.rules import Mark, Result
 from ui.pilot import Pilot
 from ui.results import GameMode, GameSummary
 from ui.screens.board import BoardScreen
@@ -31,7 +32,7 @@ def test_arrows_and_enter_choose_a_level(pilot: Pilot) -> None:
     assert menu.buttons.focus.label == "Host a LAN game"
     pilot.press("up", "left", "return")
     screen = pilot.screen
-    assert isinstance(screen, BoardScreen) and screen.controller.level == "normal"
+    assert isinstance(screen, BoardScreen) and screen.controller.level is Level.NORMAL
     pilot.press("escape")  # no move made yet: leaving loses nothing, so nothing is asked
     assert pilot.screen is menu
 
@@ -88,8 +89,9 @@ def test_m_or_the_speaker_button_mutes_and_the_choice_is_remembered(data_dir: Pa
 
 def test_stats_from_earlier_sessions_are_shown(data_dir: Path) -> None:
     store = UserData(data_dir)
-    for result, level in ((Result.WIN, "normal"), (Result.WIN, "normal"), (Result.DRAW, "normal"), (Result.LOSS, "perfect")):
-        store.record_game(GameSummary(GameMode.BOT, level, "X", result, (), "X"))
+    for result, level in ((Result.WIN, Level.NORMAL), (Result.WIN, Level.NORMAL), (Result.DRAW, Level.NORMAL),
+                          (Result.LOSS, Level.PERFECT)):
+        store.record_game(GameSummary(GameMode.BOT, level, Mark.CROSS, result, (), Mark.CROSS))
     with Pilot.launch(data_dir=data_dir) as pilot:
         assert pilot.caption("Normal") == "W 2  ·  L 0  ·  D 1"
         assert pilot.caption("Perfect") == "W 0  ·  L 1  ·  D 0"

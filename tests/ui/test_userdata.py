@@ -11,14 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from game.rules import Result
+from game.bot import Level
+from game.rules import Mark, Result
 from ui.pilot import Pilot
 from ui.results import GameMode, GameSummary
 from ui.userdata import DATA_DIR_ENV, HISTORY_LENGTH, Profile, Tally, UserData, data_dir
 
 
-def game(result: Result | str, mode: GameMode = GameMode.BOT, level: str | None = "easy", moves=((2, 2, 1),)) -> GameSummary:
-    return GameSummary(mode, level if mode is GameMode.BOT else None, "X", Result(result), tuple(moves), "X", "Ada", "Bob")
+def game(
+    result: Result | str, mode: GameMode = GameMode.BOT, level: Level | None = Level.EASY, moves=((2, 2, 1),)
+) -> GameSummary:
+    return GameSummary(mode, level if mode is GameMode.BOT else None, Mark.CROSS, Result(result), tuple(moves), Mark.CROSS,
+                       "Ada", "Bob")
 
 
 def test_the_data_folder_comes_from_the_environment_when_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,7 +54,7 @@ def test_results_add_up_per_level_and_mode_across_two_stores(data_dir: Path) -> 
     first, second = UserData(data_dir), UserData(data_dir)
     first.record_game(game("win"))
     second.record_game(game("loss"))  # another window, same files
-    first.record_game(game("draw", level="perfect"))
+    first.record_game(game("draw", level=Level.PERFECT))
     first.record_game(game("win", GameMode.ONLINE))
     second.record_game(game("loss", GameMode.LAN))
     fresh = UserData(data_dir)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from game.bot import Level, best_moves, parse_level
-from game.rules import PLAYERS, Board, Cell
+from game.bot import Level, warm_up
+from game.rules import Cell
 from game.xoxo import MatchView
 from net.messages import Command, Event, RequestRematch, SendMove
 from ui import theme
@@ -337,13 +337,10 @@ class BoardScreen(Screen):
         BoardPainter(self.fonts, self.progress).draw(surface, lay, self.model, look)
 
 
-def open_bot_game(app: App, level: str) -> BoardScreen:
+def open_bot_game(app: App, level: Level) -> BoardScreen:
     """Start a match against the bot at ``level`` and show it; results go into the player's stats."""
     tag = app.next_game_tag(f"bot-{level}")
-    if parse_level(level) is Level.PERFECT:
-        # Solve the game now (about 60 ms, once per process) rather than on a frame mid-game.
-        for first in PLAYERS:
-            best_moves(Board.new(first))
+    warm_up(level, app.settings.auto_level)
     controller = LocalController(
         level,
         player_name=app.userdata.profile.name,

@@ -84,7 +84,7 @@ class GameRow(Button):
         room = right - max(badge.get_width(), moves.get_width()) - left - int(16 * s)
         title = f"{g.you or 'You'} vs {g.opponent or '?'}"
         title_img = fonts.render(title, fonts.fit(title, 19 * s, room), theme.TEXT)
-        caption = f"{when(g.ended_at)}  ·  {MODE_NAMES[g.mode]}  ·  you played {g.mark}"
+        caption = f"{when(g.ended_at)}  ·  {MODE_NAMES[g.mode]}  ·  you played {g.mark_text}"
         cap_img = fonts.render(caption, fonts.fit(caption, theme.small(14 * s), room, light=True), theme.MUTED, light=True)
         surface.blit(title_img, (left, rect.y + int(7 * s)))
         surface.blit(cap_img, cap_img.get_rect(bottomleft=(left, rect.bottom - int(7 * s))))
@@ -240,7 +240,7 @@ class ReplayScreen(Screen):
     def caption(self) -> str:
         g = self.summary
         place = "" if g.mode is GameMode.BOT else f"  ·  {where(g)}"
-        return f"{g.you or 'You'} ({g.mark}) vs {g.opponent or '?'}{place}  ·  {when(g.ended_at)}"
+        return f"{g.you or 'You'} ({g.mark_text}) vs {g.opponent or '?'}{place}  ·  {when(g.ended_at)}"
 
     @property
     def status_text(self) -> str:

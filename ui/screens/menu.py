@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from game.bot import LEVELS
+from game.bot import Level
 from ui import theme
 from ui.render import blit_center, mark_surface
 from ui.screens.base import Screen
@@ -52,7 +52,7 @@ DEFAULT_ENTRIES: tuple[MenuEntry, ...] = (
 )
 LAST_ROW: tuple[MenuEntry, ...] = (MenuEntry("History", _history), MenuEntry("Quit", _quit, style="quiet"))
 
-LEVEL_LABELS = {"easy": "Easy", "normal": "Normal", "perfect": "Perfect"}
+LEVEL_LABELS = {Level.EASY: "Easy", Level.NORMAL: "Normal", Level.PERFECT: "Perfect"}
 
 
 def record_caption(tally: Tally) -> str:
@@ -69,14 +69,14 @@ class MenuScreen(Screen):
         super().__init__()
         self.entries = tuple(entries)
         self.level_buttons = [
-            Button(LEVEL_LABELS.get(level, level.title()), self._play(level), caption="W 0  ·  L 0  ·  D 0")
-            for level in LEVELS
+            Button(LEVEL_LABELS[level], self._play(level), caption="W 0  ·  L 0  ·  D 0")
+            for level in Level
         ]
         self.entry_buttons = [Button(e.label, self._choose(e), style=e.style) for e in self.entries]
         self.last_buttons = [Button(e.label, self._choose(e), style=e.style) for e in LAST_ROW]
         self.buttons.set_rows([self.level_buttons, *([b] for b in self.entry_buttons), self.last_buttons])
 
-    def _play(self, level: str) -> Callable[[], None]:
+    def _play(self, level: Level) -> Callable[[], None]:
         def play() -> None:
             assert self.app is not None
             open_bot_game(self.app, level)
@@ -94,7 +94,7 @@ class MenuScreen(Screen):
         if self.app is None:
             return
         stats = self.app.userdata.stats
-        for level, button in zip(LEVELS, self.level_buttons, strict=True):
+        for level, button in zip(Level, self.level_buttons, strict=True):
             button.caption = record_caption(stats.get(level, Tally()))
 
     def on_mount(self) -> None:

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from game.bot import Level, best_moves, parse_level
-from game.rules import PLAYERS, Board
+from game.bot import warm_up
 from game.xoxo import GoneReason, MatchLabel
 from net.address import DEFAULT_SERVER_KEY
 from net.messages import CancelFind, Disconnect, Failure, FailureKind, FindOpponent, Hosting, HostLan, SignIn, StopHosting
@@ -84,7 +83,7 @@ class NetFlow:
         """Send the trip's first commands and show its waiting screen (on top, or instead of the top one)."""
         app = self.app
         self.ended = False
-        _prepare_auto_player(app)
+        warm_up(app.settings.auto_level)  # a perfect auto player solves the game now, not on a frame mid-game
         network = app.network
         device_id = app.userdata.session_device_id()
         screen: Screen
@@ -205,14 +204,6 @@ class NetFlow:
             after = "Your game is still announced: someone new can join it." if self.kind is TripKind.LAN_HOST else ""
         message = " ".join(part for part in (note, after) if part) or "The match is over."
         self.app.replace(MatchEndedScreen(title, message, self.play_on_choices(), stuck=f"{sentence}.", name="opponent-left"))
-
-
-def _prepare_auto_player(app: App) -> None:
-    """A perfect auto player (``--auto perfect``) solves the game now, not on a frame mid-game (once per process)."""
-    level = app.settings.auto_level
-    if level is not None and parse_level(level) is Level.PERFECT:
-        for first in PLAYERS:
-            best_moves(Board.new(first))
 
 
 # Entry points (the menu, the command line) ---------------------------------------------------------
