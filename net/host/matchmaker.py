@@ -1,22 +1,40 @@
 """The host's matchmaker: pairs two waiting players the moment their tickets fit each other.
 
-Pure: no sockets, no clock. Nakama runs its matcher on a timer; ours matches at once,
-because tic-tac-toe has no skill query worth waiting for. It keeps Nakama's refusals
-(``min_count`` below 2 or above ``max_count``, at most 3 tickets a session) and adds
-ours: the game is for two, so ``min_count`` must be 2. A user is never matched with
-themselves (two sessions of one user wait apart).
+Pure: no sockets, no clock. Nakama runs its matcher on a timer; ours matches at once, so
+nobody ever waits for a better opponent. It keeps Nakama's refusals (``min_count`` below 2
+or above ``max_count``, at most 3 tickets a session) and adds ours: the game is for two,
+so ``min_count`` must be 2. A user is never matched with themselves (two sessions of one
+user wait apart).
 
-Tickets carry ``string_properties`` and ``numeric_properties``, and a query over the
-other ticket's properties in the forms players use (Nakama's Bleve syntax, a subset):
-``*`` (anyone), ``+properties.K:V`` (must match), ``-properties.K:V`` (must not) and
-``properties.K:V`` (should: if a query has only such terms, one must match). Matching
-is mutual, as on Nakama with ``matchmaker.rev_precision: true``: each ticket's query
-must accept the other's properties. That is how two friends with one code meet each
-other and nobody else.
+Tickets carry ``string_properties`` and ``numeric_properties``, and a query over the other
+ticket's properties in Nakama's query language (Bleve's query-string syntax), the forms
+players use:
+
+* ``*`` (or an empty query): anyone;
+* ``properties.K:V``, ``properties.K:"two words"``: equal to V (a number V also matches a
+  numeric property of that value); ``properties.K:>=1400`` (also ``>``, ``<=``, ``<``): a
+  numeric property in that range;
+* each term required (``+``), forbidden (``-``) or optional (no sign), and optionally
+  boosted, ``^N`` (default 1).
+
+The rules are Bleve's, as Nakama applies them: required terms must all hold and forbidden
+ones must not; optional terms only rank candidates, except that a query with no required
+term needs at least one optional term to hold (and a query of forbidden terms alone
+accepts anyone else). Matching is mutual, as on Nakama with ``matchmaker.rev_precision:
+true``: each ticket's query must accept the other's properties. That is how two friends
+with one code meet each other and nobody else.
+
+When several waiting tickets fit a new one, the best ranked is taken: the sum of the
+boosts of the optional terms that hold, both ways (the new ticket's query on the waiting
+ticket's properties, and the waiting ticket's query on the new one's), the oldest first
+among equals. Nakama sorts its candidates the same way (score, then age). A ticket that
+fits only one waiting ticket is paired with it at once, however few optional terms hold:
+near ratings are preferred, never waited for.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -27,8 +45,27 @@ from game.xoxo import Presence
 MAX_TICKETS_PER_SESSION = 3
 PLAYERS = 2
 MAX_TERMS = 16
-_UNSUPPORTED = 'this host understands the matchmaker query "*" and terms "+properties.KEY:VALUE" or "-properties.KEY:VALUE"'
-_TERM = re.compile(r'([+-]?)properties\.([A-Za-z0-9_]{1,64}):("(?:[^"\\]|\\.){0,256}"|[^\s"]{1,256})')
+MAX_BOOST = 1e6
+_UNSUPPORTED = (
+    'this host understands the matchmaker query "*" and terms properties.KEY:VALUE, properties.KEY:"VALUE" or '
+    "properties.KEY:>=NUMBER (also >, <=, <), each with an optional + or - before it and ^BOOST after it"
+)
+_NUMBER = r"-?[0-9]+(?:\.[0-9]*)?"  # Bleve's number token (no exponent); a leading - is the sign
+_TERM = re.compile(
+    r"([+-]?)properties\.([A-Za-z0-9_]{1,64}):"
+    r"(?:(>=|<=|>|<)(" + _NUMBER + r")"
+    r'|("(?:[^"\\]|\\.){0,256}")'
+    r'|(' + _NUMBER + r'|[^\s"^~:\\<>=+\-*?/(){}\[\]!&|][^\s"^~:\\*?]{0,255}))'
+    r"(?:\^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)?)?"
+    r"(?=\s|$)"
+)
+_NUMERIC = re.compile(_NUMBER + "$")
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
 
 
 class MatchmakerError(ValueError):
@@ -37,20 +74,27 @@ class MatchmakerError(ValueError):
 
 @dataclass(frozen=True)
 class Term:
-    """One clause of a query: ``properties.key:value``, required (+), forbidden (-) or optional."""
+    """One clause of a query: ``properties.key:value`` or ``properties.key:>=bound``, required (+), forbidden (-) or optional.
+
+    ``op`` is empty for equality, else one of ``>=``, ``>``, ``<=``, ``<`` comparing a numeric
+    property with ``bound``; ``boost`` weighs an optional term in the ranking.
+    """
 
     key: str
-    value: str
+    value: str = ""
     occur: str = ""  # "+", "-" or "" (should)
+    op: str = ""
+    bound: float = 0.0
+    boost: float = 1.0
 
     def holds(self, strings: Mapping[str, str], numbers: Mapping[str, float]) -> bool:
+        # Nakama merges both maps into one, numbers last: a number wins over a string of the same key.
+        if self.op:
+            return self.key in numbers and _COMPARE[self.op](numbers[self.key], self.bound)
+        if self.key in numbers:
+            return _NUMERIC.match(self.value) is not None and numbers[self.key] == float(self.value)
         if self.key in strings:
             return strings[self.key] == self.value
-        if self.key in numbers:
-            try:
-                return numbers[self.key] == float(self.value)
-            except ValueError:
-                return False
         return False
 
 
@@ -75,12 +119,7 @@ class Query:
             m = _TERM.match(text, pos)
             if m is None:
                 raise MatchmakerError(_UNSUPPORTED)
-            occur, key, value = m.groups()
-            if value[:1] in "<>=":
-                raise MatchmakerError(_UNSUPPORTED)  # ranges compare numbers: not needed by any game of ours
-            if value.startswith('"'):
-                value = re.sub(r"\\(.)", r"\1", value[1:-1])
-            terms.append(Term(key, value, occur))
+            terms.append(_term(m))
             pos = m.end()
             if len(terms) > MAX_TERMS:
                 raise MatchmakerError(f"a query has at most {MAX_TERMS} terms")
@@ -97,6 +136,29 @@ class Query:
         if should and not any(t.occur == "+" for t in self.terms):
             return any(t.holds(strings, numbers) for t in should)
         return True
+
+    def score(self, strings: Mapping[str, str], numbers: Mapping[str, float]) -> float:
+        """How much a ticket with these properties is preferred: the boosts of the optional terms it meets."""
+        return sum(t.boost for t in self.terms if t.occur == "" and t.holds(strings, numbers))
+
+    @property
+    def ranks(self) -> bool:
+        """True if this query has optional terms, so that candidates may score differently."""
+        return any(t.occur == "" for t in self.terms)
+
+
+def _term(m: re.Match[str]) -> Term:
+    occur, key, op, bound, phrase, bare, boost_text = m.groups()
+    boost = 1.0 if not boost_text else float(boost_text)
+    if boost > MAX_BOOST:
+        raise MatchmakerError(f"a boost in a matchmaker query is at most {MAX_BOOST:g}")
+    if op:
+        number = float(bound)
+        if not math.isfinite(number):
+            raise MatchmakerError(_UNSUPPORTED)
+        return Term(key, "", occur, op, number, boost)
+    value = re.sub(r"\\(.)", r"\1", phrase[1:-1]) if phrase else bare
+    return Term(key, value, occur, boost=boost)
 
 
 @dataclass(frozen=True)
@@ -115,6 +177,12 @@ class Ticket:
             other.presence.user_id != self.presence.user_id
             and self.query.accepts(other.string_properties, other.numeric_properties)
             and other.query.accepts(self.string_properties, self.numeric_properties)
+        )
+
+    def preference(self, other: Ticket) -> float:
+        """How well this ticket and ``other`` suit each other: both queries' optional boosts that hold."""
+        return self.query.score(other.string_properties, other.numeric_properties) + other.query.score(
+            self.string_properties, self.numeric_properties
         )
 
 
@@ -136,7 +204,7 @@ class Matchmaker:
         string_properties: Mapping[str, str] | None = None,
         numeric_properties: Mapping[str, float] | None = None,
     ) -> tuple[Ticket, tuple[Ticket, Ticket] | None]:
-        """Queue a ticket for ``presence``; if a waiting ticket fits it, pair them now (the oldest that fits)."""
+        """Queue a ticket for ``presence``; if waiting tickets fit it, pair it now with the best ranked (then oldest)."""
         if min_count < PLAYERS:
             raise MatchmakerError(f"min_count must be at least {PLAYERS}")
         if max_count < min_count:
@@ -150,12 +218,23 @@ class Matchmaker:
         ticket = Ticket(
             str(uuid.uuid4()), presence, parsed, dict(string_properties or {}), dict(numeric_properties or {})
         )
-        for other in self._waiting.values():
+        partner = self._best_partner(ticket)
+        if partner is None:
+            self._waiting[ticket.ticket] = ticket
+            return ticket, None
+        del self._waiting[partner.ticket]
+        return ticket, (partner, ticket)
+
+    def _best_partner(self, ticket: Ticket) -> Ticket | None:
+        """The waiting ticket that fits ``ticket`` with the highest preference, the oldest among equals."""
+        best: Ticket | None = None
+        best_score = -math.inf
+        for other in self._waiting.values():  # oldest first: a later one must score higher to win
             if ticket.fits(other):
-                del self._waiting[other.ticket]
-                return ticket, (other, ticket)
-        self._waiting[ticket.ticket] = ticket
-        return ticket, None
+                score = ticket.preference(other)
+                if score > best_score:
+                    best, best_score = other, score
+        return best
 
     def remove(self, session_id: str, ticket: str) -> None:
         """Withdraw one of this session's tickets; MatchmakerError if it has no such ticket."""
