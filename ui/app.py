@@ -36,7 +36,7 @@ from game.bot import Level
 from game.local import THINK_SECONDS
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT
 from ui import audio, theme
-from ui.controller import EventSource, next_wakeup_of
+from ui.controller import EventSource, TimedSource
 from ui.observers import AppObserver
 from ui.results import GameSummary, SoundName
 from ui.screens.base import Screen
@@ -394,7 +394,7 @@ class App:
             if d is not None:
                 due.append(d)
         for source in self._sources:
-            d = next_wakeup_of(source)
+            d = source.next_wakeup() if isinstance(source, TimedSource) else None
             if d is not None:
                 due.append(d)
         if not due:

@@ -39,6 +39,15 @@ def icon_path() -> Path:
     return ASSETS_DIR / "icon.png"
 
 
+def mixer_format() -> tuple[int, int, int] | None:
+    """The running mixer's (frequency, size, channels), or None when it is not running.
+
+    (pygame's type stub leaves the None out; ``pygame.mixer.get_init`` does return it.)
+    """
+    running: tuple[int, int, int] | None = pygame.mixer.get_init()
+    return running
+
+
 def pre_init() -> None:
     """Ask for a small mixer buffer; call before ``pygame.init()`` for a low-latency mixer."""
     try:
@@ -63,7 +72,7 @@ class Sounds:
         self._sounds: dict[str, pygame.mixer.Sound] = {}
         if not self._start_mixer():
             return
-        self._mixer_format = pygame.mixer.get_init()  # the sounds are converted to this format
+        self._mixer_format = mixer_format()  # the sounds are converted to this format
         folder = ASSETS_DIR if assets_dir is None else Path(assets_dir)
         problems = []
         for name in SOUND_NAMES:
@@ -80,7 +89,7 @@ class Sounds:
     def _start_mixer(self) -> bool:
         """Make sure the mixer runs, starting it ourselves if needed; False if it cannot."""
         try:
-            if pygame.mixer.get_init():
+            if mixer_format() is not None:
                 return True
             pre_init()
             pygame.mixer.init()
@@ -130,7 +139,7 @@ class Sounds:
         try:
             # Playing after the mixer stopped crashes pygame, and after it restarted in
             # another format plays garbage: check first.
-            if pygame.mixer.get_init() != self._mixer_format:
+            if mixer_format() != self._mixer_format:
                 self._warn("sound is off: the audio mixer was stopped or restarted")
                 return False
             return sound.play() is not None  # None when every mixer channel is busy

@@ -25,13 +25,20 @@ log = logging.getLogger(__name__)
 class EventSource(Protocol):
     """Something the App polls once per frame for UI events; it must never block.
 
-    It may also offer ``next_wakeup() -> float | None``: the App clock time at which
-    ``poll`` will next have something to do (a local game knows when the bot moves).
-    A source whose events come from another thread calls ``App.wake()`` instead.
+    A source whose events come from another thread calls ``App.wake()`` when they arrive;
+    one that knows when it will next have something to do is a ``TimedSource``.
     """
 
     def poll(self) -> list[Event]:
         """Events that arrived since the last call, oldest first (empty if none)."""
+
+
+@runtime_checkable
+class TimedSource(EventSource, Protocol):
+    """An event source that says when ``poll`` will next have something to do (a local game knows when the bot moves)."""
+
+    def next_wakeup(self) -> float | None:
+        """The App clock time of the next event, now if events are waiting, or None if none is planned."""
 
 
 @runtime_checkable
@@ -40,12 +47,6 @@ class Controller(Protocol):
 
     def send(self, command: Command) -> None:
         """Hand ``command`` over; never blocks. Results come back as events."""
-
-
-def next_wakeup_of(source: object) -> float | None:
-    """``source.next_wakeup()`` if the source has one, else None."""
-    wakeup = getattr(source, "next_wakeup", None)
-    return wakeup() if callable(wakeup) else None
 
 
 class LocalController:

@@ -24,6 +24,7 @@ from ui import theme
 from ui.app import App, PlaySettings
 from ui.observers import AppObserver
 from ui.screens.base import Screen
+from ui.screens.board import BoardScreen
 from ui.userdata import UserData
 
 
@@ -42,22 +43,20 @@ class FakeClock:
         self.now += seconds
 
 
+KEY_ALIASES = {"enter": "return", "esc": "escape"}
+
+
 def key_code(name: str | int) -> int:
-    """A pygame key code from a name: 'a', '7', 'kp7', 'return', 'escape', 'up', 'tab', 'space', ..."""
+    """A pygame key code from a name: 'a', '7', 'kp7' (the keypad's 7), 'return', 'escape', 'up', 'tab', 'space', ..."""
     if isinstance(name, int):
         return name
     lowered = name.lower()
     if lowered.startswith("kp") and len(lowered) > 2:
-        code = getattr(pygame, f"K_KP{lowered[2:].upper()}", None) or getattr(pygame, f"K_KP_{lowered[2:].upper()}", None)
-        if code is not None:
-            return code
-    aliases = {"enter": "return", "esc": "escape"}
-    lowered = aliases.get(lowered, lowered)
-    for candidate in (f"K_{lowered}", f"K_{lowered.upper()}"):
-        code = getattr(pygame, candidate, None)
-        if isinstance(code, int):
-            return code
-    raise ValueError(f"unknown key {name!r}")
+        lowered = f"keypad {lowered[2:]}"  # SDL's name of a keypad key
+    try:
+        return pygame.key.key_code(KEY_ALIASES.get(lowered, lowered))
+    except ValueError:
+        raise ValueError(f"unknown key {name!r}") from None
 
 
 class Pilot:
@@ -205,10 +204,10 @@ class Pilot:
 
     def cell_center(self, row: int, col: int) -> tuple[int, int]:
         """The centre of square (row, col) on the board screen shown."""
-        center = getattr(self.screen, "cell_center", None)
-        if center is None:
-            raise LookupError(f"{self.screen!r} has no board")
-        return center(row, col)
+        screen = self.screen
+        if not isinstance(screen, BoardScreen):
+            raise LookupError(f"{screen!r} has no board")
+        return screen.cell_center(row, col)
 
     def click_cell(self, row: int, col: int) -> None:
         self.click(self.cell_center(row, col))

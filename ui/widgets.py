@@ -6,6 +6,7 @@ lays itself out (from the window size), so they follow every resize.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
 
 import pygame
@@ -23,23 +24,27 @@ def key_down(event: pygame.event.Event, *keys: int) -> bool:
     return event.type == pygame.KEYDOWN and event.key in keys
 
 
+class ButtonStyle(enum.Enum):
+    """How much a button stands out."""
+
+    PRIMARY = "primary"  # the main action: filled with the accent colour
+    NORMAL = "normal"
+    QUIET = "quiet"  # a link-like action: no fill until hovered
+
+
 class Button:
     """A rounded button with a label, an optional small caption under it, and an action."""
-
-    STYLES = ("primary", "normal", "quiet")
 
     def __init__(
         self,
         label: str,
         on_press: Callable[[], None],
         *,
-        style: str = "normal",
+        style: ButtonStyle = ButtonStyle.NORMAL,
         caption: str = "",
         enabled: bool = True,
         hint: str = "",
     ):
-        if style not in self.STYLES:
-            raise ValueError(f"button style must be one of {self.STYLES}, not {style!r}")
         self.label = label
         self.on_press = on_press
         self.style = style
@@ -66,11 +71,11 @@ class Button:
         hovered = hovered and self.enabled
         pressed = pressed and self.enabled
         fill: pygame.Color | None
-        if self.style == "primary" and self.enabled:
+        if self.style is ButtonStyle.PRIMARY and self.enabled:
             fill = theme.ACCENT_HOVER if hovered and not pressed else theme.ACCENT
             text_color = theme.ON_ACCENT
             caption_color = theme.ON_ACCENT
-        elif self.style == "quiet":
+        elif self.style is ButtonStyle.QUIET:
             fill = theme.BUTTON if hovered else None
             text_color = theme.TEXT if hovered else theme.MUTED
             caption_color = theme.MUTED
@@ -85,14 +90,14 @@ class Button:
             caption_color = theme.MUTED
         body = rect.move(0, max(1, int(2 * scale))) if pressed else rect
         if fill is not None:
-            if not pressed and self.style != "quiet":
+            if not pressed and self.style is not ButtonStyle.QUIET:
                 translucent(surface, theme.SHADOW, rect.move(0, max(2, int(3 * scale))), radius, theme.SHADOW.a)
             pygame.draw.rect(surface, fill, body, border_radius=radius)
         if focused:
             ring = body.inflate(int(8 * scale) + 2, int(8 * scale) + 2)
             ring_width = max(2, int(2.5 * scale))
             pygame.draw.rect(surface, theme.ACCENT, ring, width=ring_width, border_radius=radius + int(4 * scale))
-        hint_color = caption_color if self.style == "primary" else theme.MUTED
+        hint_color = caption_color if self.style is ButtonStyle.PRIMARY else theme.MUTED
         hint = fonts.render(self.hint, theme.small(13 * scale), hint_color, light=True) if self.hint else None
         # The label is centred clear of the key hint on the right; if both cannot fit, the hint goes.
         room = body.width - 24 * scale - (2 * (hint.get_width() + 10 * scale) if hint is not None else 0)

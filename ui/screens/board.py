@@ -26,18 +26,22 @@ from ui.results import GameMode
 from ui.screens.base import Screen
 from ui.screens.boardview import FADE_SECONDS, BoardLayout, BoardPainter, Look, board_layout
 from ui.screens.confirm import ConfirmScreen
-from ui.widgets import ACTIVATE_KEYS, Button
+from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle
 
 if TYPE_CHECKING:
     from ui.app import App
 
 TIMER_REFRESH = 0.25  # how often the turn-timer bar moves
 
-# Digits in numeric keypad layout: 7 8 9 is the top row, 1 2 3 the bottom one.
-DIGIT_CELLS: dict[int, Cell] = {}
-for _digit, _cell in zip("789456123", [(r, c) for r in (1, 2, 3) for c in (1, 2, 3)], strict=True):
-    DIGIT_CELLS[getattr(pygame, f"K_{_digit}")] = _cell
-    DIGIT_CELLS[getattr(pygame, f"K_KP{_digit}")] = _cell
+# Digits in numeric keypad layout: 7 8 9 is the top row, 1 2 3 the bottom one; the keypad's and the top row's alike.
+_DIGIT_KEYS = (
+    ((pygame.K_7, pygame.K_KP7), (pygame.K_8, pygame.K_KP8), (pygame.K_9, pygame.K_KP9)),
+    ((pygame.K_4, pygame.K_KP4), (pygame.K_5, pygame.K_KP5), (pygame.K_6, pygame.K_KP6)),
+    ((pygame.K_1, pygame.K_KP1), (pygame.K_2, pygame.K_KP2), (pygame.K_3, pygame.K_KP3)),
+)
+DIGIT_CELLS: dict[int, Cell] = {
+    key: (row, col) for row, keys in enumerate(_DIGIT_KEYS, start=1) for col, pair in enumerate(keys, start=1) for key in pair
+}
 
 ARROWS = {pygame.K_UP: (-1, 0), pygame.K_DOWN: (1, 0), pygame.K_LEFT: (0, -1), pygame.K_RIGHT: (0, 1)}
 
@@ -62,7 +66,7 @@ class BoardScreen(Screen):
         self.cursor: Cell = (2, 2)
         self.cursor_visible = False
         self.auto: AutoPlayer | None = None
-        self._rematch_button = Button("Rematch", self.request_rematch, style="primary", hint="R")
+        self._rematch_button = Button("Rematch", self.request_rematch, style=ButtonStyle.PRIMARY, hint="R")
         self._leave_button = Button(self.leave_label, self.leave, hint="Esc")
         self._buttons_for: tuple[object, ...] | None = None
         self._sync_buttons()
@@ -259,7 +263,7 @@ class BoardScreen(Screen):
         if model.can_rematch:
             waiting = model.waiting_for_rematch
             self._rematch_button.label = model.rematch_label
-            self._rematch_button.style = "normal" if waiting else "primary"
+            self._rematch_button.style = ButtonStyle.NORMAL if waiting else ButtonStyle.PRIMARY
             self._rematch_button.hint = "" if waiting else "R"
             self.buttons.set_rows([[self._rematch_button, self._leave_button]])
             if first:

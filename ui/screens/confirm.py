@@ -13,7 +13,7 @@ import pygame
 from ui import theme
 from ui.render import blit_center, translucent
 from ui.screens.base import Screen
-from ui.widgets import Button
+from ui.widgets import Button, ButtonStyle
 
 
 class ConfirmScreen(Screen):
@@ -26,7 +26,7 @@ class ConfirmScreen(Screen):
         super().__init__()
         self.question = question
         self.consequence = consequence
-        self.yes_button = Button(yes, lambda: self.close(True), style="primary")
+        self.yes_button = Button(yes, lambda: self.close(True), style=ButtonStyle.PRIMARY)
         self.no_button = Button(no, lambda: self.close(False), hint="Esc")
         self.buttons.set_rows([[self.yes_button, self.no_button]])
         self.buttons.focus_on(self.no_button)

@@ -18,7 +18,7 @@ from ui import clipboard, theme
 from ui.render import blit_center
 from ui.screens.base import Screen
 from ui.screens.netkit import FormFocus, draw_field, draw_form_card
-from ui.widgets import ENTER_KEYS, Button, TextField, key_down
+from ui.widgets import ENTER_KEYS, Button, ButtonStyle, TextField, key_down
 
 
 class FriendScreen(Screen):
@@ -34,7 +34,7 @@ class FriendScreen(Screen):
         self.copied: bool | None = None  # after "Copy the code": whether the system's clipboard took it
         self.field = TextField(placeholder="their code, e.g. K7QXM", max_length=MAX_LENGTH + 2,
                                allowed=lambda ch: ch.upper() in ALPHABET or ch in " -", on_submit=lambda _t: self.join())
-        self.share_button = Button("Wait for my friend", self.share, style="primary")
+        self.share_button = Button("Wait for my friend", self.share, style=ButtonStyle.PRIMARY)
         self.copy_button = Button("Copy the code", self.copy, hint="Ctrl+C")
         self.join_button = Button("Join", self.join)
         self.back_button = Button("Back", self.back, hint="Esc")

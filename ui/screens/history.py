@@ -22,7 +22,7 @@ from ui.screens.base import Screen
 from ui.screens.boardview import board_layout, draw_marks
 from ui.theme import Fonts
 from ui.userdata import Tally
-from ui.widgets import ACTIVATE_KEYS, Button, key_down
+from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
 MODE_NAMES = {GameMode.BOT: "Bot", GameMode.LAN: "LAN", GameMode.ONLINE: "Online"}
 RESULT_WORDS = {Result.WIN: "Won", Result.LOSS: "Lost", Result.DRAW: "Draw"}
@@ -226,7 +226,7 @@ class ReplayScreen(Screen):
         self._stepped_at = 0.0
         self._moved_at: float | None = None
         self.prev_button = Button("Back a move", lambda: self.go(self.step - 1), hint="←")
-        self.play_button = Button("Play", self.toggle_play, style="primary", hint="Space")
+        self.play_button = Button("Play", self.toggle_play, style=ButtonStyle.PRIMARY, hint="Space")
         self.next_button = Button("Next move", lambda: self.go(self.step + 1), hint="→")
         self.back_button = Button("Back", self.back, hint="Esc")
         self.buttons.set_rows([[self.prev_button, self.play_button, self.next_button], [self.back_button]])

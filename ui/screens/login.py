@@ -22,7 +22,7 @@ from ui import theme
 from ui.render import blit_center, wrap_text
 from ui.screens.base import Screen
 from ui.screens.netkit import FormFocus, draw_field, draw_form_card
-from ui.widgets import ENTER_KEYS, Button, TextField, key_down
+from ui.widgets import ENTER_KEYS, Button, ButtonStyle, TextField, key_down
 
 MAX_SERVER_LENGTH = 200
 MAX_KEY_LENGTH = 128
@@ -67,9 +67,9 @@ class LoginScreen(Screen):
                                       on_submit=self._submitted)
         self.key_field = TextField(placeholder="Server key", max_length=MAX_KEY_LENGTH, on_submit=self._submitted)
         self.ca_field = TextField(placeholder="PEM file (optional)", max_length=MAX_PATH_LENGTH, on_submit=self._submitted)
-        self.find_button = Button("Find an opponent", self.submit, style="primary", hint="Enter")
+        self.find_button = Button("Find an opponent", self.submit, style=ButtonStyle.PRIMARY, hint="Enter")
         self.friend_button = Button("Play a friend", self.submit_friend)
-        self.advanced_button = Button("Advanced: key, certificate", self.toggle_advanced, style="quiet")
+        self.advanced_button = Button("Advanced: key, certificate", self.toggle_advanced, style=ButtonStyle.QUIET)
         self.back_button = Button("Back", self.back, hint="Esc")
         self.advanced = False
         self.focus = FormFocus(self.buttons, self._focus_order)

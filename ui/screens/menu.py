@@ -22,7 +22,7 @@ from ui.screens.board import open_bot_game
 from ui.screens.history import HistoryScreen
 from ui.screens.netflow import host_lan_game, join_lan_game, play_online
 from ui.userdata import Tally
-from ui.widgets import Button
+from ui.widgets import Button, ButtonStyle
 
 if TYPE_CHECKING:
     from ui.app import App
@@ -34,7 +34,7 @@ class MenuEntry:
 
     label: str
     action: Callable[[App], object]
-    style: str = "normal"
+    style: ButtonStyle = ButtonStyle.NORMAL
 
 
 def _quit(app: App) -> None:
@@ -50,7 +50,7 @@ DEFAULT_ENTRIES: tuple[MenuEntry, ...] = (
     MenuEntry("Join a LAN game", join_lan_game),
     MenuEntry("Play online", play_online),
 )
-LAST_ROW: tuple[MenuEntry, ...] = (MenuEntry("History", _history), MenuEntry("Quit", _quit, style="quiet"))
+LAST_ROW: tuple[MenuEntry, ...] = (MenuEntry("History", _history), MenuEntry("Quit", _quit, style=ButtonStyle.QUIET))
 
 LEVEL_LABELS = {Level.EASY: "Easy", Level.NORMAL: "Normal", Level.PERFECT: "Perfect"}
 

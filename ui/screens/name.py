@@ -15,7 +15,7 @@ from ui import theme
 from ui.render import blit_center
 from ui.screens.base import Screen
 from ui.screens.netkit import FormFocus, draw_field, draw_form_card
-from ui.widgets import ENTER_KEYS, Button, TextField, key_down
+from ui.widgets import ENTER_KEYS, Button, ButtonStyle, TextField, key_down
 
 
 class NameScreen(Screen):
@@ -28,7 +28,7 @@ class NameScreen(Screen):
         self.on_done = on_done
         self.field = TextField(name[:MAX_NAME_LENGTH], placeholder="Your name", max_length=MAX_NAME_LENGTH,
                                on_submit=lambda _text: self.submit())
-        self.continue_button = Button("Continue", self.submit, style="primary", hint="Enter")
+        self.continue_button = Button("Continue", self.submit, style=ButtonStyle.PRIMARY, hint="Enter")
         self.back_button = Button("Back", self.back, hint="Esc")
         self.buttons.set_rows([[self.continue_button, self.back_button]])
         self.buttons.focus_visible = False

@@ -5,17 +5,16 @@
 a card over the board says so (which attempt, when the next one is, and whether the
 server holds our seat, as its label declares) until the match is rejoined; when the
 match ends without the player choosing it (the opponent left, the server shut down or
-forgot the match, a failure) the flow's next screen takes over. Leaving the board for
+forgot the match, a failure) the trip's next screen takes over. Leaving the board for
 the menu ends the trip (disconnect, or stop hosting).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import pygame
 
-from game.xoxo import GoneReason
 from net.messages import (
     Disconnected,
     Event,
@@ -32,6 +31,7 @@ from ui.render import translucent, wrap_text
 from ui.screens.board import BoardScreen
 from ui.screens.boardview import BoardLayout
 from ui.screens.netkit import draw_lines
+from ui.screens.trip import Trip
 
 if TYPE_CHECKING:
     from ui.app import App
@@ -41,30 +41,13 @@ if TYPE_CHECKING:
 MIN_AUTO_DELAY = 0.1
 
 
-class MatchEnds(Protocol):
-    """Where a networked board hands over when its match ends (the flow of ``netflow``)."""
-
-    @property
-    def joined_lan(self) -> bool: ...
-
-    def opponent_left(self, name: str, reason: GoneReason, note: str, me: bool) -> None: ...
-
-    def match_ended(self, title: str, message: str, *, stuck: str) -> None: ...
-
-    def server_closed(self, text: str, note: str) -> None: ...
-
-    def failed(self, failure: Failure) -> None: ...
-
-    def end(self) -> None: ...
-
-
 class NetBoardScreen(BoardScreen):
     """A board screen for a match on a server or a LAN host; hands over to the flow when the match ends."""
 
     name = "board"
     leave_label = "Leave"  # leaving ends the match for both players
 
-    def __init__(self, flow: MatchEnds, controller: Controller, model: NetBoardModel):
+    def __init__(self, flow: Trip, controller: Controller, model: NetBoardModel):
         super().__init__(controller, model)
         self.model: NetBoardModel = model
         self.flow = flow

@@ -21,7 +21,7 @@ from ui import theme
 from ui.render import blit_center, draw_card, wrap_text
 from ui.screens.base import Screen
 from ui.screens.notice import NoticeScreen
-from ui.widgets import ACTIVATE_KEYS, Button, ButtonGroup, TextField, key_down
+from ui.widgets import ACTIVATE_KEYS, Button, ButtonGroup, ButtonStyle, TextField, key_down
 
 SPIN_SECONDS = 1.1  # one turn of the spinner
 SPINNER_DOTS = 12
@@ -166,9 +166,8 @@ class ChoiceScreen(NoticeScreen):
         self.title_color = title_color
         self.choices = tuple(choices)
         self.stuck_reason = stuck
-        buttons = [
-            Button(c.label, c.action, style="primary" if i == 0 else "normal") for i, c in enumerate(self.choices)
-        ]
+        styles = [ButtonStyle.PRIMARY, *[ButtonStyle.NORMAL] * (len(self.choices) - 1)]
+        buttons = [Button(c.label, c.action, style=style) for c, style in zip(self.choices, styles, strict=True)]
         self.buttons.set_rows([buttons])
         self.buttons.focus_on(buttons[0])
 

@@ -11,7 +11,7 @@ import pygame
 from ui import theme
 from ui.render import blit_center, draw_card, wrap_text
 from ui.screens.base import Screen
-from ui.widgets import Button
+from ui.widgets import Button, ButtonStyle
 
 BACK_KEYS: tuple[int, ...] = (pygame.K_ESCAPE, pygame.K_BACKSPACE)
 
@@ -26,7 +26,7 @@ class NoticeScreen(Screen):
         super().__init__()
         self.title = title
         self.message = message
-        self.buttons.set_rows([[Button(button, self.close, style="primary")]])
+        self.buttons.set_rows([[Button(button, self.close, style=ButtonStyle.PRIMARY)]])
 
     def layout(self, size: tuple[int, int]) -> None:
         self._place(size, self._message_height(size))
@@ -90,7 +90,7 @@ class ErrorScreen(NoticeScreen):
     def __init__(self, message: str):
         super().__init__("Something went wrong", message)
         self.message = f"{message}\n\nThe details are in the log. You can go back to the menu or quit."
-        self.buttons.set_rows([[Button("Back to menu", self._home, style="primary"), Button("Quit", self._quit)]])
+        self.buttons.set_rows([[Button("Back to menu", self._home, style=ButtonStyle.PRIMARY), Button("Quit", self._quit)]])
 
     def _home(self) -> None:
         assert self.app is not None
