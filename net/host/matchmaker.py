@@ -14,6 +14,9 @@ players use:
 * ``properties.K:V``, ``properties.K:"two words"``: equal to V (a number V also matches a
   numeric property of that value); ``properties.K:>=1400`` (also ``>``, ``<=``, ``<``): a
   numeric property in that range;
+* ``min_count:2``, ``max_count:>=2`` and the like: the ticket's own counts, which Nakama
+  indexes beside the properties (every ticket here has ``min_count`` 2, so ``+min_count:2``
+  is a required term that any ticket meets);
 * each term required (``+``), forbidden (``-``) or optional (no sign), and optionally
   boosted, ``^N`` (default 1).
 
@@ -39,6 +42,8 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 from game.xoxo import Presence
 
@@ -48,11 +53,12 @@ MAX_TERMS = 16
 MAX_BOOST = 1e6
 _UNSUPPORTED = (
     'this host understands the matchmaker query "*" and terms properties.KEY:VALUE, properties.KEY:"VALUE" or '
-    "properties.KEY:>=NUMBER (also >, <=, <), each with an optional + or - before it and ^BOOST after it"
+    "properties.KEY:>=NUMBER (also >, <=, <; min_count and max_count too), each with an optional + or - "
+    "before it and ^BOOST after it"
 )
 _NUMBER = r"-?[0-9]+(?:\.[0-9]*)?"  # Bleve's number token (no exponent); a leading - is the sign
 _TERM = re.compile(
-    r"([+-]?)properties\.([A-Za-z0-9_]{1,64}):"
+    r"([+-]?)(?:properties\.([A-Za-z0-9_]{1,64})|(min_count|max_count)):"
     r"(?:(>=|<=|>|<)(" + _NUMBER + r")"
     r'|("(?:[^"\\]|\\.){0,256}")'
     r'|(' + _NUMBER + r'|[^\s"^~:\\<>=+\-*?/(){}\[\]!&|][^\s"^~:\\*?]{0,255}))'
@@ -60,6 +66,7 @@ _TERM = re.compile(
     r"(?=\s|$)"
 )
 _NUMERIC = re.compile(_NUMBER + "$")
+_NONE: Mapping[str, Any] = MappingProxyType({})
 _COMPARE = {
     ">=": lambda a, b: a >= b,
     ">": lambda a, b: a > b,
@@ -77,7 +84,8 @@ class Term:
     """One clause of a query: ``properties.key:value`` or ``properties.key:>=bound``, required (+), forbidden (-) or optional.
 
     ``op`` is empty for equality, else one of ``>=``, ``>``, ``<=``, ``<`` comparing a numeric
-    property with ``bound``; ``boost`` weighs an optional term in the ranking.
+    property with ``bound``; ``boost`` weighs an optional term in the ranking. A ``counted``
+    term is about the ticket's ``min_count`` or ``max_count`` (its key), not a property.
     """
 
     key: str
@@ -86,8 +94,11 @@ class Term:
     op: str = ""
     bound: float = 0.0
     boost: float = 1.0
+    counted: bool = False
 
-    def holds(self, strings: Mapping[str, str], numbers: Mapping[str, float]) -> bool:
+    def holds(self, strings: Mapping[str, str], numbers: Mapping[str, float], counts: Mapping[str, float] = _NONE) -> bool:
+        if self.counted:
+            strings, numbers = _NONE, counts
         # Nakama merges both maps into one, numbers last: a number wins over a string of the same key.
         if self.op:
             return self.key in numbers and _COMPARE[self.op](numbers[self.key], self.bound)
@@ -125,21 +136,21 @@ class Query:
                 raise MatchmakerError(f"a query has at most {MAX_TERMS} terms")
         return cls(tuple(terms))
 
-    def accepts(self, strings: Mapping[str, str], numbers: Mapping[str, float]) -> bool:
-        """True if a ticket with these properties satisfies this query."""
+    def accepts(self, strings: Mapping[str, str], numbers: Mapping[str, float], counts: Mapping[str, float] = _NONE) -> bool:
+        """True if a ticket with these properties (and ``min_count``/``max_count`` in ``counts``) satisfies this query."""
         should = [t for t in self.terms if t.occur == ""]
         for term in self.terms:
-            if term.occur == "+" and not term.holds(strings, numbers):
+            if term.occur == "+" and not term.holds(strings, numbers, counts):
                 return False
-            if term.occur == "-" and term.holds(strings, numbers):
+            if term.occur == "-" and term.holds(strings, numbers, counts):
                 return False
         if should and not any(t.occur == "+" for t in self.terms):
-            return any(t.holds(strings, numbers) for t in should)
+            return any(t.holds(strings, numbers, counts) for t in should)
         return True
 
-    def score(self, strings: Mapping[str, str], numbers: Mapping[str, float]) -> float:
+    def score(self, strings: Mapping[str, str], numbers: Mapping[str, float], counts: Mapping[str, float] = _NONE) -> float:
         """How much a ticket with these properties is preferred: the boosts of the optional terms it meets."""
-        return sum(t.boost for t in self.terms if t.occur == "" and t.holds(strings, numbers))
+        return sum(t.boost for t in self.terms if t.occur == "" and t.holds(strings, numbers, counts))
 
     @property
     def ranks(self) -> bool:
@@ -148,7 +159,8 @@ class Query:
 
 
 def _term(m: re.Match[str]) -> Term:
-    occur, key, op, bound, phrase, bare, boost_text = m.groups()
+    occur, property_key, count_key, op, bound, phrase, bare, boost_text = m.groups()
+    key, counted = (property_key, False) if property_key else (count_key, True)
     boost = 1.0 if not boost_text else float(boost_text)
     if boost > MAX_BOOST:
         raise MatchmakerError(f"a boost in a matchmaker query is at most {MAX_BOOST:g}")
@@ -156,9 +168,9 @@ def _term(m: re.Match[str]) -> Term:
         number = float(bound)
         if not math.isfinite(number):
             raise MatchmakerError(_UNSUPPORTED)
-        return Term(key, "", occur, op, number, boost)
+        return Term(key, "", occur, op, number, boost, counted)
     value = re.sub(r"\\(.)", r"\1", phrase[1:-1]) if phrase else bare
-    return Term(key, value, occur, boost=boost)
+    return Term(key, value, occur, boost=boost, counted=counted)
 
 
 @dataclass(frozen=True)
@@ -170,19 +182,26 @@ class Ticket:
     query: Query = Query()
     string_properties: Mapping[str, str] = field(default_factory=dict)
     numeric_properties: Mapping[str, float] = field(default_factory=dict)
+    min_count: int = PLAYERS
+    max_count: int = PLAYERS
+
+    @property
+    def counts(self) -> dict[str, float]:
+        """The ticket's counts as a query sees them (``min_count:2``)."""
+        return {"min_count": float(self.min_count), "max_count": float(self.max_count)}
 
     def fits(self, other: Ticket) -> bool:
         """True if this ticket and ``other`` may be paired: different users, each query accepting the other."""
         return (
             other.presence.user_id != self.presence.user_id
-            and self.query.accepts(other.string_properties, other.numeric_properties)
-            and other.query.accepts(self.string_properties, self.numeric_properties)
+            and self.query.accepts(other.string_properties, other.numeric_properties, other.counts)
+            and other.query.accepts(self.string_properties, self.numeric_properties, self.counts)
         )
 
     def preference(self, other: Ticket) -> float:
         """How well this ticket and ``other`` suit each other: both queries' optional boosts that hold."""
-        return self.query.score(other.string_properties, other.numeric_properties) + other.query.score(
-            self.string_properties, self.numeric_properties
+        return self.query.score(other.string_properties, other.numeric_properties, other.counts) + other.query.score(
+            self.string_properties, self.numeric_properties, self.counts
         )
 
 
@@ -216,7 +235,13 @@ class Matchmaker:
         if mine >= MAX_TICKETS_PER_SESSION:
             raise MatchmakerError(f"at most {MAX_TICKETS_PER_SESSION} matchmaker tickets a session")
         ticket = Ticket(
-            str(uuid.uuid4()), presence, parsed, dict(string_properties or {}), dict(numeric_properties or {})
+            str(uuid.uuid4()),
+            presence,
+            parsed,
+            dict(string_properties or {}),
+            dict(numeric_properties or {}),
+            min_count,
+            max_count,
         )
         partner = self._best_partner(ticket)
         if partner is None:

@@ -239,6 +239,31 @@ def window(centre: int, half: int) -> str:
     return f"+properties.rating:>={centre - half} +properties.rating:<={centre + half}"
 
 
+def test_the_tickets_counts_can_be_queried_as_on_nakama():
+    assert Query.parse("+min_count:2 -max_count:>3").terms == (
+        Term("min_count", "2", "+", counted=True),
+        Term("max_count", "", "-", ">", 3.0, counted=True),
+    )
+    counts = {"min_count": 2.0, "max_count": 2.0}
+    assert Query.parse("+min_count:2").accepts({}, {}, counts)
+    assert not Query.parse("+max_count:>=3").accepts({}, {}, counts)
+    assert not Query.parse("+min_count:2").accepts({}, {"min_count": 2.0})  # a property is not the count
+    assert Query.parse("+properties.min_count:2").accepts({}, {"min_count": 2.0}, {"min_count": 5.0})
+
+
+def test_a_rated_query_with_a_required_count_still_meets_stock_tickets_last():
+    """``+min_count:2`` holds for every ticket, so the rating bands only rank: a stock ``*`` ticket is taken when alone."""
+    rated = "+min_count:2 " + bands(1500)
+    mm = Matchmaker()
+    stock, _ = mm.add(p("ann"), 2, 2, "*")
+    newcomer, pair = mm.add(p("bob"), 2, 2, rated, {}, {"rating": 1500})
+    assert pair == (stock, newcomer)  # alone: paired at once, though it has no rating
+    mm.add(p("cat"), 2, 2, "+properties.side:b", {}, {})
+    near, _ = mm.add(p("dan"), 2, 2, "+properties.side:b", {}, {"rating": 1490})
+    newcomer, pair = mm.add(p("eve"), 2, 2, rated, {"side": "b"}, {"rating": 1500})
+    assert pair == (near, newcomer)  # with a choice, the rated and near one first
+
+
 ratings = st.integers(800, 2400)
 tickets = st.tuples(
     st.sampled_from(["ann", "bob", "cat", "dan", "eve"]),
@@ -246,6 +271,7 @@ tickets = st.tuples(
     st.one_of(
         st.just("*"),
         ratings.map(bands),
+        ratings.map(lambda r: "+min_count:2 " + bands(r)),
         st.builds(window, ratings, st.integers(0, 400)),
         st.tuples(ratings, ratings).map(lambda c: f"+properties.rating:>={c[0]} {bands(c[1])}"),
     ),
