@@ -6,10 +6,10 @@ here, draws what this says, and plays the sounds it asks for.
 
 It shows what the server's states say, never more: both players, our mark, whose turn
 it is, the last move, the winning line, the result, the turn and rematch countdowns.
-A move is checked here once, for quick feedback (the server checks it again); a notice
-or a toast disappears when what it describes stops being true. ``NetBoardModel`` adds
-what only a networked match meets: an opponent away or gone, a lost connection, a
-match the server no longer holds.
+A move is checked here by the rules the match handler plays by (``Board.check``), for
+quick feedback; the server checks it again. A notice or a toast disappears when what
+it describes stops being true. What only a networked match meets (an opponent away or
+gone, a lost connection, a match the server no longer holds) is ``ui.netboardmodel``'s.
 """
 
 from __future__ import annotations
@@ -21,23 +21,16 @@ from dataclasses import dataclass, field, replace
 
 from game.bot import Level
 from game.refusal import Refusal
-from game.rules import EMPTY, Cell, Result, Termination
-from game.xoxo import PROTOCOL, GoneReason, MatchLabel, MatchView, RematchMode
+from game.rules import EMPTY, PLAYERS, Cell, MoveError, Result, Termination
+from game.xoxo import PROTOCOL, MatchLabel, MatchView, RematchMode
 from net.messages import (
-    ConnectionLost,
-    Disconnected,
     Event,
     Failure,
     LeaveMatch,
-    MatchGone,
     MatchUpdate,
     MoveRejected,
-    OpponentAway,
-    OpponentLeft,
-    Reconnected,
     RequestRematch,
     SendMove,
-    ServerClosing,
     ServerMessage,
 )
 from ui.results import GameMode, GameSummary, Move, SoundName
@@ -289,11 +282,13 @@ class BoardModel:
         if view.board.is_over or self.match_over:
             self.say("This game is over: Rematch or leave" if self.can_rematch else "This match is over")
             return None
-        if not view.your_turn:
+        if not view.your_turn:  # the server's word, which holds even when the state does not name our seat
             self.say(Refusal.NOT_YOUR_TURN.text, Refusal.NOT_YOUR_TURN)
             return None
-        if view.board.at(row, col) != EMPTY:
-            self.say(Refusal.OCCUPIED.text, Refusal.OCCUPIED)
+        try:  # the rules the match handler plays by, for feedback before the server's answer
+            view.board.check(row, col, player=view.you if view.you in PLAYERS else None)
+        except MoveError as exc:
+            self.say(exc.reason.text, exc.reason)
             return None
         if self.pending_move is not None:
             return None
@@ -421,88 +416,6 @@ class BoardModel:
             effects.sounds.append(RESULT_SOUND[view.result])
 
 
-class NetBoardModel(BoardModel):
-    """A match on a server: adds the opponent away or gone, the connection, a match the server forgot."""
-
-    def __init__(self, *, mode: GameMode, label: MatchLabel, wall_clock: Callable[[], float] | None = None):
-        super().__init__(mode=mode, label=label, wall_clock=wall_clock)
-        self.connection: ConnectionLost | None = None  # the last drop, while reconnecting
-        self.retry_at: float | None = None
-        self.ended: Event | None = None  # what ended the match without the player (OpponentLeft, MatchGone, ...)
-
-    @property
-    def retry_seconds_left(self) -> int | None:
-        return None if self.retry_at is None else max(0, math.ceil(self.retry_at - self.now - 1e-9))
-
-    @property
-    def reconnect_text(self) -> str:
-        """'Reconnecting: attempt 2  ·  next try in 3 s' while reconnecting."""
-        lost = self.connection
-        if lost is None:
-            return ""
-        left = self.retry_seconds_left
-        if left:
-            return f"Reconnecting: attempt {lost.attempt}  ·  next try in {left} s"
-        return f"Reconnecting: attempt {lost.attempt}  ·  trying now…"
-
-    def apply(self, event: Event) -> Effects:
-        if isinstance(event, (ConnectionLost, Reconnected, OpponentAway, OpponentLeft, MatchGone, Disconnected, ServerClosing)):
-            self._network(event)
-            return Effects()
-        if isinstance(event, MatchUpdate):
-            self.connection = None
-            self.retry_at = None
-        return super().apply(event)
-
-    def _network(self, event: Event) -> None:
-        if isinstance(event, ConnectionLost):
-            self.connection = event
-            self.retry_at = self.now + max(0.0, event.retry_in)
-            self.notice = Notice(NoticeKind.CONNECTION, "Connection lost")
-            self.pending_move = None
-        elif isinstance(event, Reconnected):
-            self.connection = None
-            self.retry_at = None
-            if self.notice is not None and self.notice.kind is NoticeKind.CONNECTION:
-                self.notice = None
-            self.say("Reconnected" if event.rejoined else "Reconnected, but the match is gone")
-            if not event.rejoined:
-                self._over(event)
-        elif isinstance(event, OpponentAway):
-            self.notice = Notice(NoticeKind.AWAY, f"{event.name or self.opponent_name} disconnected: waiting for them")
-            self.pending_move = None
-        elif isinstance(event, OpponentLeft):
-            name = event.name or self.opponent_name
-            self.notice = Notice(NoticeKind.LEFT, gone_text(name, event.reason, event.me))
-            self._over(event)
-        elif isinstance(event, MatchGone):
-            self.notice = Notice(NoticeKind.GONE, event.message or "This match is no longer on the server")
-            self._over(event)
-        elif isinstance(event, ServerClosing):
-            self.notice = Notice(NoticeKind.GONE, event.text or "The server closed the match")
-            self._over(event)
-        elif isinstance(event, Disconnected):
-            self.notice = Notice(NoticeKind.GONE, event.message or "The server closed the match")
-            self._over(event)
-
-    def _over(self, event: Event) -> None:
-        self.match_over = True
-        self.connection = None
-        self.retry_at = None
-        self.pending_move = None
-        if self.ended is None:
-            self.ended = event
-
-    def _states_flowing(self, view: MatchView) -> None:
-        notice = self.notice
-        if notice is not None and notice.kind is NoticeKind.AWAY and view.opponent_connected:
-            self.notice = None
-        elif not view.opponent_connected and (notice is None or notice.kind is NoticeKind.AWAY) and not view.board.is_over:
-            self.notice = Notice(NoticeKind.AWAY, f"{self.opponent_name} disconnected: waiting for them")
-        if notice is not None and notice.kind is NoticeKind.CONNECTION:
-            self.notice = None  # states are flowing again
-
-
 def _in_turn_order(placed: list[int], cells: tuple[int, ...], mover: int) -> list[int]:
     """Marks that appeared together (after a reconnection) put in an order the game could have had."""
     order: list[int] = []
@@ -513,20 +426,6 @@ def _in_turn_order(placed: list[int], cells: tuple[int, ...], mover: int) -> lis
         pool.remove(pick)
         mover = 3 - cells[pick]
     return order
-
-
-def gone_text(name: str, reason: GoneReason, me: bool = False) -> str:
-    """One sentence for why the match is over (op 5)."""
-    if reason is GoneReason.TIMED_OUT:
-        return "You let two turns run out, so you were taken out of the match" if me else (
-            f"{name} let two turns run out and was taken out of the match")
-    if reason is GoneReason.NO_REMATCH:
-        return "No rematch: the time to ask for one ran out"
-    if reason is GoneReason.NO_SHOW:
-        return f"{name} never joined the match"
-    if reason is GoneReason.DISCONNECTED:
-        return f"{name} lost the connection and did not come back"
-    return f"{name} left the match"
 
 
 def _one_line(text: str) -> str:

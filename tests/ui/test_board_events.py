@@ -24,7 +24,7 @@ from net.messages import (
     SendMove,
     match_events,
 )
-from ui.boardmodel import NetBoardModel
+from ui.netboardmodel import NetBoardModel
 from ui.pilot import Pilot
 from ui.results import GameMode
 from ui.screens.confirm import ConfirmScreen

@@ -20,7 +20,8 @@ from net.messages import (
     ServerMessage,
     match_events,
 )
-from ui.boardmodel import BoardModel, NetBoardModel, NoticeKind
+from ui.boardmodel import BoardModel, NoticeKind
+from ui.netboardmodel import NetBoardModel
 from ui.results import GameMode
 
 ME = Presence("u-me", "s-me", "Me")
@@ -73,6 +74,7 @@ def test_a_move_that_cannot_be_is_explained_once_and_the_notice_goes_when_it_sto
     state(model, played([(2, 2), (1, 1)]))  # now it is ours
     assert model.toast_text is None, "'Wait for your turn' went when the turn came"
     assert model.place(2, 2) is None and model.toast_text == "That square is taken"
+    assert model.place(4, 1) is None and model.toast_text == Refusal.OUT_OF_BOUNDS.text  # the rules' own check
     model.apply(MoveRejected(Refusal.OTHER, "the server's own words"))
     assert model.toast_text == "the server's own words"
     model.tick(200.0)

@@ -25,8 +25,8 @@ from net.messages import (
     ServerClosing,
 )
 from ui import theme
-from ui.boardmodel import NetBoardModel
 from ui.controller import Controller
+from ui.netboardmodel import NetBoardModel
 from ui.render import translucent, wrap_text
 from ui.screens.board import BoardScreen
 from ui.screens.boardview import BoardLayout

@@ -20,7 +20,7 @@ from game.bot import warm_up
 from game.xoxo import GoneReason, MatchLabel
 from net.address import DEFAULT_SERVER_KEY
 from net.messages import CancelFind, Disconnect, Failure, FailureKind, FindOpponent, Hosting, HostLan, SignIn, StopHosting
-from ui.boardmodel import NetBoardModel, gone_text
+from ui.netboardmodel import NetBoardModel, gone_text
 from ui.results import GameMode
 from ui.screens.base import Screen
 from ui.screens.connection import MatchEndedScreen, NetErrorScreen

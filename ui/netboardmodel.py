@@ -1,0 +1,134 @@
+"""What only a networked match adds to the board's model: an opponent away or gone, a lost connection, an end.
+
+Pure (no pygame), like ``ui.boardmodel``: ``NetBoardModel`` takes the network's events
+too and says, in the notice over the board, why play is paused or over (the opponent
+dropped and the server holds their seat, our connection is down and when the next try
+is, the opponent left, the server forgot the match or is going away in its own words).
+``gone_text`` is the one sentence for each reason op 5 gives.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from game.xoxo import GoneReason, MatchLabel, MatchView
+from net.messages import (
+    ConnectionLost,
+    Disconnected,
+    Event,
+    MatchGone,
+    MatchUpdate,
+    OpponentAway,
+    OpponentLeft,
+    Reconnected,
+    ServerClosing,
+)
+from ui.boardmodel import BoardModel, Effects, Notice, NoticeKind
+from ui.results import GameMode
+
+SERVER_CLOSED = "The server closed the match"  # when the server went away without a word
+
+
+class NetBoardModel(BoardModel):
+    """A match on a server: adds the opponent away or gone, the connection, a match the server forgot."""
+
+    def __init__(self, *, mode: GameMode, label: MatchLabel, wall_clock: Callable[[], float] | None = None):
+        super().__init__(mode=mode, label=label, wall_clock=wall_clock)
+        self.connection: ConnectionLost | None = None  # the last drop, while reconnecting
+        self.retry_at: float | None = None
+        self.ended: Event | None = None  # what ended the match without the player (OpponentLeft, MatchGone, ...)
+
+    @property
+    def retry_seconds_left(self) -> int | None:
+        return None if self.retry_at is None else max(0, math.ceil(self.retry_at - self.now - 1e-9))
+
+    @property
+    def reconnect_text(self) -> str:
+        """'Reconnecting: attempt 2  ·  next try in 3 s' while reconnecting."""
+        lost = self.connection
+        if lost is None:
+            return ""
+        left = self.retry_seconds_left
+        if left:
+            return f"Reconnecting: attempt {lost.attempt}  ·  next try in {left} s"
+        return f"Reconnecting: attempt {lost.attempt}  ·  trying now…"
+
+    def apply(self, event: Event) -> Effects:
+        if isinstance(event, MatchUpdate):
+            self.connection = None
+            self.retry_at = None
+        elif self._network(event):
+            return Effects()
+        return super().apply(event)
+
+    def _network(self, event: Event) -> bool:
+        """React to an event only a networked match meets; True if ``event`` was one."""
+        if isinstance(event, ConnectionLost):
+            self._lost(event)
+        elif isinstance(event, Reconnected):
+            self._reconnected(event)
+        elif isinstance(event, OpponentAway):
+            self.notice = Notice(NoticeKind.AWAY, f"{event.name or self.opponent_name} disconnected: waiting for them")
+            self.pending_move = None
+        elif isinstance(event, OpponentLeft):
+            name = event.name or self.opponent_name
+            self._over(event, Notice(NoticeKind.LEFT, gone_text(name, event.reason, event.me)))
+        elif isinstance(event, MatchGone):
+            self._over(event, Notice(NoticeKind.GONE, event.message or "This match is no longer on the server"))
+        elif isinstance(event, ServerClosing):
+            self._over(event, Notice(NoticeKind.GONE, event.text or SERVER_CLOSED))
+        elif isinstance(event, Disconnected):
+            self._over(event, Notice(NoticeKind.GONE, event.message or SERVER_CLOSED))
+        else:
+            return False
+        return True
+
+    def _lost(self, event: ConnectionLost) -> None:
+        self.connection = event
+        self.retry_at = self.now + max(0.0, event.retry_in)
+        self.notice = Notice(NoticeKind.CONNECTION, "Connection lost")
+        self.pending_move = None
+
+    def _reconnected(self, event: Reconnected) -> None:
+        self.connection = None
+        self.retry_at = None
+        if self.notice is not None and self.notice.kind is NoticeKind.CONNECTION:
+            self.notice = None
+        self.say("Reconnected" if event.rejoined else "Reconnected, but the match is gone")
+        if not event.rejoined:
+            self._over(event)
+
+    def _over(self, event: Event, notice: Notice | None = None) -> None:
+        """The match is over without the player choosing it (``notice`` says why, if it is to be shown)."""
+        if notice is not None:
+            self.notice = notice
+        self.match_over = True
+        self.connection = None
+        self.retry_at = None
+        self.pending_move = None
+        if self.ended is None:
+            self.ended = event
+
+    def _states_flowing(self, view: MatchView) -> None:
+        notice = self.notice
+        if notice is not None and notice.kind is NoticeKind.AWAY and view.opponent_connected:
+            self.notice = None
+        elif not view.opponent_connected and (notice is None or notice.kind is NoticeKind.AWAY) and not view.board.is_over:
+            self.notice = Notice(NoticeKind.AWAY, f"{self.opponent_name} disconnected: waiting for them")
+        if notice is not None and notice.kind is NoticeKind.CONNECTION:
+            self.notice = None  # states are flowing again
+
+
+def gone_text(name: str, reason: GoneReason, me: bool = False) -> str:
+    """One sentence for why the match is over (op 5)."""
+    if reason is GoneReason.TIMED_OUT:
+        return "You let two turns run out, so you were taken out of the match" if me else (
+            f"{name} let two turns run out and was taken out of the match")
+    if reason is GoneReason.NO_REMATCH:
+        return "No rematch: the time to ask for one ran out"
+    if reason is GoneReason.NO_SHOW:
+        return f"{name} never joined the match"
+    if reason is GoneReason.DISCONNECTED:
+        return f"{name} lost the connection and did not come back"
+    return f"{name} left the match"
