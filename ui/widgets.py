@@ -1,4 +1,5 @@
-"""Widgets the screens share: buttons in keyboard-navigable groups, and a one-line text field.
+"""Widgets the screens share: buttons in keyboard-navigable groups, and the sound switch (the text field is
+``ui.textfield``'s).
 
 Widgets hold state and draw themselves; a screen gives them their rectangles each time it
 lays itself out (from the window size), so they follow every resize.
@@ -11,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import pygame
 
-from ui import clipboard, theme
+from ui import theme
 from ui.render import blit_center, translucent
 from ui.theme import Fonts
 
@@ -285,144 +286,6 @@ class ButtonGroup:
                 focused=self.focus_visible and b is self.focus,
                 pressed=b is self._pressed and b is self.hover,
             )
-
-
-class TextField:
-    """A one-line text input as desktop fields behave.
-
-    Typing (TEXTINPUT), Backspace/Delete (with Ctrl: a word), Left/Right/Home/End, Ctrl+A
-    selects everything (typing or pasting then replaces it), Ctrl+C copies, Ctrl+V
-    pastes, Enter submits. Characters ``allowed`` refuses, control characters and
-    anything past ``max_length`` are dropped, so a field never holds what it cannot take.
-    """
-
-    def __init__(
-        self,
-        text: str = "",
-        *,
-        placeholder: str = "",
-        max_length: int = 64,
-        allowed: Callable[[str], bool] | None = None,
-        on_submit: Callable[[str], None] | None = None,
-    ):
-        self.placeholder = placeholder
-        self.max_length = max_length
-        self.allowed = allowed
-        self.on_submit = on_submit
-        self.text = text[:max_length]
-        self.caret = len(self.text)
-        self.selected = False  # the whole text is selected (Ctrl+A)
-        self.focused = False
-        self.rect = pygame.Rect(0, 0, 0, 0)
-
-    def handle(self, event: pygame.event.Event) -> bool:
-        """True if the event was for this field (a click on it, or a key while it has focus)."""
-        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-            self.focused = self.rect.collidepoint(event.pos)
-            if self.focused:
-                self.caret = len(self.text)
-                self.selected = False
-            return self.focused
-        if not self.focused:
-            return False
-        if event.type == pygame.TEXTINPUT:
-            self.insert(event.text)
-            return True
-        if event.type != pygame.KEYDOWN:
-            return False
-        key = event.key
-        ctrl = bool(event.mod & (pygame.KMOD_CTRL | pygame.KMOD_META))
-        if ctrl and key == pygame.K_a:
-            self.select_all()
-        elif ctrl and key == pygame.K_c:
-            clipboard.copy(self.text)
-        elif ctrl and key == pygame.K_v:
-            self.insert(clipboard.paste())
-        elif key in (pygame.K_BACKSPACE, pygame.K_DELETE) and self.selected:
-            self._clear_selection()
-        elif key == pygame.K_BACKSPACE:
-            start = self._word_start() if ctrl else max(0, self.caret - 1)
-            self.text = self.text[:start] + self.text[self.caret:]
-            self.caret = start
-        elif key == pygame.K_DELETE:
-            self.text = self.text[: self.caret] + self.text[self.caret + 1 :]
-        elif key in (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_HOME, pygame.K_END):
-            self.selected = False
-            self.caret = {
-                pygame.K_LEFT: max(0, self.caret - 1),
-                pygame.K_RIGHT: min(len(self.text), self.caret + 1),
-                pygame.K_HOME: 0,
-                pygame.K_END: len(self.text),
-            }[key]
-        elif key in ENTER_KEYS:
-            if self.on_submit is not None:
-                self.on_submit(self.text)
-        elif key in (pygame.K_TAB, pygame.K_ESCAPE, pygame.K_UP, pygame.K_DOWN):
-            return False  # focus moves and going back stay with the screen
-        return True  # every other key is typing (TEXTINPUT carries the characters)
-
-    def select_all(self) -> None:
-        """Select the whole text (if any): typing or pasting then replaces it."""
-        self.selected = bool(self.text)
-        self.caret = len(self.text)
-
-    def _word_start(self) -> int:
-        i = self.caret
-        while i > 0 and self.text[i - 1].isspace():
-            i -= 1
-        while i > 0 and not self.text[i - 1].isspace():
-            i -= 1
-        return i
-
-    def _clear_selection(self) -> None:
-        self.text = ""
-        self.caret = 0
-        self.selected = False
-
-    def insert(self, text: str) -> None:
-        """Insert ``text`` at the caret (replacing a selection), dropping what the field cannot take."""
-        if self.selected:
-            self._clear_selection()
-        text = " ".join(text.splitlines())
-        clean = "".join(ch for ch in text if ch.isprintable() and (self.allowed is None or self.allowed(ch)))
-        room = self.max_length - len(self.text)
-        clean = clean[: max(0, room)]
-        self.text = self.text[: self.caret] + clean + self.text[self.caret :]
-        self.caret += len(clean)
-
-    def draw(self, surface: pygame.Surface, fonts: Fonts, scale: float) -> None:
-        rect = self.rect
-        if rect.width <= 0:
-            return
-        radius = max(4, int(10 * scale))
-        pygame.draw.rect(surface, theme.PANEL, rect, border_radius=radius)
-        border = theme.ACCENT if self.focused else theme.GRID
-        pygame.draw.rect(surface, border, rect, width=max(1, int(2 * scale)), border_radius=radius)
-        size = 22 * scale
-        pad = 12 * scale
-        shown = self.text or self.placeholder
-        color = theme.TEXT if self.text else theme.MUTED
-        font = fonts.get(size, light=not self.text)
-        image = fonts.render(shown, size, color, light=not self.text) if shown else None
-        clip = surface.get_clip()
-        surface.set_clip(rect.inflate(-2 * pad + 4, 0))
-        x = rect.x + pad
-        text_font = fonts.get(size)
-        caret_x = x + (text_font.size(self.text[: self.caret])[0] if self.text else 0)
-        overflow = caret_x - (rect.right - pad)
-        if overflow > 0:
-            x -= overflow
-            caret_x -= overflow
-        if image is not None:
-            if self.selected and self.text:
-                highlight = image.get_rect(midleft=(x, rect.centery)).inflate(4, 2)
-                pygame.draw.rect(surface, theme.BUTTON_HOVER, highlight, border_radius=3)
-            surface.blit(image, image.get_rect(midleft=(x, rect.centery)))
-        if self.focused and not self.selected:
-            h = font.get_height()
-            top, bottom = (caret_x, rect.centery - h / 2), (caret_x, rect.centery + h / 2)
-            pygame.draw.line(surface, theme.ACCENT, top, bottom, max(1, int(2 * scale)))
-        surface.set_clip(clip)
 
 
 class SpeakerButton:

@@ -20,8 +20,8 @@ from tests.net.conftest import RunningHost
 from tests.net.standins import LOOPBACK
 from ui.app import App, NetSettings, PlaySettings
 from ui.pilot import FakeClock, Pilot
+from ui.textfield import TextField
 from ui.userdata import UserData
-from ui.widgets import TextField
 
 LOOPBACK_BROADCAST = "127.255.255.255"
 WAIT = 15.0  # seconds of real time before a wait gives up (a failing test, never a slow one)

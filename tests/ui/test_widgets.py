@@ -6,7 +6,7 @@ import pygame
 
 from ui.pilot import Pilot
 from ui.screens.base import Screen
-from ui.widgets import TextField
+from ui.textfield import TextField
 
 
 class NameScreen(Screen):

@@ -18,7 +18,8 @@ from ui import clipboard, theme
 from ui.render import blit_center
 from ui.screens.base import Screen
 from ui.screens.netkit import FormFocus, draw_field, draw_form_card
-from ui.widgets import ENTER_KEYS, Button, ButtonStyle, TextField, key_down
+from ui.textfield import TextField
+from ui.widgets import ENTER_KEYS, Button, ButtonStyle, key_down
 
 
 class FriendScreen(Screen):

@@ -23,8 +23,9 @@ from ui import theme
 from ui.render import blit_center, wrap_text
 from ui.screens.base import Screen
 from ui.screens.netkit import FormFocus, draw_field, draw_lines, draw_spinner
+from ui.textfield import TextField
 from ui.theme import Fonts
-from ui.widgets import Button, TextField
+from ui.widgets import Button
 
 UNATTENDED_SEARCH_SECONDS = 60.0  # an unattended --join gives up after this long without a joinable game
 

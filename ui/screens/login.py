@@ -22,7 +22,8 @@ from ui import theme
 from ui.render import blit_center, wrap_text
 from ui.screens.base import Screen
 from ui.screens.netkit import FormFocus, draw_field, draw_form_card
-from ui.widgets import ENTER_KEYS, Button, ButtonStyle, TextField, key_down
+from ui.textfield import TextField
+from ui.widgets import ENTER_KEYS, Button, ButtonStyle, key_down
 
 MAX_SERVER_LENGTH = 200
 MAX_KEY_LENGTH = 128

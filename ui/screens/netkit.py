@@ -21,7 +21,8 @@ from ui import theme
 from ui.render import blit_center, draw_card, wrap_text
 from ui.screens.base import Screen
 from ui.screens.notice import NoticeScreen
-from ui.widgets import ACTIVATE_KEYS, Button, ButtonGroup, ButtonStyle, TextField, key_down
+from ui.textfield import TextField
+from ui.widgets import ACTIVATE_KEYS, Button, ButtonGroup, ButtonStyle, key_down
 
 SPIN_SECONDS = 1.1  # one turn of the spinner
 SPINNER_DOTS = 12
