@@ -1,0 +1,499 @@
+"""Load test of any server that speaks Nakama's protocol: N pairs sign in, matchmake and play as fast as it answers.
+
+    python bench/nakama_load.py [--server 127.0.0.1:7350] [--pairs 500] [--duration 60] [--workers 2]
+                                [--server-pid PID] [--db-pid PID] [--serve-ours] [--key defaultkey]
+
+The same players run against our host (``--serve-ours`` starts one, or point ``--server``
+at a running ``python main.py --serve``), Nakama with our module (``nakama/``) and
+Nakama with Defold's stock XOXO module, so the three can be compared with one harness.
+
+Each player signs in by device over HTTP (``POST /v2/account/authenticate/device``, the
+server key as Basic), opens the realtime socket (``/ws?token=...&format=json``, through
+``bench/host_load.py``'s lean WebSocket client), asks the matchmaker for one opponent
+(query ``*``), joins the match it is given (declaring our protocol in the join metadata,
+as the game does; the stock module ignores it) and plays a random empty cell the moment
+the state says it is its turn. After a result it asks for the next game (op 4; the stock
+module ignores that and starts the next game itself after its countdown). At
+``--duration`` seconds every player leaves and closes. It prints the time from sending a
+move to the next state (p50/p99/max), time to match, games finished, errors (error
+envelopes, op 3 refusals, closed sockets, players never matched, moves left unanswered),
+and, for the processes given with ``--server-pid`` (and ``--db-pid``, a PostgreSQL
+postmaster whose backends are counted too), CPU seconds, CPU per finished game and peak
+memory (the largest resident size sampled twice a second, and the kernel's high-water
+mark ``VmHWM``), plus hypervisor steal over the run (``/proc/stat``).
+
+Starting a Nakama for it (3.x, built from source or Heroic Labs' image; loopback only,
+telemetry off). With our module (its folder as the runtime path)::
+
+    NAKAMA_TELEMETRY=0 nakama --name nakama1 --database.address postgres@127.0.0.1:5432/nakama \\
+        --runtime.path nakama/ --socket.address 127.0.0.1 --socket.port 7350 \\
+        --console.address 127.0.0.1 --console.port 7351 \\
+        --matchmaker.interval_sec 1 --matchmaker.max_intervals 2 --matchmaker.rev_precision true \\
+        --session.token_expiry_sec 7200 > nakama.log 2>&1
+
+and ``--runtime.path`` a folder holding only ``main.lua``, ``tictactoe_match.lua`` and
+``tictactoe_state.lua`` of defold/game-xoxo-nakama-server for the stock module (never
+both modules in one runtime path: Nakama keeps one matchmaker-matched hook). Nakama's
+matchmaker runs every 15 s by default (``matchmaker.interval_sec``): left so, a
+thousand players wait up to 15 s, which measures the interval rather than the server;
+``--matchmaker.interval_sec 1`` is what ``nakama/config.yml`` sets. Without
+``--matchmaker.rev_precision true`` matching is one-way, which makes no difference to
+``*`` queries but is what the game's friend codes need. ``--metrics.prometheus_port
+9100`` adds Prometheus metrics; ``/debug/pprof/`` on the console port (console user and
+password as Basic) gives Go heap and CPU profiles. Then::
+
+    python bench/nakama_load.py --pairs 500 --duration 60 --server-pid "$(pgrep -o -x nakama)"
+
+Our host's per-socket message limit (20 a second) is lower than what players with no
+think time send, so ``--serve-ours`` runs a host of its own (default settings, a
+temporary data folder, a free loopback port) with that limit lifted, as
+``host_load.py --scenario rapid`` does.
+
+Loopback only (the server address must be in 127.0.0.0/8), bounded in players (at most
+5,000 pairs) and time (the duration plus a minute at most). The exit code is 0 only if
+there was no error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import gc
+import ipaddress
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.host_load import LeanSocket
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # run as a script: bench.host_load and bench.machine are imported from the root
+
+MAX_PAIRS = 5000
+GRACE = 60.0  # seconds after --duration by which every player must be done
+JOIN_METADATA = {"protocol": "2"}  # what the game's client declares (game.xoxo.join_metadata)
+UNANSWERED = 2.0  # a move still waiting for a state this long when the run ends is an error
+
+
+@dataclass
+class Tally:
+    """What one load process measured (seconds), merged by the parent."""
+
+    sign_in: list[float] = field(default_factory=list)
+    to_match: list[float] = field(default_factory=list)
+    move_to_state: list[float] = field(default_factory=list)
+    results_seen: int = 0  # finished games as each player saw them: two per game
+    unmatched: int = 0
+    errors: list[str] = field(default_factory=list)
+    cpu: float = 0.0
+    loop_lag: list[float] = field(default_factory=list)
+
+
+# The players ---------------------------------------------------------------------------------
+
+
+async def _sign_in(port: int, key: str, name: str, device: str) -> str:
+    """Nakama's device sign-in as its clients send it; returns the session token."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    auth = base64.b64encode(f"{key}:".encode()).decode()
+    body = json.dumps({"id": device}).encode()
+    writer.write(
+        f"POST /v2/account/authenticate/device?create=true&username={name} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nAuthorization: Basic {auth}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
+    )
+    raw = await reader.read()
+    writer.close()
+    head, _, answer = raw.partition(b"\r\n\r\n")
+    status = head.split(b" ", 2)[1] if head else b"(nothing)"
+    if status != b"200":
+        raise RuntimeError(f"sign-in answered {status.decode()}: {answer[:100]!r}")
+    token: str = json.loads(answer)["token"]
+    return token
+
+
+async def _recv(ws: LeanSocket, stop_at: float) -> dict[str, object] | None:
+    """The next envelope, or None when the run's time is up first."""
+    left = stop_at - time.time()
+    if left <= 0:
+        return None
+    try:
+        text = await asyncio.wait_for(ws.recv(), left)
+    except TimeoutError:
+        return None
+    envelope: dict[str, object] = json.loads(text)
+    return envelope
+
+
+async def _matchmake(ws: LeanSocket, tally: Tally, stop_at: float) -> str | None:
+    """Ask the matchmaker for one opponent; the match id it gives, or None if the time ran out."""
+    t = time.perf_counter()
+    ws.send('{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
+    while True:
+        env = await _recv(ws, stop_at)
+        if env is None:
+            tally.unmatched += 1
+            return None
+        matched = env.get("matchmaker_matched")
+        if isinstance(matched, dict):
+            tally.to_match.append(time.perf_counter() - t)
+            return str(matched["match_id"])
+        if "error" in env:
+            raise RuntimeError(f"matchmaker: {env['error']}")
+
+
+class Seat:
+    """One player's view of its match: answers each state with a move or a rematch request."""
+
+    def __init__(self, ws: LeanSocket, match_id: str, rng: random.Random, tally: Tally):
+        self.ws, self.match_id, self.rng, self.tally = ws, match_id, rng, tally
+        self.over = False  # the last state showed a result
+        self.sent_at: float | None = None  # when the move still waiting for a state was sent
+
+    def on_data(self, op: int, payload: bytes) -> bool:
+        """Handle one match_data message; False when the match is over for this player."""
+        if op == 3:
+            self.tally.errors.append(f"refused: {payload[:80]!r}")
+            return True
+        if op == 5:
+            return False  # the opponent left (its run ended)
+        if op == 2:
+            self.on_state(json.loads(payload))
+        return True
+
+    def on_state(self, msg: dict[str, object]) -> None:
+        if self.sent_at is not None:
+            self.tally.move_to_state.append(time.perf_counter() - self.sent_at)
+            self.sent_at = None
+        state = msg["state"]
+        assert isinstance(state, dict)
+        if state.get("winner") or state.get("draw"):
+            if not self.over:
+                self.over = True
+                self.tally.results_seen += 1
+                self._send(4, b"{}")  # the next game, please (the stock module ignores it)
+            return
+        self.over = False
+        if msg.get("your_turn"):
+            empty = [(r + 1, c + 1) for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
+            if empty:
+                row, col = self.rng.choice(empty)
+                self.sent_at = time.perf_counter()
+                self._send(1, f'{{"row":{row},"col":{col}}}'.encode())
+
+    def _send(self, op: int, data: bytes) -> None:
+        encoded = base64.b64encode(data).decode()
+        self.ws.send(f'{{"match_data_send":{{"match_id":"{self.match_id}","op_code":{op},"data":"{encoded}"}}}}')
+
+
+async def _play(seat: Seat, stop_at: float) -> None:
+    """Play until the time is up or the match ends for this player."""
+    while True:
+        env = await _recv(seat.ws, stop_at)
+        if env is None:
+            break
+        if "error" in env:
+            seat.tally.errors.append(f"error {env['error']}")
+            continue
+        data = env.get("match_data")
+        if isinstance(data, dict):
+            payload = base64.b64decode(str(data.get("data", "")))
+            if not seat.on_data(int(data["op_code"]), payload):
+                break
+    if seat.sent_at is not None and time.perf_counter() - seat.sent_at > UNANSWERED:
+        seat.tally.errors.append(f"a move had no answer for {time.perf_counter() - seat.sent_at:.1f} s")
+
+
+async def _player(args: argparse.Namespace, n: int, tally: Tally, gate: asyncio.Semaphore, stop_at: float) -> None:
+    from bench.host_load import Closed, LeanSocket
+
+    async with gate:
+        t = time.perf_counter()
+        token = await _sign_in(args.port, args.key, f"{args.prefix}{n}", f"nakama-load-{args.prefix}{n:08d}")
+        tally.sign_in.append(time.perf_counter() - t)
+        ws = await LeanSocket.connect(args.port, f"/ws?token={token}&format=json")
+    try:
+        match_id = await _matchmake(ws, tally, stop_at)
+        if match_id is None:
+            return
+        ws.send(json.dumps({"cid": "2", "match_join": {"match_id": match_id, "metadata": JOIN_METADATA}}))
+        await _play(Seat(ws, match_id, random.Random(n), tally), stop_at)
+        ws.send(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}))
+    except Closed as exc:
+        tally.errors.append(f"socket closed: {exc}")
+    finally:
+        await ws.close()
+
+
+async def _watch_lag(lags: list[float]) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + 0.01
+        await asyncio.sleep(0.01)
+        lags.append(max(0.0, loop.time() - due))
+
+
+async def _worker_main(args: argparse.Namespace, first: int, count: int, stop_at: float) -> Tally:
+    tally = Tally()
+    watcher = asyncio.create_task(_watch_lag(tally.loop_lag))
+    cpu0 = time.process_time()
+    gate = asyncio.Semaphore(64)  # sign-ins and handshakes in flight at once
+    tasks = [asyncio.create_task(_player(args, n, tally, gate, stop_at)) for n in range(first, first + count)]
+    done, pending = await asyncio.wait(tasks, timeout=max(1.0, stop_at - time.time()) + GRACE)
+    for t in pending:
+        t.cancel()
+        tally.errors.append("player still running at the time limit")
+    for t in done:
+        exc = t.exception()
+        if exc is not None:
+            tally.errors.append(f"{type(exc).__name__}: {exc}")
+    watcher.cancel()
+    tally.cpu = time.process_time() - cpu0
+    return tally
+
+
+def run_worker(args: argparse.Namespace, first: int, count: int, stop_at: float) -> Tally:
+    """One load process: players ``first`` .. ``first + count - 1``."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    gc.disable()  # a full collection of thousands of sockets' objects would pause every player at once
+    return asyncio.run(_worker_main(args, first, count, stop_at))
+
+
+# The server's processes ---------------------------------------------------------------------
+
+
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_status(pid: int, key: str) -> int:
+    """A ``kB`` field of /proc/PID/status (VmRSS, VmHWM) in bytes; 0 if unknown."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _family(pid: int) -> dict[int, float]:
+    """CPU seconds of ``pid`` and each of its children (a postmaster and its backends)."""
+    out = {pid: _proc_cpu(pid)}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                out[int(entry.name)] = _proc_cpu(int(entry.name))
+    return out
+
+
+def _steal() -> tuple[int, int]:
+    """(all, stolen) CPU ticks of the machine so far (/proc/stat)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return sum(fields[:8]), fields[7] if len(fields) > 7 else 0
+
+
+class Sampler:
+    """Samples the server's resident size twice a second on a thread, keeping the largest."""
+
+    def __init__(self, pid: int | None):
+        self.pid, self.peak = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while self.pid is not None and not self._stop.wait(0.5):
+            self.peak = max(self.peak, _proc_status(self.pid, "VmRSS"))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+
+def _start_our_host(data: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Our host in a process of its own with the per-socket message limit lifted; (process, port)."""
+    code = (
+        "import argparse, asyncio, dataclasses, logging, sys\n"
+        "from net.host import serve\n"
+        "p = argparse.ArgumentParser(); serve.add_serve_arguments(p)\n"
+        "c = serve.config_from_args(p.parse_args(sys.argv[1:]))\n"
+        "c = dataclasses.replace(c, messages_per_second=1000.0, message_burst=2000)\n"
+        "logging.basicConfig(format='%(asctime)s %(levelname)s %(name)s: %(message)s', stream=sys.stderr)\n"
+        "logging.getLogger('net.host').setLevel('INFO')\n"
+        "asyncio.run(serve.serve_until_stopped(c))\n"
+    )  # the host's own defaults and log level (INFO, as --serve), only the message limit lifted
+    log = data / "host.log"
+    with open(log, "wb") as out:
+        host = subprocess.Popen(
+            [sys.executable, "-c", code, "--bind", "127.0.0.1", "--port", "0", "--data", str(data / "host")],
+            cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), stderr=out, stdout=out,
+        )
+    deadline = time.time() + 30
+    while time.time() < deadline and host.poll() is None:
+        found = re.search(r"listening on (?:https?|wss?)://[^:]+:(\d+)", log.read_text(errors="replace"))
+        if found:
+            return host, int(found.group(1))
+        time.sleep(0.1)
+    host.kill()
+    host.wait()
+    raise RuntimeError(f"our host did not start: {log.read_text(errors='replace')[-300:]}")
+
+
+# The run ---------------------------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))] * 1000
+
+
+def _ms(values: list[float]) -> str:
+    return f"p50 {_pct(values, .5):.1f} ms, p99 {_pct(values, .99):.1f} ms, max {_pct(values, 1.0):.1f} ms"
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n\n")[0], epilog="How to start a Nakama for it: see the top of this file.")
+    parser.add_argument("--server", default="127.0.0.1:7350", help="HOST:PORT of the server (loopback only)")
+    parser.add_argument("--key", default="defaultkey", help="the server key for sign-in (default defaultkey)")
+    parser.add_argument("--pairs", type=int, default=500, help="concurrent pairs of players (default 500)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds the players play (default 60)")
+    parser.add_argument("--workers", type=int, default=2, help="load-generator processes (default 2)")
+    parser.add_argument("--server-pid", type=int, help="the server's process: its CPU and peak memory are reported")
+    parser.add_argument("--db-pid", type=int, help="a PostgreSQL postmaster: its and its backends' CPU are reported")
+    parser.add_argument("--serve-ours", action="store_true", help="start our own host for the run (ignores --server)")
+    parser.add_argument("--label", default="", help="a name for the server in the report")
+    parser.add_argument("--prefix", default="nl", help="player names are PREFIX + number (default nl)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.pairs <= MAX_PAIRS:
+        parser.error(f"--pairs must be 1 to {MAX_PAIRS}")
+    if not 1 <= args.duration <= 600:
+        parser.error("--duration must be 1 to 600 seconds")
+    host, _, port = args.server.rpartition(":")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+        args.port = int(port)
+    except ValueError:
+        loopback = False
+    if not loopback:
+        parser.error("--server must be a loopback address, 127.x.x.x:PORT")
+    return args
+
+
+def _run_players(args: argparse.Namespace) -> tuple[Tally, float]:
+    players = 2 * args.pairs
+    workers = max(1, min(args.workers, players))
+    share = [players // workers + (1 if i < players % workers else 0) for i in range(workers)]
+    starts = [sum(share[:i]) for i in range(workers)]
+    stop_at = time.time() + args.duration
+    with ProcessPoolExecutor(workers) as pool:
+        tallies = list(pool.map(run_worker, [args] * workers, starts, share, [stop_at] * workers))
+    total = Tally()
+    for x in tallies:
+        total.sign_in += x.sign_in
+        total.to_match += x.to_match
+        total.move_to_state += x.move_to_state
+        total.results_seen += x.results_seen
+        total.unmatched += x.unmatched
+        total.errors += x.errors
+        total.cpu += x.cpu
+        total.loop_lag += x.loop_lag
+    return total, stop_at
+
+
+def _report(args: argparse.Namespace, t: Tally, wall: float, server: dict[str, float], steal: float) -> None:
+    from bench.machine import machine_line
+
+    print(machine_line())
+    print(f"server: {args.label or args.server}; {args.pairs} pairs ({2 * args.pairs} sockets), {args.duration:g} s, "
+          f"{args.workers} load process(es); hypervisor steal {steal:.1f} % of the CPUs' time during the run")
+    games = t.results_seen // 2
+    print(f"games finished: {games} ({games / max(1e-9, args.duration):.1f}/s)")
+    print(f"moves answered: {len(t.move_to_state)}, move->state {_ms(t.move_to_state)}")
+    print(f"time to match: {_ms(t.to_match)} ({len(t.to_match)} matched, {t.unmatched} never matched); "
+          f"sign-in {_ms(t.sign_in)}")
+    if "cpu" in server:
+        per_game = 1000 * server["cpu"] / games if games else float("nan")
+        print(f"server CPU: {server['cpu']:.1f} s over {wall:.0f} s ({100 * server['cpu'] / wall:.0f} % of one core), "
+              f"{per_game:.2f} ms per finished game; peak memory {server['peak'] / 2**20:.0f} MiB resident "
+              f"(sampled), VmHWM {server['hwm'] / 2**20:.0f} MiB")
+    if "db_cpu" in server:
+        per_game = 1000 * server["db_cpu"] / games if games else float("nan")
+        print(f"database CPU: {server['db_cpu']:.1f} s ({per_game:.2f} ms per finished game)")
+    print(f"load generator: CPU {t.cpu:.1f} s, its event-loop delay {_ms(t.loop_lag)} (part of every latency above)")
+    errors = t.errors + [f"{t.unmatched} player(s) never matched"] * (t.unmatched > 0)
+    print(f"errors: {len(t.errors) + t.unmatched}")
+    for e in errors[:8]:
+        print(f"  {e}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    with tempfile.TemporaryDirectory(prefix="nakama-load-") as tmp:
+        host = None
+        if args.serve_ours:
+            host, args.port = _start_our_host(Path(tmp))
+            args.server, args.server_pid = f"127.0.0.1:{args.port}", host.pid
+            args.label = args.label or "our host (--serve-ours)"
+        try:
+            sampler = Sampler(args.server_pid)
+            cpu0 = _proc_cpu(args.server_pid) if args.server_pid else 0.0
+            db0 = _family(args.db_pid) if args.db_pid else {}
+            m0, wall0 = _steal(), time.time()
+            tally, _ = _run_players(args)
+            wall, m1 = time.time() - wall0, _steal()
+            sampler.stop()
+            server: dict[str, float] = {}
+            if args.server_pid:
+                server.update(cpu=_proc_cpu(args.server_pid) - cpu0, peak=float(sampler.peak),
+                              hwm=float(_proc_status(args.server_pid, "VmHWM")))
+            if args.db_pid:
+                db1 = _family(args.db_pid)
+                server["db_cpu"] = sum(v - db0.get(pid, 0.0) for pid, v in db1.items())
+        finally:
+            if host is not None:
+                host.terminate()
+                try:
+                    host.wait(15)
+                except subprocess.TimeoutExpired:
+                    host.kill()
+                    host.wait()
+    steal = 100 * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
+    _report(args, tally, wall, server, steal)
+    return 0 if not tally.errors and not tally.unmatched else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
