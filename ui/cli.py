@@ -340,8 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _headless():
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-    from ui.app import NetSettings
     from ui.launch import ClientOptions, Play, run_client
+    from ui.settings import NetSettings
 
     instant = args.instant or (args.games is not None and _headless() and args.auto_delay is None)
     play = (

@@ -23,10 +23,11 @@ import pygame
 
 from game.bot import Level
 from ui import theme
-from ui.app import App, NetSettings, PlaySettings
+from ui.app import App
 from ui.observers import AppObserver, GameLines, GiveUp, Screenshots
 from ui.screens.board import open_bot_game
 from ui.screens.netflow import host_lan_game, join_lan_game, start_online
+from ui.settings import NetSettings, PlaySettings
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,11 @@ from pathlib import Path
 import pygame
 
 from ui import theme
-from ui.app import App, PlaySettings
+from ui.app import App
 from ui.observers import AppObserver
 from ui.screens.base import Screen
 from ui.screens.board import BoardScreen
+from ui.settings import PlaySettings
 from ui.userdata import UserData
 
 

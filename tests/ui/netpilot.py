@@ -18,8 +18,9 @@ from net.host import HostConfig
 from net.session import SessionConfig
 from tests.net.conftest import RunningHost
 from tests.net.standins import LOOPBACK
-from ui.app import App, NetSettings, PlaySettings
+from ui.app import App
 from ui.pilot import FakeClock, Pilot
+from ui.settings import NetSettings, PlaySettings
 from ui.textfield import TextField
 from ui.userdata import UserData
 

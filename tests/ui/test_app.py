@@ -10,7 +10,7 @@ import pygame
 import pytest
 
 from game.bot import Level
-from ui.app import App, PlaySettings
+from ui.app import App
 from ui.controller import EventSource, LocalController
 from ui.observers import Screenshots
 from ui.pilot import Pilot
@@ -18,6 +18,7 @@ from ui.screens.base import Screen
 from ui.screens.confirm import ConfirmScreen
 from ui.screens.menu import MenuScreen
 from ui.screens.notice import ErrorScreen
+from ui.settings import PlaySettings
 from ui.userdata import UserData
 
 

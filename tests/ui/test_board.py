@@ -227,7 +227,7 @@ def test_escape_asks_before_leaving_a_game_in_progress_which_then_counts_as_a_lo
 
 
 def test_the_auto_player_plays_our_side_and_asks_for_rematches(data_dir) -> None:
-    from ui.app import PlaySettings
+    from ui.settings import PlaySettings
 
     with Pilot.launch(data_dir=data_dir, settings=PlaySettings(auto_level=Level.PERFECT, seed=3)) as pilot:
         pilot.click("Perfect")
