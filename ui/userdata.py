@@ -2,35 +2,27 @@
 
 They live as small JSON files in the per-user data folder (platformdirs), or in
 ``$TICTACTOE_DATA_DIR`` when that is set (tests point it at a temporary folder).
-Writes are atomic (a temporary file, then ``os.replace``), so a crash never leaves
-half a file. A file that cannot be read or parsed is renamed aside as
-``<name>.corrupt-<timestamp>`` with a logged warning and the game starts from
-defaults: losing a tally is better than refusing to start. A field of the wrong
-type falls back to its default alone. No pygame here.
+``UserData`` reads each once and writes every change through, on a background thread
+if asked, so the render loop never waits on the disk. The files are written and set
+aside as ``ui.storage`` does it; what they hold is ``ui.records``'s. A bad file never
+stops the game: losing a tally is better than refusing to start. No pygame here.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import sys
-import tempfile
-import time
-import uuid
-from collections.abc import Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from game.bot import Level
-from game.rules import Result
-from net.address import DEFAULT_SERVER, DEFAULT_SERVER_KEY
-from net.limits import MAX_NAME_LENGTH
-from ui.results import GameMode, GameSummary
+from ui.records import FORMAT_VERSION, ModeStats, Profile, Stats, StatsFile, new_device_id
+from ui.results import GameSummary
+from ui.storage import read_json_object, try_lock, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +31,6 @@ APP_NAME = "tictactoe"
 PROFILE_FILE = "profile.json"
 STATS_FILE = "stats.json"
 HISTORY_FILE = "history.json"
-FORMAT_VERSION = 1
-STATS_VERSION = 2  # 1 had the bot's levels only; 2 adds "lan" and "online" (version 1 files still read)
 HISTORY_LENGTH = 200  # games kept, newest last
 
 MAX_INSTANCES = 16  # windows of one player on one machine that get identities of their own
@@ -52,211 +42,6 @@ def data_dir() -> Path:
     if override:
         return Path(override).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-# Files ------------------------------------------------------------------------------
-
-
-def write_json_atomic(path: Path, obj: Any) -> bool:
-    """Write ``obj`` as JSON to ``path`` all at once; False (and a warning) if the disk refuses."""
-    tmp_name = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-        return True
-    except OSError as exc:
-        log.warning("could not save %s: %s", path, exc)
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
-        return False
-
-
-def set_aside(path: Path, why: str) -> Path | None:
-    """Rename an unusable file to ``<name>.corrupt-<timestamp>`` so the game can start afresh."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
-    n = 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-    try:
-        os.replace(path, target)
-    except OSError as exc:
-        log.warning("%s is unusable (%s) and could not be moved aside (%s); using defaults", path, why, exc)
-        return None
-    log.warning("%s is unusable (%s); moved it to %s and started afresh", path, why, target.name)
-    return target
-
-
-def read_json_object(path: Path) -> dict[str, Any] | None:
-    """The JSON object in ``path``; None if there is no file, or if it was unusable and set aside."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        set_aside(path, f"unreadable: {exc}")
-        return None
-    try:
-        obj = json.loads(text)
-    except ValueError as exc:
-        set_aside(path, f"not JSON: {exc}")
-        return None
-    if not isinstance(obj, dict):
-        set_aside(path, "not a JSON object")
-        return None
-    return obj
-
-
-def _try_lock(fd: int) -> bool:
-    """Take an exclusive, non-blocking lock on an open file descriptor; False if someone holds it."""
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except OSError:
-        return False
-
-
-# Values -----------------------------------------------------------------------------------
-
-
-def new_device_id() -> str:
-    """A fresh random device id (what the server's device sign-in knows us by)."""
-    return uuid.uuid4().hex
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Who the player is and how they left things; the online screens read and update it.
-
-    ``name_chosen`` is False until the player typed a name (the LAN screens ask for one
-    then, once); ``ca_file`` is a private certificate authority's PEM file, or "".
-    """
-
-    device_id: str
-    name: str = "Player"
-    server: str = DEFAULT_SERVER
-    server_key: str = DEFAULT_SERVER_KEY
-    muted: bool = False
-    name_chosen: bool = False
-    ca_file: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"version": FORMAT_VERSION, **asdict(self)}
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any], path: Path | None = None) -> Profile:
-        """A profile from its JSON; a missing or wrongly typed field gets its default (and a warning)."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in obj:
-                continue
-            v = obj[f.name]
-            expected = bool if f.name in ("muted", "name_chosen") else str
-            may_be_empty = f.name == "ca_file"
-            if expected is bool:
-                ok = isinstance(v, bool)
-            else:
-                ok = isinstance(v, str) and (may_be_empty or v.strip() != "") and len(v) <= 400
-            if ok:
-                values[f.name] = v.strip() if isinstance(v, str) else v
-            else:
-                log.warning("profile field %r in %s is invalid (%r); using the default", f.name, path, v)
-        if "name" in values:
-            values["name"] = values["name"][:MAX_NAME_LENGTH]
-        device_id = values.pop("device_id", None) or new_device_id()
-        return cls(device_id=device_id, **values)
-
-
-@dataclass(frozen=True)
-class Tally:
-    """Wins, losses and draws of the player against one bot level."""
-
-    wins: int = 0
-    losses: int = 0
-    draws: int = 0
-
-    @property
-    def games(self) -> int:
-        return self.wins + self.losses + self.draws
-
-    def add(self, result: Result) -> Tally:
-        """This tally with one more ``result``."""
-        if result is Result.WIN:
-            return replace(self, wins=self.wins + 1)
-        if result is Result.LOSS:
-            return replace(self, losses=self.losses + 1)
-        return replace(self, draws=self.draws + 1)
-
-    def to_json(self) -> dict[str, int]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, obj: Any) -> Tally:
-        """A tally from JSON; counts that are not whole numbers >= 0 read as 0."""
-        if not isinstance(obj, Mapping):
-            return cls()
-
-        def count(key: str) -> int:
-            v = obj.get(key, 0)
-            return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
-
-        return cls(count("wins"), count("losses"), count("draws"))
-
-
-Stats = dict[Level, Tally]  # bot level -> tally, every level present
-ModeStats = dict[GameMode, Tally]  # every mode present; the bot's is the sum of its levels
-
-
-def empty_stats() -> Stats:
-    return {level: Tally() for level in Level}
-
-
-@dataclass
-class _StatsFile:
-    """What stats.json holds: the bot's levels, and the two networked modes."""
-
-    bot: Stats = field(default_factory=empty_stats)
-    lan: Tally = Tally()
-    online: Tally = Tally()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": STATS_VERSION,
-            "bot": {level.value: tally.to_json() for level, tally in self.bot.items()},
-            "lan": self.lan.to_json(),
-            "online": self.online.to_json(),
-        }
-
-    def count(self, summary: GameSummary) -> None:
-        if summary.result is None:
-            return
-        if summary.mode is GameMode.BOT:
-            if summary.level is not None:
-                self.bot[summary.level] = self.bot[summary.level].add(summary.result)
-        elif summary.mode is GameMode.LAN:
-            self.lan = self.lan.add(summary.result)
-        else:
-            self.online = self.online.add(summary.result)
-
-
-# The store ---------------------------------------------------------------------------------
 
 
 class UserData:
@@ -272,7 +57,7 @@ class UserData:
         # never waits on the disk; ``close()`` waits for them.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="userdata") if background else None
         self._profile: Profile | None = None
-        self._stats: _StatsFile | None = None
+        self._stats: StatsFile | None = None
         self._history: list[GameSummary] | None = None
         self._slot: int | None = None
         self._slot_fd: int | None = None
@@ -308,18 +93,20 @@ class UserData:
     def save_profile(self, profile: Profile) -> None:
         """Keep ``profile`` and write it (if the disk refuses, it is still kept in memory)."""
         self._profile = profile
-        self._write(write_json_atomic, self.profile_path, profile.to_json())
+        path, obj = self.profile_path, profile.to_json()
+        self._write(lambda: write_json_atomic(path, obj))
 
-    def _write(self, job: Any, *args: Any) -> None:
+    def _write(self, job: Callable[[], object]) -> None:
+        """Run a write now, or queue it on the writer thread (in order) in background mode."""
         if self._writer is None:
-            job(*args)
+            job()
         else:
-            self._writer.submit(self._logged, job, *args)
+            self._writer.submit(self._logged, job)
 
     @staticmethod
-    def _logged(job: Any, *args: Any) -> None:
+    def _logged(job: Callable[[], object]) -> None:
         try:
-            job(*args)
+            job()
         except Exception:  # a bug in a background write must not go unseen
             log.exception("saving the player's files failed")
 
@@ -359,7 +146,7 @@ class UserData:
             except OSError as exc:
                 log.warning("cannot lock an instance slot in %s (%s); signing in with the profile's id", self.folder, exc)
                 return 0
-            if _try_lock(fd):
+            if try_lock(fd):
                 self._slot_fd = fd  # held open: the lock lasts as long as the process
                 return slot
             os.close(fd)
@@ -376,30 +163,16 @@ class UserData:
     @property
     def mode_stats(self) -> ModeStats:
         """Tallies per mode: the bot (all levels), the LAN, online."""
-        data = self._stats_file()
-        bot = Tally()
-        for tally in data.bot.values():
-            bot = Tally(bot.wins + tally.wins, bot.losses + tally.losses, bot.draws + tally.draws)
-        return {GameMode.BOT: bot, GameMode.LAN: data.lan, GameMode.ONLINE: data.online}
+        return self._stats_file().by_mode()
 
-    def _stats_file(self) -> _StatsFile:
+    def _stats_file(self) -> StatsFile:
         if self._stats is None:
             self._stats = self._read_stats()
         return self._stats
 
-    def _read_stats(self) -> _StatsFile:
-        data = _StatsFile()
+    def _read_stats(self) -> StatsFile:
         obj = read_json_object(self.stats_path)
-        if obj is not None:
-            bot = obj.get("bot")
-            if isinstance(bot, Mapping):
-                for level in Level:
-                    data.bot[level] = Tally.from_json(bot.get(level.value))
-            else:
-                log.warning("%s has no per-level results; counting from zero", self.stats_path)
-            data.lan = Tally.from_json(obj.get("lan"))
-            data.online = Tally.from_json(obj.get("online"))
-        return data
+        return StatsFile() if obj is None else StatsFile.from_json(obj, self.stats_path)
 
     @property
     def history(self) -> list[GameSummary]:
@@ -427,7 +200,7 @@ class UserData:
             self._stats_file().count(summary)
         history = self._history if self._history is not None else self._read_history()
         self._history = [*history, summary][-HISTORY_LENGTH:]
-        self._write(self._add_on_disk, summary)
+        self._write(lambda: self._add_on_disk(summary))
 
     def _add_on_disk(self, summary: GameSummary) -> None:
         """Add one game to the files as they are now (another window may have added its own)."""

@@ -14,8 +14,9 @@ import pytest
 from game.bot import Level
 from game.rules import Mark, Result
 from ui.pilot import Pilot
+from ui.records import Profile, Tally
 from ui.results import GameMode, GameSummary
-from ui.userdata import DATA_DIR_ENV, HISTORY_LENGTH, Profile, Tally, UserData, data_dir
+from ui.userdata import DATA_DIR_ENV, HISTORY_LENGTH, UserData, data_dir
 
 
 def game(

@@ -16,12 +16,12 @@ import pygame
 
 from game.rules import Board, Result, Termination, winning_line
 from ui import theme
+from ui.records import Tally
 from ui.render import blit_center, draw_card
 from ui.results import GameMode, GameSummary
 from ui.screens.base import Screen
 from ui.screens.boardview import board_layout, draw_marks
 from ui.theme import Fonts
-from ui.userdata import Tally
 from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
 MODE_NAMES = {GameMode.BOT: "Bot", GameMode.LAN: "LAN", GameMode.ONLINE: "Online"}

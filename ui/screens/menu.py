@@ -16,12 +16,12 @@ import pygame
 
 from game.bot import Level
 from ui import theme
+from ui.records import Tally
 from ui.render import blit_center, mark_surface
 from ui.screens.base import Screen
 from ui.screens.board import open_bot_game
 from ui.screens.history import HistoryScreen
 from ui.screens.netflow import host_lan_game, join_lan_game, play_online
-from ui.userdata import Tally
 from ui.widgets import Button, ButtonStyle
 
 if TYPE_CHECKING:
