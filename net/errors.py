@@ -1,12 +1,15 @@
 """What can go wrong talking to a game server, as types whose ``str()`` a player can read.
 
 Pure: no sockets. The sign-in client, the realtime socket and the session raise and
-catch these; the session turns them into ``net.messages.Failure`` events for the UI.
+catch these; the session turns them into ``net.messages.Failure`` events for the UI,
+of the kind ``failure_kind`` names.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from net.messages import FailureKind
 
 if TYPE_CHECKING:
     from net.address import ServerAddress
@@ -82,3 +85,22 @@ class ConnectionLostError(ClientError):
 
 class ServerGoingAwayError(ConnectionLostError):
     """The server closed the socket saying it is going away (close code 1001): not worth reconnecting to."""
+
+
+def failure_kind(error: BaseException) -> FailureKind:
+    """The FailureKind the UI shows for a client error."""
+    if isinstance(error, GameFullError):
+        return FailureKind.FULL
+    if isinstance(error, BadKeyError):
+        return FailureKind.BAD_KEY
+    if isinstance(error, UnreachableError):
+        return FailureKind.UNREACHABLE
+    if isinstance(error, TlsError):
+        return FailureKind.TLS
+    if isinstance(error, (ServerTimeoutError, ConnectionLostError)):
+        return FailureKind.TIMEOUT
+    if isinstance(error, (RefusedError, ServerError)):
+        return FailureKind.REFUSED
+    if isinstance(error, ServerProtocolError):
+        return FailureKind.PROTOCOL
+    return FailureKind.OTHER

@@ -1,16 +1,15 @@
-"""Online play on one game server: sign-in, the socket, staying connected, matchmaking and the match.
+"""Online play on one game server: sign-in, the socket, staying connected; the protocol does the rest.
 
 An ``OnlineSession`` lives from a ``SignIn`` until the player lets go of that server.
 It never blocks and never raises into its caller: what waits on the network runs in
-its ``TaskScope``, and results come back as ``net.messages`` events through ``emit``.
+its ``TaskScope``, and results come back as ``net.messages`` events through ``emit``
+(the network thread's one door to the UI).
 
-It works the same on every server. What a server offers beyond stock XOXO is read
-from the match label alone (``game.xoxo.MatchLabel``): on a server that declares our
-extensions the session sends rematch requests (op 4) and lets the server say when an
-opponent is gone (op 5); on one that does not (stock XOXO, label ``""``) it leaves the
-countdown to the server and takes an opponent's presence leaving as the end of the
-match, as XOXO does. Whatever the server, a dropped connection is retried with jittered
-exponential backoff and the match or the matchmaker ticket is resumed when it comes back.
+It owns the I/O: signing in, the socket, keeping the token fresh, and getting a
+dropped connection back with jittered exponential backoff. What to send and what to
+show (matchmaking, friend codes, the match, presence, rematch) is decided by a
+``net.clientproto.ClientProtocol``, which this session feeds with the player's wishes
+and the server's messages, and whose requests it sends.
 
 Names stick: an account keeps the name it was created with (Nakama ignores ``username``
 at sign-in for an existing account), so a different name typed is set with a rename,
@@ -26,40 +25,21 @@ import random
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 
-from game.refusal import Refusal
-from game.xoxo import OP_MOVE, OP_REMATCH, MatchLabel, MatchView, encode_move, join_metadata
 from net.address import ServerAddress
-from net.codec import Error as ErrorMessage
-from net.codec import (
-    Match,
-    MatchData,
-    MatchDataSend,
-    MatchJoin,
-    MatchLeave,
-    MatchmakerAdd,
-    MatchmakerMatched,
-    MatchmakerRemove,
-    MatchmakerTicket,
-    MatchPresenceEvent,
-    Message,
-)
+from net.clientproto import ClientProtocol, Output, Request, Send
+from net.codec import Message
 from net.config import SessionConfig
 from net.errors import (
     BadKeyError,
     ClientError,
-    ConnectionLostError,
-    GameFullError,
     NameTakenError,
     RefusedError,
-    ServerError,
     ServerGoingAwayError,
     ServerProtocolError,
-    ServerTimeoutError,
     TlsError,
     UnauthorizedError,
-    UnreachableError,
+    failure_kind,
 )
 from net.messages import (
     Connecting,
@@ -68,27 +48,15 @@ from net.messages import (
     Event,
     Failure,
     FailureKind,
-    MatchGone,
-    MatchJoined,
-    MatchUpdate,
-    MoveRejected,
-    OpponentAway,
-    OpponentLeft,
-    Reconnected,
-    Searching,
     ServerClosing,
     SignedIn,
     SignIn,
-    match_events,
 )
 from net.realtime import RealtimeSocket
 from net.signin import AuthClient, AuthSession, is_variant_of, name_variants
 from net.tasks import TaskScope
 
 log = logging.getLogger(__name__)
-
-MAX_BACKLOG = 64  # match messages kept while a join is answered
-CODE_PROPERTY = "code"  # the matchmaker property a friend code travels in
 
 
 class Phase(enum.Enum):
@@ -98,57 +66,8 @@ class Phase(enum.Enum):
     CLOSED = "closed"
 
 
-def failure_kind(error: BaseException) -> FailureKind:
-    """The FailureKind the UI shows for a client error."""
-    if isinstance(error, GameFullError):
-        return FailureKind.FULL
-    if isinstance(error, BadKeyError):
-        return FailureKind.BAD_KEY
-    if isinstance(error, UnreachableError):
-        return FailureKind.UNREACHABLE
-    if isinstance(error, TlsError):
-        return FailureKind.TLS
-    if isinstance(error, (ServerTimeoutError, ConnectionLostError)):
-        return FailureKind.TIMEOUT
-    if isinstance(error, (RefusedError, ServerError)):
-        return FailureKind.REFUSED
-    if isinstance(error, ServerProtocolError):
-        return FailureKind.PROTOCOL
-    return FailureKind.OTHER
-
-
-def matchmaker_request(code: str) -> MatchmakerAdd:
-    """A ticket for anyone, or (with ``code``) for the one friend who queues with the same code."""
-    if not code:
-        return MatchmakerAdd(min_count=2, max_count=2, query="*")
-    return MatchmakerAdd(
-        min_count=2, max_count=2, query=f"+properties.{CODE_PROPERTY}:{code}", string_properties={CODE_PROPERTY: code}
-    )
-
-
-@dataclass
-class _Search:
-    """A wish to be matched (with the friend of ``code``, if any): the ticket once the matchmaker gave one."""
-
-    code: str = ""
-    ticket: str = ""
-    cancelled: bool = False
-
-
-@dataclass
-class _Match:
-    """The match we are in (or joining)."""
-
-    match_id: str
-    token: str = ""
-    joined: bool = False
-    announced: bool = False  # MatchJoined was emitted
-    label: MatchLabel = field(default_factory=MatchLabel)  # what the server offers, from its answer to our join
-    session_id: str = ""  # our presence's session in the match
-    opponent_name: str = ""
-    opponent_away: bool = False
-    view: MatchView | None = None
-    backlog: list[Message] = field(default_factory=list)
+def _mute(event: Event) -> None:
+    """The emit of a silenced session: nothing more reaches the UI."""
 
 
 class OnlineSession:
@@ -166,7 +85,6 @@ class OnlineSession:
         tls_context: ssl.SSLContext | None,
         rng: random.Random,
         clock: Callable[[], float] = time.monotonic,
-        on_view: Callable[[MatchView | None], None] | None = None,
     ):
         self.command = command
         self.address = address
@@ -178,13 +96,11 @@ class OnlineSession:
         self._tls = tls_context
         self._rng = rng
         self._clock = clock
-        self._on_view = on_view
         self.auth = AuthClient(address, command.key, tls_context=tls_context, timeout=config.http_timeout, clock=clock)
         self.session: AuthSession | None = None
         self.socket: RealtimeSocket | None = None
         self.phase = Phase.CONNECTING
-        self.search: _Search | None = None
-        self.match: _Match | None = None
+        self.protocol = ClientProtocol()
         self._name = command.username  # the name we play under (another if the one asked for was taken)
 
     @property
@@ -203,47 +119,22 @@ class OnlineSession:
 
     def find(self, code: str) -> None:
         """Queue for an opponent (the friend with ``code``, if given); at once if online, else once the socket is up."""
-        if self.match is not None:
-            log.info("FindOpponent ignored: already in a match")
-            return
-        if self.search is not None and self.search.code == code:
-            if self.search.ticket:
-                self._emit(Searching(self.search.ticket))
-            return
-        if self.search is not None:
-            self.cancel_find()
-        self.search = _Search(code)
-        if self.phase is Phase.ONLINE:
-            self._start_search()
+        self._perform(self.protocol.find(code))
 
     def cancel_find(self) -> None:
-        search, self.search = self.search, None
-        if search is None:
-            return
-        search.cancelled = True
-        if search.ticket and self.socket is not None:
-            self._socket_work.spawn(self._remove_ticket(self.socket, search.ticket), "matchmaker remove")
+        self._perform(self.protocol.cancel_find())
 
     def send_move(self, row: int, col: int) -> None:
         """Send a move. The board already checked it for quick feedback and the server checks it again."""
-        match = self.match
-        if match is None or not match.joined:
-            self._emit(MoveRejected(Refusal.NOT_IN_MATCH, "You are not in a game right now."))
-        elif not self._send_data(OP_MOVE, encode_move(row, col)):
-            self._emit(MoveRejected(Refusal.OFFLINE, "Reconnecting to the server; try again in a moment."))
+        self._perform(self.protocol.move(row, col))
 
     def request_rematch(self) -> None:
         """Ask for the next game, where the server takes requests; a stock XOXO server counts down by itself."""
-        match = self.match
-        if match is not None and match.label.extended:
-            self._send_data(OP_REMATCH, b"{}")
+        self._perform(self.protocol.rematch())
 
     def leave_match(self) -> None:
         """Leave the match on purpose (the server ends it for both)."""
-        match, self.match = self.match, None
-        self._view_changed(None)
-        if match is not None and match.match_id and self.socket is not None:
-            self._goodbyes.spawn(self._leave(self.socket, match.match_id), "match leave")
+        self._perform(self.protocol.leave())
 
     async def close(self) -> None:
         """Let go of the server: close the socket once a match leave on its way has gone (within the close timeout).
@@ -262,9 +153,8 @@ class OnlineSession:
         leave the match it finds forgotten, and the other player would hear that we left
         instead of the server's own notice.
         """
-        self._emit = lambda event: None
-        self.search = None
-        self.match = None
+        self._emit = _mute
+        self.protocol.reset()
         self._socket_work.cancel()
 
     def abort(self) -> None:
@@ -276,25 +166,63 @@ class OnlineSession:
     def _drop(self) -> RealtimeSocket | None:
         """Forget everything and stop every task of this connection; the socket is the caller's to close."""
         self.phase = Phase.CLOSED
-        self.search = None
-        self.match = None
+        self.protocol.reset()
         self._scope.cancel()
         socket, self.socket = self.socket, None
         return socket
+
+    # Moving the protocol's messages -------------------------------------------------------------
+
+    def _perform(self, out: Output) -> None:
+        """Send what the protocol asks to send, on the current socket, then hand its events up."""
+        socket = self.socket
+        if socket is not None:
+            for item in out.outgoing:
+                if isinstance(item, Request):
+                    scope = self._goodbyes if item.goodbye else self._socket_work
+                    scope.spawn(self._request(socket, item), type(item.message).__name__)
+                else:
+                    self._socket_work.spawn(self._send(socket, item), f"op {item.message.op_code}")
+        for event in out.events:
+            self._emit(event)
+
+    async def _request(self, socket: RealtimeSocket, request: Request) -> None:
+        try:
+            answer = await socket.request(request.message)
+        except ClientError as exc:
+            self._perform(self.protocol.failed(request, exc))
+        else:
+            self._perform(self.protocol.answered(request, answer))
+
+    async def _send(self, socket: RealtimeSocket, send: Send) -> None:
+        try:
+            await socket.send(send.message)
+        except ClientError as exc:  # the close handler takes over the connection
+            self._perform(self.protocol.send_failed(send, exc))
+
+    def _on_push(self, socket: RealtimeSocket, message: Message) -> None:
+        if self.socket is not socket:
+            return
+        try:
+            out = self.protocol.received(message)
+        except Exception as exc:
+            log.exception("handling %s failed", type(message).__name__)
+            self._emit(Failure(FailureKind.PROTOCOL, f"The server sent something this game does not understand ({exc})"))
+            return
+        self._perform(out)
 
     # Connecting ---------------------------------------------------------------------------------
 
     async def _connect(self) -> None:
         """Sign in (under a name that sticks) and open the socket; the SignIn's work."""
         try:
-            self.session = await self._sign_in()
+            session = self.session = await self._sign_in()
             socket = await self._open_socket()
         except (ClientError, ValueError) as exc:
             self._failed(exc)
             return
         self._adopt(socket, reconnected=False)
-        assert self.session is not None
-        self._emit(SignedIn(str(self.address), self.session.user_id, self.session.username, self.command.username))
+        self._emit(SignedIn(str(self.address), session.user_id, session.username, self.command.username))
 
     async def _sign_in(self) -> AuthSession:
         """A session whose token carries the name asked for, or the nearest free variant of it."""
@@ -358,17 +286,7 @@ class OnlineSession:
         self.phase = Phase.ONLINE
         if not reconnected:
             self._scope.spawn(self._keep_token_fresh(), "token refresh")
-        match = self.match
-        if match is not None:
-            match.joined = False
-            match.backlog.clear()
-            self._socket_work.spawn(self._join(socket, match, after_reconnect=reconnected), "match join")
-            return
-        if reconnected:
-            self._emit(Reconnected(rejoined=False))
-        if self.search is not None:
-            self.search = _Search(self.search.code)
-            self._start_search()
+        self._perform(self.protocol.connected(self.user_id, reconnected=reconnected))
 
     def _failed(self, error: BaseException, prefix: str = "") -> None:
         """A fatal error: say so, and drop the connection and what it was doing."""
@@ -415,13 +333,14 @@ class OnlineSession:
         self.socket = None
         self._socket_work.cancel()
         self._socket_work = self._scope.child("socket")
+        self.protocol.disconnected()
+        busy = self.protocol.busy
         if isinstance(error, ServerProtocolError):
             self._failed(error)
         elif isinstance(error, ServerGoingAwayError):
-            busy = self.match is not None or self.search is not None
             self.abort()
             self._emit(ServerClosing(str(error)) if busy else Disconnected(str(error)))
-        elif self.match is None and self.search is None:
+        elif not busy:
             self.abort()
             self._emit(Disconnected(str(error)))
         else:
@@ -430,7 +349,7 @@ class OnlineSession:
 
     def _backoff(self, attempt: int) -> float:
         cfg = self.config
-        delay = min(cfg.backoff_max, cfg.backoff_first * 2 ** (attempt - 1))
+        delay = min(cfg.backoff_max, cfg.backoff_first * 2.0 ** (attempt - 1))
         return delay * self._rng.uniform(1 - cfg.backoff_jitter, 1 + cfg.backoff_jitter)
 
     async def _reconnect(self, error: ClientError) -> None:
@@ -442,14 +361,7 @@ class OnlineSession:
             self._emit(ConnectionLost(message, attempt, round(delay, 2)))
             await asyncio.sleep(delay)
             try:
-                fresh = await self._fresh_session()
-                try:
-                    socket = await self._open_socket()
-                except UnauthorizedError:
-                    if fresh:
-                        raise
-                    await self._fresh_session(force=True)
-                    socket = await self._open_socket()
+                socket = await self._reopen()
             except (BadKeyError, UnauthorizedError, ServerProtocolError, TlsError, ValueError) as exc:
                 self._failed(exc)
                 return
@@ -462,209 +374,13 @@ class OnlineSession:
         tries = self.config.reconnect_attempts
         self._failed(last, f"Lost the connection to the server and could not get it back after {tries} tries")
 
-    # Matchmaking ---------------------------------------------------------------------------------------
-
-    def _start_search(self) -> None:
-        search, socket = self.search, self.socket
-        if socket is not None and search is not None:
-            self._socket_work.spawn(self._add_ticket(socket, search), "matchmaker add")
-
-    async def _add_ticket(self, socket: RealtimeSocket, search: _Search) -> None:
+    async def _reopen(self) -> RealtimeSocket:
+        """A new socket with a token that has life left (a refused one is renewed once)."""
+        fresh = await self._fresh_session()
         try:
-            answer = await socket.request(matchmaker_request(search.code))
-        except ConnectionLostError:
-            return  # the reconnection starts the search again
-        except ClientError as exc:
-            if self.search is search:
-                self.search = None
-                what = "The matchmaker refused" if isinstance(exc, ServerError) else "The matchmaker did not answer"
-                self._emit(Failure(failure_kind(exc), f"{what}: {exc}"))
-            return
-        if not isinstance(answer, MatchmakerTicket) or not answer.ticket:
-            if self.search is search:
-                self.search = None
-                self._emit(Failure(FailureKind.PROTOCOL, "The server answered the matchmaker without a ticket"))
-            return
-        if search.cancelled:
-            await self._remove_ticket(socket, answer.ticket)
-        elif self.search is search:
-            search.ticket = answer.ticket
-            self._emit(Searching(answer.ticket))
-        # else: matched before the ticket's answer was read; the match is on its way
-
-    async def _remove_ticket(self, socket: RealtimeSocket, ticket: str) -> None:
-        try:
-            await socket.request(MatchmakerRemove(ticket=ticket))
-        except ClientError as exc:
-            log.info("matchmaker remove: %s", exc)  # matched meanwhile, or the socket went: nothing to undo
-
-    def _matched(self, socket: RealtimeSocket, m: MatchmakerMatched) -> None:
-        search = self.search
-        if search is None or (search.ticket and m.ticket and m.ticket != search.ticket):
-            log.info("ignored a match for a ticket we no longer hold")
-            return
-        if not m.match_id and not m.token:
-            self.search = None
-            self._emit(Failure(FailureKind.PROTOCOL, "The matchmaker found a match but sent neither its id nor a token"))
-            return
-        others = [u for u in m.users if u.presence.user_id != self.user_id]
-        if any(u.string_properties.get(CODE_PROPERTY, "") != search.code for u in others):
-            # A server whose matchmaker is not mutual paired us with someone who did not queue
-            # with our code (or a friend's code with a stranger): pass, and queue again.
-            log.info("matched with a player of another code; queueing again")
-            self.search = _Search(search.code)
-            self._start_search()
-            return
-        self.search = None
-        match = _Match(match_id=m.match_id, token=m.token)
-        if m.self_user is not None:
-            match.session_id = m.self_user.presence.session_id
-        for user in others:
-            match.opponent_name = user.presence.username
-        self.match = match
-        self._socket_work.spawn(self._join(socket, match, after_reconnect=False), "match join")
-
-    # The match ------------------------------------------------------------------------------------------
-
-    async def _join(self, socket: RealtimeSocket, match: _Match, after_reconnect: bool) -> None:
-        token = "" if match.match_id else match.token
-        request = MatchJoin(match_id=match.match_id, token=token, metadata=join_metadata())
-        try:
-            answer = await socket.request(request)
-        except ConnectionLostError:
-            return  # rejoined after the reconnection
-        except ClientError as exc:
-            if self.match is not match:
-                return
-            self.match = None
-            if after_reconnect:
-                detail = exc.message if isinstance(exc, ServerError) and exc.message else str(exc)
-                self._emit(MatchGone(f"The match is over: the server no longer holds it ({detail})"))
-            else:
-                self._emit(Failure(failure_kind(exc), f"Couldn't join the match: {exc}"))
-            return
-        if self.match is not match:
-            if isinstance(answer, Match) and answer.match_id:
-                await self._leave(socket, answer.match_id)  # left (or cancelled) while the join was on its way
-            return
-        if not isinstance(answer, Match):
-            self.match = None
-            self._emit(Failure(FailureKind.PROTOCOL, "The server answered the match join with something else"))
-            return
-        match.match_id = answer.match_id or match.match_id
-        match.label = MatchLabel.decode(answer.label)
-        match.joined = True
-        if answer.self_presence is not None:
-            match.session_id = answer.self_presence.session_id
-        for p in answer.presences:
-            if p.user_id != self.user_id and p.username:
-                match.opponent_name = p.username
-        if after_reconnect and match.announced:
-            self._emit(Reconnected(rejoined=True))
-        else:
-            match.announced = True
-            self._emit(MatchJoined(match.match_id, match.label))
-        backlog, match.backlog = match.backlog, []
-        for message in backlog:
-            if self.match is match:
-                self._match_message(match, message)
-
-    async def _leave(self, socket: RealtimeSocket, match_id: str) -> None:
-        try:
-            await socket.request(MatchLeave(match_id=match_id))
-        except ClientError as exc:
-            log.info("match leave: %s", exc)
-
-    def _send_data(self, op_code: int, data: bytes) -> bool:
-        """Send match data now; False if there is no match or no socket to send it on."""
-        match, socket = self.match, self.socket
-        if match is None or not match.joined or socket is None:
-            return False
-        self._socket_work.spawn(self._send(socket, MatchDataSend(match.match_id, op_code, data), op_code), f"op {op_code}")
-        return True
-
-    async def _send(self, socket: RealtimeSocket, message: MatchDataSend, op_code: int) -> None:
-        try:
-            await socket.send(message)
-        except ClientError as exc:
-            log.info("op %d not sent: %s", op_code, exc)  # the close handler takes over
-            if op_code == OP_MOVE and self.match is not None:
-                self._emit(MoveRejected(Refusal.OFFLINE, "That move did not reach the server; try again in a moment."))
-
-    def _on_push(self, socket: RealtimeSocket, message: Message) -> None:
-        if self.socket is not socket:
-            return
-        try:
-            if isinstance(message, MatchmakerMatched):
-                self._matched(socket, message)
-            elif isinstance(message, (MatchData, MatchPresenceEvent)):
-                match = self.match
-                if match is not None:
-                    self._match_message(match, message)
-            elif isinstance(message, ErrorMessage):
-                log.warning("server error without a request: %s (code %d)", message.message, message.code)
-            else:
-                log.debug("ignored %s", type(message).__name__)
-        except Exception as exc:
-            log.exception("handling %s failed", type(message).__name__)
-            self._emit(Failure(FailureKind.PROTOCOL, f"The server sent something this game does not understand ({exc})"))
-
-    def _match_message(self, match: _Match, message: Message) -> None:
-        match_id = getattr(message, "match_id", "")
-        if match_id and match.match_id and match_id != match.match_id:
-            return  # an older match's message
-        if not match.joined:
-            if len(match.backlog) < MAX_BACKLOG:
-                match.backlog.append(message)
-            return
-        if isinstance(message, MatchData):
-            self._match_data(match, message)
-        elif isinstance(message, MatchPresenceEvent):
-            self._presences(match, message)
-
-    def _match_data(self, match: _Match, data: MatchData) -> None:
-        events = match_events(data.op_code, data.data, self.user_id, match.session_id)
-        if not events:
-            log.debug("ignored match data op %d", data.op_code)
-        for event in events:
-            if isinstance(event, MatchUpdate):
-                self._state(match, event.view)
-            elif isinstance(event, (OpponentLeft, ServerClosing)):
-                if self.match is not match:
-                    return
-                self.match = None  # the match is over: nothing to rejoin
-                self._view_changed(None)
-                if isinstance(event, OpponentLeft) and not event.name:
-                    event = replace(event, name=match.opponent_name)
-            self._emit(event)
-
-    def _state(self, match: _Match, view: MatchView) -> None:
-        match.view = view
-        opponent = view.players[view.opponent - 1] if view.opponent else None
-        if opponent is not None and opponent.username:
-            match.opponent_name = opponent.username
-        self._view_changed(view)
-        if not view.opponent_connected and not match.opponent_away and not view.board.is_over:
-            # The server holds the seat: say so once (the state itself follows as a MatchUpdate).
-            match.opponent_away = True
-            self._emit(OpponentAway(match.opponent_name))
-        elif view.opponent_connected:
-            match.opponent_away = False
-
-    def _presences(self, match: _Match, event: MatchPresenceEvent) -> None:
-        for p in event.joins:
-            if p.user_id != self.user_id and p.username:
-                match.opponent_name = p.username
-        if match.label.extended:
-            return  # the server holds a dropped player's seat: op 5 says when they are gone for good
-        for p in event.leaves:
-            if p.user_id == self.user_id:
-                continue  # an older session of ours
-            self.match = None  # stock XOXO ends the match when a player leaves
-            self._view_changed(None)
-            self._emit(OpponentLeft(p.username or match.opponent_name))
-            return
-
-    def _view_changed(self, view: MatchView | None) -> None:
-        if self._on_view is not None:
-            self._on_view(view)
+            return await self._open_socket()
+        except UnauthorizedError:
+            if fresh:
+                raise
+        await self._fresh_session(force=True)
+        return await self._open_socket()

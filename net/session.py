@@ -19,9 +19,9 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from game.refusal import Refusal
-from game.xoxo import MatchView
 from net import tls
 from net.address import ServerAddress
 from net.config import SessionConfig
@@ -46,12 +46,14 @@ from net.messages import (
     StopBrowsing,
     StopHosting,
 )
-from net.online import OnlineSession, failure_kind
+from net.online import OnlineSession
 from net.tasks import TaskScope
 
-__all__ = ["Session", "SessionConfig", "failure_kind"]
+__all__ = ["Session", "SessionConfig"]
 
 log = logging.getLogger(__name__)
+
+C = TypeVar("C")
 
 
 class Session:
@@ -66,7 +68,7 @@ class Session:
         clock: Callable[[], float] = time.monotonic,
     ):
         config = config or SessionConfig()
-        self._emit_to_ui = emit
+        self._emit = emit  # the bridge's door to the UI, handed down as is: every event crosses it once
         self.config = config
         self._rng = rng or random.Random()
         self._clock = clock
@@ -84,11 +86,14 @@ class Session:
             scope=self._tasks.child("lan host"),
             goodbyes=self._goodbyes,
             join=self._join_own_game,
+            own_player=self._own_player_id,
         )
         self._browser = LanBrowser(expiry=config.lan_expiry, emit=self._emit, scope=self._tasks.child("lan browser"))
         self._stopped: asyncio.Event | None = None
         self._closing: asyncio.Task[None] | None = None  # the close a Shutdown started before run() began
         self._closed = False
+        self._handlers: dict[type, Callable[[Any], None]] = {}
+        self._route()
 
     # Entry points ----------------------------------------------------------------
 
@@ -155,45 +160,56 @@ class Session:
     # Commands ----------------------------------------------------------------------
 
     def _handle(self, command: Command) -> None:
-        online = self._online
-        if isinstance(command, SignIn):
-            self._sign_in(command)
-        elif isinstance(command, FindOpponent):
-            self._find(command)
-        elif isinstance(command, (CancelFind, SendMove, RequestRematch, LeaveMatch)):
-            if online is None:
-                if isinstance(command, SendMove):
-                    self._emit(MoveRejected(Refusal.NOT_IN_MATCH, "You are not in a game right now."))
-                return
-            if isinstance(command, CancelFind):
-                online.cancel_find()
-            elif isinstance(command, SendMove):
-                online.send_move(command.row, command.col)
-            elif isinstance(command, RequestRematch):
-                online.request_rematch()
-            else:
-                online.leave_match()
-        elif isinstance(command, Disconnect):
-            self._online = None
-            if online is not None:
-                self._tasks.spawn(online.close(), "disconnect")
-            self._emit(Disconnected(""))
-        elif isinstance(command, HostLan):
-            self._hosting.start(command)
-        elif isinstance(command, StopHosting):
-            self._silence_own_player()
-            self._hosting.stop()
-        elif isinstance(command, BrowseLan):
-            self._browser.start(command.discovery_port)
-        elif isinstance(command, StopBrowsing):
-            self._browser.stop()
-        elif isinstance(command, Shutdown):
-            if self._stopped is not None:
-                self._stopped.set()
-            elif self._closing is None:
-                self._closing = self._tasks.spawn(self.close(), "close")
-        else:
+        handler = self._handlers.get(type(command))
+        if handler is None:
             log.warning("ignored unknown command %r", command)
+            return
+        handler(command)
+
+    def _on(self, kind: type[C], handler: Callable[[C], None]) -> None:
+        """Route commands of ``kind`` to ``handler`` (typed per command, looked up by type)."""
+        self._handlers[kind] = handler
+
+    def _route(self) -> None:
+        self._on(SignIn, self._sign_in)
+        self._on(FindOpponent, self._find)
+        self._on(CancelFind, lambda _: self._with_online(OnlineSession.cancel_find))
+        self._on(SendMove, self._send_move)
+        self._on(RequestRematch, lambda _: self._with_online(OnlineSession.request_rematch))
+        self._on(LeaveMatch, lambda _: self._with_online(OnlineSession.leave_match))
+        self._on(Disconnect, self._disconnect)
+        self._on(HostLan, self._hosting.start)
+        self._on(StopHosting, self._stop_hosting)
+        self._on(BrowseLan, lambda command: self._browser.start(command.discovery_port))
+        self._on(StopBrowsing, lambda _: self._browser.stop())
+        self._on(Shutdown, self._shutdown)
+
+    def _with_online(self, action: Callable[[OnlineSession], None]) -> None:
+        """Apply ``action`` to the current server connection, if there is one (else nothing to do)."""
+        if self._online is not None:
+            action(self._online)
+
+    def _send_move(self, command: SendMove) -> None:
+        if self._online is None:
+            self._emit(MoveRejected(Refusal.NOT_IN_MATCH, "You are not in a game right now."))
+        else:
+            self._online.send_move(command.row, command.col)
+
+    def _disconnect(self, _: Disconnect) -> None:
+        online, self._online = self._online, None
+        if online is not None:
+            self._tasks.spawn(online.close(), "disconnect")
+        self._emit(Disconnected(""))
+
+    def _stop_hosting(self, _: StopHosting) -> None:
+        self._silence_own_player()
+        self._hosting.stop()
+
+    def _shutdown(self, _: Shutdown) -> None:
+        if self._stopped is not None:
+            self._stopped.set()
+        elif self._closing is None:
+            self._closing = self._tasks.spawn(self.close(), "close")
 
     def _sign_in(self, command: SignIn) -> None:
         try:
@@ -219,7 +235,6 @@ class Session:
             tls_context=context,
             rng=self._rng,
             clock=self._clock,
-            on_view=lambda view: self._on_view(online, view),
         )
         self._online = online
         online.start()
@@ -249,6 +264,13 @@ class Session:
         self.handle(SignIn(str(address), self.config.lan_host.server_key, name, device_id))
         self.handle(FindOpponent())
 
+    def _own_player_id(self) -> str:
+        """Our own player's user id on the game we host ("" if not signed in there)."""
+        online = self._online
+        if online is not None and online.address == self._hosting.address:
+            return online.user_id
+        return ""
+
     def _silence_own_player(self) -> None:
         """Before the game we host stops: our own player's connection goes with it, quietly.
 
@@ -261,18 +283,7 @@ class Session:
             online.silence()
             self._silenced.append(online)
 
-    def _on_view(self, online: OnlineSession, view: MatchView | None) -> None:
-        """Our own player's match changed: if it is on the game we host, the beacon says so."""
-        if online is self._online and online.address == self._hosting.address:
-            self._hosting.follow(view)
-
     # Plumbing ----------------------------------------------------------------------------
-
-    def _emit(self, event: Event) -> None:
-        try:
-            self._emit_to_ui(event)
-        except Exception:
-            log.exception("could not deliver %r", event)
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
         """A task died of a bug: the player hears that something went wrong, the loop goes on."""
