@@ -3,6 +3,12 @@
 Both run on the network thread's loop and only report through ``emit``; their waiting
 work runs in the session's task scopes, so closing the session waits for (or cancels)
 it like any other task, and a task that dies of a bug is reported.
+
+What a hosted game announces comes from the embedded host's match runtime, not from
+our own player's screen: "waiting" while a ticket waits for a second player, "playing"
+or "full" while a match holds both seats, and nothing at all while no one waits (the
+game leaves the lists). A guest who queues while our player is not waiting is refused
+at once with a sentence naming why, and our player hears that someone came.
 """
 
 from __future__ import annotations
@@ -11,17 +17,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from game.xoxo import MatchView
+from game.xoxo import Presence
 from net.address import DEFAULT_SERVER_KEY, ServerAddress
 from net.announcer import Announcer
 from net.beacon import HostState
 from net.discovery import DiscoveryBindError, Listener
 from net.host import Host, HostConfig, HostError, PortInUseError
+from net.host.runtime import Occupancy
 from net.httpclient import run_detached
 from net.interfaces import lan_addresses
-from net.messages import Event, Failure, FailureKind, Hosting, HostLan, HostStopped, LanGames
+from net.messages import Event, Failure, FailureKind, GuestTurnedAway, Hosting, HostLan, HostStopped, LanGames
 from net.tasks import TaskScope
 
 log = logging.getLogger(__name__)
@@ -30,18 +37,60 @@ HOST_STOPPED_NOTICE = "The host closed the game"
 
 Emit = Callable[[Event], None]  # hands an event to the UI
 JoinOwnGame = Callable[[ServerAddress, str, str], None]  # (address, name, device id): our player joins the game
+OwnPlayer = Callable[[], str]  # our player's user id on the game we host ("" until it signed in)
+
+
+def beacon_state(occupancy: Occupancy) -> HostState | None:
+    """What the beacon says about a host's matches; None: nothing to offer (not announced)."""
+    if occupancy.playing:
+        return HostState.PLAYING
+    if occupancy.between:
+        return HostState.FULL
+    if occupancy.waiting:
+        return HostState.WAITING
+    return None
 
 
 @dataclass
 class _HostedGame:
-    """The embedded host we run and its announcer."""
+    """The embedded host we run, its announcer, and what the announcer should say (None: nothing)."""
 
     name: str
     host: Host
     address: ServerAddress  # where our own player reaches it
     announcer: Announcer | None = None
     addresses: tuple[str, ...] = ()
-    state: HostState = HostState.WAITING
+    occupancy: Occupancy = field(default_factory=Occupancy)
+    state: HostState | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)  # ``state`` moved: the keeper announces it
+    keeper: asyncio.Task[None] | None = None
+
+
+class _Doorkeeper:
+    """The runtime's observer for a game we host: follows its matches, turns away guests our player is not waiting for."""
+
+    def __init__(self, game: _HostedGame, own_player: OwnPlayer, emit: Emit):
+        self._game = game
+        self._own_player = own_player
+        self._emit = emit
+
+    def admit_ticket(self, presence: Presence) -> str | None:
+        game = self._game
+        own = self._own_player()
+        if not own or presence.user_id == own or game.occupancy.waiting:
+            return None  # our player (or one it waits for: they are paired at once)
+        busy = game.occupancy.playing or game.occupancy.between
+        log.info("%s turned away: %s is %s", presence.username, game.name, "in a game" if busy else "not waiting")
+        self._emit(GuestTurnedAway(presence.username))
+        return f"{game.name} is in a game" if busy else f"{game.name} is not waiting for an opponent right now"
+
+    def occupancy_changed(self, occupancy: Occupancy) -> None:
+        game = self._game
+        game.occupancy = occupancy
+        state = beacon_state(occupancy)
+        if state is not game.state:
+            game.state = state
+            game.changed.set()
 
 
 class LanHosting:
@@ -58,6 +107,7 @@ class LanHosting:
         scope: TaskScope,
         goodbyes: TaskScope,
         join: JoinOwnGame,
+        own_player: OwnPlayer,
     ):
         self._template = template  # bind, port, key and max_players are set per HostLan
         self._port_tries = port_tries
@@ -67,6 +117,7 @@ class LanHosting:
         self._scope = scope
         self._goodbyes = goodbyes  # stopping a host tells its players: waited for on the way out
         self._join = join
+        self._own_player = own_player
         self._game: _HostedGame | None = None
         self._starting: asyncio.Task[None] | None = None
 
@@ -95,21 +146,6 @@ class LanHosting:
             return
         self._goodbyes.spawn(self._stop(game, report=True), "stop LAN host")
 
-    def follow(self, view: MatchView | None) -> None:
-        """Keep the beacon's state in step with our own player's match on our host (``None``: not in one)."""
-        game = self._game
-        if game is None or game.announcer is None:
-            return
-        state = HostState.WAITING
-        if view is not None:
-            state = HostState.FULL if view.board.is_over else HostState.PLAYING
-        if state is not game.state:
-            game.state = state
-            try:
-                game.announcer.update(state=state)
-            except ValueError as exc:
-                log.warning("LAN beacon not updated: %s", exc)
-
     def cancel_start(self) -> asyncio.Task[None] | None:
         """Cancel a start in progress; the start task (if any), which cleans up after itself."""
         if self._starting is not None:
@@ -125,8 +161,11 @@ class LanHosting:
         """Drop the announcer and the host's listening port at once."""
         game, self._game = self._game, None
         if game is not None:
-            if game.announcer is not None:
-                game.announcer.abort()
+            announcer, game.announcer = game.announcer, None  # the keeper ends with it
+            if game.keeper is not None:
+                game.keeper.cancel()
+            if announcer is not None:
+                announcer.abort()
             game.host.abort()
 
     async def _start(self, command: HostLan) -> None:
@@ -145,20 +184,7 @@ class LanHosting:
             else:
                 found = [command.bind]
             game.addresses = tuple(f"{a}:{host.port}" for a in found)
-            try:
-                announcer = Announcer(
-                    host=name[:64],
-                    game=f"{name}'s game"[:64],
-                    port=host.port,
-                    state=HostState.WAITING,
-                    discovery_port=command.discovery_port,
-                    broadcast=command.broadcast,
-                    interval=self._announce_interval,
-                )
-                await announcer.start()
-                game.announcer = announcer
-            except (OSError, ValueError) as exc:
-                log.warning("cannot announce the LAN game (players can still type an address): %s", exc)
+            self._announce(game, command)
         except asyncio.CancelledError:
             if game is not None:
                 await self._stop(game)
@@ -168,6 +194,45 @@ class LanHosting:
         self._game = game
         self._emit(Hosting(game.name, host.port, game.addresses))
         self._join(game.address, name, command.device_id)
+
+    def _announce(self, game: _HostedGame, command: HostLan) -> None:
+        """Announce the game as its host's matches go (the keeper does it), from now on."""
+        try:
+            game.announcer = Announcer(
+                host=game.name[:64],
+                game=f"{game.name}'s game"[:64],
+                port=game.host.port,
+                state=HostState.WAITING,
+                discovery_port=command.discovery_port,
+                broadcast=command.broadcast,
+                interval=self._announce_interval,
+            )
+        except ValueError as exc:
+            log.warning("cannot announce the LAN game (players can still type an address): %s", exc)
+        runtime = game.host.runtime
+        if runtime is not None:
+            runtime.observer = _Doorkeeper(game, self._own_player, self._emit)
+        if game.announcer is not None:
+            game.keeper = self._scope.spawn(self._keep_beacon(game), "announce")
+
+    @staticmethod
+    async def _keep_beacon(game: _HostedGame) -> None:
+        """Announce what the host's matches do (one change at a time, in order); go quiet while nobody waits."""
+        while game.announcer is not None:
+            await game.changed.wait()
+            game.changed.clear()
+            announcer, state = game.announcer, game.state
+            try:
+                if state is None:
+                    await announcer.stop()
+                else:
+                    announcer.update(state=state)
+                    if not announcer.running:
+                        await announcer.start()
+            except (OSError, ValueError) as exc:
+                log.warning("cannot announce the LAN game (players can still type an address): %s", exc)
+                announcer.abort()
+                game.announcer = None
 
     async def _start_host(self, command: HostLan) -> Host | None:
         """The embedded host on the first free port from ``command.port``; None (and a Failure) if none."""
@@ -197,9 +262,12 @@ class LanHosting:
 
     async def _stop(self, game: _HostedGame, report: bool = False) -> None:
         """Stop announcing, then the host (its players get the notice); ``report`` tells the UI it is done."""
-        if game.announcer is not None:
+        announcer, game.announcer = game.announcer, None  # the keeper ends with it
+        if game.keeper is not None:
+            game.keeper.cancel()
+        if announcer is not None:
             with contextlib.suppress(Exception):
-                await game.announcer.stop()
+                await announcer.stop()
         try:
             await asyncio.wait_for(game.host.stop(HOST_STOPPED_NOTICE), self._close_timeout * 2)
         except Exception as exc:  # noqa: BLE001 - stopping goes on whatever went wrong; the reason is logged

@@ -250,6 +250,13 @@ class HostStopped:
 
 
 @dataclass(frozen=True)
+class GuestTurnedAway:
+    """Someone (``name``) tried to join the LAN game we host while we were not waiting; they were told why."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class LanGames:
     games: tuple[DiscoveredGame, ...]
 
@@ -262,7 +269,7 @@ class Disconnected:
 Event: TypeAlias = (
     Connecting | SignedIn | Searching | MatchJoined | MatchUpdate | MoveRejected | OpponentAway |
     OpponentLeft | ServerMessage | ServerClosing | ConnectionLost | Reconnected | MatchGone | Failure |
-    Hosting | HostStopped | LanGames | Disconnected
+    Hosting | HostStopped | GuestTurnedAway | LanGames | Disconnected
 )
 
 

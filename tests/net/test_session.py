@@ -13,6 +13,7 @@ import json
 import random
 import socket
 import uuid
+from dataclasses import replace
 
 from game.rules import Termination
 from game.xoxo import PROTOCOL, GoneReason, MatchLabel
@@ -28,6 +29,7 @@ from net.messages import (
     Failure,
     FailureKind,
     FindOpponent,
+    GuestTurnedAway,
     Hosting,
     HostLan,
     HostStopped,
@@ -634,10 +636,9 @@ def test_hosting_on_the_lan_announces_a_game_another_player_finds_and_joins():
         guest.send(FindOpponent())
         await guest.next(MatchJoined)
         await hoster.next(MatchJoined)
-        while True:  # the beacon follows the match
-            playing = (await guest.next(LanGames)).games
-            if playing and playing[0].state is HostState.PLAYING:
-                break
+        # The beacon follows the host's match (it may say so before the join is answered).
+        while not any(g.state is HostState.PLAYING for e in guest.events.of(LanGames) for g in e.games):
+            await guest.next(LanGames)
         guest.send(StopBrowsing())
         hoster.send(StopHosting())
         stopped = await hoster.next(HostStopped)
@@ -652,6 +653,58 @@ def test_hosting_on_the_lan_announces_a_game_another_player_finds_and_joins():
     assert game.game == "hana's game"
     assert notice == ServerClosing("The host closed the game")
     assert isinstance(stopped, HostStopped)
+
+
+async def listed(player: Player, state: HostState | None) -> None:
+    """Wait until ``player``'s LAN list shows one game in ``state`` (None: an empty list)."""
+    def shown(event: LanGames) -> bool:
+        return [g.state for g in event.games] == ([state] if state is not None else [])
+
+    while not any(shown(e) for e in player.events.of(LanGames)[-1:]):
+        await player.next(LanGames)
+
+
+def test_the_lan_beacon_follows_the_hosts_matches_and_a_guest_it_is_not_waiting_for_is_told_at_once():
+    # What the beacon says comes from the host's match runtime: "waiting" while our player's
+    # ticket waits, "playing" while a game runs, nothing while our player is not waiting (after
+    # the opponent left). A guest who queues then is refused at once, and the host hears of it.
+    discovery = free_udp_port()
+    quick = replace(FAST, lan_expiry=0.6)
+
+    async def main():
+        hoster, jo, kai = Player("hana"), Player("jo", quick), Player("kai")
+        hoster.send(HostLan("hana", hoster.device_id, port=0, bind=LOOPBACK, discovery_port=discovery,
+                            broadcast="127.255.255.255"))
+        hosting = await hoster.next(Hosting)
+        await hoster.next(Searching)
+        server = f"{LOOPBACK}:{hosting.port}"
+        jo.send(BrowseLan(discovery_port=discovery))
+        await listed(jo, HostState.WAITING)
+        assert isinstance(await jo.sign_in(server), SignedIn)
+        jo.send(FindOpponent())
+        await listed(jo, HostState.PLAYING)
+        await hoster.next(MatchJoined)
+        jo.send(LeaveMatch())
+        jo.send(Disconnect())
+        left = await hoster.next(OpponentLeft)
+        await listed(jo, None)  # nobody waits on that host: it is no longer announced
+        assert isinstance(await kai.sign_in(server), SignedIn)
+        kai.send(FindOpponent())
+        refused = await kai.next(Failure, Searching)
+        turned_away = await hoster.next(GuestTurnedAway)
+        hoster.send(FindOpponent())  # "wait for someone new"
+        await listed(jo, HostState.WAITING)
+        kai.send(FindOpponent())
+        joined = await kai.next(MatchJoined)
+        for p in (hoster, jo, kai):
+            await p.shutdown()
+        return left, refused, turned_away, joined
+
+    left, refused, turned_away, joined = play(main())
+    assert left == OpponentLeft("jo", GoneReason.LEFT)
+    assert refused == Failure(FailureKind.REFUSED, "The matchmaker refused: hana is not waiting for an opponent right now")
+    assert turned_away == GuestTurnedAway("kai")
+    assert joined.label.extended
 
 
 def test_hosting_moves_to_the_next_port_when_the_asked_one_is_taken():
