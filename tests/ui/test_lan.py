@@ -171,6 +171,35 @@ def test_when_the_joiner_leaves_the_host_waits_for_someone_new_who_types_the_add
     assert {host.screen.view.name_of(1), host.screen.view.name_of(2)} == {"Hana", "Kai"}
 
 
+def test_a_joiner_who_comes_while_the_host_is_not_waiting_is_told_at_once_and_the_list_drops_the_game(
+    pilots, tmp_path, discovery_port
+) -> None:
+    host = player(pilots, tmp_path, "Hana", discovery_port)
+    address = f"127.0.0.1:{hosting(host).hosting.port}"
+    joiner = player(pilots, tmp_path, "Jo", discovery_port)
+    join_from_list(joiner, host, "Hana's game")
+    run_until(lambda: board_ready(host) and board_ready(joiner), host, joiner, what="both boards")
+    joiner.press("escape")
+    joiner.click("Leave")
+    run_until(lambda: on(host, "opponent-left"), host, joiner, what="the host told")
+    joiner.click("Join a LAN game")
+    listing = joiner.screen
+    assert isinstance(listing, LanJoinScreen)
+    run_until(lambda: not listing.rows, host, joiner, what="the game gone from the list")  # Hana is not waiting
+
+    late = player(pilots, tmp_path, "Kai", discovery_port)
+    late.click("Join a LAN game")
+    fill(late, late.screen.address_field, address)
+    late.press("return")
+    run_until(lambda: on(late, "net-error"), host, late, what="Kai told")
+    told = late.screen
+    assert isinstance(told, NetErrorScreen) and "Hana is not waiting for an opponent right now" in told.message
+    assert on(host, "opponent-left"), "the host's screen stays where it was"
+
+    host.click("Wait for someone new")
+    run_until(lambda: listing.button_rect("Hana's game") is not None, host, joiner, what="the game waiting again")
+
+
 def test_a_third_player_is_told_the_game_is_full(pilots, tmp_path, discovery_port) -> None:
     host = player(pilots, tmp_path, "Hana", discovery_port)
     address = f"127.0.0.1:{hosting(host).hosting.port}"
