@@ -94,7 +94,8 @@ class Tally:
 
     sign_in: list[float] = field(default_factory=list)
     to_match: list[float] = field(default_factory=list)
-    move_to_state: list[float] = field(default_factory=list)
+    move_to_state: list[tuple[float, float]] = field(default_factory=list)  # (wall time sent, seconds to the state)
+    last_match: float = 0.0  # wall time the last player was matched
     results_seen: int = 0  # finished games as each player saw them: two per game
     unmatched: int = 0
     errors: list[str] = field(default_factory=list)
@@ -150,6 +151,7 @@ async def _matchmake(ws: LeanSocket, tally: Tally, stop_at: float) -> str | None
         matched = env.get("matchmaker_matched")
         if isinstance(matched, dict):
             tally.to_match.append(time.perf_counter() - t)
+            tally.last_match = max(tally.last_match, time.time())
             return str(matched["match_id"])
         if "error" in env:
             raise RuntimeError(f"matchmaker: {env['error']}")
@@ -162,6 +164,7 @@ class Seat:
         self.ws, self.match_id, self.rng, self.tally = ws, match_id, rng, tally
         self.over = False  # the last state showed a result
         self.sent_at: float | None = None  # when the move still waiting for a state was sent
+        self.sent_wall = 0.0
 
     def on_data(self, op: int, payload: bytes) -> bool:
         """Handle one match_data message; False when the match is over for this player."""
@@ -176,7 +179,7 @@ class Seat:
 
     def on_state(self, msg: dict[str, object]) -> None:
         if self.sent_at is not None:
-            self.tally.move_to_state.append(time.perf_counter() - self.sent_at)
+            self.tally.move_to_state.append((self.sent_wall, time.perf_counter() - self.sent_at))
             self.sent_at = None
         state = msg["state"]
         assert isinstance(state, dict)
@@ -191,7 +194,7 @@ class Seat:
             empty = [(r + 1, c + 1) for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
             if empty:
                 row, col = self.rng.choice(empty)
-                self.sent_at = time.perf_counter()
+                self.sent_at, self.sent_wall = time.perf_counter(), time.time()
                 self._send(1, f'{{"row":{row},"col":{col}}}'.encode())
 
     def _send(self, op: int, data: bytes) -> None:
@@ -326,14 +329,16 @@ class Sampler:
     """Samples the server's resident size twice a second on a thread, keeping the largest."""
 
     def __init__(self, pid: int | None):
-        self.pid, self.peak = pid, 0
+        self.pid, self.peak, self.peak_at, self.start = pid, 0, 0.0, time.time()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while self.pid is not None and not self._stop.wait(0.5):
-            self.peak = max(self.peak, _proc_status(self.pid, "VmRSS"))
+            rss = _proc_status(self.pid, "VmRSS")
+            if rss > self.peak:
+                self.peak, self.peak_at = rss, time.time() - self.start
 
     def stop(self) -> None:
         self._stop.set()
@@ -427,13 +432,14 @@ def _run_players(args: argparse.Namespace) -> tuple[Tally, float]:
         total.move_to_state += x.move_to_state
         total.results_seen += x.results_seen
         total.unmatched += x.unmatched
+        total.last_match = max(total.last_match, x.last_match)
         total.errors += x.errors
         total.cpu += x.cpu
         total.loop_lag += x.loop_lag
     return total, stop_at
 
 
-def _report(args: argparse.Namespace, t: Tally, wall: float, server: dict[str, float], steal: float) -> None:
+def _report(args: argparse.Namespace, t: Tally, start: float, wall: float, server: dict[str, float], steal: float) -> None:
     from bench.machine import machine_line
 
     print(machine_line())
@@ -441,14 +447,17 @@ def _report(args: argparse.Namespace, t: Tally, wall: float, server: dict[str, f
           f"{args.workers} load process(es); hypervisor steal {steal:.1f} % of the CPUs' time during the run")
     games = t.results_seen // 2
     print(f"games finished: {games} ({games / max(1e-9, args.duration):.1f}/s)")
-    print(f"moves answered: {len(t.move_to_state)}, move->state {_ms(t.move_to_state)}")
+    every = [lat for _, lat in t.move_to_state]
+    steady = [lat for sent, lat in t.move_to_state if sent >= t.last_match]
+    print(f"moves answered: {len(every)}, move->state {_ms(every)}")
+    print(f"  after the last pair was matched ({len(steady)} moves, from +{t.last_match - start:.1f} s): {_ms(steady)}")
     print(f"time to match: {_ms(t.to_match)} ({len(t.to_match)} matched, {t.unmatched} never matched); "
           f"sign-in {_ms(t.sign_in)}")
     if "cpu" in server:
         per_game = 1000 * server["cpu"] / games if games else float("nan")
         print(f"server CPU: {server['cpu']:.1f} s over {wall:.0f} s ({100 * server['cpu'] / wall:.0f} % of one core), "
               f"{per_game:.2f} ms per finished game; peak memory {server['peak'] / 2**20:.0f} MiB resident "
-              f"(sampled), VmHWM {server['hwm'] / 2**20:.0f} MiB")
+              f"(sampled, at +{server['peak_at']:.0f} s), VmHWM {server['hwm'] / 2**20:.0f} MiB")
     if "db_cpu" in server:
         per_game = 1000 * server["db_cpu"] / games if games else float("nan")
         print(f"database CPU: {server['db_cpu']:.1f} s ({per_game:.2f} ms per finished game)")
@@ -477,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             sampler.stop()
             server: dict[str, float] = {}
             if args.server_pid:
-                server.update(cpu=_proc_cpu(args.server_pid) - cpu0, peak=float(sampler.peak),
+                server.update(cpu=_proc_cpu(args.server_pid) - cpu0, peak=float(sampler.peak), peak_at=sampler.peak_at,
                               hwm=float(_proc_status(args.server_pid, "VmHWM")))
             if args.db_pid:
                 db1 = _family(args.db_pid)
@@ -491,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
                     host.kill()
                     host.wait()
     steal = 100 * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
-    _report(args, tally, wall, server, steal)
+    _report(args, tally, wall0, wall, server, steal)
     return 0 if not tally.errors and not tally.unmatched else 1
 
 

@@ -5,9 +5,9 @@ The same game as the Python handler game/match.py (XoxoMatch), message for messa
 tests/nakama/ keeps the two equal with a differential test. On the wire it speaks
 XOXO's payloads (PROTOCOL.md section 4) plus the extensions of docs/PROTOCOL.md:
 
-  op 1  client -> server  a move {"row": 1..3, "col": 1..3}, read by xoxo_plus_json as
-                          game/xoxo.py's decode_move reads it (at most 128 bytes of
-                          strict UTF-8 JSON; 2.0 is 2)
+  op 1  client -> server  a move {"row": 1..3, "col": 1..3}, read as game/xoxo.py's
+                          decode_move reads it (at most 128 bytes of strict UTF-8 JSON;
+                          2.0 is 2): the usual spelling here, any other by xoxo_plus_json
   op 2  server -> each    the state from the receiver's point of view (XOXO's shape plus
                           our fields); plain text "Server shutting down in N seconds" at
                           terminate
@@ -27,8 +27,19 @@ anyone is told the result.
 Time is tick / tick rate, so every deadline moves with Nakama's match loop. Every
 client payload is read inside pcall: nothing a client sends can raise an error out of a
 hook (Nakama stops a match whose hook raises). A hook that fails anyway (a bug) ends
-the match the way our own host does: the players get a plain-text op 2 and the error
+the match the way our own host ends it: the players get a plain-text op 2 and the error
 is logged.
+
+Why the code is shaped as it is (docs/NAKAMA.md, "Where the memory and CPU went"):
+Nakama gives every match a Lua VM of its own and compiles this file (and whatever it
+requires) from source into it, and gopher-lua's compiler leaves each function
+definition holding about 16 KB for as long as the match lives, however short the
+function. So this file defines few functions (the game's steps are sections of one
+`event` function, the seven hooks are closures of one), and the full JSON reader
+(xoxo_plus_json, 17 more functions) is only loaded by a match that receives a move not
+spelled {"row":R,"col":C} (with or without a space after each ':' and ','). The state
+each player receives is written as JSON text here, with each player's presence encoded
+once per join (nk.json_encode of a table per message was most of the CPU of a move).
 
 Settings come from the runtime.env of Nakama's configuration (docs/NAKAMA.md):
 xoxo_plus_tick_rate, xoxo_plus_turn_seconds, xoxo_plus_grace_seconds,
@@ -36,7 +47,6 @@ xoxo_plus_rematch_seconds, xoxo_plus_join_timeout_seconds, xoxo_plus_games_colle
 ]]
 
 local nk = require("nakama")
-local json = require("xoxo_plus_json")
 
 local M = {}
 
@@ -50,6 +60,8 @@ local MOVE_SHAPE = 'a move must be JSON like {"row": 1, "col": 3}'
 local OUT_OF_BOUNDS = "row and col must be whole numbers 1 to 3"
 local UNKNOWN_OP = "that op code means nothing here"
 local FAILED_NOTICE = "This match stopped because of a server error."
+local LABEL = '{"protocol":%d,"open":%d,"game":%d}' -- MatchLabel in game/xoxo.py
+local NOBODY = { user_id = "", username = "" }
 
 M.DEFAULTS = {
   tick_rate = 10,
@@ -60,36 +72,30 @@ M.DEFAULTS = {
   games_collection = "xoxo_plus_games",
 }
 
-local LINES = {
-  { { 1, 1 }, { 1, 2 }, { 1, 3 } }, { { 2, 1 }, { 2, 2 }, { 2, 3 } }, { { 3, 1 }, { 3, 2 }, { 3, 3 } },
-  { { 1, 1 }, { 2, 1 }, { 3, 1 } }, { { 1, 2 }, { 2, 2 }, { 3, 2 } }, { { 1, 3 }, { 2, 3 }, { 3, 3 } },
-  { { 1, 1 }, { 2, 2 }, { 3, 3 } }, { { 1, 3 }, { 2, 2 }, { 3, 1 } },
+-- The settings read as numbers, in the order they are checked: key, smallest, largest,
+-- whole numbers only, smallest itself refused.
+local NUMBER_SETTINGS = {
+  { "tick_rate", 1, 60, true, false },
+  { "turn_seconds", 0, nil, false, false },
+  { "grace_seconds", 0, nil, false, false },
+  { "join_timeout_seconds", 0, nil, false, true },
+  { "rematch_seconds", 0, nil, true, false },
 }
 
-local function other(player)
-  return 3 - player
-end
+-- The eight lines as cell indexes ((row - 1) * 3 + col), three at a time, in the order
+-- game.rules checks them.
+local LINES = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 4, 7, 2, 5, 8, 3, 6, 9, 1, 5, 9, 3, 5, 7 }
 
-local function whole(n)
-  return string.format("%.0f", n)
-end
+local TERMINATION_TEXT = { line = "with a line", draw = "draw", timeout = "ran out of time", opponent_left = "left" }
+
+local floor, ceil, format, tostring, concat = math.floor, math.ceil, string.format, tostring, table.concat
 
 local function log(level, fmt, ...)
-  local ok, message = pcall(string.format, fmt, ...)
+  local ok, message = pcall(format, fmt, ...)
   if not ok then message = fmt end
   if level == "error" then nk.logger_error(message)
   elseif level == "warn" then nk.logger_warn(message)
   else nk.logger_info(message) end
-end
-
--- Settings ------------------------------------------------------------------------------
-
--- A decimal number from runtime.env ("30", "2.5"); nil for anything else.
-local function env_number(text)
-  if type(text) ~= "string" then return nil end
-  local trimmed = text:match("^%s*(.-)%s*$")
-  if trimmed:match("^[0-9]+$") or trimmed:match("^[0-9]+%.[0-9]+$") then return tonumber(trimmed) end
-  return nil
 end
 
 --- The match settings from the runtime environment (context.env), defaults for
@@ -97,12 +103,19 @@ end
 function M.settings_from_env(env)
   env = env or {}
   local s = {}
-  local function pick(key, ok)
+  for _, spec in ipairs(NUMBER_SETTINGS) do
+    local key, low, high, whole, above = spec[1], spec[2], spec[3], spec[4], spec[5]
     local raw = env["xoxo_plus_" .. key]
     local v = M.DEFAULTS[key]
-    if raw ~= nil then
-      local n = env_number(raw)
-      if n ~= nil and ok(n) then
+    if key == "rematch_seconds" and type(raw) == "string" and raw:match("^%s*[Nn][Oo][Nn][Ee]%s*$") then
+      v = false -- no countdown: the next game starts only when both ask
+    elseif raw ~= nil then
+      -- A decimal number ("30", "2.5"); nothing else.
+      local n
+      local trimmed = type(raw) == "string" and raw:match("^%s*(.-)%s*$") or ""
+      if trimmed:match("^[0-9]+$") or trimmed:match("^[0-9]+%.[0-9]+$") then n = tonumber(trimmed) end
+      if n ~= nil and n >= low and not (above and n == low) and (high == nil or n <= high)
+          and (not whole or n == floor(n)) then
         v = n
       else
         log("warn", "xoxo_plus: ignoring runtime.env xoxo_plus_%s=%s, using %s", key, tostring(raw), tostring(v))
@@ -110,257 +123,116 @@ function M.settings_from_env(env)
     end
     s[key] = v
   end
-  pick("tick_rate", function(n) return n >= 1 and n <= 60 and n == math.floor(n) end)
-  pick("turn_seconds", function(n) return n >= 0 end)
-  pick("grace_seconds", function(n) return n >= 0 end)
-  pick("join_timeout_seconds", function(n) return n > 0 end)
-  local rematch = env.xoxo_plus_rematch_seconds
-  if type(rematch) == "string" and rematch:match("^%s*[Nn][Oo][Nn][Ee]%s*$") then
-    s.rematch_seconds = false -- no countdown: the next game starts only when both ask
-  else
-    pick("rematch_seconds", function(n) return n == math.floor(n) end)
-  end
   local collection = env.xoxo_plus_games_collection
   if collection == nil then collection = M.DEFAULTS.games_collection end
   s.games_collection = collection
   return s
 end
 
--- The label (Nakama's, JSON: MatchLabel in game/xoxo.py) ---------------------------------
+-- Small steps shared by the hooks ------------------------------------------------------------
 
-local function label_of(state)
-  local open = (#state.seats < 2 and not state.ended) and 1 or 0
-  return string.format('{"protocol":%d,"open":%d,"game":%d}', PROTOCOL, open, state.game)
-end
-
--- The board -----------------------------------------------------------------------------
-
-local function new_board(first)
-  local cells = {}
-  for i = 1, 9 do cells[i] = EMPTY end
-  return { cells = cells, first = first, to_move = first, moves = {}, outcome = nil }
-end
-
-local function at(board, row, col)
-  return board.cells[(row - 1) * 3 + col]
-end
-
--- The outcome the cells decide: a line (the first in LINES order), a full board, or nil.
-local function judge(cells)
-  for _, line in ipairs(LINES) do
-    local a = cells[(line[1][1] - 1) * 3 + line[1][2]]
-    local b = cells[(line[2][1] - 1) * 3 + line[2][2]]
-    local c = cells[(line[3][1] - 1) * 3 + line[3][2]]
-    if a ~= EMPTY and a == b and b == c then
-      return { termination = "line", winner = a, line = line }
-    end
-  end
-  for i = 1, 9 do
-    if cells[i] == EMPTY then return nil end
-  end
-  return { termination = "draw" }
-end
-
--- nil if `player` may mark (row, col) now, else the refusal (reason, message): the
--- checks of game.rules.Board.check, in its order. row and col are what
--- xoxo_plus_json.read_move made of the payload: 1, 2, 3, or false for anything else.
-local function check(board, row, col, player)
-  if not (row and col) then return "out_of_bounds", OUT_OF_BOUNDS end
-  if board.outcome ~= nil then return "game_over", "the game is over" end
-  if player ~= board.to_move then
-    return "not_your_turn", string.format("it is player %d's turn, not player %d's", board.to_move, player)
-  end
-  if at(board, row, col) ~= EMPTY then
-    return "occupied", string.format("cell (%d, %d) is already taken", row, col)
-  end
-  return nil
-end
-
-local function play(board, r, c)
-  local mover = board.to_move
-  local cells, moves = {}, {}
-  for i = 1, 9 do cells[i] = board.cells[i] end
-  for i, m in ipairs(board.moves) do moves[i] = m end
-  cells[(r - 1) * 3 + c] = mover
-  moves[#moves + 1] = { r, c, mover }
-  return { cells = cells, first = board.first, to_move = other(mover), moves = moves, outcome = judge(cells) }
-end
-
-local function finished(board, termination, winner)
-  return { cells = board.cells, first = board.first, to_move = board.to_move, moves = board.moves,
-    outcome = { termination = termination, winner = winner } }
-end
-
--- Presences -----------------------------------------------------------------------------
-
-local function copy_presence(p)
-  return { user_id = p.user_id, session_id = p.session_id, username = p.username, node = p.node or "" }
-end
-
--- PRESENCE_FULL of PROTOCOL.md: the presence plus node and reason.
-local function full(p)
-  return { user_id = p.user_id, session_id = p.session_id, username = p.username, node = p.node, reason = 0 }
-end
-
--- The client's declaration in match_join metadata (declared_protocol in game/xoxo.py).
-local function declared_protocol(metadata)
-  if type(metadata) ~= "table" then return 0 end
-  local v = metadata.protocol
-  if type(v) == "string" and #v >= 1 and #v <= 6 and v:match("^[0-9]+$") then return tonumber(v) end
-  return 0
-end
-
--- One call of a hook: the state, the dispatcher and the time -------------------------------
-
-local Run = {}
-Run.__index = Run
-
-local function begin(state, dispatcher, tick)
-  return setmetatable({ s = state, d = dispatcher, now = tick / state.tick_rate }, Run)
-end
-
-function Run:wall()
-  return nk.time() / 1000
-end
-
-function Run:send(op, data, to)
-  if #to > 0 then self.d.broadcast_message(op, data, to) end
-end
-
-function Run:seat_of(presence)
-  for i, seat in ipairs(self.s.seats) do
+-- The seat (1 or 2) of this presence's user, or 0.
+local function seat_of(s, presence)
+  for i, seat in ipairs(s.seats) do
     if seat.presence.user_id == presence.user_id then return i end
   end
   return 0
 end
 
-function Run:connected_presences()
+-- The presences of the seated players who are connected.
+local function connected(s)
   local out = {}
-  for _, seat in ipairs(self.s.seats) do
+  for _, seat in ipairs(s.seats) do
     if seat.connected then out[#out + 1] = seat.presence end
   end
   return out
 end
 
-function Run:all_connected()
-  for _, seat in ipairs(self.s.seats) do
-    if not seat.connected then return false end
-  end
-  return true
-end
-
-function Run:refuse(to, reason, message)
-  self:send(OP_REJECTED, nk.json_encode({ reason = reason, message = message }), { to })
-end
-
-function Run:countdown()
-  local c = math.ceil(self.s.rematch_deadline - self.now - 1e-9)
-  if c < 0 then return 0 end
-  return c
-end
-
--- The clocks
-
-function Run:restart_turn_clock()
-  local t = self.s.settings.turn_seconds
-  if t > 0 then self.s.turn_deadline = self.now + t else self.s.turn_deadline = nil end
-  if not self:all_connected() then self:pause_turn_clock() end
-end
-
-function Run:pause_turn_clock()
-  local s = self.s
+local function pause_clock(s, now)
   if s.turn_deadline ~= nil then
-    local left = s.turn_deadline - self.now
+    local left = s.turn_deadline - now
     if not (left > 0) then left = 0 end
     s.turn_remaining = left
     s.turn_deadline = nil
   end
 end
 
-function Run:resume_turn_clock()
-  local s = self.s
-  if s.turn_remaining ~= nil and self:all_connected() then
-    local board = s.board
-    if board ~= nil and board.outcome == nil then
-      local floor = s.settings.turn_seconds
-      if not (floor < RETURN_SECONDS) then floor = RETURN_SECONDS end
-      local wait = s.turn_remaining
-      if floor > wait then wait = floor end
-      s.turn_deadline = self.now + wait
+local function restart_clock(s, now)
+  local t = s.settings.turn_seconds
+  if t > 0 then s.turn_deadline = now + t else s.turn_deadline = nil end
+  for _, seat in ipairs(s.seats) do
+    if not seat.connected then
+      pause_clock(s, now)
+      return
     end
-    s.turn_remaining = nil
   end
 end
 
--- The state each player sees (encode_state in game/xoxo.py)
-
-function Run:broadcast(only)
-  local s = self.s
+-- The state each connected player (of `only`, if given) sees: encode_state in
+-- game/xoxo.py, written as JSON text. The parts every player gets are written once.
+local function broadcast(s, d, now, only)
   local board = s.board
   if board == nil then return end
-  local countdown
-  if board.outcome ~= nil and s.rematch_deadline ~= nil then
-    countdown = self:countdown()
-    s.countdown_shown = countdown
-  end
-  local left
-  if board.outcome == nil then
-    if s.turn_deadline ~= nil then left = s.turn_deadline - self.now
-    elseif s.turn_remaining ~= nil then left = s.turn_remaining end
-  end
-  local targets
-  if only ~= nil then
-    targets = {}
-    for _, p in ipairs(only) do targets[p.session_id] = true end
-  end
-  local seats = s.seats
-  local players = {}
-  for i, seat in ipairs(seats) do players[i] = full(seat.presence) end
-  local asked = { seats[1] ~= nil and seats[1].wants_rematch, seats[2] ~= nil and seats[2].wants_rematch }
-  local rows = {}
-  for r = 1, 3 do rows[r] = { at(board, r, 1), at(board, r, 2), at(board, r, 3) } end
   local out = board.outcome
+  local seats = s.seats
+  local cells = board.cells
+  local text = { '{"state":{"cells":[[', cells[1], ",", cells[2], ",", cells[3], "],[", cells[4], ",", cells[5], ",",
+    cells[6], "],[", cells[7], ",", cells[8], ",", cells[9], ']],"players":[' }
   for i, seat in ipairs(seats) do
-    if seat.connected and (targets == nil or targets[seat.presence.session_id]) then
-      local opponent = (#seats == 2) and seats[other(i)] or nil
-      local state = {
-        cells = rows,
-        players = players,
-        player_turn = board.to_move,
-        winner = (out ~= nil and out.winner ~= nil) and out.winner or false,
-        draw = out ~= nil and out.winner == nil,
-        game = s.game,
-        opponent_connected = opponent ~= nil and opponent.connected,
-      }
-      if out ~= nil then
-        state.reason = out.termination
-        if out.line ~= nil then state.line = out.line end
-        if countdown ~= nil then state.rematch_countdown = countdown end
-        state.rematch_asked = asked
-        state.rematch_mode = s.rematch_mode
-      elseif left ~= nil then
-        if not (left > 0) then left = 0 end
-        state.turn_seconds_left = tonumber(string.format("%.2f", left))
-        state.turn_seconds = s.settings.turn_seconds
+    if i > 1 then text[#text + 1] = "," end
+    text[#text + 1] = seat.json
+  end
+  text[#text + 1] = format('],"player_turn":%d,"game":%d,"winner":%s,"draw":%s', board.to_move, s.game,
+    (out ~= nil and out.winner ~= nil) and format("%d", out.winner) or "false", tostring(out ~= nil and out.winner == nil))
+  if out ~= nil then
+    text[#text + 1] = format(',"reason":"%s"', out.termination)
+    local line = out.line
+    if line ~= nil then
+      text[#text + 1] = format(',"line":[[%d,%d],[%d,%d],[%d,%d]]', line[1][1], line[1][2], line[2][1], line[2][2],
+        line[3][1], line[3][2])
+    end
+    if s.rematch_deadline ~= nil then
+      local countdown = ceil(s.rematch_deadline - now - 1e-9)
+      if countdown < 0 then countdown = 0 end
+      s.countdown_shown = countdown
+      text[#text + 1] = format(',"rematch_countdown":%d', countdown)
+    end
+    text[#text + 1] = format(',"rematch_asked":[%s,%s],"rematch_mode":"%s"',
+      tostring(seats[1] ~= nil and seats[1].wants_rematch), tostring(seats[2] ~= nil and seats[2].wants_rematch),
+      s.rematch_mode)
+  else
+    local left
+    if s.turn_deadline ~= nil then left = s.turn_deadline - now
+    elseif s.turn_remaining ~= nil then left = s.turn_remaining end
+    if left ~= nil then
+      if not (left > 0) then left = 0 end
+      text[#text + 1] = format(',"turn_seconds_left":%s,"turn_seconds":%s', tostring(tonumber(format("%.2f", left))),
+        tostring(s.settings.turn_seconds))
+    end
+  end
+  text[#text + 1] = ',"opponent_connected":'
+  local active, waiting = seats[board.to_move], seats[3 - board.to_move]
+  local tail = format('}%s%s,"you":', active and ',"active_player":' .. active.json or "",
+    waiting and ',"other_player":' .. waiting.json or "")
+  local common = concat(text)
+  for i, seat in ipairs(seats) do
+    local wanted = only == nil
+    if not wanted then
+      for _, p in ipairs(only) do
+        if p.session_id == seat.presence.session_id then wanted = true end
       end
-      local payload = {
-        state = state,
-        active_player = players[board.to_move],
-        other_player = players[other(board.to_move)],
-        your_turn = out == nil and board.to_move == i,
-        you = i,
-      }
-      self:send(OP_STATE, nk.json_encode(payload), { seat.presence })
+    end
+    if seat.connected and wanted then
+      local opponent = (#seats == 2) and seats[3 - i] or nil
+      local data = format('%s%s%s%d,"your_turn":%s}', common, tostring(opponent ~= nil and opponent.connected), tail, i,
+        tostring(out == nil and board.to_move == i))
+      d.broadcast_message(OP_STATE, data, { seat.presence })
     end
   end
 end
 
--- Games
-
-local TERMINATION_TEXT = { line = "with a line", draw = "draw", timeout = "ran out of time", opponent_left = "left" }
-
-function Run:record(board)
-  local s = self.s
+-- A finished game: its log line and its storage object, before anyone is told.
+local function record(s, board)
   local p1, p2 = s.seats[1].presence, s.seats[2].presence
   local out = board.outcome
   local value = {
@@ -373,7 +245,7 @@ function Run:record(board)
     first = board.first,
     termination = out.termination,
     started_at = s.game_started_at,
-    ended_at = self:wall(),
+    ended_at = nk.time() / 1000,
   }
   if #board.moves > 0 then value.moves = board.moves end -- an empty Lua table would be written as {}
   if out.winner ~= nil then value.winner = out.winner end
@@ -381,18 +253,18 @@ function Run:record(board)
   local names = { p1.username, p2.username }
   local summary
   if out.winner == nil then
-    summary = string.format("%s and %s drew", p1.username, p2.username)
+    summary = format("%s and %s drew", p1.username, p2.username)
   elseif out.termination == "line" then
-    summary = string.format("%s beat %s with a line", names[out.winner], names[other(out.winner)])
+    summary = format("%s beat %s with a line", names[out.winner], names[3 - out.winner])
   else
-    summary = string.format("%s beat %s (%s %s)", names[out.winner], names[other(out.winner)],
-      names[other(out.winner)], TERMINATION_TEXT[out.termination])
+    summary = format("%s beat %s (%s %s)", names[out.winner], names[3 - out.winner], names[3 - out.winner],
+      TERMINATION_TEXT[out.termination])
   end
   local collection = s.settings.games_collection
   if collection ~= "" then
     local ok, err = pcall(nk.storage_write, { {
       collection = collection,
-      key = s.match_id .. "/" .. whole(s.game),
+      key = s.match_id .. "/" .. format("%.0f", s.game),
       value = value,
       permission_read = 0,
       permission_write = 0,
@@ -404,27 +276,27 @@ function Run:record(board)
   log("info", "match %s game %d over: %s", s.match_id, s.game, summary)
 end
 
-function Run:start_game()
-  local s = self.s
+local function start_game(s, d, now)
   local first = 1
-  if s.board ~= nil then first = other(s.board.first) end
-  s.board = new_board(first)
+  if s.board ~= nil then first = 3 - s.board.first end
+  s.board = { cells = { EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY }, first = first,
+    to_move = first, moves = {} }
   s.game = s.game + 1
-  s.game_started_at = self:wall()
+  s.game_started_at = nk.time() / 1000
   s.rematch_deadline = nil
   s.countdown_shown = nil
   for _, seat in ipairs(s.seats) do seat.wants_rematch = false end
   s.turn_remaining = nil
-  self:restart_turn_clock()
-  self:broadcast()
+  restart_clock(s, now)
+  broadcast(s, d, now)
 end
 
-function Run:finish(board)
-  local s = self.s
-  s.board = board
+-- The game on `s.board` has its outcome: record it, start the countdown, tell the players.
+local function finish(s, d, now)
+  local board = s.board
   s.turn_deadline = nil
   s.turn_remaining = nil
-  self:record(board)
+  record(s, board)
   local seconds = s.settings.rematch_seconds
   local consent = seconds == false
   if not consent then
@@ -434,268 +306,308 @@ function Run:finish(board)
     end
   end
   s.rematch_mode = consent and "consent" or "auto"
-  if seconds ~= false then s.rematch_deadline = self.now + seconds else s.rematch_deadline = nil end
-  self:broadcast()
+  if seconds ~= false then s.rematch_deadline = now + seconds else s.rematch_deadline = nil end
+  broadcast(s, d, now)
 end
 
-function Run:finish_match()
-  local s = self.s
+-- The match is over: op 5 `reason` about `gone` (a presence, or nil for nobody) to the
+-- presences `to`, then nothing more happens in it.
+local function close(s, d, reason, gone, to)
+  if reason ~= nil and #to > 0 then
+    gone = gone or NOBODY
+    d.broadcast_message(OP_OPPONENT_GONE,
+      nk.json_encode({ user_id = gone.user_id, username = gone.username, reason = reason }), to)
+  end
   s.ended = true
   s.turn_deadline, s.rematch_deadline, s.join_deadline = nil, nil, nil
   for _, seat in ipairs(s.seats) do seat.grace_deadline = nil end
   log("info", "match %s ended", s.match_id)
 end
 
-function Run:close(gone, to)
-  if #to > 0 then self:send(OP_OPPONENT_GONE, nk.json_encode(gone), to) end
-  self:finish_match()
-end
-
-local function gone_of(reason, presence)
-  if presence == nil then return { user_id = "", username = "", reason = reason } end
-  return { user_id = presence.user_id, username = presence.username, reason = reason }
-end
-
-function Run:abandon(index, reason)
-  local s = self.s
+-- The player in seat `index` is gone for good (`reason`): a game on is theirs lost.
+local function abandon(s, d, now, index, reason)
   local board = s.board
   local gone = s.seats[index].presence
   if board ~= nil and board.outcome == nil and #s.seats == 2 then
-    board = finished(board, "opponent_left", other(index))
-    s.board = board
-    self:record(board)
+    board.outcome = { termination = "opponent_left", winner = 3 - index }
+    record(s, board)
   end
   local remaining = {}
   for i, seat in ipairs(s.seats) do
     if i ~= index and seat.connected then remaining[#remaining + 1] = seat.presence end
   end
-  if board ~= nil and #remaining > 0 then self:broadcast(remaining) end
-  self:close(gone_of(reason, gone), remaining)
+  if board ~= nil and #remaining > 0 then broadcast(s, d, now, remaining) end
+  close(s, d, reason, gone, remaining)
 end
 
-function Run:no_rematch()
-  local s = self.s
-  for i, seat in ipairs(s.seats) do
-    if seat.connected and #s.seats == 2 then
-      local them = s.seats[other(i)].presence
-      self:send(OP_OPPONENT_GONE, nk.json_encode(gone_of("no_rematch", them)), { seat.presence })
-    end
-  end
-  self:finish_match()
-end
+-- One hook's work on the state: the steps of XoxoMatch ------------------------------------------
 
-function Run:no_show()
-  local s = self.s
-  local seated = {}
-  for _, seat in ipairs(s.seats) do seated[seat.presence.user_id] = true end
-  local missing
-  for _, p in ipairs(s.settings.expected or {}) do
-    if not seated[p.user_id] then
-      missing = p
-      break
-    end
-  end
-  self:close(gone_of("no_show", missing), self:connected_presences())
-end
-
-function Run:time_out(board)
-  local s = self.s
-  local loser = board.to_move
-  local seat = s.seats[loser]
-  seat.timeouts = seat.timeouts + 1
-  self:finish(finished(board, "timeout", other(loser)))
-  if seat.timeouts >= TIMEOUTS_TO_REMOVE then
-    self:close(gone_of("timed_out", seat.presence), self:connected_presences())
-  end
-end
-
--- Moves and rematches
-
-function Run:move(index, message)
-  local s = self.s
-  local board = s.board
-  if board == nil then
-    self:refuse(message.sender, "not_started", "wait for your opponent to join")
-    return
-  end
-  local row, col = json.read_move(message.data)
-  if row == nil then
-    self:refuse(message.sender, "bad_payload", MOVE_SHAPE)
-    return
-  end
-  local reason, text = check(board, row, col, index)
-  if reason ~= nil then
-    self:refuse(message.sender, reason, text)
-    return
-  end
-  board = play(board, row, col)
-  s.seats[index].timeouts = 0
-  if board.outcome ~= nil then
-    self:finish(board)
-  else
-    s.board = board
-    self:restart_turn_clock()
-    self:broadcast()
-  end
-end
-
-function Run:rematch(index, sender)
-  local s = self.s
-  local board = s.board
-  if board == nil or board.outcome == nil then
-    self:refuse(sender, "game_in_progress", "finish this game first")
-    return
-  end
-  local seat = s.seats[index]
-  if seat.wants_rematch then return end
-  seat.wants_rematch = true
-  local both = #s.seats == 2
-  for _, st in ipairs(s.seats) do
-    if not (st.wants_rematch and st.connected) then both = false end
-  end
-  if both then self:start_game() else self:broadcast() end
-end
-
--- The runtime hooks of XoxoMatch
-
-function Run:join_attempt(presence, metadata)
-  local s = self.s
-  if s.ended then return "this match has ended" end
-  if self:seat_of(presence) == 0 then
-    local expected = s.settings.expected
-    if expected ~= nil then
-      local matched = false
-      for _, p in ipairs(expected) do
-        if p.user_id == presence.user_id then matched = true end
+local function event(s, d, now, kind, a, b)
+  if kind == "attempt" then
+    -- match_join_attempt (presence a, metadata b): nil to let in, else why not.
+    if s.ended then return "this match has ended" end
+    if seat_of(s, a) == 0 then
+      local expected = s.settings.expected
+      if expected ~= nil then
+        local matched = false
+        for _, p in ipairs(expected) do
+          if p.user_id == a.user_id then matched = true end
+        end
+        if not matched then return "you were not matched into this game" end
       end
-      if not matched then return "you were not matched into this game" end
+      if #s.seats >= 2 then return "this game is full" end
     end
-    if #s.seats >= 2 then return "this game is full" end
-  end
-  s.declared[presence.session_id] = declared_protocol(metadata)
-  return nil
-end
-
-function Run:join(presence)
-  local s = self.s
-  local protocol = s.declared[presence.session_id] or 0
-  s.declared[presence.session_id] = nil
-  local index = self:seat_of(presence)
-  if index > 0 then
-    local seat = s.seats[index]
-    if seat.connected and seat.presence.session_id ~= presence.session_id then
-      -- The user came back on a new session while the old one is still in the match:
-      -- take the old one out (as our host closes its socket); its leave is then stale.
-      self.d.match_kick({ seat.presence })
-    end
-    seat.presence = copy_presence(presence)
-    seat.protocol = protocol
-    seat.connected = true
-    seat.grace_deadline = nil
-    self:resume_turn_clock()
-    if s.board ~= nil then self:broadcast() end
-    return
-  end
-  if s.ended or #s.seats >= 2 then return end
-  s.seats[#s.seats + 1] = { presence = copy_presence(presence), protocol = protocol, connected = true,
-    wants_rematch = false, timeouts = 0 }
-  if #s.seats == 2 and s.board == nil then
-    s.join_deadline = nil
-    self:start_game()
-  end
-end
-
-function Run:leave(presence, reason)
-  local s = self.s
-  s.declared[presence.session_id] = nil
-  local index = self:seat_of(presence)
-  if index == 0 or s.ended then return end
-  local seat = s.seats[index]
-  if seat.presence.session_id ~= presence.session_id then return end -- a stale session
-  if reason == "left" or s.board == nil then
-    self:abandon(index, reason)
-    return
-  end
-  seat.connected = false
-  seat.grace_deadline = self.now + s.settings.grace_seconds
-  self:pause_turn_clock()
-  for _, st in ipairs(s.seats) do
-    if st.connected then
-      self:broadcast()
-      return
-    end
-  end
-end
-
-function Run:handle(message)
-  local s = self.s
-  local index = self:seat_of(message.sender)
-  if index == 0 or s.ended then return end
-  if s.seats[index].presence.session_id ~= message.sender.session_id then return end
-  local op = message.op_code
-  if op == OP_MOVE then
-    self:move(index, message)
-  elseif op == OP_REMATCH then
-    self:rematch(index, message.sender)
-  else
-    self:refuse(message.sender, "unknown_op", UNKNOWN_OP)
-  end
-end
-
-function Run:tick()
-  local s = self.s
-  if s.ended then return end
-  local now = self.now
-  for i, seat in ipairs(s.seats) do
-    if seat.grace_deadline ~= nil and now >= seat.grace_deadline then
-      self:abandon(i, "disconnected")
-      return
-    end
-  end
-  local board = s.board
-  if board == nil then
-    if s.join_deadline ~= nil and now >= s.join_deadline then self:no_show() end
-    return
-  end
-  if board.outcome == nil then
-    if s.turn_deadline ~= nil and now >= s.turn_deadline then self:time_out(board) end
-    return
-  end
-  if s.rematch_deadline == nil then return end
-  if now >= s.rematch_deadline then
-    if s.rematch_mode == "auto" then self:start_game() else self:no_rematch() end
-  elseif self:countdown() ~= s.countdown_shown then
-    self:broadcast()
-  end
-end
-
-function Run:terminate(message)
-  if self.s.ended then return end
-  self:send(OP_STATE, message, self:connected_presences())
-  self:finish_match()
-end
-
--- Runs `body` on the state; returns the state to hand back to Nakama (nil ends the match).
--- A failure ends the match for everyone, as our host does, instead of raising into Nakama.
-local function guarded(state, dispatcher, tick, hook, body)
-  local run = begin(state, dispatcher, tick)
-  local ok, err = pcall(body, run)
-  if not ok then
-    log("error", "xoxo_plus: match %s failed in %s, ending it: %s", tostring(state.match_id), hook, tostring(err))
-    pcall(function() run:send(OP_STATE, FAILED_NOTICE, run:connected_presences()) end)
-    state.ended = true
+    -- The client's declaration (declared_protocol in game/xoxo.py).
+    local v = type(b) == "table" and b.protocol or nil
+    local declared = 0
+    if type(v) == "string" and #v >= 1 and #v <= 6 and v:match("^[0-9]+$") then declared = tonumber(v) end
+    s.declared[a.session_id] = declared
     return nil
+
+  elseif kind == "join" then
+    for _, presence in ipairs(a) do
+      local protocol = s.declared[presence.session_id] or 0
+      s.declared[presence.session_id] = nil
+      local p = { user_id = presence.user_id, session_id = presence.session_id, username = presence.username,
+        node = presence.node or "" }
+      local json = nk.json_encode({ user_id = p.user_id, session_id = p.session_id, username = p.username,
+        node = p.node, reason = 0 }) -- PRESENCE_FULL of PROTOCOL.md, as the state lists players
+      local index = seat_of(s, presence)
+      if index > 0 then
+        local seat = s.seats[index]
+        if seat.connected and seat.presence.session_id ~= presence.session_id then
+          -- The user came back on a new session while the old one is still in the match:
+          -- take the old one out (as our host closes its socket); its leave is then stale.
+          d.match_kick({ seat.presence })
+        end
+        seat.presence, seat.json, seat.protocol, seat.connected, seat.grace_deadline = p, json, protocol, true, nil
+        -- The turn clock goes on when both are back, with at least RETURN_SECONDS left.
+        if s.turn_remaining ~= nil and #connected(s) == #s.seats then
+          local board = s.board
+          if board ~= nil and board.outcome == nil then
+            local least = s.settings.turn_seconds
+            if not (least < RETURN_SECONDS) then least = RETURN_SECONDS end
+            local wait = s.turn_remaining
+            if least > wait then wait = least end
+            s.turn_deadline = now + wait
+          end
+          s.turn_remaining = nil
+        end
+        if s.board ~= nil then broadcast(s, d, now) end
+      elseif not s.ended and #s.seats < 2 then
+        s.seats[#s.seats + 1] = { presence = p, json = json, protocol = protocol, connected = true,
+          wants_rematch = false, timeouts = 0 }
+        if #s.seats == 2 and s.board == nil then
+          s.join_deadline = nil
+          start_game(s, d, now)
+        end
+      end
+    end
+
+  elseif kind == "leave" then
+    for _, presence in ipairs(a) do
+      local reason = (presence.reason == PRESENCE_LEAVE) and "left" or "disconnected"
+      s.declared[presence.session_id] = nil
+      local index = seat_of(s, presence)
+      local seat = s.seats[index]
+      if index == 0 or s.ended or seat.presence.session_id ~= presence.session_id then
+        -- not seated, over, or a stale session: nothing to do
+      elseif reason == "left" or s.board == nil then
+        abandon(s, d, now, index, reason)
+      else
+        seat.connected = false
+        seat.grace_deadline = now + s.settings.grace_seconds
+        pause_clock(s, now)
+        if #connected(s) > 0 then broadcast(s, d, now) end
+      end
+    end
+
+  elseif kind == "loop" then
+    -- The messages since the last tick, in order.
+    for _, message in ipairs(a) do
+      local sender = message.sender
+      local index = seat_of(s, sender)
+      if index == 0 or s.ended or s.seats[index].presence.session_id ~= sender.session_id then
+        -- not seated, over, or a stale session: ignored
+      elseif message.op_code == OP_MOVE then
+        local board = s.board
+        local reason, text
+        if board == nil then
+          reason, text = "not_started", "wait for your opponent to join"
+        else
+          -- The usual spelling is read here; anything else by the full reader.
+          local data = message.data
+          local row, col
+          if type(data) == "string" then
+            row, col = data:match('^{"row": ?([123]), ?"col": ?([123])}$')
+          end
+          if row ~= nil then
+            row, col = tonumber(row), tonumber(col)
+          else
+            row, col = require("xoxo_plus_json").read_move(data)
+          end
+          -- The checks of game.rules.Board.check, in its order.
+          if row == nil then
+            reason, text = "bad_payload", MOVE_SHAPE
+          elseif not (row and col) then
+            reason, text = "out_of_bounds", OUT_OF_BOUNDS
+          elseif board.outcome ~= nil then
+            reason, text = "game_over", "the game is over"
+          elseif index ~= board.to_move then
+            reason, text = "not_your_turn", format("it is player %d's turn, not player %d's", board.to_move, index)
+          elseif board.cells[(row - 1) * 3 + col] ~= EMPTY then
+            reason, text = "occupied", format("cell (%d, %d) is already taken", row, col)
+          end
+          if reason == nil then
+            local cells, mover = board.cells, board.to_move
+            cells[(row - 1) * 3 + col] = mover
+            board.moves[#board.moves + 1] = { row, col, mover }
+            board.to_move = 3 - mover
+            s.seats[index].timeouts = 0
+            -- The outcome: the first line in LINES order, or a full board.
+            for i = 1, 24, 3 do
+              local x, y, z = LINES[i], LINES[i + 1], LINES[i + 2]
+              local c = cells[x]
+              if c ~= EMPTY and c == cells[y] and c == cells[z] then
+                board.outcome = { termination = "line", winner = c, line = {
+                  { floor((x - 1) / 3) + 1, (x - 1) % 3 + 1 }, { floor((y - 1) / 3) + 1, (y - 1) % 3 + 1 },
+                  { floor((z - 1) / 3) + 1, (z - 1) % 3 + 1 } } }
+                break
+              end
+            end
+            if board.outcome == nil and #board.moves == 9 then board.outcome = { termination = "draw" } end
+            if board.outcome ~= nil then
+              finish(s, d, now)
+            else
+              restart_clock(s, now)
+              broadcast(s, d, now)
+            end
+          end
+        end
+        if reason ~= nil then
+          d.broadcast_message(OP_REJECTED, nk.json_encode({ reason = reason, message = text }), { sender })
+        end
+      elseif message.op_code == OP_REMATCH then
+        local board = s.board
+        local seat = s.seats[index]
+        if board == nil or board.outcome == nil then
+          d.broadcast_message(OP_REJECTED,
+            nk.json_encode({ reason = "game_in_progress", message = "finish this game first" }), { sender })
+        elseif not seat.wants_rematch then
+          seat.wants_rematch = true
+          local both = #s.seats == 2
+          for _, st in ipairs(s.seats) do
+            if not (st.wants_rematch and st.connected) then both = false end
+          end
+          if both then start_game(s, d, now) else broadcast(s, d, now) end
+        end
+      else
+        d.broadcast_message(OP_REJECTED, nk.json_encode({ reason = "unknown_op", message = UNKNOWN_OP }), { sender })
+      end
+    end
+
+    -- Then the clocks.
+    if s.ended then return end
+    for i, seat in ipairs(s.seats) do
+      if seat.grace_deadline ~= nil and now >= seat.grace_deadline then
+        abandon(s, d, now, i, "disconnected")
+        return
+      end
+    end
+    local board = s.board
+    if board == nil then
+      if s.join_deadline ~= nil and now >= s.join_deadline then
+        -- Not both seated in time: tell whoever came who did not.
+        local seated, missing = {}, nil
+        for _, seat in ipairs(s.seats) do seated[seat.presence.user_id] = true end
+        for _, p in ipairs(s.settings.expected or {}) do
+          if not seated[p.user_id] then
+            missing = p
+            break
+          end
+        end
+        close(s, d, "no_show", missing, connected(s))
+      end
+    elseif board.outcome == nil then
+      if s.turn_deadline ~= nil and now >= s.turn_deadline then
+        local loser = board.to_move
+        local seat = s.seats[loser]
+        seat.timeouts = seat.timeouts + 1
+        board.outcome = { termination = "timeout", winner = 3 - loser }
+        finish(s, d, now)
+        if seat.timeouts >= TIMEOUTS_TO_REMOVE then close(s, d, "timed_out", seat.presence, connected(s)) end
+      end
+    elseif s.rematch_deadline ~= nil then
+      if now >= s.rematch_deadline then
+        if s.rematch_mode == "auto" then
+          start_game(s, d, now)
+        else
+          for i, seat in ipairs(s.seats) do
+            if seat.connected and #s.seats == 2 then
+              local them = s.seats[3 - i].presence
+              d.broadcast_message(OP_OPPONENT_GONE,
+                nk.json_encode({ user_id = them.user_id, username = them.username, reason = "no_rematch" }),
+                { seat.presence })
+            end
+          end
+          close(s, d)
+        end
+      else
+        local countdown = ceil(s.rematch_deadline - now - 1e-9)
+        if countdown < 0 then countdown = 0 end
+        if countdown ~= s.countdown_shown then broadcast(s, d, now) end
+      end
+    end
+
+  elseif kind == "terminate" then
+    if not s.ended then
+      local to = connected(s)
+      if #to > 0 then d.broadcast_message(OP_STATE, format("Server shutting down in %.0f seconds", a), to) end
+      close(s, d)
+    end
   end
-  if state.ended then return nil end
-  local label = label_of(state)
-  if label ~= state.label then
-    dispatcher.match_label_update(label)
-    state.label = label
-  end
-  return state
 end
 
 -- Nakama's match handler ------------------------------------------------------------------
+
+-- A hook: runs `event` on the state and returns what Nakama expects of that hook. A
+-- failure ends the match for everyone, as our host does, instead of raising into Nakama.
+local function hook(kind)
+  return function(context, dispatcher, tick, state, a, b)
+    if kind == "signal" then
+      -- No signals are defined; the answer is the current label, for operators' tools.
+      return state, state.label
+    end
+    local ok, result = pcall(event, state, dispatcher, tick / state.tick_rate, kind, a, b)
+    if kind == "attempt" then
+      if not ok then
+        log("error", "xoxo_plus: match %s failed in match_join_attempt: %s", tostring(state.match_id), tostring(result))
+        return state, false, "this match cannot take players right now"
+      end
+      if result ~= nil then return state, false, result end
+      return state, true
+    end
+    if not ok then
+      log("error", "xoxo_plus: match %s failed in match_%s, ending it: %s", tostring(state.match_id), kind,
+        tostring(result))
+      local listed, to = pcall(connected, state)
+      if listed and #to > 0 then pcall(dispatcher.broadcast_message, OP_STATE, FAILED_NOTICE, to) end
+      state.ended = true
+      return nil
+    end
+    if state.ended then return nil end
+    local open = #state.seats < 2 and 1 or 0
+    if open ~= state.label_open or state.game ~= state.label_game then
+      local label = format(LABEL, PROTOCOL, open, state.game)
+      state.label_open, state.label_game = open, state.game
+      if label ~= state.label then
+        dispatcher.match_label_update(label)
+        state.label = label
+      end
+    end
+    return state
+  end
+end
 
 function M.match_init(context, params)
   local settings = M.settings_from_env(context.env)
@@ -703,7 +615,10 @@ function M.match_init(context, params)
   if type(params) == "table" and type(params.expected) == "table" then
     expected = {}
     for _, p in ipairs(params.expected) do
-      if type(p) == "table" and type(p.user_id) == "string" then expected[#expected + 1] = copy_presence(p) end
+      if type(p) == "table" and type(p.user_id) == "string" then
+        expected[#expected + 1] = { user_id = p.user_id, session_id = p.session_id, username = p.username,
+          node = p.node or "" }
+      end
     end
   end
   settings.expected = expected
@@ -717,53 +632,19 @@ function M.match_init(context, params)
     game_started_at = 0,
     rematch_mode = "auto",
     ended = false,
+    label_open = 1,
+    label_game = 0,
   }
   if expected ~= nil and #expected > 0 then state.join_deadline = settings.join_timeout_seconds end
-  state.label = label_of(state)
+  state.label = format(LABEL, PROTOCOL, 1, 0)
   return state, settings.tick_rate, state.label
 end
 
-function M.match_join_attempt(context, dispatcher, tick, state, presence, metadata)
-  local run = begin(state, dispatcher, tick)
-  local ok, result = pcall(run.join_attempt, run, presence, metadata)
-  if not ok then
-    log("error", "xoxo_plus: match %s failed in match_join_attempt: %s", tostring(state.match_id), tostring(result))
-    return state, false, "this match cannot take players right now"
-  end
-  if result ~= nil then return state, false, result end
-  return state, true
-end
-
-function M.match_join(context, dispatcher, tick, state, presences)
-  return guarded(state, dispatcher, tick, "match_join", function(run)
-    for _, p in ipairs(presences) do run:join(p) end
-  end)
-end
-
-function M.match_leave(context, dispatcher, tick, state, presences)
-  return guarded(state, dispatcher, tick, "match_leave", function(run)
-    for _, p in ipairs(presences) do
-      run:leave(p, (p.reason == PRESENCE_LEAVE) and "left" or "disconnected")
-    end
-  end)
-end
-
-function M.match_loop(context, dispatcher, tick, state, messages)
-  return guarded(state, dispatcher, tick, "match_loop", function(run)
-    for _, m in ipairs(messages) do run:handle(m) end
-    run:tick()
-  end)
-end
-
-function M.match_terminate(context, dispatcher, tick, state, grace_seconds)
-  return guarded(state, dispatcher, tick, "match_terminate", function(run)
-    run:terminate(string.format("Server shutting down in %s seconds", whole(grace_seconds)))
-  end)
-end
-
-function M.match_signal(context, dispatcher, tick, state, data)
-  -- No signals are defined; the answer is the current label, for operators' tools.
-  return state, state.label
-end
+M.match_join_attempt = hook("attempt")
+M.match_join = hook("join")
+M.match_leave = hook("leave")
+M.match_loop = hook("loop")
+M.match_terminate = hook("terminate")
+M.match_signal = hook("signal")
 
 return M

@@ -239,9 +239,9 @@ def test_a_failed_storage_write_is_logged_and_the_players_still_get_their_result
 
 
 def test_a_hook_that_fails_ends_the_match_like_our_host_without_raising_into_nakama():
-    rt, match, ann, _ = started()
-    rt.fail_next["json_encode"] = "simulated bug"
-    move(match, ann, 1, 1)
+    rt, match, ann, bob = started()
+    rt.fail_next["json_encode"] = "simulated bug"  # the refusal of bob's move out of turn is encoded with it
+    move(match, bob, 1, 1)
     assert sent(match, STATE_OP, ann) == [b"This match stopped because of a server error."]
     assert match.stopped and match.errors == []  # the hook returned nil: Nakama stops the match quietly
     assert any("failed in match_loop" in m and "simulated bug" in m for m in rt.errors())
