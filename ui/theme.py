@@ -2,7 +2,8 @@
 
 Every screen computes its layout from the surface size on each draw, so sizes here are
 given for the default 640x720 window and multiplied by ``scale_for(size)``. Text is set
-in Inter (``assets/fonts``, SIL Open Font License), which stays even at small sizes;
+in Inter (``assets/fonts``, SIL Open Font License), which stays even at small sizes (``ui.text`` draws
+what Inter lacks in the Noto fonts beside it);
 every colour pair used for text meets WCAG AA contrast (4.5:1, checked by a test).
 """
 
@@ -15,6 +16,7 @@ from typing import Generic, TypeVar
 import pygame
 
 from ui.resources import assets_dir
+from ui.text import TextFont
 
 # Palette ----------------------------------------------------------------------
 
@@ -124,7 +126,7 @@ class Fonts:
         px = font_pixels(size)
         font = self._fonts.get((px, light))
         if font is None:
-            font = pygame.font.Font(str(FONT_DIR / FONT_FILES[light]), px)
+            font = TextFont(FONT_DIR / FONT_FILES[light], px)  # Inter, falling back to Noto for other scripts
             self._fonts.put((px, light), font)
         return font
 
