@@ -113,14 +113,11 @@ _Purpose: TypeAlias = _Ticket | _Join | None  # what the answer is for (None: wi
 
 @dataclass(frozen=True, eq=False)
 class Request:
-    """A message to send with a ``cid``; its answer goes to ``answered`` (or ``failed``).
-
-    ``goodbye``: a leave the player asked for, which must go out even if the connection is let go right after.
-    """
+    """A message to send with a ``cid``; its answer goes to ``answered`` (or ``failed``)."""
 
     message: Message
     purpose: _Purpose
-    goodbye: bool = False
+    goodbye: bool = False  # a leave the player asked for: it must go out even if the connection is let go at once
 
 
 @dataclass(frozen=True)
@@ -148,6 +145,7 @@ class ClientProtocol:
         self.user_id = ""  # ours on this server, once signed in
         self.online = False  # a socket is up to send on
         self.search: _Search | None = None
+        self.searches = 0  # searches the player started (queueing again after a drop or a pass is the same one)
         self.match: _Match | None = None
         self._outgoing: list[Outgoing] = []
         self._events: list[Event] = []
@@ -198,12 +196,20 @@ class ClientProtocol:
         if self.search is not None:
             self._cancel_find()
         self.search = _Search(code)
+        self.searches += 1
         self._start_search()
         return self._flush()
 
     def cancel_find(self) -> Output:
         """Withdraw from the matchmaker."""
         self._cancel_find()
+        return self._flush()
+
+    def give_up_search(self, seconds: float) -> Output:
+        """The search found nobody within ``seconds``: withdraw, and say so."""
+        if self.search is not None:
+            self._cancel_find()
+            self._events.append(Failure(FailureKind.NO_MATCH, f"No opponent was found within {seconds:g} s"))
         return self._flush()
 
     def move(self, row: int, col: int) -> Output:
@@ -235,9 +241,8 @@ class ClientProtocol:
         """A message the server sent on its own (no answer to a request of ours)."""
         if isinstance(message, MatchmakerMatched):
             self._matched(message)
-        elif isinstance(message, (MatchData, MatchPresenceEvent)):
-            if self.match is not None:
-                self._match_message(self.match, message)
+        elif isinstance(message, (MatchData, MatchPresenceEvent)) and self.match is not None:
+            self._match_message(self.match, message)
         elif isinstance(message, ErrorMessage):
             log.warning("server error without a request: %s (code %d)", message.message, message.code)
         else:

@@ -19,10 +19,12 @@ class SessionConfig:
     backoff_first: float = 0.5  # first reconnection delay, doubling...
     backoff_max: float = 8.0  # ...up to this
     backoff_jitter: float = 0.25  # each delay scaled by a random factor in 1 +/- this
-    reconnect_attempts: int = 8
+    reconnect_attempts: int = 8  # tries in a row; a connection that drops within ``stable_after`` s counts as one
+    stable_after: float = 5.0  # a connection that stays up this long resets the reconnection budget
     close_timeout: float = 0.5  # how long a clean close (socket, host) may take on the way out
     refresh_retry: float = 5.0  # after a failed token refresh, try again this much later
     name_tries: int = 10  # names tried when the one asked for is taken
+    match_timeout: float | None = None  # a search with no match ends after this long (None: it waits on)
     # The template of the embedded LAN host (bind, port, key and max_players are set per HostLan).
     lan_host: HostConfig = HostConfig(close_timeout=1.0)
     lan_port_tries: int = 10  # ports tried upwards from HostLan.port when it is taken

@@ -129,6 +129,8 @@ class FailureKind(enum.Enum):
     FULL = "full"  # the game is full
     TIMEOUT = "timeout"  # the server stopped answering
     HOST = "host"  # the embedded host could not start
+    DROPPED = "dropped"  # the server keeps dropping the connection right after it opens
+    NO_MATCH = "no_match"  # no opponent was found within the time given for the search
     OTHER = "other"
 
 

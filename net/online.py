@@ -101,6 +101,8 @@ class OnlineSession:
         self.socket: RealtimeSocket | None = None
         self.phase = Phase.CONNECTING
         self.protocol = ClientProtocol()
+        self._opened_at = 0.0  # when the last socket opened (on ``clock``)
+        self._tries = 0  # reconnection attempts since a connection last stayed up ``stable_after`` s
         self._name = command.username  # the name we play under (another if the one asked for was taken)
 
     @property
@@ -118,11 +120,23 @@ class OnlineSession:
         self._scope.spawn(self._connect(), "sign in")
 
     def find(self, code: str) -> None:
-        """Queue for an opponent (the friend with ``code``, if given); at once if online, else once the socket is up."""
+        """Queue for an opponent (the friend with ``code``, if given); at once if online, else once the socket is up.
+
+        With ``match_timeout`` set, a new search that finds nobody in that time is withdrawn with a Failure.
+        """
+        searches = self.protocol.searches
         self._perform(self.protocol.find(code))
+        limit = self.config.match_timeout
+        if limit is not None and self.protocol.searches != searches:
+            self._scope.spawn(self._search_deadline(self.protocol.searches, limit), "match timeout")
 
     def cancel_find(self) -> None:
         self._perform(self.protocol.cancel_find())
+
+    async def _search_deadline(self, search: int, limit: float) -> None:
+        await asyncio.sleep(limit)
+        if self.protocol.searches == search:  # still the same search (a match found ends it: nothing to do)
+            self._perform(self.protocol.give_up_search(limit))
 
     def send_move(self, row: int, col: int) -> None:
         """Send a move. The board already checked it for quick feedback and the server checks it again."""
@@ -284,6 +298,7 @@ class OnlineSession:
             return
         self.socket = socket
         self.phase = Phase.ONLINE
+        self._opened_at = self._clock()
         if not reconnected:
             self._scope.spawn(self._keep_token_fresh(), "token refresh")
         self._perform(self.protocol.connected(self.user_id, reconnected=reconnected))
@@ -353,12 +368,21 @@ class OnlineSession:
         return delay * self._rng.uniform(1 - cfg.backoff_jitter, 1 + cfg.backoff_jitter)
 
     async def _reconnect(self, error: ClientError) -> None:
-        """Retry with backoff until the socket is back, a fatal error, or the attempts run out."""
+        """Retry with backoff until the socket is back, a fatal error, or the attempts run out.
+
+        A connection that dropped within ``stable_after`` s of opening did not count as one
+        that worked: the attempts go on from where they were, so the delays keep growing and
+        a server that accepts and drops every connection is given up on.
+        """
+        cfg = self.config
+        if self._clock() - self._opened_at >= cfg.stable_after:
+            self._tries = 0  # that connection held: a fresh budget
         message = str(error)
         last: ClientError = error
-        for attempt in range(1, self.config.reconnect_attempts + 1):
-            delay = self._backoff(attempt)
-            self._emit(ConnectionLost(message, attempt, round(delay, 2)))
+        while self._tries < cfg.reconnect_attempts:
+            self._tries += 1
+            delay = self._backoff(self._tries)
+            self._emit(ConnectionLost(message, self._tries, round(delay, 2)))
             await asyncio.sleep(delay)
             try:
                 socket = await self._reopen()
@@ -371,7 +395,11 @@ class OnlineSession:
                 continue
             self._adopt(socket, reconnected=True)
             return
-        tries = self.config.reconnect_attempts
+        if last is error:  # every try opened a connection, and each one dropped soon after
+            self.abort()
+            self._emit(Failure(FailureKind.DROPPED, "The server keeps dropping the connection"))
+            return
+        tries = cfg.reconnect_attempts
         self._failed(last, f"Lost the connection to the server and could not get it back after {tries} tries")
 
     async def _reopen(self) -> RealtimeSocket:

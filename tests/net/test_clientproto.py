@@ -12,7 +12,7 @@ import json
 import pytest
 
 from game.refusal import Refusal
-from game.rules import Board
+from game.rules import Board, reachable_positions
 from game.xoxo import (
     OP_MOVE,
     OP_OPPONENT_GONE,
@@ -381,3 +381,69 @@ def test_reset_forgets_the_search_and_the_match():
     proto.reset()
     assert not proto.busy and not proto.online
     assert proto.received(MatchData("M1", OP_STATE, extended_state(Board.new(1)))) == Output()
+
+
+# Searches with a time limit (--match-timeout) ------------------------------------------------------------------------
+
+
+def test_a_search_given_up_is_withdrawn_and_said_once():
+    proto = ClientProtocol()
+    searching(proto)
+    assert proto.searches == 1
+    out = proto.give_up_search(2.5)
+    assert sent(out) == [MatchmakerRemove("T1")]
+    assert out.events == (Failure(FailureKind.NO_MATCH, "No opponent was found within 2.5 s"),) and not proto.busy
+    assert proto.give_up_search(2.5) == Output()  # nothing searches any more
+
+
+def test_queueing_again_after_a_drop_or_a_pass_is_the_same_search():
+    proto = ClientProtocol()
+    searching(proto, CODE)
+    proto.disconnected()
+    proto.connected(ME.user_id, reconnected=True)
+    proto.received(matched(code="ABCDE"))  # passed over: queued again
+    proto.find(CODE)  # the same wish again
+    assert proto.searches == 1
+    proto.find("")
+    assert proto.searches == 2
+
+
+# Boards the rules cannot reach ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cells, turn, why",
+    [
+        ([[1, 1, 1], [-1, -1, -1], [-1, -1, -1]], 2, "player 1 has 3 marks and player 2 has 0"),
+        ([[1, 1, 1], [2, 2, 2], [-1, -1, -1]], 1, "both players have a line"),
+        ([[1, 1, 1], [2, 2, -1], [2, 2, -1]], 1, "player 1 has a line but the other player marked a cell after it"),
+        ([[1, -1, -1], [-1, -1, -1], [-1, -1, -1]], 1, "player 1 is to move with more marks than player 2"),
+    ],
+)
+def test_a_board_no_game_reaches_is_refused_not_shown(cells, turn, why):
+    proto, _ = in_match("")
+    (refused,) = proto.received(MatchData("M1", OP_STATE, stock_state(turn, cells))).events
+    assert isinstance(refused, ServerMessage) and why in refused.text and "no game reaches that board" in refused.text
+
+
+@pytest.mark.parametrize(
+    "cells, why",
+    [
+        ([[-1] * 3, [-1] * 3, [-1] * 3, [-1]], "cells must be three rows"),  # ten cells
+        ([[-1] * 4, [-1] * 3, [-1] * 3], "each row must have three cells"),
+        ([[3, -1, -1], [-1] * 3, [-1] * 3], "a cell must be -1, 1 or 2, not 3"),
+        ([[True, -1, -1], [-1] * 3, [-1] * 3], "a cell must be -1, 1 or 2, not True"),
+    ],
+)
+def test_a_board_outside_the_protocol_is_refused_not_shown(cells, why):
+    proto, _ = in_match("")
+    (refused,) = proto.received(MatchData("M1", OP_STATE, stock_state(1, cells))).events
+    assert isinstance(refused, ServerMessage) and why in refused.text
+
+
+def test_every_board_the_rules_reach_is_shown():
+    proto, _ = in_match(EXTENDED)
+    boards = [*reachable_positions(1, finished=True), *reachable_positions(2, finished=True)]
+    for board in boards:
+        (update,) = proto.received(MatchData("M1", OP_STATE, extended_state(board))).events
+        assert isinstance(update, MatchUpdate) and update.view.board.cells == board.cells

@@ -15,6 +15,8 @@ import socket
 import uuid
 from dataclasses import replace
 
+import pytest
+
 from game.rules import Termination
 from game.xoxo import PROTOCOL, GoneReason, MatchLabel
 from net.address import ServerAddress
@@ -54,6 +56,7 @@ from net.messages import (
     StopHosting,
 )
 from net.online import OnlineSession
+from net.realtime import MAX_SERVER_FRAME
 from net.session import Session, SessionConfig
 from net.tasks import TaskScope
 from tests.net.standins import LOOPBACK, NakamaStandIn, Recorder, TcpRelay, b64
@@ -330,6 +333,58 @@ def test_a_server_gone_for_good_is_retried_then_reported(host_factory):
     assert failure.kind is FailureKind.UNREACHABLE
     assert "could not get it back after 3 tries" in failure.message and address in failure.message
     assert again.kind is FailureKind.UNREACHABLE
+
+
+async def drop_by_aborting(ws) -> None:
+    ws.ws.transport.abort()
+
+
+async def drop_with_1011(ws) -> None:
+    await ws.ws.close(1011, "internal error")
+
+
+async def drop_with_a_frame_too_big(ws) -> None:
+    await ws.send("x" * (MAX_SERVER_FRAME + 1))  # the client refuses it and closes (1009)
+
+
+@pytest.mark.parametrize("drop", [drop_by_aborting, drop_with_1011, drop_with_a_frame_too_big])
+def test_a_server_that_drops_every_connection_it_opens_is_given_up_on(drop):
+    # Each connection opens and drops at once: each counts as a failed attempt, so the delays
+    # grow and the budget runs out (it used to restart after every open: retries forever).
+    nakama = NakamaStandIn(drop)
+
+    async def main():
+        async with nakama:
+            a = Player("ann")
+            await a.sign_in(nakama.address)
+            a.send(FindOpponent())
+            failure = await a.next(Failure)
+            lost = a.events.of(ConnectionLost)
+            await a.shutdown()
+            return failure, lost, len(nakama.sockets)
+
+    failure, lost, sockets = play(main())
+    assert failure == Failure(FailureKind.DROPPED, "The server keeps dropping the connection")
+    assert [e.attempt for e in lost] == [1, 2, 3] and sockets == 4
+    assert lost[0].retry_in < lost[2].retry_in  # backoff grows (0.05 then 0.2 s, jittered)
+
+
+def test_a_search_that_finds_nobody_in_time_ends_and_is_withdrawn(host_factory):
+    host = host_factory()
+    server = f"{LOOPBACK}:{host.port}"
+
+    async def main():
+        a = Player("ann", replace(FAST, match_timeout=0.3))
+        await a.sign_in(server)
+        a.send(FindOpponent())
+        await a.next(Searching)
+        failure = await a.next(Failure)
+        while (await asyncio.to_thread(host.stats)).tickets:
+            await asyncio.sleep(0.02)
+        await a.shutdown()
+        return failure
+
+    assert play(main()) == Failure(FailureKind.NO_MATCH, "No opponent was found within 0.3 s")
 
 
 # Signing in ----------------------------------------------------------------------------
