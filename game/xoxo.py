@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from game.refusal import Refusal
-from game.rules import Board, Line, Result, StateError, Termination, from_state, to_state
+from game.rules import LINES, PLAYERS, Board, Line, Result, StateError, Termination, from_state, index_of, other, to_state
 
 OP_MOVE = 1
 OP_STATE = 2
@@ -411,6 +411,9 @@ def decode_state(data: bytes, my_user_id: str = "", my_session_id: str = "") -> 
         plist: list[Presence | None] = [Presence.from_json(p) if p else None for p in raw_players[:2]]
     except (StateError, ValueError) as exc:
         raise PayloadError(str(exc)) from exc
+    unreachable = _unreachable(board)
+    if unreachable:
+        raise PayloadError(f"no game reaches that board: {unreachable}")
     while len(plist) < 2:
         plist.append(None)
     players = (plist[0], plist[1])
@@ -437,6 +440,28 @@ def decode_state(data: bytes, my_user_id: str = "", my_session_id: str = "") -> 
         turn_seconds=_number(state, "turn_seconds"),
         opponent_connected=state.get("opponent_connected", True) is not False,
     )
+
+
+def _unreachable(board: Board) -> str:
+    """Why the rules cannot reach ``board`` ("" if they can): marks taken in turn, one winner who moved last.
+
+    ``from_state`` has already refused a shape that is not three rows of three cells holding -1, 1 or 2.
+    """
+    cells = board.cells
+    marks = {p: cells.count(p) for p in PLAYERS}
+    if abs(marks[1] - marks[2]) > 1:
+        return f"player 1 has {marks[1]} marks and player 2 has {marks[2]}, but players take turns"
+    winners = {p for p in PLAYERS if any(all(cells[index_of(r, c)] == p for r, c in line) for line in LINES)}
+    if len(winners) > 1:
+        return "both players have a line"
+    for p in winners:
+        if marks[p] < marks[other(p)]:
+            return f"player {p} has a line but the other player marked a cell after it"
+    if not board.is_over and marks[1] != marks[2]:
+        behind = 1 if marks[1] < marks[2] else 2
+        if board.to_move != behind:
+            return f"player {board.to_move} is to move with more marks than player {behind}"
+    return ""
 
 
 def _number(state: Mapping[str, Any], key: str) -> float | None:
