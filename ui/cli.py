@@ -20,6 +20,7 @@ from pathlib import Path
 
 from game.bot import LEVELS, Level
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT, DEFAULT_SERVER_KEY, ServerAddress
+from net.config import SessionConfig
 from net.host.serve import add_serve_arguments, fill_serve_defaults
 from net.limits import MAX_NAME_LENGTH, InvalidInput, check_friend_code, normalize_name
 from net.tls import TlsConfigError, check_pem
@@ -134,6 +135,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, not {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the game (and of ``--serve``)."""
     levels = ", ".join(LEVELS)
@@ -204,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_name,
         help=f"with --online, --host or --join: your name, 1 to {MAX_NAME_LENGTH} characters "
         "(default: the last one used)",
+    )
+    net.add_argument(
+        "--match-timeout",
+        metavar="SECONDS",
+        type=_timeout,
+        help="with --online, --host or --join: stop looking for an opponent after this long (headless: exit 1)",
     )
     net.add_argument(
         "--discovery-port",
@@ -290,8 +307,9 @@ def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespac
             parser.error(f"{flag} goes with --online")
     if args.key is not None and not (args.online or args.serve):
         parser.error("--key goes with --online or --serve")
-    if args.name is not None and not networked:
-        parser.error("--name goes with --online, --host or --join")
+    player_flags = _given(args, "name", "match_timeout")
+    if player_flags and not networked:
+        parser.error(f"{player_flags[0]} goes with --online, --host or --join")
     if args.port is not None and not (args.host or args.serve):
         parser.error("--port goes with --host or --serve")
     if args.bind is not None and not (args.host or args.serve):
@@ -354,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lan_bind=args.bind if args.bind is not None else DEFAULT_LAN_BIND,
         discovery_port=args.discovery_port if args.discovery_port is not None else DEFAULT_DISCOVERY_PORT,
         broadcast=args.broadcast,
+        session=SessionConfig(match_timeout=args.match_timeout) if args.match_timeout is not None else None,
     )
     options = ClientOptions(
         play=play,

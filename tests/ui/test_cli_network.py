@@ -8,6 +8,7 @@ in-process (argparse exits before anything starts).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,11 +18,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from game.bot import Level
+from net.config import SessionConfig
+from tests.net.standins import LoopThread, NakamaStandIn, StandInSocket
 from ui import cli as main
+from ui.launch import ClientOptions, Play, run_client
+from ui.settings import NetSettings
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT = 60.0  # a broken run fails after this long; a working one takes a few seconds
@@ -131,6 +138,35 @@ def test_an_opponent_who_stops_early_makes_the_other_exit_1_saying_so(tmp_path: 
     assert err.strip().splitlines()[-1] == "ann left the match."
 
 
+def test_a_search_that_finds_nobody_within_the_match_timeout_exits_1_saying_so(tmp_path: Path, server: str) -> None:
+    code, out, err = finish(start("--online", "--server", server, "--match-timeout", "1", "--auto", "easy",
+                                  "--games", "1", "--name", "ann", data_dir=tmp_path))
+    assert code == 1 and out == ""
+    assert err.strip().splitlines()[-1] == "No opponent was found within 1 s."
+
+
+def test_a_server_that_drops_every_connection_makes_the_headless_client_exit_1_saying_so(tmp_path, monkeypatch) -> None:
+    # In process, so that the backoff can be shrunk: with the defaults giving up takes about 40 s.
+    monkeypatch.setenv("TICTACTOE_DATA_DIR", str(tmp_path))
+    session = SessionConfig(backoff_first=0.05, backoff_max=0.2, reconnect_attempts=3, http_timeout=5, open_timeout=5)
+    options = ClientOptions(play=Play.ONLINE, auto=Level.EASY, games=1, instant=True, name="ann",
+                            net=NetSettings(session=session))
+    out, err = io.StringIO(), io.StringIO()
+
+    async def drop(ws: StandInSocket) -> None:
+        await ws.ws.close(1011, "internal error")
+
+    with LoopThread() as loop:
+        nakama = loop.run(NakamaStandIn(drop).start())
+        try:
+            code = run_client(replace(options, server=nakama.address), out=out, err=err)
+        finally:
+            loop.run(nakama.stop())
+    assert code == 1 and out.getvalue() == ""
+    assert err.getvalue().strip().splitlines()[-1] == "The server keeps dropping the connection."
+    assert len(nakama.sockets) == 4  # the first connection and three tries
+
+
 def test_help_documents_every_flag() -> None:
     text = " ".join(main.build_parser().format_help().split())
     for flag in ("--bot", "--online", "--host", "--join", "--serve", "--server", "--key", "--name", "--port",
@@ -161,8 +197,10 @@ def test_help_documents_every_flag() -> None:
         (["--serve", "--name", "ann"], "--serve runs the server without a window"),
         (["--online", "--server", "nowhere:http"], "expected HOST:PORT"),
         (["--join", "a b:1"], "expected HOST:PORT"),
-        (["--host", "--name", ""], "a name is 1 to 20 printable characters"),
-        (["--host", "--name", "x" * 21], "a name is 1 to 20 printable characters"),
+        (["--host", "--name", ""], "Type your name"),
+        (["--host", "--name", "x" * 21], "A name has at most 20 characters"),
+        (["--bot", "easy", "--match-timeout", "5"], "--match-timeout goes with --online, --host or --join"),
+        (["--online", "--match-timeout", "0"], "expected a number of seconds above 0"),
         (["--host", "--broadcast", "everyone"], "expected an IPv4 address"),
         (["--host", "--discovery-port", "0"], "a port is 1 to 65535"),
         (["--host", "--port", "70000"], "a port is 0 to 65535"),

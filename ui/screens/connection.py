@@ -27,6 +27,8 @@ TITLES = {
     FailureKind.FULL: "This game is full",
     FailureKind.TIMEOUT: "The server stopped answering",
     FailureKind.HOST: "Couldn't host the game",
+    FailureKind.DROPPED: "The connection keeps dropping",
+    FailureKind.NO_MATCH: "No opponent found",
     FailureKind.OTHER: "Something went wrong",
 }
 
