@@ -316,13 +316,14 @@ def _family(pid: int) -> dict[int, float]:
     return out
 
 
-def _steal() -> tuple[int, int]:
-    """(all, stolen) CPU ticks of the machine so far (/proc/stat)."""
+def _machine() -> tuple[int, int, int]:
+    """(all, busy, stolen) CPU ticks of the machine so far (/proc/stat): busy is everything but idle and iowait."""
     try:
         fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     except (OSError, ValueError):
-        return 0, 0
-    return sum(fields[:8]), fields[7] if len(fields) > 7 else 0
+        return 0, 0, 0
+    total = sum(fields[:8])
+    return total, total - fields[3] - fields[4], fields[7] if len(fields) > 7 else 0
 
 
 class Sampler:
@@ -462,6 +463,9 @@ def _report(args: argparse.Namespace, t: Tally, start: float, wall: float, serve
         per_game = 1000 * server["db_cpu"] / games if games else float("nan")
         print(f"database CPU: {server['db_cpu']:.1f} s ({per_game:.2f} ms per finished game)")
     print(f"load generator: CPU {t.cpu:.1f} s, its event-loop delay {_ms(t.loop_lag)} (part of every latency above)")
+    others = server["machine_busy"] - server.get("cpu", 0.0) - server.get("db_cpu", 0.0) - t.cpu
+    print(f"machine: {server['machine_busy']:.1f} CPU seconds busy of {wall * (os.cpu_count() or 1):.0f}; "
+          f"{max(0.0, others):.1f} s of it neither the server, the database nor the load generator")
     errors = t.errors + [f"{t.unmatched} player(s) never matched"] * (t.unmatched > 0)
     print(f"errors: {len(t.errors) + t.unmatched}")
     for e in errors[:8]:
@@ -480,9 +484,9 @@ def main(argv: list[str] | None = None) -> int:
             sampler = Sampler(args.server_pid)
             cpu0 = _proc_cpu(args.server_pid) if args.server_pid else 0.0
             db0 = _family(args.db_pid) if args.db_pid else {}
-            m0, wall0 = _steal(), time.time()
+            m0, wall0 = _machine(), time.time()
             tally, _ = _run_players(args)
-            wall, m1 = time.time() - wall0, _steal()
+            wall, m1 = time.time() - wall0, _machine()
             sampler.stop()
             server: dict[str, float] = {}
             if args.server_pid:
@@ -499,7 +503,9 @@ def main(argv: list[str] | None = None) -> int:
                 except subprocess.TimeoutExpired:
                     host.kill()
                     host.wait()
-    steal = 100 * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
+    tick = os.sysconf("SC_CLK_TCK")
+    steal = 100 * (m1[2] - m0[2]) / max(1, m1[0] - m0[0])
+    server["machine_busy"] = (m1[1] - m0[1]) / tick
     _report(args, tally, wall0, wall, server, steal)
     return 0 if not tally.errors and not tally.unmatched else 1
 

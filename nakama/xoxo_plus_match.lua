@@ -37,9 +37,9 @@ definition holding about 16 KB for as long as the match lives, however short the
 function. So this file defines few functions (the game's steps are sections of one
 `event` function, the seven hooks are closures of one), and the full JSON reader
 (xoxo_plus_json, 17 more functions) is only loaded by a match that receives a move not
-spelled {"row":R,"col":C} (with or without a space after each ':' and ','). The state
-each player receives is written as JSON text here, with each player's presence encoded
-once per join (nk.json_encode of a table per message was most of the CPU of a move).
+spelled {"row":R,"col":C} or {"row": R, "col": C}. The state each player receives is
+written as JSON text here, with each player's presence encoded once per join, rather
+than a table handed to nk.json_encode per message.
 
 Settings come from the runtime.env of Nakama's configuration (docs/NAKAMA.md):
 xoxo_plus_tick_rate, xoxo_plus_turn_seconds, xoxo_plus_grace_seconds,
@@ -62,6 +62,8 @@ local UNKNOWN_OP = "that op code means nothing here"
 local FAILED_NOTICE = "This match stopped because of a server error."
 local LABEL = '{"protocol":%d,"open":%d,"game":%d}' -- MatchLabel in game/xoxo.py
 local NOBODY = { user_id = "", username = "" }
+
+local floor, ceil, format, tostring, concat = math.floor, math.ceil, string.format, tostring, table.concat
 
 M.DEFAULTS = {
   tick_rate = 10,
@@ -86,17 +88,21 @@ local NUMBER_SETTINGS = {
 -- game.rules checks them.
 local LINES = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 4, 7, 2, 5, 8, 3, 6, 9, 1, 5, 9, 3, 5, 7 }
 
+-- JSON text of the small numbers a state holds.
+local CELL = { [EMPTY] = "-1", [1] = "1", [2] = "2" }
+local DIGIT = { "1", "2", "3" }
+
+-- The usual spellings of a move, {"row":R,"col":C} and {"row": R, "col": C} (game/xoxo.py's
+-- encode_move), to the cell's index; any other payload goes to the full reader.
+local MOVES = {}
+for cell = 1, 9 do
+  local row, col = floor((cell - 1) / 3) + 1, (cell - 1) % 3 + 1
+  MOVES['{"row":' .. row .. ',"col":' .. col .. "}"] = cell
+  MOVES['{"row": ' .. row .. ', "col": ' .. col .. "}"] = cell
+end
+
 local TERMINATION_TEXT = { line = "with a line", draw = "draw", timeout = "ran out of time", opponent_left = "left" }
 
-local floor, ceil, format, tostring, concat = math.floor, math.ceil, string.format, tostring, table.concat
-
-local function log(level, fmt, ...)
-  local ok, message = pcall(format, fmt, ...)
-  if not ok then message = fmt end
-  if level == "error" then nk.logger_error(message)
-  elseif level == "warn" then nk.logger_warn(message)
-  else nk.logger_info(message) end
-end
 
 --- The match settings from the runtime environment (context.env), defaults for
 --- anything missing; a value that does not make sense is logged and ignored.
@@ -118,7 +124,8 @@ function M.settings_from_env(env)
           and (not whole or n == floor(n)) then
         v = n
       else
-        log("warn", "xoxo_plus: ignoring runtime.env xoxo_plus_%s=%s, using %s", key, tostring(raw), tostring(v))
+        nk.logger_warn(format("xoxo_plus: ignoring runtime.env xoxo_plus_%s=%s, using %s", key, tostring(raw),
+          tostring(v)))
       end
     end
     s[key] = v
@@ -169,52 +176,52 @@ local function restart_clock(s, now)
 end
 
 -- The state each connected player (of `only`, if given) sees: encode_state in
--- game/xoxo.py, written as JSON text. The parts every player gets are written once.
+-- game/xoxo.py, written as JSON text from strings kept for the purpose (string.format
+-- is Go's fmt under gopher-lua, and slow). The parts every player gets are written once.
 local function broadcast(s, d, now, only)
   local board = s.board
   if board == nil then return end
   local out = board.outcome
   local seats = s.seats
-  local cells = board.cells
-  local text = { '{"state":{"cells":[[', cells[1], ",", cells[2], ",", cells[3], "],[", cells[4], ",", cells[5], ",",
-    cells[6], "],[", cells[7], ",", cells[8], ",", cells[9], ']],"players":[' }
-  for i, seat in ipairs(seats) do
-    if i > 1 then text[#text + 1] = "," end
-    text[#text + 1] = seat.json
-  end
-  text[#text + 1] = format('],"player_turn":%d,"game":%d,"winner":%s,"draw":%s', board.to_move, s.game,
-    (out ~= nil and out.winner ~= nil) and format("%d", out.winner) or "false", tostring(out ~= nil and out.winner == nil))
+  local c = board.cells
+  local text = { '{"state":{"cells":[[', CELL[c[1]], ",", CELL[c[2]], ",", CELL[c[3]], "],[", CELL[c[4]], ",",
+    CELL[c[5]], ",", CELL[c[6]], "],[", CELL[c[7]], ",", CELL[c[8]], ",", CELL[c[9]], ']],"players":[',
+    seats[1] and seats[1].json or "", seats[2] and "," .. seats[2].json or "",
+    '],"player_turn":', DIGIT[board.to_move], ',"game":', s.game_text,
+    ',"winner":', (out ~= nil and out.winner ~= nil) and DIGIT[out.winner] or "false",
+    ',"draw":', (out ~= nil and out.winner == nil) and "true" or "false" }
   if out ~= nil then
-    text[#text + 1] = format(',"reason":"%s"', out.termination)
+    text[#text + 1] = ',"reason":"' .. out.termination .. '"'
     local line = out.line
     if line ~= nil then
-      text[#text + 1] = format(',"line":[[%d,%d],[%d,%d],[%d,%d]]', line[1][1], line[1][2], line[2][1], line[2][2],
-        line[3][1], line[3][2])
+      text[#text + 1] = ',"line":[[' .. DIGIT[line[1][1]] .. "," .. DIGIT[line[1][2]] .. "],[" .. DIGIT[line[2][1]] ..
+        "," .. DIGIT[line[2][2]] .. "],[" .. DIGIT[line[3][1]] .. "," .. DIGIT[line[3][2]] .. "]]"
     end
     if s.rematch_deadline ~= nil then
       local countdown = ceil(s.rematch_deadline - now - 1e-9)
       if countdown < 0 then countdown = 0 end
       s.countdown_shown = countdown
-      text[#text + 1] = format(',"rematch_countdown":%d', countdown)
+      text[#text + 1] = ',"rematch_countdown":' .. format("%d", countdown)
     end
-    text[#text + 1] = format(',"rematch_asked":[%s,%s],"rematch_mode":"%s"',
-      tostring(seats[1] ~= nil and seats[1].wants_rematch), tostring(seats[2] ~= nil and seats[2].wants_rematch),
-      s.rematch_mode)
+    text[#text + 1] = ',"rematch_asked":[' .. ((seats[1] ~= nil and seats[1].wants_rematch) and "true" or "false") ..
+      "," .. ((seats[2] ~= nil and seats[2].wants_rematch) and "true" or "false") ..
+      '],"rematch_mode":"' .. s.rematch_mode .. '"'
   else
     local left
     if s.turn_deadline ~= nil then left = s.turn_deadline - now
     elseif s.turn_remaining ~= nil then left = s.turn_remaining end
     if left ~= nil then
       if not (left > 0) then left = 0 end
-      text[#text + 1] = format(',"turn_seconds_left":%s,"turn_seconds":%s', tostring(tonumber(format("%.2f", left))),
-        tostring(s.settings.turn_seconds))
+      local shown = s.turn_text -- the full turn, the usual case right after a move
+      if left ~= s.settings.turn_seconds then shown = tostring(tonumber(format("%.2f", left))) end
+      text[#text + 1] = ',"turn_seconds_left":' .. shown .. ',"turn_seconds":' .. s.turn_seconds_text
     end
   end
   text[#text + 1] = ',"opponent_connected":'
-  local active, waiting = seats[board.to_move], seats[3 - board.to_move]
-  local tail = format('}%s%s,"you":', active and ',"active_player":' .. active.json or "",
-    waiting and ',"other_player":' .. waiting.json or "")
   local common = concat(text)
+  local active, waiting = seats[board.to_move], seats[3 - board.to_move]
+  local tail = "}" .. (active and ',"active_player":' .. active.json or "") ..
+    (waiting and ',"other_player":' .. waiting.json or "") .. ',"you":'
   for i, seat in ipairs(seats) do
     local wanted = only == nil
     if not wanted then
@@ -224,9 +231,9 @@ local function broadcast(s, d, now, only)
     end
     if seat.connected and wanted then
       local opponent = (#seats == 2) and seats[3 - i] or nil
-      local data = format('%s%s%s%d,"your_turn":%s}', common, tostring(opponent ~= nil and opponent.connected), tail, i,
-        tostring(out == nil and board.to_move == i))
-      d.broadcast_message(OP_STATE, data, { seat.presence })
+      d.broadcast_message(OP_STATE, common .. ((opponent ~= nil and opponent.connected) and "true" or "false") .. tail ..
+        DIGIT[i] .. ',"your_turn":' .. ((out == nil and board.to_move == i) and "true" or "false") .. "}",
+        { seat.presence })
     end
   end
 end
@@ -270,10 +277,10 @@ local function record(s, board)
       permission_write = 0,
     } })
     if not ok then
-      log("error", "GAME NOT SAVED: match %s game %d: %s: %s", s.match_id, s.game, summary, tostring(err))
+      nk.logger_error(format("GAME NOT SAVED: match %s game %d: %s: %s", s.match_id, s.game, summary, tostring(err)))
     end
   end
-  log("info", "match %s game %d over: %s", s.match_id, s.game, summary)
+  nk.logger_info(format("match %s game %d over: %s", s.match_id, s.game, summary))
 end
 
 local function start_game(s, d, now)
@@ -282,6 +289,7 @@ local function start_game(s, d, now)
   s.board = { cells = { EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY }, first = first,
     to_move = first, moves = {} }
   s.game = s.game + 1
+  s.game_text = format("%d", s.game)
   s.game_started_at = nk.time() / 1000
   s.rematch_deadline = nil
   s.countdown_shown = nil
@@ -321,7 +329,7 @@ local function close(s, d, reason, gone, to)
   s.ended = true
   s.turn_deadline, s.rematch_deadline, s.join_deadline = nil, nil, nil
   for _, seat in ipairs(s.seats) do seat.grace_deadline = nil end
-  log("info", "match %s ended", s.match_id)
+  nk.logger_info(format("match %s ended", s.match_id))
 end
 
 -- The player in seat `index` is gone for good (`reason`): a game on is theirs lost.
@@ -438,11 +446,9 @@ local function event(s, d, now, kind, a, b)
           -- The usual spelling is read here; anything else by the full reader.
           local data = message.data
           local row, col
-          if type(data) == "string" then
-            row, col = data:match('^{"row": ?([123]), ?"col": ?([123])}$')
-          end
-          if row ~= nil then
-            row, col = tonumber(row), tonumber(col)
+          local cell = MOVES[data or ""]
+          if cell ~= nil then
+            row, col = floor((cell - 1) / 3) + 1, (cell - 1) % 3 + 1
           else
             row, col = require("xoxo_plus_json").read_move(data)
           end
@@ -581,15 +587,16 @@ local function hook(kind)
     local ok, result = pcall(event, state, dispatcher, tick / state.tick_rate, kind, a, b)
     if kind == "attempt" then
       if not ok then
-        log("error", "xoxo_plus: match %s failed in match_join_attempt: %s", tostring(state.match_id), tostring(result))
+        nk.logger_error(format("xoxo_plus: match %s failed in match_join_attempt: %s", tostring(state.match_id),
+          tostring(result)))
         return state, false, "this match cannot take players right now"
       end
       if result ~= nil then return state, false, result end
       return state, true
     end
     if not ok then
-      log("error", "xoxo_plus: match %s failed in match_%s, ending it: %s", tostring(state.match_id), kind,
-        tostring(result))
+      nk.logger_error(format("xoxo_plus: match %s failed in match_%s, ending it: %s", tostring(state.match_id), kind,
+        tostring(result)))
       local listed, to = pcall(connected, state)
       if listed and #to > 0 then pcall(dispatcher.broadcast_message, OP_STATE, FAILED_NOTICE, to) end
       state.ended = true
@@ -635,6 +642,9 @@ function M.match_init(context, params)
     label_open = 1,
     label_game = 0,
   }
+  -- The turn's length as the state shows it (rounded to 0.01 s, as game/xoxo.py does).
+  state.turn_seconds_text = tostring(settings.turn_seconds)
+  state.turn_text = tostring(tonumber(format("%.2f", settings.turn_seconds)))
   if expected ~= nil and #expected > 0 then state.join_deadline = settings.join_timeout_seconds end
   state.label = format(LABEL, PROTOCOL, 1, 0)
   return state, settings.tick_rate, state.label
