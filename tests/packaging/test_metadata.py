@@ -29,3 +29,12 @@ def test_the_launcher_runs_the_command_line_of_main_py() -> None:
     assert PROJECT["scripts"]["tictactoe-cli"] == "ui.cli:main"
     assert "from ui.cli import main" in (REPO / "main.py").read_text(encoding="utf-8")
     assert PROJECT["requires-python"] == ">=3.11"
+
+
+def test_the_desktop_entry_starts_the_installed_launcher_with_the_game_icon() -> None:
+    lines = (REPO / "packaging" / "tictactoe.desktop").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "[Desktop Entry]"
+    entry = dict(line.split("=", 1) for line in lines[1:] if "=" in line)
+    assert entry["Type"] == "Application" and entry["Terminal"] == "false"
+    assert entry["Exec"] in PROJECT["gui-scripts"]
+    assert entry["Icon"] == "tictactoe" and (REPO / "assets" / "icon.png").is_file()

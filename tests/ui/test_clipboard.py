@@ -143,3 +143,18 @@ def test_without_a_system_clipboard_copy_says_so_and_paste_gives_the_games_own_c
         assert clipboard.paste() == "K7QXM"
     finally:
         pygame.display.quit()
+
+
+def test_the_friend_screen_says_copied_only_when_the_system_took_the_code() -> None:
+    import pygame
+
+    from ui.screens.friend import FriendScreen
+
+    pygame.display.init()
+    try:
+        screen = FriendScreen(on_code=lambda _code: None, on_back=lambda: None, code="K7QXM")
+        assert screen.copied is None
+        screen.copy()  # the dummy driver has no system clipboard
+        assert screen.copied is False
+    finally:
+        pygame.display.quit()
