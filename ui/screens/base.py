@@ -11,9 +11,10 @@ everywhere (``draw_footer``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pygame
 
@@ -38,6 +39,8 @@ def fit_hints(fonts: Fonts, text: str, size: float, room: float) -> tuple[str, f
 if TYPE_CHECKING:
     from net.messages import Event
     from ui.app import App
+
+L = TypeVar("L")  # a screen's layout: where everything goes for one window size
 
 
 class Screen:
@@ -123,34 +126,6 @@ class Screen:
     def scale(self, size: tuple[int, int]) -> float:
         return scale_for(size)
 
-    def column_metrics(
-        self,
-        size: tuple[int, int],
-        heights: Mapping[str, float],
-        rows: Sequence[str],
-        *,
-        width: float,
-        margin: float = 32,
-        min_top: float = 8,
-        footer: float = 40,
-    ) -> dict[str, int]:
-        """Measures, in window pixels, of a column of ``rows`` centred in the window above a key-hint footer.
-
-        ``heights`` (and ``width``, ``margin``, ``min_top``, ``footer``) are sizes in the
-        default window, scaled here; ``rows`` names the column's rows from the top (a name
-        may come again). The answer has every scaled height, the ``footer``, and the
-        column's ``height`` (its rows), ``width`` (``width`` at most, and ``margin``
-        narrower than the window) and ``top`` (centred above the footer, at least
-        ``min_top`` down).
-        """
-        s = self.scale(size)
-        m = {name: int(value * s) for name, value in heights.items()}
-        m["footer"] = int(footer * s)
-        m["height"] = sum(m[row] for row in rows)
-        m["width"] = min(size[0] - int(margin * s), int(width * s))
-        m["top"] = max(int(min_top * s), (size[1] - m["footer"] - m["height"]) // 2)
-        return m
-
     # Helpers -----------------------------------------------------------------------------------
 
     @property
@@ -202,6 +177,10 @@ class Screen:
         shown, size = fit_hints(self.fonts, text, theme.small(14 * self.scale((width, bottom))), room)
         blit_center(surface, self.fonts.render(shown, size, theme.MUTED, light=True), (width / 2, bottom - height / 2))
 
+    def canvas(self, surface: pygame.Surface) -> Canvas:
+        """What this frame is drawn with: ``surface``, the App's fonts, the window's scale."""
+        return Canvas(surface, self.fonts, self.scale(surface.get_size()))
+
     @contextmanager
     def settled(self) -> Iterator[None]:
         """Within this block the screen draws as if every animation had finished."""
@@ -211,3 +190,55 @@ class Screen:
             yield
         finally:
             self.skip_animations = before
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """What a screen draws one frame with: the window's surface, the App's fonts, the window's scale."""
+
+    surface: pygame.Surface
+    fonts: Fonts
+    scale: float
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.surface.get_size()
+
+    @property
+    def center_x(self) -> float:
+        return self.surface.get_width() / 2
+
+    def text(self, text: str, size: float, color: pygame.Color, center: tuple[float, float], *, light: bool = False) -> None:
+        """``text`` at ``size``, centred on ``center``."""
+        blit_center(self.surface, self.fonts.render(text, size, color, light), center)
+
+    def fitted(self, text: str, size: float, width: float, color: pygame.Color, center: tuple[float, float], *,
+               light: bool = False) -> None:
+        """``text`` at ``size``, or smaller so that it is at most ``width`` wide, centred on ``center``."""
+        self.text(text, self.fonts.fit(text, size, width, light), color, center, light=light)
+
+
+class MeasuredScreen(Screen, Generic[L]):
+    """A screen laid out by one typed value (``L``) that it measures from the window size.
+
+    ``measure`` says where everything goes for a window size, ``place`` gives the widgets
+    their rectangles from it, and ``paint`` draws a frame with it: the measuring and the
+    preamble of every draw are here, once.
+    """
+
+    def measure(self, size: tuple[int, int]) -> L:
+        """Where everything goes in a window of ``size``."""
+        raise NotImplementedError
+
+    def place(self, lay: L) -> None:
+        """Give the widgets their rectangles."""
+
+    def paint(self, canvas: Canvas, lay: L) -> None:
+        """Draw the screen."""
+
+    def layout(self, size: tuple[int, int]) -> None:
+        self.place(self.measure(size))
+
+    def draw(self, surface: pygame.Surface) -> None:
+        canvas = self.canvas(surface)
+        self.paint(canvas, self.measure(canvas.size))

@@ -8,21 +8,39 @@ large, with a button that copies it to the clipboard; typing one checks it at on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pygame
 
 from net.friendcode import ALPHABET, MAX_LENGTH, make_code
 from net.limits import check_friend_code
 from ui import clipboard, theme
-from ui.render import blit_center
-from ui.screens.base import Screen
-from ui.screens.netkit import FormFocus, draw_field, draw_form_card
+from ui.screens.base import Canvas
+from ui.screens.form import Focusable, FormRows, FormScreen, draw_field, draw_form_card, form_column
+from ui.screens.layout import ColumnLayout
 from ui.textfield import TextField
-from ui.widgets import ENTER_KEYS, Button, ButtonStyle, key_down
+from ui.widgets import Button, ButtonStyle, key_down
 
 
-class FriendScreen(Screen):
+@dataclass(frozen=True)
+class FriendRows(FormRows):
+    code: int = 78
+    copied: int = 24
+    button: int = 50
+    gap: int = 12
+    rule: int = 30
+    label: int = 24
+    field: int = 46
+    error: int = 40
+
+
+FriendLayout = ColumnLayout[FriendRows]
+
+
+
+
+class FriendScreen(FormScreen[FriendLayout]):
     """Your code (made here) and a field for theirs; either way, Play goes to the matchmaker with the code."""
 
     name = "friend"
@@ -40,9 +58,9 @@ class FriendScreen(Screen):
         self.join_button = Button("Join", self.join)
         self.back_button = Button("Back", self.back, hint="Esc")
         self.buttons.set_rows([[self.share_button, self.copy_button], [self.join_button], [self.back_button]])
-        self.focus = FormFocus(self.buttons, lambda: [self.share_button, self.copy_button, self.field, self.join_button,
-                                                      self.back_button])
-        self.error: str | None = None
+
+    def focus_order(self) -> Sequence[Focusable]:
+        return [self.share_button, self.copy_button, self.field, self.join_button, self.back_button]
 
     def on_mount(self) -> None:
         self.buttons.focus_on(self.share_button)
@@ -62,80 +80,63 @@ class FriendScreen(Screen):
 
     def join(self) -> None:
         """Queue with the code typed, if it is one."""
-        try:
-            code = check_friend_code(self.field.text)
-        except ValueError as exc:
-            self.error = str(exc)
-            self.focus.focus(self.field)
-            return
-        self.error = None
-        self.on_code(code)
+        self.submit_field(self.field, check_friend_code, self.on_code)
 
     def handle(self, event: pygame.event.Event) -> bool:
-        if self.handle_back(event):
-            return True
-        if (key_down(event, pygame.K_c) and event.mod & pygame.KMOD_CTRL and self.focus.field is None):
+        if key_down(event, pygame.K_c) and event.mod & pygame.KMOD_CTRL and self.focus.field is None:
             self.copy()
             return True
-        if self.focus.handle(event):
-            return True
-        if key_down(event, *ENTER_KEYS):
-            (self.join if self.field.text.strip() else self.share)()
-            return True
-        return False
+        return super().handle(event)
+
+    def on_enter(self) -> bool:
+        (self.join if self.field.text.strip() else self.share)()
+        return True
 
     # Layout and drawing -------------------------------------------------------------------------
 
-    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        heights = dict(pad=26, title=44, subtitle=26, code=78, copied=24, button=50, gap=12, rule=30, label=24,
-                       field=46, error=40)
-        rows = ["pad", "title", "subtitle", "code", "copied", "button", "rule", "label", "field", "error", "button",
-                "gap", "button", "pad"]
-        m = self.column_metrics(size, heights, rows, width=480, min_top=8)
-        m["inner"] = m["width"] - 2 * m["pad"]
-        return m
+    def measure(self, size: tuple[int, int]) -> FriendLayout:
+        return form_column(
+            size, FriendRows(),
+            lambda h: (h.pad, h.title, h.subtitle, h.code, h.copied, h.button, h.rule, h.label, h.field, h.error, h.button,
+                       h.gap, h.button, h.pad),
+            width=480,
+        )
 
-    def layout(self, size: tuple[int, int]) -> None:
-        s = self.scale(size)
-        m = self._metrics(size)
-        left = (size[0] - m["inner"]) // 2
-        y = m["top"] + m["pad"] + m["title"] + m["subtitle"] + m["code"] + m["copied"]
+    def place(self, lay: FriendLayout) -> None:
+        col, h, s = lay.column, lay.rows, lay.column.scale
+        left = col.inner_left
+        y = col.top + h.pad + h.title + h.subtitle + h.code + h.copied
         gap = int(12 * s)
-        w = (m["inner"] - gap) // 2
-        self.share_button.rect = pygame.Rect(left, y, w, m["button"])
-        self.copy_button.rect = pygame.Rect(left + w + gap, y, m["inner"] - w - gap, m["button"])
-        y += m["button"] + m["rule"] + m["label"]
+        w = (col.inner - gap) // 2
+        self.share_button.rect = pygame.Rect(left, y, w, h.button)
+        self.copy_button.rect = pygame.Rect(left + w + gap, y, col.inner - w - gap, h.button)
+        y += h.button + h.rule + h.label
         join_w = int(110 * s)
-        self.field.rect = pygame.Rect(left, y, m["inner"] - join_w - gap, m["field"])
-        self.join_button.rect = pygame.Rect(self.field.rect.right + gap, y, join_w, m["field"])
-        y += m["field"] + m["error"]
-        self.back_button.rect = pygame.Rect(0, y + m["button"] + m["gap"] - m["button"], int(200 * s), m["button"])
-        self.back_button.rect.centerx = size[0] // 2
+        self.field.rect = pygame.Rect(left, y, col.inner - join_w - gap, h.field)
+        self.join_button.rect = pygame.Rect(self.field.rect.right + gap, y, join_w, h.field)
+        y += h.field + h.error
+        self.back_button.rect = pygame.Rect(0, y + h.button + h.gap - h.button, int(200 * s), h.button)
+        self.back_button.rect.centerx = col.window[0] // 2
 
-    def draw(self, surface: pygame.Surface) -> None:
-        fonts = self.fonts
-        size = surface.get_size()
-        s = self.scale(size)
-        m = self._metrics(size)
-        cx = size[0] / 2
-        y = draw_form_card(surface, fonts, s, m, "Play a friend", "Give your friend this code, or type theirs.")
-        box = pygame.Rect(0, 0, int(260 * s), m["code"] - int(10 * s))
-        box.center = (int(cx), int(y + m["code"] / 2))
+    def paint(self, canvas: Canvas, lay: FriendLayout) -> None:
+        surface, fonts, s, h = canvas.surface, canvas.fonts, canvas.scale, lay.rows
+        cx = canvas.center_x
+        y = draw_form_card(canvas, lay, "Play a friend", "Give your friend this code, or type theirs.")
+        box = pygame.Rect(0, 0, int(260 * s), h.code - int(10 * s))
+        box.center = (int(cx), int(y + h.code / 2))
         pygame.draw.rect(surface, theme.PANEL_HIGH, box, border_radius=int(14 * s))
         spaced = " ".join(self.code)
-        blit_center(surface, fonts.render(spaced, fonts.fit(spaced, 58 * s, box.width - 20 * s), theme.ACCENT), box.center)
-        y += m["code"]
+        canvas.fitted(spaced, 58 * s, box.width - 20 * s, theme.ACCENT, box.center)
+        y += h.code
         if self.copied is not None:  # the code stays large above, to be read out when copying failed
             note, tone = ("Copied to the clipboard", theme.O_COLOR) if self.copied else (
                 "Copying did not work: read the code out to your friend", theme.ERROR)
-            blit_center(surface, fonts.render(note, fonts.fit(note, theme.small(15 * s), m["inner"], light=True), tone,
-                                              light=True), (cx, y + m["copied"] / 2))
-        y += m["copied"] + m["button"]
-        blit_center(surface, fonts.render("or", theme.small(16 * s), theme.MUTED, light=True), (cx, y + m["rule"] / 2))
+            canvas.fitted(note, theme.small(15 * s), lay.column.inner, tone, (cx, y + h.copied / 2), light=True)
+        y += h.copied + h.button
+        canvas.text("or", theme.small(16 * s), theme.MUTED, (cx, y + h.rule / 2), light=True)
         draw_field(surface, fonts, s, self.field, "Your friend's code", error=self.error is not None)
         if self.error:
-            text = self.error
-            blit_center(surface, fonts.render(text, fonts.fit(text, theme.small(15 * s), m["inner"], light=True), theme.ERROR,
-                                              light=True), (cx, self.field.rect.bottom + m["error"] / 2))
+            canvas.fitted(self.error, theme.small(15 * s), lay.column.inner, theme.ERROR,
+                          (cx, self.field.rect.bottom + h.error / 2), light=True)
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Enter plays  ·  Tab moves  ·  Esc goes back", m["footer"])
+        self.draw_footer(surface, "Enter plays  ·  Tab moves  ·  Esc goes back", lay.column.footer)

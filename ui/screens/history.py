@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pygame
 
@@ -19,8 +20,9 @@ from ui import theme
 from ui.records import Tally
 from ui.render import blit_center, draw_card
 from ui.results import GameMode, GameSummary
-from ui.screens.base import Screen
+from ui.screens.base import Canvas, MeasuredScreen, Screen
 from ui.screens.boardview import board_layout, draw_marks
+from ui.screens.layout import Heights
 from ui.theme import Fonts
 from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
@@ -90,7 +92,49 @@ class GameRow(Button):
         surface.blit(cap_img, cap_img.get_rect(bottomleft=(left, rect.bottom - int(7 * s))))
 
 
-class HistoryScreen(Screen):
+@dataclass(frozen=True)
+class HistoryRows(Heights):
+    pad: int = 20
+    title: int = 48
+    stats: int = 64
+    list_gap: int = 12  # between the records and the list
+    row: int = 58
+    gap: int = 8
+    button_gap: int = 16  # between the list and Back's row
+    button: int = 50
+    footer: int = theme.FOOTER_HEIGHT
+
+
+@dataclass(frozen=True)
+class HistoryLayout:
+    """The records per mode under the title, the list of games, Back at the bottom (window pixels)."""
+
+    window: tuple[int, int]
+    scale: float
+    rows: HistoryRows
+    width: int
+    left: int
+    list_top: int
+    list_bottom: int
+
+    @property
+    def visible(self) -> int:
+        """How many games the list shows at once."""
+        h = self.rows
+        return max(1, (self.list_bottom - self.list_top + h.gap) // (h.row + h.gap))
+
+
+def history_layout(size: tuple[int, int]) -> HistoryLayout:
+    s = theme.scale_for(size)
+    h = HistoryRows().scaled(s)
+    width = min(size[0] - 2 * h.pad, int(600 * s))
+    return HistoryLayout(
+        size, s, h, width, (size[0] - width) // 2,
+        list_top=h.pad + h.title + h.stats + h.list_gap, list_bottom=size[1] - h.footer - h.button - h.button_gap,
+    )
+
+
+class HistoryScreen(MeasuredScreen[HistoryLayout]):
     """The record per mode and the recent games; choosing one replays it."""
 
     name = "history"
@@ -149,46 +193,34 @@ class HistoryScreen(Screen):
 
     # Layout ------------------------------------------------------------------------------------
 
-    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        s = self.scale(size)
-        m = {"pad": int(20 * s), "title": int(48 * s), "stats": int(64 * s), "row": int(58 * s), "gap": int(8 * s),
-             "button": int(50 * s), "footer": int(theme.FOOTER_HEIGHT * s)}
-        m["width"] = min(size[0] - 2 * m["pad"], int(600 * s))
-        m["left"] = (size[0] - m["width"]) // 2
-        m["list_top"] = m["pad"] + m["title"] + m["stats"] + int(12 * s)
-        m["list_bottom"] = size[1] - m["footer"] - m["button"] - int(16 * s)
-        return m
+    def measure(self, size: tuple[int, int]) -> HistoryLayout:
+        return history_layout(size)
 
     def _visible(self, size: tuple[int, int]) -> int:
-        m = self._metrics(size)
-        return max(1, (m["list_bottom"] - m["list_top"] + m["gap"]) // (m["row"] + m["gap"]))
+        return history_layout(size).visible
 
-    def layout(self, size: tuple[int, int]) -> None:
-        m = self._metrics(size)
-        shown = self._visible(size)
-        y = m["list_top"]
+    def place(self, lay: HistoryLayout) -> None:
+        h = lay.rows
+        shown = lay.visible
+        y = lay.list_top
         for i, row in enumerate(self.rows):
             if self.offset <= i < self.offset + shown:
-                row.rect = pygame.Rect(m["left"], y, m["width"], m["row"])
-                y += m["row"] + m["gap"]
+                row.rect = pygame.Rect(lay.left, y, lay.width, h.row)
+                y += h.row + h.gap
             else:
                 row.rect = pygame.Rect(0, 0, 0, 0)
-        self.back_button.rect = pygame.Rect(0, m["list_bottom"] + int(8 * self.scale(size)), int(200 * self.scale(size)),
-                                            m["button"])
-        self.back_button.rect.centerx = size[0] // 2
+        self.back_button.rect = pygame.Rect(0, lay.list_bottom + int(8 * lay.scale), int(200 * lay.scale), h.button)
+        self.back_button.rect.centerx = lay.window[0] // 2
 
-    def draw(self, surface: pygame.Surface) -> None:
-        fonts = self.fonts
-        size = surface.get_size()
-        s = self.scale(size)
-        m = self._metrics(size)
-        cx = size[0] / 2
-        blit_center(surface, fonts.render("History", 38 * s, theme.TEXT), (cx, m["pad"] + m["title"] / 2))
+    def paint(self, canvas: Canvas, lay: HistoryLayout) -> None:
+        surface, fonts, s, h = canvas.surface, canvas.fonts, canvas.scale, lay.rows
+        cx = canvas.center_x
+        canvas.text("History", 38 * s, theme.TEXT, (cx, h.pad + h.title / 2))
         assert self.app is not None
         stats = self.app.userdata.mode_stats
-        box_w = (m["width"] - 2 * int(10 * s)) // 3
+        box_w = (lay.width - 2 * int(10 * s)) // 3
         for i, mode in enumerate(GameMode):
-            box = pygame.Rect(m["left"] + i * (box_w + int(10 * s)), m["pad"] + m["title"], box_w, m["stats"] - int(6 * s))
+            box = pygame.Rect(lay.left + i * (box_w + int(10 * s)), h.pad + h.title, box_w, h.stats - int(6 * s))
             pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(12 * s))
             label = fonts.render(MODE_NAMES[mode], 19 * s, theme.TEXT)
             text = record_text(stats[mode])
@@ -198,18 +230,18 @@ class HistoryScreen(Screen):
             blit_center(surface, label, (box.centerx, box.centery - total / 2 + label.get_height() / 2))
             blit_center(surface, record, (box.centerx, box.centery + total / 2 - record.get_height() / 2))
         if not self.rows:
-            area = pygame.Rect(m["left"], m["list_top"], m["width"], m["list_bottom"] - m["list_top"])
+            area = pygame.Rect(lay.left, lay.list_top, lay.width, lay.list_bottom - lay.list_top)
             pygame.draw.rect(surface, theme.PANEL, area, border_radius=int(16 * s))
-            blit_center(surface, fonts.render("No games yet", 22 * s, theme.TEXT), (cx, area.centery - 14 * s))
-            note = "Play one, and it shows up here."
-            blit_center(surface, fonts.render(note, theme.small(16 * s), theme.MUTED, light=True), (cx, area.centery + 16 * s))
-        hidden = len(self.rows) - self._visible(size)
+            canvas.text("No games yet", 22 * s, theme.TEXT, (cx, area.centery - 14 * s))
+            canvas.text("Play one, and it shows up here.", theme.small(16 * s), theme.MUTED, (cx, area.centery + 16 * s),
+                        light=True)
+        hidden = len(self.rows) - lay.visible
         if hidden > 0:
-            more = f"{self.offset + 1}–{min(len(self.rows), self.offset + self._visible(size))} of {len(self.rows)}"
+            more = f"{self.offset + 1}–{min(len(self.rows), self.offset + lay.visible)} of {len(self.rows)}"
             image = fonts.render(more, theme.small(13 * s), theme.MUTED, light=True)
-            surface.blit(image, image.get_rect(bottomright=(m["left"] + m["width"], m["list_top"] - int(2 * s))))
+            surface.blit(image, image.get_rect(bottomright=(lay.left + lay.width, lay.list_top - int(2 * s))))
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Arrows or the wheel move  ·  Enter replays  ·  Esc goes back", m["footer"])
+        self.draw_footer(surface, "Arrows or the wheel move  ·  Enter replays  ·  Esc goes back", h.footer)
 
 
 class ReplayScreen(Screen):

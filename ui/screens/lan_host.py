@@ -10,12 +10,16 @@ host that is still up, waiting for someone new.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pygame
 
 from net.messages import Event, Failure, Hosting, MatchJoined
 from ui import theme
 from ui.render import blit_center, draw_card
-from ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
+from ui.screens.base import Canvas
+from ui.screens.layout import ColumnLayout
+from ui.screens.netkit import WaitingScreen, WaitRows, draw_spinner, format_elapsed
 from ui.screens.trip import Trip
 
 MAX_ADDRESSES_SHOWN = 3
@@ -26,7 +30,20 @@ def game_title(player: str) -> str:
     return f"{player}'s game"
 
 
-class LanHostScreen(WaitingScreen):
+@dataclass(frozen=True)
+class LanHostRows(WaitRows):
+    game: int = 40
+    spinner: int = 96
+    status: int = 32
+    elapsed: int = 26
+    gap: int = 18
+    info: int = 50  # the port-and-addresses panel: 24 and 26 a line (its lines are counted when it is measured)
+
+
+LanHostLayout = ColumnLayout[LanHostRows]
+
+
+class LanHostScreen(WaitingScreen[LanHostRows]):
     """Waiting for an opponent on our own LAN host."""
 
     name = "lan-host"
@@ -105,36 +122,34 @@ class LanHostScreen(WaitingScreen):
             return 1
         return 3 + (1 if self.port_note else 0) + len(self.addresses_text)
 
-    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        info = 24 + 26 * self._info_lines()
-        heights = dict(pad=30, title=44, game=40, spinner=96, status=32, elapsed=26, gap=18, info=info, button=52)
-        rows = ("pad", "title", "game", "spinner", "status", "elapsed", "gap", "info", "gap", "button", "pad")
-        return self.column_metrics(size, heights, rows, width=500)
+    def measure(self, size: tuple[int, int]) -> LanHostLayout:
+        rows = LanHostRows(info=24 + 26 * self._info_lines())
+        return ColumnLayout.centred(
+            size, rows, lambda h: (h.pad, h.title, h.game, h.spinner, h.status, h.elapsed, h.gap, h.info, h.gap, h.button, h.pad),
+            width=500,
+        )
 
-    def draw(self, surface: pygame.Surface) -> None:
-        fonts = self.fonts
-        size = surface.get_size()
-        s = self.scale(size)
-        m = self._metrics(size)
-        cx = size[0] / 2
-        inner = m["width"] - 2 * m["pad"]
-        card = draw_card(surface, m["top"], m["width"], m["height"], s)
-        y = m["top"] + m["pad"]
-        blit_center(surface, fonts.render("Hosting a LAN game", 34 * s, theme.TEXT), (cx, y + m["title"] / 2))
-        y += m["title"]
+    def paint(self, canvas: Canvas, lay: LanHostLayout) -> None:
+        surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
+        col, h = lay.column, lay.rows
+        cx = canvas.center_x
+        inner = col.width - 2 * h.pad
+        card = draw_card(surface, col.top, col.width, col.height, s)
+        y = col.top + h.pad
+        canvas.text("Hosting a LAN game", 34 * s, theme.TEXT, (cx, y + h.title / 2))
+        y += h.title
         name = game_title(self.hosting.name if self.hosting is not None else self.flow.name)
-        blit_center(surface, fonts.render(name, fonts.fit(name, 26 * s, inner), theme.ACCENT), (cx, y + m["game"] / 2))
-        y += m["game"]
-        draw_spinner(surface, (cx, y + m["spinner"] / 2), 26 * s, self.now if self.animating else 0.0)
-        y += m["spinner"]
-        blit_center(surface, fonts.render(self.status_text, 22 * s, theme.TEXT), (cx, y + m["status"] / 2))
-        y += m["status"]
-        waited = f"Waiting {format_elapsed(self.elapsed)}"
-        blit_center(surface, fonts.render(waited, theme.small(16 * s), theme.MUTED), (cx, y + m["elapsed"] / 2))
-        y += m["elapsed"] + m["gap"]
-        self._draw_info(surface, pygame.Rect(card.x + m["pad"], y, inner, m["info"]), s)
+        canvas.fitted(name, 26 * s, inner, theme.ACCENT, (cx, y + h.game / 2))
+        y += h.game
+        draw_spinner(surface, (cx, y + h.spinner / 2), 26 * s, self.now if self.animating else 0.0)
+        y += h.spinner
+        canvas.text(self.status_text, 22 * s, theme.TEXT, (cx, y + h.status / 2))
+        y += h.status
+        canvas.text(f"Waiting {format_elapsed(self.elapsed)}", theme.small(16 * s), theme.MUTED, (cx, y + h.elapsed / 2))
+        y += h.elapsed + h.gap
+        self._draw_info(surface, pygame.Rect(card.x + h.pad, y, inner, h.info), s)
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Esc stops hosting", m["footer"])
+        self.draw_footer(surface, "Esc stops hosting", col.footer)
 
     def _draw_info(self, surface: pygame.Surface, box: pygame.Rect, s: float) -> None:
         """The port (and why it moved) and the addresses, in an inset panel."""

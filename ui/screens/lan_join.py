@@ -11,7 +11,8 @@ first joinable game heard is joined at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pygame
 
@@ -21,8 +22,10 @@ from net.limits import check_server
 from net.messages import BrowseLan, Event, Failure, LanGames, StopBrowsing
 from ui import theme
 from ui.render import blit_center, wrap_text
-from ui.screens.base import Screen
-from ui.screens.netkit import FormFocus, draw_field, draw_lines, draw_spinner
+from ui.screens.base import Canvas
+from ui.screens.form import Focusable, FormScreen, draw_field
+from ui.screens.layout import Heights
+from ui.screens.netkit import draw_lines, draw_spinner
 from ui.textfield import TextField
 from ui.theme import Fonts
 from ui.widgets import Button
@@ -101,7 +104,50 @@ class GameRow(Button):
         surface.blit(cap, (left, y + title.get_height() + int(4 * s)))
 
 
-class LanJoinScreen(Screen):
+@dataclass(frozen=True)
+class LanJoinRows(Heights):
+    pad: int = 24
+    title: int = 52
+    subtitle: int = 30
+    row: int = 64
+    row_gap: int = 10
+    label_gap: int = 8  # between the list and the field's label
+    label: int = 30
+    field: int = 48
+    error: int = 26
+    button_gap: int = 16  # between the field's error line and Back
+    button: int = 52
+    footer: int = 36
+
+
+@dataclass(frozen=True)
+class LanJoinLayout:
+    """The list of games from under the title, the address field under it, Back at the bottom (window pixels)."""
+
+    window: tuple[int, int]
+    scale: float
+    rows: LanJoinRows
+    width: int
+    left: int
+    list_top: int
+    list_bottom: int
+
+    @property
+    def visible_rows(self) -> int:
+        """How many game rows fit in the list."""
+        room = self.list_bottom - self.list_top
+        return max(1, (room + self.rows.row_gap) // (self.rows.row + self.rows.row_gap))
+
+
+def lan_join_layout(size: tuple[int, int]) -> LanJoinLayout:
+    s = theme.scale_for(size)
+    h = LanJoinRows().scaled(s)
+    width = min(size[0] - 2 * h.pad, int(560 * s))
+    bottom = size[1] - h.footer - h.button - h.button_gap - h.error - h.field - h.label - h.label_gap
+    return LanJoinLayout(size, s, h, width, (size[0] - width) // 2, h.pad + h.title + h.subtitle, bottom)
+
+
+class LanJoinScreen(FormScreen[LanJoinLayout]):
     """The LAN games heard right now, and a field to type an address; choosing one joins it."""
 
     name = "lan-join"
@@ -115,23 +161,19 @@ class LanJoinScreen(Screen):
         self.rows: list[GameRow] = []
         self.listening = False
         self.problem: str | None = None  # discovery cannot run (the port is taken): typing still works
-        self.error: str | None = None  # the typed address was refused
         self.address_field = TextField(
             placeholder=f"host:port, e.g. 192.168.1.20:{DEFAULT_PORT}", max_length=200, on_submit=self._typed
         )
         self.join_button = Button("Join", self.join_typed)
         self.back_button = Button("Back", self.back, hint="Esc")
         self.buttons.focus_visible = False  # nothing is focused until the player tabs or clicks
-        self.focus = FormFocus(
-            self.buttons,
-            lambda: [
-                *(r for r in self.rows if r.rect.width > 0), self.address_field, self.join_button, self.back_button
-            ],
-        )
         self._started: float | None = None
         self._joining = False
         self._gave_up = False
         self._set_rows()
+
+    def focus_order(self) -> Sequence[Focusable]:
+        return [*(r for r in self.rows if r.rect.width > 0), self.address_field, self.join_button, self.back_button]
 
     # Rows --------------------------------------------------------------------------------------------
 
@@ -217,96 +259,58 @@ class LanJoinScreen(Screen):
 
     def join_typed(self) -> None:
         """Join the address in the field, if it is one."""
-        try:
-            server = str(check_server(self.address_field.text))
-        except ValueError as exc:
-            self.error = str(exc)
-            self.focus.focus(self.address_field)
-            return
-        self.error = None
-        self.join(server)
-
-    def handle(self, event: pygame.event.Event) -> bool:
-        return self.handle_back(event) or self.focus.handle(event)
+        self.submit_field(self.address_field, lambda text: str(check_server(text)), self.join)
 
     # Layout and drawing -------------------------------------------------------------------------------------
 
-    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        s = self.scale(size)
-        pad = int(24 * s)
-        m = {
-            "pad": pad,
-            "title": int(52 * s),
-            "subtitle": int(30 * s),
-            "row": int(64 * s),
-            "row_gap": int(10 * s),
-            "label": int(30 * s),
-            "field": int(48 * s),
-            "error": int(26 * s),
-            "button": int(52 * s),
-            "footer": int(36 * s),
-        }
-        m["width"] = min(size[0] - 2 * pad, int(560 * s))
-        m["left"] = (size[0] - m["width"]) // 2
-        m["list_top"] = pad + m["title"] + m["subtitle"]
-        bottom = size[1] - m["footer"] - m["button"] - int(16 * s) - m["error"] - m["field"] - m["label"] - int(8 * s)
-        m["list_bottom"] = bottom
-        return m
+    def measure(self, size: tuple[int, int]) -> LanJoinLayout:
+        return lan_join_layout(size)
 
     def visible_rows(self, size: tuple[int, int]) -> int:
         """How many game rows fit in a window of ``size``."""
-        m = self._metrics(size)
-        room = m["list_bottom"] - m["list_top"]
-        return max(1, (room + m["row_gap"]) // (m["row"] + m["row_gap"]))
+        return lan_join_layout(size).visible_rows
 
-    def layout(self, size: tuple[int, int]) -> None:
-        s = self.scale(size)
-        m = self._metrics(size)
-        shown = self.visible_rows(size)
-        y = m["list_top"]
+    def place(self, lay: LanJoinLayout) -> None:
+        h, s = lay.rows, lay.scale
+        shown = lay.visible_rows
+        y = lay.list_top
         for i, row in enumerate(self.rows):
             if i < shown:
-                row.rect = pygame.Rect(m["left"], y, m["width"], m["row"])
-                y += m["row"] + m["row_gap"]
+                row.rect = pygame.Rect(lay.left, y, lay.width, h.row)
+                y += h.row + h.row_gap
             else:
                 row.rect = pygame.Rect(0, 0, 0, 0)  # off the list: not drawn, not clickable
-        y = m["list_bottom"] + int(8 * s) + m["label"]
+        y = lay.list_bottom + h.label_gap + h.label
         join_w = int(120 * s)
         gap = int(12 * s)
-        self.address_field.rect = pygame.Rect(m["left"], y, m["width"] - join_w - gap, m["field"])
-        self.join_button.rect = pygame.Rect(self.address_field.rect.right + gap, y, join_w, m["field"])
-        y += m["field"] + m["error"] + int(16 * s)
-        self.back_button.rect = pygame.Rect(0, y, int(200 * s), m["button"])
-        self.back_button.rect.centerx = size[0] // 2
+        self.address_field.rect = pygame.Rect(lay.left, y, lay.width - join_w - gap, h.field)
+        self.join_button.rect = pygame.Rect(self.address_field.rect.right + gap, y, join_w, h.field)
+        y += h.field + h.error + h.button_gap
+        self.back_button.rect = pygame.Rect(0, y, int(200 * s), h.button)
+        self.back_button.rect.centerx = lay.window[0] // 2
 
-    def draw(self, surface: pygame.Surface) -> None:
-        fonts = self.fonts
-        size = surface.get_size()
-        s = self.scale(size)
-        m = self._metrics(size)
-        cx = size[0] / 2
-        blit_center(surface, fonts.render("Join a LAN game", 38 * s, theme.TEXT), (cx, m["pad"] + m["title"] / 2))
-        subtitle = self.subtitle
-        sub = fonts.render(subtitle, fonts.fit(subtitle, theme.small(16 * s), m["width"]), theme.MUTED)
-        blit_center(surface, sub, (cx, m["pad"] + m["title"] + m["subtitle"] / 2 - 4 * s))
+    def paint(self, canvas: Canvas, lay: LanJoinLayout) -> None:
+        surface, fonts, s, h = canvas.surface, canvas.fonts, canvas.scale, lay.rows
+        cx = canvas.center_x
+        canvas.text("Join a LAN game", 38 * s, theme.TEXT, (cx, h.pad + h.title / 2))
+        canvas.fitted(self.subtitle, theme.small(16 * s), lay.width, theme.MUTED, (cx, h.pad + h.title + h.subtitle / 2 - 4 * s))
         if self.games:
-            hidden = len(self.rows) - self.visible_rows(size)
+            hidden = len(self.rows) - lay.visible_rows
             if hidden > 0:
                 more = f"and {hidden} more: make the window taller to see them"
-                image = fonts.render(more, theme.small(14 * s), theme.MUTED)
-                blit_center(surface, image, (cx, m["list_bottom"] - 8 * s))
+                canvas.text(more, theme.small(14 * s), theme.MUTED, (cx, lay.list_bottom - 8 * s))
         else:
-            box = pygame.Rect(m["left"], m["list_top"], m["width"], m["list_bottom"] - m["list_top"])
+            box = pygame.Rect(lay.left, lay.list_top, lay.width, lay.list_bottom - lay.list_top)
             self._draw_empty(surface, box, s)
         self.buttons.draw(surface, fonts, s)
         draw_field(surface, fonts, s, self.address_field, "Or type the host's address", error=self.error is not None)
         if self.error:
             font_size = theme.small(14 * s)
-            line = wrap_text(fonts.get(font_size), self.error, m["width"])[0]
+            line = wrap_text(fonts.get(font_size), self.error, lay.width)[0]
             image = fonts.render(line, font_size, theme.ERROR)
-            surface.blit(image, (m["left"] + 4 * s, self.address_field.rect.bottom + 5 * s))
+            surface.blit(image, (lay.left + 4 * s, self.address_field.rect.bottom + 5 * s))
         hint = "Click a waiting game or type an address  ·  Tab moves  ·  Esc goes back"
-        self.draw_footer(surface, hint, m["footer"])
+        self.draw_footer(surface, hint, h.footer)
 
     @property
     def subtitle(self) -> str:

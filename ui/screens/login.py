@@ -10,24 +10,29 @@ plain words, before anything goes on the network; a field keeps its text after a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pygame
 
 from net.address import DEFAULT_SERVER_KEY
-from net.limits import MAX_NAME_LENGTH, check_server, normalize_name
+from net.limits import MAX_NAME_LENGTH, check_server
 from net.tls import TlsConfigError, check_pem
 from ui import theme
-from ui.render import blit_center, wrap_text
-from ui.screens.base import Screen
-from ui.screens.netkit import FormFocus, draw_field, draw_form_card
+from ui.render import wrap_text
+from ui.screens.base import Canvas
+from ui.screens.form import FieldRefused, Focusable, FormRows, FormScreen, draw_field, draw_form_card, form_column
+from ui.screens.layout import ColumnLayout
+from ui.text import check_name
 from ui.textfield import TextField
-from ui.widgets import ENTER_KEYS, Button, ButtonStyle, key_down
+from ui.widgets import Button, ButtonStyle
 
 MAX_SERVER_LENGTH = 200
 MAX_KEY_LENGTH = 128
 MAX_PATH_LENGTH = 400
+
+LoginField = Literal["name", "server", "key", "ca"]  # a field of the form, as a refusal from elsewhere names it
 
 
 def check_ca_file(text: str) -> str | None:
@@ -54,12 +59,27 @@ class LoginForm:
     friend: bool = False
 
 
-class LoginScreen(Screen):
+@dataclass(frozen=True)
+class LoginRows(FormRows):
+    gap: int = 12
+    label: int = 22
+    field: int = 44
+    field_gap: int = 8
+    error: int = 46
+    button: int = 50
+    button_gap: int = 10
+    link: int = 34
+
+
+LoginLayout = ColumnLayout[LoginRows]
+
+
+class LoginScreen(FormScreen[LoginLayout]):
     """Name and server (key and authority under Advanced), then Find an opponent, Play a friend, or Back."""
 
     name = "login"
 
-    def __init__(self, on_submit: Callable[[LoginForm], None], *, error: tuple[str, str] | None = None):
+    def __init__(self, on_submit: Callable[[LoginForm], None], *, error: tuple[LoginField, str] | None = None):
         """``error``: (field, message) to show at once, e.g. ("key", "The server key was refused")."""
         super().__init__()
         self.on_submit = on_submit
@@ -73,9 +93,6 @@ class LoginScreen(Screen):
         self.advanced_button = Button("Advanced: key, certificate", self.toggle_advanced, style=ButtonStyle.QUIET)
         self.back_button = Button("Back", self.back, hint="Esc")
         self.advanced = False
-        self.focus = FormFocus(self.buttons, self._focus_order)
-        self.error: str | None = None
-        self.error_field: TextField | None = None
         self._initial_error = error
         self._set_buttons()
 
@@ -87,7 +104,7 @@ class LoginScreen(Screen):
     def labels(self) -> tuple[str, ...]:
         return ("Your name", "Server", *(("Server key", "Certificate authority (self-hosted servers)") if self.advanced else ()))
 
-    def _focus_order(self) -> list[TextField | Button]:
+    def focus_order(self) -> Sequence[Focusable]:
         return [*self.fields, self.find_button, self.friend_button, self.advanced_button, self.back_button]
 
     def _set_buttons(self) -> None:
@@ -112,11 +129,8 @@ class LoginScreen(Screen):
             self.name_field.select_all()  # "Player" is only a suggestion: typing replaces it
         if self._initial_error is not None:
             which, message = self._initial_error
-            field = {"key": self.key_field, "server": self.server_field, "ca": self.ca_field}.get(which, self.name_field)
-            if field in (self.key_field, self.ca_field):
-                self.advanced = True
-                self._set_buttons()
-            self._refuse(field, message)
+            fields = {"name": self.name_field, "server": self.server_field, "key": self.key_field, "ca": self.ca_field}
+            self.refuse(fields[which], message)
 
     # Actions -------------------------------------------------------------------------------
 
@@ -132,94 +146,77 @@ class LoginScreen(Screen):
         self.submit(friend=True)
 
     def submit(self, friend: bool = False) -> None:
-        """Check the fields; if they can work, hand them on (the flow remembers them and signs in)."""
-        checks: list[tuple[TextField, Callable[[str], object]]] = [
-            (self.name_field, normalize_name), (self.server_field, check_server), (self.key_field, _check_key),
-            (self.ca_field, check_ca_file),
-        ]
-        values: list[object] = []
-        for field, check in checks:
-            try:
-                values.append(check(field.text))
-            except ValueError as exc:
-                if field in (self.key_field, self.ca_field) and not self.advanced:
-                    self.advanced = True
-                    self._set_buttons()
-                self._refuse(field, str(exc))
-                return
+        """Check the fields in order; if they can work, hand them on (the flow remembers them and signs in)."""
+        try:
+            form = LoginForm(
+                name=self.read(self.name_field, check_name),  # normalised, and refused if it cannot be shown
+                server=str(self.read(self.server_field, check_server)),
+                key=self.read(self.key_field, _check_key),
+                ca_file=self.read(self.ca_field, check_ca_file),
+                friend=friend,
+            )
+        except FieldRefused:
+            return
         self.error = self.error_field = None
-        name, server, key, ca_file = values
-        self.on_submit(LoginForm(str(name), str(server), str(key), ca_file if isinstance(ca_file, str) else None, friend))
+        self.on_submit(form)
 
-    def _refuse(self, field: TextField, message: str) -> None:
-        self.error = message
-        self.error_field = field
-        self.focus.focus(field)
+    def refuse(self, field: TextField, message: str) -> None:
+        if field in (self.key_field, self.ca_field) and not self.advanced:
+            self.advanced = True  # the refused field must be on screen
+            self._set_buttons()
+        super().refuse(field, message)
 
-    # Input --------------------------------------------------------------------------------------
-
-    def handle(self, event: pygame.event.Event) -> bool:
-        if self.handle_back(event) or self.focus.handle(event):
-            return True
-        if key_down(event, *ENTER_KEYS):
-            self.submit()
-            return True
-        return False
+    def on_enter(self) -> bool:
+        self.submit()
+        return True
 
     # Layout and drawing -------------------------------------------------------------------------
 
-    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        heights = dict(pad=26, title=44, subtitle=26, gap=12, label=22, field=44, field_gap=8, error=46, button=50,
-                       button_gap=10, link=34)
-        fields = ["field_gap", "label", "field"] * len(self.fields)
-        rows = ["pad", "title", "subtitle", "gap", *fields[1:], "error", "button", "button_gap", "link", "button_gap",
-                "button", "pad"]
-        m = self.column_metrics(size, heights, rows, width=480, min_top=8)
-        m["inner"] = m["width"] - 2 * m["pad"]
-        return m
+    def measure(self, size: tuple[int, int]) -> LoginLayout:
+        def order(h: LoginRows) -> list[int]:
+            fields = [h.field_gap, h.label, h.field] * len(self.fields)
+            return [h.pad, h.title, h.subtitle, h.gap, *fields[1:], h.error, h.button, h.button_gap, h.link, h.button_gap,
+                    h.button, h.pad]
 
-    def layout(self, size: tuple[int, int]) -> None:
-        s = self.scale(size)
-        m = self._metrics(size)
-        left = (size[0] - m["inner"]) // 2
-        y = m["top"] + m["pad"] + m["title"] + m["subtitle"] + m["gap"]
+        return form_column(size, LoginRows(), order, width=480)
+
+    def place(self, lay: LoginLayout) -> None:
+        col, h, s = lay.column, lay.rows, lay.column.scale
+        left, inner = col.inner_left, col.inner
+        y = col.top + h.pad + h.title + h.subtitle + h.gap
         for field in (self.name_field, self.server_field, self.key_field, self.ca_field):
             field.rect = pygame.Rect(0, 0, 0, 0)
         for field in self.fields:
-            y += m["label"]
-            field.rect = pygame.Rect(left, y, m["inner"], m["field"])
-            y += m["field"] + m["field_gap"]
-        y += m["error"] - m["field_gap"]
+            y += h.label
+            field.rect = pygame.Rect(left, y, inner, h.field)
+            y += h.field + h.field_gap
+        y += h.error - h.field_gap
         gap = int(12 * s)
-        w = (m["inner"] - gap) // 2
-        self.find_button.rect = pygame.Rect(left, y, w, m["button"])
-        self.friend_button.rect = pygame.Rect(left + w + gap, y, m["inner"] - w - gap, m["button"])
-        y += m["button"] + m["button_gap"]
-        self.advanced_button.rect = pygame.Rect(left, y, m["inner"], m["link"])
-        y += m["link"] + m["button_gap"]
-        self.back_button.rect = pygame.Rect(0, y, int(200 * s), m["button"])
-        self.back_button.rect.centerx = size[0] // 2
+        w = (inner - gap) // 2
+        self.find_button.rect = pygame.Rect(left, y, w, h.button)
+        self.friend_button.rect = pygame.Rect(left + w + gap, y, inner - w - gap, h.button)
+        y += h.button + h.button_gap
+        self.advanced_button.rect = pygame.Rect(left, y, inner, h.link)
+        y += h.link + h.button_gap
+        self.back_button.rect = pygame.Rect(0, y, int(200 * s), h.button)
+        self.back_button.rect.centerx = col.window[0] // 2
 
-    def draw(self, surface: pygame.Surface) -> None:
-        fonts = self.fonts
-        size = surface.get_size()
-        s = self.scale(size)
-        m = self._metrics(size)
-        cx = size[0] / 2
-        draw_form_card(surface, fonts, s, m, "Play online", "Sign in to a game server to find an opponent.")
+    def paint(self, canvas: Canvas, lay: LoginLayout) -> None:
+        surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
+        draw_form_card(canvas, lay, "Play online", "Sign in to a game server to find an opponent.")
         for field, label in zip(self.fields, self.labels, strict=True):
             draw_field(surface, fonts, s, field, label, error=field is self.error_field)
         if self.error:
             font_size = theme.small(15 * s)
-            lines = wrap_text(fonts.get(font_size, light=True), self.error, m["inner"])[:2]
+            lines = wrap_text(fonts.get(font_size, light=True), self.error, lay.column.inner)[:2]
             line_height = max(18, int(20 * s))
             area_top = self.fields[-1].rect.bottom
             top = area_top + (self.find_button.rect.top - area_top - len(lines) * line_height) / 2
             for line in lines:
-                blit_center(surface, fonts.render(line, font_size, theme.ERROR, light=True), (cx, top + line_height / 2))
+                canvas.text(line, font_size, theme.ERROR, (canvas.center_x, top + line_height / 2), light=True)
                 top += line_height
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Tab moves  ·  Enter finds an opponent  ·  Esc goes back", m["footer"])
+        self.draw_footer(surface, "Tab moves  ·  Enter finds an opponent  ·  Esc goes back", lay.column.footer)
 
 
 def _check_key(text: str) -> str:

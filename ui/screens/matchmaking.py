@@ -11,6 +11,7 @@ withdraws the ticket, lets go of the server and goes back; a match found opens t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pygame
 
@@ -25,13 +26,28 @@ from net.messages import (
     SignedIn,
 )
 from ui import theme
-from ui.render import blit_center, draw_card
-from ui.screens.netkit import WaitingScreen, draw_spinner, format_elapsed
+from ui.render import draw_card
+from ui.screens.base import Canvas
+from ui.screens.layout import ColumnLayout
+from ui.screens.netkit import WaitingScreen, WaitRows, draw_spinner, format_elapsed
 from ui.screens.trip import Trip, TripKind
 from ui.widgets import Button
 
 
-class MatchmakingScreen(WaitingScreen):
+@dataclass(frozen=True)
+class MatchmakingRows(WaitRows):
+    title: int = 48
+    spinner: int = 104
+    status: int = 34
+    detail: int = 28
+    server: int = 34
+    note: int = 30
+
+
+MatchmakingLayout = ColumnLayout[MatchmakingRows]
+
+
+class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
     """Connecting... then Searching, with the time waited, the server, and Cancel."""
 
     name = "matchmaking"
@@ -140,56 +156,48 @@ class MatchmakingScreen(WaitingScreen):
 
     # Drawing -------------------------------------------------------------------------------------
 
-    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        heights = dict(pad=30, title=48, spinner=104, status=34, detail=28, server=34, note=30, button=52)
-        rows = ["pad", "title", "spinner", "status", "detail", "server", *(["note"] if self.name_note else []), "button",
-                "pad"]
-        return self.column_metrics(size, heights, rows, width=500, min_top=12)
+    def measure(self, size: tuple[int, int]) -> MatchmakingLayout:
+        note = bool(self.name_note)
+        return ColumnLayout.centred(
+            size, MatchmakingRows(),
+            lambda h: (h.pad, h.title, h.spinner, h.status, h.detail, h.server, *((h.note,) if note else ()), h.button, h.pad),
+            width=500, min_top=12,
+        )
 
-    def layout(self, size: tuple[int, int]) -> None:
-        m = self._metrics(size)
-        s = self.scale(size)
+    def place(self, lay: MatchmakingLayout) -> None:
+        col, h, s = lay.column, lay.rows, lay.column.scale
         buttons = self.buttons.buttons
         w, gap = int(200 * s), int(14 * s)
         if len(buttons) > 1:
-            w = min(w, (m["width"] - 2 * m["pad"] - gap) // 2)
+            w = min(w, (col.width - 2 * h.pad - gap) // 2)
         total = len(buttons) * w + (len(buttons) - 1) * gap
-        x = size[0] // 2 - total // 2
-        y = m["top"] + m["height"] - m["pad"] - m["button"]
+        x = col.window[0] // 2 - total // 2
+        y = col.bottom - h.pad - h.button
         for b in buttons:
-            b.rect = pygame.Rect(x, y, w, m["button"])
+            b.rect = pygame.Rect(x, y, w, h.button)
             x += w + gap
 
-    def draw(self, surface: pygame.Surface) -> None:
-        fonts = self.fonts
-        size = surface.get_size()
-        s = self.scale(size)
-        m = self._metrics(size)
-        cx = size[0] / 2
-        draw_card(surface, m["top"], m["width"], m["height"], s)
-        y = m["top"] + m["pad"]
-        title = self.title
-        room = m["width"] - 48 * s
-        blit_center(surface, fonts.render(title, fonts.fit(title, 36 * s, room), theme.TEXT), (cx, y + m["title"] / 2))
-        y += m["title"]
+    def paint(self, canvas: Canvas, lay: MatchmakingLayout) -> None:
+        surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
+        col, h = lay.column, lay.rows
+        cx = canvas.center_x
+        draw_card(surface, col.top, col.width, col.height, s)
+        y = col.top + h.pad
+        room = col.width - 48 * s
+        canvas.fitted(self.title, 36 * s, room, theme.TEXT, (cx, y + h.title / 2))
+        y += h.title
         reconnecting = self.phase == "reconnecting"
         spin_t = self.now if self.animating else 0.0
-        draw_spinner(surface, (cx, y + m["spinner"] / 2), 30 * s, spin_t, theme.ERROR if reconnecting else theme.ACCENT)
-        y += m["spinner"]
-        status = self.status_text
-        color = theme.ERROR if reconnecting else theme.TEXT
-        blit_center(surface, fonts.render(status, fonts.fit(status, 22 * s, room), color), (cx, y + m["status"] / 2))
-        y += m["status"]
-        detail = self.detail_text
-        blit_center(surface, fonts.render(detail, theme.small(17 * s), theme.MUTED, light=True), (cx, y + m["detail"] / 2))
-        y += m["detail"]
-        server = self.server_text
-        size_server = fonts.fit(server, theme.small(15 * s), room, light=True)
-        blit_center(surface, fonts.render(server, size_server, theme.MUTED, light=True), (cx, y + m["server"] / 2))
-        y += m["server"]
+        draw_spinner(surface, (cx, y + h.spinner / 2), 30 * s, spin_t, theme.ERROR if reconnecting else theme.ACCENT)
+        y += h.spinner
+        canvas.fitted(self.status_text, 22 * s, room, theme.ERROR if reconnecting else theme.TEXT, (cx, y + h.status / 2))
+        y += h.status
+        canvas.text(self.detail_text, theme.small(17 * s), theme.MUTED, (cx, y + h.detail / 2), light=True)
+        y += h.detail
+        canvas.fitted(self.server_text, theme.small(15 * s), room, theme.MUTED, (cx, y + h.server / 2), light=True)
+        y += h.server
         note = self.name_note
         if note:
-            blit_center(surface, fonts.render(note, fonts.fit(note, theme.small(16 * s), room), theme.ACCENT),
-                        (cx, y + m["note"] / 2))
+            canvas.fitted(note, theme.small(16 * s), room, theme.ACCENT, (cx, y + h.note / 2))
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Esc cancels", m["footer"])
+        self.draw_footer(surface, "Esc cancels", col.footer)

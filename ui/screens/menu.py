@@ -18,9 +18,10 @@ from game.bot import Level
 from ui import theme
 from ui.records import Tally
 from ui.render import blit_center, mark_surface
-from ui.screens.base import Screen
+from ui.screens.base import Canvas, MeasuredScreen
 from ui.screens.board import open_bot_game
 from ui.screens.history import HistoryScreen
+from ui.screens.layout import ColumnLayout, Heights
 from ui.screens.netflow import host_lan_game, join_lan_game, play_online
 from ui.widgets import Button, ButtonStyle
 
@@ -60,7 +61,21 @@ def record_caption(tally: Tally) -> str:
     return f"W {tally.wins}  ·  L {tally.losses}  ·  D {tally.draws}"
 
 
-class MenuScreen(Screen):
+@dataclass(frozen=True)
+class MenuRows(Heights):
+    logo: int = 56
+    title: int = 58
+    section: int = 44
+    level: int = 76
+    gap: int = 30
+    entry: int = 50
+    entry_gap: int = 12
+
+
+MenuLayout = ColumnLayout[MenuRows]
+
+
+class MenuScreen(MeasuredScreen[MenuLayout]):
     """Title, the three bot levels with the player's record at each, then ``entries``."""
 
     name = "menu"
@@ -108,37 +123,36 @@ class MenuScreen(Screen):
 
     # Layout ----------------------------------------------------------------------------------
 
-    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        heights = dict(logo=56, title=58, section=44, level=76, gap=30, entry=50, entry_gap=12)
-        entries = ["entry_gap", "entry"] * (len(self.entry_buttons) + 1)  # with a gap between each two; the last row
-        rows = ["logo", "title", "section", "level", "gap", *entries[1:]]
-        return self.column_metrics(size, heights, rows, width=460, margin=48, min_top=16)
+    def measure(self, size: tuple[int, int]) -> MenuLayout:
+        entries = len(self.entry_buttons) + 1  # the entries, then the last row
 
-    def layout(self, size: tuple[int, int]) -> None:
-        s = self.scale(size)
-        m = self._metrics(size)
-        left = (size[0] - m["width"]) // 2
-        y = m["top"] + m["logo"] + m["title"] + m["section"]
-        gap = int(12 * s)
-        w = (m["width"] - 2 * gap) // 3
+        def order(h: MenuRows) -> list[int]:
+            return [h.logo, h.title, h.section, h.level, h.gap, *([h.entry_gap, h.entry] * entries)[1:]]
+
+        return ColumnLayout.centred(size, MenuRows(), order, width=460, margin=48, min_top=16)
+
+    def place(self, lay: MenuLayout) -> None:
+        col, h = lay.column, lay.rows
+        left = col.left
+        y = col.top + h.logo + h.title + h.section
+        gap = int(12 * col.scale)
+        w = (col.width - 2 * gap) // 3
         for i, b in enumerate(self.level_buttons):
-            b.rect = pygame.Rect(left + i * (w + gap), y, w, m["level"])
-        y += m["level"] + m["gap"]
+            b.rect = pygame.Rect(left + i * (w + gap), y, w, h.level)
+        y += h.level + h.gap
         for b in self.entry_buttons:
-            b.rect = pygame.Rect(left, y, m["width"], m["entry"])
-            y += m["entry"] + m["entry_gap"]
-        half = (m["width"] - gap) // 2
+            b.rect = pygame.Rect(left, y, col.width, h.entry)
+            y += h.entry + h.entry_gap
+        half = (col.width - gap) // 2
         for i, b in enumerate(self.last_buttons):
-            b.rect = pygame.Rect(left + i * (half + gap), y, half, m["entry"])
+            b.rect = pygame.Rect(left + i * (half + gap), y, half, h.entry)
 
-    def draw(self, surface: pygame.Surface) -> None:
-        fonts = self.fonts
-        size = surface.get_size()
-        s = self.scale(size)
-        m = self._metrics(size)
-        cx = size[0] / 2
+    def paint(self, canvas: Canvas, lay: MenuLayout) -> None:
+        surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
+        col, h = lay.column, lay.rows
+        cx = canvas.center_x
         # A small X O X logo over the title.
-        y = m["top"] + m["logo"] / 2
+        y = col.top + h.logo / 2
         icon = int(34 * s)
         for i, player in enumerate((1, 2, 1)):
             blit_center(surface, mark_surface(player, icon), (cx + (i - 1) * icon * 1.35, y))
@@ -149,14 +163,14 @@ class MenuScreen(Screen):
         dash = fonts.render("-", title_size, theme.MUTED)
         total = sum(i.get_width() for i in images) + 2 * dash.get_width()
         x = cx - total / 2
-        ty = m["top"] + m["logo"] + m["title"] / 2
+        ty = col.top + h.logo + h.title / 2
         for n, image in enumerate(images):
             surface.blit(image, image.get_rect(midleft=(x, ty)))
             x += image.get_width()
             if n < 2:
                 surface.blit(dash, dash.get_rect(midleft=(x, ty)))
                 x += dash.get_width()
-        section_y = m["top"] + m["logo"] + m["title"] + m["section"] * 0.55
-        blit_center(surface, fonts.render("Play against the bot", 18 * s, theme.MUTED, light=True), (cx, section_y))
+        section_y = col.top + h.logo + h.title + h.section * 0.55
+        canvas.text("Play against the bot", 18 * s, theme.MUTED, (cx, section_y), light=True)
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Arrows or Tab to move  ·  Enter to choose", m["footer"])
+        self.draw_footer(surface, "Arrows or Tab to move  ·  Enter to choose", col.footer)

@@ -6,20 +6,37 @@ LAN game starts at once. Enter continues, Esc goes back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pygame
 
-from net.limits import MAX_NAME_LENGTH, normalize_name
+from net.limits import MAX_NAME_LENGTH
 from ui import theme
-from ui.render import blit_center
-from ui.screens.base import Screen
-from ui.screens.netkit import FormFocus, draw_field, draw_form_card
+from ui.screens.base import Canvas
+from ui.screens.form import Focusable, FormRows, FormScreen, draw_field, draw_form_card, form_column
+from ui.screens.layout import ColumnLayout
+from ui.text import check_name
 from ui.textfield import TextField
-from ui.widgets import ENTER_KEYS, Button, ButtonStyle, key_down
+from ui.widgets import Button, ButtonStyle
 
 
-class NameScreen(Screen):
+@dataclass(frozen=True)
+class NameRows(FormRows):
+    pad: int = 28
+    title: int = 46
+    subtitle: int = 28
+    gap: int = 18
+    label: int = 24
+    field: int = 46
+    error: int = 44
+    button: int = 52
+
+
+NameLayout = ColumnLayout[NameRows]
+
+
+class NameScreen(FormScreen[NameLayout]):
     """One field, the player's name, then Continue or Back."""
 
     name = "name"
@@ -33,59 +50,44 @@ class NameScreen(Screen):
         self.back_button = Button("Back", self.back, hint="Esc")
         self.buttons.set_rows([[self.continue_button, self.back_button]])
         self.buttons.focus_visible = False
-        self.focus = FormFocus(self.buttons, lambda: [self.field, self.continue_button, self.back_button])
-        self.error: str | None = None
+
+    def focus_order(self) -> Sequence[Focusable]:
+        return [self.field, self.continue_button, self.back_button]
 
     def on_mount(self) -> None:
         self.focus.focus(self.field)
         self.field.select_all()  # the name offered is a suggestion: typing replaces it
 
     def submit(self) -> None:
-        try:
-            name = normalize_name(self.field.text)
-        except ValueError as exc:
-            self.error = str(exc)
-            self.focus.focus(self.field)
-            return
-        self.on_done(name)
+        self.submit_field(self.field, check_name, self.on_done)  # normalised, and refused if it cannot be shown
 
-    def handle(self, event: pygame.event.Event) -> bool:
-        if self.handle_back(event) or self.focus.handle(event):
-            return True
-        if key_down(event, *ENTER_KEYS):
-            self.submit()
-            return True
-        return False
+    def on_enter(self) -> bool:
+        self.submit()
+        return True
 
-    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        heights = dict(pad=28, title=46, subtitle=28, gap=18, label=24, field=46, error=44, button=52)
-        rows = ["pad", "title", "subtitle", "gap", "label", "field", "error", "button", "pad"]
-        m = self.column_metrics(size, heights, rows, width=440)
-        m["inner"] = m["width"] - 2 * m["pad"]
-        return m
+    def measure(self, size: tuple[int, int]) -> NameLayout:
+        return form_column(
+            size, NameRows(), lambda h: (h.pad, h.title, h.subtitle, h.gap, h.label, h.field, h.error, h.button, h.pad),
+            width=440,
+        )
 
-    def layout(self, size: tuple[int, int]) -> None:
-        s = self.scale(size)
-        m = self._metrics(size)
-        left = (size[0] - m["inner"]) // 2
-        y = m["top"] + m["pad"] + m["title"] + m["subtitle"] + m["gap"] + m["label"]
-        self.field.rect = pygame.Rect(left, y, m["inner"], m["field"])
-        y += m["field"] + m["error"]
-        gap = int(14 * s)
-        w = (m["inner"] - gap) // 2
-        self.continue_button.rect = pygame.Rect(left, y, w, m["button"])
-        self.back_button.rect = pygame.Rect(left + w + gap, y, m["inner"] - w - gap, m["button"])
+    def place(self, lay: NameLayout) -> None:
+        col, h = lay.column, lay.rows
+        left = col.inner_left
+        y = col.top + h.pad + h.title + h.subtitle + h.gap + h.label
+        self.field.rect = pygame.Rect(left, y, col.inner, h.field)
+        y += h.field + h.error
+        gap = int(14 * col.scale)
+        w = (col.inner - gap) // 2
+        self.continue_button.rect = pygame.Rect(left, y, w, h.button)
+        self.back_button.rect = pygame.Rect(left + w + gap, y, col.inner - w - gap, h.button)
 
-    def draw(self, surface: pygame.Surface) -> None:
-        fonts = self.fonts
-        size = surface.get_size()
-        s = self.scale(size)
-        m = self._metrics(size)
-        cx = size[0] / 2
-        draw_form_card(surface, fonts, s, m, "What is your name?", "The other player sees it, and the game remembers it.")
-        draw_field(surface, fonts, s, self.field, "Your name", error=self.error is not None)
+    def paint(self, canvas: Canvas, lay: NameLayout) -> None:
+        s = canvas.scale
+        draw_form_card(canvas, lay, "What is your name?", "The other player sees it, and the game remembers it.")
+        draw_field(canvas.surface, canvas.fonts, s, self.field, "Your name", error=self.error is not None)
         if self.error:
-            blit_center(surface, fonts.render(self.error, fonts.fit(self.error, theme.small(15 * s), m["inner"], light=True),
-                                              theme.ERROR, light=True), (cx, self.field.rect.bottom + m["error"] / 2))
-        self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Enter continues  ·  Esc goes back", m["footer"])
+            canvas.fitted(self.error, theme.small(15 * s), lay.column.inner, theme.ERROR,
+                          (canvas.center_x, self.field.rect.bottom + lay.rows.error / 2), light=True)
+        self.buttons.draw(canvas.surface, canvas.fonts, s)
+        self.draw_footer(canvas.surface, "Enter continues  ·  Esc goes back", lay.column.footer)

@@ -27,7 +27,7 @@ from ui.screens.connection import MatchEndedScreen, NetErrorScreen
 from ui.screens.friend import FriendScreen
 from ui.screens.lan_host import LanHostScreen
 from ui.screens.lan_join import LanJoinScreen
-from ui.screens.login import LoginForm, LoginScreen
+from ui.screens.login import LoginField, LoginForm, LoginScreen
 from ui.screens.matchmaking import MatchmakingScreen
 from ui.screens.name import NameScreen
 from ui.screens.netboard import NetBoardScreen
@@ -209,7 +209,7 @@ class NetFlow:
 # Entry points (the menu, the command line) ---------------------------------------------------------
 
 
-def login_screen(app: App, *, replace: bool = False, error: tuple[str, str] | None = None) -> Screen:
+def login_screen(app: App, *, replace: bool = False, error: tuple[LoginField, str] | None = None) -> Screen:
     """The sign-in screen, prefilled from the profile (``error``: a field's refusal to show); signing in starts a trip."""
     screen = LoginScreen(on_submit=lambda form: _signed_in(app, form), error=error)
     return app.replace(screen) if replace else app.push(screen)

@@ -1,10 +1,10 @@
-"""What the networked screens share: waiting with a spinner, elapsed times, a card of choices, form focus.
+"""What the networked screens share: waiting with a spinner, elapsed times, a card of choices.
 
-The login, matchmaking, LAN and error screens all wait on the network and all end in a
-choice ("Try again" or "Back", "Find a new opponent" or "Menu"), so the pieces live
-here once: ``WaitingScreen`` (with ``draw_spinner`` and ``format_elapsed``) for the
-screens that wait with Cancel, ``ChoiceScreen`` for every card that ends in buttons,
-and ``FormFocus`` for one Tab order across text fields and buttons.
+The matchmaking, LAN and error screens all wait on the network and all end in a choice
+("Try again" or "Back", "Find a new opponent" or "Menu"), so the pieces live here
+once: ``WaitingScreen`` (with ``draw_spinner`` and ``format_elapsed``) for the screens
+that wait with Cancel, ``ChoiceScreen`` for every card that ends in buttons. (The forms'
+pieces are ``ui.screens.form``'s.)
 """
 
 from __future__ import annotations
@@ -12,17 +12,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TypeVar
 
 import pygame
 import pygame.gfxdraw
 
 from ui import theme
-from ui.render import blit_center, draw_card, wrap_text
-from ui.screens.base import Screen
+from ui.render import blit_center, wrap_text
+from ui.screens.base import MeasuredScreen
+from ui.screens.layout import ColumnLayout, Heights
 from ui.screens.notice import NoticeScreen
-from ui.textfield import TextField
-from ui.widgets import ACTIVATE_KEYS, Button, ButtonGroup, ButtonStyle, key_down
+from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
 SPIN_SECONDS = 1.1  # one turn of the spinner
 SPINNER_DOTS = 12
@@ -76,13 +76,25 @@ def draw_lines(
     return y
 
 
-class WaitingScreen(Screen):
+@dataclass(frozen=True)
+class WaitRows(Heights):
+    """The rows every waiting card has (default-window units); a screen adds its own."""
+
+    pad: int = 30  # the card's margin, above the title and below Cancel
+    title: int = 44
+    button: int = 52
+
+
+W = TypeVar("W", bound=WaitRows)
+
+
+class WaitingScreen(MeasuredScreen[ColumnLayout[W]]):
     """A card that waits on the network with a turning spinner, the time waited, and Cancel.
 
     Esc cancels; Enter does not, until Tab has put the focus on Cancel (a player typing
     ahead must not cancel by accident). Subclasses say what ``cancel`` does and measure
-    their card in ``_metrics`` (at least its ``top``, ``height``, ``pad`` and the
-    ``button`` height); Cancel sits centred at the card's bottom.
+    their card (``measure``: a centred column of ``WaitRows`` and their own); Cancel sits
+    centred at the card's bottom.
     """
 
     def __init__(self) -> None:
@@ -124,14 +136,10 @@ class WaitingScreen(Screen):
         base = self._started if self._started is not None else now
         return now + (1.0 - ((now - base) % 1.0))
 
-    def _metrics(self, size: tuple[int, int]) -> dict[str, int]:
-        """The card's measures for a window of ``size``."""
-        raise NotImplementedError
-
-    def layout(self, size: tuple[int, int]) -> None:
-        m = self._metrics(size)
-        self.cancel_button.rect = pygame.Rect(0, 0, int(200 * self.scale(size)), m["button"])
-        self.cancel_button.rect.midbottom = (size[0] // 2, m["top"] + m["height"] - m["pad"])
+    def place(self, lay: ColumnLayout[W]) -> None:
+        col, h = lay.column, lay.rows
+        self.cancel_button.rect = pygame.Rect(0, 0, int(200 * col.scale), h.button)
+        self.cancel_button.rect.midbottom = (col.window[0] // 2, col.bottom - h.pad)
 
 
 @dataclass(frozen=True)
@@ -188,118 +196,3 @@ class ChoiceScreen(NoticeScreen):
         left = size[0] // 2 - (len(buttons) * w + (len(buttons) - 1) * gap) // 2
         for i, b in enumerate(buttons):
             b.rect = pygame.Rect(left + i * (w + gap), button_y, w, int(52 * s))
-
-
-Focusable: TypeAlias = TextField | Button
-
-
-class FormFocus:
-    """One keyboard focus across a screen's text fields and buttons, in the order ``items()`` gives.
-
-    Tab / Shift+Tab (and Up / Down) walk the whole order, wrapping round; a focused field
-    gets its keys first (so typing 'm' is text, not the mute key); a click focuses the
-    field under it or presses a button. The buttons must all be in ``buttons``.
-    """
-
-    def __init__(self, buttons: ButtonGroup, items: Callable[[], Sequence[Focusable]]):
-        self.buttons = buttons
-        self._items = items
-
-    @property
-    def fields(self) -> list[TextField]:
-        return [i for i in self._items() if isinstance(i, TextField)]
-
-    @property
-    def field(self) -> TextField | None:
-        """The text field with focus, if one has it."""
-        return next((f for f in self.fields if f.focused), None)
-
-    @property
-    def current(self) -> Focusable | None:
-        field = self.field
-        if field is not None:
-            return field
-        return self.buttons.focus if self.buttons.focus_visible else None
-
-    def focus(self, item: Focusable | None) -> None:
-        """Give focus to ``item`` (a field, an enabled button, or None for nothing)."""
-        for f in self.fields:
-            f.focused = f is item
-            if f is item:
-                f.caret = len(f.text)
-        if isinstance(item, Button) and item.enabled:
-            self.buttons.focus_on(item)
-            self.buttons.focus_visible = True
-        else:
-            self.buttons.focus_visible = False
-
-    def move(self, delta: int) -> None:
-        """Focus the next (``delta`` 1) or previous (-1) item, wrapping round."""
-        items = [i for i in self._items() if not isinstance(i, Button) or i.enabled]
-        if not items:
-            return
-        current = self.current
-        if current in items:
-            index = (items.index(current) + delta) % len(items)
-        else:
-            index = 0 if delta > 0 else len(items) - 1
-        self.focus(items[index])
-
-    def handle(self, event: pygame.event.Event) -> bool:
-        """Route one input event; True if a field or a button used it."""
-        if event.type in (pygame.MOUSEMOTION, pygame.WINDOWLEAVE, pygame.MOUSEBUTTONUP):
-            return self.buttons.handle(event)  # hover and clicks work whatever has the keyboard
-        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-            hit = False
-            for f in self.fields:
-                hit = f.handle(event) or hit  # every field hears the click, to drop focus if it missed
-            if hit:
-                self.buttons.focus_visible = False
-                return True
-            return self.buttons.handle(event)
-        if key_down(event, pygame.K_TAB):
-            self.move(-1 if event.mod & pygame.KMOD_SHIFT else 1)
-            return True
-        field = self.field
-        if field is not None and field.handle(event):
-            return True
-        if key_down(event, pygame.K_UP, pygame.K_DOWN):
-            self.move(-1 if event.key == pygame.K_UP else 1)
-            return True
-        if field is not None:
-            return event.type == pygame.TEXTINPUT
-        return self.buttons.handle(event)
-
-
-def draw_form_card(
-    surface: pygame.Surface, fonts: theme.Fonts, scale: float, m: dict[str, int], title: str, subtitle: str
-) -> float:
-    """A form's card (``m``: its ``top``, ``width``, ``height``, ``pad``, ``inner``, ``title`` and ``subtitle``
-    heights), with the title and the muted subtitle, each fitted to the card; the y just under the subtitle."""
-    cx = surface.get_width() / 2
-    draw_card(surface, m["top"], m["width"], m["height"], scale)
-    y = m["top"] + m["pad"]
-    title_size = fonts.fit(title, 34 * scale, m["inner"])
-    blit_center(surface, fonts.render(title, title_size, theme.TEXT), (cx, y + m["title"] / 2))
-    y += m["title"]
-    subtitle_size = fonts.fit(subtitle, theme.small(16 * scale), m["inner"], light=True)
-    blit_center(surface, fonts.render(subtitle, subtitle_size, theme.MUTED, light=True), (cx, y + m["subtitle"] / 2))
-    return y + m["subtitle"]
-
-
-def draw_field(
-    surface: pygame.Surface,
-    fonts: theme.Fonts,
-    scale: float,
-    field: TextField,
-    label: str,
-    *,
-    error: bool = False,
-) -> None:
-    """A text field with its label just above it; a red ring when its value was refused."""
-    image = fonts.render(label, theme.small(16 * scale), theme.MUTED, light=True)
-    surface.blit(image, image.get_rect(bottomleft=(field.rect.x + 4 * scale, field.rect.y - 6 * scale)))
-    field.draw(surface, fonts, scale)
-    if error:
-        radius = max(4, int(10 * scale))
-        pygame.draw.rect(surface, theme.ERROR, field.rect, width=max(2, int(2 * scale)), border_radius=radius)
