@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 ASSETS_DIR: Path = assets_dir()
 """The ``assets`` folder (sounds and icon, made by ``assets/make_assets.py``): the checkout's, or the installed copy."""
 
-SOUND_NAMES: tuple[str, ...] = get_args(SoundName)
+SOUND_NAMES: tuple[SoundName, ...] = get_args(SoundName)
 
 # Mixer format matching the files. A 1024-frame buffer (~23 ms) keeps the click prompt while
 # the audio thread wakes half as often as with 512, which halves its share of an idle game's CPU.
@@ -69,7 +69,7 @@ class Sounds:
         self._warned = False
         self._owns_mixer = False
         self._mixer_format: tuple[int, int, int] | None = None
-        self._sounds: dict[str, pygame.mixer.Sound] = {}
+        self._sounds: dict[SoundName, pygame.mixer.Sound] = {}
         if not self._start_mixer():
             return
         self._mixer_format = mixer_format()  # the sounds are converted to this format

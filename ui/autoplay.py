@@ -8,10 +8,13 @@ path a person's clicks take, against the local bot or over the network alike.
 from __future__ import annotations
 
 import random
+from typing import Literal
 
 from game.bot import Level, choose_move
 from game.xoxo import MatchView
 from net.messages import Command, RequestRematch, SendMove
+
+Action = Literal["move", "rematch"]  # what the auto player plans to do next
 
 
 class AutoPlayer:
@@ -26,11 +29,12 @@ class AutoPlayer:
         self._delay = (low, high)
         self._key: tuple[object, ...] | None = None
         self._view: MatchView | None = None
-        self._action: str | None = None
+        self._action: Action | None = None
         self.due: float | None = None  # clock time of the next command, if one is planned
 
     def observe(self, view: MatchView, now: float, *, can_rematch: bool = True) -> None:
         """Plan for ``view``: a move after a pause if it is our turn, a rematch if the game is over."""
+        action: Action | None
         if view.board.is_over:
             action = "rematch" if can_rematch else None
         elif view.your_turn:

@@ -20,7 +20,7 @@ from game.xoxo import MatchView
 from net.messages import Command, Event, RequestRematch, SendMove
 from ui import theme
 from ui.autoplay import AutoPlayer
-from ui.boardmodel import BANNER_SECONDS, LINE_DELAY, LINE_SECONDS, POP_SECONDS, BoardModel, Effects
+from ui.boardmodel import BANNER_SECONDS, LINE_DELAY, LINE_SECONDS, POP_SECONDS, SERVER_MESSAGE_SECONDS, BoardModel, Effects
 from ui.controller import Controller, EventSource, LocalController
 from ui.results import GameMode
 from ui.screens.base import Screen
@@ -174,27 +174,34 @@ class BoardScreen(Screen):
     # Input --------------------------------------------------------------------------------------
 
     def handle(self, event: pygame.event.Event) -> bool:
-        layout = board_layout(self._size())
+        if event.type in (pygame.MOUSEMOTION, pygame.WINDOWLEAVE, pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):
+            return self._mouse(event)
+        if event.type != pygame.KEYDOWN:
+            return False
+        return self._key(event)
+
+    def _mouse(self, event: pygame.event.Event) -> bool:
+        """Hover shows where a mark would go; a click plays there, or presses a button."""
         if event.type == pygame.MOUSEMOTION:
             self.buttons.handle(event)
-            self.hover = layout.cell_at(event.pos)
+            self.hover = board_layout(self._size()).cell_at(event.pos)
             return False
         if event.type == pygame.WINDOWLEAVE:
             self.hover = None
             self.buttons.handle(event)
             return False
-        if event.type in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):
-            if self.buttons.handle(event):
+        if self.buttons.handle(event):
+            return True
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            cell = board_layout(self._size()).cell_at(event.pos)
+            if cell is not None:
+                self.cursor_visible = False
+                self.place(*cell)
                 return True
-            if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-                cell = layout.cell_at(event.pos)
-                if cell is not None:
-                    self.cursor_visible = False
-                    self.place(*cell)
-                    return True
-            return False
-        if event.type != pygame.KEYDOWN:
-            return False
+        return False
+
+    def _key(self, event: pygame.event.Event) -> bool:
+        """Esc leaves, a digit plays its square, R asks for a rematch; arrows and Enter work the cursor or the buttons."""
         key = event.key
         if key == pygame.K_ESCAPE:
             self.leave()
@@ -289,7 +296,7 @@ class BoardScreen(Screen):
     def animating(self) -> bool:
         model, now = self.model, self.now
         if model.toast_text is not None or (
-            model.server_message_text is not None and now - model.server_message_at > 6.0 - FADE_SECONDS
+            model.server_message_text is not None and now - model.server_message_at > SERVER_MESSAGE_SECONDS - FADE_SECONDS
         ):
             return True
         if not self.animations_on:
@@ -304,7 +311,7 @@ class BoardScreen(Screen):
         if self.auto is not None and self.auto.due is not None:
             due.append(self.auto.due)
         if model.server_message is not None:
-            due.append(model.server_message_at + 6.0 - FADE_SECONDS)
+            due.append(model.server_message_at + SERVER_MESSAGE_SECONDS - FADE_SECONDS)
         if model.turn_seconds_left is not None:
             due.append(now + TIMER_REFRESH)
         for seconds_left in self._countdowns():

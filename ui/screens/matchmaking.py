@@ -10,6 +10,7 @@ withdraws the ticket, lets go of the server and goes back; a match found opens t
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 
@@ -34,6 +35,15 @@ from ui.screens.trip import Trip, TripKind
 from ui.widgets import Button
 
 
+class Phase(enum.StrEnum):
+    """What the network thread last said about the search."""
+
+    CONNECTING = "connecting"
+    SIGNED_IN = "signed_in"
+    SEARCHING = "searching"
+    RECONNECTING = "reconnecting"
+
+
 @dataclass(frozen=True)
 class MatchmakingRows(WaitRows):
     title: int = 48
@@ -55,7 +65,7 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
     def __init__(self, flow: Trip):
         super().__init__()
         self.flow = flow
-        self.phase = "connecting"
+        self.phase = Phase.CONNECTING
         self.username = ""  # the name the server knows us by (another if the one asked for was taken)
         self.renamed_from = ""  # the name asked for, when the server gave another
         self.attempt = 0
@@ -73,11 +83,11 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
     @property
     def status_text(self) -> str:
         """What the network is doing, in a few words."""
-        if self.phase == "connecting":
+        if self.phase is Phase.CONNECTING:
             return f"Connecting to {self.flow.server}…"
-        if self.phase == "signed_in":
+        if self.phase is Phase.SIGNED_IN:
             return "Signed in, joining the matchmaker…"
-        if self.phase == "reconnecting":
+        if self.phase is Phase.RECONNECTING:
             return "Connection lost, reconnecting…"
         if self.flow.kind is TripKind.LAN_JOIN:
             return "Joining the game…"
@@ -88,7 +98,7 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
     @property
     def detail_text(self) -> str:
         """How long it has taken, or when the next reconnection try is."""
-        if self.phase == "reconnecting":
+        if self.phase is Phase.RECONNECTING:
             if self._retry_at is None:
                 return f"Attempt {self.attempt}"
             left = max(0, math.ceil(self._retry_at - self.now - 1e-9))
@@ -120,23 +130,23 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, Connecting):
-            self.phase = "connecting"
+            self.phase = Phase.CONNECTING
         elif isinstance(event, SignedIn):
             self.username = event.username
             self.renamed_from = event.asked if event.renamed else ""
-            self.phase = "signed_in"
+            self.phase = Phase.SIGNED_IN
             if event.renamed and self.flow.kind is TripKind.ONLINE:
                 self.buttons.set_rows([[self.cancel_button, self.rename_button]])
                 self.relayout()
         elif isinstance(event, Searching):
-            self.phase = "searching"
+            self.phase = Phase.SEARCHING
             self._retry_at = None
         elif isinstance(event, ConnectionLost):
-            self.phase = "reconnecting"
+            self.phase = Phase.RECONNECTING
             self.attempt = event.attempt
             self._retry_at = self.now + max(0.0, event.retry_in)
         elif isinstance(event, Reconnected):
-            self.phase = "searching"
+            self.phase = Phase.SEARCHING
             self._retry_at = None
         elif isinstance(event, MatchJoined):
             self.flow.matched(event.label)
@@ -186,7 +196,7 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         room = col.width - 48 * s
         canvas.fitted(self.title, 36 * s, room, theme.TEXT, (cx, y + h.title / 2))
         y += h.title
-        reconnecting = self.phase == "reconnecting"
+        reconnecting = self.phase is Phase.RECONNECTING
         spin_t = self.now if self.animating else 0.0
         draw_spinner(surface, (cx, y + h.spinner / 2), 30 * s, spin_t, theme.ERROR if reconnecting else theme.ACCENT)
         y += h.spinner
