@@ -16,13 +16,13 @@ every screen shows and toggles the sound (M does the same). Scripts, tests and b
 attach ``AppObserver``s (``ui.observers``) rather than reaching into the App.
 
 Time comes from an injectable clock, so the test pilot can drive a real App (under
-SDL's dummy video driver) through minutes of play without sleeping.
+SDL's dummy video driver) through minutes of play without sleeping. The App is made
+with ``ui.settings`` values and opens its window through ``ui.window``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from ui import audio, theme
+from ui import audio, theme, window
 from ui.controller import EventSource, TimedSource
 from ui.observers import AppObserver
 from ui.results import GameSummary, SoundName
@@ -98,29 +98,13 @@ class App:
         self.fonts = theme.Fonts()
 
         audio.pre_init()
-        pygame.display.init()
-        if pygame.display.get_driver() == "x11":
-            # Under X, SDL would draw the window through OpenGL, which on a machine without a GPU
-            # (a VM, Xvfb) is a software renderer: each idle frame then costs ten times the CPU of
-            # X's own shared-memory images, which are as fast on any X server. Read at set_mode.
-            os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
-        pygame.font.init()
-        pygame.display.set_caption(theme.TITLE)
-        try:
-            pygame.display.set_icon(pygame.image.load(str(audio.icon_path())))
-        except (pygame.error, OSError) as exc:
-            log.warning("no window icon: %s", exc)
-        self._set_mode(size)
-        pygame.key.set_repeat(400, 45)
+        window.open_window(size)
         self._fps = pygame.time.Clock()
         self.sounds = sounds if sounds is not None else audio.Sounds(muted=self.userdata.profile.muted)
         self.speaker = SpeakerButton(self.toggle_mute)
         self.headless = pygame.display.get_driver() == "dummy"
 
     # Window --------------------------------------------------------------------------
-
-    def _set_mode(self, size: tuple[int, int]) -> None:
-        pygame.display.set_mode(theme.clamp_size(size), pygame.RESIZABLE)
 
     @property
     def surface(self) -> pygame.Surface:
@@ -410,7 +394,7 @@ class App:
     def _on_resize(self, size: tuple[int, int]) -> None:
         wanted = theme.clamp_size(size)
         if self.size != wanted:
-            self._set_mode(wanted)  # below the minimum, or a driver (dummy) that does not resize by itself
+            window.set_size(wanted)  # below the minimum, or a driver (dummy) that does not resize by itself
 
     def _poll_sources(self) -> None:
         for source in list(self._sources):
