@@ -290,46 +290,55 @@ def _given(args: argparse.Namespace, *dests: str) -> list[str]:
 
 def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Refuse flag combinations that mean nothing or could never finish (exit 2 with the usage)."""
-    networked = args.online or args.host or args.join is not None
+    for check in (_serve_mismatch, _mode_mismatch, _headless_mismatch):
+        problem = check(args)
+        if problem is not None:
+            parser.error(problem)
+
+
+def _serve_mismatch(args: argparse.Namespace) -> str | None:
+    """Player flags with --serve, or server flags without it."""
     if args.serve:
         stray = _given(args, "server", "name", "code", "ca_file", "discovery_port", "broadcast", "auto", "auto_delay",
                        "games", "seed", "size", "screenshot") + (["--instant"] if args.instant else [])
-        if stray:
-            parser.error(f"--serve runs the server without a window or a player; {', '.join(stray)} cannot go with it")
-    else:
-        stray = _given(args, *SERVE_ONLY)
-        if stray:
-            parser.error(f"{stray[0]} is a game server option: use it with --serve")
-    if args.server is not None and not args.online:
-        parser.error("--server goes with --online (--join takes the address itself: --join HOST:PORT)")
-    for flag, value in (("--code", args.code), ("--ca-file", args.ca_file)):
-        if value is not None and not args.online:
-            parser.error(f"{flag} goes with --online")
-    if args.key is not None and not (args.online or args.serve):
-        parser.error("--key goes with --online or --serve")
+        return f"--serve runs the server without a window or a player; {', '.join(stray)} cannot go with it" if stray else None
+    stray = _given(args, *SERVE_ONLY)
+    return f"{stray[0]} is a game server option: use it with --serve" if stray else None
+
+
+def _mode_mismatch(args: argparse.Namespace) -> str | None:
+    """A flag given without the mode it belongs to; the first one, as the command line has them."""
+    networked = args.online or args.host or args.join is not None
     player_flags = _given(args, "name", "match_timeout")
-    if player_flags and not networked:
-        parser.error(f"{player_flags[0]} goes with --online, --host or --join")
-    if args.port is not None and not (args.host or args.serve):
-        parser.error("--port goes with --host or --serve")
-    if args.bind is not None and not (args.host or args.serve):
-        parser.error("--bind goes with --host or --serve")
-    if args.discovery_port is not None and (args.online or args.bot or (args.join not in (None, DISCOVER))):
-        parser.error(
-            "--discovery-port is for LAN announcements: use it with --host, --join without an address, or the menu"
-        )
-    if args.broadcast is not None and (args.online or args.bot or args.join is not None):
-        parser.error("--broadcast sets where a LAN host announces its game: use it with --host or the menu")
-    if args.auto_delay is not None and args.auto is None:
-        parser.error("--auto-delay needs --auto LEVEL")
-    if args.games is not None and _headless():
-        if args.bot is None and not networked:
-            parser.error(
-                "--games needs --bot LEVEL, --online, --host or --join when running headless: "
-                "nobody can choose a game from the menu"
-            )
-        if args.auto is None:
-            parser.error("--games needs --auto LEVEL when running headless: nobody is there to play")
+    not_for_lan = args.online or args.bot
+    rules: tuple[tuple[bool, str], ...] = (
+        (args.server is not None and not args.online,
+         "--server goes with --online (--join takes the address itself: --join HOST:PORT)"),
+        (args.code is not None and not args.online, "--code goes with --online"),
+        (args.ca_file is not None and not args.online, "--ca-file goes with --online"),
+        (args.key is not None and not (args.online or args.serve), "--key goes with --online or --serve"),
+        (bool(player_flags) and not networked, f"{(player_flags or [''])[0]} goes with --online, --host or --join"),
+        (args.port is not None and not (args.host or args.serve), "--port goes with --host or --serve"),
+        (args.bind is not None and not (args.host or args.serve), "--bind goes with --host or --serve"),
+        (args.discovery_port is not None and bool(not_for_lan or args.join not in (None, DISCOVER)),
+         "--discovery-port is for LAN announcements: use it with --host, --join without an address, or the menu"),
+        (args.broadcast is not None and bool(not_for_lan or args.join is not None),
+         "--broadcast sets where a LAN host announces its game: use it with --host or the menu"),
+        (args.auto_delay is not None and args.auto is None, "--auto-delay needs --auto LEVEL"),
+    )
+    return next((message for broken, message in rules if broken), None)
+
+
+def _headless_mismatch(args: argparse.Namespace) -> str | None:
+    """--games where nobody could choose the game or play it."""
+    if args.games is None or not _headless():
+        return None
+    if args.bot is None and not (args.online or args.host or args.join is not None):
+        return ("--games needs --bot LEVEL, --online, --host or --join when running headless: "
+                "nobody can choose a game from the menu")
+    if args.auto is None:
+        return "--games needs --auto LEVEL when running headless: nobody is there to play"
+    return None
 
 
 def _serve(args: argparse.Namespace) -> int:
