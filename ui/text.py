@@ -70,14 +70,14 @@ def _cmap_format_4(data: bytes, at: int) -> Iterable[int]:
     offsets_at = at + 16 + 3 * count2
     offsets = struct.unpack_from(f">{count}H", data, offsets_at)
     for i, (start, end, delta, offset) in enumerate(zip(starts, ends, deltas, offsets, strict=True)):
-        for code in range(start, min(end, 0xFFFE) + 1):
-            if offset == 0:
-                glyph = (code + delta) & 0xFFFF
-            else:
-                (glyph,) = struct.unpack_from(">H", data, offsets_at + 2 * i + offset + 2 * (code - start))
-                glyph = (glyph + delta) & 0xFFFF if glyph else 0
-            if glyph:
-                yield code
+        last = min(end, 0xFFFE)
+        if last < start:
+            continue
+        if offset == 0:
+            yield from (code for code in range(start, last + 1) if (code + delta) & 0xFFFF)
+        else:  # the segment's glyphs are listed: one read for all of them
+            glyphs = struct.unpack_from(f">{last - start + 1}H", data, offsets_at + 2 * i + offset)
+            yield from (start + k for k, glyph in enumerate(glyphs) if glyph and (glyph + delta) & 0xFFFF)
 
 
 def _cmap_format_12(data: bytes, at: int) -> Iterable[int]:
