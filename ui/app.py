@@ -317,7 +317,8 @@ class App:
             if top is not None:
                 top.update(self.now)
             self._draw()
-        except Exception as exc:  # noqa: BLE001 - the player must never see a traceback
+        except Exception as exc:  # the player must never see a traceback: the log has it
+            log.exception("unexpected error: %s", exc)
             self.fail(exc)
 
     def next_timeout(self) -> float:
@@ -433,8 +434,7 @@ class App:
             log.exception("error while closing a screen")
 
     def fail(self, exc: BaseException) -> None:
-        """An unexpected error: log it, show the error screen; headless, stop with exit code 1."""
-        log.error("unexpected error: %s", exc, exc_info=exc)
+        """An unexpected error (the caller has logged it): show the error screen; headless, stop with exit code 1."""
         self.failed = True
         self.exit_code = 1
         from ui.screens.notice import ErrorScreen

@@ -119,7 +119,8 @@ def run_client(options: ClientOptions, *, out: TextIO | None = None, err: TextIO
         app.push(app.home())
         try:
             start_play(app, options)
-        except Exception as exc:  # noqa: BLE001 - shown on the error screen, never as a traceback
+        except Exception as exc:  # shown on the error screen, never as a traceback: the log has it
+            log.exception("unexpected error: %s", exc)
             app.fail(exc)
         code = app.run()
     return 1 if app.failed else code

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from net.host import HostConfig
 from net.session import SessionConfig
@@ -141,8 +142,8 @@ class HostOnThread(RunningHost):
     """Our host on its own loop thread (the net tests' ``RunningHost``), closed by ``close()``."""
 
     @classmethod
-    def start(cls, data_dir: Path, **overrides: object) -> HostOnThread:
-        config = HostConfig(port=0, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+    def start(cls, data_dir: Path, **overrides: Any) -> HostOnThread:
+        config = HostConfig(port=0, data_dir=data_dir, **overrides)
         return cls(config)
 
     @property

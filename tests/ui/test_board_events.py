@@ -9,6 +9,7 @@ commands the screen sends; a fake trip records where the screen hands over.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -52,9 +53,9 @@ class ScriptedMatch:
     def deliver(self, *events: Event) -> None:
         self._pending.extend(events)
 
-    def state(self, board: Board, game: int = 1, **extra: object) -> None:
+    def state(self, board: Board, game: int = 1, **extra: Any) -> None:
         """Deliver an op 2 state for us (player 1) exactly as the host would send it."""
-        payload = encode_state(board, (ME, ALICE), you=1, game=game, **extra)  # type: ignore[arg-type]
+        payload = encode_state(board, (ME, ALICE), you=1, game=game, **extra)
         self.deliver(*match_events(OP_STATE, payload, ME.user_id))
 
 

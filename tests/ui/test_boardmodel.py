@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from game.bot import Level
 from game.refusal import Refusal
 from game.rules import Board, Result, Termination
@@ -30,9 +32,9 @@ WIN = [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]
 OURS = MatchLabel(PROTOCOL)
 
 
-def state(model: BoardModel, board: Board, *, you: int = 1, game: int = 1, **extra: object) -> None:
+def state(model: BoardModel, board: Board, *, you: int = 1, game: int = 1, **extra: Any) -> None:
     """An op 2 state for us exactly as the host sends it, through the same decoding as the network's."""
-    payload = encode_state(board, (ME, ALICE), you=you, game=game, **extra)  # type: ignore[arg-type]
+    payload = encode_state(board, (ME, ALICE), you=you, game=game, **extra)
     for event in match_events(OP_STATE, payload, ME.user_id):
         model.apply(event)
 

@@ -26,6 +26,8 @@ from ui.widgets import ENTER_KEYS, Button, ButtonGroup, key_down
 T = TypeVar("T")
 L = TypeVar("L")
 
+MAX_SERVER_LENGTH = 200  # what a field for a server's address holds (the sign-in form's, the LAN list's)
+
 Focusable: TypeAlias = TextField | Button
 
 

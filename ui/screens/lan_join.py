@@ -23,7 +23,7 @@ from net.messages import BrowseLan, Event, Failure, LanGames, StopBrowsing
 from ui import theme
 from ui.render import blit_center, wrap_text
 from ui.screens.base import Canvas
-from ui.screens.form import Focusable, FormScreen, draw_field
+from ui.screens.form import MAX_SERVER_LENGTH, Focusable, FormScreen, draw_field
 from ui.screens.layout import Heights
 from ui.screens.netkit import draw_lines, draw_spinner
 from ui.textfield import TextField
@@ -162,7 +162,7 @@ class LanJoinScreen(FormScreen[LanJoinLayout]):
         self.listening = False
         self.problem: str | None = None  # discovery cannot run (the port is taken): typing still works
         self.address_field = TextField(
-            placeholder=f"host:port, e.g. 192.168.1.20:{DEFAULT_PORT}", max_length=200, on_submit=self._typed
+            placeholder=f"host:port, e.g. 192.168.1.20:{DEFAULT_PORT}", max_length=MAX_SERVER_LENGTH, on_submit=self._typed
         )
         self.join_button = Button("Join", self.join_typed)
         self.back_button = Button("Back", self.back, hint="Esc")

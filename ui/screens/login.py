@@ -22,13 +22,21 @@ from net.tls import TlsConfigError, check_pem
 from ui import theme
 from ui.render import wrap_text
 from ui.screens.base import Canvas
-from ui.screens.form import FieldRefused, Focusable, FormRows, FormScreen, draw_field, draw_form_card, form_column
+from ui.screens.form import (
+    MAX_SERVER_LENGTH,
+    FieldRefused,
+    Focusable,
+    FormRows,
+    FormScreen,
+    draw_field,
+    draw_form_card,
+    form_column,
+)
 from ui.screens.layout import ColumnLayout
 from ui.text import check_name
 from ui.textfield import TextField
 from ui.widgets import Button, ButtonStyle
 
-MAX_SERVER_LENGTH = 200
 MAX_KEY_LENGTH = 128
 MAX_PATH_LENGTH = 400
 
