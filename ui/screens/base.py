@@ -6,7 +6,9 @@ I/O and never waits: it asks the App (push, pop, sounds) and the App asks it bac
 It says when it next needs a frame (``next_deadline``) and whether it is moving
 (``animating``), so an idle window can sleep. Esc goes ``back`` on every screen (by
 default it closes the screen), and the key hint at the bottom is drawn the same way
-everywhere (``draw_footer``).
+everywhere (``draw_footer``). A screen laid out from the window size is a
+``MeasuredScreen``: one typed layout value (``measure``) places its widgets and paints
+each frame on a ``Canvas`` (the surface, the App's fonts, the window's scale).
 """
 
 from __future__ import annotations
