@@ -2,58 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from game.bot import Level
 from game.refusal import Refusal
 from game.rules import Board, Result, Termination
-from game.xoxo import OP_STATE, PROTOCOL, GoneReason, MatchLabel, Presence, RematchMode, encode_state
+from game.xoxo import MatchLabel, RematchMode
 from net.messages import (
-    ConnectionLost,
-    Disconnected,
     LeaveMatch,
-    MatchGone,
     MoveRejected,
-    OpponentAway,
-    OpponentLeft,
-    Reconnected,
     RequestRematch,
     SendMove,
     ServerMessage,
-    match_events,
 )
-from ui.boardmodel import BoardModel, NoticeKind
-from ui.netboardmodel import NetBoardModel
+from tests.ui.matchstates import WIN, online, played, state
+from ui.boardmodel import BoardModel
 from ui.results import GameMode
-
-ME = Presence("u-me", "s-me", "Me")
-ALICE = Presence("u-alice", "s-alice", "Alice")
-WIN = [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]
-OURS = MatchLabel(PROTOCOL)
-
-
-def state(model: BoardModel, board: Board, *, you: int = 1, game: int = 1, **extra: Any) -> None:
-    """An op 2 state for us exactly as the host sends it, through the same decoding as the network's."""
-    payload = encode_state(board, (ME, ALICE), you=you, game=game, **extra)
-    for event in match_events(OP_STATE, payload, ME.user_id):
-        model.apply(event)
-
-
-def played(moves: list[tuple[int, int]], first: int = 1) -> Board:
-    board = Board.new(first)
-    for move in moves:
-        board = board.play(*move)
-    return board
-
-
-def notice_text(model: BoardModel) -> str | None:
-    return model.notice.text if model.notice is not None else None
-
-
-def online(label: MatchLabel = OURS) -> NetBoardModel:
-    model = NetBoardModel(mode=GameMode.ONLINE, label=label, wall_clock=lambda: 1.0)
-    model.tick(100.0)
-    return model
 
 
 def test_whose_turn_and_the_turn_timer_run_on_from_the_state():
@@ -81,32 +43,6 @@ def test_a_move_that_cannot_be_is_explained_once_and_the_notice_goes_when_it_sto
     assert model.toast_text == "the server's own words"
     model.tick(200.0)
     assert model.toast_text is None
-
-
-def test_an_opponent_who_drops_pauses_play_until_they_are_back():
-    model = online()
-    state(model, Board.new(1), turn_seconds_left=20, turn_seconds=30)
-    model.apply(OpponentAway("Alice"))
-    assert model.notice is not None and model.notice.kind is NoticeKind.AWAY
-    assert notice_text(model) == "Alice disconnected: waiting for them"
-    assert model.status_text == "Game paused" and model.place(2, 2) is None
-    model.tick(150.0)
-    assert model.turn_seconds_left == 20, "the server holds the clock while someone is away"
-    state(model, Board.new(1), turn_seconds_left=20, turn_seconds=30, opponent_connected=True)
-    assert model.notice is None
-    state(model, Board.new(1), turn_seconds_left=20, turn_seconds=30, opponent_connected=False)
-    assert notice_text(model) == "Alice disconnected: waiting for them", "the state can say so too"
-
-
-def test_a_lost_connection_counts_down_to_the_retry_and_clears_on_reconnect():
-    model = online()
-    state(model, Board.new(1))
-    model.apply(ConnectionLost("the socket closed", attempt=2, retry_in=4.0))
-    assert model.paused and model.reconnect_text == "Reconnecting: attempt 2  ·  next try in 4 s"
-    model.tick(101.5)
-    assert model.reconnect_text == "Reconnecting: attempt 2  ·  next try in 3 s"
-    model.apply(Reconnected(rejoined=True))
-    assert model.notice is None and model.connection is None and model.toast_text == "Reconnected"
 
 
 def test_rematch_by_consent_shows_who_asked_and_the_time_to_decide():
@@ -146,41 +82,6 @@ def test_leaving_a_game_in_progress_forfeits_it_against_a_person_and_against_the
     lost = model.forfeit()
     assert lost is not None and lost.result is Result.LOSS and lost.termination is Termination.OPPONENT_LEFT
     assert model.leave() == LeaveMatch() and model.leave() is None
-
-
-def test_the_end_of_a_match_says_why_and_stops_play():
-    for event, text in [
-        (OpponentLeft("Alice", GoneReason.LEFT), "Alice left the match"),
-        (OpponentLeft("Alice", GoneReason.TIMED_OUT), "Alice let two turns run out and was taken out of the match"),
-        (OpponentLeft("Me", GoneReason.TIMED_OUT, me=True), "You let two turns run out, so you were taken out of the match"),
-        (OpponentLeft("Alice", GoneReason.NO_REMATCH), "No rematch: the time to ask for one ran out"),
-        (MatchGone("The match ended while you were away"), "The match ended while you were away"),
-    ]:
-        model = online()
-        state(model, played(WIN), rematch_countdown=5)
-        model.apply(event)
-        assert notice_text(model) == text and model.match_over and not model.can_rematch
-        assert "to decide" not in model.detail_text and model.status_text == "Game 1"
-
-
-def test_a_server_going_away_says_its_own_words_and_a_closed_connection_its_reason():
-    for payload, text in [
-        ("Server restarting…".encode(), "Server restarting…"),  # plain text op 2, as XOXO and our host send it
-        (b"", "(an empty message)"),
-    ]:
-        model = online()
-        state(model, Board.new(1))
-        for event in match_events(OP_STATE, payload, ME.user_id):
-            model.apply(event)
-        assert notice_text(model) == text and model.match_over and model.paused
-    for event, text in [
-        (Disconnected("The host closed the connection"), "The host closed the connection"),
-        (Disconnected(), "The server closed the match"),
-    ]:
-        model = online()
-        state(model, Board.new(1))
-        model.apply(event)
-        assert notice_text(model) == text and model.match_over
 
 
 def test_a_server_message_shows_for_a_while_without_pausing_play():
