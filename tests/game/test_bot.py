@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from game.bot import LEVELS, Bot, Level, best_moves, choose_move, parse_level, play_series
+from game import bot as bot_module
+from game.bot import LEVELS, Bot, Level, best_moves, choose_move, clear_cache, parse_level, play_series, warm_up
 from game.rules import Board, Cell, GameOverError, Termination, from_state, other, reachable_positions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -346,3 +347,14 @@ def test_cli_bad_flags_print_usage_and_exit_2(args: list[str]) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("usage: python bench/bot_series.py")
     assert proc.stdout == ""
+
+
+def test_the_warm_up_solves_the_game_only_for_a_perfect_level() -> None:
+    clear_cache()
+    warm_up(None, Level.EASY, Level.NORMAL)
+    assert not bot_module._TABLE, "only a perfect bot needs the solved game"
+    warm_up(None, Level.PERFECT)
+    solved = len(bot_module._TABLE)
+    assert solved > 4000  # every live position reachable from either first player
+    best_moves(Board.new(2).play(2, 2))
+    assert len(bot_module._TABLE) == solved, "a later move finds its position solved"
