@@ -45,9 +45,11 @@ password as Basic) gives Go heap and CPU profiles. Then::
     python bench/nakama_load.py --pairs 500 --duration 60 --server-pid "$(pgrep -o -x nakama)"
 
 Our host's per-socket message limit (20 a second) is lower than what players with no
-think time send, so ``--serve-ours`` runs a host of its own (default settings, a
-temporary data folder, a free loopback port) with that limit lifted, as
-``host_load.py --scenario rapid`` does.
+think time send, and its limits per client address (connections, sign-ins a minute)
+are meant for strangers, not for a thousand players on one loopback address; so
+``--serve-ours`` runs a host of its own (default settings, a temporary data folder, a
+free loopback port) with those limits lifted, as ``host_load.py --scenario rapid``
+lifts the first.
 
 Loopback only (the server address must be in 127.0.0.0/8), bounded in players (at most
 5,000 pairs) and time (the duration plus a minute at most). The exit code is 0 only if
@@ -160,8 +162,8 @@ async def _matchmake(ws: LeanSocket, tally: Tally, stop_at: float) -> str | None
 class Seat:
     """One player's view of its match: answers each state with a move or a rematch request."""
 
-    def __init__(self, ws: LeanSocket, match_id: str, rng: random.Random, tally: Tally):
-        self.ws, self.match_id, self.rng, self.tally = ws, match_id, rng, tally
+    def __init__(self, ws: LeanSocket, match_id: str, rng: random.Random, tally: Tally, idle: bool = False):
+        self.ws, self.match_id, self.rng, self.tally, self.idle = ws, match_id, rng, tally, idle
         self.over = False  # the last state showed a result
         self.sent_at: float | None = None  # when the move still waiting for a state was sent
         self.sent_wall = 0.0
@@ -190,7 +192,7 @@ class Seat:
                 self._send(4, b"{}")  # the next game, please (the stock module ignores it)
             return
         self.over = False
-        if msg.get("your_turn"):
+        if msg.get("your_turn") and not self.idle:
             empty = [(r + 1, c + 1) for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
             if empty:
                 row, col = self.rng.choice(empty)
@@ -225,7 +227,7 @@ async def _player(args: argparse.Namespace, n: int, tally: Tally, gate: asyncio.
 
     async with gate:
         t = time.perf_counter()
-        token = await _sign_in(args.port, args.key, f"{args.prefix}{n}", f"nakama-load-{args.prefix}{n:08d}")
+        token = await _sign_in(args.port, args.key, f"{args.prefix}{n:05d}", f"nakama-load-{args.prefix}-{n:05d}")
         tally.sign_in.append(time.perf_counter() - t)
         ws = await LeanSocket.connect(args.port, f"/ws?token={token}&format=json")
     try:
@@ -233,7 +235,7 @@ async def _player(args: argparse.Namespace, n: int, tally: Tally, gate: asyncio.
         if match_id is None:
             return
         ws.send(json.dumps({"cid": "2", "match_join": {"match_id": match_id, "metadata": JOIN_METADATA}}))
-        await _play(Seat(ws, match_id, random.Random(n), tally), stop_at)
+        await _play(Seat(ws, match_id, random.Random(n), tally, args.idle), stop_at)
         ws.send(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}))
     except Closed as exc:
         tally.errors.append(f"socket closed: {exc}")
@@ -347,17 +349,22 @@ class Sampler:
 
 
 def _start_our_host(data: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """Our host in a process of its own with the per-socket message limit lifted; (process, port)."""
+    """Our host in a process of its own, its limits per socket and per address lifted; (process, port)."""
     code = (
-        "import argparse, asyncio, dataclasses, logging, sys\n"
+        "import argparse, asyncio, dataclasses, logging, resource, sys\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))\n"
         "from net.host import serve\n"
         "p = argparse.ArgumentParser(); serve.add_serve_arguments(p)\n"
         "c = serve.config_from_args(p.parse_args(sys.argv[1:]))\n"
-        "c = dataclasses.replace(c, messages_per_second=1000.0, message_burst=2000)\n"
+        "lift = {'messages_per_second': 1000.0, 'message_burst': 2000, 'max_connections_per_address': 0,\n"
+        "        'sign_ins_per_minute': 0}\n"
+        "names = {f.name for f in dataclasses.fields(c)}\n"
+        "c = dataclasses.replace(c, **{k: v for k, v in lift.items() if k in names})\n"
         "logging.basicConfig(format='%(asctime)s %(levelname)s %(name)s: %(message)s', stream=sys.stderr)\n"
         "logging.getLogger('net.host').setLevel('INFO')\n"
         "asyncio.run(serve.serve_until_stopped(c))\n"
-    )  # the host's own defaults and log level (INFO, as --serve), only the message limit lifted
+    )  # the host's own defaults and log level (INFO, as --serve), only its limits per socket and per address lifted
     log = data / "host.log"
     with open(log, "wb") as out:
         host = subprocess.Popen(
@@ -399,9 +406,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="load-generator processes (default 2)")
     parser.add_argument("--server-pid", type=int, help="the server's process: its CPU and peak memory are reported")
     parser.add_argument("--db-pid", type=int, help="a PostgreSQL postmaster: its and its backends' CPU are reported")
+    parser.add_argument("--idle", action="store_true",
+                        help="players join their match and never move: what the matches themselves cost")
     parser.add_argument("--serve-ours", action="store_true", help="start our own host for the run (ignores --server)")
     parser.add_argument("--label", default="", help="a name for the server in the report")
-    parser.add_argument("--prefix", default="nl", help="player names are PREFIX + number (default nl)")
+    parser.add_argument("--prefix", default="nl", help="player names are PREFIX + a 5-digit number (default nl)")
     args = parser.parse_args(argv)
     if not 1 <= args.pairs <= MAX_PAIRS:
         parser.error(f"--pairs must be 1 to {MAX_PAIRS}")
@@ -445,7 +454,8 @@ def _report(args: argparse.Namespace, t: Tally, start: float, wall: float, serve
 
     print(machine_line())
     print(f"server: {args.label or args.server}; {args.pairs} pairs ({2 * args.pairs} sockets), {args.duration:g} s, "
-          f"{args.workers} load process(es); hypervisor steal {steal:.1f} % of the CPUs' time during the run")
+          + ("idle players, " if args.idle else "")
+          + f"{args.workers} load process(es); hypervisor steal {steal:.1f} % of the CPUs' time during the run")
     games = t.results_seen // 2
     print(f"games finished: {games} ({games / max(1e-9, args.duration):.1f}/s)")
     every = [lat for _, lat in t.move_to_state]
