@@ -41,6 +41,8 @@ def normalize_name(text: str) -> str:
     except UnicodeEncodeError:
         raise InvalidInput("A name must be valid text.") from None
     name = unicodedata.normalize("NFKC", text).strip()
+    if "\ufffd" in name:  # bytes that were not UTF-8, replaced on the way in
+        raise InvalidInput("A name must be valid text.")
     if not name:
         raise InvalidInput("Type your name: it is what your opponent sees.")
     if not name.isprintable():
@@ -52,8 +54,14 @@ def normalize_name(text: str) -> str:
 
 
 def name_key(name: str) -> str:
-    """What two names are compared by: the normalised name, case-folded (``Ann``, ``ANN`` and fullwidth ANN are one)."""
-    return unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
+    """What two names are compared by: the normalised name, case-folded (``Ann``, ``ANN`` and fullwidth ANN are one).
+
+    Folding can leave text out of normal form (some letters fold to a letter and a
+    combining mark), so the folded name is normalised once more, as Unicode's caseless
+    matching does.
+    """
+    folded = unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
+    return unicodedata.normalize("NFKC", folded)
 
 
 def check_device_id(device_id: object) -> str:

@@ -126,6 +126,15 @@ def test_usernames():
             clean_username(bad)
 
 
+def test_usernames_are_normalised_and_broken_text_is_refused():
+    assert clean_username("\uff21\uff4e\uff4e") == "Ann"  # fullwidth letters are the plain ones
+    assert clean_username("ann   lee") == "ann lee"
+    for broken in ("a\ufffdb", "\udc80ann"):  # bytes that were not UTF-8, replaced or smuggled through
+        with pytest.raises(AuthError, match="valid text") as info:
+            clean_username(broken)
+        assert info.value.status == 400
+
+
 
 def test_secret_is_kept_in_the_data_folder(tmp_path):
     first = load_or_create_secret(tmp_path)
