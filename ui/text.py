@@ -141,15 +141,16 @@ def can_draw(text: str) -> bool:
 
 
 def describe(char: str) -> str:
-    """A character as a message can name it: ``'☃' (U+2603)``."""
-    return f"'{char}' (U+{ord(char):04X})"
+    """A character as a message can name it without drawing it (it may have no glyph): ``U+2603, snowman``."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}, {name.lower()}" if name else f"U+{ord(char):04X}"
 
 
 def check_drawable(text: str, what: str = "The name") -> str:
     """``text`` itself if every character of it can be drawn; else ValueError with a message for the player."""
     char = undrawable(text)
     if char is not None:
-        raise ValueError(f"{what} has a character the game cannot show, {describe(char)}: please leave it out")
+        raise ValueError(f"{what} has a character the game cannot show ({describe(char)}): please leave it out")
     return text
 
 
