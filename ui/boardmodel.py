@@ -26,7 +26,6 @@ from game.xoxo import PROTOCOL, MatchLabel, MatchView, RematchMode
 from net.messages import (
     Event,
     Failure,
-    GuestTurnedAway,
     LeaveMatch,
     MatchUpdate,
     MoveRejected,
@@ -362,9 +361,6 @@ class BoardModel:
                 self.asked_rematch_after = None
         elif isinstance(event, ServerMessage):
             self.server_message = _one_line(event.text)
-            self.server_message_at = self.now
-        elif isinstance(event, GuestTurnedAway):  # someone tried to join the LAN game we host while we play
-            self.server_message = f"{event.name} tried to join and was told you are in a game."
             self.server_message_at = self.now
         elif isinstance(event, Failure):
             self.say(event.message)

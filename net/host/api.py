@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from net.host.accounts import Accounts
 from net.host.auth import (
     AuthError,
     TokenIssuer,
@@ -26,7 +27,7 @@ from net.host.auth import (
 from net.host.config import HostConfig
 from net.host.front import ApiRequest, ApiResponse, api_error, json_response, text_response
 from net.host.seats import Seats
-from net.host.store import GameStore, NameInUse, StoreError
+from net.host.store import NameInUse
 
 log = logging.getLogger("net.host")
 
@@ -37,6 +38,8 @@ SOCKET_PATH = "/ws"
 HEALTH_PATH = "/healthcheck"
 SHUTTING_DOWN = "Server shutting down"
 NAME_IN_USE = "Username is already in use."
+NO_ACCOUNT = "User account not found."
+REFRESH_INVALID = "Refresh token invalid or expired."  # Nakama's words, for a forged, expired or used refresh token
 
 _METHODS = {SIGN_IN_PATH: "GET, POST", REFRESH_PATH: "GET, POST", ACCOUNT_PATH: "GET, PUT", HEALTH_PATH: "GET"}
 _WHAT = {SIGN_IN_PATH: "sign-in", REFRESH_PATH: "refresh", ACCOUNT_PATH: "account"}
@@ -96,13 +99,13 @@ class HttpApi:
         self,
         config: HostConfig,
         issuer: TokenIssuer,
-        store: GameStore,
+        accounts: Accounts,
         seats: Seats,
         stopping: Callable[[], bool],
     ):
         self.config = config
         self._issuer = issuer
-        self._store = store
+        self._accounts = accounts
         self._seats = seats
         self._stopping = stopping
 
@@ -138,9 +141,6 @@ class HttpApi:
         except AuthError as exc:
             log.info("refused %s from %s: %s", what, request.remote, exc.message)
             return api_error(exc.status, exc.message)
-        except StoreError:
-            log.error("the %s of %s could not use the database", what, request.remote, exc_info=True)
-            return api_error(500, "The server could not reach its database; try again.")
 
     def _sign_in(self, request: ApiRequest) -> ApiResponse:
         """Device sign-in: ``POST`` with ``{"id": DEVICE_ID}`` (Nakama's form), or ``GET`` with ``id`` in the query."""
@@ -151,18 +151,18 @@ class HttpApi:
         create = (request.param("create", "true") or "true").lower() not in ("false", "0")
         uid = self._issuer.user_id_for_device(device_id)
         self._seats.check(uid)
-        name = self._store.account(uid)
+        name = self._accounts.name_of(uid)
         created = name is None
         if name is None:
             if not create:
-                raise AuthError(404, "User account not found.")
-            name = asked or made_up_username(self._store.name_taken)
+                raise AuthError(404, NO_ACCOUNT)
+            name = asked or made_up_username(self._accounts.taken)
             try:
-                self._store.create_account(uid, name)
+                self._accounts.create(uid, name)
             except NameInUse:
                 raise AuthError(409, NAME_IN_USE) from None
         else:
-            self._store.seen(uid)  # an existing account keeps its name, as on Nakama: rename with PUT /v2/account
+            self._accounts.seen(uid)  # an existing account keeps its name, as on Nakama: rename with PUT /v2/account
         tokens = self._issuer.issue(uid, name)
         log.info("sign-in: %s (user %s, %s) from %s", name, uid, "new" if created else "returning", request.remote)
         return json_response(200, {"created": created, "token": tokens.token, "refresh_token": tokens.refresh_token})
@@ -172,8 +172,12 @@ class HttpApi:
         check_server_key(request.headers.get("authorization"), self.config.server_key)
         token = json_body(request).get("token") if request.method == "POST" else request.param("token")
         claims = self._issuer.verify_refresh(token if isinstance(token, str) else "")
+        name = self._accounts.name_of(claims.uid)  # a rename since is carried by the new tokens
+        if name is None:
+            raise AuthError(404, NO_ACCOUNT)
         self._seats.check(claims.uid)
-        name = self._store.account(claims.uid) or claims.usn  # a rename since is carried by the new token
+        if not self._accounts.use_refresh(claims.tid, claims.exp):  # one use each: the answer carries a new one
+            raise AuthError(401, REFRESH_INVALID)
         tokens = self._issuer.issue(claims.uid, name)
         log.info("session refreshed: %s (user %s) from %s", name, claims.uid, request.remote)
         return json_response(200, {"created": False, "token": tokens.token, "refresh_token": tokens.refresh_token})
@@ -181,15 +185,15 @@ class HttpApi:
     def _account(self, request: ApiRequest) -> ApiResponse:
         """``GET`` the account, or ``PUT`` ``{"username": NAME}`` to rename it, with the session token as Bearer."""
         claims = self._issuer.verify_session(bearer(request))
-        name = self._store.account(claims.uid)
+        name = self._accounts.name_of(claims.uid)
         if name is None:
-            raise AuthError(404, "User account not found.")
+            raise AuthError(404, NO_ACCOUNT)
         if request.method == "GET":
             return json_response(200, {"user": {"id": claims.uid, "username": name}})
         wanted = clean_username(json_body(request).get("username"))
         if wanted is not None and wanted != name:
             try:
-                self._store.rename(claims.uid, wanted)
+                self._accounts.rename(claims.uid, wanted)
             except NameInUse:
                 raise AuthError(400, NAME_IN_USE) from None
             log.info("renamed: %s is now %s (user %s)", name, wanted, claims.uid)

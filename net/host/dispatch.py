@@ -30,7 +30,8 @@ from net.codec import (
     encode,
     error_envelope,
 )
-from net.host.api import SHUTTING_DOWN, SOCKET_PATH, bearer
+from net.host.accounts import Accounts
+from net.host.api import NO_ACCOUNT, SHUTTING_DOWN, SOCKET_PATH, bearer
 from net.host.auth import AuthError, Claims, TokenIssuer
 from net.host.config import HostConfig
 from net.host.front import ApiRequest, ApiResponse, PlayerSocket, text_response
@@ -43,6 +44,7 @@ MALFORMED = "received malformed payload"
 CLOSE_MALFORMED = 1000  # Nakama closes a malformed payload with a normal closure
 CLOSE_POLICY = 1008
 CLOSE_GOING_AWAY = 1001
+CLOSE_RENAMED = (1000, "your account was renamed; connect again")
 
 
 class TokenBucket:
@@ -94,9 +96,12 @@ class Realtime:
         runtime: MatchRuntime,
         seats: Seats,
         stopping: Callable[[], bool],
+        accounts: Accounts,
     ):
         self.config = config
         self._issuer = issuer
+        self._accounts = accounts
+        accounts.on_rename(self._renamed)
         self.runtime = runtime
         self._seats = seats
         self._stopping = stopping
@@ -116,6 +121,8 @@ class Realtime:
         token = request.param("token") or bearer(request)
         try:
             claims = self._issuer.verify_session(token)
+            if self._accounts.name_of(claims.uid) is None:
+                raise AuthError(401, NO_ACCOUNT)
             self._seats.check(claims.uid)
         except AuthError as exc:
             log.info("refused socket from %s: %s", request.remote, exc.message)
@@ -128,13 +135,21 @@ class Realtime:
         if self._stopping():
             socket.close(CLOSE_GOING_AWAY, SHUTTING_DOWN)
             return
-        presence = Presence(claims.uid, str(uuid.uuid4()), claims.usn, self.config.node)
+        # The name is the account's now, not the token's: a token from before a rename must not carry the old name.
+        name = self._accounts.name_of(claims.uid) or claims.usn
+        presence = Presence(claims.uid, str(uuid.uuid4()), name, self.config.node)
         conn = Connection(socket, presence, self.config, self._clock)
         socket.owner = conn
         self.sockets[socket] = conn
         self.none_open.clear()
         self.runtime.connect(conn)
         log.info("%s connected (user %s) from %s", presence.username, presence.user_id, socket.remote)
+
+    def _renamed(self, user_id: str, name: str) -> None:
+        """A rename: the user's open sockets carry the old name (in tickets and matches), so they are closed."""
+        for conn in [c for c in self.sockets.values() if c.presence.user_id == user_id]:
+            log.info("%s is now %s; closing their socket", conn.presence.username, name)
+            conn.close(*CLOSE_RENAMED)
 
     def socket_text(self, socket: PlayerSocket, text: str) -> None:
         """Handle one frame completely: answer it, refuse it, or close the socket."""

@@ -44,11 +44,11 @@ from net.codec import (
     encode,
 )
 from net.host.matchmaker import Matchmaker, MatchmakerError
-from net.host.store import GameStore, StoreError
 
 log = logging.getLogger("net.host")
 
 CLOSE_REPLACED = (1000, "you joined this match from another session")
+HOLD_SECONDS = 1.0  # how long a match's frames after a finished game wait for the game's row to be written
 FAILED_NOTICE = "This match stopped because of a server error."
 
 
@@ -96,6 +96,13 @@ class Occupancy:
     between: int = 0  # live matches whose seats are taken but no game runs (before the first, or over)
 
 
+class GameRecorder(Protocol):
+    """Where finished games go (``net.host.database.Database``): queued, written off the loop."""
+
+    def record(self, rec: GameRecord, done: Callable[[], None] | None = None) -> None:
+        """Queue ``rec``; ``done`` runs on the loop once its row is safe (or its loss is logged)."""
+
+
 class RuntimeObserver(Protocol):
     """Told what the runtime's matches are doing (the LAN announcement follows it); optional."""
 
@@ -132,20 +139,52 @@ class LiveMatch:
         self.timer: Timer | None = None
         self.due: float | None = None  # when the timer fires
         self.match = XoxoMatch(self.match_id, self, settings, clock=runtime.scheduler.time, wall_clock=runtime.wall_clock)
+        self._held: list[tuple[str, tuple[str, ...]]] | None = None  # frames waiting for a finished game's row
+        self._hold_timer: Timer | None = None
+        self._holds = 0
 
     # Dispatcher ----------------------------------------------------------------
 
     def send(self, op_code: int, data: bytes, to: Sequence[Presence] | None = None) -> None:
         targets = to if to is not None else self.match.connected_presences()
-        frame = encode(MatchData(self.match_id, op_code, data))
-        peers = self.runtime.peers
-        for p in targets:
-            peer = peers.get(p.session_id)
-            if peer is not None:
-                peer.send_text(frame)
+        self._deliver(encode(MatchData(self.match_id, op_code, data)), tuple(p.session_id for p in targets))
 
     def record(self, record: GameRecord) -> None:
-        self.runtime.record(record)
+        """A game is over: what the match sends next (its result first) waits until the row is written.
+
+        So a player never hears of a result the database could lose; a database that is
+        slow or refuses holds the frames ``HOLD_SECONDS`` at most (the row stays queued).
+        """
+        self._holds += 1
+        hold = self._holds
+        if self._held is None:
+            self._held = []
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+        scheduler = self.runtime.scheduler
+        self._hold_timer = scheduler.call_at(scheduler.time() + HOLD_SECONDS, lambda: self.release(hold))
+        self.runtime.record(record, lambda: self.release(hold))
+
+    def release(self, hold: int | None = None) -> None:
+        """Send the frames held for the row of game ``hold`` (None: whatever is held); an older game's row changes nothing."""
+        if hold is not None and hold != self._holds:
+            return
+        held, self._held = self._held, None
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+            self._hold_timer = None
+        for frame, session_ids in held or ():
+            self._deliver(frame, session_ids)
+
+    def _deliver(self, frame: str, session_ids: tuple[str, ...]) -> None:
+        if self._held is not None:
+            self._held.append((frame, session_ids))
+            return
+        peers = self.runtime.peers
+        for sid in session_ids:
+            peer = peers.get(sid)
+            if peer is not None:
+                peer.send_text(frame)
 
     def end(self) -> None:
         self.runtime.forget(self)
@@ -155,11 +194,7 @@ class LiveMatch:
     def push_presences(self, joins: Iterable[Presence] = (), leaves: Iterable[Presence] = (), *, skip: str = "") -> None:
         """Tell every member but ``skip`` (a session id) who came and who went."""
         frame = encode(MatchPresenceEvent(self.match_id, tuple(joins), tuple(leaves)))
-        peers = self.runtime.peers
-        for sid in self.members:
-            peer = peers.get(sid)
-            if sid != skip and peer is not None:
-                peer.send_text(frame)
+        self._deliver(frame, tuple(sid for sid in self.members if sid != skip))
 
 
 class MatchRuntime:
@@ -168,7 +203,7 @@ class MatchRuntime:
     def __init__(
         self,
         settings: MatchSettings,
-        store: GameStore,
+        store: GameRecorder,
         scheduler: Scheduler,
         *,
         node: str = "host",
@@ -184,8 +219,6 @@ class MatchRuntime:
         self.matches: dict[str, LiveMatch] = {}
         self._tokens: dict[str, LiveMatch] = {}
         self._memberships: dict[str, set[str]] = {}  # session id -> match ids
-        self.games_recorded = 0
-        self.record_failures = 0
         self.observer: RuntimeObserver | None = None  # the embedded LAN host's: what to announce
         self._occupancy = Occupancy()
 
@@ -333,15 +366,9 @@ class MatchRuntime:
 
     # Handler callbacks ---------------------------------------------------------------------
 
-    def record(self, rec: GameRecord) -> None:
-        """Write a finished game before anyone hears of it; a failed write is logged, not fatal."""
-        try:
-            self.store.record(rec)
-        except StoreError:
-            self.record_failures += 1
-            log.error("GAME NOT SAVED: match %s game %d: %s", rec.match_id, rec.game, _describe(rec), exc_info=True)
-        else:
-            self.games_recorded += 1
+    def record(self, rec: GameRecord, done: Callable[[], None] | None = None) -> None:
+        """Hand a finished game to the database (``done`` runs once its row is safe) and log it."""
+        self.store.record(rec, done)
         log.info("match %s game %d over: %s", rec.match_id, rec.game, _describe(rec))
 
     def forget(self, live: LiveMatch) -> None:
@@ -375,6 +402,7 @@ class MatchRuntime:
     def terminate_all(self, notice: str) -> None:
         """The host is stopping: every match tells its players ``notice`` (plain text op 2) and ends."""
         for live in list(self.matches.values()):
+            live.release()  # a result still waiting for its row goes out before the notice
             self._guard(live, live.match.terminate, notice)
 
     def _guard(self, live: LiveMatch, hook: Callable[..., None], *args: object) -> None:

@@ -26,15 +26,15 @@ from net import tls
 from net.host.api import SHUTTING_DOWN, HttpApi
 from net.host.auth import Claims, TokenIssuer, load_or_create_secret
 from net.host.config import HostConfig, HostError, PortInUseError
+from net.host.database import Database, StoreError
 from net.host.dispatch import CLOSE_GOING_AWAY, Realtime
 from net.host.front import ApiRequest, ApiResponse, FrontLimits, PlayerSocket, front_factory
 from net.host.runtime import MatchRuntime, Scheduler
 from net.host.seats import Seats
-from net.host.store import GameStore, StoreError
 
 log = logging.getLogger("net.host")
 
-CHECKPOINT_SECONDS = 5.0  # how often the database's write-ahead log is copied back, off the event loop
+FLUSH_SECONDS = 2.0  # at stop, how long games just finished may take to be written before players are told goodbye
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ class HostStats:
     users: int  # distinct users with an open socket
     matches: int  # live matches
     tickets: int  # waiting matchmaker tickets
-    games_recorded: int  # games written to the database since start
-    record_failures: int  # games that could not be written
+    games_recorded: int  # games written to the database since start (or kept in its spill file)
+    record_failures: int  # games that could be neither written nor spilled (each logged as GAME NOT SAVED)
 
 
 class Host:
@@ -63,11 +63,10 @@ class Host:
         self._scheduler = scheduler  # None: the event loop's own clock and timers
         self._wall = wall_clock
         self._server: asyncio.Server | None = None
-        self._store: GameStore | None = None
+        self._db: Database | None = None
         self.runtime: MatchRuntime | None = None
         self._api: HttpApi | None = None
         self._realtime: Realtime | None = None
-        self._checkpoints: asyncio.Task[None] | None = None
         self._stopping = False
         self.port = 0
         self.tls = False
@@ -88,7 +87,7 @@ class Host:
         except (OSError, ValueError) as exc:
             raise HostError(f"cannot use the data folder {data_dir}: {exc}") from exc
         try:
-            store = GameStore(data_dir)
+            db = await Database.open(data_dir, wall_clock=self._wall)
         except StoreError as exc:
             raise HostError(str(exc)) from exc
         loop = asyncio.get_running_loop()
@@ -98,16 +97,15 @@ class Host:
                 front_factory(self, self._front_limits(), context), cfg.bind, cfg.port, backlog=1024, reuse_address=True
             )
         except OSError as exc:
-            store.close()
+            await db.close()
             if exc.errno == errno.EADDRINUSE:
                 raise PortInUseError(cfg.bind, cfg.port) from exc
             raise HostError(f"cannot listen on {cfg.bind} port {cfg.port}: {exc.strerror or exc}") from exc
-        self._store = store
-        if store.path is not None:
-            self._checkpoints = loop.create_task(self._checkpoint_every(store, CHECKPOINT_SECONDS), name="checkpoints")
-        self._serve(store, TokenIssuer(secret, cfg.token_seconds, cfg.refresh_seconds, clock=self._wall), scheduler)
+        self._db = db
+        self._serve(db, TokenIssuer(secret, cfg.token_seconds, cfg.refresh_seconds, clock=self._wall), scheduler)
         self.port = self._server.sockets[0].getsockname()[1]
         self.tls = context is not None
+        db.announce(f"{'https' if self.tls else 'http'}://{cfg.bind}:{self.port}")
         self._stopping = False
         log.info(
             "listening on %s://%s:%d (data: %s; turn %gs, grace %gs, rematch %s)",
@@ -136,7 +134,7 @@ class Host:
             idle_seconds=cfg.http_idle_seconds,
         )
 
-    def _serve(self, store: GameStore, issuer: TokenIssuer, scheduler: Scheduler) -> None:
+    def _serve(self, db: Database, issuer: TokenIssuer, scheduler: Scheduler) -> None:
         """Make the runtime and the two sides that answer requests."""
         cfg = self.config
         runtime = MatchRuntime(
@@ -146,15 +144,15 @@ class Host:
                 rematch_seconds=cfg.rematch_seconds,
                 join_timeout_seconds=cfg.join_timeout_seconds,
             ),
-            store,
+            db,
             scheduler,
             node=cfg.node,
             wall_clock=self._wall,
         )
         seats = Seats(cfg.max_players, runtime, scheduler.time)
         self.runtime = runtime
-        self._api = HttpApi(cfg, issuer, store, seats, self._is_stopping)
-        self._realtime = Realtime(cfg, issuer, runtime, seats, self._is_stopping)
+        self._api = HttpApi(cfg, issuer, db.accounts, seats, self._is_stopping)
+        self._realtime = Realtime(cfg, issuer, runtime, seats, self._is_stopping, db.accounts)
 
     def _is_stopping(self) -> bool:
         return self._stopping
@@ -165,7 +163,8 @@ class Host:
         if server is None or self._stopping:
             return
         self._stopping = True
-        assert self.runtime is not None and self._realtime is not None
+        assert self.runtime is not None and self._realtime is not None and self._db is not None
+        await self._db.flush(FLUSH_SECONDS)  # a game just finished: its row first, then its result, then the notice
         self.runtime.terminate_all(notice)
         server.close()  # no new connections
         sockets = self._realtime.sockets
@@ -178,11 +177,9 @@ class Host:
         for socket in list(sockets):
             socket.abort()
         await server.wait_closed()
-        await self._stop_checkpoints()
-        if self._store is not None:
-            self._store.close()
+        await self._db.close()
         self._server = None
-        log.info("stopped (%d games recorded)", self.runtime.games_recorded)
+        log.info("stopped (%d games recorded)", self._db.games_kept)
 
     def abort(self) -> None:
         """Last resort, without waiting: stop listening and drop every socket (no notice, no goodbye)."""
@@ -193,41 +190,20 @@ class Host:
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        if self._checkpoints is not None:
-            self._checkpoints.cancel()  # a checkpoint under way finishes before the store closes (its lock)
-            self._checkpoints = None
-        if self._store is not None:
-            self._store.close()
-
-    @staticmethod
-    async def _checkpoint_every(store: GameStore, seconds: float) -> None:
-        """Copy the database's write-ahead log back every ``seconds``, on a worker thread."""
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await loop.run_in_executor(None, store.checkpoint)
-            except StoreError as exc:
-                log.warning("%s", exc)
-
-    async def _stop_checkpoints(self) -> None:
-        task, self._checkpoints = self._checkpoints, None
-        if task is None:
-            return
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)  # its cancellation, not ours
+        if self._db is not None:
+            self._db.abort()  # its writer thread still writes what it holds, then closes the database
 
     def stats(self) -> HostStats:
-        rt = self.runtime
-        if rt is None or self._realtime is None:
+        rt, db = self.runtime, self._db
+        if rt is None or self._realtime is None or db is None:
             return HostStats(0, 0, 0, 0, 0, 0)
         return HostStats(
             connected=len(self._realtime.sockets),
             users=len(rt.connected_users()),
             matches=len(rt.matches),
             tickets=len(rt.matchmaker),
-            games_recorded=rt.games_recorded,
-            record_failures=rt.record_failures,
+            games_recorded=db.games_kept,
+            record_failures=db.games_lost,
         )
 
     @property

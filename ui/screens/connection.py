@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from net.address import DEFAULT_SERVER_KEY
-from net.messages import Event, Failure, FailureKind, GuestTurnedAway
+from net.messages import Failure, FailureKind
 from ui import theme
 from ui.screens.netkit import Choice, ChoiceScreen
 
@@ -108,9 +108,3 @@ class MatchEndedScreen(ChoiceScreen):
     def __init__(self, title: str, message: str, choices: Sequence[Choice], *, stuck: str, name: str = "match-ended"):
         self.name = name
         super().__init__(title, message, choices, stuck=stuck)
-        self.base_message = message
-
-    def on_event(self, event: Event) -> None:
-        if isinstance(event, GuestTurnedAway):
-            # The LAN host's runtime told the guest at once that nobody waits; the host learns who came.
-            self.message = f"{self.base_message}\n\n{event.name} tried to join: they can join once you wait again."

@@ -201,7 +201,7 @@ class NetFlow:
             title, after = f"{name} closed the game", "Look for another game, or host your own."
         else:
             title = "No rematch" if reason is GoneReason.NO_REMATCH else f"{name} left" if reason is GoneReason.LEFT else sentence
-            after = "Choose Wait for someone new to announce your game again." if self.kind is TripKind.LAN_HOST else ""
+            after = "Your game is still announced: someone new can join it." if self.kind is TripKind.LAN_HOST else ""
         message = " ".join(part for part in (note, after) if part) or "The match is over."
         self.app.replace(MatchEndedScreen(title, message, self.play_on_choices(), stuck=f"{sentence}.", name="opponent-left"))
 
