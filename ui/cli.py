@@ -25,7 +25,12 @@ from net.host.serve import add_serve_arguments, fill_serve_defaults
 from net.limits import MAX_NAME_LENGTH, InvalidInput, check_friend_code, normalize_name
 from net.tls import TlsConfigError, check_pem
 
-PROG = "main.py"
+
+def program_name() -> str:
+    """How usage lines name the program: ``tictactoe`` when installed, else ``main.py``."""
+    launcher = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] else ""
+    return launcher if launcher.startswith("tictactoe") else "main.py"
+
 
 DEFAULT_SIZE = (640, 720)  # the window (as ui.theme has them; not imported, so --help needs no pygame)
 MIN_SIZE = (480, 540)
@@ -149,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of the game (and of ``--serve``)."""
     levels = ", ".join(LEVELS)
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=program_name(),
         allow_abbrev=False,  # --serve / --server and --host / --help are too close to guess between
         description="Tic-tac-toe against the bot, on the LAN or online. Without options it opens the menu.",
         epilog=(
