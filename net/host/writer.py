@@ -165,7 +165,8 @@ class Writer:
         self._barriers: deque[tuple[int, Callable[[], None]]] = deque()
         self._seq = 0
         self._spill_waiting = spill is not None and spill.exists()
-        self._stopped = False
+        self._stopped = False  # the thread's view: a stop was taken from the inbox
+        self._closing = False  # the loop's view: stop() was called, later writes have nowhere to go
         self._failing_since: float | None = None
         self._error = ""
         self._delay = RETRY_FIRST
@@ -187,6 +188,11 @@ class Writer:
 
     def submit(self, write: Write, done: Callable[[], None] | None = None) -> None:
         """Queue ``write``; ``done`` runs on the loop once it is safe (or, for a game, known lost)."""
+        if self._closing:  # after stop(): said at once rather than queued for a thread that is ending
+            self._lost(write, "the host's database was already closed")
+            if done is not None:
+                done()
+            return
         self._inbox.put(("write", write, done, self._clock()))
 
     def seen(self, user_id: str, when: float) -> None:
@@ -199,6 +205,7 @@ class Writer:
 
     def stop(self) -> None:
         """No more writes: the thread writes what it holds (``stop_seconds`` at most), spills the rest, closes the store."""
+        self._closing = True
         self._inbox.put(("stop",))
 
     def join(self, timeout: float | None = None) -> bool:

@@ -273,11 +273,15 @@ def test_a_game_that_can_be_neither_written_nor_spilled_is_an_error_never_a_sile
         for event in told[2:]:
             await asyncio.wait_for(event.wait(), DEADLINE)
         assert (db.games_kept, db.games_lost) == (2, 2)
+        late = asyncio.Event()
+        db.record(_game(5), late.set)  # after the database closed: said at once, not queued for nobody
+        assert late.is_set() and db.games_lost == 3
 
     asyncio.run(run())
     lost = logged(caplog, logging.ERROR, "GAME NOT SAVED")
-    assert len(lost) == 2
+    assert len(lost) == 3
     assert "game 3 of match m.host (ann vs bob)" in lost[0] and "spill file" in lost[0] and "is full" in lost[0]
+    assert "game 5 of match m.host" in lost[2] and "already closed" in lost[2]
 
 
 # One host per data folder ------------------------------------------------------------------------------------------------
