@@ -85,7 +85,10 @@ class Locker:
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()  # the child prints once it holds the lock (or dies, closing its output)
-        assert line.strip() == "locked", "the locking process did not get the lock"
+        if line.strip() != "locked":
+            self.proc.kill()
+            self.release()
+            raise AssertionError("the locking process did not get the lock")
 
     def release(self) -> None:
         if self.proc.poll() is None:
