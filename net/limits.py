@@ -40,7 +40,7 @@ def normalize_name(text: str) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInput("A name must be valid text.") from None
-    name = unicodedata.normalize("NFKC", text).strip()
+    name = unicodedata.normalize("NFKC", text).strip()  # strip after NFKC: it can make spaces (U+00B4)
     if "\ufffd" in name:  # bytes that were not UTF-8, replaced on the way in
         raise InvalidInput("A name must be valid text.")
     if not name:
@@ -60,8 +60,8 @@ def name_key(name: str) -> str:
     combining mark), so the folded name is normalised once more, as Unicode's caseless
     matching does.
     """
-    folded = unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
-    return unicodedata.normalize("NFKC", folded)
+    shaped = " ".join(unicodedata.normalize("NFKC", name).split())
+    return unicodedata.normalize("NFKC", shaped.casefold())
 
 
 def check_device_id(device_id: object) -> str:
