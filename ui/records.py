@@ -31,12 +31,19 @@ def new_device_id() -> str:
     return uuid.uuid4().hex
 
 
+THEMES = ("dark", "light", "high-contrast")  # the names ``ui.theme.PALETTES`` knows them by
+TEXT_SIZES = (100, 125, 150)  # per cent (``ui.theme.TEXT_SIZES``)
+
+
 @dataclass(frozen=True)
 class Profile:
-    """Who the player is and how they left things; the online screens read and update it.
+    """Who the player is, how they left things, and their settings; the screens read and update it.
 
     ``name_chosen`` is False until the player typed a name (the LAN screens ask for one
     then, once); ``ca_file`` is a private certificate authority's PEM file, or "".
+    The settings: ``language`` (a catalogue's code, "" for the system's language),
+    ``theme``, ``text_size`` (per cent), ``muted`` (the game's sounds off) and
+    ``cue_sounds`` (the attention cues' sounds).
     """
 
     device_id: str
@@ -46,6 +53,10 @@ class Profile:
     muted: bool = False
     name_chosen: bool = False
     ca_file: str = ""
+    language: str = ""
+    theme: str = THEMES[0]
+    text_size: int = TEXT_SIZES[0]
+    cue_sounds: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {"version": FORMAT_VERSION, **asdict(self)}
@@ -58,13 +69,7 @@ class Profile:
             if f.name not in obj:
                 continue
             v = obj[f.name]
-            expected = bool if f.name in ("muted", "name_chosen") else str
-            may_be_empty = f.name == "ca_file"
-            if expected is bool:
-                ok = isinstance(v, bool)
-            else:
-                ok = isinstance(v, str) and (may_be_empty or v.strip() != "") and len(v) <= 400
-            if ok:
+            if _valid(f.name, v):
                 values[f.name] = v.strip() if isinstance(v, str) else v
             else:
                 log.warning("profile field %r in %s is invalid (%r); using the default", f.name, path, v)
@@ -72,6 +77,20 @@ class Profile:
             values["name"] = values["name"][:MAX_NAME_LENGTH]
         device_id = values.pop("device_id", None) or new_device_id()
         return cls(device_id=device_id, **values)
+
+
+_CHOICES: dict[str, tuple[object, ...]] = {"theme": THEMES, "text_size": TEXT_SIZES}
+_FLAGS = ("muted", "name_chosen", "cue_sounds")
+_MAY_BE_EMPTY = ("ca_file", "language")
+
+
+def _valid(field_name: str, value: object) -> bool:
+    """Whether ``value`` can be the profile's ``field_name``."""
+    if field_name in _FLAGS:
+        return isinstance(value, bool)
+    if field_name in _CHOICES:
+        return not isinstance(value, bool) and value in _CHOICES[field_name]
+    return isinstance(value, str) and (field_name in _MAY_BE_EMPTY or value.strip() != "") and len(value) <= 400
 
 
 @dataclass(frozen=True)

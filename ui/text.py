@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pygame
 
+from game.phrase import N_, Phrase
 from net.limits import normalize_name
 from ui.resources import assets_dir
 
@@ -146,11 +147,18 @@ def describe(char: str) -> str:
     return f"U+{ord(char):04X}, {name.lower()}" if name else f"U+{ord(char):04X}"
 
 
-def check_drawable(text: str, what: str = "The name") -> str:
-    """``text`` itself if every character of it can be drawn; else ValueError with a message for the player."""
+THE_NAME = N_("The name")
+
+
+def check_drawable(text: str, what: str = THE_NAME) -> str:
+    """``text`` itself if every character of it can be drawn; else ValueError with a message for the player.
+
+    ``what`` is the text's name in the message, marked for translation (``N_``).
+    """
     char = undrawable(text)
     if char is not None:
-        raise ValueError(f"{what} has a character the game cannot show ({describe(char)}): please leave it out")
+        raise ValueError(Phrase("{what} has a character the game cannot show ({char}): please leave it out",
+                                what=Phrase(what), char=describe(char)))
     return text
 
 
@@ -190,19 +198,99 @@ def visual_order(text: str) -> str:
     return "".join(out)
 
 
+# Letter spacing ------------------------------------------------------------------------------
+
+LAYOUT_PX = 512  # positions are read from the face at this size, where hinting moves them by 1/512 em at most
+LIGATURE_SHIFT = 0.12  # a pair shaped this many ems away from its two glyphs side by side is a ligature: drawn whole
+
+Extent = tuple[int, int, int]  # a glyph's left edge (0 or less), advance and right edge, from its pen position
+
+
+def _extent(metrics: Sequence[tuple[int, int, int, int, int] | None]) -> Extent | None:
+    """(left, advance, right) of a glyph from pygame's metrics of one character; None if the face lacks it."""
+    first = metrics[0] if metrics else None
+    if first is None:
+        return None
+    minx, maxx, _miny, _maxy, advance = first
+    return min(0, minx), advance, max(advance, maxx)
+
+
+class Spacing:
+    """Where each character of a line goes in one face, at any size, as the face itself spaces them.
+
+    SDL_ttf hints each glyph and rounds its advance to a whole pixel, so at small sizes the
+    roundings add up into gaps a player sees ('ser ver'). Here the advances and the
+    kerning of each pair (as HarfBuzz shapes it) are read once at ``LAYOUT_PX``, and a
+    line's positions are those scaled to the size drawn: each glyph is at most half a pixel
+    from where the face puts it.
+    """
+
+    def __init__(self, path: str):
+        self._face = pygame.font.Font(path, LAYOUT_PX)
+        self._glyphs: dict[str, Extent | None] = {}
+        self._kerning: dict[str, int | None] = {}
+
+    def glyph(self, char: str) -> Extent | None:
+        """The glyph's extent at ``LAYOUT_PX`` (None if the face lacks it)."""
+        if char not in self._glyphs:
+            self._glyphs[char] = _extent(self._face.metrics(char))
+        return self._glyphs[char]
+
+    def kerning(self, pair: str) -> int | None:
+        """How much closer (negative) or further the pair's second glyph is set, at ``LAYOUT_PX``; None for a ligature."""
+        if pair not in self._kerning:
+            first, second = self.glyph(pair[0]), self.glyph(pair[1])
+            shift: int | None = None
+            if first is not None and second is not None:
+                # The pair's width is from the first glyph's left edge to the second's right one.
+                shift = self._face.size(pair)[0] + first[0] - first[1] - second[2]
+                if abs(shift) > LIGATURE_SHIFT * LAYOUT_PX:
+                    shift = None
+            self._kerning[pair] = shift
+        return self._kerning[pair]
+
+    def positions(self, text: str) -> list[float] | None:
+        """The pen position of each character of ``text`` and of the line's end, in ems; None if it must be shaped whole."""
+        pen = 0
+        out: list[float] = []
+        for i, char in enumerate(text):
+            glyph = self.glyph(char)
+            if glyph is None:
+                return None
+            out.append(pen / LAYOUT_PX)
+            pen += glyph[1]
+            if i + 1 < len(text):
+                kerning = self.kerning(text[i: i + 2])
+                if kerning is None:
+                    return None
+                pen += kerning
+        out.append(pen / LAYOUT_PX)
+        return out
+
+
+@cache
+def spacing(path: str) -> Spacing:
+    """The spacing of the face at ``path`` (pygame.font must be initialised)."""
+    return Spacing(path)
+
+
 # Drawing ---------------------------------------------------------------------------------
 
 
 class TextFont(pygame.font.Font):
     """Inter at one pixel size whose ``render`` and ``size`` fall back to the shipped fonts, run by run.
 
-    Text that Inter draws alone (nearly all of the interface) goes straight to pygame. The
-    fallback faces are opened at this size the first time a character needs them.
+    Text that Inter draws alone (nearly all of the interface) is set glyph by glyph where the
+    face spaces it (``Spacing``), not where hinting's rounding would; the fallback faces are
+    opened at this size the first time a character needs them, and draw their runs whole.
     """
 
     def __init__(self, path: Path | str, px: int, *, fallbacks: Sequence[Fallback] = FALLBACKS, font_dir: Path = FONT_DIR):
         super().__init__(str(path), px)
         self.px = px
+        self._path = str(path)
+        self._glyph_extents: dict[str, Extent | None] = {}
+        self._glyph_images: dict[tuple[str, tuple[int, int, int]], pygame.Surface] = {}
         self._fallbacks = tuple(fallbacks)
         self._font_dir = font_dir
         self._coverage = (coverage(Path(path)), *(coverage(font_dir / f.file) for f in self._fallbacks))
@@ -274,10 +362,67 @@ class TextFont(pygame.font.Font):
         descent = max([super().get_height() - super().get_ascent(), *(e[2] for e in extents)])
         return [e[0] for e in extents], ascent, descent
 
+    # One face, spaced as the face says ------------------------------------------------------------
+
+    def _placed(self, text: str) -> tuple[list[tuple[str, int]], int, int] | None:
+        """Each drawn character of ``text`` with the x of its image, the line's width and where x 0 is; None to shape whole.
+
+        Characters keep their own hinted images (crisp) but stand where the face's unrounded
+        advances and kerning put them (``Spacing``).
+        """
+        if len(text) < 2 or any(_mark(c) or _ignorable(c) for c in text):
+            return None
+        positions = spacing(self._path).positions(text)
+        if positions is None:
+            return None
+        placed: list[tuple[str, int]] = []
+        left, right = 0, round(positions[-1] * self.px)
+        for char, at in zip(text, positions, strict=False):
+            extent = self._glyph_extent(char)
+            if extent is None:
+                return None
+            x = round(at * self.px) + extent[0]
+            left, right = min(left, x), max(right, x + extent[2] - extent[0])
+            if not char.isspace():
+                placed.append((char, x))
+        return placed, right - left, -left
+
+    def _glyph_extent(self, char: str) -> Extent | None:
+        if char not in self._glyph_extents:
+            self._glyph_extents[char] = _extent(pygame.font.Font.metrics(self, char))
+        return self._glyph_extents[char]
+
+    def _glyph_image(self, char: str, rgb: tuple[int, int, int]) -> pygame.Surface:
+        key = (char, rgb)
+        image = self._glyph_images.get(key)
+        if image is None:
+            if len(self._glyph_images) > 512:
+                self._glyph_images.clear()
+            image = self._glyph_images[key] = super().render(char, True, rgb)
+        return image
+
+    def _render_placed(self, placed: tuple[list[tuple[str, int]], int, int], color: ColorValue,
+                       background: ColorValue | None) -> pygame.Surface:
+        glyphs, width, origin = placed
+        rgb = pygame.Color(color)
+        surface = pygame.Surface((max(1, width), super().get_height()), pygame.SRCALPHA)
+        surface.fill((rgb.r, rgb.g, rgb.b, 0))
+        for char, x in glyphs:  # one colour throughout: the brightest alpha wins where glyphs touch
+            surface.blit(self._glyph_image(char, (rgb.r, rgb.g, rgb.b)), (x + origin, 0), special_flags=pygame.BLEND_RGBA_MAX)
+        if background is None:
+            return surface
+        under = pygame.Surface(surface.get_size(), pygame.SRCALPHA)
+        under.fill(background)
+        under.blit(surface, (0, 0))
+        return under
+
     def size(self, text: str | bytes) -> tuple[int, int]:
         """Width and height of ``text`` as ``render`` draws it."""
-        if isinstance(text, bytes) or self._simple(text):
+        if isinstance(text, bytes):
             return super().size(text)
+        if self._simple(text):
+            placed = self._placed(text)
+            return super().size(text) if placed is None else (placed[1], super().get_height())
         widths, ascent, descent = self._line(self.runs(text))
         return sum(widths), ascent + descent
 
@@ -285,8 +430,13 @@ class TextFont(pygame.font.Font):
         self, text: str | bytes | None, antialias: bool | Literal[0, 1], color: ColorValue, background: ColorValue | None = None
     ) -> pygame.Surface:
         """``text`` drawn in ``color`` (on ``background`` if given), each run in the font that has its characters."""
-        if text is None or isinstance(text, bytes) or self._simple(text):
+        if text is None or isinstance(text, bytes) or not antialias:
             return super().render(text, antialias, color, background)
+        if self._simple(text):
+            placed = self._placed(text)
+            if placed is None:
+                return super().render(text, antialias, color, background)
+            return self._render_placed(placed, color, background)
         runs = self.runs(text)
         widths, ascent, descent = self._line(runs)
         surface = pygame.Surface((max(1, sum(widths)), ascent + descent), pygame.SRCALPHA)

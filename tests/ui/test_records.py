@@ -23,6 +23,23 @@ def test_a_profile_keeps_its_good_fields_and_defaults_the_others(caplog) -> None
     assert Profile.from_json({}).device_id != Profile.from_json({}).device_id, "a missing id is a fresh one"
 
 
+def test_the_settings_in_a_profile_are_kept_and_a_value_the_game_does_not_offer_is_defaulted(caplog) -> None:
+    chosen = Profile(device_id="d" * 12, language="de", theme="high-contrast", text_size=150, muted=True, cue_sounds=False)
+    assert Profile.from_json(chosen.to_json()) == chosen
+    with caplog.at_level(logging.WARNING):
+        odd = Profile.from_json({"device_id": "d" * 12, "theme": "purple", "text_size": 140, "cue_sounds": "no",
+                                 "language": 3})
+    assert (odd.theme, odd.text_size, odd.cue_sounds, odd.language) == ("dark", 100, True, "")
+    assert {"'theme'", "'text_size'", "'cue_sounds'", "'language'"} <= {r.getMessage().split()[2] for r in caplog.records}
+    assert Profile.from_json({"device_id": "d" * 12, "text_size": True}).text_size == 100, "a flag is not a size"
+
+
+def test_the_profile_offers_the_themes_and_text_sizes_the_look_has() -> None:
+    from ui import records, theme
+
+    assert tuple(theme.PALETTES) == records.THEMES and records.TEXT_SIZES == theme.TEXT_SIZES
+
+
 def test_a_tally_counts_each_result_and_reads_only_whole_counts() -> None:
     tally = Tally().add(Result.WIN).add(Result.WIN).add(Result.LOSS).add(Result.DRAW)
     assert tally == Tally(wins=2, losses=1, draws=1) and tally.games == 4

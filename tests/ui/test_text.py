@@ -19,7 +19,7 @@ import pytest
 
 from ui import text as ui_text
 from ui.screens.name import NameScreen
-from ui.text import FALLBACKS, FONT_DIR, TextFont, can_draw, check_drawable, undrawable, visual_order
+from ui.text import FALLBACKS, FONT_DIR, TextFont, can_draw, check_drawable, spacing, undrawable, visual_order
 
 NAMES = {
     "latin": "Zoë Ångström-Ñúñez",
@@ -131,3 +131,31 @@ def test_the_name_screen_refuses_a_name_it_cannot_show() -> None:
     screen.field.text = "ann 😀 王"
     screen.submit()
     assert done == ["ann 😀 王"]
+
+
+def test_small_text_is_spaced_as_the_face_spaces_it_not_as_hinting_rounds_it() -> None:
+    """SDL_ttf rounds each hinted advance to a whole pixel, which opened gaps such as 'ser ver' at small sizes; the
+    line here keeps to the face's own advances and kerning, so it is as wide as the face says to within a pixel."""
+    pygame.font.init()
+    path = FONT_DIR / "Inter-Regular.otf"
+    line = "the server server server"
+    drift = 0.0
+    for px in (12, 13, 14, 15, 16):
+        positions = spacing(str(path)).positions(line)
+        assert positions is not None
+        ideal = positions[-1] * px
+        font = TextFont(path, px)
+        assert abs(font.size(line)[0] - ideal) <= 1, px
+        assert font.render(line, True, "white").get_width() == font.size(line)[0]
+        drift = max(drift, abs(pygame.font.Font(str(path), px).size(line)[0] - ideal))
+    assert drift >= 3, "the rounding this replaces drifts by pixels over a line"
+
+
+def test_kerning_is_kept_and_a_ligature_is_shaped_whole() -> None:
+    pygame.font.init()
+    face = spacing(str(FONT_DIR / "Inter-Regular.otf"))
+    to, t_o = face.kerning("To"), face.kerning("oT")
+    assert to is not None and to < 0 and t_o is not None and to < t_o, "T and o are set closer than o and T"
+    assert face.positions("a->b") is None, "Inter joins -> into an arrow: that text is drawn as SDL shapes it"
+    font = TextFont(FONT_DIR / "Inter-Regular.otf", 20)
+    assert font.size("a->b") == pygame.font.Font(str(FONT_DIR / "Inter-Regular.otf"), 20).size("a->b")
