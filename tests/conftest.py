@@ -8,6 +8,9 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 # Whatever a test or a game started by a test announces on the LAN stays on this machine.
 os.environ.setdefault("TICTACTOE_BROADCAST", "127.255.255.255")
+# The game speaks the system's language: the tests read it in English whatever the developer's is
+# (tests/ui/test_i18n.py sets the others itself).
+os.environ["LANGUAGE"] = "en"
 
 import gc
 import logging

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from ui import audio, theme, window
+from ui import audio, i18n, theme, window
 from ui.controller import EventSource, TimedSource
 from ui.observers import AppObserver
 from ui.results import GameSummary, SoundName
@@ -76,6 +76,7 @@ class App:
         self.wall_clock = wall_clock
         self.settings = settings
         self.userdata = userdata if userdata is not None else UserData(background=True)
+        i18n.restore_language(self.userdata.profile.language)  # the player's choice, else the system's language
         self.observers = list(observers)
         self._home = home
         self.now = clock()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pygame
 
-from ui import theme
+from ui import i18n, theme
 from ui.render import blit_center
 from ui.theme import Fonts, scale_for
 from ui.widgets import ButtonGroup, SpeakerButton, key_down
@@ -57,6 +57,7 @@ class Screen:
         self.buttons = ButtonGroup()
         self.skip_animations = False  # draw every animation at its end (screenshots of a settled screen)
         self._layout_size: tuple[int, int] | None = None
+        self._layout_language = i18n.generation()  # texts are measured in the language of this generation
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -116,9 +117,10 @@ class Screen:
         """Place widgets for a window of ``size``; called when the size or the widgets change."""
 
     def ensure_layout(self, size: tuple[int, int]) -> None:
-        """Run ``layout`` if the size changed or ``relayout`` was asked for."""
-        if self._layout_size != size:
+        """Run ``layout`` if the size or the language changed, or ``relayout`` was asked for."""
+        if self._layout_size != size or self._layout_language != i18n.generation():
             self._layout_size = size
+            self._layout_language = i18n.generation()
             self.layout(size)
 
     def relayout(self) -> None:
