@@ -20,12 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from game.bot import Level
+from game.phrase import Phrase
 from game.refusal import Refusal
 from game.rules import EMPTY, PLAYERS, Cell, MoveError, Result, Termination
 from game.xoxo import PROTOCOL, MatchLabel, MatchView, RematchMode
 from net.messages import (
     Event,
     Failure,
+    GuestTurnedAway,
     LeaveMatch,
     MatchUpdate,
     MoveRejected,
@@ -33,6 +35,7 @@ from net.messages import (
     SendMove,
     ServerMessage,
 )
+from ui.i18n import L_, N_, Text, _, later, ngettext, say, shown
 from ui.results import GameMode, GameSummary, Move, SoundName
 
 TOAST_SECONDS = 2.2
@@ -42,11 +45,25 @@ LINE_DELAY = 0.12
 LINE_SECONDS = 0.38
 BANNER_SECONDS = 0.3
 
-RESULT_TEXT = {Result.WIN: "You won", Result.LOSS: "You lost", Result.DRAW: "Draw"}
+RESULT_TEXT = {Result.WIN: N_("You won"), Result.LOSS: N_("You lost"), Result.DRAW: N_("Draw")}
+# TRANSLATORS: the bot's levels inside its name, "Bot (easy)".
+LEVEL_NAMES = {Level.EASY: N_("easy"), Level.NORMAL: N_("normal"), Level.PERFECT: N_("perfect")}
 RESULT_SOUND: dict[Result, SoundName] = {Result.WIN: "win", Result.LOSS: "loss", Result.DRAW: "draw"}
 
 # Refusals that describe a moment: their toast goes as soon as a new state arrives.
 _MOMENTARY = {Refusal.NOT_YOUR_TURN, Refusal.NOT_STARTED, Refusal.GAME_IN_PROGRESS, Refusal.OFFLINE}
+
+
+def bot_name(level: Level) -> str:
+    """The bot as a player at ``level``, in the language in use: 'Bot (easy)'."""
+    return _("Bot ({level})").format(level=_(LEVEL_NAMES[level]))
+
+
+def shown_name(name: str, mode: GameMode, level: Level | None) -> str:
+    """A player's name as shown: the local bot's own name ('Bot (easy)', ``game.local``'s) in the language in use."""
+    if mode is GameMode.BOT and level is not None and name == f"Bot ({level})":
+        return bot_name(level)
+    return name
 
 
 class NoticeKind(enum.Enum):
@@ -64,14 +81,14 @@ class Notice:
     """A message that stays on the board while what it describes is true."""
 
     kind: NoticeKind
-    text: str
+    text: Text  # translated when shown (ui.i18n)
 
 
 @dataclass(frozen=True)
 class Toast:
     """A short message, near the board; ``refusal`` says what it answers (it may go early)."""
 
-    text: str
+    text: Text  # translated when shown (ui.i18n)
     at: float
     refusal: Refusal | None = None
 
@@ -146,14 +163,21 @@ class BoardModel:
     def waiting_for_rematch(self) -> bool:
         return self.view is not None and self.asked_rematch_after == self.view.game
 
+    def name_of(self, index: int) -> str:
+        """Player ``index``'s name as shown: the bot's in the language in use ('Bot (easy)'), a person's as they chose it."""
+        view = self.view
+        if view is None:
+            return ""
+        return shown_name(view.name_of(index), self.mode, self.level)
+
     @property
     def opponent_name(self) -> str:
         view = self.view
         if view is None:
-            return "Your opponent"
+            return _("Your opponent")
         index = view.opponent or (3 - view.board.to_move)
-        name = view.name_of(index)
-        return name if name and name != "?" else "Your opponent"
+        name = self.name_of(index)
+        return name if name and name != "?" else _("Your opponent")
 
     @property
     def opponent_wants_rematch(self) -> bool:
@@ -167,9 +191,9 @@ class BoardModel:
         if view is None or not view.board.is_over:
             return None
         if view.result is not None:
-            return RESULT_TEXT[view.result]
+            return _(RESULT_TEXT[view.result])
         winner = view.board.outcome.winner if view.board.outcome else None
-        return f"{view.name_of(winner)} won" if winner else "Game over"
+        return _("{name} won").format(name=self.name_of(winner)) if winner else _("Game over")
 
     @property
     def detail_text(self) -> str:
@@ -181,24 +205,24 @@ class BoardModel:
         them = self.opponent_name
         result = view.result
         reasons = {  # (if we won, if we lost, if we only watched)
-            Termination.DRAW: ("Nobody wins this one",) * 3,
-            Termination.TIMEOUT: (f"{them} ran out of time", "You ran out of time", "Out of time"),
-            Termination.OPPONENT_LEFT: (f"{them} left the game", "You left the game", "A player left"),
-            Termination.LINE: ("Three in a row!", f"{them} got three in a row", "Three in a row"),
+            Termination.DRAW: (N_("Nobody wins this one"),) * 3,
+            Termination.TIMEOUT: (N_("{name} ran out of time"), N_("You ran out of time"), N_("Out of time")),
+            Termination.OPPONENT_LEFT: (N_("{name} left the game"), N_("You left the game"), N_("A player left")),
+            Termination.LINE: (N_("Three in a row!"), N_("{name} got three in a row"), N_("Three in a row")),
         }
         whose = 0 if result is Result.WIN else 1 if result is Result.LOSS else 2
-        why = reasons[outcome.termination][whose]
+        why = _(reasons[outcome.termination][whose]).format(name=them)
         if self.match_over:
             return why
         parts = [why]
         if self.opponent_wants_rematch and not self.waiting_for_rematch:
-            parts.append(f"{them} wants a rematch")
+            parts.append(_("{name} wants a rematch").format(name=them))
         seconds = self.rematch_seconds_left
         if seconds is not None:
             if view.rematch_mode is RematchMode.AUTO:
-                parts.append(f"Next game starts in {seconds} s")
+                parts.append(ngettext("Next game starts in {n} s", "Next game starts in {n} s", seconds).format(n=seconds))
             else:
-                parts.append(f"{seconds} s to decide")
+                parts.append(ngettext("{n} s to decide", "{n} s to decide", seconds).format(n=seconds))
         return "  ·  ".join(parts)
 
     @property
@@ -206,22 +230,24 @@ class BoardModel:
         """Whose turn it is (with the turn timer), or what we are waiting for."""
         view = self.view
         if view is None:
-            return "Setting up the board…"
+            return _("Setting up the board…")
         if view.board.is_over:
-            return f"Game {view.game}"
+            return _("Game {n}").format(n=view.game)
         if self.match_over:
-            return "Match over"
+            return _("Match over")
         if self.paused:
-            return "Game paused"
+            return _("Game paused")
         if view.your_turn:
-            text = "Your turn"
+            text = _("Your turn")
         elif self.mode is GameMode.BOT:
-            text = f"{self.opponent_name} is thinking…"
+            text = _("{name} is thinking…").format(name=self.opponent_name)
         else:
-            text = f"Waiting for {self.opponent_name}…"
+            text = _("Waiting for {name}…").format(name=self.opponent_name)
         left = self.turn_seconds_left
         if left is not None:
-            text += f"  ·  {math.ceil(left)} s"
+            seconds = math.ceil(left)
+            # TRANSLATORS: the turn's time left after whose turn it is: "Your turn  ·  12 s".
+            text = ngettext("{status}  ·  {n} s", "{status}  ·  {n} s", seconds).format(status=text, n=seconds)
         return text
 
     @property
@@ -229,7 +255,9 @@ class BoardModel:
         """The match so far from our side: 'You 2 · Bob 1 · Draws 1'."""
         view = self.view
         me = view.you if view is not None and view.you in (1, 2) else 1
-        return f"You {self.score[me]}  ·  {self.opponent_name} {self.score[3 - me]}  ·  Draws {self.score[0]}"
+        # TRANSLATORS: the match's score: "You 2  ·  Bob 1  ·  Draws 1".
+        return _("You {mine}  ·  {name} {theirs}  ·  Draws {draws}").format(
+            mine=self.score[me], name=self.opponent_name, theirs=self.score[3 - me], draws=self.score[0])
 
     @property
     def turn_seconds_left(self) -> float | None:
@@ -257,20 +285,20 @@ class BoardModel:
         toast = self.toast
         if toast is None or self.now - toast.at >= TOAST_SECONDS:
             return None
-        return toast.text
+        return shown(toast.text)
 
     @property
     def server_message_text(self) -> str | None:
         if self.server_message is None or self.now - self.server_message_at >= SERVER_MESSAGE_SECONDS:
             return None
-        return f"Server: {self.server_message}"
+        return _("Server: {message}").format(message=say(self.server_message))
 
     @property
     def rematch_label(self) -> str:
         """The Rematch button: 'Rematch', 'Accept rematch' once the opponent asked, 'Waiting for Bob' once we did."""
         if self.waiting_for_rematch:
-            return f"Waiting for {self.opponent_name}"
-        return "Accept rematch" if self.opponent_wants_rematch else "Rematch"
+            return _("Waiting for {name}").format(name=self.opponent_name)
+        return _("Accept rematch") if self.opponent_wants_rematch else _("Rematch")
 
     # What the player does ------------------------------------------------------------------------
 
@@ -280,15 +308,15 @@ class BoardModel:
         if view is None or self.left or self.paused:
             return None
         if view.board.is_over or self.match_over:
-            self.say("This game is over: Rematch or leave" if self.can_rematch else "This match is over")
+            self.say(L_("This game is over: Rematch or leave") if self.can_rematch else L_("This match is over"))
             return None
         if not view.your_turn:  # the server's word, which holds even when the state does not name our seat
-            self.say(Refusal.NOT_YOUR_TURN.text, Refusal.NOT_YOUR_TURN)
+            self.say(L_(Refusal.NOT_YOUR_TURN.text), Refusal.NOT_YOUR_TURN)
             return None
         try:  # the rules the match handler plays by, for feedback before the server's answer
             view.board.check(row, col, player=view.you if view.you in PLAYERS else None)
         except MoveError as exc:
-            self.say(exc.reason.text, exc.reason)
+            self.say(L_(exc.reason.text), exc.reason)
             return None
         if self.pending_move is not None:
             return None
@@ -335,7 +363,7 @@ class BoardModel:
         self.summaries.append(lost)
         return lost
 
-    def say(self, text: str, refusal: Refusal | None = None) -> None:
+    def say(self, text: Text, refusal: Refusal | None = None) -> None:
         self.toast = Toast(text, self.now, refusal)
 
     # What happens ---------------------------------------------------------------------------------
@@ -355,15 +383,20 @@ class BoardModel:
             self._update(event.view, effects)
         elif isinstance(event, MoveRejected):
             self.pending_move = None
-            text = event.message if event.reason is Refusal.OTHER and event.message else event.reason.text
+            message = event.message
+            text = later(lambda: say(message)) if event.reason is Refusal.OTHER and message else L_(event.reason.text)
             self.say(text, event.reason)
             if event.reason is Refusal.GAME_IN_PROGRESS:
                 self.asked_rematch_after = None
         elif isinstance(event, ServerMessage):
             self.server_message = _one_line(event.text)
             self.server_message_at = self.now
+        elif isinstance(event, GuestTurnedAway):  # someone tried to join the LAN game we host while we play
+            self.server_message = Phrase("{name} tried to join and was told you are in a game.", name=event.name)
+            self.server_message_at = self.now
         elif isinstance(event, Failure):
-            self.say(event.message)
+            failed = event.message
+            self.say(later(lambda: say(failed)))
         return effects
 
     def _update(self, view: MatchView, effects: Effects) -> None:

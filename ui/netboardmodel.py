@@ -25,9 +25,10 @@ from net.messages import (
     ServerClosing,
 )
 from ui.boardmodel import BoardModel, Effects, Notice, NoticeKind
+from ui.i18n import L_, N_, Text, _, later, ngettext, say
 from ui.results import GameMode
 
-SERVER_CLOSED = "The server closed the match"  # when the server went away without a word
+SERVER_CLOSED = N_("The server closed the match")  # when the server went away without a word
 
 
 class NetBoardModel(BoardModel):
@@ -51,8 +52,9 @@ class NetBoardModel(BoardModel):
             return ""
         left = self.retry_seconds_left
         if left:
-            return f"Reconnecting: attempt {lost.attempt}  ·  next try in {left} s"
-        return f"Reconnecting: attempt {lost.attempt}  ·  trying now…"
+            return ngettext("Reconnecting: attempt {attempt}  ·  next try in {n} s",
+                            "Reconnecting: attempt {attempt}  ·  next try in {n} s", left).format(attempt=lost.attempt, n=left)
+        return _("Reconnecting: attempt {attempt}  ·  trying now…").format(attempt=lost.attempt)
 
     def apply(self, event: Event) -> Effects:
         if isinstance(event, MatchUpdate):
@@ -69,25 +71,35 @@ class NetBoardModel(BoardModel):
         elif isinstance(event, Reconnected):
             self._reconnected(event)
         elif isinstance(event, OpponentAway):
-            self.notice = Notice(NoticeKind.AWAY, f"{event.name or self.opponent_name} disconnected: waiting for them")
+            self.notice = Notice(NoticeKind.AWAY, self._away(event.name))
             self.pending_move = None
         elif isinstance(event, OpponentLeft):
             name = event.name or self.opponent_name
-            self._over(event, Notice(NoticeKind.LEFT, gone_text(name, event.reason, event.me)))
+            reason, me = event.reason, event.me
+            self._over(event, Notice(NoticeKind.LEFT, later(lambda: gone_text(name, reason, me))))
         elif isinstance(event, MatchGone):
-            self._over(event, Notice(NoticeKind.GONE, event.message or "This match is no longer on the server"))
+            self._over(event, Notice(NoticeKind.GONE, self._words(event.message, N_("This match is no longer on the server"))))
         elif isinstance(event, ServerClosing):
-            self._over(event, Notice(NoticeKind.GONE, event.text or SERVER_CLOSED))
+            self._over(event, Notice(NoticeKind.GONE, self._words(event.text, SERVER_CLOSED)))
         elif isinstance(event, Disconnected):
-            self._over(event, Notice(NoticeKind.GONE, event.message or SERVER_CLOSED))
+            self._over(event, Notice(NoticeKind.GONE, self._words(event.message, SERVER_CLOSED)))
         else:
             return False
         return True
 
+    def _away(self, name: str) -> Text:
+        """The notice while the opponent (``name``, else the one on the board) is away."""
+        return later(lambda: _("{name} disconnected: waiting for them").format(name=name or self.opponent_name))
+
+    @staticmethod
+    def _words(text: str, otherwise: str) -> Text:
+        """What the server or the network said (translated if it is one of ours), else ``otherwise`` (marked English)."""
+        return later(lambda: say(text) if text else _(otherwise))
+
     def _lost(self, event: ConnectionLost) -> None:
         self.connection = event
         self.retry_at = self.now + max(0.0, event.retry_in)
-        self.notice = Notice(NoticeKind.CONNECTION, "Connection lost")
+        self.notice = Notice(NoticeKind.CONNECTION, L_("Connection lost"))
         self.pending_move = None
 
     def _reconnected(self, event: Reconnected) -> None:
@@ -95,7 +107,7 @@ class NetBoardModel(BoardModel):
         self.retry_at = None
         if self.notice is not None and self.notice.kind is NoticeKind.CONNECTION:
             self.notice = None
-        self.say("Reconnected" if event.rejoined else "Reconnected, but the match is gone")
+        self.say(L_("Reconnected") if event.rejoined else L_("Reconnected, but the match is gone"))
         if not event.rejoined:
             self._over(event)
 
@@ -115,7 +127,7 @@ class NetBoardModel(BoardModel):
         if notice is not None and notice.kind is NoticeKind.AWAY and view.opponent_connected:
             self.notice = None
         elif not view.opponent_connected and (notice is None or notice.kind is NoticeKind.AWAY) and not view.board.is_over:
-            self.notice = Notice(NoticeKind.AWAY, f"{self.opponent_name} disconnected: waiting for them")
+            self.notice = Notice(NoticeKind.AWAY, self._away(""))
         if notice is not None and notice.kind is NoticeKind.CONNECTION:
             self.notice = None  # states are flowing again
 
@@ -123,12 +135,12 @@ class NetBoardModel(BoardModel):
 def gone_text(name: str, reason: GoneReason, me: bool = False) -> str:
     """One sentence for why the match is over (op 5)."""
     if reason is GoneReason.TIMED_OUT:
-        return "You let two turns run out, so you were taken out of the match" if me else (
-            f"{name} let two turns run out and was taken out of the match")
+        return _("You let two turns run out, so you were taken out of the match") if me else (
+            _("{name} let two turns run out and was taken out of the match").format(name=name))
     if reason is GoneReason.NO_REMATCH:
-        return "No rematch: the time to ask for one ran out"
+        return _("No rematch: the time to ask for one ran out")
     if reason is GoneReason.NO_SHOW:
-        return f"{name} never joined the match"
+        return _("{name} never joined the match").format(name=name)
     if reason is GoneReason.DISCONNECTED:
-        return f"{name} lost the connection and did not come back"
-    return f"{name} left the match"
+        return _("{name} lost the connection and did not come back").format(name=name)
+    return _("{name} left the match").format(name=name)

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import pygame
 
-from ui import clipboard, theme
+from ui import clipboard, i18n, theme
+from ui.i18n import Text
 from ui.theme import Fonts
 from ui.widgets import ENTER_KEYS
 
@@ -31,12 +32,12 @@ class TextField:
         self,
         text: str = "",
         *,
-        placeholder: str = "",
+        placeholder: Text = "",
         max_length: int = 64,
         allowed: Callable[[str], bool] | None = None,
         on_submit: Callable[[str], None] | None = None,
     ):
-        self.placeholder = placeholder
+        self.placeholder = placeholder  # shown greyed while the field is empty (translated when shown)
         self.max_length = max_length
         self.allowed = allowed
         self.on_submit = on_submit
@@ -146,7 +147,7 @@ class TextField:
         pygame.draw.rect(surface, border, rect, width=max(1, int(2 * scale)), border_radius=radius)
         size = 22 * scale
         pad = 12 * scale
-        shown = self.text or self.placeholder
+        shown = self.text or i18n.shown(self.placeholder)
         color = theme.TEXT if self.text else theme.MUTED
         font = fonts.get(size, light=not self.text)
         image = fonts.render(shown, size, color, light=not self.text) if shown else None

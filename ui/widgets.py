@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import pygame
 
 from ui import theme
+from ui.i18n import Text, shown
 from ui.render import blit_center, translucent
 from ui.theme import Fonts
 
@@ -34,17 +35,21 @@ class ButtonStyle(enum.Enum):
 
 
 class Button:
-    """A rounded button with a label, an optional small caption under it, and an action."""
+    """A rounded button with a label, an optional small caption under it, and an action.
+
+    Label, caption and hint are kept as given (``ui.i18n.Text``: ``L_("Quit")`` is
+    translated each time it is read) and read as the ``str`` shown now.
+    """
 
     def __init__(
         self,
-        label: str,
+        label: Text,
         on_press: Callable[[], None],
         *,
         style: ButtonStyle = ButtonStyle.NORMAL,
-        caption: str = "",
+        caption: Text = "",
         enabled: bool = True,
-        hint: str = "",
+        hint: Text = "",
     ):
         self.label = label
         self.on_press = on_press
@@ -53,6 +58,30 @@ class Button:
         self.enabled = enabled
         self.hint = hint  # a keyboard shortcut shown to the right of the label, e.g. "R"
         self.rect = pygame.Rect(0, 0, 0, 0)
+
+    @property
+    def label(self) -> str:
+        return shown(self._label)
+
+    @label.setter
+    def label(self, text: Text) -> None:
+        self._label = text
+
+    @property
+    def caption(self) -> str:
+        return shown(self._caption)
+
+    @caption.setter
+    def caption(self, text: Text) -> None:
+        self._caption = text
+
+    @property
+    def hint(self) -> str:
+        return shown(self._hint)
+
+    @hint.setter
+    def hint(self, text: Text) -> None:
+        self._hint = text
 
     def __repr__(self) -> str:
         return f"<Button {self.label!r} at {tuple(self.rect)}{'' if self.enabled else ' disabled'}>"

@@ -32,7 +32,7 @@ def played(moves: list[tuple[int, int]], first: int = 1) -> Board:
 
 
 def notice_text(model: BoardModel) -> str | None:
-    return model.notice.text if model.notice is not None else None
+    return str(model.notice.text) if model.notice is not None else None  # a Later (ui.i18n) is made in the language in use
 
 
 def online(label: MatchLabel = OURS) -> NetBoardModel:

@@ -195,6 +195,8 @@ def test_a_joiner_who_comes_while_the_host_is_not_waiting_is_told_at_once_and_th
     told = late.screen
     assert isinstance(told, NetErrorScreen) and "Hana is not waiting for an opponent right now" in told.message
     assert on(host, "opponent-left"), "the host's screen stays where it was"
+    run_until(lambda: "Kai tried to join" in host.screen.message, host, late, what="the host told who came")
+    assert "Wait for someone new" in host.screen.message
 
     host.click("Wait for someone new")
     run_until(lambda: listing.button_rect("Hana's game") is not None, host, joiner, what="the game waiting again")

@@ -7,6 +7,7 @@ from game.xoxo import OP_STATE, GoneReason
 from net.messages import (
     ConnectionLost,
     Disconnected,
+    GuestTurnedAway,
     MatchGone,
     OpponentAway,
     OpponentLeft,
@@ -76,3 +77,11 @@ def test_a_server_going_away_says_its_own_words_and_a_closed_connection_its_reas
         state(model, Board.new(1))
         model.apply(event)
         assert notice_text(model) == text and model.match_over
+
+
+def test_the_lan_host_playing_a_game_hears_who_was_turned_away():
+    model = online()
+    state(model, Board.new(1))
+    model.apply(GuestTurnedAway("Kai"))
+    assert model.server_message == "Kai tried to join and was told you are in a game."
+    assert model.place(1, 1) is not None, "play goes on"

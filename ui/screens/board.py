@@ -22,6 +22,7 @@ from ui import theme
 from ui.autoplay import AutoPlayer
 from ui.boardmodel import BANNER_SECONDS, LINE_DELAY, LINE_SECONDS, POP_SECONDS, SERVER_MESSAGE_SECONDS, BoardModel, Effects
 from ui.controller import Controller, EventSource, LocalController
+from ui.i18n import L_, N_, Text, _, later
 from ui.results import GameMode
 from ui.screens.base import Screen
 from ui.screens.boardview import FADE_SECONDS, BoardLayout, BoardPainter, Look, board_layout
@@ -55,7 +56,8 @@ class BoardScreen(Screen):
     """
 
     name = "board"
-    leave_label = "Menu"  # the button (and Esc) that ends the match and goes back
+    leave_label = N_("Menu")  # the button (and Esc) that ends the match and goes back
+    leave_hint = N_("Esc menu")  # what the footer says Esc does
 
     def __init__(self, controller: Controller, model: BoardModel, *, own_source: bool = False):
         super().__init__()
@@ -66,8 +68,8 @@ class BoardScreen(Screen):
         self.cursor: Cell = (2, 2)
         self.cursor_visible = False
         self.auto: AutoPlayer | None = None
-        self._rematch_button = Button("Rematch", self.request_rematch, style=ButtonStyle.PRIMARY, hint="R")
-        self._leave_button = Button(self.leave_label, self.leave, hint="Esc")
+        self._rematch_button = Button(L_("Rematch"), self.request_rematch, style=ButtonStyle.PRIMARY, hint="R")
+        self._leave_button = Button(L_(self.leave_label), self.leave, hint=L_("Esc"))
         self._buttons_for: tuple[object, ...] | None = None
         self._sync_buttons()
 
@@ -111,18 +113,18 @@ class BoardScreen(Screen):
     def hint_text(self) -> str:
         """The key hint: what the keys do now."""
         model = self.model
-        esc = f"Esc {self.leave_label.lower()}"
+        esc = _(self.leave_hint)
         if model.match_over or model.left:
             return esc
         if model.paused:
-            return f"Play waits  ·  {esc}"
+            return _("Play waits  ·  {esc}").format(esc=esc)
         if model.game_over:
             if model.can_rematch:
-                return f"Enter or R: {model.rematch_label.lower()}  ·  {esc}"
-            return f"The next game starts by itself  ·  {esc}"
+                return _("Enter or R: {action}  ·  {esc}").format(action=model.rematch_label.lower(), esc=esc)
+            return _("The next game starts by itself  ·  {esc}").format(esc=esc)
         if model.can_move:
-            return f"Click or press 1–9 to play  ·  arrows + Enter  ·  {esc}"
-        return f"Wait for your turn  ·  {esc}"
+            return _("Click or press 1–9 to play  ·  arrows + Enter  ·  {esc}").format(esc=esc)
+        return _("Wait for your turn  ·  {esc}").format(esc=esc)
 
     # Commands -----------------------------------------------------------------------------------
 
@@ -145,18 +147,18 @@ class BoardScreen(Screen):
     def leave(self) -> None:
         """Leave the match and go back; a game in progress counts as lost, so the player is asked first."""
         if self.model.leaving_forfeits and self.app is not None:
-            self.app.push(ConfirmScreen(self.leave_question, self.leave_warning, "Leave", "Keep playing"),
+            self.app.push(ConfirmScreen(self.leave_question, self.leave_warning, L_("Leave"), L_("Keep playing")),
                           self._confirmed)
             return
         self.leave_now()
 
     @property
-    def leave_question(self) -> str:
-        return "Leave this game?"
+    def leave_question(self) -> Text:
+        return L_("Leave this game?")
 
     @property
-    def leave_warning(self) -> str:
-        return "It counts as a loss."
+    def leave_warning(self) -> Text:
+        return L_("It counts as a loss.")
 
     def _confirmed(self, result: object) -> None:
         if result is True:
@@ -269,7 +271,7 @@ class BoardScreen(Screen):
         self._buttons_for = state
         if model.can_rematch:
             waiting = model.waiting_for_rematch
-            self._rematch_button.label = model.rematch_label
+            self._rematch_button.label = later(lambda: self.model.rematch_label)
             self._rematch_button.style = ButtonStyle.NORMAL if waiting else ButtonStyle.PRIMARY
             self._rematch_button.hint = "" if waiting else "R"
             self.buttons.set_rows([[self._rematch_button, self._leave_button]])

@@ -28,6 +28,7 @@ from ui.boardmodel import (
     BoardModel,
     NoticeKind,
 )
+from ui.i18n import _, shown
 from ui.render import blit_center, ease_out_back, ease_out_cubic, ellipsize, mark_surface, thick_line, translucent, wrap_text
 from ui.results import GameMode
 
@@ -225,9 +226,10 @@ class BoardPainter:
             icon = int(rect.height * 0.5)
             blit_center(surface, mark_surface(index, icon), (rect.x + rect.height / 2, rect.centery))
             text_x = rect.x + rect.height * 0.92
+            mine = view is not None and view.you == index
             if view is not None:
-                name = view.name_of(index)
-                caption = "You" if view.you == index else ("Computer" if model.mode is GameMode.BOT else "Opponent")
+                name = model.name_of(index)
+                caption = _("You") if mine else (_("Computer") if model.mode is GameMode.BOT else _("Opponent"))
             else:
                 name, caption = "…", ""
             score = str(model.score[index])
@@ -235,7 +237,7 @@ class BoardPainter:
             score_rect = score_img.get_rect(midright=(rect.right - 14 * s, rect.centery))
             name_max = score_rect.left - 8 * s - text_x
             name_img = fonts.render(name, fonts.fit(name, 21 * s, name_max), theme.TEXT)
-            cap_color = theme.MARK_TEXT[index] if caption == "You" else theme.MUTED
+            cap_color = theme.MARK_TEXT[index] if mine else theme.MUTED
             cap_img = fonts.render(caption, theme.small(14 * s), cap_color, light=True) if caption else None
             block = name_img.get_height() + (cap_img.get_height() + 2 * s if cap_img else 0)
             y = rect.centery - block / 2
@@ -247,7 +249,7 @@ class BoardPainter:
         box = lay.draws
         pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(14 * s))
         number = fonts.render(str(model.score[0]), 26 * s, theme.TEXT if model.score[0] else theme.MUTED)
-        label = fonts.render("Draws", theme.small(14 * s), theme.MUTED, light=True)
+        label = fonts.render(_("Draws"), theme.small(14 * s), theme.MUTED, light=True)
         total = number.get_height() + label.get_height()
         blit_center(surface, number, (box.centerx, box.centery - total / 2 + number.get_height() / 2))
         blit_center(surface, label, (box.centerx, box.centery + total / 2 - label.get_height() / 2))
@@ -305,7 +307,7 @@ class BoardPainter:
         elif model.server_message_text is not None:
             self._server_message(surface, lay, model)
         elif model.notice is not None and model.notice.kind not in (NoticeKind.AWAY, NoticeKind.CONNECTION, NoticeKind.GONE):
-            draw_pill(surface, self.fonts, model.notice.text, 19 * lay.scale, lay.message, fill=theme.ACCENT,
+            draw_pill(surface, self.fonts, shown(model.notice.text), 19 * lay.scale, lay.message, fill=theme.ACCENT,
                       color=theme.ON_ACCENT, scale=lay.scale)
 
     def notice(self, surface: pygame.Surface, lay: BoardLayout, model: BoardModel) -> None:
@@ -316,7 +318,7 @@ class BoardPainter:
         s = lay.scale
         translucent(surface, theme.BACKGROUND, lay.board.inflate(int(8 * s), int(8 * s)), int(16 * s), 200)
         fill = theme.ERROR if notice.kind is NoticeKind.GONE else theme.ACCENT
-        draw_pill(surface, self.fonts, notice.text, 19 * s, lay.board, fill=fill, color=theme.ON_ACCENT, scale=s)
+        draw_pill(surface, self.fonts, shown(notice.text), 19 * s, lay.board, fill=fill, color=theme.ON_ACCENT, scale=s)
 
     # Pieces ---------------------------------------------------------------------------------
 
@@ -349,7 +351,8 @@ class BoardPainter:
         if toast is None:
             return
         alpha = fade(model.now - toast.at, TOAST_SECONDS)
-        draw_pill(surface, self.fonts, toast.text, 18 * s, rect, fill=theme.PANEL_HIGH, color=theme.TEXT, alpha=alpha, scale=s)
+        draw_pill(surface, self.fonts, shown(toast.text), 18 * s, rect, fill=theme.PANEL_HIGH, color=theme.TEXT, alpha=alpha,
+                  scale=s)
 
     def _server_message(self, surface: pygame.Surface, lay: BoardLayout, model: BoardModel) -> None:
         """The server's message over two lines at most, in a framed strip under the board."""

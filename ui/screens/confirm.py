@@ -11,6 +11,7 @@ from __future__ import annotations
 import pygame
 
 from ui import theme
+from ui.i18n import L_, Text, shown
 from ui.render import blit_center, translucent
 from ui.screens.base import Screen
 from ui.widgets import Button, ButtonStyle
@@ -22,14 +23,22 @@ class ConfirmScreen(Screen):
     name = "confirm"
     overlay = True
 
-    def __init__(self, question: str, consequence: str, yes: str, no: str):
+    def __init__(self, question: Text, consequence: Text, yes: Text, no: Text):
         super().__init__()
-        self.question = question
-        self.consequence = consequence
+        self._question = question  # kept as given: translated when read (ui.i18n)
+        self._consequence = consequence
         self.yes_button = Button(yes, lambda: self.close(True), style=ButtonStyle.PRIMARY)
-        self.no_button = Button(no, lambda: self.close(False), hint="Esc")
+        self.no_button = Button(no, lambda: self.close(False), hint=L_("Esc"))
         self.buttons.set_rows([[self.yes_button, self.no_button]])
         self.buttons.focus_on(self.no_button)
+
+    @property
+    def question(self) -> str:
+        return shown(self._question)
+
+    @property
+    def consequence(self) -> str:
+        return shown(self._consequence)
 
     def back(self) -> None:
         self.close(False)
@@ -58,8 +67,9 @@ class ConfirmScreen(Screen):
         pygame.draw.rect(surface, theme.PANEL_HIGH, card, border_radius=int(18 * s))
         fonts = self.fonts
         room = card.width - 48 * s
-        title = fonts.render(self.question, fonts.fit(self.question, 30 * s, room), theme.TEXT)
+        question, consequence = self.question, self.consequence
+        title = fonts.render(question, fonts.fit(question, 30 * s, room), theme.TEXT)
         blit_center(surface, title, (card.centerx, card.y + int(44 * s)))
-        line = fonts.render(self.consequence, fonts.fit(self.consequence, 20 * s, room, light=True), theme.MUTED, light=True)
+        line = fonts.render(consequence, fonts.fit(consequence, 20 * s, room, light=True), theme.MUTED, light=True)
         blit_center(surface, line, (card.centerx, card.y + int(86 * s)))
         self.buttons.draw(surface, fonts, s)

@@ -14,35 +14,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from net.address import DEFAULT_SERVER_KEY
-from net.messages import Failure, FailureKind
+from net.messages import Event, Failure, FailureKind, GuestTurnedAway
 from ui import theme
+from ui.i18n import N_, Text, _, later, say, shown
 from ui.screens.netkit import Choice, ChoiceScreen
 
 TITLES = {
-    FailureKind.UNREACHABLE: "Can't reach the server",
-    FailureKind.TLS: "No secure connection",
-    FailureKind.BAD_KEY: "Wrong server key",
-    FailureKind.REFUSED: "The server said no",
-    FailureKind.PROTOCOL: "Unexpected server reply",
-    FailureKind.FULL: "This game is full",
-    FailureKind.TIMEOUT: "The server stopped answering",
-    FailureKind.HOST: "Couldn't host the game",
-    FailureKind.DROPPED: "The connection keeps dropping",
-    FailureKind.NO_MATCH: "No opponent found",
-    FailureKind.OTHER: "Something went wrong",
+    FailureKind.UNREACHABLE: N_("Can't reach the server"),
+    FailureKind.TLS: N_("No secure connection"),
+    FailureKind.BAD_KEY: N_("Wrong server key"),
+    FailureKind.REFUSED: N_("The server said no"),
+    FailureKind.PROTOCOL: N_("Unexpected server reply"),
+    FailureKind.FULL: N_("This game is full"),
+    FailureKind.TIMEOUT: N_("The server stopped answering"),
+    FailureKind.HOST: N_("Couldn't host the game"),
+    FailureKind.DROPPED: N_("The connection keeps dropping"),
+    FailureKind.NO_MATCH: N_("No opponent found"),
+    FailureKind.OTHER: N_("Something went wrong"),
 }
 
 LAN_TITLES = {
-    FailureKind.UNREACHABLE: "Can't reach that game",
-    FailureKind.TIMEOUT: "The host stopped answering",
+    FailureKind.UNREACHABLE: N_("Can't reach that game"),
+    FailureKind.TIMEOUT: N_("The host stopped answering"),
 }
 
 
 def failure_title(failure: Failure, *, lan: bool = False) -> str:
     """The error screen's title for ``failure``."""
     if lan and failure.kind in LAN_TITLES:
-        return LAN_TITLES[failure.kind]
-    return TITLES.get(failure.kind, TITLES[FailureKind.OTHER])
+        return _(LAN_TITLES[failure.kind])
+    return _(TITLES.get(failure.kind, TITLES[FailureKind.OTHER]))
 
 
 def failure_hint(failure: Failure, server: str, key: str, *, lan: bool = False) -> str:
@@ -50,26 +51,27 @@ def failure_hint(failure: Failure, server: str, key: str, *, lan: bool = False) 
     kind = failure.kind
     if kind is FailureKind.UNREACHABLE:
         if lan:
-            return "The host may have closed the game, or the address may be wrong."
-        return "Check the address, and that the server is running and lets you in."
+            return _("The host may have closed the game, or the address may be wrong.")
+        return _("Check the address, and that the server is running and lets you in.")
     if kind is FailureKind.TLS:
-        return "Check the address (https:// or not) and its port, or ask the server's operator."
+        return _("Check the address (https:// or not) and its port, or ask the server's operator.")
     if kind is FailureKind.BAD_KEY:
-        where = f"The server at {server}" if server else "The server"
-        return (
-            f"{where} did not accept the key \u201c{key}\u201d. "
-            f"Ask its operator for the right one (a stock Nakama server uses {DEFAULT_SERVER_KEY})."
-        )
+        if server:
+            refused = _("The server at {server} did not accept the key \u201c{key}\u201d.").format(server=server, key=key)
+        else:
+            refused = _("The server did not accept the key \u201c{key}\u201d.").format(key=key)
+        ask = _("Ask its operator for the right one (a stock Nakama server uses {key}).").format(key=DEFAULT_SERVER_KEY)
+        return f"{refused} {ask}"
     if kind is FailureKind.REFUSED:
-        return "Those are the server's own words. Check the address and the key, or try again later."
+        return _("Those are the server's own words. Check the address and the key, or try again later.")
     if kind is FailureKind.PROTOCOL:
-        return "It may not be a game server, or it may run another game. Check the address."
+        return _("It may not be a game server, or it may run another game. Check the address.")
     if kind is FailureKind.FULL:
-        return "Two players are already in this game. Pick another game, or try again when it is free."
+        return _("Two players are already in this game. Pick another game, or try again when it is free.")
     if kind is FailureKind.TIMEOUT:
-        return "It may be busy or far away. Try again in a moment."
+        return _("It may be busy or far away. Try again in a moment.")
     if kind is FailureKind.HOST:
-        return "Another program may be using the game's ports. Close it, or try again."
+        return _("Another program may be using the game's ports. Close it, or try again.")
     return ""
 
 
@@ -87,13 +89,15 @@ class NetErrorScreen(ChoiceScreen):
 
     def __init__(self, failure: Failure, choices: Sequence[Choice], *, server: str = "", key: str = "", lan: bool = False):
         self.failure = failure
-        hint = failure_hint(failure, server, key, lan=lan)
-        message = _sentence(failure.message or TITLES[failure.kind])
-        if hint:
-            message += "\n\n" + hint
+
+        def message() -> str:
+            said = _sentence(say(failure.message) if failure.message else _(TITLES[failure.kind]))
+            hint = failure_hint(failure, server, key, lan=lan)
+            return f"{said}\n\n{hint}" if hint else said
+
         super().__init__(
-            failure_title(failure, lan=lan),
-            message,
+            later(lambda: failure_title(failure, lan=lan)),
+            later(message),
             choices,
             title_color=theme.ERROR,
             stuck=_sentence(failure.message or TITLES[failure.kind]),
@@ -105,6 +109,14 @@ class MatchEndedScreen(ChoiceScreen):
 
     name = "match-ended"
 
-    def __init__(self, title: str, message: str, choices: Sequence[Choice], *, stuck: str, name: str = "match-ended"):
+    def __init__(self, title: Text, message: Text, choices: Sequence[Choice], *, stuck: str, name: str = "match-ended"):
         self.name = name
         super().__init__(title, message, choices, stuck=stuck)
+        self.base_message = message
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, GuestTurnedAway):
+            # The LAN host's runtime told the guest at once that nobody waits; the host learns who came.
+            base, name = self.base_message, event.name
+            self.message = later(lambda: f"{shown(base)}\n\n"
+                                 + _("{name} tried to join: they can join once you wait again.").format(name=name))

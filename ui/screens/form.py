@@ -16,6 +16,7 @@ from typing import TypeAlias, TypeVar
 
 import pygame
 
+from game.phrase import text_of
 from ui import theme
 from ui.render import draw_card
 from ui.screens.base import Canvas, MeasuredScreen
@@ -134,7 +135,7 @@ class FormScreen(MeasuredScreen[L]):
         try:
             return check(field.text)
         except ValueError as exc:
-            self.refuse(field, str(exc))
+            self.refuse(field, text_of(exc))  # a Phrase from net.limits: the screen shows it translated (ui.i18n.say)
             raise FieldRefused from None
 
     def submit_field(self, field: TextField, check: Callable[[str], T], then: Callable[[T], object]) -> None:

@@ -16,6 +16,7 @@ import pygame
 from net.friendcode import ALPHABET, MAX_LENGTH, make_code
 from net.limits import check_friend_code
 from ui import clipboard, theme
+from ui.i18n import L_, _, say
 from ui.screens.base import Canvas
 from ui.screens.form import Focusable, FormRows, FormScreen, draw_field, draw_form_card, form_column
 from ui.screens.layout import ColumnLayout
@@ -51,12 +52,12 @@ class FriendScreen(FormScreen[FriendLayout]):
         self.on_back = on_back
         self.code = code or make_code()
         self.copied: bool | None = None  # after "Copy the code": whether the system's clipboard took it
-        self.field = TextField(placeholder="their code, e.g. K7QXM", max_length=MAX_LENGTH + 2,
+        self.field = TextField(placeholder=L_("their code, e.g. {example}", example="K7QXM"), max_length=MAX_LENGTH + 2,
                                allowed=lambda ch: ch.upper() in ALPHABET or ch in " -", on_submit=lambda _t: self.join())
-        self.share_button = Button("Wait for my friend", self.share, style=ButtonStyle.PRIMARY)
-        self.copy_button = Button("Copy the code", self.copy, hint="Ctrl+C")
-        self.join_button = Button("Join", self.join)
-        self.back_button = Button("Back", self.back, hint="Esc")
+        self.share_button = Button(L_("Wait for my friend"), self.share, style=ButtonStyle.PRIMARY)
+        self.copy_button = Button(L_("Copy the code"), self.copy, hint=L_("Ctrl+C"))
+        self.join_button = Button(L_("Join"), self.join)
+        self.back_button = Button(L_("Back"), self.back, hint=L_("Esc"))
         self.buttons.set_rows([[self.share_button, self.copy_button], [self.join_button], [self.back_button]])
 
     def focus_order(self) -> Sequence[Focusable]:
@@ -121,7 +122,7 @@ class FriendScreen(FormScreen[FriendLayout]):
     def paint(self, canvas: Canvas, lay: FriendLayout) -> None:
         surface, fonts, s, h = canvas.surface, canvas.fonts, canvas.scale, lay.rows
         cx = canvas.center_x
-        y = draw_form_card(canvas, lay, "Play a friend", "Give your friend this code, or type theirs.")
+        y = draw_form_card(canvas, lay, _("Play a friend"), _("Give your friend this code, or type theirs."))
         box = pygame.Rect(0, 0, int(260 * s), h.code - int(10 * s))
         box.center = (int(cx), int(y + h.code / 2))
         pygame.draw.rect(surface, theme.PANEL_HIGH, box, border_radius=int(14 * s))
@@ -129,14 +130,14 @@ class FriendScreen(FormScreen[FriendLayout]):
         canvas.fitted(spaced, 58 * s, box.width - 20 * s, theme.ACCENT, box.center)
         y += h.code
         if self.copied is not None:  # the code stays large above, to be read out when copying failed
-            note, tone = ("Copied to the clipboard", theme.O_COLOR) if self.copied else (
-                "Copying did not work: read the code out to your friend", theme.ERROR)
+            note, tone = (_("Copied to the clipboard"), theme.O_COLOR) if self.copied else (
+                _("Copying did not work: read the code out to your friend"), theme.ERROR)
             canvas.fitted(note, theme.small(15 * s), lay.column.inner, tone, (cx, y + h.copied / 2), light=True)
         y += h.copied + h.button
-        canvas.text("or", theme.small(16 * s), theme.MUTED, (cx, y + h.rule / 2), light=True)
-        draw_field(surface, fonts, s, self.field, "Your friend's code", error=self.error is not None)
+        canvas.text(_("or"), theme.small(16 * s), theme.MUTED, (cx, y + h.rule / 2), light=True)
+        draw_field(surface, fonts, s, self.field, _("Your friend's code"), error=self.error is not None)
         if self.error:
-            canvas.fitted(self.error, theme.small(15 * s), lay.column.inner, theme.ERROR,
+            canvas.fitted(say(self.error), theme.small(15 * s), lay.column.inner, theme.ERROR,
                           (cx, self.field.rect.bottom + h.error / 2), light=True)
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Enter plays  ·  Tab moves  ·  Esc goes back", lay.column.footer)
+        self.draw_footer(surface, _("Enter plays  ·  Tab moves  ·  Esc goes back"), lay.column.footer)

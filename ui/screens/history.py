@@ -17,6 +17,8 @@ import pygame
 
 from game.rules import Board, Result, Termination, winning_line
 from ui import theme
+from ui.boardmodel import bot_name, shown_name
+from ui.i18n import L_, N_, _, later, ngettext
 from ui.records import Tally
 from ui.render import blit_center, draw_card
 from ui.results import GameMode, GameSummary
@@ -26,8 +28,13 @@ from ui.screens.layout import Heights
 from ui.theme import Fonts
 from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
-MODE_NAMES = {GameMode.BOT: "Bot", GameMode.LAN: "LAN", GameMode.ONLINE: "Online"}
-RESULT_WORDS = {Result.WIN: "Won", Result.LOSS: "Lost", Result.DRAW: "Draw"}
+# TRANSLATORS: where a game was played, on the history's tiles and rows.
+MODE_NAMES = {GameMode.BOT: N_("Bot"), GameMode.LAN: N_("LAN"), GameMode.ONLINE: N_("Online")}
+# TRANSLATORS: a finished game's result, from the player's side.
+RESULT_WORDS = {Result.WIN: N_("Won"), Result.LOSS: N_("Lost"), Result.DRAW: N_("Draw")}
+# TRANSLATORS: months, short, as in a date "3 Mar 21:40".
+MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"),
+          N_("Nov"), N_("Dec"))
 RESULT_COLORS = {Result.WIN: theme.ACCENT, Result.LOSS: theme.ERROR, Result.DRAW: theme.TEXT}
 STEP_SECONDS = 0.8  # a replay that plays on its own shows a move this often
 
@@ -38,29 +45,39 @@ def when(stamp: float, now: float | None = None) -> str:
     then, today = time.localtime(stamp), time.localtime(now)
     clock = time.strftime("%H:%M", then)
     if then.tm_year == today.tm_year and then.tm_yday == today.tm_yday:
-        return f"Today {clock}"
+        return _("Today {time}").format(time=clock)
     if then.tm_year == today.tm_year and then.tm_yday == today.tm_yday - 1:
-        return f"Yesterday {clock}"
-    day = f"{then.tm_mday} {time.strftime('%b', then)}"
-    return f"{day} {clock}" if then.tm_year == today.tm_year else f"{day} {then.tm_year}"
+        return _("Yesterday {time}").format(time=clock)
+    month = _(MONTHS[then.tm_mon - 1])
+    if then.tm_year == today.tm_year:
+        # TRANSLATORS: a date this year with its time: "3 Mar 21:40".
+        return _("{day} {month} {time}").format(day=then.tm_mday, month=month, time=clock)
+    # TRANSLATORS: a date of another year: "3 Mar 2025".
+    return _("{day} {month} {year}").format(day=then.tm_mday, month=month, year=then.tm_year)
 
 
 def where(summary: GameSummary) -> str:
     """'Bot (perfect)', 'LAN', 'Online'."""
     if summary.mode is GameMode.BOT and summary.level:
-        return f"Bot ({summary.level})"
-    return MODE_NAMES[summary.mode]
+        return bot_name(summary.level)
+    return _(MODE_NAMES[summary.mode])
+
+
+def opponent_of(summary: GameSummary) -> str:
+    """The opponent's name in a game kept in the history (the bot's in the language in use), '?' if unknown."""
+    return shown_name(summary.opponent, summary.mode, summary.level) or "?"
 
 
 def record_text(tally: Tally) -> str:
-    return f"W {tally.wins}  ·  L {tally.losses}  ·  D {tally.draws}"
+    return _("W {wins}  ·  L {losses}  ·  D {draws}").format(wins=tally.wins, losses=tally.losses, draws=tally.draws)
 
 
 class GameRow(Button):
     """One game of the list: when and where on the left, the opponent, then the result and the moves."""
 
     def __init__(self, summary: GameSummary, on_press: Callable[[], None]):
-        super().__init__(f"{where(summary)} vs {summary.opponent or '?'}", on_press)
+        super().__init__(later(lambda: _("{where} vs {opponent}").format(where=where(summary), opponent=opponent_of(summary))),
+                         on_press)
         self.summary = summary
 
     def draw(self, surface: pygame.Surface, fonts: Fonts, scale: float, *, hovered: bool, focused: bool,
@@ -76,17 +93,19 @@ class GameRow(Button):
                              border_radius=max(6, int(13 * s)))
         g = self.summary
         result = g.result
-        badge_text = RESULT_WORDS.get(result, "Over") if result is not None else "Watched"
+        badge_text = _(RESULT_WORDS.get(result, N_("Over"))) if result is not None else _("Watched")
         badge = fonts.render(badge_text, 19 * s, RESULT_COLORS.get(result, theme.MUTED) if result else theme.MUTED)
-        moves = fonts.render(f"{len(g.moves)} moves", theme.small(14 * s), theme.MUTED, light=True)
+        moves_text = ngettext("{n} move", "{n} moves", len(g.moves)).format(n=len(g.moves))
+        moves = fonts.render(moves_text, theme.small(14 * s), theme.MUTED, light=True)
         right = rect.right - int(14 * s)
         surface.blit(badge, badge.get_rect(topright=(right, rect.y + int(8 * s))))
         surface.blit(moves, moves.get_rect(bottomright=(right, rect.bottom - int(7 * s))))
         left = rect.x + int(14 * s)
         room = right - max(badge.get_width(), moves.get_width()) - left - int(16 * s)
-        title = f"{g.you or 'You'} vs {g.opponent or '?'}"
+        title = _("{you} vs {opponent}").format(you=g.you or _("You"), opponent=opponent_of(g))
         title_img = fonts.render(title, fonts.fit(title, 19 * s, room), theme.TEXT)
-        caption = f"{when(g.ended_at)}  ·  {MODE_NAMES[g.mode]}  ·  you played {g.mark_text}"
+        caption = _("{when}  ·  {where}  ·  you played {mark}").format(when=when(g.ended_at), where=_(MODE_NAMES[g.mode]),
+                                                                       mark=g.mark_text)
         cap_img = fonts.render(caption, fonts.fit(caption, theme.small(14 * s), room, light=True), theme.MUTED, light=True)
         surface.blit(title_img, (left, rect.y + int(7 * s)))
         surface.blit(cap_img, cap_img.get_rect(bottomleft=(left, rect.bottom - int(7 * s))))
@@ -144,7 +163,7 @@ class HistoryScreen(MeasuredScreen[HistoryLayout]):
         self.games: list[GameSummary] = []
         self.rows: list[GameRow] = []
         self.offset = 0  # the first game shown
-        self.back_button = Button("Back", self.back, hint="Esc")
+        self.back_button = Button(L_("Back"), self.back, hint=L_("Esc"))
 
     def on_mount(self) -> None:
         assert self.app is not None
@@ -215,14 +234,14 @@ class HistoryScreen(MeasuredScreen[HistoryLayout]):
     def paint(self, canvas: Canvas, lay: HistoryLayout) -> None:
         surface, fonts, s, h = canvas.surface, canvas.fonts, canvas.scale, lay.rows
         cx = canvas.center_x
-        canvas.text("History", 38 * s, theme.TEXT, (cx, h.pad + h.title / 2))
+        canvas.text(_("History"), 38 * s, theme.TEXT, (cx, h.pad + h.title / 2))
         assert self.app is not None
         stats = self.app.userdata.mode_stats
         box_w = (lay.width - 2 * int(10 * s)) // 3
         for i, mode in enumerate(GameMode):
             box = pygame.Rect(lay.left + i * (box_w + int(10 * s)), h.pad + h.title, box_w, h.stats - int(6 * s))
             pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(12 * s))
-            label = fonts.render(MODE_NAMES[mode], 19 * s, theme.TEXT)
+            label = fonts.render(_(MODE_NAMES[mode]), 19 * s, theme.TEXT)
             text = record_text(stats[mode])
             record = fonts.render(text, fonts.fit(text, theme.small(14 * s), box.width - 12 * s, light=True), theme.MUTED,
                                   light=True)
@@ -232,16 +251,17 @@ class HistoryScreen(MeasuredScreen[HistoryLayout]):
         if not self.rows:
             area = pygame.Rect(lay.left, lay.list_top, lay.width, lay.list_bottom - lay.list_top)
             pygame.draw.rect(surface, theme.PANEL, area, border_radius=int(16 * s))
-            canvas.text("No games yet", 22 * s, theme.TEXT, (cx, area.centery - 14 * s))
-            canvas.text("Play one, and it shows up here.", theme.small(16 * s), theme.MUTED, (cx, area.centery + 16 * s),
+            canvas.text(_("No games yet"), 22 * s, theme.TEXT, (cx, area.centery - 14 * s))
+            canvas.text(_("Play one, and it shows up here."), theme.small(16 * s), theme.MUTED, (cx, area.centery + 16 * s),
                         light=True)
         hidden = len(self.rows) - lay.visible
         if hidden > 0:
-            more = f"{self.offset + 1}–{min(len(self.rows), self.offset + lay.visible)} of {len(self.rows)}"
+            more = ngettext("{first}–{last} of {n}", "{first}–{last} of {n}", len(self.rows)).format(
+                first=self.offset + 1, last=min(len(self.rows), self.offset + lay.visible), n=len(self.rows))
             image = fonts.render(more, theme.small(13 * s), theme.MUTED, light=True)
             surface.blit(image, image.get_rect(bottomright=(lay.left + lay.width, lay.list_top - int(2 * s))))
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Arrows or the wheel move  ·  Enter replays  ·  Esc goes back", h.footer)
+        self.draw_footer(surface, _("Arrows or the wheel move  ·  Enter replays  ·  Esc goes back"), h.footer)
 
 
 class ReplayScreen(Screen):
@@ -257,10 +277,10 @@ class ReplayScreen(Screen):
         self.playing = False
         self._stepped_at = 0.0
         self._moved_at: float | None = None
-        self.prev_button = Button("Back a move", lambda: self.go(self.step - 1), hint="←")
-        self.play_button = Button("Play", self.toggle_play, style=ButtonStyle.PRIMARY, hint="Space")
-        self.next_button = Button("Next move", lambda: self.go(self.step + 1), hint="→")
-        self.back_button = Button("Back", self.back, hint="Esc")
+        self.prev_button = Button(L_("Back a move"), lambda: self.go(self.step - 1), hint="←")
+        self.play_button = Button(L_("Play"), self.toggle_play, style=ButtonStyle.PRIMARY, hint=L_("Space"))
+        self.next_button = Button(L_("Next move"), lambda: self.go(self.step + 1), hint="→")
+        self.back_button = Button(L_("Back"), self.back, hint=L_("Esc"))
         self.buttons.set_rows([[self.prev_button, self.play_button, self.next_button], [self.back_button]])
         self.buttons.focus_on(self.play_button)
 
@@ -271,31 +291,35 @@ class ReplayScreen(Screen):
     @property
     def caption(self) -> str:
         g = self.summary
-        place = "" if g.mode is GameMode.BOT else f"  ·  {where(g)}"
-        return f"{g.you or 'You'} ({g.mark_text}) vs {g.opponent or '?'}{place}  ·  {when(g.ended_at)}"
+        you, opponent = g.you or _("You"), opponent_of(g)
+        if g.mode is GameMode.BOT:
+            return _("{you} ({mark}) vs {opponent}  ·  {when}").format(you=you, mark=g.mark_text, opponent=opponent,
+                                                                        when=when(g.ended_at))
+        return _("{you} ({mark}) vs {opponent}  ·  {where}  ·  {when}").format(
+            you=you, mark=g.mark_text, opponent=opponent, where=where(g), when=when(g.ended_at))
 
     @property
     def status_text(self) -> str:
         last = len(self.positions) - 1
         if self.step == 0:
-            return f"The empty board: {self.summary.first} moves first"
-        text = f"Move {self.step} of {last}"
+            return _("The empty board: {mark} moves first").format(mark=self.summary.first)
         if self.step == last:
-            text += f"  ·  {self.result_text}"
-        return text
+            return _("Move {step} of {last}  ·  {result}").format(step=self.step, last=last, result=self.result_text)
+        return _("Move {step} of {last}").format(step=self.step, last=last)
 
     @property
     def result_text(self) -> str:
         g = self.summary
         if g.result is None:
-            return "Game over"
+            return _("Game over")
         how = {
-            Termination.LINE: "three in a row",
-            Termination.DRAW: "a full board",
-            Termination.TIMEOUT: "time ran out",
-            Termination.OPPONENT_LEFT: "a player left",
+            Termination.LINE: N_("three in a row"),
+            Termination.DRAW: N_("a full board"),
+            Termination.TIMEOUT: N_("time ran out"),
+            Termination.OPPONENT_LEFT: N_("a player left"),
         }[g.termination]
-        return f"{RESULT_WORDS[g.result]} ({how})"
+        # TRANSLATORS: a replay's result and why, e.g. "Won (three in a row)".
+        return _("{result} ({how})").format(result=_(RESULT_WORDS[g.result]), how=_(how))
 
     def go(self, step: int) -> None:
         step = max(0, min(len(self.positions) - 1, step))
@@ -314,7 +338,7 @@ class ReplayScreen(Screen):
         self._sync()
 
     def _sync(self) -> None:
-        self.play_button.label = "Pause" if self.playing else "Play"
+        self.play_button.label = L_("Pause") if self.playing else L_("Play")
 
     def handle(self, event: pygame.event.Event) -> bool:
         if key_down(event, pygame.K_LEFT):
@@ -373,4 +397,4 @@ class ReplayScreen(Screen):
         draw_marks(surface, lay, board, line=line[1] if line else None,
                    last_move=(last[0], last[1]) if last else None, pops=pops, progress=self.progress)
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "← → step  ·  Space plays  ·  Home / End  ·  Esc goes back", lay.hint.height)
+        self.draw_footer(surface, _("← → step  ·  Space plays  ·  Home / End  ·  Esc goes back"), lay.hint.height)

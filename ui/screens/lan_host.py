@@ -16,6 +16,7 @@ import pygame
 
 from net.messages import Event, Failure, Hosting, MatchJoined
 from ui import theme
+from ui.i18n import _, ngettext
 from ui.render import blit_center, draw_card
 from ui.screens.base import Canvas
 from ui.screens.layout import ColumnLayout
@@ -26,8 +27,8 @@ MAX_ADDRESSES_SHOWN = 3
 
 
 def game_title(player: str) -> str:
-    """The hosted game's name as the LAN list shows it."""
-    return f"{player}'s game"
+    """The hosted game's name as this screen shows it."""
+    return _("{name}'s game").format(name=player)
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,13 @@ class LanHostScreen(WaitingScreen[LanHostRows]):
     @property
     def status_text(self) -> str:
         if self.hosting is None:
-            return "Starting the game host…"
-        return "Waiting for an opponent…"
+            return _("Starting the game host…")
+        return _("Waiting for an opponent…")
 
     @property
     def port_text(self) -> str:
         """'Port 7350'."""
-        return f"Port {self.hosting.port}" if self.hosting is not None else ""
+        return _("Port {port}").format(port=self.hosting.port) if self.hosting is not None else ""
 
     @property
     def port_note(self) -> str:
@@ -81,7 +82,7 @@ class LanHostScreen(WaitingScreen[LanHostRows]):
         asked = self.requested_port
         if hosting is None or not asked or hosting.port == asked:
             return ""
-        return f"{asked} was taken, so the game uses the next free port"
+        return _("{port} was taken, so the game uses the next free port").format(port=asked)
 
     @property
     def addresses_text(self) -> list[str]:
@@ -90,10 +91,11 @@ class LanHostScreen(WaitingScreen[LanHostRows]):
         if hosting is None:
             return []
         if not hosting.addresses:
-            return ["No network address found: only this computer can join."]
+            return [_("No network address found: only this computer can join.")]
         shown = list(hosting.addresses[:MAX_ADDRESSES_SHOWN])
         if len(hosting.addresses) > MAX_ADDRESSES_SHOWN:
-            shown.append(f"and {len(hosting.addresses) - MAX_ADDRESSES_SHOWN} more")
+            more = len(hosting.addresses) - MAX_ADDRESSES_SHOWN
+            shown.append(ngettext("and {n} more", "and {n} more", more).format(n=more))
         return shown
 
     # Input and events -------------------------------------------------------------------------------
@@ -136,7 +138,7 @@ class LanHostScreen(WaitingScreen[LanHostRows]):
         inner = col.width - 2 * h.pad
         card = draw_card(surface, col.top, col.width, col.height, s)
         y = col.top + h.pad
-        canvas.text("Hosting a LAN game", 34 * s, theme.TEXT, (cx, y + h.title / 2))
+        canvas.text(_("Hosting a LAN game"), 34 * s, theme.TEXT, (cx, y + h.title / 2))
         y += h.title
         name = game_title(self.hosting.name if self.hosting is not None else self.flow.name)
         canvas.fitted(name, 26 * s, inner, theme.ACCENT, (cx, y + h.game / 2))
@@ -145,11 +147,12 @@ class LanHostScreen(WaitingScreen[LanHostRows]):
         y += h.spinner
         canvas.text(self.status_text, 22 * s, theme.TEXT, (cx, y + h.status / 2))
         y += h.status
-        canvas.text(f"Waiting {format_elapsed(self.elapsed)}", theme.small(16 * s), theme.MUTED, (cx, y + h.elapsed / 2))
+        canvas.text(_("Waiting {time}").format(time=format_elapsed(self.elapsed)), theme.small(16 * s), theme.MUTED,
+                    (cx, y + h.elapsed / 2))
         y += h.elapsed + h.gap
         self._draw_info(surface, pygame.Rect(card.x + h.pad, y, inner, h.info), s)
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Esc stops hosting", col.footer)
+        self.draw_footer(surface, _("Esc stops hosting"), col.footer)
 
     def _draw_info(self, surface: pygame.Surface, box: pygame.Rect, s: float) -> None:
         """The port (and why it moved) and the addresses, in an inset panel."""
@@ -158,14 +161,14 @@ class LanHostScreen(WaitingScreen[LanHostRows]):
         cx, room, line = box.centerx, box.width - 24 * s, 26 * s
         y = box.y + 12 * s
         if self.hosting is None:
-            image = fonts.render("Finding a free port…", theme.small(16 * s), theme.MUTED)
+            image = fonts.render(_("Finding a free port…"), theme.small(16 * s), theme.MUTED)
             blit_center(surface, image, (cx, y + line / 2))
             return
         rows: list[tuple[str, float, pygame.Color]] = [(self.port_text, 20 * s, theme.TEXT)]
         if self.port_note:
             rows.append((self.port_note, theme.small(15 * s), theme.ACCENT))
-        rows.append(("Players on your network see this game in their list.", theme.small(15 * s), theme.MUTED))
-        rows.append(("They can also type one of these addresses:", theme.small(15 * s), theme.MUTED))
+        rows.append((_("Players on your network see this game in their list."), theme.small(15 * s), theme.MUTED))
+        rows.append((_("They can also type one of these addresses:"), theme.small(15 * s), theme.MUTED))
         found = bool(self.hosting.addresses)
         for address in self.addresses_text:
             rows.append((address, 20 * s if found else theme.small(15 * s), theme.O_COLOR if found else theme.MUTED))

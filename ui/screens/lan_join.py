@@ -21,6 +21,7 @@ from net.beacon import DiscoveredGame, HostState
 from net.limits import check_server
 from net.messages import BrowseLan, Event, Failure, LanGames, StopBrowsing
 from ui import theme
+from ui.i18n import L_, N_, _, ngettext, say
 from ui.render import blit_center, wrap_text
 from ui.screens.base import Canvas
 from ui.screens.form import MAX_SERVER_LENGTH, Focusable, FormScreen, draw_field
@@ -32,14 +33,15 @@ from ui.widgets import Button
 
 UNATTENDED_SEARCH_SECONDS = 60.0  # an unattended --join gives up after this long without a joinable game
 
-STATE_LABELS = {HostState.WAITING: "Waiting", HostState.PLAYING: "Playing", HostState.FULL: "Full"}
+# TRANSLATORS: what a game on the LAN list is doing, on its badge.
+STATE_LABELS = {HostState.WAITING: N_("Waiting"), HostState.PLAYING: N_("Playing"), HostState.FULL: N_("Full")}
 
 
 def state_label(game: DiscoveredGame) -> str:
     """What a listed game is doing, as its badge says."""
     if not game.compatible:
-        return "Incompatible version"
-    return STATE_LABELS.get(game.state, "Unknown") if game.state is not None else "Unknown"
+        return _("Incompatible version")
+    return _(STATE_LABELS.get(game.state, N_("Unknown"))) if game.state is not None else _("Unknown")
 
 
 class GameRow(Button):
@@ -53,7 +55,8 @@ class GameRow(Button):
     def caption_text(self) -> str:
         game = self.game
         if not game.compatible:
-            return f"{game.host}  ·  {game.endpoint}  ·  speaks version {game.version}"
+            return _("{host}  ·  {address}  ·  speaks version {version}").format(
+                host=game.host, address=game.endpoint, version=game.version)
         return f"{game.host}  ·  {game.endpoint}"
 
     def draw(
@@ -162,10 +165,11 @@ class LanJoinScreen(FormScreen[LanJoinLayout]):
         self.listening = False
         self.problem: str | None = None  # discovery cannot run (the port is taken): typing still works
         self.address_field = TextField(
-            placeholder=f"host:port, e.g. 192.168.1.20:{DEFAULT_PORT}", max_length=MAX_SERVER_LENGTH, on_submit=self._typed
+            placeholder=L_("host:port, e.g. 192.168.1.20:{port}", port=DEFAULT_PORT), max_length=MAX_SERVER_LENGTH,
+            on_submit=self._typed,
         )
-        self.join_button = Button("Join", self.join_typed)
-        self.back_button = Button("Back", self.back, hint="Esc")
+        self.join_button = Button(L_("Join"), self.join_typed)
+        self.back_button = Button(L_("Back"), self.back, hint=L_("Esc"))
         self.buttons.focus_visible = False  # nothing is focused until the player tabs or clicks
         self._started: float | None = None
         self._joining = False
@@ -292,38 +296,41 @@ class LanJoinScreen(FormScreen[LanJoinLayout]):
     def paint(self, canvas: Canvas, lay: LanJoinLayout) -> None:
         surface, fonts, s, h = canvas.surface, canvas.fonts, canvas.scale, lay.rows
         cx = canvas.center_x
-        canvas.text("Join a LAN game", 38 * s, theme.TEXT, (cx, h.pad + h.title / 2))
+        canvas.text(_("Join a LAN game"), 38 * s, theme.TEXT, (cx, h.pad + h.title / 2))
         canvas.fitted(self.subtitle, theme.small(16 * s), lay.width, theme.MUTED, (cx, h.pad + h.title + h.subtitle / 2 - 4 * s))
         if self.games:
             hidden = len(self.rows) - lay.visible_rows
             if hidden > 0:
-                more = f"and {hidden} more: make the window taller to see them"
+                more = ngettext("and {n} more: make the window taller to see it",
+                                "and {n} more: make the window taller to see them", hidden).format(n=hidden)
                 canvas.text(more, theme.small(14 * s), theme.MUTED, (cx, lay.list_bottom - 8 * s))
         else:
             box = pygame.Rect(lay.left, lay.list_top, lay.width, lay.list_bottom - lay.list_top)
             self._draw_empty(surface, box, s)
         self.buttons.draw(surface, fonts, s)
-        draw_field(surface, fonts, s, self.address_field, "Or type the host's address", error=self.error is not None)
+        draw_field(surface, fonts, s, self.address_field, _("Or type the host's address"), error=self.error is not None)
         if self.error:
             font_size = theme.small(14 * s)
-            line = wrap_text(fonts.get(font_size), self.error, lay.width)[0]
+            line = wrap_text(fonts.get(font_size), say(self.error), lay.width)[0]
             image = fonts.render(line, font_size, theme.ERROR)
             surface.blit(image, (lay.left + 4 * s, self.address_field.rect.bottom + 5 * s))
-        hint = "Click a waiting game or type an address  ·  Tab moves  ·  Esc goes back"
+        hint = _("Click a waiting game or type an address  ·  Tab moves  ·  Esc goes back")
         self.draw_footer(surface, hint, h.footer)
 
     @property
     def subtitle(self) -> str:
         """What the list shows: how many games, or why there are none."""
         if self.problem:
-            return self.problem
+            return say(self.problem)
         port = self.app.net_settings.discovery_port if self.app is not None else 0
         count = len(self.games)
         if not count:
-            return f"Listening for games on your network (UDP port {port})"
+            return _("Listening for games on your network (UDP port {port})").format(port=port)
         waiting = len(self.joinable)
-        games = "1 game" if count == 1 else f"{count} games"
-        return f"{games} on your network, {waiting} waiting for an opponent"
+        games = ngettext("{n} game on your network", "{n} games on your network", count).format(n=count)
+        # TRANSLATORS: {games} is "1 game on your network" or "3 games on your network".
+        return ngettext("{games}, {n} waiting for an opponent", "{games}, {n} waiting for an opponent", waiting).format(
+            games=games, n=waiting)
 
     def _draw_empty(self, surface: pygame.Surface, box: pygame.Rect, s: float) -> None:
         fonts = self.fonts
@@ -331,13 +338,13 @@ class LanJoinScreen(FormScreen[LanJoinLayout]):
         cx = box.centerx
         y = box.centery - int(70 * s)
         if self.problem:
-            draw_lines(surface, fonts, "Can't look for games on this network.", 20 * s, theme.ERROR, cx, y + 30 * s,
+            draw_lines(surface, fonts, _("Can't look for games on this network."), 20 * s, theme.ERROR, cx, y + 30 * s,
                        box.width - 48 * s, 28 * s)
-            draw_lines(surface, fonts, "You can still join by typing the host's address below.", theme.small(15 * s),
+            draw_lines(surface, fonts, _("You can still join by typing the host's address below."), theme.small(15 * s),
                        theme.MUTED, cx, y + 64 * s, box.width - 48 * s, 22 * s)
             return
         draw_spinner(surface, (cx, y + 24 * s), 22 * s, self.now if self.animating else 0.0)
         width = box.width - 48 * s
-        draw_lines(surface, fonts, "Looking for games…", 21 * s, theme.TEXT, cx, y + 64 * s, width, 30 * s)
-        draw_lines(surface, fonts, "A game shows up here as soon as someone hosts one on this network.",
+        draw_lines(surface, fonts, _("Looking for games…"), 21 * s, theme.TEXT, cx, y + 64 * s, width, 30 * s)
+        draw_lines(surface, fonts, _("A game shows up here as soon as someone hosts one on this network."),
                    theme.small(15 * s), theme.MUTED, cx, y + 98 * s, box.width - 48 * s, 22 * s)

@@ -16,10 +16,12 @@ from typing import Literal
 
 import pygame
 
+from game.phrase import Phrase, text_of
 from net.address import DEFAULT_SERVER_KEY
 from net.limits import MAX_NAME_LENGTH, check_server
 from net.tls import TlsConfigError, check_pem
 from ui import theme
+from ui.i18n import L_, _, say
 from ui.render import wrap_text
 from ui.screens.base import Canvas
 from ui.screens.form import (
@@ -51,8 +53,7 @@ def check_ca_file(text: str) -> str | None:
     try:
         check_pem(path, "certificate authority file", "CERTIFICATE")
     except TlsConfigError as exc:
-        message = str(exc)
-        raise ValueError(message[:1].upper() + message[1:] + ".") from None
+        raise ValueError(Phrase("{reason:cap}.", reason=text_of(exc))) from None
     return path
 
 
@@ -91,15 +92,15 @@ class LoginScreen(FormScreen[LoginLayout]):
         """``error``: (field, message) to show at once, e.g. ("key", "The server key was refused")."""
         super().__init__()
         self.on_submit = on_submit
-        self.name_field = TextField(placeholder="Your name", max_length=MAX_NAME_LENGTH, on_submit=self._submitted)
-        self.server_field = TextField(placeholder="host:port or https://host", max_length=MAX_SERVER_LENGTH,
+        self.name_field = TextField(placeholder=L_("Your name"), max_length=MAX_NAME_LENGTH, on_submit=self._submitted)
+        self.server_field = TextField(placeholder=L_("host:port or https://host"), max_length=MAX_SERVER_LENGTH,
                                       on_submit=self._submitted)
-        self.key_field = TextField(placeholder="Server key", max_length=MAX_KEY_LENGTH, on_submit=self._submitted)
-        self.ca_field = TextField(placeholder="PEM file (optional)", max_length=MAX_PATH_LENGTH, on_submit=self._submitted)
-        self.find_button = Button("Find an opponent", self.submit, style=ButtonStyle.PRIMARY, hint="Enter")
-        self.friend_button = Button("Play a friend", self.submit_friend)
-        self.advanced_button = Button("Advanced: key, certificate", self.toggle_advanced, style=ButtonStyle.QUIET)
-        self.back_button = Button("Back", self.back, hint="Esc")
+        self.key_field = TextField(placeholder=L_("Server key"), max_length=MAX_KEY_LENGTH, on_submit=self._submitted)
+        self.ca_field = TextField(placeholder=L_("PEM file (optional)"), max_length=MAX_PATH_LENGTH, on_submit=self._submitted)
+        self.find_button = Button(L_("Find an opponent"), self.submit, style=ButtonStyle.PRIMARY, hint=L_("Enter"))
+        self.friend_button = Button(L_("Play a friend"), self.submit_friend)
+        self.advanced_button = Button(L_("Advanced: key, certificate"), self.toggle_advanced, style=ButtonStyle.QUIET)
+        self.back_button = Button(L_("Back"), self.back, hint=L_("Esc"))
         self.advanced = False
         self._initial_error = error
         self._set_buttons()
@@ -110,13 +111,14 @@ class LoginScreen(FormScreen[LoginLayout]):
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return ("Your name", "Server", *(("Server key", "Certificate authority (self-hosted servers)") if self.advanced else ()))
+        return (_("Your name"), _("Server"),
+                *((_("Server key"), _("Certificate authority (self-hosted servers)")) if self.advanced else ()))
 
     def focus_order(self) -> Sequence[Focusable]:
         return [*self.fields, self.find_button, self.friend_button, self.advanced_button, self.back_button]
 
     def _set_buttons(self) -> None:
-        self.advanced_button.label = "Hide the advanced settings" if self.advanced else "Advanced: key, certificate"
+        self.advanced_button.label = L_("Hide the advanced settings") if self.advanced else L_("Advanced: key, certificate")
         self.buttons.set_rows([[self.find_button, self.friend_button], [self.advanced_button], [self.back_button]])
         self.buttons.focus_visible = False
         self.relayout()
@@ -211,12 +213,12 @@ class LoginScreen(FormScreen[LoginLayout]):
 
     def paint(self, canvas: Canvas, lay: LoginLayout) -> None:
         surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
-        draw_form_card(canvas, lay, "Play online", "Sign in to a game server to find an opponent.")
+        draw_form_card(canvas, lay, _("Play online"), _("Sign in to a game server to find an opponent."))
         for field, label in zip(self.fields, self.labels, strict=True):
             draw_field(surface, fonts, s, field, label, error=field is self.error_field)
         if self.error:
             font_size = theme.small(15 * s)
-            lines = wrap_text(fonts.get(font_size, light=True), self.error, lay.column.inner)[:2]
+            lines = wrap_text(fonts.get(font_size, light=True), say(self.error), lay.column.inner)[:2]
             line_height = max(18, int(20 * s))
             area_top = self.fields[-1].rect.bottom
             top = area_top + (self.find_button.rect.top - area_top - len(lines) * line_height) / 2
@@ -224,11 +226,11 @@ class LoginScreen(FormScreen[LoginLayout]):
                 canvas.text(line, font_size, theme.ERROR, (canvas.center_x, top + line_height / 2), light=True)
                 top += line_height
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Tab moves  ·  Enter finds an opponent  ·  Esc goes back", lay.column.footer)
+        self.draw_footer(surface, _("Tab moves  ·  Enter finds an opponent  ·  Esc goes back"), lay.column.footer)
 
 
 def _check_key(text: str) -> str:
     key = text.strip()
     if not key:
-        raise ValueError(f"Type the server key (a stock Nakama server uses {DEFAULT_SERVER_KEY}).")
+        raise ValueError(Phrase("Type the server key (a stock Nakama server uses {key}).", key=DEFAULT_SERVER_KEY))
     return key

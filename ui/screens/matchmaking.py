@@ -27,6 +27,7 @@ from net.messages import (
     SignedIn,
 )
 from ui import theme
+from ui.i18n import L_, _, ngettext
 from ui.render import draw_card
 from ui.screens.base import Canvas
 from ui.screens.layout import ColumnLayout
@@ -70,56 +71,58 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         self.renamed_from = ""  # the name asked for, when the server gave another
         self.attempt = 0
         self._retry_at: float | None = None
-        self.rename_button = Button("Choose another name", self.flow.back)
+        self.rename_button = Button(L_("Choose another name"), self.flow.back)
 
     # What is on screen ------------------------------------------------------------------
 
     @property
     def title(self) -> str:
         if self.flow.kind is TripKind.LAN_JOIN:
-            return "Joining a LAN game"
-        return "Waiting for your friend" if self.flow.code else "Finding an opponent"
+            return _("Joining a LAN game")
+        return _("Waiting for your friend") if self.flow.code else _("Finding an opponent")
 
     @property
     def status_text(self) -> str:
         """What the network is doing, in a few words."""
         if self.phase is Phase.CONNECTING:
-            return f"Connecting to {self.flow.server}…"
+            return _("Connecting to {server}…").format(server=self.flow.server)
         if self.phase is Phase.SIGNED_IN:
-            return "Signed in, joining the matchmaker…"
+            return _("Signed in, joining the matchmaker…")
         if self.phase is Phase.RECONNECTING:
-            return "Connection lost, reconnecting…"
+            return _("Connection lost, reconnecting…")
         if self.flow.kind is TripKind.LAN_JOIN:
-            return "Joining the game…"
+            return _("Joining the game…")
         if self.flow.code:
-            return f"Your friend joins with the code {self.flow.code}"
-        return "Looking for an opponent…"
+            return _("Your friend joins with the code {code}").format(code=self.flow.code)
+        return _("Looking for an opponent…")
 
     @property
     def detail_text(self) -> str:
         """How long it has taken, or when the next reconnection try is."""
         if self.phase is Phase.RECONNECTING:
             if self._retry_at is None:
-                return f"Attempt {self.attempt}"
+                return _("Attempt {n}").format(n=self.attempt)
             left = max(0, math.ceil(self._retry_at - self.now - 1e-9))
-            when = f"next try in {left} s" if left else "trying now…"
-            return f"Attempt {self.attempt}  ·  {when}"
-        return f"Waiting {format_elapsed(self.elapsed)}"
+            when = ngettext("next try in {n} s", "next try in {n} s", left).format(n=left) if left else _("trying now…")
+            return _("Attempt {n}  ·  {when}").format(n=self.attempt, when=when)
+        return _("Waiting {time}").format(time=format_elapsed(self.elapsed))
 
     @property
     def server_text(self) -> str:
-        where = "Game at" if self.flow.kind is TripKind.LAN_JOIN else "Server"
-        text = f"{where} {self.flow.server}"
+        lan = self.flow.kind is TripKind.LAN_JOIN
+        server = self.flow.server
         if self.username and not self.renamed_from:
-            text += f"  ·  playing as {self.username}"
-        return text
+            if lan:
+                return _("Game at {server}  ·  playing as {name}").format(server=server, name=self.username)
+            return _("Server {server}  ·  playing as {name}").format(server=server, name=self.username)
+        return _("Game at {server}").format(server=server) if lan else _("Server {server}").format(server=server)
 
     @property
     def name_note(self) -> str:
         """'Ann is taken on this server: you play as Ann27', when it is so."""
         if not self.renamed_from:
             return ""
-        return f"{self.renamed_from} is taken on this server: you play as {self.username}"
+        return _("{asked} is taken on this server: you play as {name}").format(asked=self.renamed_from, name=self.username)
 
     # Input and events ------------------------------------------------------------------------
 
@@ -210,4 +213,4 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         if note:
             canvas.fitted(note, theme.small(16 * s), room, theme.ACCENT, (cx, y + h.note / 2))
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Esc cancels", col.footer)
+        self.draw_footer(surface, _("Esc cancels"), col.footer)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pygame
 
 from game.bot import Level
 from ui import theme
+from ui.i18n import L_, N_, Text, _, later
 from ui.records import Tally
 from ui.render import blit_center, mark_surface
 from ui.screens.base import Canvas, MeasuredScreen
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 class MenuEntry:
     """One full-width menu button: its label and what choosing it does."""
 
-    label: str
+    label: Text  # kept as given: translated when shown (ui.i18n)
     action: Callable[[App], object]
     style: ButtonStyle = ButtonStyle.NORMAL
 
@@ -47,18 +49,20 @@ def _history(app: App) -> None:
 
 
 DEFAULT_ENTRIES: tuple[MenuEntry, ...] = (
-    MenuEntry("Host a LAN game", host_lan_game),
-    MenuEntry("Join a LAN game", join_lan_game),
-    MenuEntry("Play online", play_online),
+    MenuEntry(L_("Host a LAN game"), host_lan_game),
+    MenuEntry(L_("Join a LAN game"), join_lan_game),
+    MenuEntry(L_("Play online"), play_online),
 )
-LAST_ROW: tuple[MenuEntry, ...] = (MenuEntry("History", _history), MenuEntry("Quit", _quit, style=ButtonStyle.QUIET))
+LAST_ROW: tuple[MenuEntry, ...] = (MenuEntry(L_("History"), _history), MenuEntry(L_("Quit"), _quit, style=ButtonStyle.QUIET))
 
-LEVEL_LABELS = {Level.EASY: "Easy", Level.NORMAL: "Normal", Level.PERFECT: "Perfect"}
+# TRANSLATORS: the bot's three levels, on the menu's buttons.
+LEVEL_LABELS = {Level.EASY: N_("Easy"), Level.NORMAL: N_("Normal"), Level.PERFECT: N_("Perfect")}
 
 
 def record_caption(tally: Tally) -> str:
     """A level's record as the menu shows it, e.g. 'W 3 · L 1 · D 2'."""
-    return f"W {tally.wins}  ·  L {tally.losses}  ·  D {tally.draws}"
+    # TRANSLATORS: a record of games: W(ins), L(osses) and D(raws), each a one-letter abbreviation.
+    return _("W {wins}  ·  L {losses}  ·  D {draws}").format(wins=tally.wins, losses=tally.losses, draws=tally.draws)
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class MenuScreen(MeasuredScreen[MenuLayout]):
         super().__init__()
         self.entries = tuple(entries)
         self.level_buttons = [
-            Button(LEVEL_LABELS[level], self._play(level), caption="W 0  ·  L 0  ·  D 0")
+            Button(L_(LEVEL_LABELS[level]), self._play(level), caption=later(partial(record_caption, Tally())))
             for level in Level
         ]
         self.entry_buttons = [Button(e.label, self._choose(e), style=e.style) for e in self.entries]
@@ -110,7 +114,7 @@ class MenuScreen(MeasuredScreen[MenuLayout]):
             return
         stats = self.app.userdata.stats
         for level, button in zip(Level, self.level_buttons, strict=True):
-            button.caption = record_caption(stats.get(level, Tally()))
+            button.caption = later(partial(record_caption, stats.get(level, Tally())))
 
     def on_mount(self) -> None:
         self._refresh_stats()
@@ -171,6 +175,6 @@ class MenuScreen(MeasuredScreen[MenuLayout]):
                 surface.blit(dash, dash.get_rect(midleft=(x, ty)))
                 x += dash.get_width()
         section_y = col.top + h.logo + h.title + h.section * 0.55
-        canvas.text("Play against the bot", 18 * s, theme.MUTED, (cx, section_y), light=True)
+        canvas.text(_("Play against the bot"), 18 * s, theme.MUTED, (cx, section_y), light=True)
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, "Arrows or Tab to move  ·  Enter to choose", col.footer)
+        self.draw_footer(surface, _("Arrows or Tab to move  ·  Enter to choose"), col.footer)

@@ -13,6 +13,7 @@ import pygame
 
 from net.limits import MAX_NAME_LENGTH
 from ui import theme
+from ui.i18n import L_, _, say
 from ui.screens.base import Canvas
 from ui.screens.form import Focusable, FormRows, FormScreen, draw_field, draw_form_card, form_column
 from ui.screens.layout import ColumnLayout
@@ -44,10 +45,10 @@ class NameScreen(FormScreen[NameLayout]):
     def __init__(self, name: str, on_done: Callable[[str], None]):
         super().__init__()
         self.on_done = on_done
-        self.field = TextField(name[:MAX_NAME_LENGTH], placeholder="Your name", max_length=MAX_NAME_LENGTH,
+        self.field = TextField(name[:MAX_NAME_LENGTH], placeholder=L_("Your name"), max_length=MAX_NAME_LENGTH,
                                on_submit=lambda _text: self.submit())
-        self.continue_button = Button("Continue", self.submit, style=ButtonStyle.PRIMARY, hint="Enter")
-        self.back_button = Button("Back", self.back, hint="Esc")
+        self.continue_button = Button(L_("Continue"), self.submit, style=ButtonStyle.PRIMARY, hint=L_("Enter"))
+        self.back_button = Button(L_("Back"), self.back, hint=L_("Esc"))
         self.buttons.set_rows([[self.continue_button, self.back_button]])
         self.buttons.focus_visible = False
 
@@ -84,10 +85,10 @@ class NameScreen(FormScreen[NameLayout]):
 
     def paint(self, canvas: Canvas, lay: NameLayout) -> None:
         s = canvas.scale
-        draw_form_card(canvas, lay, "What is your name?", "The other player sees it, and the game remembers it.")
-        draw_field(canvas.surface, canvas.fonts, s, self.field, "Your name", error=self.error is not None)
+        draw_form_card(canvas, lay, _("What is your name?"), _("The other player sees it, and the game remembers it."))
+        draw_field(canvas.surface, canvas.fonts, s, self.field, _("Your name"), error=self.error is not None)
         if self.error:
-            canvas.fitted(self.error, theme.small(15 * s), lay.column.inner, theme.ERROR,
+            canvas.fitted(say(self.error), theme.small(15 * s), lay.column.inner, theme.ERROR,
                           (canvas.center_x, self.field.rect.bottom + lay.rows.error / 2), light=True)
         self.buttons.draw(canvas.surface, canvas.fonts, s)
-        self.draw_footer(canvas.surface, "Enter continues  ·  Esc goes back", lay.column.footer)
+        self.draw_footer(canvas.surface, _("Enter continues  ·  Esc goes back"), lay.column.footer)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pygame
 
+from game.phrase import Phrase
 from net.messages import (
     Disconnected,
     Event,
@@ -26,6 +27,7 @@ from net.messages import (
 )
 from ui import theme
 from ui.controller import Controller
+from ui.i18n import L_, N_, Text, _, later, say
 from ui.netboardmodel import NetBoardModel
 from ui.render import translucent, wrap_text
 from ui.screens.board import BoardScreen
@@ -45,7 +47,8 @@ class NetBoardScreen(BoardScreen):
     """A board screen for a match on a server or a LAN host; hands over to the flow when the match ends."""
 
     name = "board"
-    leave_label = "Leave"  # leaving ends the match for both players
+    leave_label = N_("Leave")  # leaving ends the match for both players
+    leave_hint = N_("Esc leave")
 
     def __init__(self, flow: Trip, controller: Controller, model: NetBoardModel):
         super().__init__(controller, model)
@@ -70,8 +73,8 @@ class NetBoardScreen(BoardScreen):
         super().update(now)
 
     @property
-    def leave_warning(self) -> str:
-        return f"It counts as a loss, and ends the match for {self.model.opponent_name}."
+    def leave_warning(self) -> Text:
+        return later(lambda: _("It counts as a loss, and ends the match for {name}.").format(name=self.model.opponent_name))
 
     def _countdowns(self) -> list[float | None]:
         retry = self.model.retry_at - self.now if self.model.retry_at is not None else None
@@ -100,19 +103,19 @@ class NetBoardScreen(BoardScreen):
         if isinstance(event, OpponentLeft):
             flow.opponent_left(event.name or self.model.opponent_name, event.reason, note, event.me)
         elif isinstance(event, MatchGone):
-            message = event.message or "The server no longer holds this match."
-            flow.match_ended("The match is gone", message, stuck=message)
+            message = event.message or Phrase("The server no longer holds this match.")
+            flow.match_ended(L_("The match is gone"), later(lambda: say(message)), stuck=message)
         elif isinstance(event, Reconnected):
             flow.match_ended(
-                "The match is gone",
-                "You are back online, but the match ended while you were away.",
+                L_("The match is gone"),
+                L_("You are back online, but the match ended while you were away."),
                 stuck="The match ended while the connection was down.",
             )
         elif isinstance(event, ServerClosing):
             flow.server_closed(event.text, note)
         elif isinstance(event, Disconnected):
-            message = event.message or "The connection to the server closed."
-            flow.match_ended("Disconnected", message, stuck=message)
+            gone = event.message or Phrase("The connection to the server closed.")
+            flow.match_ended(L_("Disconnected"), later(lambda: say(gone)), stuck=gone)
         elif isinstance(event, Failure):
             flow.failed(event)
 
@@ -120,7 +123,7 @@ class NetBoardScreen(BoardScreen):
         """What the match came to, for the screen after it: the final score."""
         if not self.model.summaries:
             return ""
-        return f"Final score: {self.model.score_text}."
+        return _("Final score: {score}.").format(score=self.model.score_text)
 
     # Drawing ----------------------------------------------------------------------------------------------
 
@@ -128,10 +131,10 @@ class NetBoardScreen(BoardScreen):
     def held_text(self) -> str:
         """What is true while the connection is down: whether the server holds our seat (its label says)."""
         if self.flow.joined_lan:
-            return "If the host is still there, the game picks up where it stopped."
+            return _("If the host is still there, the game picks up where it stopped.")
         if self.model.label.extended:
-            return "The server holds your seat for a short while: the game picks up where it stopped."
-        return "This server does not hold seats: the match may be over when you are back."
+            return _("The server holds your seat for a short while: the game picks up where it stopped.")
+        return _("This server does not hold seats: the match may be over when you are back.")
 
     def draw_board(self, surface: pygame.Surface, lay: BoardLayout) -> None:
         super().draw_board(surface, lay)
@@ -155,6 +158,6 @@ class NetBoardScreen(BoardScreen):
         pygame.draw.rect(surface, theme.ERROR, card, width=max(2, int(2 * s)), border_radius=int(18 * s))
         cx = card.centerx
         room = width - 32 * s
-        y = draw_lines(surface, fonts, "Connection lost", 28 * s, theme.ERROR, cx, card.y + pad, room, title_h)
+        y = draw_lines(surface, fonts, _("Connection lost"), 28 * s, theme.ERROR, cx, card.y + pad, room, title_h)
         y = draw_lines(surface, fonts, self.model.reconnect_text, 18 * s, theme.TEXT, cx, y, room, line_h)
         draw_lines(surface, fonts, held, small, theme.MUTED, cx, y + int(6 * s), width - 40 * s, max(small_h, 18), light=True)

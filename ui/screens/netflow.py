@@ -17,9 +17,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from game.bot import warm_up
+from game.phrase import Phrase
 from game.xoxo import GoneReason, MatchLabel
 from net.address import DEFAULT_SERVER_KEY
 from net.messages import CancelFind, Disconnect, Failure, FailureKind, FindOpponent, Hosting, HostLan, SignIn, StopHosting
+from ui.i18n import L_, Text, _, later, shown
 from ui.netboardmodel import NetBoardModel, gone_text
 from ui.results import GameMode
 from ui.screens.base import Screen
@@ -155,55 +157,69 @@ class NetFlow:
 
     # The screens at the end of a match ----------------------------------------------------------
 
-    def play_on_choices(self, online_label: str = "Find a new opponent") -> list[Choice]:
+    def play_on_choices(self, online_label: Text | None = None) -> list[Choice]:
         """What the player can do once a match is over: play someone new (as fits the mode) or go to the menu."""
         if self.kind is TripKind.ONLINE:
-            first = Choice(online_label if not self.code else "Play your friend again", self.find_again)
+            label = online_label if online_label is not None else L_("Find a new opponent")
+            first = Choice(label if not self.code else L_("Play your friend again"), self.find_again)
         elif self.kind is TripKind.LAN_HOST:
-            first = Choice("Wait for someone new", self.find_again)
+            first = Choice(L_("Wait for someone new"), self.find_again)
         else:
-            first = Choice("Find another game", self.browse)
-        return [first, Choice("Menu", self.home)]
+            first = Choice(L_("Find another game"), self.browse)
+        return [first, Choice(L_("Menu"), self.home)]
 
     def failed(self, failure: Failure) -> None:
         """The error screen for ``failure``, instead of the top screen; a refused key goes back to the form's key field."""
         if failure.kind is FailureKind.BAD_KEY and self.kind is TripKind.ONLINE:
             self.end()
-            message = (f"The server at {self.server} did not accept the key \u201c{self.key}\u201d: "
-                       "check it with the server's operator.")
+            message = Phrase("The server at {server} did not accept the key \u201c{key}\u201d: "
+                             "check it with the server's operator.", server=self.server, key=self.key)
             login_screen(self.app, replace=True, error=("key", message))
             self.app.stuck(message)
             return
-        choices = [Choice("Try again", self.retry), Choice("Back", self.back)]
+        choices = [Choice(L_("Try again"), self.retry), Choice(L_("Back"), self.back)]
         self.app.replace(NetErrorScreen(failure, choices, server=self.server, key=self.key, lan=self.kind is not TripKind.ONLINE))
 
-    def match_ended(self, title: str, message: str, *, stuck: str) -> None:
+    def match_ended(self, title: Text, message: Text, *, stuck: str) -> None:
         """The match is over for a reason other than the opponent leaving (the match is gone, a disconnect)."""
         self.app.replace(MatchEndedScreen(title, message, self.play_on_choices(), stuck=stuck))
 
-    def server_closed(self, text: str, note: str) -> None:
+    def server_closed(self, text: str, note: Text) -> None:
         """The server ended the match because it is going away (a LAN host closing its game, a server shutting down)."""
+        title: Text
         if self.kind is TripKind.LAN_JOIN:
-            title, stuck = "The host closed the game", "The host closed the game."
-            message = note or "The match is over."
+            title, stuck = L_("The host closed the game"), "The host closed the game."
+            message = _sentences(note)
         else:
-            title = "The server shut down"
+            title = L_("The server shut down")
             stuck = f"The server shut down: {text}" if text else "The server shut down."
-            said = f"The server said: \u201c{text}\u201d" if text else ""
-            message = " ".join(p for p in (note, said) if p) or "The match is over."
-        self.app.replace(MatchEndedScreen(title, message, self.play_on_choices("Find a new game"), stuck=stuck))
+            said = L_("The server said: \u201c{words}\u201d", words=text) if text else ""
+            message = _sentences(note, said)
+        self.app.replace(MatchEndedScreen(title, message, self.play_on_choices(L_("Find a new game")), stuck=stuck))
         self.end()
 
-    def opponent_left(self, name: str, reason: GoneReason, note: str, me: bool) -> None:
+    def opponent_left(self, name: str, reason: GoneReason, note: Text, me: bool) -> None:
         """The match is over because of the opponent (or, taken out after two timeouts, because of us)."""
         sentence = gone_text(name, reason, me)
+        title: Text
+        after: Text
         if self.kind is TripKind.LAN_JOIN and reason in (GoneReason.LEFT, GoneReason.DISCONNECTED):
-            title, after = f"{name} closed the game", "Look for another game, or host your own."
+            title, after = L_("{name} closed the game", name=name), L_("Look for another game, or host your own.")
         else:
-            title = "No rematch" if reason is GoneReason.NO_REMATCH else f"{name} left" if reason is GoneReason.LEFT else sentence
-            after = "Your game is still announced: someone new can join it." if self.kind is TripKind.LAN_HOST else ""
-        message = " ".join(part for part in (note, after) if part) or "The match is over."
+            if reason is GoneReason.NO_REMATCH:
+                title = L_("No rematch")
+            elif reason is GoneReason.LEFT:
+                title = L_("{name} left", name=name)
+            else:
+                title = later(lambda: gone_text(name, reason, me))
+            after = L_("Choose Wait for someone new to announce your game again.") if self.kind is TripKind.LAN_HOST else ""
+        message = _sentences(note, after)
         self.app.replace(MatchEndedScreen(title, message, self.play_on_choices(), stuck=f"{sentence}.", name="opponent-left"))
+
+
+def _sentences(*parts: Text) -> Text:
+    """The sentences given (those not empty), one after the other, or 'The match is over.' when none is; made when shown."""
+    return later(lambda: " ".join(t for t in (shown(p) for p in parts) if t) or _("The match is over."))
 
 
 # Entry points (the menu, the command line) ---------------------------------------------------------

@@ -18,6 +18,7 @@ import pygame
 import pygame.gfxdraw
 
 from ui import theme
+from ui.i18n import L_, Text
 from ui.render import blit_center, wrap_text
 from ui.screens.base import MeasuredScreen
 from ui.screens.layout import ColumnLayout, Heights
@@ -100,7 +101,7 @@ class WaitingScreen(MeasuredScreen[ColumnLayout[W]]):
     def __init__(self) -> None:
         super().__init__()
         self._started: float | None = None
-        self.cancel_button = Button("Cancel", self.cancel, hint="Esc")
+        self.cancel_button = Button(L_("Cancel"), self.cancel, hint=L_("Esc"))
         self.buttons.set_rows([[self.cancel_button]])
         self.buttons.focus_visible = False
 
@@ -146,7 +147,7 @@ class WaitingScreen(MeasuredScreen[ColumnLayout[W]]):
 class Choice:
     """One button of a choice card: its label and what it does."""
 
-    label: str
+    label: Text  # kept as given: translated when shown (ui.i18n)
     action: Callable[[], None]
 
 
@@ -162,8 +163,8 @@ class ChoiceScreen(NoticeScreen):
 
     def __init__(
         self,
-        title: str,
-        message: str,
+        title: Text,
+        message: Text,
         choices: Sequence[Choice],
         *,
         title_color: pygame.Color = theme.TEXT,

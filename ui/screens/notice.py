@@ -9,6 +9,7 @@ from __future__ import annotations
 import pygame
 
 from ui import theme
+from ui.i18n import L_, Text, _, later, say, shown
 from ui.render import blit_center, draw_card, wrap_text
 from ui.screens.base import Screen
 from ui.widgets import Button, ButtonStyle
@@ -22,11 +23,29 @@ class NoticeScreen(Screen):
     name = "notice"
     back_keys = BACK_KEYS
 
-    def __init__(self, title: str, message: str, *, button: str = "Back"):
+    def __init__(self, title: Text, message: Text, *, button: Text | None = None):
         super().__init__()
         self.title = title
         self.message = message
-        self.buttons.set_rows([[Button(button, self.close, style=ButtonStyle.PRIMARY)]])
+        self.buttons.set_rows([[Button(L_("Back") if button is None else button, self.close, style=ButtonStyle.PRIMARY)]])
+
+    @property
+    def title(self) -> str:
+        """The card's title, in the language in use."""
+        return shown(self._title)
+
+    @title.setter
+    def title(self, text: Text) -> None:
+        self._title = text
+
+    @property
+    def message(self) -> str:
+        """The card's message, in the language in use."""
+        return shown(self._message)
+
+    @message.setter
+    def message(self, text: Text) -> None:
+        self._message = text
 
     def layout(self, size: tuple[int, int]) -> None:
         self._place(size, self._message_height(size))
@@ -88,9 +107,11 @@ class ErrorScreen(NoticeScreen):
     back_keys = (pygame.K_ESCAPE,)
 
     def __init__(self, message: str):
-        super().__init__("Something went wrong", message)
-        self.message = f"{message}\n\nThe details are in the log. You can go back to the menu or quit."
-        self.buttons.set_rows([[Button("Back to menu", self._home, style=ButtonStyle.PRIMARY), Button("Quit", self._quit)]])
+        super().__init__(L_("Something went wrong"), message)
+        self.message = later(
+            lambda: f"{say(message)}\n\n{_('The details are in the log. You can go back to the menu or quit.')}")
+        home = Button(L_("Back to menu"), self._home, style=ButtonStyle.PRIMARY)
+        self.buttons.set_rows([[home, Button(L_("Quit"), self._quit)]])
 
     def _home(self) -> None:
         assert self.app is not None
