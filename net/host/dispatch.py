@@ -34,56 +34,36 @@ from net.host.accounts import Accounts
 from net.host.api import NO_ACCOUNT, SHUTTING_DOWN, SOCKET_PATH, bearer
 from net.host.auth import AuthError, Claims, TokenIssuer
 from net.host.config import HostConfig
-from net.host.front import ApiRequest, ApiResponse, PlayerSocket, text_response
+from net.host.playersocket import PlayerSocket
 from net.host.runtime import MatchRuntime, RequestError
 from net.host.seats import Seats
+from net.host.web import ApiRequest, ApiResponse, text_response
 
 log = logging.getLogger("net.host")
 
 MALFORMED = "received malformed payload"
 CLOSE_MALFORMED = 1000  # Nakama closes a malformed payload with a normal closure
-CLOSE_POLICY = 1008
 CLOSE_GOING_AWAY = 1001
 CLOSE_RENAMED = (1000, "your account was renamed; connect again")
 
 
-class TokenBucket:
-    """``rate`` messages a second on average, ``burst`` at once."""
-
-    __slots__ = ("burst", "rate", "stamp", "tokens")
-
-    def __init__(self, rate: float, burst: int, now: float):
-        self.rate, self.burst, self.tokens, self.stamp = rate, float(burst), float(burst), now
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1.0:
-            return False
-        self.tokens -= 1.0
-        return True
-
-
 class Connection:
-    """One player's socket as the runtime sees it (a ``Peer``): who, a way to send, a way out, a rate limit."""
+    """One player's socket as the runtime sees it (a ``Peer``): who, a way to send, a way out.
 
-    __slots__ = ("_bucket", "_clock", "presence", "socket")
+    The front keeps each socket within its message budget (``net.host.playersocket``).
+    """
 
-    def __init__(self, socket: PlayerSocket, presence: Presence, config: HostConfig, clock: Callable[[], float]):
+    __slots__ = ("presence", "socket")
+
+    def __init__(self, socket: PlayerSocket, presence: Presence):
         self.presence = presence
         self.socket = socket
-        self._clock = clock
-        self._bucket = TokenBucket(config.messages_per_second, config.message_burst, clock())
 
     def send_text(self, frame: str) -> None:
         self.socket.send_text(frame)
 
     def close(self, code: int, reason: str) -> None:
         self.socket.close(code, reason)
-
-    def allowed(self) -> bool:
-        """Take one message from the rate limit; False once the player sends faster than it allows."""
-        return self._bucket.take(self._clock())
 
 
 class Realtime:
@@ -105,7 +85,6 @@ class Realtime:
         self.runtime = runtime
         self._seats = seats
         self._stopping = stopping
-        self._clock = runtime.scheduler.time
         self.sockets: dict[PlayerSocket, Connection] = {}
         self.none_open = asyncio.Event()  # set while no socket is open (the host's stop waits on it)
         self.none_open.set()
@@ -138,7 +117,7 @@ class Realtime:
         # The name is the account's now, not the token's: a token from before a rename must not carry the old name.
         name = self._accounts.name_of(claims.uid) or claims.usn
         presence = Presence(claims.uid, str(uuid.uuid4()), name, self.config.node)
-        conn = Connection(socket, presence, self.config, self._clock)
+        conn = Connection(socket, presence)
         socket.owner = conn
         self.sockets[socket] = conn
         self.none_open.clear()
@@ -155,10 +134,6 @@ class Realtime:
         """Handle one frame completely: answer it, refuse it, or close the socket."""
         conn = self.sockets.get(socket)
         if conn is None:
-            return
-        if not conn.allowed():
-            log.warning("%s sent too many messages; closing the socket", conn.presence.username)
-            socket.close(CLOSE_POLICY, "too many messages")
             return
         try:
             envelope = decode_client(text)

@@ -14,6 +14,16 @@ plain HTTP: TLS is then handled by an ``ssl.SSLObject`` over memory buffers, so 
 kinds of connection go through the same code; a plain request on a TLS port is
 answered "400, this port expects TLS".
 
+Each connection is admitted by the host's ``Guard`` (connection caps, in all and per
+client address) or answered 503 with ``Retry-After``. Its head is bounded (431 past
+``MAX_HEAD`` bytes, ``MAX_HEADERS`` fields or a line of ``MAX_LINE`` bytes, whether it
+comes in one write or many); a request with both Content-Length and Transfer-Encoding is
+refused (400), as a proxy in front could read it differently. Pipelined requests are
+answered in order, at most ``requests_per_turn`` a turn of the event loop, with reading
+paused meanwhile; a connection whose answers are not read stops being read (the
+transport's high-water mark, a quarter of ``send_buffer``), and is dropped if they cannot
+drain for ``send_stall_seconds``.
+
 The front does no game logic: requests go to a ``Site`` (the host), which answers
 HTTP requests, accepts or refuses sockets, and is told of each socket's frames and end.
 """
@@ -23,21 +33,28 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import http
-import json
 import logging
 import ssl
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import h11
-from websockets.exceptions import InvalidHandshake
-from websockets.frames import Frame, Opcode
 from websockets.http11 import Request as WsRequest
-from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
+
+from net.host.guard import ADMITTED, Admission, Guard
+from net.host.memtls import MemoryTls
+from net.host.playersocket import PlayerSocket
+from net.host.web import ApiRequest, ApiResponse, api_error, json_response, text_response
+
+# The HTTP values live in net.host.web and the socket in net.host.playersocket; they are named
+# here too, as the front's interface to the host.
+__all__ = [
+    "ApiRequest", "ApiResponse", "FrontConnection", "FrontLimits", "PlayerSocket", "Site",
+    "api_error", "front_factory", "json_response", "text_response",
+]
 
 log = logging.getLogger("net.host")
 _ws_log = logging.getLogger("net.host.websockets")  # the library's own chatter (one line per socket)
@@ -45,61 +62,16 @@ _ws_log.setLevel(logging.WARNING)
 
 MAX_BODY = 4096  # bytes: the API's bodies are tiny JSON objects
 MAX_HEAD = 16 * 1024  # bytes of request line and headers
+MAX_HEADERS = 100  # header fields in one request
+MAX_LINE = 8 * 1024  # bytes of one header line
+REFUSAL_SECONDS = 2.0  # a connection refused for want of room has this long to send a request to be answered
 REQUEST_SECONDS = 10.0  # a request's head and body must arrive within this
 IDLE_SECONDS = 30.0  # a keep-alive connection with no request this long is closed
 SERVER_NAME = "tictactoe-host"
 TLS_EXPECTED = "This port expects TLS: use https:// (and wss://) to reach this server.\n"
 
-# gRPC status codes Nakama puts in its HTTP error bodies, by HTTP status.
-GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 408: 4, 409: 6, 413: 8, 500: 13, 503: 14}
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """One HTTP request as the site sees it: method, path, query, headers (names lower-cased), body."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-    remote: str
-
-    def param(self, name: str, default: str | None = None) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else default
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    """One HTTP response: status, body and its type, and extra headers."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-def json_response(status: int, obj: Any) -> ApiResponse:
-    return ApiResponse(status, json.dumps(obj, separators=(",", ":")).encode())
-
-
-def api_error(status: int, message: str, *, allow: str = "") -> ApiResponse:
-    """An error of the HTTP API in Nakama's shape: ``{"error", "code", "message"}``."""
-    extra = (("Allow", allow),) if allow else ()
-    return ApiResponse(
-        status,
-        json.dumps({"error": message, "code": GRPC_CODES.get(status, 2), "message": message}, separators=(",", ":")).encode(),
-        headers=extra,
-    )
-
-
-def text_response(status: int, message: str) -> ApiResponse:
-    return ApiResponse(status, message.encode("utf-8"), "text/plain; charset=utf-8")
-
-
 class Site(Protocol):
-    """What the front asks of the host."""
+    """What the front asks of the host (the socket's part is ``net.host.playersocket.SocketSite``)."""
 
     def http_request(self, request: ApiRequest) -> ApiResponse:
         """Answer an API request (anything but a socket upgrade)."""
@@ -119,70 +91,47 @@ class Site(Protocol):
 
 @dataclass(frozen=True)
 class FrontLimits:
-    """The socket side's knobs (the host's configuration fills them in)."""
+    """The front's knobs (the host's configuration fills them in)."""
 
-    max_frame: int = 4096
-    send_buffer: int = 256 * 1024  # bytes waiting for a slow reader before it is dropped
+    max_frame: int = 4096  # bytes of one WebSocket message, fragments and all
+    send_buffer: int = 64 * 1024  # unsent bytes a connection may have before it is dropped
+    send_stall_seconds: float = 10.0  # a connection whose answers cannot drain this long is dropped
     request_seconds: float = REQUEST_SECONDS
     idle_seconds: float = IDLE_SECONDS
     ping_interval: float | None = 15.0
     ping_timeout: float | None = 10.0
     close_timeout: float = 5.0
-
-
-class _Tls:
-    """TLS over memory buffers: ciphertext in and out, plaintext to and from the connection."""
-
-    def __init__(self, context: ssl.SSLContext):
-        self._in = ssl.MemoryBIO()
-        self._out = ssl.MemoryBIO()
-        self._obj = context.wrap_bio(self._in, self._out, server_side=True)
-        self.ready = False
-
-    def receive(self, data: bytes) -> tuple[bytes, bool]:
-        """Feed ciphertext; the plaintext that came out of it, and whether the peer closed TLS."""
-        self._in.write(data)
-        if not self.ready:
-            try:
-                self._obj.do_handshake()
-            except ssl.SSLWantReadError:
-                return b"", False
-            self.ready = True
-        chunks: list[bytes] = []
-        while True:
-            try:
-                chunk = self._obj.read(65536)
-            except ssl.SSLWantReadError:
-                return b"".join(chunks), False
-            except ssl.SSLZeroReturnError:
-                return b"".join(chunks), True
-            if not chunk:
-                return b"".join(chunks), True
-            chunks.append(chunk)
-
-    def send(self, data: bytes) -> None:
-        self._obj.write(data)
-
-    def outgoing(self) -> bytes:
-        return self._out.read()
+    messages_per_second: float = 20.0  # frames a socket may send, sustained...
+    message_burst: int = 40  # ...and at once
+    requests_per_turn: int = 8  # pipelined HTTP requests answered per turn of the loop
+    frames_per_turn: int = 16  # WebSocket messages handled per turn of the loop
 
 
 class FrontConnection(asyncio.Protocol):
     """One TCP connection: HTTP requests until (perhaps) it becomes a player's socket."""
 
-    def __init__(self, site: Site, limits: FrontLimits, tls_context: ssl.SSLContext | None):
+    def __init__(self, site: Site, limits: FrontLimits, tls_context: ssl.SSLContext | None, guard: Guard):
         self._site = site
         self._limits = limits
         self._tls_context = tls_context
-        self._tls: _Tls | None = None
+        self._guard = guard
+        self._admission: Admission | None = None
+        self._tls: MemoryTls | None = None
         self._sniffed = tls_context is None  # plain hosts have nothing to tell apart
         self._transport: asyncio.Transport | None = None
         self._http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self._request: h11.Request | None = None
         self._body = bytearray()
         self._timer: asyncio.TimerHandle | None = None
+        self._stall: asyncio.TimerHandle | None = None
+        self._next_turn: asyncio.Handle | None = None
+        self._writing_paused = False
+        self._drained_at = 0.0  # loop time the transport last had nothing left to send
+        self._backlogged = False
+        self._reading_paused = False
         self.socket: PlayerSocket | None = None
-        self.remote = "?"
+        self.peer = "?"  # the TCP peer's address
+        self.remote = "?"  # the client's: the peer's, or what a trusted proxy says
 
     # asyncio callbacks ----------------------------------------------------------------
 
@@ -190,27 +139,27 @@ class FrontConnection(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         peer = transport.get_extra_info("peername")
-        self.remote = str(peer[0]) if peer else "?"
-        self._arm(self._limits.request_seconds)
+        self.peer = self.remote = str(peer[0]) if peer else "?"
+        admission = self._admission = self._guard.admit(self.peer)
+        if not admission.admitted:
+            log.warning("refused a connection from %s: %s", self.peer, admission.reason)
+            if not admission.answer:
+                transport.abort()
+                return
+        transport.set_write_buffer_limits(high=max(1024, self._limits.send_buffer // 4))
+        self._arm(self._limits.request_seconds if admission.admitted else REFUSAL_SECONDS)
 
     def data_received(self, data: bytes) -> None:
         if not self._sniffed:
             self._sniffed = True
             if data[:1] == b"\x16":
                 assert self._tls_context is not None
-                self._tls = _Tls(self._tls_context)
+                self._tls = MemoryTls(self._tls_context)
             else:
                 self._refuse_plain()
                 return
         if self._tls is not None:
-            try:
-                data, closed = self._tls.receive(data)
-            except ssl.SSLError as exc:
-                log.debug("TLS handshake with %s failed: %s", self.remote, exc)
-                self._flush_tls()
-                self._abort()
-                return
-            self._flush_tls()
+            data, closed = self._unwrap(data)
             if closed:
                 self.eof_received()
                 return
@@ -232,10 +181,35 @@ class FrontConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        for handle in (self._stall, self._next_turn):
+            if handle is not None:
+                handle.cancel()
+        admission, self._admission = self._admission, None
+        if admission is not None:
+            self._guard.release(self.peer, admission)
         if self.socket is not None:
             self.socket.lost()
 
-    # Writing -------------------------------------------------------------------------------
+    def pause_writing(self) -> None:
+        """The transport holds more than its high-water mark: stop reading, and give it a while to drain."""
+        self._writing_paused = True
+        self._update_reading()
+        if self._stall is None:
+            self._stall = asyncio.get_running_loop().call_later(self._limits.send_stall_seconds, self._stalled)
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False  # the stall timer runs on until the transport is empty (see _stalled)
+        self._update_reading()
+        if self.socket is not None:
+            self.socket.resume()
+        elif self._next_turn is None:
+            self._next_turn = asyncio.get_running_loop().call_soon(self._serve_http)
+
+    # Writing and flow control ----------------------------------------------------------------
+
+    @property
+    def writing_paused(self) -> bool:
+        return self._writing_paused
 
     def write(self, data: bytes) -> None:
         transport = self._transport
@@ -245,13 +219,20 @@ class FrontConnection(asyncio.Protocol):
             try:
                 self._tls.send(data)
             except ssl.SSLError:
-                self._abort()
+                self.abort()
                 return
             data = self._tls.outgoing()
+        if transport.get_write_buffer_size() == 0:
+            self._drained_at = asyncio.get_running_loop().time()
         transport.write(data)
 
     def write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() if self._transport is not None else 0
+
+    def backlog(self, waiting: bool) -> None:
+        """Work is waiting for a later turn (stop reading meanwhile), or none is."""
+        self._backlogged = waiting
+        self._update_reading()
 
     def close(self) -> None:
         """Close after what is written (a TLS close_notify is not waited for)."""
@@ -259,9 +240,51 @@ class FrontConnection(asyncio.Protocol):
         if transport is not None and not transport.is_closing():
             transport.close()
 
-    def _abort(self) -> None:
+    def abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
+
+    def _update_reading(self) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        pause = self._writing_paused or self._backlogged
+        if pause != self._reading_paused:
+            self._reading_paused = pause
+            if pause:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
+
+    def _stalled(self) -> None:
+        """Drop the connection if what it was sent has not all drained for ``send_stall_seconds``."""
+        self._stall = None
+        if self.write_buffer_size() == 0:
+            return
+        loop = asyncio.get_running_loop()
+        stuck = loop.time() - self._drained_at
+        if stuck < self._limits.send_stall_seconds:  # it drained meanwhile, and filled again
+            self._stall = loop.call_later(self._limits.send_stall_seconds - stuck, self._stalled)
+            return
+        log.warning("a client at %s has not read its answers for %g s; dropping the connection",
+                    self.remote, self._limits.send_stall_seconds)
+        if self.socket is not None:
+            self.socket.abort()
+        else:
+            self.abort()
+
+    def _unwrap(self, data: bytes) -> tuple[bytes, bool]:
+        """Ciphertext in, plaintext out (and whether TLS was closed); a failed handshake drops the connection."""
+        assert self._tls is not None
+        try:
+            data, closed = self._tls.receive(data)
+        except ssl.SSLError as exc:
+            log.debug("TLS handshake with %s failed: %s", self.remote, exc)
+            self._flush_tls()
+            self.abort()
+            return b"", False
+        self._flush_tls()
+        return data, closed
 
     def _flush_tls(self) -> None:
         assert self._tls is not None
@@ -292,42 +315,64 @@ class FrontConnection(asyncio.Protocol):
         self._timer = None
         if self.socket is not None:
             return
-        if self._request is not None:
+        if self._request is not None and self._admitted:
             log.info("a request from %s did not arrive in %g s", self.remote, self._limits.request_seconds)
             self._respond(text_response(408, "The request did not arrive in time.\n"), close=True)
         self.close()
 
+    @property
+    def _admitted(self) -> bool:
+        return self._admission is ADMITTED
+
     # HTTP -------------------------------------------------------------------------------------
 
     def _serve_http(self) -> None:
-        """Handle every complete event h11 has; answer each request in turn."""
+        """Handle the complete events h11 has, answering up to ``requests_per_turn`` requests this turn."""
+        self._next_turn = None
+        answered = 0
         while self.socket is None and self._transport is not None and not self._transport.is_closing():
+            if self._writing_paused:  # resume_writing carries on
+                return
+            if answered >= self._limits.requests_per_turn:  # the others' turn; then this connection's again
+                self._next_turn = asyncio.get_running_loop().call_soon(self._serve_http)
+                self.backlog(True)
+                return
             try:
                 event = self._http.next_event()
             except h11.RemoteProtocolError as exc:
                 self._bad_request(exc)
                 return
             if event is h11.NEED_DATA:
+                self.backlog(False)
                 return
-            if isinstance(event, h11.Request):
-                self._begin(event)
-            elif isinstance(event, h11.Data):
-                self._body += event.data
-                if len(self._body) > MAX_BODY:
-                    self._respond(api_error(413, f"the body must be at most {MAX_BODY} bytes"), close=True)
-                    return
-            elif isinstance(event, h11.EndOfMessage):
-                self._complete()
-            else:  # the client closed, or said it will send nothing more
-                self.close()
-                return
+            answered += self._handle(event)
+
+    def _handle(self, event: Any) -> int:
+        """Act on one h11 event; 1 if it completed a request."""
+        if isinstance(event, h11.Request):
+            self._begin(event)
+        elif isinstance(event, h11.Data):
+            self._body += event.data
+            if len(self._body) > MAX_BODY:
+                self._respond(api_error(413, f"the body must be at most {MAX_BODY} bytes"), close=True)
+        elif isinstance(event, h11.EndOfMessage):
+            self._complete()
+            return 1
+        else:  # the client closed, or said it will send nothing more
+            self.close()
+        return 0
 
     def _begin(self, request: h11.Request) -> None:
         self._request = request
         self._body = bytearray()
-        self._arm(self._limits.request_seconds)
+        if self._admitted:
+            self._arm(self._limits.request_seconds)
+        refusal = _refuse_head(request)
         if request.http_version not in (b"1.0", b"1.1"):
-            self._respond(text_response(505, "This server speaks HTTP/1.1.\n"), close=True)
+            refusal = text_response(505, "This server speaks HTTP/1.1.\n")
+        if refusal is not None:
+            log.info("refused a request from %s: %s", self.remote, refusal.body.decode(errors="replace").strip())
+            self._respond(refusal, close=True)
             return
         length = _header(request, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
@@ -338,18 +383,14 @@ class FrontConnection(asyncio.Protocol):
 
     def _complete(self) -> None:
         request, self._request = self._request, None
-        if request is None:
+        if request is None or self._transport is None or self._transport.is_closing():
             return
-        target = request.target.decode("latin-1")
-        url = urlsplit(target)
-        api = ApiRequest(
-            method=request.method.decode("latin-1"),
-            path=url.path,
-            query=parse_qs(url.query, keep_blank_values=True),
-            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers},
-            body=bytes(self._body),
-            remote=self.remote,
-        )
+        if not self._admitted:
+            assert self._admission is not None
+            response = api_error(503, f"Try again later: {self._admission.reason}.")
+            self._respond(replace(response, headers=(("Retry-After", "5"),)), close=True)
+            return
+        api = self._api_request(request)
         if _is_upgrade(api):
             self._upgrade(request, api)
             return
@@ -359,6 +400,19 @@ class FrontConnection(asyncio.Protocol):
             log.exception("the %s %s handler failed", api.method, api.path)
             response = api_error(500, "internal error")
         self._respond(response, close=False)
+
+    def _api_request(self, request: h11.Request) -> ApiRequest:
+        url = urlsplit(request.target.decode("latin-1"))
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers}
+        self.remote = self._guard.client_address(self.peer, headers.get("x-forwarded-for"))
+        return ApiRequest(
+            method=request.method.decode("latin-1"),
+            path=url.path,
+            query=parse_qs(url.query, keep_blank_values=True),
+            headers=headers,
+            body=bytes(self._body),
+            remote=self.remote,
+        )
 
     def _respond(self, response: ApiResponse, *, close: bool) -> None:
         """Send ``response``; then start the next request, or close when HTTP says so (or ``close``)."""
@@ -428,6 +482,22 @@ class FrontConnection(asyncio.Protocol):
             self.socket.receive(bytes(trailing))
 
 
+def _refuse_head(request: h11.Request) -> ApiResponse | None:
+    """431 for a head past the limits (however it arrived), 400 for a body framed two ways; None if it is fine."""
+    headers = request.headers
+    if len(headers) > MAX_HEADERS:
+        return text_response(431, f"Request Header Fields Too Large: at most {MAX_HEADERS} header fields.\n")
+    lines = [len(k) + len(v) + 4 for k, v in headers]
+    if sum(lines) + len(request.method) + len(request.target) + 12 > MAX_HEAD or max(lines, default=0) > MAX_LINE:
+        return text_response(
+            431, f"Request Header Fields Too Large: at most {MAX_HEAD // 1024} KiB, {MAX_LINE // 1024} KiB a line.\n"
+        )
+    names = {k for k, _ in headers}
+    if b"content-length" in names and b"transfer-encoding" in names:
+        return text_response(400, "Bad Request: Content-Length and Transfer-Encoding together.\n")
+    return None
+
+
 def _header(request: h11.Request, name: bytes) -> str | None:
     for key, value in request.headers:
         if key == name:
@@ -439,145 +509,8 @@ def _is_upgrade(request: ApiRequest) -> bool:
     return "websocket" in request.headers.get("upgrade", "").lower()
 
 
-class PlayerSocket:
-    """One player's WebSocket: frames in to the site, text frames out, pings, and a bounded close."""
-
-    def __init__(self, conn: FrontConnection, protocol: ServerProtocol, site: Site, limits: FrontLimits):
-        self._conn = conn
-        self._protocol = protocol
-        self._site = site
-        self._limits = limits
-        self.owner: Any = None  # the site's record of this socket (set in ``Site.socket_opened``)
-        self._closing = False
-        self._gone = False
-        self._close_timer: asyncio.TimerHandle | None = None
-        self._ping_timer: asyncio.TimerHandle | None = None
-        self._last_heard = time.monotonic()
-        self._schedule_ping()
-
-    @property
-    def remote(self) -> str:
-        return self._conn.remote
-
-    @property
-    def open(self) -> bool:
-        return not self._closing and self._protocol.state is OPEN
-
-    @property
-    def close_code(self) -> int | None:
-        return self._protocol.close_code
-
-    @property
-    def close_reason(self) -> str:
-        return self._protocol.close_reason or ""
-
-    # Out ------------------------------------------------------------------------------------
-
-    def send_text(self, frame: str) -> None:
-        """Write one text frame now; a reader too slow to take what it is sent is dropped."""
-        if not self.open:
-            return
-        self._protocol.send_text(frame.encode("utf-8"))
-        self._flush()
-        waiting = self._conn.write_buffer_size()
-        if waiting > self._limits.send_buffer:
-            log.warning("a player at %s is not reading (%d bytes waiting); dropping the socket", self.remote, waiting)
-            self.abort()
-
-    def close(self, code: int, reason: str) -> None:
-        """Start the closing handshake; the connection is dropped if it does not end within the close timeout."""
-        if self._closing or self._protocol.state is not OPEN:
-            return
-        self._closing = True
-        self._protocol.send_close(code, _close_reason(reason))
-        self._flush()
-        self._expect_close()
-
-    def abort(self) -> None:
-        """Drop the connection at once."""
-        self._closing = True
-        self._conn._abort()
-
-    # In -------------------------------------------------------------------------------------
-
-    def receive(self, data: bytes) -> None:
-        self._last_heard = time.monotonic()
-        try:
-            self._protocol.receive_data(data)
-        except (EOFError, InvalidHandshake):
-            self.abort()
-            return
-        for event in self._protocol.events_received():
-            if self._gone:
-                return
-            if isinstance(event, Frame) and event.opcode is Opcode.TEXT and self.open:
-                try:
-                    self._site.socket_text(self, str(event.data, "utf-8"))
-                except Exception:  # a bug must not take the connection down silently
-                    log.exception("error handling a message from %s; closing that socket", self.remote)
-                    self.close(1011, "internal error")
-            elif isinstance(event, Frame) and event.opcode is Opcode.BINARY:
-                self.close(1003, "binary frames are not supported: send JSON text frames")
-        self._flush()
-        if self._protocol.close_expected():
-            self._expect_close()
-
-    def receive_eof(self) -> None:
-        self._protocol.receive_eof()
-        self._flush()
-        self._conn.close()
-
-    def lost(self) -> None:
-        """The TCP connection is gone: stop the timers and tell the site, once."""
-        if self._gone:
-            return
-        self._gone = True
-        for timer in (self._ping_timer, self._close_timer):
-            if timer is not None:
-                timer.cancel()
-        self._site.socket_closed(self)
-
-    # Internals ------------------------------------------------------------------------------
-
-    def _flush(self) -> None:
-        for data in self._protocol.data_to_send():
-            if data:
-                self._conn.write(data)
-            else:  # the protocol's end of stream: close once written
-                self._conn.close()
-
-    def _expect_close(self) -> None:
-        if self._close_timer is None and not self._gone:
-            self._close_timer = asyncio.get_running_loop().call_later(self._limits.close_timeout, self._conn._abort)
-
-    def _schedule_ping(self) -> None:
-        if self._limits.ping_interval is not None:
-            self._ping_timer = asyncio.get_running_loop().call_later(self._limits.ping_interval, self._ping)
-
-    def _ping(self) -> None:
-        """Ping; a peer that sent nothing for ``ping_interval + ping_timeout`` is dropped."""
-        self._ping_timer = None
-        if self._gone or self._protocol.state is not OPEN:
-            return
-        limits = self._limits
-        silent_for = time.monotonic() - self._last_heard
-        if limits.ping_timeout is not None and silent_for > (limits.ping_interval or 0) + limits.ping_timeout:
-            log.info("a player at %s stopped answering pings; dropping the socket", self.remote)
-            self.abort()
-            return
-        self._protocol.send_ping(b"")
-        self._flush()
-        self._schedule_ping()
-
-
-def _close_reason(text: str) -> str:
-    """``text`` cut to the 123 bytes a close frame allows."""
-    raw = text.encode("utf-8")
-    if len(raw) <= 123:
-        return text
-    return raw[:120].decode("utf-8", "ignore") + "..."
-
-
-def front_factory(site: Site, limits: FrontLimits, tls_context: ssl.SSLContext | None) -> Callable[[], FrontConnection]:
-    """What ``loop.create_server`` needs: a new FrontConnection per accepted connection."""
-    return lambda: FrontConnection(site, limits, tls_context)
+def front_factory(
+    site: Site, limits: FrontLimits, tls_context: ssl.SSLContext | None, guard: Guard
+) -> Callable[[], FrontConnection]:
+    """A new FrontConnection per accepted connection (what the acceptor needs)."""
+    return lambda: FrontConnection(site, limits, tls_context, guard)

@@ -23,16 +23,22 @@ from typing import Any
 
 from game.match import MatchSettings
 from net import tls
-from net.host.api import SHUTTING_DOWN, HttpApi
+from net.host import logfilter
+from net.host.acceptor import Acceptor
+from net.host.api import REFRESH_PATH, SHUTTING_DOWN, SIGN_IN_PATH, HttpApi
 from net.host.auth import Claims, TokenIssuer, load_or_create_secret
 from net.host.config import HostConfig, HostError, PortInUseError
 from net.host.database import Database, StoreError
 from net.host.dispatch import CLOSE_GOING_AWAY, Realtime
-from net.host.front import ApiRequest, ApiResponse, FrontLimits, PlayerSocket, front_factory
+from net.host.front import FrontLimits, front_factory
+from net.host.guard import Guard
+from net.host.playersocket import PlayerSocket
 from net.host.runtime import MatchRuntime, Scheduler
 from net.host.seats import Seats
+from net.host.web import ApiRequest, ApiResponse, api_error
 
 log = logging.getLogger("net.host")
+LOGGERS = ("net.host", "net.host.websockets")  # the host's own, whose repeated lines are rate-limited
 
 FLUSH_SECONDS = 2.0  # at stop, how long games just finished may take to be written before players are told goodbye
 
@@ -62,7 +68,9 @@ class Host:
         self.config = config
         self._scheduler = scheduler  # None: the event loop's own clock and timers
         self._wall = wall_clock
-        self._server: asyncio.Server | None = None
+        self._server: Acceptor | None = None
+        self.guard: Guard | None = None
+        self._log_filter = logfilter.RepeatFilter()  # this host's repeated log lines, rate-limited while it listens
         self._db: Database | None = None
         self.runtime: MatchRuntime | None = None
         self._api: HttpApi | None = None
@@ -93,9 +101,7 @@ class Host:
         loop = asyncio.get_running_loop()
         scheduler: Scheduler = self._scheduler if self._scheduler is not None else loop
         try:
-            self._server = await loop.create_server(
-                front_factory(self, self._front_limits(), context), cfg.bind, cfg.port, backlog=1024, reuse_address=True
-            )
+            self._server = await self._listen(context)
         except OSError as exc:
             await db.close()
             if exc.errno == errno.EADDRINUSE:
@@ -103,7 +109,7 @@ class Host:
             raise HostError(f"cannot listen on {cfg.bind} port {cfg.port}: {exc.strerror or exc}") from exc
         self._db = db
         self._serve(db, TokenIssuer(secret, cfg.token_seconds, cfg.refresh_seconds, clock=self._wall), scheduler)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.port = self._server.port
         self.tls = context is not None
         db.announce(f"{'https' if self.tls else 'http'}://{cfg.bind}:{self.port}")
         self._stopping = False
@@ -122,11 +128,27 @@ class Host:
         except tls.TlsConfigError as exc:
             raise HostError(f"cannot serve TLS: {exc}") from exc
 
+    async def _listen(self, context: ssl.SSLContext | None) -> Acceptor:
+        """Listen on the configured address and port; OSError if it cannot."""
+        for name in LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
+        self.guard = guard = Guard(self.config)
+        acceptor = Acceptor(front_factory(self, self._front_limits(), context, guard))
+        await acceptor.listen(self.config.bind, self.config.port)
+        return acceptor
+
+    def _detach_log_filter(self) -> None:
+        for name in LOGGERS:
+            logging.getLogger(name).removeFilter(self._log_filter)
+
     def _front_limits(self) -> FrontLimits:
         cfg = self.config
         return FrontLimits(
             max_frame=4096,
             send_buffer=cfg.send_buffer_bytes,
+            send_stall_seconds=cfg.send_stall_seconds,
+            messages_per_second=cfg.messages_per_second,
+            message_burst=cfg.message_burst,
             ping_interval=cfg.ping_interval,
             ping_timeout=cfg.ping_timeout,
             close_timeout=cfg.close_timeout,
@@ -167,6 +189,7 @@ class Host:
         await self._db.flush(FLUSH_SECONDS)  # a game just finished: its row first, then its result, then the notice
         self.runtime.terminate_all(notice)
         server.close()  # no new connections
+        self._detach_log_filter()
         sockets = self._realtime.sockets
         for socket in list(sockets):
             socket.close(CLOSE_GOING_AWAY, notice)
@@ -190,6 +213,7 @@ class Host:
         server, self._server = self._server, None
         if server is not None:
             server.close()
+        self._detach_log_filter()
         if self._db is not None:
             self._db.abort()  # its writer thread still writes what it holds, then closes the database
 
@@ -213,7 +237,13 @@ class Host:
     # The front's Site: each request to the side that answers it ---------------------------------
 
     def http_request(self, request: ApiRequest) -> ApiResponse:
-        assert self._api is not None
+        assert self._api is not None and self.guard is not None
+        if request.path in (SIGN_IN_PATH, REFRESH_PATH) and request.method in ("GET", "POST"):
+            wait = self.guard.sign_in(request.remote)
+            if wait:
+                log.warning("refused a sign-in from %s: more than %d a minute", request.remote, self.guard.sign_ins_per_minute)
+                response = api_error(429, "Too many sign-ins from this address; try again in a minute.")
+                return ApiResponse(429, response.body, headers=(("Retry-After", str(round(wait))),))
         return self._api.handle(request)
 
     def socket_request(self, request: ApiRequest) -> ApiResponse | Claims:

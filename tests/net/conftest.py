@@ -10,7 +10,8 @@ Fixtures
 ``host_factory(**overrides) -> RunningHost``
     Start a host; overrides are ``HostConfig`` fields (``turn_seconds=1``,
     ``max_players=2``, ``data_dir=...``). Defaults: those of ``HostConfig`` except
-    ``port=0`` and ``data_dir=<tmp>/host``.
+    ``port=0``, ``data_dir=<tmp>/host`` and no per-address sign-in limit (tests sign in
+    from one address far more often than players do; the limit's own tests set it).
 ``running_host -> RunningHost``
     ``host_factory()`` with the defaults.
 ``host_client -> type[HostClient]``
@@ -409,6 +410,7 @@ def host_factory(tmp_path) -> Iterator[Callable[..., RunningHost]]:
 
     def start(*, manual_clock: bool = False, **overrides: Any) -> RunningHost:
         overrides.setdefault("data_dir", tmp_path / f"host{len(hosts)}")
+        overrides.setdefault("sign_ins_per_minute", 0)
         h = RunningHost(replace(HostConfig(port=0), **overrides), ManualClock() if manual_clock else None)
         hosts.append(h)
         return h
