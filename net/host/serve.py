@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import ipaddress
 import logging
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from net.host.api import SHUTTING_DOWN
@@ -83,6 +84,10 @@ SERVE_DEFAULTS = {
     "tls_cert": None,
     "tls_key": None,
     "log_level": "INFO",
+    "max_connections": None,  # None: derived from the descriptor limit
+    "max_connections_per_address": DEFAULTS.max_connections_per_address,
+    "sign_ins_per_minute": DEFAULTS.sign_ins_per_minute,
+    "trusted_proxy": (),
 }
 
 
@@ -112,6 +117,13 @@ def add_serve_arguments(
         "tls_cert": "PEM file of the server's certificate chain: serve HTTPS and WSS (needs --tls-key)",
         "tls_key": "PEM file of the certificate's private key (needs --tls-cert)",
         "log_level": f"how much to log (default {d['log_level']})",
+        "max_connections": "open connections at most (default: what the descriptor limit leaves room for)",
+        "max_connections_per_address": "open connections from one client address at most, 0 for no limit "
+        f"(default {d['max_connections_per_address']})",
+        "sign_ins_per_minute": "sign-ins and refreshes a minute from one client address, 0 for no limit "
+        f"(default {d['sign_ins_per_minute']})",
+        "trusted_proxy": "a reverse proxy (address or network) whose X-Forwarded-For names the client; "
+        "repeat for several (default: none, the header is ignored)",
     }
     helps.update(help_overrides or {})
 
@@ -133,6 +145,13 @@ def add_serve_arguments(
     g.add_argument("--tls-key", type=Path, default=None, metavar="PEM", help=helps["tls_key"])
     g.add_argument("--log-level", default=default("log_level"), choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help=helps["log_level"])
+    g.add_argument("--max-connections", type=_count(1), default=None, metavar="N", help=helps["max_connections"])
+    g.add_argument("--max-connections-per-address", type=_count(0), default=default("max_connections_per_address"),
+                   metavar="N", help=helps["max_connections_per_address"])
+    g.add_argument("--sign-ins-per-minute", type=_count(0), default=default("sign_ins_per_minute"), metavar="N",
+                   help=helps["sign_ins_per_minute"])
+    g.add_argument("--trusted-proxy", action="append", type=_network, default=None, metavar="ADDR",
+                   help=helps["trusted_proxy"])
 
 
 def fill_serve_defaults(args: argparse.Namespace) -> None:
@@ -140,6 +159,27 @@ def fill_serve_defaults(args: argparse.Namespace) -> None:
     for dest, value in SERVE_DEFAULTS.items():
         if getattr(args, dest, None) is None:
             setattr(args, dest, value)
+
+
+def _count(least: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not least <= value <= 1_000_000:
+            raise argparse.ArgumentTypeError(f"must be {least} to 1000000")
+        return value
+
+    return parse
+
+
+def _network(text: str) -> str:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address or network (such as 10.0.0.0/8)") from None
+    return text
 
 
 def config_from_args(args: argparse.Namespace) -> HostConfig:
@@ -154,6 +194,10 @@ def config_from_args(args: argparse.Namespace) -> HostConfig:
         rematch_seconds=args.rematch_seconds,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        max_connections=args.max_connections,
+        max_connections_per_address=args.max_connections_per_address,
+        sign_ins_per_minute=args.sign_ins_per_minute,
+        trusted_proxies=tuple(args.trusted_proxy or ()),
     )
 
 
