@@ -16,6 +16,7 @@ id of a used one is kept (here and in the database) until the token expires.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Protocol
 
 from net.host.store import NameInUse, Write, account_write, refresh_write, settle_names
@@ -65,6 +66,10 @@ class Accounts:
     def name_of(self, user_id: str) -> str | None:
         """The account's name as it is now, or None if there is no such account."""
         return self._names.get(user_id)
+
+    def names(self) -> Mapping[str, str]:
+        """Every account, user id -> name (a read-only view, for the admin console's search)."""
+        return MappingProxyType(self._names)
 
     def taken(self, name: str, user_id: str = "") -> bool:
         """True if an account other than ``user_id``'s has ``name`` (whatever its case or form)."""

@@ -106,6 +106,15 @@ class Database:
         return self._writer.games_kept
 
     @property
+    def queued(self) -> int:
+        """Writes waiting for the writer thread (for the admin's metrics)."""
+        return self._writer.queued
+
+    def time_writes(self, observe: Callable[[float], None] | None) -> None:
+        """Have ``observe(seconds)`` told, on the writer's thread, how long each committed write waited (None: stop)."""
+        self._writer.on_written = observe
+
+    @property
     def games_lost(self) -> int:
         """Finished games that could be neither written nor spilled (each one logged as GAME NOT SAVED)."""
         return self._writer.games_lost

@@ -31,6 +31,7 @@ from net.codec import (
     error_envelope,
 )
 from net.host.accounts import Accounts
+from net.host.activity import Activity
 from net.host.api import NO_ACCOUNT, SHUTTING_DOWN, SOCKET_PATH, bearer
 from net.host.auth import AuthError, Claims, TokenIssuer
 from net.host.config import HostConfig
@@ -53,13 +54,15 @@ class Connection:
     The front keeps each socket within its message budget (``net.host.playersocket``).
     """
 
-    __slots__ = ("presence", "socket")
+    __slots__ = ("activity", "presence", "socket")
 
-    def __init__(self, socket: PlayerSocket, presence: Presence):
+    def __init__(self, socket: PlayerSocket, presence: Presence, activity: Activity):
         self.presence = presence
         self.socket = socket
+        self.activity = activity  # counts each frame sent, for the metrics
 
     def send_text(self, frame: str) -> None:
+        self.activity.sent(frame)
         self.socket.send_text(frame)
 
     def close(self, code: int, reason: str) -> None:
@@ -117,7 +120,7 @@ class Realtime:
         # The name is the account's now, not the token's: a token from before a rename must not carry the old name.
         name = self._accounts.name_of(claims.uid) or claims.usn
         presence = Presence(claims.uid, str(uuid.uuid4()), name, self.config.node)
-        conn = Connection(socket, presence)
+        conn = Connection(socket, presence, self.runtime.activity)
         socket.owner = conn
         self.sockets[socket] = conn
         self.none_open.clear()
@@ -141,14 +144,18 @@ class Realtime:
             if exc.fatal:
                 log.info("%s sent a malformed payload (%s); closing the socket", conn.presence.username, exc.message)
                 reason = exc.message if exc.message.startswith(MALFORMED) else f"{MALFORMED}: {exc.message}"
+                conn.activity.malformed()
                 socket.close(CLOSE_MALFORMED, reason)
             else:
-                socket.send_text(error_envelope(exc))
+                conn.activity.request_error(exc.code)
+                conn.send_text(error_envelope(exc))
             return
+        conn.activity.got(envelope.message)
         try:
             self._dispatch(conn, envelope)
         except RequestError as exc:
-            socket.send_text(encode(Envelope(Error(exc.code, exc.message), envelope.cid)))
+            conn.activity.request_error(exc.code)
+            conn.send_text(encode(Envelope(Error(exc.code, exc.message), envelope.cid)))
 
     def socket_closed(self, socket: PlayerSocket) -> None:
         conn = self.sockets.pop(socket, None)

@@ -229,6 +229,10 @@ class FrontConnection(asyncio.Protocol):
     def write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() if self._transport is not None else 0
 
+    def limit_hit(self, kind: str) -> None:
+        """A limit was hit on this connection (or its socket): counted for the metrics."""
+        self._guard.hit(kind)
+
     def backlog(self, waiting: bool) -> None:
         """Work is waiting for a later turn (stop reading meanwhile), or none is."""
         self._backlogged = waiting
@@ -268,6 +272,7 @@ class FrontConnection(asyncio.Protocol):
             return
         log.warning("a client at %s has not read its answers for %g s; dropping the connection",
                     self.remote, self._limits.send_stall_seconds)
+        self._guard.hit("send_stall")
         if self.socket is not None:
             self.socket.abort()
         else:
@@ -317,6 +322,7 @@ class FrontConnection(asyncio.Protocol):
             return
         if self._request is not None and self._admitted:
             log.info("a request from %s did not arrive in %g s", self.remote, self._limits.request_seconds)
+            self._guard.hit("request_time")
             self._respond(text_response(408, "The request did not arrive in time.\n"), close=True)
         self.close()
 
@@ -334,6 +340,7 @@ class FrontConnection(asyncio.Protocol):
             if self._writing_paused:  # resume_writing carries on
                 return
             if answered >= self._limits.requests_per_turn:  # the others' turn; then this connection's again
+                self._guard.hit("requests_per_turn")
                 self._next_turn = asyncio.get_running_loop().call_soon(self._serve_http)
                 self.backlog(True)
                 return
@@ -354,6 +361,7 @@ class FrontConnection(asyncio.Protocol):
         elif isinstance(event, h11.Data):
             self._body += event.data
             if len(self._body) > MAX_BODY:
+                self._guard.hit("body_size")
                 self._respond(api_error(413, f"the body must be at most {MAX_BODY} bytes"), close=True)
         elif isinstance(event, h11.EndOfMessage):
             self._complete()
@@ -372,10 +380,13 @@ class FrontConnection(asyncio.Protocol):
             refusal = text_response(505, "This server speaks HTTP/1.1.\n")
         if refusal is not None:
             log.info("refused a request from %s: %s", self.remote, refusal.body.decode(errors="replace").strip())
+            if refusal.status == 431:
+                self._guard.hit("head_size")
             self._respond(refusal, close=True)
             return
         length = _header(request, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            self._guard.hit("body_size")
             self._respond(api_error(413, f"the body must be at most {MAX_BODY} bytes"), close=True)
             return
         if self._http.they_are_waiting_for_100_continue:
@@ -449,6 +460,8 @@ class FrontConnection(asyncio.Protocol):
 
     def _bad_request(self, exc: h11.RemoteProtocolError) -> None:
         log.info("bad HTTP from %s: %s", self.remote, exc)
+        if exc.error_status_hint == 431:
+            self._guard.hit("head_size")
         if self._http.our_state in (h11.IDLE, h11.SEND_RESPONSE):
             status = exc.error_status_hint if 400 <= exc.error_status_hint < 600 else 400
             self._respond(text_response(status, f"{http.HTTPStatus(status).phrase}: {exc}\n"), close=True)

@@ -72,6 +72,7 @@ class Guard:
         self._clock = clock
         self.open = 0  # admitted connections now open
         self.refusing = 0  # connections over a cap, being answered 503
+        self.limits_hit: dict[str, int] = {}  # kind -> times hit, for the metrics (net.host.metrics.LIMIT_KINDS)
         self._by_address: dict[str, int] = {}
         self._sign_ins: OrderedDict[str, TokenBucket] = OrderedDict()
 
@@ -79,8 +80,10 @@ class Guard:
         """A connection from ``peer`` was accepted: let it in, or say how to refuse it. Pair with ``release``."""
         if self.open >= self.limit:
             why = f"the server is full ({self.limit} connections)"
+            self.hit("connections")
         elif self.per_address and not self.trusted(peer) and self._by_address.get(peer, 0) >= self.per_address:
             why = f"too many connections from {peer} ({self.per_address})"
+            self.hit("connections_per_address")
         else:
             self.open += 1
             self._by_address[peer] = self._by_address.get(peer, 0) + 1
@@ -103,6 +106,10 @@ class Guard:
         else:
             self._by_address.pop(peer, None)
 
+    def hit(self, kind: str) -> None:
+        """Count one time a limit was hit (the front and the sockets call it too)."""
+        self.limits_hit[kind] = self.limits_hit.get(kind, 0) + 1
+
     def connections_from(self, peer: str) -> int:
         return self._by_address.get(peer, 0)
 
@@ -121,6 +128,7 @@ class Guard:
             self._sign_ins.move_to_end(client)
         if bucket.take(now):
             return 0.0
+        self.hit("sign_ins_per_address")
         return max(1.0, bucket.wait())
 
     def trusted(self, peer: str) -> bool:

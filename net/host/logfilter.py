@@ -27,6 +27,7 @@ class RepeatFilter(logging.Filter):
         self.burst = burst
         self.window = window
         self._clock = clock
+        self.left_out = 0  # lines left out in all (the metrics count them as a limit hit)
         self._kinds: OrderedDict[tuple[str, int, str], list[float]] = OrderedDict()  # -> [window start, lines, left out]
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -47,4 +48,5 @@ class RepeatFilter(logging.Filter):
         if seen[1] <= self.burst:
             return True
         seen[2] += 1
+        self.left_out += 1
         return False

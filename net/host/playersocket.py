@@ -57,6 +57,9 @@ class Wire(Protocol):
     def backlog(self, waiting: bool) -> None:
         """Work is waiting (stop reading) or done (read again)."""
 
+    def limit_hit(self, kind: str) -> None:
+        """A limit was hit (counted for the metrics)."""
+
     @property
     def writing_paused(self) -> bool: ...
 
@@ -144,11 +147,15 @@ class PlayerSocket:
         self._flush()  # pongs, and the answer to a close, go out at once
         if self.open and not self._pay(frames):
             log.warning("a player at %s sent too many messages; closing the socket", self.remote)
+            self._wire.limit_hit("messages_per_second")
             self.close(CLOSE_POLICY, "too many messages")
         elif self.open:
             self._waiting.extend(f for f in frames if f.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT))
             self._work()
         if self._protocol.close_expected():
+            sent = self._protocol.close_sent
+            if self._close_timer is None and sent is not None and sent.code == 1009:  # the protocol refused a frame
+                self._wire.limit_hit("frame_size")
             self._expect_close()
 
     def resume(self) -> None:
@@ -185,6 +192,7 @@ class PlayerSocket:
         handled = 0
         while self._waiting and self.open and not self._wire.writing_paused:
             if handled >= self._limits.frames_per_turn:
+                self._wire.limit_hit("frames_per_turn")
                 self._work_handle = self._loop.call_soon(self._work)
                 break
             self._frame(self._waiting.popleft())
@@ -224,6 +232,7 @@ class PlayerSocket:
         waiting = self._wire.write_buffer_size()
         if waiting > self._limits.send_buffer and not self._gone:
             log.warning("a player at %s is not reading (%d bytes waiting); dropping the socket", self.remote, waiting)
+            self._wire.limit_hit("send_buffer")
             self.abort()
 
     def _expect_close(self) -> None:
@@ -243,6 +252,7 @@ class PlayerSocket:
         silent_for = time.monotonic() - self._last_heard
         if limits.ping_timeout is not None and silent_for > (limits.ping_interval or 0) + limits.ping_timeout:
             log.info("a player at %s stopped answering pings; dropping the socket", self.remote)
+            self._wire.limit_hit("ping_timeout")
             self.abort()
             return
         self._protocol.send_ping(b"")

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
 from game.rules import Termination
-from game.xoxo import OP_STATE, Presence
+from game.xoxo import OP_REJECTED, OP_STATE, Presence
 from net.codec import (
     Ack,
     Envelope,
@@ -43,6 +43,7 @@ from net.codec import (
     MatchPresenceEvent,
     encode,
 )
+from net.host.activity import Activity
 from net.host.matchmaker import Matchmaker, MatchmakerError
 
 log = logging.getLogger("net.host")
@@ -146,6 +147,8 @@ class LiveMatch:
     # Dispatcher ----------------------------------------------------------------
 
     def send(self, op_code: int, data: bytes, to: Sequence[Presence] | None = None) -> None:
+        if op_code == OP_REJECTED:
+            self.runtime.activity.move_refused(data)
         targets = to if to is not None else self.match.connected_presences()
         self._deliver(encode(MatchData(self.match_id, op_code, data)), tuple(p.session_id for p in targets))
 
@@ -221,6 +224,7 @@ class MatchRuntime:
         self._memberships: dict[str, set[str]] = {}  # session id -> match ids
         self.observer: RuntimeObserver | None = None  # the embedded LAN host's: what to announce
         self._occupancy = Occupancy()
+        self.activity = Activity()  # counts for the metrics (the host hands in its own)
 
     # Sessions ----------------------------------------------------------------------
 
@@ -328,6 +332,24 @@ class MatchRuntime:
             if old is not None:
                 old.close(*CLOSE_REPLACED)
 
+    def remove_user(self, user_id: str) -> int:
+        """Take ``user_id`` out of every live match as a player who left (the opponent wins a game in progress).
+
+        For the admin console's ban, whether the player is connected or within their
+        grace period; their sockets are the caller's to close. How many matches.
+        """
+        removed = 0
+        for live in list(self.matches.values()):
+            seat = next((p for p in live.match.players if p is not None and p.user_id == user_id), None)
+            if seat is None or live.match.ended:
+                continue
+            if seat.session_id in live.members:
+                self._drop_member(live, seat, LeaveReason.LEFT)
+            else:
+                self._guard(live, live.match.leave, seat, LeaveReason.LEFT)
+            removed += 1
+        return removed
+
     def leave(self, peer: Peer, msg: MatchLeave, cid: str | None) -> None:
         """Leave on purpose: the match ends for both (the handler decides); always acknowledged."""
         peer.send_text(encode(Envelope(Ack(), cid)))
@@ -369,6 +391,7 @@ class MatchRuntime:
     def record(self, rec: GameRecord, done: Callable[[], None] | None = None) -> None:
         """Hand a finished game to the database (``done`` runs once its row is safe) and log it."""
         self.store.record(rec, done)
+        self.activity.game_finished(rec)
         log.info("match %s game %d over: %s", rec.match_id, rec.game, _describe(rec))
 
     def forget(self, live: LiveMatch) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from net.host.auth import AuthError
+from net.host.bans import Bans
 from net.host.runtime import MatchRuntime
 
 GAME_FULL = "This game is full"
@@ -25,9 +26,13 @@ class Seats:
         self._runtime = runtime
         self._clock = clock
         self._pending: dict[str, float] = {}  # user id -> deadline: upgrades past their check
+        self.bans: Bans | None = None  # the host's bans: a banned account is refused at every door too
 
     def check(self, uid: str) -> None:
-        """AuthError(403) if ``uid`` is not here yet and the host is full."""
+        """AuthError(403) if ``uid`` is banned (the sentence says why), or is not here yet and the host is full."""
+        banned = self.bans.refusal(uid) if self.bans is not None else None
+        if banned is not None:
+            raise AuthError(403, banned)
         if self.limit is None:
             return
         now = self._clock()

@@ -25,8 +25,10 @@ from game.match import MatchSettings
 from net import tls
 from net.host import logfilter
 from net.host.acceptor import Acceptor
+from net.host.activity import Activity
 from net.host.api import REFRESH_PATH, SHUTTING_DOWN, SIGN_IN_PATH, HttpApi
 from net.host.auth import Claims, TokenIssuer, load_or_create_secret
+from net.host.bans import Bans
 from net.host.config import HostConfig, HostError, PortInUseError
 from net.host.database import Database, StoreError
 from net.host.dispatch import CLOSE_GOING_AWAY, Realtime
@@ -78,6 +80,8 @@ class Host:
         self._stopping = False
         self.port = 0
         self.tls = False
+        self.activity = Activity()  # what the host has done, counted for the admin listener's metrics
+        self.bans = Bans(None, clock=wall_clock)  # read from the data folder at start
 
     # Lifecycle ------------------------------------------------------------------------
 
@@ -92,6 +96,7 @@ class Host:
             if data_dir is not None:
                 data_dir.mkdir(parents=True, exist_ok=True)
             secret = load_or_create_secret(data_dir)
+            self.bans = Bans.load(data_dir, self._wall)
         except (OSError, ValueError) as exc:
             raise HostError(f"cannot use the data folder {data_dir}: {exc}") from exc
         try:
@@ -172,6 +177,8 @@ class Host:
             wall_clock=self._wall,
         )
         seats = Seats(cfg.max_players, runtime, scheduler.time)
+        runtime.activity = self.activity
+        seats.bans = self.bans
         self.runtime = runtime
         self._api = HttpApi(cfg, issuer, db.accounts, seats, self._is_stopping)
         self._realtime = Realtime(cfg, issuer, runtime, seats, self._is_stopping, db.accounts)
@@ -234,9 +241,35 @@ class Host:
     def running(self) -> bool:
         return self._server is not None and not self._stopping
 
+    # What the admin listener reads (net.host.admin, net.host.metrics) -----------------------------
+
+    @property
+    def realtime(self) -> Realtime | None:
+        return self._realtime
+
+    @property
+    def database(self) -> Database | None:
+        return self._db
+
+    @property
+    def acceptor(self) -> Acceptor | None:
+        return self._server
+
+    @property
+    def log_filter(self) -> logfilter.RepeatFilter:
+        return self._log_filter
+
+    def wall_clock(self) -> float:
+        return self._wall()
+
     # The front's Site: each request to the side that answers it ---------------------------------
 
     def http_request(self, request: ApiRequest) -> ApiResponse:
+        response = self._answer_http(request)
+        self.activity.http(request.path, response.status, response.body)
+        return response
+
+    def _answer_http(self, request: ApiRequest) -> ApiResponse:
         assert self._api is not None and self.guard is not None
         if request.path in (SIGN_IN_PATH, REFRESH_PATH) and request.method in ("GET", "POST"):
             wait = self.guard.sign_in(request.remote)
@@ -248,7 +281,10 @@ class Host:
 
     def socket_request(self, request: ApiRequest) -> ApiResponse | Claims:
         assert self._realtime is not None
-        return self._realtime.socket_request(request)
+        answer = self._realtime.socket_request(request)
+        if isinstance(answer, ApiResponse):
+            self.activity.upgrade_refused(answer.status)
+        return answer
 
     def socket_opened(self, socket: PlayerSocket, owner: Any) -> None:
         assert self._realtime is not None and isinstance(owner, Claims)

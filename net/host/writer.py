@@ -177,6 +177,7 @@ class Writer:
         self._next_check = self._clock() + settings.check_seconds
         self.games_kept = 0  # committed, or spilled to be committed later
         self.games_lost = 0
+        self.on_written: Callable[[float], None] | None = None  # told each commit's wait, on this thread (the metrics)
         # A daemon, so a process that forgets to stop its host still exits: the hook above lets it finish first.
         self._thread = threading.Thread(target=self._run, name="database-writer", daemon=True)
 
@@ -215,6 +216,11 @@ class Writer:
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    @property
+    def queued(self) -> int:
+        """Items handed over and not yet written, spilled or lost (read from the loop: an estimate, for the metrics)."""
+        return self._inbox.qsize() + len(self._waiting)
 
     # The thread ------------------------------------------------------------------------------------------
 
@@ -326,6 +332,7 @@ class Writer:
 
     def _settle(self, batch: list[_Waiting], refused: dict[int, str]) -> None:
         """The batch is committed: each write is done, except those the database refused for good."""
+        observe, now = self.on_written, self._clock()
         for i, w in enumerate(batch):
             self._waiting.popleft()
             reason = refused.get(i)
@@ -333,6 +340,8 @@ class Writer:
                 self._lost(w.write, f"the database refused it ({reason})")
             elif w.write.is_game:
                 self.games_kept += 1
+            if observe is not None and reason is None:
+                observe(now - w.since)
             if w.done is not None:
                 self._notify(w.done)
         self._release_barriers()
