@@ -22,6 +22,7 @@ log = logging.getLogger("net.host")
 OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 ACCEPT_BATCH = 64  # connections accepted per turn of the loop
 ACCEPT_PAUSE = 0.5  # seconds without accepting after running out of descriptors
+QUIET = 5.0  # seconds with descriptors to spare before a shortage counts as over (and is logged as over)
 
 
 class Acceptor:
@@ -44,6 +45,7 @@ class Acceptor:
         self._servers: list[asyncio.Server] = []
         self.exhausted = 0  # times accept ran out of descriptors
         self._short_since: float | None = None  # loop time accept first ran out of descriptors, until it works again
+        self._last_short = 0.0  # loop time it last did
 
     async def listen(self, bind: str, port: int, backlog: int = 1024) -> None:
         """Bind every address ``bind`` names and start accepting; OSError if one cannot be bound."""
@@ -107,10 +109,7 @@ class Acceptor:
                 return
             conn.setblocking(False)
             if self._short_since is not None:
-                assert self._loop is not None
-                short = self._loop.time() - self._short_since
-                log.warning("accepting connections again after %.1f s short of descriptors", short)
-                self._short_since = None
+                self._accepted_again()
             self._start(conn)
 
     def _start(self, conn: socket.socket) -> None:
@@ -131,13 +130,22 @@ class Acceptor:
         """Stop accepting for a moment: the kernel keeps the waiting connections in its backlog meanwhile."""
         self.exhausted += 1
         assert self._loop is not None
+        self._last_short = self._loop.time()
         if self._short_since is None:  # one line per shortage, not one per attempt
-            self._short_since = self._loop.time()
+            self._short_since = self._last_short
             log.error("out of descriptors (%s): accepting connections again as they free up, every %g s",
                       exc.strerror or exc, self._pause)
         for sock in self.sockets:
             self._loop.remove_reader(sock.fileno())
         self._paused = self._loop.call_later(self._pause, self._resume)
+
+    def _accepted_again(self) -> None:
+        """An accept worked: the shortage is over once none has come for ``QUIET`` seconds (one pair of lines each)."""
+        assert self._loop is not None and self._short_since is not None
+        now = self._loop.time()
+        if now - self._last_short >= QUIET:
+            log.warning("accepting connections again after %.1f s short of descriptors", self._last_short - self._short_since)
+            self._short_since = None
 
     def _resume(self) -> None:
         self._paused = None

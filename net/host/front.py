@@ -64,7 +64,8 @@ MAX_BODY = 4096  # bytes: the API's bodies are tiny JSON objects
 MAX_HEAD = 16 * 1024  # bytes of request line and headers
 MAX_HEADERS = 100  # header fields in one request
 MAX_LINE = 8 * 1024  # bytes of one header line
-REFUSAL_SECONDS = 2.0  # a connection refused for want of room has this long to send a request to be answered
+REFUSAL_SECONDS = 2.0  # a TLS connection refused for want of room has this long to send a request to be answered
+LINGER_SECONDS = 0.5  # a plain connection answered 503 at once is closed after this, or when the client closes
 REQUEST_SECONDS = 10.0  # a request's head and body must arrive within this
 IDLE_SECONDS = 30.0  # a keep-alive connection with no request this long is closed
 SERVER_NAME = "tictactoe-host"
@@ -129,6 +130,7 @@ class FrontConnection(asyncio.Protocol):
         self._drained_at = 0.0  # loop time the transport last had nothing left to send
         self._backlogged = False
         self._reading_paused = False
+        self._lingering = False  # refused and answered: reading until the client closes (or a moment passes)
         self.socket: PlayerSocket | None = None
         self.peer = "?"  # the TCP peer's address
         self.remote = "?"  # the client's: the peer's, or what a trusted proxy says
@@ -146,10 +148,15 @@ class FrontConnection(asyncio.Protocol):
             if not admission.answer:
                 transport.abort()
                 return
+            if self._tls_context is None:  # plain HTTP can be answered before it asks: free the descriptor soon
+                self._refuse_now(transport, admission.reason)
+                return
         transport.set_write_buffer_limits(high=max(1024, self._limits.send_buffer // 4))
         self._arm(self._limits.request_seconds if admission.admitted else REFUSAL_SECONDS)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:  # answered already: what the client still sends is read and dropped
+            return
         if not self._sniffed:
             self._sniffed = True
             if data[:1] == b"\x16":
@@ -172,6 +179,8 @@ class FrontConnection(asyncio.Protocol):
             self._serve_http()
 
     def eof_received(self) -> bool | None:
+        if self._lingering:
+            return None  # the transport closes
         if self.socket is not None:
             self.socket.receive_eof()
         else:
@@ -296,6 +305,23 @@ class FrontConnection(asyncio.Protocol):
         out = self._tls.outgoing()
         if out and self._transport is not None and not self._transport.is_closing():
             self._transport.write(out)
+
+    def _refuse_now(self, transport: asyncio.Transport, reason: str) -> None:
+        """Answer 503 at once, say no more (FIN), and close when the client does, or after ``LINGER_SECONDS``.
+
+        Reading on until then keeps a request already on its way from turning the close
+        into a reset, which could destroy the answer before the client reads it.
+        """
+        body = f'{{"error":"Try again later: {reason}.","code":14,"message":"Try again later: {reason}."}}'.encode()
+        head = (
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nRetry-After: 5\r\nConnection: close\r\n\r\n"
+        )
+        self._lingering = True
+        transport.write(head.encode() + body)
+        if transport.can_write_eof():
+            transport.write_eof()
+        self._timer = asyncio.get_running_loop().call_later(LINGER_SECONDS, self.close)
 
     def _refuse_plain(self) -> None:
         body = TLS_EXPECTED.encode()
