@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from game.phrase import Phrase
+
 DEFAULT_PORT = 7350  # Nakama's, and our host's: sign-in and the socket share it
 DEFAULT_TLS_PORT = 443
 DEFAULT_SERVER_KEY = "defaultkey"  # Nakama's default, and every LAN host's
@@ -37,16 +39,16 @@ class ServerAddress:
     def parse(cls, text: str, default_port: int = DEFAULT_PORT) -> ServerAddress:
         """The address ``text`` describes (see the module's docstring); ValueError if none."""
         if not isinstance(text, str):
-            raise ValueError("a server address must be text")
+            raise ValueError(Phrase("a server address must be text"))
         shown = text.strip()
         tls, s = _split_scheme(shown)
         s = s.split("/", 1)[0].split("?", 1)[0]
         if not s:
-            raise ValueError("the server address is empty")
+            raise ValueError(Phrase("the server address is empty"))
         host, port_text = _split_host_port(s, shown)
         if port_text:
             if not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-                raise ValueError(f"the port in {shown!r} must be a number from 1 to 65535")
+                raise ValueError(Phrase("the port in {address!r} must be a number from 1 to 65535", address=shown))
             port = int(port_text)
         else:
             port = DEFAULT_TLS_PORT if tls else default_port
@@ -79,7 +81,7 @@ def _split_scheme(text: str) -> tuple[bool | None, str]:
         return None, text
     tls = _SCHEMES.get(scheme.lower())
     if tls is None:
-        raise ValueError(f"{scheme}:// is not a way to reach a game server: use http:// or https://")
+        raise ValueError(Phrase("{scheme}:// is not a way to reach a game server: use http:// or https://", scheme=scheme))
     return tls, rest
 
 
@@ -89,12 +91,12 @@ def _split_host_port(s: str, shown: str) -> tuple[str, str]:
     if s.startswith("["):
         host, bracket, after = s[1:].partition("]")
         if not bracket or (after and not after.startswith(":")):
-            raise ValueError(f"{shown!r} is not a server address")
+            raise ValueError(Phrase("{address!r} is not a server address", address=shown))
         port_text = after[1:]
     elif s.count(":") == 1:
         host, _, port_text = s.partition(":")
     else:
         host = s  # a name, an IPv4 address, or a bare IPv6 address
     if not host or any(c.isspace() or ord(c) < 32 or c in "@#[]" for c in host):
-        raise ValueError(f"{shown!r} is not a server address")
+        raise ValueError(Phrase("{address!r} is not a server address", address=shown))
     return host, port_text

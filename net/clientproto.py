@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
+from game.phrase import Phrase, text_of
 from game.refusal import Refusal
 from game.xoxo import OP_MOVE, OP_REMATCH, MatchLabel, MatchView, Presence, encode_move, join_metadata
 from net.codec import Error as ErrorMessage
@@ -209,16 +210,17 @@ class ClientProtocol:
         """The search found nobody within ``seconds``: withdraw, and say so."""
         if self.search is not None:
             self._cancel_find()
-            self._events.append(Failure(FailureKind.NO_MATCH, f"No opponent was found within {seconds:g} s"))
+            nobody = Phrase("No opponent was found within {seconds:g} s", seconds=seconds)
+            self._events.append(Failure(FailureKind.NO_MATCH, nobody))
         return self._flush()
 
     def move(self, row: int, col: int) -> Output:
         """Send a move. The board already checked it for quick feedback and the server checks it again."""
         match = self.match
         if match is None or not match.joined:
-            self._events.append(MoveRejected(Refusal.NOT_IN_MATCH, "You are not in a game right now."))
+            self._events.append(MoveRejected(Refusal.NOT_IN_MATCH, Phrase("You are not in a game right now.")))
         elif not self._send_data(OP_MOVE, encode_move(row, col)):
-            self._events.append(MoveRejected(Refusal.OFFLINE, "Reconnecting to the server; try again in a moment."))
+            self._events.append(MoveRejected(Refusal.OFFLINE, Phrase("Reconnecting to the server; try again in a moment.")))
         return self._flush()
 
     def rematch(self) -> Output:
@@ -301,7 +303,7 @@ class ClientProtocol:
         if not isinstance(answer, MatchmakerTicket) or not answer.ticket:
             if self.search is search:
                 self.search = None
-                self._events.append(Failure(FailureKind.PROTOCOL, "The server answered the matchmaker without a ticket"))
+                self._events.append(Failure(FailureKind.PROTOCOL, Phrase("The server answered the matchmaker without a ticket")))
             return
         if search.cancelled:
             self._withdraw(answer.ticket)
@@ -314,8 +316,11 @@ class ClientProtocol:
         if self.search is not search:
             return
         self.search = None
-        what = "The matchmaker refused" if isinstance(error, ServerError) else "The matchmaker did not answer"
-        self._events.append(Failure(failure_kind(error), f"{what}: {error}"))
+        if isinstance(error, ServerError):
+            said = Phrase("The matchmaker refused: {reason}", reason=text_of(error))
+        else:
+            said = Phrase("The matchmaker did not answer: {reason}", reason=text_of(error))
+        self._events.append(Failure(failure_kind(error), said))
 
     def _matched(self, m: MatchmakerMatched) -> None:
         search = self.search
@@ -324,7 +329,7 @@ class ClientProtocol:
             return
         if not m.match_id and not m.token:
             self.search = None
-            text = "The matchmaker found a match but sent neither its id nor a token"
+            text = Phrase("The matchmaker found a match but sent neither its id nor a token")
             self._events.append(Failure(FailureKind.PROTOCOL, text))
             return
         others = [u for u in m.users if u.presence.user_id != self.user_id]
@@ -355,10 +360,10 @@ class ClientProtocol:
             return
         self.match = None
         if after_reconnect:
-            detail = error.message if isinstance(error, ServerError) and error.message else str(error)
-            self._events.append(MatchGone(f"The match is over: the server no longer holds it ({detail})"))
+            detail = error.message if isinstance(error, ServerError) and error.message else text_of(error)
+            self._events.append(MatchGone(Phrase("The match is over: the server no longer holds it ({reason})", reason=detail)))
         else:
-            self._events.append(Failure(failure_kind(error), f"Couldn't join the match: {error}"))
+            self._events.append(Failure(failure_kind(error), Phrase("Couldn't join the match: {reason}", reason=text_of(error))))
 
     def _join_answered(self, match: _Match, after_reconnect: bool, answer: Message) -> None:
         if self.match is not match:
@@ -368,7 +373,7 @@ class ClientProtocol:
             return
         if not isinstance(answer, Match):
             self.match = None
-            self._events.append(Failure(FailureKind.PROTOCOL, "The server answered the match join with something else"))
+            self._events.append(Failure(FailureKind.PROTOCOL, Phrase("The server answered the match join with something else")))
             return
         match.match_id = answer.match_id or match.match_id
         match.label = MatchLabel.decode(answer.label)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from game.phrase import Phrase
 from net.address import DEFAULT_DISCOVERY_PORT
 from net.beacon import (
     DEFAULT_EXPIRY,
@@ -187,7 +188,8 @@ class Listener:
             sock.close()
             error = DiscoveryBindError(
                 exc.errno or 0,
-                f"cannot listen for LAN games on UDP {self._bind_address}:{self._port}: {exc.strerror or exc}",
+                Phrase("cannot listen for LAN games on UDP {address}:{port}: {reason}", address=self._bind_address,
+                       port=self._port, reason=str(exc.strerror or exc)),
             )
             raise error from exc
         self._port = sock.getsockname()[1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from game.phrase import Phrase
 from net.messages import FailureKind
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class UnreachableError(ClientError):
     """Nothing answers at the address: refused, unknown host, no route, or no answer to connect."""
 
     def __init__(self, address: ServerAddress, reason: str):
-        super().__init__(f"Can't reach the server at {address} ({reason})")
+        super().__init__(Phrase("Can't reach the server at {address} ({reason})", address=str(address), reason=reason))
         self.address = address
         self.reason = reason
 
@@ -40,7 +41,7 @@ class BadKeyError(ClientError):
     """The server refused the server key (401 from the sign-in endpoint)."""
 
     def __init__(self, address: ServerAddress):
-        super().__init__("The server key was refused")
+        super().__init__(Phrase("The server key was refused"))
         self.address = address
 
 
@@ -49,7 +50,7 @@ class RefusedError(ClientError):
 
     def __init__(self, what: str, status: int, body: str):
         detail = f"{status} {body}".strip()
-        super().__init__(f"The server refused the {what}: {detail}")
+        super().__init__(Phrase("The server refused the {what}: {detail}", what=what, detail=detail))
         self.status = status
         self.body = body
 

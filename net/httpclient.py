@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 
 import h11
 
+from game.phrase import Phrase
+
 T = TypeVar("T")
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -123,18 +125,18 @@ async def resolve(host: str, port: int) -> list[tuple[int, Any]]:
     try:
         infos = await run_detached(socket.getaddrinfo, host, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise ConnectError("no such host") from exc
+        raise ConnectError(Phrase("no such host")) from exc
     except (OSError, UnicodeError) as exc:
-        raise ConnectError(f"cannot look the name up: {exc}") from exc
+        raise ConnectError(Phrase("cannot look the name up: {reason}", reason=str(exc))) from exc
     out: list[tuple[int, Any]] = [(info[0], info[4]) for info in infos]
     if not out:
-        raise ConnectError("no such host")
+        raise ConnectError(Phrase("no such host"))
     return out
 
 
 def _reason(exc: OSError) -> str:
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
+        return Phrase("connection refused")
     text = exc.strerror or str(exc) or type(exc).__name__
     return text[:1].lower() + text[1:]
 
@@ -159,9 +161,9 @@ async def connect(host: str, port: int, timeout: float) -> socket.socket:
                     sock.close()
                     raise
                 return sock
-            raise ConnectError(_reason(last) if last else "no address to connect to")
+            raise ConnectError(_reason(last) if last else Phrase("no address to connect to"))
     except TimeoutError:
-        raise ConnectError(f"no answer within {timeout:g} s") from None
+        raise ConnectError(Phrase("no answer within {seconds:g} s", seconds=timeout)) from None
 
 
 
@@ -197,7 +199,7 @@ async def request(
         except (ssl.SSLError, ssl.CertificateError) as exc:
             raise TlsHandshakeError(exc) from exc
         except TimeoutError:
-            raise ResponseTimeoutError(f"no TLS handshake within {timeout:g} s") from None
+            raise ResponseTimeoutError(Phrase("no TLS handshake within {seconds:g} s", seconds=timeout)) from None
         conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
         host_header = f"[{host}]" if ":" in host else host
         if port != (443 if tls is not None else 80):
@@ -215,9 +217,9 @@ async def request(
                 await writer.drain()
                 return await _read_response(conn, reader, max_body)
         except TimeoutError:
-            raise ResponseTimeoutError(f"no answer within {timeout:g} s") from None
+            raise ResponseTimeoutError(Phrase("no answer within {seconds:g} s", seconds=timeout)) from None
     except (ConnectionResetError, BrokenPipeError) as exc:
-        raise NoResponseError("the server closed the connection without answering") from exc
+        raise NoResponseError(Phrase("the server closed the connection without answering")) from exc
     except (ssl.SSLError, ssl.CertificateError) as exc:
         raise TlsHandshakeError(exc) from exc
     except OSError as exc:
@@ -239,8 +241,8 @@ async def _read_response(conn: h11.Connection, reader: asyncio.StreamReader, max
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
             if not head:
-                raise NoResponseError("the server closed the connection without answering") from None
-            raise MalformedResponseError(f"not an HTTP answer ({exc})", head) from None
+                raise NoResponseError(Phrase("the server closed the connection without answering")) from None
+            raise MalformedResponseError(Phrase("not an HTTP answer ({reason})", reason=str(exc)), head) from None
         if event is h11.NEED_DATA:
             try:
                 data = await reader.read(65536)
@@ -256,11 +258,11 @@ async def _read_response(conn: h11.Connection, reader: asyncio.StreamReader, max
         elif isinstance(event, h11.Data):
             size += len(event.data)
             if size > max_body:
-                raise MalformedResponseError(f"the answer is larger than {max_body} bytes")
+                raise MalformedResponseError(Phrase("the answer is larger than {size} bytes", size=max_body))
             chunks.append(bytes(event.data))
         elif isinstance(event, h11.EndOfMessage):
             assert response is not None
             headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers)
             return HttpResponse(response.status_code, response.reason.decode("latin-1"), headers, b"".join(chunks))
         elif isinstance(event, h11.ConnectionClosed):
-            raise NoResponseError("the server closed the connection without answering")
+            raise NoResponseError(Phrase("the server closed the connection without answering"))

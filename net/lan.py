@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from game.phrase import Phrase, text_of
 from game.xoxo import Presence
 from net.address import DEFAULT_SERVER_KEY, ServerAddress
 from net.announcer import Announcer
@@ -250,14 +251,15 @@ class LanHosting:
                 last = exc
                 continue
             except (HostError, OSError) as exc:
-                self._emit(Failure(FailureKind.HOST, f"Couldn't start the game host: {exc}"))
+                self._emit(Failure(FailureKind.HOST, Phrase("Couldn't start the game host: {reason}", reason=text_of(exc))))
                 return None
             return host
         if command.port and tries > 1:
-            detail = f"ports {command.port} to {min(65535, command.port + tries - 1)} are all in use"
+            detail: str = Phrase("ports {first} to {last} are all in use", first=command.port,
+                                 last=min(65535, command.port + tries - 1))
         else:
-            detail = str(last) if last else "no port to listen on"
-        self._emit(Failure(FailureKind.HOST, f"Couldn't start the game host: {detail}"))
+            detail = text_of(last) if last else Phrase("no port to listen on")
+        self._emit(Failure(FailureKind.HOST, Phrase("Couldn't start the game host: {reason}", reason=detail)))
         return None
 
     async def _stop(self, game: _HostedGame, report: bool = False) -> None:
@@ -322,7 +324,7 @@ class LanBrowser:
         except (DiscoveryBindError, OSError) as exc:
             if self._listener is listener:
                 self._listener = None
-            self._emit(Failure(FailureKind.OTHER, f"Can't look for LAN games: {exc}"))
+            self._emit(Failure(FailureKind.OTHER, Phrase("Can't look for LAN games: {reason}", reason=text_of(exc))))
             return
         if self._listener is not listener:
             await listener.stop()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Final
 
+from game.phrase import Phrase, counted_phrase, text_of
 from net.address import DEFAULT_SERVER, ServerAddress
 from net.friendcode import ALPHABET, MAX_LENGTH, MIN_LENGTH
 
@@ -35,21 +36,22 @@ def normalize_name(text: str) -> str:
     A name is 1 to ``MAX_NAME_LENGTH`` printable characters after normalisation.
     """
     if not isinstance(text, str):
-        raise InvalidInput("A name must be text.")
+        raise InvalidInput(Phrase("A name must be text."))
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput("A name must be valid text.") from None
+        raise InvalidInput(Phrase("A name must be valid text.")) from None
     name = unicodedata.normalize("NFKC", text).strip()  # strip after NFKC: it can make spaces (U+00B4)
     if "\ufffd" in name:  # bytes that were not UTF-8, replaced on the way in
-        raise InvalidInput("A name must be valid text.")
+        raise InvalidInput(Phrase("A name must be valid text."))
     if not name:
-        raise InvalidInput("Type your name: it is what your opponent sees.")
+        raise InvalidInput(Phrase("Type your name: it is what your opponent sees."))
     if not name.isprintable():
-        raise InvalidInput("A name can only have letters, digits, spaces and punctuation.")
+        raise InvalidInput(Phrase("A name can only have letters, digits, spaces and punctuation."))
     name = " ".join(part for part in name.split(" ") if part)  # one space between words
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"A name has at most {MAX_NAME_LENGTH} characters.")
+        raise InvalidInput(counted_phrase("A name has at most {n} character.", "A name has at most {n} characters.",
+                                          MAX_NAME_LENGTH))
     return name
 
 
@@ -84,13 +86,14 @@ def check_friend_code(text: str) -> str:
     """``text`` as a friend code (trimmed, upper-cased, spaces and dashes dropped); InvalidInput saying what is wrong."""
     code = "".join(text.split()).replace("-", "").upper()
     if not code:
-        raise InvalidInput("Type the code your friend gave you.")
+        raise InvalidInput(Phrase("Type the code your friend gave you."))
     wrong = sorted({c for c in code if c not in ALPHABET})
     if wrong:
         shown = " ".join(wrong)
-        raise InvalidInput(f"A code has no {shown}: codes use the letters A to Z without I, L and O, and the digits 2 to 9.")
+        raise InvalidInput(Phrase("A code has no {wrong}: codes use the letters A to Z without I, L and O, "
+                                  "and the digits 2 to 9.", wrong=shown))
     if not MIN_LENGTH <= len(code) <= MAX_LENGTH:
-        raise InvalidInput(f"A code has {MIN_LENGTH} to {MAX_LENGTH} characters.")
+        raise InvalidInput(Phrase("A code has {low} to {high} characters.", low=MIN_LENGTH, high=MAX_LENGTH))
     return code
 
 
@@ -99,6 +102,5 @@ def check_server(text: str) -> ServerAddress:
     try:
         return ServerAddress.parse(text)
     except ValueError as exc:
-        reason = str(exc)
-        reason = reason[:1].upper() + reason[1:]
-        raise InvalidInput(f"{reason}. Type host:port or https://host, for example {DEFAULT_SERVER}.") from None
+        raise InvalidInput(Phrase("{reason:cap}. Type host:port or https://host, for example {example}.",
+                                  reason=text_of(exc), example=DEFAULT_SERVER)) from None

@@ -26,6 +26,7 @@ import ssl
 import time
 from collections.abc import Callable
 
+from game.phrase import Phrase, counted_phrase, text_of
 from net.address import ServerAddress
 from net.clientproto import ClientProtocol, Output, Request, Send
 from net.codec import Message
@@ -221,7 +222,8 @@ class OnlineSession:
             out = self.protocol.received(message)
         except Exception as exc:
             log.exception("handling %s failed", type(message).__name__)
-            self._emit(Failure(FailureKind.PROTOCOL, f"The server sent something this game does not understand ({exc})"))
+            self._emit(Failure(FailureKind.PROTOCOL, Phrase("The server sent something this game does not understand ({reason})",
+                                                            reason=text_of(exc))))
             return
         self._perform(out)
 
@@ -308,9 +310,10 @@ class OnlineSession:
         if self.closed:
             return
         self.abort()
-        message = str(error) if not prefix else f"{prefix}: {error}"
+        said = text_of(error)
+        message = said if not prefix else Phrase("{what}: {reason}", what=prefix, reason=said)
         if isinstance(error, ValueError):
-            message = f"Can't sign in: {error}"
+            message = Phrase("Can't sign in: {reason}", reason=said)
         self._emit(Failure(failure_kind(error), message))
 
     async def _fresh_session(self, force: bool = False) -> bool:
@@ -377,7 +380,7 @@ class OnlineSession:
         cfg = self.config
         if self._clock() - self._opened_at >= cfg.stable_after:
             self._tries = 0  # that connection held: a fresh budget
-        message = str(error)
+        message = text_of(error)
         last: ClientError = error
         while self._tries < cfg.reconnect_attempts:
             self._tries += 1
@@ -391,16 +394,17 @@ class OnlineSession:
                 return
             except ClientError as exc:
                 last = exc
-                message = f"Still trying to reach the server: {exc}"
+                message = Phrase("Still trying to reach the server: {reason}", reason=text_of(exc))
                 continue
             self._adopt(socket, reconnected=True)
             return
         if last is error:  # every try opened a connection, and each one dropped soon after
             self.abort()
-            self._emit(Failure(FailureKind.DROPPED, "The server keeps dropping the connection"))
+            self._emit(Failure(FailureKind.DROPPED, Phrase("The server keeps dropping the connection")))
             return
         tries = cfg.reconnect_attempts
-        self._failed(last, f"Lost the connection to the server and could not get it back after {tries} tries")
+        self._failed(last, counted_phrase("Lost the connection to the server and could not get it back after {n} try",
+                                          "Lost the connection to the server and could not get it back after {n} tries", tries))
 
     async def _reopen(self) -> RealtimeSocket:
         """A new socket with a token that has life left (a refused one is renewed once)."""

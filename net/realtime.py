@@ -22,6 +22,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from game.phrase import Phrase, text_of
 from net import httpclient, tls
 from net.address import ServerAddress
 from net.codec import Error, Message, Ping, Pong, ProtocolError, Unknown, decode_server, encode
@@ -113,7 +114,7 @@ class RealtimeSocket:
         try:
             sock = await httpclient.connect(address.host, address.port, open_timeout)
         except httpclient.ConnectError as exc:
-            raise UnreachableError(address, str(exc)) from exc
+            raise UnreachableError(address, text_of(exc)) from exc
         uri = f"{address.ws_url}/ws?" + urlencode({"token": token, "format": "json"}, quote_via=quote)
         ws: ClientConnection | None = None
         try:
@@ -134,17 +135,20 @@ class RealtimeSocket:
         except InvalidStatus as exc:
             response = exc.response
             body = " ".join(bytes(response.body).decode("utf-8", "replace").split())[:200] or response.reason_phrase
-            raise refusal("connection", response.status_code, body) from exc
+            raise refusal(Phrase("connection"), response.status_code, body) from exc
         except TimeoutError as exc:
-            raise ServerTimeoutError(
-                f"The server at {address} took the connection but did not answer within {open_timeout:g} s"
-            ) from exc
+            raise ServerTimeoutError(Phrase(
+                "The server at {address} took the connection but did not answer within {seconds:g} s",
+                address=str(address), seconds=open_timeout)) from exc
         except InvalidHandshake as exc:
-            raise ServerProtocolError(f"The server at {address} did not open a game connection ({exc})") from exc
+            raise ServerProtocolError(Phrase("The server at {address} did not open a game connection ({reason})",
+                                             address=str(address), reason=str(exc))) from exc
         except ValueError as exc:  # a redirect, which a connection on a given socket cannot follow
-            raise ServerProtocolError(f"The server at {address} sent us elsewhere ({exc})") from exc
+            raise ServerProtocolError(Phrase("The server at {address} sent us elsewhere ({reason})", address=str(address),
+                                             reason=str(exc))) from exc
         except (OSError, ConnectionClosed) as exc:
-            raise ConnectionLostError(f"The server at {address} closed the connection while it opened") from exc
+            raise ConnectionLostError(Phrase("The server at {address} closed the connection while it opened",
+                                             address=str(address))) from exc
         finally:
             if ws is None:
                 sock.close()  # websockets has already closed it if it got that far; closing twice is harmless
@@ -184,9 +188,8 @@ class RealtimeSocket:
                 async with asyncio.timeout(limit):
                     return await future
             except TimeoutError:
-                raise ServerTimeoutError(
-                    f"The server did not answer {message.KEY.replace('_', ' ')} within {limit:g} s"
-                ) from None
+                raise ServerTimeoutError(Phrase("The server did not answer {request} within {seconds:g} s",
+                                                request=message.KEY.replace("_", " "), seconds=limit)) from None
         finally:
             self._pending.pop(cid, None)
             if future.done() and not future.cancelled():
@@ -209,7 +212,7 @@ class RealtimeSocket:
                 await self._ws.close()
         finally:
             self._ws.transport.abort()
-            self._fail_pending(ConnectionLostError("The connection was closed"))
+            self._fail_pending(ConnectionLostError(Phrase("The connection was closed")))
         await self._stop_reader()
 
     def abort(self) -> None:
@@ -220,22 +223,22 @@ class RealtimeSocket:
         self._keepalive.cancel()
         self._reader.cancel()
         self._ws.transport.abort()
-        self._fail_pending(ConnectionLostError("The connection was closed"))
+        self._fail_pending(ConnectionLostError(Phrase("The connection was closed")))
 
     # Internals ------------------------------------------------------------------
 
     async def _send_text(self, text: str) -> None:
         if self._closed:
-            raise self._error or ConnectionLostError("The connection is closed")
+            raise self._error or ConnectionLostError(Phrase("The connection is closed"))
         try:
             async with asyncio.timeout(self._request_timeout):
                 await self._ws.send(text)
         except TimeoutError:
-            self._fail(ConnectionLostError("The server stopped reading what we send"))
-            raise self._error or ConnectionLostError("The connection is closed") from None
+            self._fail(ConnectionLostError(Phrase("The server stopped reading what we send")))
+            raise self._error or ConnectionLostError(Phrase("The connection is closed")) from None
         except ConnectionClosed as exc:
             self._fail(self._closed_error(exc))
-            raise self._error or ConnectionLostError("The connection is closed") from None
+            raise self._error or ConnectionLostError(Phrase("The connection is closed")) from None
 
     async def _read(self) -> None:
         try:
@@ -252,7 +255,7 @@ class RealtimeSocket:
             raise
         except Exception as exc:  # never let the reader die silently
             log.exception("realtime reader failed")
-            self._fail(ConnectionLostError(f"The connection failed ({exc})"))
+            self._fail(ConnectionLostError(Phrase("The connection failed ({reason})", reason=str(exc))))
             return
         self._fail(self._closed_error(None))
 
@@ -261,13 +264,13 @@ class RealtimeSocket:
             envelope = decode_server(frame)
         except ProtocolError as exc:
             if exc.fatal:
-                raise ServerProtocolError(
-                    f"The server at {self.address} sent something that is not a game message: {str(frame)[:80]!r}"
-                ) from exc
+                raise ServerProtocolError(Phrase("The server at {address} sent something that is not a game message: {frame!r}",
+                                                 address=str(self.address), frame=str(frame)[:80])) from exc
             log.warning("ignored a malformed %s from %s: %s", "answer" if exc.cid else "message", self.address, exc)
             future = self._pending.get(exc.cid) if exc.cid is not None else None
             if future is not None and not future.done():
-                future.set_exception(ServerProtocolError(f"The server's answer cannot be read ({exc.message})"))
+                unreadable = Phrase("The server's answer cannot be read ({reason})", reason=exc.message)
+                future.set_exception(ServerProtocolError(unreadable))
             return
         message, cid = envelope.message, envelope.cid
         if cid is not None:
@@ -301,7 +304,8 @@ class RealtimeSocket:
             now = self._clock()
             silent_until = self._last_received + self._dead_after
             if now >= silent_until:
-                self._fail(ConnectionLostError(f"The server stopped answering (nothing for {self._dead_after:g} s)"))
+                self._fail(ConnectionLostError(Phrase("The server stopped answering (nothing for {seconds:g} s)",
+                                                      seconds=self._dead_after)))
                 return
             if now >= next_ping:
                 next_ping = now + self._ping_interval
@@ -315,12 +319,13 @@ class RealtimeSocket:
     def _closed_error(self, exc: ConnectionClosed | None) -> ClientError:
         close = exc.rcvd if exc is not None else self._ws.protocol.close_rcvd
         if close is not None and close.code == CLOSE_GOING_AWAY:
-            return ServerGoingAwayError(f"The server closed the connection: {close.reason or 'it is going away'}")
+            return ServerGoingAwayError(Phrase("The server closed the connection: {reason}",
+                                               reason=close.reason or Phrase("it is going away")))
         if close is not None and close.reason:
-            return ConnectionLostError(f"The server closed the connection ({close.reason})")
+            return ConnectionLostError(Phrase("The server closed the connection ({reason})", reason=close.reason))
         if close is not None:
-            return ConnectionLostError("The server closed the connection")
-        return ConnectionLostError("The connection to the server was lost")
+            return ConnectionLostError(Phrase("The server closed the connection"))
+        return ConnectionLostError(Phrase("The connection to the server was lost"))
 
     def _fail(self, error: ClientError) -> None:
         if self._closed:

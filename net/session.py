@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from game.phrase import Phrase, text_of
 from game.refusal import Refusal
 from net import tls
 from net.address import ServerAddress
@@ -120,7 +121,7 @@ class Session:
             self._handle(command)
         except Exception as exc:  # a bug must not take the network thread down
             log.exception("command %r failed", command)
-            self._emit(Failure(FailureKind.OTHER, f"Something went wrong in the network code ({exc})"))
+            self._emit(Failure(FailureKind.OTHER, Phrase("Something went wrong in the network code ({reason})", reason=str(exc))))
 
     async def close(self) -> None:
         """Stop everything within about twice the close timeout: goodbyes first, then sockets and ports."""
@@ -216,10 +217,10 @@ class Session:
             address = ServerAddress.parse(command.server)
             context = tls.client_context(command.ca_file) if address.tls else None
         except tls.TlsConfigError as exc:
-            self._emit(Failure(FailureKind.TLS, f"Can't make a secure connection: {exc}"))
+            self._emit(Failure(FailureKind.TLS, Phrase("Can't make a secure connection: {reason}", reason=text_of(exc))))
             return
         except ValueError as exc:
-            self._emit(Failure(FailureKind.OTHER, f"That server address does not work: {exc}"))
+            self._emit(Failure(FailureKind.OTHER, Phrase("That server address does not work: {reason}", reason=text_of(exc))))
             return
         self._last_sign_in = command
         old, self._online = self._online, None
@@ -243,7 +244,7 @@ class Session:
         online = self._online
         if online is None or online.closed:
             if self._last_sign_in is None:
-                self._emit(Failure(FailureKind.OTHER, "Sign in to a server first"))
+                self._emit(Failure(FailureKind.OTHER, Phrase("Sign in to a server first")))
                 return
             self._sign_in(self._last_sign_in)  # signed out meanwhile (a failure, a disconnect): sign in again
             online = self._online
@@ -287,4 +288,4 @@ class Session:
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
         """A task died of a bug: the player hears that something went wrong, the loop goes on."""
-        self._emit(Failure(FailureKind.OTHER, f"Something went wrong in the network code ({exc})"))
+        self._emit(Failure(FailureKind.OTHER, Phrase("Something went wrong in the network code ({reason})", reason=str(exc))))

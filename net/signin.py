@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from game.phrase import Phrase, text_of
 from net import httpclient, tls
 from net.address import ServerAddress
 from net.errors import (
@@ -48,14 +49,14 @@ def decode_token_claims(token: str) -> dict[str, Any]:
     """The claims of a JWT, without checking its signature (a client cannot); ServerProtocolError if unreadable."""
     parts = token.split(".") if isinstance(token, str) else []
     if len(parts) != 3:
-        raise ServerProtocolError("The server's session token is not a JWT")
+        raise ServerProtocolError(Phrase("The server's session token is not a JWT"))
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error, RecursionError):
-        raise ServerProtocolError("The server's session token cannot be read") from None
+        raise ServerProtocolError(Phrase("The server's session token cannot be read")) from None
     if not isinstance(claims, dict):
-        raise ServerProtocolError("The server's session token cannot be read")
+        raise ServerProtocolError(Phrase("The server's session token cannot be read"))
     return claims
 
 
@@ -81,11 +82,11 @@ class AuthSession:
     def from_answer(cls, answer: Any, now: float, wall_now: float, previous: AuthSession | None = None) -> AuthSession:
         """Read ``{"token", "refresh_token", "created"}``; ServerProtocolError if it is not that."""
         if not isinstance(answer, dict) or not isinstance(answer.get("token"), str) or not answer["token"]:
-            raise ServerProtocolError("The server's sign-in answer has no session token")
+            raise ServerProtocolError(Phrase("The server's sign-in answer has no session token"))
         claims = decode_token_claims(answer["token"])
         uid, usn, exp = claims.get("uid"), claims.get("usn"), _number(claims.get("exp"))
         if not isinstance(uid, str) or not uid or not isinstance(usn, str) or exp is None:
-            raise ServerProtocolError("The server's session token lacks the user id, name or expiry")
+            raise ServerProtocolError(Phrase("The server's session token lacks the user id, name or expiry"))
         iat = _number(claims.get("iat"))
         # Measure the life on our own clock: the server's wall clock may differ from ours.
         lifetime = exp - iat if iat is not None and exp > iat else exp - wall_now
@@ -173,7 +174,7 @@ class AuthClient:
         response = await self._call("POST", AUTHENTICATE_PATH, query, {"id": device_id}, self._basic, "sign-in")
         if response.status == 401:
             raise BadKeyError(self.address)
-        return self._session(response, "sign-in")
+        return self._session(response, Phrase("sign-in"))
 
     async def refresh(self, session: AuthSession) -> AuthSession:
         """A new token for ``session`` from its refresh token; RefusedError when that is no longer accepted."""
@@ -182,7 +183,7 @@ class AuthClient:
         response = await self._call(
             "POST", REFRESH_PATH, {}, {"token": session.refresh_token}, self._basic, "session refresh"
         )
-        return self._session(response, "session refresh", session)
+        return self._session(response, Phrase("session refresh"), session)
 
     async def rename(self, session: AuthSession, username: str) -> None:
         """Change the account's name (``PUT /v2/account``); the next sign-in's token carries it.
@@ -194,7 +195,7 @@ class AuthClient:
             "PUT", ACCOUNT_PATH, {}, {"username": username}, f"Bearer {session.token}", "new name"
         )
         if response.status != 200:
-            raise refusal("new name", response.status, _refusal_text(response))
+            raise refusal(Phrase("new name"), response.status, _refusal_text(response))
 
     def _session(self, response: httpclient.HttpResponse, what: str, previous: AuthSession | None = None) -> AuthSession:
         if response.status != 200:
@@ -202,7 +203,8 @@ class AuthClient:
         answer = _json_object(response.body)
         if answer is None:
             raise ServerProtocolError(
-                f"The server at {self.address} answered the {what} with something that is not JSON: {response.text(80)!r}"
+                Phrase("The server at {address} answered the {what} with something that is not JSON: {text!r}",
+                       address=str(self.address), what=what, text=response.text(80))
             )
         return AuthSession.from_answer(answer, self._clock(), self._wall(), previous)
 
@@ -222,17 +224,20 @@ class AuthClient:
                 address.host, address.port, method, target, headers=headers, body=body, timeout=self._timeout, tls=self._tls
             )
         except httpclient.ConnectError as exc:
-            raise UnreachableError(address, str(exc)) from exc
+            raise UnreachableError(address, text_of(exc)) from exc
         except httpclient.TlsHandshakeError as exc:
             raise TlsError(tls.explain(exc.error, str(address))) from exc
         except httpclient.ResponseTimeoutError as exc:
-            raise ServerTimeoutError(f"The server at {address} did not answer within {self._timeout:g} s") from exc
+            raise ServerTimeoutError(Phrase("The server at {address} did not answer within {seconds:g} s", address=str(address),
+                                            seconds=self._timeout)) from exc
         except httpclient.MalformedResponseError as exc:
             if not address.tls and tls.expects_tls(exc.head):
                 raise TlsError(_expects_tls(address)) from exc
-            raise ServerProtocolError(f"The server at {address} does not speak HTTP as expected ({exc})") from exc
+            raise ServerProtocolError(Phrase("The server at {address} does not speak HTTP as expected ({reason})",
+                                             address=str(address), reason=text_of(exc))) from exc
         except httpclient.NoResponseError as exc:
-            raise ServerProtocolError(f"The server at {address} closed the connection without answering the {what}") from exc
+            raise ServerProtocolError(Phrase("The server at {address} closed the connection without answering the {what}",
+                                             address=str(address), what=what)) from exc
         if (
             response.status == 400
             and not address.tls
@@ -244,7 +249,8 @@ class AuthClient:
 
 
 def _expects_tls(address: ServerAddress) -> str:
-    return f"The server at {address} expects a secure connection on that port: use https://{address.netloc}"
+    return Phrase("The server at {address} expects a secure connection on that port: use https://{netloc}",
+                  address=str(address), netloc=address.netloc)
 
 
 

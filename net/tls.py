@@ -18,6 +18,8 @@ from pathlib import Path
 
 import truststore
 
+from game.phrase import Phrase
+
 # OpenSSL's verification results (X509_V_ERR_*) that have a plainer name.
 _EXPIRED = {9, 10}  # not yet valid, expired
 _UNTRUSTED = {2, 18, 19, 20, 21, 27}  # unknown issuer, self-signed (leaf or chain), untrusted
@@ -46,7 +48,8 @@ def client_context(ca_file: str | Path | None = None) -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=str(ca_file))
         except (ssl.SSLError, OSError) as exc:
-            raise TlsConfigError(f"the certificate authority file {ca_file} cannot be used ({_short(exc)})") from None
+            raise TlsConfigError(Phrase("the certificate authority file {path} cannot be used ({reason})", path=str(ca_file),
+                                         reason=_short(exc))) from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED
@@ -104,13 +107,15 @@ def check_pem(path: str | Path, what: str, kind: str) -> None:
     try:
         text = Path(path).read_bytes()[: 1024 * 1024]
     except FileNotFoundError:
-        raise TlsConfigError(f"the {what} {path} does not exist") from None
+        raise TlsConfigError(Phrase("the {what} {path} does not exist", what=what, path=str(path))) from None
     except IsADirectoryError:
-        raise TlsConfigError(f"the {what} {path} is a folder, not a file") from None
+        raise TlsConfigError(Phrase("the {what} {path} is a folder, not a file", what=what, path=str(path))) from None
     except OSError as exc:
-        raise TlsConfigError(f"the {what} {path} cannot be read: {exc.strerror or exc}") from None
+        raise TlsConfigError(Phrase("the {what} {path} cannot be read: {reason}", what=what, path=str(path),
+                                    reason=str(exc.strerror or exc))) from None
     if b"-----BEGIN " not in text or kind.encode() not in text:
-        raise TlsConfigError(f"the {what} {path} is not in PEM format (no '-----BEGIN ...{kind}-----' block)")
+        raise TlsConfigError(Phrase("the {what} {path} is not in PEM format (no '-----BEGIN ...{kind}-----' block)",
+                                    what=what, path=str(path), kind=kind))
 
 
 def explain(error: BaseException, server: str) -> str:
@@ -119,19 +124,19 @@ def explain(error: BaseException, server: str) -> str:
         code = error.verify_code
         message = (error.verify_message or str(error)).lower()
         if code in _WRONG_NAME or "hostname" in message or "ip address mismatch" in message:
-            return f"The certificate of {server} is for another name: this may not be the server you meant"
+            return Phrase("The certificate of {server} is for another name: this may not be the server you meant", server=server)
         if code in _EXPIRED or "expired" in message or "not yet valid" in message:
-            return f"The certificate of {server} has expired (or is not valid yet): its operator must renew it"
+            return Phrase("The certificate of {server} has expired (or is not valid yet): its operator must renew it",
+                          server=server)
         if code in _UNTRUSTED or "self" in message or "issuer" in message or "untrusted" in message:
-            return (
-                f"The certificate of {server} is self-signed or from an authority this computer does not trust "
-                "(if you run the server, give its authority with --ca-file)"
-            )
-        return f"The certificate of {server} was refused: {error.verify_message or error}"
+            return Phrase("The certificate of {server} is self-signed or from an authority this computer does not trust "
+                          "(if you run the server, give its authority with --ca-file)", server=server)
+        return Phrase("The certificate of {server} was refused: {reason}", server=server,
+                      reason=str(error.verify_message or error))
     text = str(error).lower()
     if any(sign in text for sign in _NOT_TLS):
-        return f"{server} does not speak TLS on this port: try http:// or another port"
-    return f"The secure connection to {server} failed ({_short(error)})"
+        return Phrase("{server} does not speak TLS on this port: try http:// or another port", server=server)
+    return Phrase("The secure connection to {server} failed ({reason})", server=server, reason=_short(error))
 
 
 def expects_tls(first_bytes: bytes, body: str = "") -> bool:
