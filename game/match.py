@@ -13,10 +13,19 @@ move, inside the board, on an empty cell, while the game is on; anything else is
 refused to the sender alone (op 3) and changes nothing. Each game's first player
 alternates. A turn has a deadline; letting it pass loses that game, and a player who
 lets two turns in a row pass is taken out of the match. A dropped player's seat is
-held for a grace period. After a game, the next one starts when both players ask
-(op 4); when the countdown runs out it starts anyway if a player did not declare our
-protocol (XOXO's behaviour), else the match ends. Every finished game is handed to
-``Dispatcher.record`` before any player is told the result.
+held for a grace period; after half of it the player left may claim the win or call a
+draw (op 6). After a game, the next one starts when both players ask (op 4); when the
+countdown runs out it starts anyway if a player did not declare our protocol (XOXO's
+behaviour), else the match ends. Every finished game is handed to ``Dispatcher.record``
+before any player is told the result.
+
+Revision 3 (docs/PROTOCOL.md), when both players declared it: a game whose first move a
+player never makes in their turn's time is aborted (no result), and a player who aborts
+two games in a row is treated as having left; after a game the offer of the next one
+stays open (no countdown) until a player leaves or the match has been idle for
+``idle_seconds``. In a rated match (``MatchSettings.rated``) every game with a result
+updates both players' Glicko-2 standings, read from a ``Ledger``; the new standings go
+to ``Dispatcher.record`` with the game, and declared players are told the change (op 7).
 """
 
 from __future__ import annotations
@@ -28,30 +37,43 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from game.rating import Result as RatingResult
+from game.rating import rate_game
 from game.refusal import Refusal
 from game.rules import Board, MoveError, Outcome, Termination, other
+from game.standing import Standing, StandingChange
 from game.xoxo import (
+    OP_CLAIM,
     OP_MOVE,
     OP_OPPONENT_GONE,
+    OP_RATING,
     OP_REJECTED,
     OP_REMATCH,
     OP_STATE,
     PROTOCOL,
+    AwayClock,
+    Claim,
     Gone,
     GoneReason,
     MatchLabel,
     PayloadError,
+    PlayerRating,
     Presence,
+    RatingNews,
     RematchMode,
+    ShownRating,
     declared_protocol,
+    decode_claim,
     decode_move,
     encode_gone,
+    encode_rating_news,
     encode_rejected,
     encode_state,
 )
 
 TIMEOUTS_TO_REMOVE = 2  # turns in a row a player may let run out before being taken out of the match
 RETURN_SECONDS = 5.0  # a returning player gets at least this long (or the whole turn, if shorter) to move
+REVISION_3 = 3  # the revision whose rules (abort, open rematch, claims' countdown, op 7) a seat must declare
 
 
 class LeaveReason(enum.Enum):
@@ -73,7 +95,10 @@ class MatchSettings:
     ``turn_seconds`` 0 turns the turn timer off. ``rematch_seconds`` None means no
     countdown: the next game starts only when both players ask. ``expected`` are the
     players the matchmaker paired (None: anyone may take a seat); if they are not both
-    seated within ``join_timeout_seconds`` of the match's creation, it ends.
+    seated within ``join_timeout_seconds`` of the match's creation, it ends. ``rated``:
+    the games count for the players' ratings. ``idle_seconds``: between two revision-3
+    clients, how long after a game the match waits for the next one before it ends
+    (None: for ever).
     """
 
     turn_seconds: float = 30.0
@@ -81,6 +106,8 @@ class MatchSettings:
     rematch_seconds: int | None = 10
     expected: tuple[Presence, ...] | None = None
     join_timeout_seconds: float = 30.0
+    rated: bool = False
+    idle_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +124,19 @@ class GameRecord:
     line: tuple[tuple[int, int], ...] | None
     started_at: float  # unix time
     ended_at: float  # unix time
+    standings: StandingChange | None = None  # in a rated match: both players' standings before and after
+
+
+class Ledger(Protocol):
+    """Where a rated match reads the players' standings (the host's ratings, Nakama's leaderboard)."""
+
+    def standing(self, user_id: str) -> Standing:
+        """The player's standing now (a new player's default if they have none)."""
+
+
+class _NoLedger:
+    def standing(self, user_id: str) -> Standing:
+        return Standing()
 
 
 class Dispatcher(Protocol):
@@ -120,6 +160,9 @@ class _Seat:
     grace_deadline: float | None = None
     wants_rematch: bool = False
     timeouts: int = 0  # turns in a row this player let run out
+    aborts: int = 0  # games in a row this player aborted by never making a first move
+    claim_at: float | None = None  # while away in a game: when the other may claim against them
+    claim_told: bool = False  # the other was told the claim is open
 
 
 class XoxoMatch:
@@ -132,10 +175,12 @@ class XoxoMatch:
         settings: MatchSettings = MatchSettings(),
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        ledger: Ledger | None = None,
     ):
         self.match_id = match_id
         self.settings = settings
         self._out = dispatcher
+        self._ledger: Ledger = ledger if ledger is not None else _NoLedger()
         self._clock = clock
         self._wall = wall_clock
         self._seats: list[_Seat] = []
@@ -149,6 +194,10 @@ class XoxoMatch:
         self._rematch_deadline: float | None = None
         self._rematch_mode = RematchMode.AUTO
         self._countdown_shown: int | None = None
+        self._idle_deadline: float | None = None
+        self._shown: tuple[Standing, Standing] | None = None  # rated: the standings at the start of the game
+        self._news: bytes | None = None  # op 7 of the game just finished, for a player who comes back
+        self._aborted_by = 0
         self.ended = False
 
     # Queries -------------------------------------------------------------
@@ -161,7 +210,9 @@ class XoxoMatch:
     @property
     def label(self) -> str:
         """The match label (Nakama's): our protocol revision, whether a seat is free, the game number."""
-        return MatchLabel(PROTOCOL, open=len(self._seats) < 2 and not self.ended, game=self.game).encode()
+        return MatchLabel(
+            PROTOCOL, open=len(self._seats) < 2 and not self.ended, game=self.game, rated=self.settings.rated
+        ).encode()
 
     def seat_of(self, presence: Presence) -> int:
         """1 or 2 for a player of this match (by user id), 0 for anyone else."""
@@ -185,11 +236,24 @@ class XoxoMatch:
         elif not board.is_over:
             if self._turn_deadline is not None:
                 due.append(self._turn_deadline)
+            due.extend(s.claim_at for s in self._claims_to_announce() if s.claim_at is not None)
         elif self._rematch_deadline is not None:
             shown = self._countdown()
             # The moment the countdown shows one second less (or runs out, at 1).
             due.append(self._rematch_deadline - max(0, shown - 1))
+        elif self._idle_deadline is not None:
+            due.append(self._idle_deadline)
         return min(due) if due else None
+
+    def seat_status(self, user_id: str) -> tuple[str, float]:
+        """Whether ``user_id`` holds a seat: ("seated", 0) connected, ("held", seconds left of the hold), or ("", 0)."""
+        for seat in self._seats:
+            if seat.presence.user_id == user_id and not self.ended:
+                if seat.connected:
+                    return ("seated", 0.0)
+                if seat.grace_deadline is not None:
+                    return ("held", max(0.0, seat.grace_deadline - self._clock()))
+        return ("", 0.0)
 
     # Runtime hooks -----------------------------------------------------------
 
@@ -215,9 +279,13 @@ class XoxoMatch:
             seat.presence = presence
             seat.protocol = protocol
             seat.connected = True
-            seat.grace_deadline = None
+            seat.grace_deadline = seat.claim_at = None
+            seat.claim_told = False
             self._resume_turn_clock()
-            if self.board is not None:
+            board = self.board
+            if board is not None:
+                if board.is_over and self._news is not None and protocol >= REVISION_3:
+                    self._out.send(OP_RATING, self._news, [presence])  # the result they missed, with its rating
                 self._broadcast()
             return
         if self.ended or len(self._seats) >= 2:
@@ -236,11 +304,16 @@ class XoxoMatch:
         seat = self._seats[index - 1]
         if seat.presence.session_id != presence.session_id:
             return  # an older session of a player who came back on a newer one
-        if reason is LeaveReason.LEFT or self.board is None:
-            self._abandon(index, GoneReason(reason.value))
+        board = self.board
+        if reason is LeaveReason.LEFT or board is None:
+            declined = board is not None and board.is_over and self._rematch_mode is RematchMode.OPEN
+            self._abandon(index, GoneReason.DECLINED if declined else GoneReason(reason.value))
             return
         seat.connected = False
-        seat.grace_deadline = self._clock() + self.settings.grace_seconds
+        now = self._clock()
+        seat.grace_deadline = now + self.settings.grace_seconds
+        seat.claim_at = now + (self.settings.grace_seconds / 2.0)
+        seat.claim_told = False
         self._pause_turn_clock()
         if any(s.connected for s in self._seats):
             self._broadcast()
@@ -256,11 +329,13 @@ class XoxoMatch:
             self._move(index, message)
         elif message.op_code == OP_REMATCH:
             self._rematch(index, message.sender)
+        elif message.op_code == OP_CLAIM:
+            self._claim(index, message)
         else:
             self._refuse(message.sender, Refusal.UNKNOWN_OP, "that op code means nothing here")
 
     def tick(self) -> None:
-        """Do what is due now: grace periods, the join and turn deadlines, the rematch countdown."""
+        """Do what is due now: grace periods, claims opening, the join and turn deadlines, the rematch countdown."""
         if self.ended:
             return
         now = self._clock()
@@ -274,12 +349,18 @@ class XoxoMatch:
                 self._no_show()
             return
         if not board.is_over:
+            self._announce_claims(now)
             if self._turn_deadline is not None and now >= self._turn_deadline:
                 self._time_out(board)
-            return
+        else:
+            self._tick_after_game(now)
+
+    def _tick_after_game(self, now: float) -> None:
+        """Between games: the rematch countdown (or the idle limit of an open offer)."""
         if self._rematch_deadline is None:
-            return
-        if now >= self._rematch_deadline:
+            if self._idle_deadline is not None and now >= self._idle_deadline:
+                self._idle()
+        elif now >= self._rematch_deadline:
             if self._rematch_mode is RematchMode.AUTO:
                 self._start_game()
             else:
@@ -313,7 +394,9 @@ class XoxoMatch:
         except MoveError as exc:
             self._refuse(message.sender, exc.reason, str(exc))
             return
-        self._seats[index - 1].timeouts = 0
+        seat = self._seats[index - 1]
+        seat.timeouts = 0
+        seat.aborts = 0  # a game in which they made a move: the count of aborts in a row starts again
         if board.is_over:
             self._finish(board)
         else:
@@ -335,13 +418,77 @@ class XoxoMatch:
         else:
             self._broadcast()  # the opponent sees who asked
 
+    def _claim(self, index: int, message: MatchMessage) -> None:
+        """Op 6: the win, or a draw, against an opponent away for more than half their seat hold."""
+        try:
+            claim = decode_claim(message.data)
+        except PayloadError as exc:
+            self._refuse(message.sender, Refusal.BAD_PAYLOAD, str(exc))
+            return
+        board = self.board
+        if board is None or board.is_over or len(self._seats) < 2:
+            self._refuse(message.sender, Refusal.NOTHING_TO_CLAIM, "there is no game in progress")
+            return
+        away = self._seats[other(index) - 1]
+        if away.connected or away.claim_at is None:
+            self._refuse(message.sender, Refusal.NOTHING_TO_CLAIM, "your opponent is here")
+            return
+        wait = away.claim_at - self._clock()
+        if wait > 0:
+            self._refuse(message.sender, Refusal.CLAIM_TOO_EARLY, f"you may claim in {math.ceil(wait)} s")
+            return
+        if claim is Claim.WIN:
+            self._finish(board.finish(Termination.CLAIMED, index))
+        else:
+            self._finish(board.finish(Termination.DRAW_CALLED, None))
+
     def _time_out(self, board: Board) -> None:
         loser = board.to_move
         seat = self._seats[loser - 1]
+        if self._revision_3() and all(m[2] != loser for m in board.moves):
+            self._abort(board, loser)
+            return
         seat.timeouts += 1
         self._finish(board.finish(Termination.TIMEOUT, other(loser)))
         if seat.timeouts >= TIMEOUTS_TO_REMOVE:
             self._close(Gone(GoneReason.TIMED_OUT, seat.presence.user_id, seat.presence.username), self.connected_presences())
+
+    def _abort(self, board: Board, index: int) -> None:
+        """Player ``index`` never made their first move: the game is aborted, or (the second time in a row) lost."""
+        seat = self._seats[index - 1]
+        seat.aborts += 1
+        if seat.aborts < 2:
+            self._aborted_by = index
+            self._finish(board.finish(Termination.ABORTED, None))
+            return
+        # Treated as having left: the game is theirs lost and the match ends, and everyone is told why.
+        gone = Gone(GoneReason.ABORTED, seat.presence.user_id, seat.presence.username)
+        everyone = self.connected_presences()
+        self._settle(board.finish(Termination.OPPONENT_LEFT, other(index)), everyone)
+        self._broadcast(match_over=gone)
+        self._close(gone, everyone)
+
+    def _announce_claims(self, now: float) -> None:
+        """The moment a claim against an absent player opens, the player waiting is sent the state (once)."""
+        for seat in self._claims_to_announce():
+            if seat.claim_at is not None and now >= seat.claim_at:
+                seat.claim_told = True
+                index = self._seats.index(seat) + 1
+                self._broadcast(only=[self._seats[other(index) - 1].presence])
+
+    def _claims_to_announce(self) -> list[_Seat]:
+        """Absent players whose claim has not been announced to the declared player waiting for them."""
+        if len(self._seats) < 2:
+            return []
+        return [
+            s for i, s in enumerate(self._seats, start=1)
+            if not s.connected and not s.claim_told and s.claim_at is not None
+            and self._seats[other(i) - 1].connected and self._seats[other(i) - 1].protocol >= REVISION_3
+        ]
+
+    def _revision_3(self) -> bool:
+        """Both players declared revision 3: the rules that change the game apply (abort, the open rematch)."""
+        return len(self._seats) == 2 and all(s.protocol >= REVISION_3 for s in self._seats)
 
     # Games -------------------------------------------------------------------------
 
@@ -351,38 +498,99 @@ class XoxoMatch:
         self.board = Board.new(first)
         self.game += 1
         self._game_started_at = self._wall()
-        self._rematch_deadline = None
+        self._rematch_deadline = self._idle_deadline = None
         self._countdown_shown = None
+        self._news = None
+        self._aborted_by = 0
         for s in self._seats:
             s.wants_rematch = False
+        if self.settings.rated and len(self._seats) == 2:
+            self._shown = self._standings()
+            if self.game == 1:  # aborts in a row carry over from the players' earlier rated games
+                for seat, standing in zip(self._seats, self._shown, strict=True):
+                    seat.aborts = standing.aborts_in_a_row
         self._turn_remaining = None
         self._restart_turn_clock()
         self._broadcast()
 
     def _finish(self, board: Board) -> None:
-        """Record the game, then show everyone the result and start the rematch countdown."""
+        """Record the game (and rate it), then show everyone the result and wait for the next one."""
+        self._settle(board, self.connected_presences())
+        now = self._clock()
+        self._rematch_deadline = self._idle_deadline = None
+        seconds = self.settings.rematch_seconds
+        if self._revision_3():
+            self._rematch_mode = RematchMode.OPEN
+            idle = self.settings.idle_seconds
+            self._idle_deadline = now + idle if idle is not None else None
+        else:
+            consent = seconds is None or all(s.protocol >= 2 for s in self._seats)
+            self._rematch_mode = RematchMode.CONSENT if consent else RematchMode.AUTO
+            self._rematch_deadline = now + seconds if seconds is not None else None
+        self._broadcast()
+
+    def _settle(self, board: Board, to: Sequence[Presence]) -> None:
+        """The game on ``board`` is over: record it (rated in a rated match), and send op 7 to the declared of ``to``."""
         self.board = board
         self._turn_deadline = None
         self._turn_remaining = None
-        self._record(board)
-        seconds = self.settings.rematch_seconds
-        consent = seconds is None or all(s.protocol >= 2 for s in self._seats)
-        self._rematch_mode = RematchMode.CONSENT if consent else RematchMode.AUTO
-        self._rematch_deadline = self._clock() + seconds if seconds is not None else None
-        self._broadcast()
+        change = self._rate(board) if self.settings.rated and len(self._seats) == 2 else None
+        self._record(board, change)
+        self._news = None
+        if change is not None and change.rated:
+            players = tuple(
+                PlayerRating(s.presence.user_id, s.presence.username, before, after)
+                for s, before, after in zip(self._seats, change.before, change.after, strict=True)
+            )
+            self._news = encode_rating_news(RatingNews(self.game, (players[0], players[1])))
+            sessions = {p.session_id for p in to}
+            declared = [s.presence for s in self._seats if s.protocol >= REVISION_3 and s.presence.session_id in sessions]
+            if declared:
+                self._out.send(OP_RATING, self._news, declared)
+
+    def _standings(self) -> tuple[Standing, Standing]:
+        p1, p2 = self._seats[0].presence, self._seats[1].presence
+        return (self._ledger.standing(p1.user_id), self._ledger.standing(p2.user_id))
+
+    def _rate(self, board: Board) -> StandingChange:
+        """Both players' standings after this game: Glicko-2 for a result, only the count of aborts for an abort."""
+        assert board.outcome is not None
+        before = self._standings()
+        last = f"{self.match_id}/{self.game}"
+        s1, s2 = self._seats
+        out = board.outcome
+        if not out.termination.counts:
+            after = (
+                before[0].after_game(None, before[0].rating, s1.aborts, last),
+                before[1].after_game(None, before[1].rating, s2.aborts, last),
+            )
+            return StandingChange(before, after, rated=False)
+        result = RatingResult(out.result_for(1).value)
+        ratings = rate_game(before[0].rating, before[1].rating, result)
+        after = (
+            before[0].after_game(result, ratings.first.after, s1.aborts, last),
+            before[1].after_game(result.opposite, ratings.second.after, s2.aborts, last),
+        )
+        return StandingChange(before, after)
 
     def _abandon(self, index: int, reason: GoneReason) -> None:
         """Player ``index`` is gone for good: the other wins a game in progress, the match ends."""
         board = self.board
         gone = self._seats[index - 1].presence
-        if board is not None and not board.is_over and len(self._seats) == 2:
-            board = board.finish(Termination.OPPONENT_LEFT, other(index))
-            self.board = board
-            self._record(board)
+        who = Gone(reason, gone.user_id, gone.username)
         remaining = [s.presence for i, s in enumerate(self._seats, start=1) if i != index and s.connected]
-        if board is not None and remaining:
-            self._broadcast(only=remaining)
-        self._close(Gone(reason, gone.user_id, gone.username), remaining)
+        if board is not None and not board.is_over and len(self._seats) == 2:
+            self._settle(board.finish(Termination.OPPONENT_LEFT, other(index)), remaining)
+        if self.board is not None and remaining:
+            self._broadcast(only=remaining, match_over=who)
+        self._close(who, remaining)
+
+    def _idle(self) -> None:
+        """Nobody started the next game for ``idle_seconds``: everyone is told so, and the match ends."""
+        gone = Gone(GoneReason.IDLE)
+        everyone = self.connected_presences()
+        self._broadcast(match_over=gone)
+        self._close(gone, everyone)
 
     def _no_rematch(self) -> None:
         """The time to ask for the next game ran out: each player is told, naming their opponent, and the match ends."""
@@ -408,12 +616,12 @@ class XoxoMatch:
 
     def _end(self) -> None:
         self.ended = True
-        self._turn_deadline = self._rematch_deadline = self._join_deadline = None
+        self._turn_deadline = self._rematch_deadline = self._join_deadline = self._idle_deadline = None
         for s in self._seats:
-            s.grace_deadline = None
+            s.grace_deadline = s.claim_at = None
         self._out.end()
 
-    def _record(self, board: Board) -> None:
+    def _record(self, board: Board, standings: StandingChange | None = None) -> None:
         assert board.outcome is not None
         p1, p2 = self._seats[0].presence, self._seats[1].presence
         out: Outcome = board.outcome
@@ -429,6 +637,7 @@ class XoxoMatch:
                 line=out.line,
                 started_at=self._game_started_at,
                 ended_at=self._wall(),
+                standings=standings,
             )
         )
 
@@ -459,8 +668,11 @@ class XoxoMatch:
                 self._turn_deadline = self._clock() + max(self._turn_remaining, floor)
             self._turn_remaining = None
 
-    def _broadcast(self, only: Sequence[Presence] | None = None) -> None:
-        """Send each connected player the state from their own point of view."""
+    def _broadcast(self, only: Sequence[Presence] | None = None, match_over: Gone | None = None) -> None:
+        """Send each connected player (of ``only``) the state from their own point of view.
+
+        ``match_over``: this is the match's last state, and says why (to declared revision-3 players).
+        """
         board = self.board
         if board is None:
             return
@@ -481,10 +693,16 @@ class XoxoMatch:
             len(self._seats) > 0 and self._seats[0].wants_rematch,
             len(self._seats) > 1 and self._seats[1].wants_rematch,
         )
+        shown = self._shown if self.settings.rated else None
+        ratings = tuple(ShownRating(s.rating.shown, s.rating.provisional) for s in shown) if shown is not None else None
         for i, seat in enumerate(self._seats, start=1):
             if not seat.connected or (targets is not None and seat.presence.session_id not in targets):
                 continue
             opponent = self._seats[other(i) - 1] if len(self._seats) == 2 else None
+            declared = seat.protocol >= REVISION_3
+            away = None
+            if declared and opponent is not None and not board.is_over:
+                away = self._away_clock(opponent, now)
             payload = encode_state(
                 board,
                 players,
@@ -496,5 +714,15 @@ class XoxoMatch:
                 turn_seconds_left=left,
                 turn_seconds=self.settings.turn_seconds if left is not None else None,
                 opponent_connected=bool(opponent and opponent.connected),
+                ratings=(ratings[0], ratings[1]) if ratings is not None and declared else None,
+                away=away,
+                aborted_by=self._aborted_by,
+                match_over=match_over if declared else None,
             )
             self._out.send(OP_STATE, payload, [seat.presence])
+
+    def _away_clock(self, seat: _Seat, now: float) -> AwayClock | None:
+        """The absent ``seat``'s hold as the player waiting sees it (None while they are here)."""
+        if seat.connected or seat.grace_deadline is None or seat.claim_at is None:
+            return None
+        return AwayClock(seat.grace_deadline - now, self.settings.grace_seconds, seat.claim_at - now)

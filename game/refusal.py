@@ -22,6 +22,8 @@ class Refusal(enum.StrEnum):
     GAME_IN_PROGRESS = "game_in_progress"
     BAD_PAYLOAD = "bad_payload"
     UNKNOWN_OP = "unknown_op"
+    CLAIM_TOO_EARLY = "claim_too_early"  # op 6 before half the absent opponent's seat hold has passed
+    NOTHING_TO_CLAIM = "nothing_to_claim"  # op 6 with the opponent present, or no game in progress
     NOT_IN_MATCH = "not_in_match"  # the client's own: no match to send the move to
     OFFLINE = "offline"  # the client's own: the connection is down, the move did not go out
     OTHER = "refused"  # a reason this game does not know (the server's message says why)
@@ -51,6 +53,8 @@ _TEXT = {
     Refusal.GAME_IN_PROGRESS: "Finish this game first",
     Refusal.BAD_PAYLOAD: "The server could not read that move",
     Refusal.UNKNOWN_OP: "The server does not know that request",
+    Refusal.CLAIM_TOO_EARLY: "Too early to claim: give your opponent a moment longer",
+    Refusal.NOTHING_TO_CLAIM: "There is nothing to claim: your opponent is here",
     Refusal.NOT_IN_MATCH: "You are not in a game right now",
     Refusal.OFFLINE: "Not connected: try again in a moment",
     Refusal.OTHER: "The server refused that",

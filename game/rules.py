@@ -109,6 +109,14 @@ class Termination(enum.Enum):
     DRAW = "draw"  # board full, no line
     TIMEOUT = "timeout"  # the player to move let the turn deadline pass
     OPPONENT_LEFT = "opponent_left"  # a player left or did not come back in time
+    CLAIMED = "claimed"  # the opponent was away past half their seat hold and the player claimed the win
+    DRAW_CALLED = "draw_called"  # the opponent was away past half their seat hold and the player called a draw
+    ABORTED = "aborted"  # a player never made their first move in time: no result at all (revision 3)
+
+    @property
+    def counts(self) -> bool:
+        """True if the game has a result (a win or a draw); an aborted game has none."""
+        return self is not Termination.ABORTED
 
 
 @dataclass(frozen=True)
@@ -266,7 +274,7 @@ def to_state(board: Board, players: list[Any] | None = None, **extra: Any) -> di
         "players": list(players) if players is not None else [],
         "player_turn": board.to_move,
         "winner": out.winner if out is not None and out.winner is not None else False,
-        "draw": bool(out is not None and out.winner is None),
+        "draw": bool(out is not None and out.winner is None and out.termination.counts),
     }
     state.update(extra)
     return state
@@ -298,14 +306,24 @@ def from_state(state: Mapping[str, Any]) -> Board:
     winner = state.get("winner") or None
     if winner is not None and (isinstance(winner, bool) or winner not in PLAYERS):
         raise StateError(f"winner must be false, 1 or 2, not {winner!r}")
-    outcome = judge(cells_t)
-    if winner is not None and (outcome is None or outcome.winner != winner):
-        # Won by a reason the cells do not show (timeout, opponent left).
-        reason = state.get("reason")
-        termination = Termination(reason) if reason in {t.value for t in Termination} else Termination.OPPONENT_LEFT
-        outcome = Outcome(termination, winner, outcome.line if outcome else None)
-    elif winner is None and state.get("draw") and outcome is None:
-        outcome = Outcome(Termination.DRAW)
+    outcome = _outcome(state, cells_t, winner)
     marked = sum(1 for c in cells if c != EMPTY)
     first = turn if marked % 2 == 0 else other(turn)
     return Board(cells=cells_t, first=first, to_move=turn, outcome=outcome)
+
+
+def _outcome(state: Mapping[str, Any], cells: tuple[int, ...], winner: int | None) -> Outcome | None:
+    """The outcome a state describes: the cells' own, or one they do not show (``reason`` says which)."""
+    outcome = judge(cells)
+    reason = state.get("reason")
+    if winner is not None and (outcome is None or outcome.winner != winner):
+        # Won by a reason the cells do not show (timeout, opponent left, a claim).
+        termination = Termination(reason) if reason in {t.value for t in Termination} else Termination.OPPONENT_LEFT
+        if not termination.counts or termination in (Termination.DRAW, Termination.DRAW_CALLED):
+            termination = Termination.OPPONENT_LEFT  # a reason without a winner, beside a winner: the usual one
+        return Outcome(termination, winner, outcome.line if outcome else None)
+    if winner is None and state.get("draw") and outcome is None:
+        return Outcome(Termination.DRAW_CALLED if reason == Termination.DRAW_CALLED.value else Termination.DRAW)
+    if winner is None and outcome is None and reason == Termination.ABORTED.value:
+        return Outcome(Termination.ABORTED)  # neither won nor drew: the game did not count
+    return outcome

@@ -14,6 +14,10 @@ Op codes (``op_code`` of ``match_data``):
 * ``OP_REMATCH`` (4), client to server: ``{}``, "I want the next game".
 * ``OP_OPPONENT_GONE`` (5), server to the players left: the match is over, and who is
   gone and why (``encode_gone``).
+* ``OP_CLAIM`` (6), client to server: ``{"claim": "win"}`` or ``{"claim": "draw"}``, against
+  an opponent away for more than half their seat hold (revision 3).
+* ``OP_RATING`` (7), server to each declared player of a rated match: both players'
+  rating before and after the game just finished (``encode_rating_news``, revision 3).
 
 Declarations, so that neither side guesses (docs/PROTOCOL.md, "Declarations"):
 
@@ -30,19 +34,23 @@ import enum
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from game.rating import Rating, RatingChange
 from game.refusal import Refusal
 from game.rules import LINES, PLAYERS, Board, Line, Result, StateError, Termination, from_state, index_of, other, to_state
+from game.standing import Standing, canonical_json
 
 OP_MOVE = 1
 OP_STATE = 2
 OP_REJECTED = 3
 OP_REMATCH = 4
 OP_OPPONENT_GONE = 5
+OP_CLAIM = 6
+OP_RATING = 7
 
-PROTOCOL = 2
+PROTOCOL = 3
 """The revision of our extensions this code speaks.
 
 1: ops 3, 4 and 5, the extra state fields, a dropped player's seat held for a grace period.
@@ -50,6 +58,11 @@ PROTOCOL = 2
    next game starts only when both asked (op 4), the countdown being the time to decide;
    ``rematch_asked`` and ``rematch_mode`` in the state; op 5 reasons ``timed_out``,
    ``no_rematch`` and ``no_show``.
+3: ``rated`` in the label; op 6 (claim the win or call a draw against an absent opponent)
+   and op 7 (the rating change); the seat hold, the claim countdown and the ratings in the
+   state; between two declared clients a first move never made aborts the game, and after a
+   game the offer of the next one stays open until a player leaves (``rematch_mode`` "open");
+   op 5 reasons ``aborted``, ``declined`` and ``idle``.
 """
 
 METADATA_PROTOCOL = "protocol"  # the key of the client's declaration in match_join metadata
@@ -66,19 +79,27 @@ def _dumps(obj: Any) -> bytes:
 
 @dataclass(frozen=True)
 class MatchLabel:
-    """What a match's label says: our protocol revision (0: plain XOXO), whether a seat is free, the game number."""
+    """What a match's label says: our protocol revision (0: plain XOXO), whether a seat is free, the game number,
+    and whether its games are rated (revision 3: two players the matchmaker paired without a friend code)."""
 
     protocol: int = 0
     open: bool = False
     game: int = 0
+    rated: bool = False
 
     @property
     def extended(self) -> bool:
         """The server speaks our extensions: refusals (op 3), rematch requests (op 4), op 5, seats held."""
         return self.protocol >= 1
 
+    @property
+    def claims(self) -> bool:
+        """The server takes claims against an absent opponent (op 6) and may send rating changes (op 7)."""
+        return self.protocol >= 3
+
     def encode(self) -> str:
-        return json.dumps({"protocol": self.protocol, "open": int(self.open), "game": self.game}, separators=_COMPACT)
+        obj = {"protocol": self.protocol, "open": int(self.open), "game": self.game, "rated": int(self.rated)}
+        return json.dumps(obj, separators=_COMPACT)
 
     @classmethod
     def decode(cls, text: str) -> MatchLabel:
@@ -92,7 +113,12 @@ class MatchLabel:
         protocol = _whole(obj.get("protocol"))
         if protocol is None or protocol < 1:
             return cls()
-        return cls(protocol=protocol, open=bool(_whole(obj.get("open"))), game=max(0, _whole(obj.get("game")) or 0))
+        return cls(
+            protocol=protocol,
+            open=bool(_whole(obj.get("open"))),
+            game=max(0, _whole(obj.get("game")) or 0),
+            rated=bool(_whole(obj.get("rated"))),
+        )
 
 
 def _whole(value: Any) -> int | None:
@@ -240,6 +266,40 @@ def decode_rejected(data: bytes) -> tuple[Refusal, str]:
     return Refusal.parse(obj.get("reason")), message[:300] if isinstance(message, str) else ""
 
 
+# Op 6: claims ---------------------------------------------------------------------------
+
+
+class Claim(enum.StrEnum):
+    """What a player claims against an opponent away for more than half their seat hold."""
+
+    WIN = "win"
+    DRAW = "draw"
+
+
+_CLAIM_SHAPE = 'a claim must be JSON like {"claim": "win"} or {"claim": "draw"}'
+
+
+def encode_claim(claim: Claim) -> bytes:
+    return _dumps({"claim": claim.value})
+
+
+def decode_claim(data: bytes) -> Claim:
+    """The claim as sent; PayloadError unless ``data`` is strict JSON as for a move (``decode_move``), at most
+    ``MAX_MOVE_BYTES``, holding an object whose ``claim`` is the string ``"win"`` or ``"draw"``."""
+    if len(data) > MAX_MOVE_BYTES:
+        raise PayloadError(_CLAIM_SHAPE)
+    try:
+        obj = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise PayloadError(_CLAIM_SHAPE) from None
+    word = obj.get("claim") if isinstance(obj, dict) else None
+    if word == Claim.WIN.value:
+        return Claim.WIN
+    if word == Claim.DRAW.value:
+        return Claim.DRAW
+    raise PayloadError(_CLAIM_SHAPE)
+
+
 # Op 5: the opponent is gone -----------------------------------------------------------
 
 
@@ -251,6 +311,9 @@ class GoneReason(enum.StrEnum):
     TIMED_OUT = "timed_out"  # let two turns in a row run out, so was taken out of the match
     NO_REMATCH = "no_rematch"  # the time to ask for the next game ran out without both asking
     NO_SHOW = "no_show"  # a matched player never joined
+    ABORTED = "aborted"  # aborted a second game in a row by never moving: treated as having left (revision 3)
+    DECLINED = "declined"  # left after a game instead of playing the next one (revision 3, rematch_mode "open")
+    IDLE = "idle"  # nobody started the next game for the server's idle limit (revision 3; names nobody)
 
 
 @dataclass(frozen=True)
@@ -262,8 +325,12 @@ class Gone:
     username: str = ""
 
 
+def _gone_json(gone: Gone) -> dict[str, str]:
+    return {"user_id": gone.user_id, "username": gone.username, "reason": gone.reason.value}
+
+
 def encode_gone(gone: Gone) -> bytes:
-    return _dumps({"user_id": gone.user_id, "username": gone.username, "reason": gone.reason.value})
+    return _dumps(_gone_json(gone))
 
 
 def decode_gone(data: bytes) -> Gone:
@@ -272,6 +339,10 @@ def decode_gone(data: bytes) -> Gone:
         obj = _loads(data, "op 5")
     except PayloadError:
         obj = None
+    return _gone_from(obj)
+
+
+def _gone_from(obj: Any) -> Gone:
     if not isinstance(obj, dict):
         return Gone(GoneReason.LEFT)
     word = obj.get("reason")
@@ -287,6 +358,102 @@ def decode_gone(data: bytes) -> Gone:
     )
 
 
+# Op 7: the rating change --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlayerRating:
+    """One player's line of op 7: who, and their standing before and after the game (``after`` holds the record)."""
+
+    user_id: str
+    username: str
+    before: Standing
+    after: Standing
+
+    @property
+    def change(self) -> RatingChange:
+        return RatingChange(self.before.rating, self.after.rating)
+
+    @property
+    def delta(self) -> int:
+        """The change as shown: ``after.shown - before.shown``."""
+        return self.change.delta
+
+    @property
+    def text(self) -> str:
+        """``+8``, ``\u22127`` or ``\u00b10``."""
+        return self.change.text
+
+    @property
+    def provisional(self) -> bool:
+        """Still provisional after the game (deviation above 110)."""
+        return self.after.rating.provisional
+
+    def to_json(self) -> dict[str, Any]:
+        def rating(r: Rating) -> dict[str, float]:
+            return {"rating": r.rating, "deviation": r.deviation, "volatility": r.volatility}
+
+        return {
+            "user_id": self.user_id,
+            "username": self.username,
+            "before": rating(self.before.rating),
+            "after": rating(self.after.rating),
+            "shown_before": self.before.rating.shown,
+            "shown_after": self.after.rating.shown,
+            "delta": self.delta,
+            "provisional": self.provisional,
+            "wins": self.after.wins,
+            "losses": self.after.losses,
+            "draws": self.after.draws,
+        }
+
+
+@dataclass(frozen=True)
+class RatingNews:
+    """Op 7: both players' rating change after game ``game`` (``players[0]`` is player 1)."""
+
+    game: int
+    players: tuple[PlayerRating, PlayerRating]
+
+    def of(self, user_id: str) -> PlayerRating | None:
+        return next((p for p in self.players if p.user_id == user_id), None)
+
+    def opponent_of(self, user_id: str) -> PlayerRating | None:
+        return next((p for p in self.players if p.user_id != user_id), None)
+
+
+def encode_rating_news(news: RatingNews) -> bytes:
+    """Op 7 as the host and the module both write it: sorted keys, whole numbers as integers (same bytes on both)."""
+    return canonical_json({"game": news.game, "players": [p.to_json() for p in news.players]}).encode()
+
+
+def decode_rating_news(data: bytes) -> RatingNews:
+    """Op 7 as sent; PayloadError if it is not two players' ratings before and after a game."""
+    obj = _loads(data, "op 7")
+    players = obj.get("players") if isinstance(obj, dict) else None
+    if not isinstance(players, list) or len(players) != 2:
+        raise PayloadError("op 7 must name two players")
+    read = [_player_rating(p) for p in players]
+    game = _whole(obj.get("game"))
+    return RatingNews(game if game is not None and game > 0 else 0, (read[0], read[1]))
+
+
+def _player_rating(obj: Any) -> PlayerRating:
+    if not isinstance(obj, dict):
+        raise PayloadError("op 7: a player must be an object")
+    user_id, username = obj.get("user_id"), obj.get("username")
+    before, after = obj.get("before"), obj.get("after")
+    if not (isinstance(user_id, str) and isinstance(username, str) and isinstance(before, dict) and isinstance(after, dict)):
+        raise PayloadError("op 7: a player needs user_id, username, before and after")
+    try:
+        old = Rating(float(before["rating"]), float(before["deviation"]), float(before["volatility"]))
+        new = Rating(float(after["rating"]), float(after["deviation"]), float(after["volatility"]))
+    except (KeyError, TypeError, ValueError):  # RatingError is a ValueError
+        raise PayloadError("op 7: a rating needs a finite rating, a positive deviation and volatility") from None
+    record = Standing.from_metadata({"wins": obj.get("wins"), "losses": obj.get("losses"), "draws": obj.get("draws")})
+    return PlayerRating(user_id, username[:64], Standing(old), replace(record, rating=new))
+
+
 # Op 2: the state ---------------------------------------------------------------------
 
 
@@ -295,6 +462,33 @@ class RematchMode(enum.StrEnum):
 
     AUTO = "auto"  # the next game starts (XOXO's behaviour; any player may also ask earlier, op 4)
     CONSENT = "consent"  # the match ends unless both players asked (two declared clients, revision 2)
+    OPEN = "open"  # no countdown: the offer stays until a player leaves, or the match is idle too long (revision 3)
+
+
+@dataclass(frozen=True)
+class ShownRating:
+    """A rating as op 2 shows it beside a player's name: the rounded rating, and whether it is still provisional."""
+
+    shown: int
+    provisional: bool = True
+
+    @property
+    def label(self) -> str:
+        """``1508?`` while provisional, ``1623`` after (``game.rating.Rating.label``)."""
+        return f"{self.shown}?" if self.provisional else str(self.shown)
+
+
+@dataclass(frozen=True)
+class AwayClock:
+    """An absent opponent's seat hold as op 2 shows it: seconds left, the whole hold, seconds until a claim."""
+
+    seconds_left: float
+    seconds: float
+    claim_seconds_left: float
+
+    @property
+    def claimable(self) -> bool:
+        return self.claim_seconds_left <= 0
 
 
 def encode_state(
@@ -309,6 +503,10 @@ def encode_state(
     turn_seconds_left: float | None = None,
     turn_seconds: float | None = None,
     opponent_connected: bool = True,
+    ratings: tuple[ShownRating, ShownRating] | None = None,
+    away: AwayClock | None = None,
+    aborted_by: int = 0,
+    match_over: Gone | None = None,
 ) -> bytes:
     """The op 2 payload for player ``you`` (1 or 2).
 
@@ -318,7 +516,12 @@ def encode_state(
     is over ``state.reason`` (a Termination value), ``state.line`` (the winning cells),
     ``state.rematch_asked`` (who asked for the next game, by player index - 1) and
     ``state.rematch_mode``; while it runs ``state.turn_seconds_left`` and
-    ``state.turn_seconds``; and ``you`` (the receiver's player index).
+    ``state.turn_seconds``; and ``you`` (the receiver's player index). Revision 3, for
+    declared clients: ``state.ratings`` (both players' ratings at the start of a rated
+    game), while the opponent is away in a game ``state.opponent_away_seconds_left``,
+    ``state.opponent_away_seconds`` and ``state.claim_seconds_left``; after an aborted game
+    ``state.aborted_by``; and in the last state of a match that ended after a game,
+    ``state.match_over`` (who ended it and why, as op 5 says).
     """
     full = [p.to_json(full=True) if p is not None else None for p in players]
     extra: dict[str, Any] = {"game": game, "opponent_connected": opponent_connected}
@@ -331,9 +534,20 @@ def encode_state(
             extra["rematch_countdown"] = rematch_countdown
         extra["rematch_asked"] = list(rematch_asked)
         extra["rematch_mode"] = rematch_mode.value
-    elif turn_seconds_left is not None:
-        extra["turn_seconds_left"] = round(max(0.0, turn_seconds_left), 2)
-        extra["turn_seconds"] = turn_seconds
+        if aborted_by:
+            extra["aborted_by"] = aborted_by
+        if match_over is not None:
+            extra["match_over"] = _gone_json(match_over)
+    else:
+        if turn_seconds_left is not None:
+            extra["turn_seconds_left"] = round(max(0.0, turn_seconds_left), 2)
+            extra["turn_seconds"] = turn_seconds
+        if away is not None:
+            extra["opponent_away_seconds_left"] = round(max(0.0, away.seconds_left), 2)
+            extra["opponent_away_seconds"] = away.seconds
+            extra["claim_seconds_left"] = round(max(0.0, away.claim_seconds_left), 2)
+    if ratings is not None:
+        extra["ratings"] = [{"shown": r.shown, "provisional": r.provisional} for r in ratings]
     state = to_state(board, full, **extra)
     payload = {
         "state": state,
@@ -361,14 +575,25 @@ class MatchView:
     turn_seconds_left: float | None = None
     turn_seconds: float | None = None
     opponent_connected: bool = True
+    ratings: tuple[ShownRating | None, ShownRating | None] = (None, None)
+    away: AwayClock | None = None  # the opponent's seat hold while they are away in a game (revision 3)
+    aborted_by: int = 0  # the player whose first move never came, after an aborted game
+    match_over: Gone | None = None  # in the last state of a match that ended after a game: who ended it, why
 
     @property
     def result(self) -> Result | None:
-        """Our result once the game is over (a draw even if the state did not name us), else None."""
+        """Our result once the game is over (a draw even if the state did not name us), else None.
+
+        An aborted game has no result: None as well (``termination`` says ``ABORTED``).
+        """
         out = self.board.outcome
-        if out is None or (self.you == 0 and out.winner is not None):
+        if out is None or not out.termination.counts or (self.you == 0 and out.winner is not None):
             return None
         return out.result_for(self.you)
+
+    def rating_of(self, index: int) -> ShownRating | None:
+        """Player ``index``'s rating as the state shows it (None: not a rated match, or not said)."""
+        return self.ratings[index - 1] if index in (1, 2) else None
 
     @property
     def termination(self) -> Termination | None:
@@ -439,7 +664,40 @@ def decode_state(data: bytes, my_user_id: str = "", my_session_id: str = "") -> 
         turn_seconds_left=_number(state, "turn_seconds_left"),
         turn_seconds=_number(state, "turn_seconds"),
         opponent_connected=state.get("opponent_connected", True) is not False,
+        ratings=_ratings(state.get("ratings")),
+        away=_away(state) if not over else None,
+        aborted_by=_player(state.get("aborted_by")) if over else 0,
+        match_over=_gone_from(state["match_over"]) if over and isinstance(state.get("match_over"), dict) else None,
     )
+
+
+def _player(value: Any) -> int:
+    whole = _whole(value)
+    return whole if whole in PLAYERS else 0
+
+
+def _ratings(value: Any) -> tuple[ShownRating | None, ShownRating | None]:
+    if not isinstance(value, list) or len(value) != 2:
+        return (None, None)
+    out: list[ShownRating | None] = []
+    for item in value:
+        if not isinstance(item, dict):
+            out.append(None)
+            continue
+        shown = item.get("shown")
+        if isinstance(shown, float) and shown.is_integer():
+            shown = int(shown)
+        whole = _whole(shown)
+        out.append(ShownRating(whole, item.get("provisional") is not False) if whole is not None else None)
+    return (out[0], out[1])
+
+
+def _away(state: Mapping[str, Any]) -> AwayClock | None:
+    keys = ("opponent_away_seconds_left", "opponent_away_seconds", "claim_seconds_left")
+    left, whole, claim = (_number(state, k) for k in keys)
+    if left is None or whole is None or claim is None:
+        return None
+    return AwayClock(left, whole, claim)
 
 
 def _unreachable(board: Board) -> str:

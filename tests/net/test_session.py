@@ -476,7 +476,7 @@ def xoxo_script(after_join):
         users = [{"presence": me}, {"presence": opponent}]
         await ws.send({"matchmaker_matched": {"ticket": "T1", "match_id": "M1.nakama", "users": users, "self": {"presence": me}}})
         join = await ws.recv("match_join")
-        assert join["match_join"] == {"match_id": "M1.nakama", "metadata": {"protocol": "2"}}
+        assert join["match_join"] == {"match_id": "M1.nakama", "metadata": {"protocol": str(PROTOCOL)}}
         # The first state comes before the join's answer, as it can on a real server.
         await ws.send({"match_data": {"match_id": "M1.nakama", "op_code": "2", "data": xoxo_state([me, opponent], 1)}})
         await ws.send({"cid": join["cid"], "match": {"match_id": "M1.nakama", "authoritative": True, "size": 2,
