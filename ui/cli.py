@@ -48,7 +48,8 @@ SHARED_FLAGS = {
     "bind": "with --serve: the address to listen on (default 127.0.0.1; 0.0.0.0 serves every interface); "
     "with --host: the address the LAN game listens on (default 0.0.0.0)",
 }
-SERVE_ONLY = ("data", "turn_seconds", "grace_seconds", "rematch_seconds", "tls_cert", "tls_key", "log_level")
+SERVE_ONLY = ("data", "turn_seconds", "grace_seconds", "rematch_seconds", "tls_cert", "tls_key", "log_level",
+              "admin_port", "admin_bind", "admin_password_file", "log_format")
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -39,7 +39,7 @@ LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5
 WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 # Every limit of docs/HOST.md's list, so each series exists (at 0) before it is first hit and alerts can rely on it.
 LIMIT_KINDS = (
-    "connections", "connections_per_address", "sign_ins_per_address", "player_limit", "messages_per_second",
+    "connections", "connections_per_address", "sign_ins_per_address", "messages_per_second",
     "send_buffer", "send_stall", "frame_size", "requests_per_turn", "frames_per_turn", "request_time", "body_size",
     "head_size", "ping_timeout", "descriptors", "log_lines",
 )

@@ -21,14 +21,19 @@ import asyncio
 import gc
 import ipaddress
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from net.host.api import SHUTTING_DOWN
 from net.host.config import HostConfig, HostError
 from net.host.server import Host
+
+if TYPE_CHECKING:
+    from net.host.admin import AdminSettings
 
 log = logging.getLogger("net.host")
 
@@ -88,6 +93,11 @@ SERVE_DEFAULTS = {
     "max_connections_per_address": DEFAULTS.max_connections_per_address,
     "sign_ins_per_minute": DEFAULTS.sign_ins_per_minute,
     "trusted_proxy": (),
+    # The admin listener (issue 25): off unless --admin-port is given; logs as text unless --log-format json.
+    "admin_port": None,
+    "admin_bind": None,  # None: 127.0.0.1 (kept None so that --admin-bind without --admin-port can be told)
+    "admin_password_file": None,
+    "log_format": "text",
 }
 
 
@@ -152,6 +162,21 @@ def add_serve_arguments(
                    help=helps["sign_ins_per_minute"])
     g.add_argument("--trusted-proxy", action="append", type=_network, default=None, metavar="ADDR",
                    help=helps["trusted_proxy"])
+    _add_admin_arguments(parser, default)
+
+
+def _add_admin_arguments(parser: argparse.ArgumentParser, default: Callable[[str], object]) -> None:
+    """The admin listener's options and the log format (docs/HOST.md, "Operating it")."""
+    a = parser.add_argument_group("admin listener: metrics and console (with --serve)")
+    a.add_argument("--admin-port", type=_port, default=None, metavar="N",
+                   help="serve Prometheus metrics (/metrics) and the operators' console (/console) on this port; "
+                   "needs a password of 12 characters or more in TICTACTOE_ADMIN_PASSWORD or --admin-password-file")
+    a.add_argument("--admin-bind", default=None, metavar="ADDR",
+                   help="address of the admin listener (default 127.0.0.1; elsewhere /metrics asks for the password too)")
+    a.add_argument("--admin-password-file", type=Path, default=None, metavar="FILE",
+                   help="file holding the admin password (instead of TICTACTOE_ADMIN_PASSWORD)")
+    a.add_argument("--log-format", default=default("log_format"), choices=["text", "json"],
+                   help="text lines (default) or one JSON object a line, for a log shipper")
 
 
 def fill_serve_defaults(args: argparse.Namespace) -> None:
@@ -201,10 +226,36 @@ def config_from_args(args: argparse.Namespace) -> HostConfig:
     )
 
 
-async def serve_until_stopped(config: HostConfig) -> None:
-    """Run a host until SIGINT or SIGTERM, then stop it politely. Raises HostError if it cannot start."""
+def admin_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> AdminSettings | None:
+    """The admin listener the options ask for (None: none); AdminConfigError (a ValueError) saying what is wrong."""
+    from net.host.admin import AdminConfigError, AdminSettings, read_password
+
+    if args.admin_port is None:
+        stray = [flag for flag, dest in (("--admin-bind", "admin_bind"), ("--admin-password-file", "admin_password_file"))
+                 if getattr(args, dest, None) is not None]
+        if stray:
+            raise AdminConfigError(f"{stray[0]} goes with --admin-port")
+        return None
+    if args.admin_port == args.port and args.port != 0:
+        raise AdminConfigError(f"the admin port must differ from the players' port ({args.port})")
+    password = read_password(environ, args.admin_password_file)
+    return AdminSettings(args.admin_port, password, args.admin_bind or "127.0.0.1")
+
+
+async def serve_until_stopped(config: HostConfig, admin: AdminSettings | None = None) -> None:
+    """Run a host (and its admin listener) until SIGINT or SIGTERM, then stop politely. HostError if it cannot start."""
     host = Host(config)
     await host.start()
+    listener = None
+    if admin is not None:
+        from net.host.admin import AdminListener
+
+        listener = AdminListener(host, admin)
+        try:
+            await listener.start()
+        except HostError:
+            await host.stop(SHUTTING_DOWN)
+            raise
     # Modules, the config and the listening socket live as long as the process: leave them out
     # of every later garbage collection, which then pauses the loop for less (bench/host_load.py).
     gc.collect()
@@ -224,21 +275,31 @@ async def serve_until_stopped(config: HostConfig) -> None:
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+        if listener is not None:
+            await listener.stop()
         await host.stop(SHUTTING_DOWN)
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, log_format: str = "text") -> None:
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+        if log_format == "json":
+            from net.host.jsonlog import JsonFormatter
+
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(JsonFormatter())
+            root.addHandler(handler)
+        else:
+            logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("net.host").setLevel(level)
 
 
-def run(config: HostConfig, log_level: str = "INFO") -> int:
+def run(config: HostConfig, log_level: str = "INFO", *, admin: AdminSettings | None = None,
+        log_format: str = "text") -> int:
     """Serve until stopped; the process exit code (0 after a clean stop, 1 if the host cannot start)."""
-    _setup_logging(log_level)
+    _setup_logging(log_level, log_format)
     try:
-        asyncio.run(serve_until_stopped(config))
+        asyncio.run(serve_until_stopped(config, admin))
     except HostError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -251,10 +312,11 @@ def run_from_args(args: argparse.Namespace) -> int:
     """What ``main.py --serve`` calls with its parsed options: the process exit code."""
     try:
         config = config_from_args(args)
+        admin = admin_from_args(args)  # an admin listener without a (long enough) password stops here
     except ValueError as exc:  # e.g. an empty --key
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return run(config, args.log_level)
+    return run(config, args.log_level, admin=admin, log_format=args.log_format or "text")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
