@@ -22,6 +22,7 @@ from pathlib import Path
 from game.match import GameRecord
 from net.host.accounts import Accounts
 from net.host.folderlock import FolderInUse, FolderLock
+from net.host.rating_store import RatingBook, entries_from
 from net.host.store import GameStore, StoreError, Write, game_write
 from net.host.writer import SPILL_FILE, Notify, Spill, Writer, WriterSettings
 
@@ -31,8 +32,11 @@ __all__ = ["Database", "FolderInUse", "StoreError"]
 class Database:
     """The host's accounts (``accounts``) and its record of finished games (``record``), from the event loop."""
 
-    def __init__(self, accounts: Accounts, writer: Writer, lock: FolderLock | None, path: Path | None):
+    def __init__(
+        self, accounts: Accounts, writer: Writer, lock: FolderLock | None, path: Path | None, ratings: RatingBook | None = None
+    ):
         self.accounts = accounts
+        self.ratings = ratings if ratings is not None else RatingBook((), writer)  # the leaderboard (rated games)
         self._writer = writer
         self._lock = lock
         self.path = path  # the SQLite file, None when nothing is kept
@@ -73,6 +77,7 @@ class Database:
                 used = store.used_refresh_tokens(wall_clock())
                 if spill is not None:
                     _left_from_last_run(spill, names, used)
+                rated = entries_from(store.ratings(), spill.read()[0] if spill is not None else ())
             except StoreError:
                 store.close()
                 raise
@@ -82,15 +87,16 @@ class Database:
             raise
 
         def every_account() -> list[Write]:
-            return accounts.writes()
+            return accounts.writes() + ratings.writes()
 
         writer = Writer(
             store, spill, notify, settings=settings, accounts=every_account,
             wall_clock=wall_clock, on_exit=lock.release if lock is not None else None,
         )
         accounts = Accounts(names, used, writer, wall_clock)
+        ratings = RatingBook(rated, writer, wall_clock)
         writer.start()
-        return cls(accounts, writer, lock, store.path)
+        return cls(accounts, writer, lock, store.path, ratings)
 
     # Finished games ---------------------------------------------------------------------------------
 
@@ -98,7 +104,12 @@ class Database:
         """Queue one finished game; ``done`` runs on the loop once it is safe (or known lost, which is logged)."""
         p1, p2 = rec.players
         players = tuple(replace(p, username=self.accounts.name_of(p.user_id) or p.username) for p in (p1, p2))
-        self._writer.submit(game_write(replace(rec, players=(players[0], players[1]))), done)
+        row = game_write(replace(rec, players=(players[0], players[1])))
+        if rec.standings is None:
+            self._writer.submit(row, done)
+        else:  # the game's row, then both players' ratings: ``done`` once all three are safe
+            self._writer.submit(row)
+            self.ratings.apply(rec, self.accounts.name_of, done)
 
     @property
     def games_kept(self) -> int:

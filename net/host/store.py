@@ -66,6 +66,21 @@ CREATE TABLE IF NOT EXISTS used_refresh_tokens (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS used_refresh_tokens_expiry ON used_refresh_tokens (expires_at);
+CREATE TABLE IF NOT EXISTS ratings (
+    user_id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    rating REAL NOT NULL,
+    deviation REAL NOT NULL,
+    volatility REAL NOT NULL,
+    wins INTEGER NOT NULL,
+    losses INTEGER NOT NULL,
+    draws INTEGER NOT NULL,
+    aborts_in_a_row INTEGER NOT NULL,
+    last_game TEXT NOT NULL,
+    num_score INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
 """
 # One account per name whatever its case or look-alike form: the key is net.limits.name_key.
 _UNIQUE_KEYS = "CREATE UNIQUE INDEX IF NOT EXISTS users_name_key ON users (name_key)"
@@ -81,8 +96,13 @@ _INSERT = {
         " ON CONFLICT (user_id) DO UPDATE SET username = excluded.username, name_key = excluded.name_key"
     ),
     "used_refresh_tokens": "INSERT OR IGNORE INTO used_refresh_tokens (token_id, expires_at) VALUES (?, ?)",
+    # A player's leaderboard record as it now is (net.host.rating_store).
+    "ratings": (
+        "INSERT OR REPLACE INTO ratings (user_id, username, rating, deviation, volatility, wins, losses, draws,"
+        " aborts_in_a_row, last_game, num_score, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ),
 }
-_COLUMNS = {"games": 13, "users": 5, "used_refresh_tokens": 2}
+_COLUMNS = {"games": 13, "users": 5, "used_refresh_tokens": 2, "ratings": 13}
 
 Identity = tuple[int, int] | None  # (st_dev, st_ino) of a file, None while it does not exist
 
@@ -274,6 +294,16 @@ class GameStore:
             return dict(rows.fetchall())
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read the used refresh tokens: {exc}") from exc
+
+    def ratings(self) -> list[tuple[Any, ...]]:
+        """Every player's leaderboard record, as rows of the ``ratings`` table (net.host.rating_store reads them)."""
+        try:
+            return self._conn().execute(
+                "SELECT user_id, username, rating, deviation, volatility, wins, losses, draws, aborts_in_a_row,"
+                " last_game, num_score, created_at, updated_at FROM ratings"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the ratings: {exc}") from exc
 
     def games(self, limit: int = 100) -> list[dict[str, Any]]:
         """The latest finished games, newest first, as plain dicts (moves and line decoded)."""
