@@ -28,7 +28,7 @@ telemetry off). With our module (its folder as the runtime path)::
     NAKAMA_TELEMETRY=0 nakama --name nakama1 --database.address postgres@127.0.0.1:5432/nakama \\
         --runtime.path nakama/ --socket.address 127.0.0.1 --socket.port 7350 \\
         --console.address 127.0.0.1 --console.port 7351 \\
-        --matchmaker.interval_sec 1 --matchmaker.max_intervals 2 --matchmaker.rev_precision true \\
+        --matchmaker.interval_sec 1 --matchmaker.max_intervals 2 --matchmaker.rev_precision=true \\
         --session.token_expiry_sec 7200 > nakama.log 2>&1
 
 and ``--runtime.path`` a folder holding only ``main.lua``, ``tictactoe_match.lua`` and
@@ -37,8 +37,11 @@ both modules in one runtime path: Nakama keeps one matchmaker-matched hook). Nak
 matchmaker runs every 15 s by default (``matchmaker.interval_sec``): left so, a
 thousand players wait up to 15 s, which measures the interval rather than the server;
 ``--matchmaker.interval_sec 1`` is what ``nakama/config.yml`` sets. Without
-``--matchmaker.rev_precision true`` matching is one-way, which makes no difference to
-``*`` queries but is what the game's friend codes need. ``--metrics.prometheus_port
+``--matchmaker.rev_precision=true`` matching is one-way, which makes no difference to
+``*`` queries but is what the game's friend codes need. A true/false option takes its
+value after ``=``: written apart (``--matchmaker.rev_precision true``), the word
+``true`` ends Nakama's option parsing, and every option after it is silently ignored.
+Our module's settings can be given as ``--runtime.env xoxo_plus_tick_rate=1``. ``--metrics.prometheus_port
 9100`` adds Prometheus metrics; ``/debug/pprof/`` on the console port (console user and
 password as Basic) gives Go heap and CPU profiles. Then::
 
@@ -225,6 +228,7 @@ async def _play(seat: Seat, stop_at: float) -> None:
 async def _player(args: argparse.Namespace, n: int, tally: Tally, gate: asyncio.Semaphore, stop_at: float) -> None:
     from bench.host_load import Closed, LeanSocket
 
+    await asyncio.sleep(args.ramp * (n // 2) / args.pairs)  # the two players of a pair arrive together
     async with gate:
         t = time.perf_counter()
         token = await _sign_in(args.port, args.key, f"{args.prefix}{n:05d}", f"nakama-load-{args.prefix}-{n:05d}")
@@ -403,6 +407,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--key", default="defaultkey", help="the server key for sign-in (default defaultkey)")
     parser.add_argument("--pairs", type=int, default=500, help="concurrent pairs of players (default 500)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds the players play (default 60)")
+    parser.add_argument("--ramp", type=float, default=0.0,
+                        help="spread the pairs' arrivals over this many seconds (default 0: all at once)")
     parser.add_argument("--workers", type=int, default=2, help="load-generator processes (default 2)")
     parser.add_argument("--server-pid", type=int, help="the server's process: its CPU and peak memory are reported")
     parser.add_argument("--db-pid", type=int, help="a PostgreSQL postmaster: its and its backends' CPU are reported")
@@ -416,6 +422,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--pairs must be 1 to {MAX_PAIRS}")
     if not 1 <= args.duration <= 600:
         parser.error("--duration must be 1 to 600 seconds")
+    if not 0 <= args.ramp < args.duration:
+        parser.error("--ramp must be 0 or more and shorter than --duration")
     host, _, port = args.server.rpartition(":")
     try:
         loopback = ipaddress.ip_address(host).is_loopback
@@ -454,7 +462,7 @@ def _report(args: argparse.Namespace, t: Tally, start: float, wall: float, serve
 
     print(machine_line())
     print(f"server: {args.label or args.server}; {args.pairs} pairs ({2 * args.pairs} sockets), {args.duration:g} s, "
-          + ("idle players, " if args.idle else "")
+          + ("idle players, " if args.idle else "") + (f"arriving over {args.ramp:g} s, " if args.ramp else "")
           + f"{args.workers} load process(es); hypervisor steal {steal:.1f} % of the CPUs' time during the run")
     games = t.results_seen // 2
     print(f"games finished: {games} ({games / max(1e-9, args.duration):.1f}/s)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -276,41 +277,40 @@ class Session:
         """Do one step on both sides and compare; False once the match is over."""
         self.done.append(step)
         self.set_clocks()
-        kind = step[0]
-        if kind == "join":
-            self.join(*step[1:])
-        elif kind == "leave":
-            self.leave(*step[1:])
-        elif kind == "reconnect":
-            name, seconds = step[1:]
-            self.leave(name, False)
-            if self.wait(seconds):
-                self.join(name, True, {"protocol": "2"})
-        elif kind == "send":
-            self.send(*step[1:])
-        elif kind == "play":
-            self.play(*step[1:])
-        elif kind == "move":
-            self.move(step[1])
-        elif kind == "plays":
-            for k in step[1]:
-                self.play(k)
-                if self.side.ended:
-                    break
-        elif kind == "loop":
-            for _ in range(step[1]):
-                self.loop()
-                if self.side.ended:
-                    break
+        kind, args = step[0], step[1:]
+        if kind == "wait":
+            return self.wait(*args)
+        if kind == "loop":
+            self.loops(*args)
             return not self.side.ended
-        elif kind == "wait":
-            return self.wait(step[1])
-        elif kind == "terminate":
-            grace = step[1]
-            self.lua.terminate(grace)
-            self.py.terminate(f"Server shutting down in {grace} seconds")
+        actions = {"join": self.join, "leave": self.leave, "reconnect": self.reconnect, "send": self.send,
+                   "play": self.play, "move": self.move, "plays": self.plays, "terminate": self.terminate}
+        action = actions.get(kind)
+        if action is not None:
+            action(*args)
         self.check(step, allowed=None)
         return not self.side.ended
+
+    def reconnect(self, name: str, seconds: float) -> None:
+        self.leave(name, False)
+        if self.wait(seconds):
+            self.join(name, True, {"protocol": "2"})
+
+    def plays(self, cells: Iterable[int]) -> None:
+        for k in cells:
+            self.play(k)
+            if self.side.ended:
+                break
+
+    def loops(self, count: int) -> None:
+        for _ in range(count):
+            self.loop()
+            if self.side.ended:
+                break
+
+    def terminate(self, grace: int) -> None:
+        self.lua.terminate(grace)
+        self.py.terminate(f"Server shutting down in {grace} seconds")
 
     def join(self, name: str, new_session: bool, metadata: dict[str, str] | None) -> None:
         sid = self.current[name]
