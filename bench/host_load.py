@@ -293,6 +293,15 @@ class LeanSocket(asyncio.Protocol):
 
     # What players call
 
+    def ping(self, payload: bytes = b"") -> None:
+        """A ping frame (its pong is answered by the host; this socket ignores pongs)."""
+        self._write(0x9, payload)
+
+    @property
+    def lost(self) -> bool:
+        """Whether the connection is gone."""
+        return self._lost.done()
+
     def send(self, text: str) -> None:
         if self._closing:
             raise Closed(f"closed ({self.close_code} {self.close_reason})")
@@ -817,6 +826,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="host-load-") as data:
         report, log_path = Path(data) / "probe.json", Path(data) / "host.log"
         extra = ["--messages-per-second", f"{args.host_rate:g}"] if args.host_rate else []
+        extra += ["--max-connections-per-address", "0", "--sign-ins-per-minute", "0"]  # every player is on 127.0.0.1
         extra += [] if args.trace else ["--slow-ms", "0"]
         with open(log_path, "wb") as log_file:
             host = subprocess.Popen(

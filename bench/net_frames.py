@@ -79,6 +79,7 @@ def _start_server(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     with open(log, "wb") as err:
         server = subprocess.Popen(
             [sys.executable, str(REPO / "main.py"), "--serve", "--port", "0", "--data", str(work / "host"),
+             "--max-connections-per-address", "0", "--sign-ins-per-minute", "0",  # every player is on 127.0.0.1
              ],
             cwd=REPO, env=_env(work / "serve"), stdout=subprocess.DEVNULL, stderr=err,
         )

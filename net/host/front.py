@@ -319,8 +319,12 @@ class FrontConnection(asyncio.Protocol):
         )
         self._lingering = True
         transport.write(head.encode() + body)
-        if transport.can_write_eof():
-            transport.write_eof()
+        try:
+            if transport.can_write_eof():
+                transport.write_eof()
+        except OSError:  # the client has gone already
+            transport.abort()
+            return
         self._timer = asyncio.get_running_loop().call_later(LINGER_SECONDS, self.close)
 
     def _refuse_plain(self) -> None:
