@@ -20,3 +20,23 @@ def test_the_codecs_fast_match_data_path_writes_exactly_the_generic_frame(match_
 @given(st.text(max_size=30), st.integers(-(2**63), 2**63 - 1), st.binary(max_size=100))
 def test_fast_frame_decodes_back(match_id, op, data):
     assert decode_server(encode(MatchData(match_id, op, data))).message == MatchData(match_id, op, data)
+
+
+def test_repeated_log_lines_pass_ten_a_window_then_say_how_many_were_left_out():
+    import logging
+
+    from net.host.logfilter import RepeatFilter
+
+    now = [0.0]
+    limiter = RepeatFilter(burst=10, window=10.0, clock=lambda: now[0])
+
+    def line(address: str, text: str = "bad HTTP from %s: garbage") -> logging.LogRecord:
+        return logging.LogRecord("net.host", logging.INFO, __file__, 1, text, (address,), None)
+
+    passed = [limiter.filter(line(f"10.0.0.{i}")) for i in range(15)]  # one kind: only the numbers differ
+    assert passed == [True] * 10 + [False] * 5
+    assert limiter.filter(line("x", "sign-in: %s")) is True  # another kind has its own allowance
+    now[0] = 10.0
+    record = line("10.0.0.99")
+    assert limiter.filter(record) is True
+    assert record.getMessage() == "bad HTTP from 10.0.0.99: garbage (5 more like this left out of the log)"
