@@ -37,6 +37,7 @@ from net.messages import (
 )
 from ui.i18n import L_, N_, Text, _, later, ngettext, say, shown
 from ui.results import GameMode, GameSummary, Move, SoundName
+from ui.textcut import short_name
 
 TOAST_SECONDS = 2.2
 SERVER_MESSAGE_SECONDS = 6.0  # how long a server's message stays over the board
@@ -177,7 +178,7 @@ class BoardModel:
             return _("Your opponent")
         index = view.opponent or (3 - view.board.to_move)
         name = self.name_of(index)
-        return name if name and name != "?" else _("Your opponent")
+        return short_name(name) if name and name != "?" else _("Your opponent")  # a long name, shortened for sentences
 
     @property
     def opponent_wants_rematch(self) -> bool:

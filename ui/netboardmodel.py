@@ -27,6 +27,7 @@ from net.messages import (
 from ui.boardmodel import BoardModel, Effects, Notice, NoticeKind
 from ui.i18n import L_, N_, Text, _, later, ngettext, say
 from ui.results import GameMode
+from ui.textcut import short_name
 
 SERVER_CLOSED = N_("The server closed the match")  # when the server went away without a word
 
@@ -89,7 +90,8 @@ class NetBoardModel(BoardModel):
 
     def _away(self, name: str) -> Text:
         """The notice while the opponent (``name``, else the one on the board) is away."""
-        return later(lambda: _("{name} disconnected: waiting for them").format(name=name or self.opponent_name))
+        return later(lambda: _("{name} disconnected: waiting for them").format(
+            name=short_name(name) if name else self.opponent_name))
 
     @staticmethod
     def _words(text: str, otherwise: str) -> Text:
@@ -133,7 +135,8 @@ class NetBoardModel(BoardModel):
 
 
 def gone_text(name: str, reason: GoneReason, me: bool = False) -> str:
-    """One sentence for why the match is over (op 5)."""
+    """One sentence for why the match is over (op 5); a long name is shortened in it."""
+    name = short_name(name)
     if reason is GoneReason.TIMED_OUT:
         return _("You let two turns run out, so you were taken out of the match") if me else (
             _("{name} let two turns run out and was taken out of the match").format(name=name))

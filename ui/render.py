@@ -11,6 +11,7 @@ import math
 import pygame
 import pygame.gfxdraw
 
+from ui.textcut import ELLIPSIS, break_points, ellipsize
 from ui.theme import MARK_COLORS, PANEL, LruCache
 
 SUPERSAMPLE = 2
@@ -109,27 +110,30 @@ def draw_card(surface: pygame.Surface, top: int, width: int, height: int, scale:
     return card
 
 
-def wrap_text(font: pygame.font.Font, text: str, max_width: int) -> list[str]:
-    """``text`` broken into lines at most ``max_width`` pixels wide (a word longer than that stays whole)."""
+def fit_width(font: pygame.font.Font, text: str, max_width: float) -> str:
+    """``text``, shortened with '…' (``ui.text.ellipsize``) if it is wider than ``max_width`` pixels in ``font``."""
+    return ellipsize(text, lambda candidate: font.size(candidate)[0] <= max_width)
+
+
+def wrap_text(font: pygame.font.Font, text: str, max_width: float, max_lines: int | None = None) -> list[str]:
+    """``text`` broken into lines at most ``max_width`` pixels wide, at spaces or where a script without them may break.
+
+    A word wider than a line is shortened with '…'; past ``max_lines`` lines the last one
+    kept ends in '…'. Line breaks in ``text`` start new paragraphs (an empty line stays).
+    """
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        words = paragraph.split()
         line = ""
-        for word in words:
-            candidate = f"{line} {word}" if line else word
+        for piece, spaced in break_points(paragraph):
+            candidate = f"{line}{' ' if spaced else ''}{piece}" if line else piece
             if not line or font.size(candidate)[0] <= max_width:
                 line = candidate
             else:
-                lines.append(line)
-                line = word
-        lines.append(line)
+                lines.append(fit_width(font, line, max_width))
+                line = piece
+        lines.append(fit_width(font, line, max_width))
+    if max_lines is not None and len(lines) > max_lines:
+        kept = lines[:max_lines]
+        kept[-1] = fit_width(font, kept[-1].rstrip(ELLIPSIS) + ELLIPSIS, max_width) if kept[-1] else ELLIPSIS
+        return kept
     return lines
-
-
-def ellipsize(font: pygame.font.Font, text: str, max_width: int, *, cut: bool = False) -> str:
-    """``text`` shortened to end in '…' if it is wider than ``max_width`` pixels (or if ``cut``: more text follows)."""
-    if not cut and font.size(text)[0] <= max_width:
-        return text
-    while text and font.size(text + "…")[0] > max_width:
-        text = text[:-1]
-    return text.rstrip() + "…"

@@ -29,6 +29,8 @@ import pygame
 from game.phrase import N_, Phrase
 from net.limits import normalize_name
 from ui.resources import assets_dir
+from ui.textcut import ignorable as _ignorable
+from ui.textcut import mark as _mark
 
 if TYPE_CHECKING:
     from pygame._common import ColorValue  # a name of pygame's type stubs only
@@ -108,16 +110,6 @@ def coverage(path: Path) -> frozenset[int]:
     if 4 in found:
         return frozenset(_cmap_format_4(data, found[4]))
     return frozenset()
-
-
-def _ignorable(char: str) -> bool:
-    """Invisible characters that only steer their neighbours (joiners, marks of direction, variation selectors)."""
-    code = ord(char)
-    return unicodedata.category(char) == "Cf" or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
-
-
-def _mark(char: str) -> bool:
-    return unicodedata.category(char) in ("Mn", "Me")
 
 
 @cache

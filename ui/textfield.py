@@ -12,6 +12,7 @@ import pygame
 
 from ui import clipboard, i18n, theme
 from ui.i18n import Text
+from ui.render import fit_width
 from ui.theme import Fonts
 from ui.widgets import ENTER_KEYS
 
@@ -148,6 +149,8 @@ class TextField:
         size = 22 * scale
         pad = 12 * scale
         shown = self.text or i18n.shown(self.placeholder)
+        if not self.focused:  # without the caret, the start of the text, shortened to fit (with it, it scrolls)
+            shown = fit_width(fonts.get(size, light=not self.text), shown, rect.width - 2 * pad)
         color = theme.TEXT if self.text else theme.MUTED
         font = fonts.get(size, light=not self.text)
         image = fonts.render(shown, size, color, light=not self.text) if shown else None
@@ -156,7 +159,7 @@ class TextField:
         x = rect.x + pad
         text_font = fonts.get(size)
         caret_x = x + (text_font.size(self.text[: self.caret])[0] if self.text else 0)
-        overflow = caret_x - (rect.right - pad)
+        overflow = caret_x - (rect.right - pad) if self.focused else 0
         if overflow > 0:
             x -= overflow
             caret_x -= overflow

@@ -26,6 +26,7 @@ import pygame
 from ui import records
 from ui.resources import assets_dir
 from ui.text import TextFont
+from ui.textcut import ellipsize
 
 # Palette ----------------------------------------------------------------------
 
@@ -147,6 +148,7 @@ FONT_DIR = assets_dir() / "fonts"
 FONT_FILES = {False: "Inter-SemiBold.otf", True: "Inter-Regular.otf"}  # by ``light``
 FONT_SCALE = 0.72  # sizes in layouts are nominal: this many pixels of Inter per unit
 MIN_TEXT_PX = 12  # no text is drawn smaller, whatever the window
+LINE_SHRINK = 0.8  # a line of text may be drawn this much smaller to fit before it is shortened
 SMALL_TEXT_PX = 13  # captions, hints and notes: at least this many pixels at the default size and above
 
 
@@ -246,11 +248,29 @@ class Fonts:
             self._texts.put(key, surface)
         return surface
 
-    def fit(self, text: str, size: float, max_width: float, light: bool = False) -> float:
-        """The largest size up to ``size`` at which ``text`` is at most ``max_width`` pixels wide (or the smallest text)."""
-        while font_pixels(size) > min_text_pixels() and self.get(size, light).size(text)[0] > max_width:
+    def fit(self, text: str, size: float, max_width: float, light: bool = False, *, least: float = 0.0) -> float:
+        """The largest size up to ``size`` at which ``text`` is at most ``max_width`` pixels wide.
+
+        It goes no smaller than ``least`` (nominal) nor than the smallest text, even if ``text`` is wider then.
+        """
+        floor = max(min_text_pixels(), font_pixels(least) if least else 0)
+        while font_pixels(size) > floor and self.get(size, light).size(text)[0] > max_width:
             size *= 0.94
         return size
+
+    def fit_line(self, text: str, size: float, max_width: float, light: bool = False, *,
+                 shrink: float = LINE_SHRINK) -> tuple[str, float]:
+        """``text`` for one line at most ``max_width`` wide, and its size: down to ``shrink`` of ``size`` (0: to the
+        smallest text), then shortened with '…' (``ui.textcut.ellipsize``)."""
+        fitted = self.fit(text, size, max_width, light, least=size * shrink)
+        font = self.get(fitted, light)
+        return ellipsize(text, lambda candidate: font.size(candidate)[0] <= max_width), fitted
+
+    def line(self, text: str, size: float, max_width: float, color: pygame.Color | tuple[int, ...],
+             light: bool = False, *, shrink: float = LINE_SHRINK) -> pygame.Surface:
+        """``text`` rendered on one line at most ``max_width`` wide (``fit_line``)."""
+        shown, fitted = self.fit_line(text, size, max_width, light, shrink=shrink)
+        return self.render(shown, fitted, color, light)
 
     def clear(self) -> None:
         self._fonts.clear()

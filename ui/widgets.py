@@ -133,10 +133,10 @@ class Button:
         room = body.width - 24 * scale - (2 * (hint.get_width() + 10 * scale) if hint is not None else 0)
         if hint is not None and fonts.get(22 * scale).size(self.label)[0] > room:
             hint, room = None, body.width - 24 * scale
-        label = fonts.render(self.label, fonts.fit(self.label, 22 * scale, room), text_color)
+        label = fonts.line(self.label, 22 * scale, room, text_color)
         if self.caption:
-            caption_size = fonts.fit(self.caption, theme.small(15 * scale), body.width - 16 * scale, light=True)
-            caption = fonts.render(self.caption, caption_size, caption_color, light=True)
+            caption = fonts.line(self.caption, theme.small(15 * scale), body.width - 16 * scale, caption_color, light=True,
+                                 shrink=0)  # a record: smaller rather than cut
             gap = 4 * scale
             total = label.get_height() + gap + caption.get_height()
             top = body.centery - total / 2

@@ -82,7 +82,7 @@ def test_a_hosted_game_is_found_in_the_list_joined_and_played_to_a_result(pilots
         assert isinstance(listing, LanJoinScreen)
         run_until(lambda: listing.button_rect("Hana's game") is not None, joiner, host, what="the game in the list")
         (row,) = listing.rows
-        assert row.enabled and row.caption_text == f"Hana  ·  127.0.0.1:{waiting.hosting.port}"
+        assert row.enabled and row.caption_text == f"127.0.0.1:{waiting.hosting.port}  ·  Hana"
         assert listing.subtitle == "1 game on your network, 1 waiting for an opponent"
         joiner.click("Hana's game")
         run_until(lambda: board_ready(host) and board_ready(joiner), host, joiner, what="both boards")

@@ -16,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import pygame
 
 from ui import i18n, theme
-from ui.render import blit_center
+from ui.render import blit_center, fit_width, wrap_text
 from ui.theme import Fonts, scale_for
 from ui.widgets import ButtonGroup, SpeakerButton, key_down
 
 FOOTER_SEPARATOR = "  ·  "  # between the key hints of a footer, most important first
+SPEAKER_GAP = 16  # the footer keeps this far from the speaker pill (default window units)
 
 
 def fit_hints(fonts: Fonts, text: str, size: float, room: float) -> tuple[str, float]:
@@ -42,7 +43,16 @@ if TYPE_CHECKING:
     from net.messages import Event
     from ui.app import App
 
-L = TypeVar("L")  # a screen's layout: where everything goes for one window size
+
+
+class Layout(Protocol):
+    """Where everything of a screen goes for one window size, and the scale it is drawn at."""
+
+    @property
+    def scale(self) -> float: ...
+
+
+L = TypeVar("L", bound=Layout)  # a screen's layout
 
 
 class Screen:
@@ -177,8 +187,9 @@ class Screen:
         """The key hint ``text``, muted and centred in the bottom ``height`` pixels, clear of the speaker button."""
         width, bottom = surface.get_size()
         speaker = SpeakerButton.rect_for((width, bottom))
-        room = 2 * (speaker.left - width / 2) - 8
+        room = 2 * (speaker.left - SPEAKER_GAP * self.scale((width, bottom)) - width / 2)
         shown, size = fit_hints(self.fonts, text, theme.small(14 * self.scale((width, bottom))), room)
+        shown = fit_width(self.fonts.get(size, light=True), shown, room)  # the first hint alone may still be too long
         blit_center(surface, self.fonts.render(shown, size, theme.MUTED, light=True), (width / 2, bottom - height / 2))
 
     def canvas(self, surface: pygame.Surface) -> Canvas:
@@ -217,9 +228,23 @@ class Canvas:
         blit_center(self.surface, self.fonts.render(text, size, color, light), center)
 
     def fitted(self, text: str, size: float, width: float, color: pygame.Color, center: tuple[float, float], *,
-               light: bool = False) -> None:
-        """``text`` at ``size``, or smaller so that it is at most ``width`` wide, centred on ``center``."""
-        self.text(text, self.fonts.fit(text, size, width, light), color, center, light=light)
+               light: bool = False, shrink: float = theme.LINE_SHRINK) -> None:
+        """``text`` on one line at most ``width`` wide, centred on ``center``: smaller if need be (down to ``shrink``
+        of ``size``; 0 for as small as text goes), then shortened."""
+        shown, fitted = self.fonts.fit_line(text, size, width, light, shrink=shrink)
+        self.text(shown, fitted, color, center, light=light)
+
+    def wrapped(self, text: str, size: float, width: float, color: pygame.Color, top: float, *, light: bool = False,
+                max_lines: int | None = None, line_height: float | None = None) -> float:
+        """``text`` in lines at most ``width`` wide, centred across the window from ``top``; the y under the last line."""
+        font = self.fonts.get(size, light)
+        step = line_height if line_height is not None else font.get_linesize()
+        y = top
+        for line in wrap_text(font, text, width, max_lines):
+            if line:
+                self.text(line, size, color, (self.center_x, y + step / 2), light=light)
+            y += step
+        return y
 
 
 class MeasuredScreen(Screen, Generic[L]):
@@ -244,5 +269,5 @@ class MeasuredScreen(Screen, Generic[L]):
         self.place(self.measure(size))
 
     def draw(self, surface: pygame.Surface) -> None:
-        canvas = self.canvas(surface)
-        self.paint(canvas, self.measure(canvas.size))
+        lay = self.measure(surface.get_size())
+        self.paint(Canvas(surface, self.fonts, lay.scale), lay)  # the layout's scale: smaller if large text must fit

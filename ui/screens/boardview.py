@@ -29,7 +29,7 @@ from ui.boardmodel import (
     NoticeKind,
 )
 from ui.i18n import _, shown
-from ui.render import blit_center, ease_out_back, ease_out_cubic, ellipsize, mark_surface, thick_line, translucent, wrap_text
+from ui.render import blit_center, ease_out_back, ease_out_cubic, mark_surface, thick_line, translucent, wrap_text
 from ui.results import GameMode
 
 FADE_SECONDS = 0.3  # toasts and server messages fade out over their last this many seconds
@@ -77,20 +77,21 @@ def board_layout(size: tuple[int, int]) -> BoardLayout:
     """Lay the board screen out for a window of ``size``: cards on top, the board, then messages and buttons."""
     w, h = size
     s = theme.scale_for(size)
+    grow = theme.text_scale()  # the rows of text grow with the player's text size; the board takes what is left
     pad = int(20 * s)
     content_w = min(w - 2 * pad, int(720 * s))
     left = (w - content_w) // 2
-    plate_h = int(64 * s)
+    plate_h = int(64 * s * grow)
     draws_w = int(78 * s)
     gap = int(10 * s)
     plate_w = (content_w - draws_w - 2 * gap) // 2
     plates = (pygame.Rect(left, pad, plate_w, plate_h), pygame.Rect(left + content_w - plate_w, pad, plate_w, plate_h))
     draws = pygame.Rect(0, pad, draws_w, plate_h)
     draws.centerx = w // 2
-    status = pygame.Rect(left, plates[0].bottom + int(8 * s), content_w, int(34 * s))
+    status = pygame.Rect(left, plates[0].bottom + int(8 * s), content_w, int(34 * s * grow))
     hint_h = int(theme.FOOTER_HEIGHT * s)
     buttons_h = int(52 * s)
-    message_h = int(78 * s)
+    message_h = int(78 * s * grow)
     hint = pygame.Rect(left, h - hint_h, content_w, hint_h)
     buttons = pygame.Rect(left, hint.top - int(4 * s) - buttons_h, content_w, buttons_h)
     message = pygame.Rect(left, buttons.top - int(8 * s) - message_h, content_w, message_h)
@@ -184,7 +185,7 @@ def draw_marks(
 def draw_pill(surface: pygame.Surface, fonts: theme.Fonts, text: str, size: float, rect: pygame.Rect, *,
               fill: pygame.Color, color: pygame.Color, alpha: int = 255, scale: float = 1.0) -> pygame.Rect:
     """``text`` on a rounded pill centred in ``rect`` (shrunk to fit its width); the pill's rectangle."""
-    image = fonts.render(text, fonts.fit(text, size, rect.width - 36 * scale), color)
+    image = fonts.line(text, size, rect.width - 36 * scale, color)
     box = image.get_rect().inflate(int(28 * scale), int(14 * scale))
     box.center = rect.center
     translucent(surface, theme.SHADOW, box.move(0, int(3 * scale)), box.height // 2, min(alpha, theme.SHADOW.a))
@@ -236,7 +237,7 @@ class BoardPainter:
             score_img = fonts.render(score, 28 * s, theme.TEXT if model.score[index] else theme.MUTED)
             score_rect = score_img.get_rect(midright=(rect.right - 14 * s, rect.centery))
             name_max = score_rect.left - 8 * s - text_x
-            name_img = fonts.render(name, fonts.fit(name, 21 * s, name_max), theme.TEXT)
+            name_img = fonts.line(name, 21 * s, name_max, theme.TEXT)
             cap_color = theme.MARK_TEXT[index] if mine else theme.MUTED
             cap_img = fonts.render(caption, theme.small(14 * s), cap_color, light=True) if caption else None
             block = name_img.get_height() + (cap_img.get_height() + 2 * s if cap_img else 0)
@@ -261,8 +262,7 @@ class BoardPainter:
             return
         text = model.status_text
         mine = view is not None and view.your_turn and not view.board.is_over and not model.paused
-        blit_center(surface, fonts.render(text, fonts.fit(text, 20 * s, lay.status.width), theme.TEXT if mine else theme.MUTED),
-                    lay.status.center)
+        blit_center(surface, fonts.line(text, 20 * s, lay.status.width, theme.TEXT if mine else theme.MUTED), lay.status.center)
         left = model.turn_seconds_left
         if view is not None and left is not None and view.turn_seconds:
             share = max(0.0, min(1.0, left / view.turn_seconds))
@@ -330,16 +330,13 @@ class BoardPainter:
         rise = (1 - t) * 10 * s
         result = model.view.result if model.view is not None else None
         color = RESULT_COLOR[result] if result is not None else theme.TEXT
-        title = fonts.render(text, fonts.fit(text, 42 * s, lay.message.width), color)
-        detail_text = model.detail_text
-        detail = None
-        if detail_text:
-            detail = fonts.render(detail_text, fonts.fit(detail_text, 18 * s, lay.message.width), theme.MUTED, light=True)
-        total = title.get_height() + (int(4 * s) + detail.get_height() if detail else 0)
+        images = [fonts.line(text, 42 * s, lay.message.width, color)]
+        detail_font = fonts.get(18 * s, light=True)  # why, and what comes next: two lines at most
+        for line in wrap_text(detail_font, model.detail_text, lay.message.width, 2) if model.detail_text else []:
+            images.append(fonts.render(line, 18 * s, theme.MUTED, light=True))
+        total = sum(image.get_height() for image in images) + int(4 * s) * (len(images) - 1)
         y = lay.message.centery - total / 2 + rise
-        for image in (title, detail):
-            if image is None:
-                continue
+        for image in images:
             if alpha < 255:
                 image = image.copy()
                 image.set_alpha(alpha)
@@ -361,9 +358,7 @@ class BoardPainter:
         size = theme.small(17 * s)
         font = fonts.get(size)
         room = int(lay.message.width - 56 * s)
-        lines = wrap_text(font, text, room)
-        cut = len(lines) > 2
-        lines = [ellipsize(font, line, room, cut=cut and i == 1) for i, line in enumerate(lines[:2])]
+        lines = wrap_text(font, text, room, max_lines=2)
         images = [fonts.render(line, size, theme.TEXT) for line in lines]
         line_h = font.get_linesize()
         strip = pygame.Rect(0, 0, max(i.get_width() for i in images) + int(36 * s), len(images) * line_h + int(16 * s))

@@ -19,13 +19,13 @@ import pygame
 from game.phrase import text_of
 from ui import theme
 from ui.render import draw_card
-from ui.screens.base import Canvas, MeasuredScreen
+from ui.screens.base import Canvas, Layout, MeasuredScreen
 from ui.screens.layout import ColumnLayout, Heights
 from ui.textfield import TextField
 from ui.widgets import ENTER_KEYS, Button, ButtonGroup, key_down
 
 T = TypeVar("T")
-L = TypeVar("L")
+L = TypeVar("L", bound=Layout)
 
 MAX_SERVER_LENGTH = 200  # what a field for a server's address holds (the sign-in form's, the LAN list's)
 
@@ -166,6 +166,9 @@ class FormScreen(MeasuredScreen[L]):
 @dataclass(frozen=True)
 class FormRows(Heights):
     """The rows every card form starts with (default-window units); a form adds its own."""
+
+    text_rows = frozenset({"title", "subtitle"})
+
 
     pad: int = 26  # the card's margin, above the title and below the last row
     title: int = 44

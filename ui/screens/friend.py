@@ -26,6 +26,8 @@ from ui.widgets import Button, ButtonStyle, key_down
 
 @dataclass(frozen=True)
 class FriendRows(FormRows):
+    text_rows = FormRows.text_rows | {"code", "copied", "rule", "label", "error"}
+
     code: int = 78
     copied: int = 24
     button: int = 50
@@ -123,11 +125,11 @@ class FriendScreen(FormScreen[FriendLayout]):
         surface, fonts, s, h = canvas.surface, canvas.fonts, canvas.scale, lay.rows
         cx = canvas.center_x
         y = draw_form_card(canvas, lay, _("Play a friend"), _("Give your friend this code, or type theirs."))
-        box = pygame.Rect(0, 0, int(260 * s), h.code - int(10 * s))
+        box = pygame.Rect(0, 0, min(int(260 * s * theme.text_scale()), lay.column.inner), h.code - int(10 * s))
         box.center = (int(cx), int(y + h.code / 2))
         pygame.draw.rect(surface, theme.PANEL_HIGH, box, border_radius=int(14 * s))
         spaced = " ".join(self.code)
-        canvas.fitted(spaced, 58 * s, box.width - 20 * s, theme.ACCENT, box.center)
+        canvas.fitted(spaced, 58 * s, box.width - 20 * s, theme.ACCENT, box.center, shrink=0)  # a code is never cut
         y += h.code
         if self.copied is not None:  # the code stays large above, to be read out when copying failed
             note, tone = (_("Copied to the clipboard"), theme.O_COLOR) if self.copied else (

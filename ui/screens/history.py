@@ -25,6 +25,7 @@ from ui.results import GameMode, GameSummary
 from ui.screens.base import Canvas, MeasuredScreen, Screen
 from ui.screens.boardview import board_layout, draw_marks
 from ui.screens.layout import Heights
+from ui.textcut import short_name
 from ui.theme import Fonts
 from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
@@ -102,21 +103,23 @@ class GameRow(Button):
         surface.blit(moves, moves.get_rect(bottomright=(right, rect.bottom - int(7 * s))))
         left = rect.x + int(14 * s)
         room = right - max(badge.get_width(), moves.get_width()) - left - int(16 * s)
-        title = _("{you} vs {opponent}").format(you=g.you or _("You"), opponent=opponent_of(g))
-        title_img = fonts.render(title, fonts.fit(title, 19 * s, room), theme.TEXT)
+        title = _("{you} vs {opponent}").format(you=short_name(g.you) or _("You"), opponent=short_name(opponent_of(g)))
+        title_img = fonts.line(title, 19 * s, room, theme.TEXT)
         caption = _("{when}  ·  {where}  ·  you played {mark}").format(when=when(g.ended_at), where=_(MODE_NAMES[g.mode]),
                                                                        mark=g.mark_text)
-        cap_img = fonts.render(caption, fonts.fit(caption, theme.small(14 * s), room, light=True), theme.MUTED, light=True)
+        cap_img = fonts.line(caption, theme.small(14 * s), room, theme.MUTED, light=True)
         surface.blit(title_img, (left, rect.y + int(7 * s)))
         surface.blit(cap_img, cap_img.get_rect(bottomleft=(left, rect.bottom - int(7 * s))))
 
 
 @dataclass(frozen=True)
 class HistoryRows(Heights):
+    text_rows = frozenset({"title", "stats", "list_gap", "row"})
+
     pad: int = 20
     title: int = 48
     stats: int = 64
-    list_gap: int = 12  # between the records and the list
+    list_gap: int = 22  # between the records and the list (the count of games shown sits there)
     row: int = 58
     gap: int = 8
     button_gap: int = 16  # between the list and Back's row
@@ -145,7 +148,7 @@ class HistoryLayout:
 
 def history_layout(size: tuple[int, int]) -> HistoryLayout:
     s = theme.scale_for(size)
-    h = HistoryRows().scaled(s)
+    h = HistoryRows().scaled(s, theme.text_scale())
     width = min(size[0] - 2 * h.pad, int(600 * s))
     return HistoryLayout(
         size, s, h, width, (size[0] - width) // 2,
@@ -243,8 +246,7 @@ class HistoryScreen(MeasuredScreen[HistoryLayout]):
             pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(12 * s))
             label = fonts.render(_(MODE_NAMES[mode]), 19 * s, theme.TEXT)
             text = record_text(stats[mode])
-            record = fonts.render(text, fonts.fit(text, theme.small(14 * s), box.width - 12 * s, light=True), theme.MUTED,
-                                  light=True)
+            record = fonts.line(text, theme.small(14 * s), box.width - 12 * s, theme.MUTED, light=True, shrink=0)
             total = label.get_height() + record.get_height()
             blit_center(surface, label, (box.centerx, box.centery - total / 2 + label.get_height() / 2))
             blit_center(surface, record, (box.centerx, box.centery + total / 2 - record.get_height() / 2))
@@ -291,7 +293,7 @@ class ReplayScreen(Screen):
     @property
     def caption(self) -> str:
         g = self.summary
-        you, opponent = g.you or _("You"), opponent_of(g)
+        you, opponent = short_name(g.you) or _("You"), short_name(opponent_of(g))
         if g.mode is GameMode.BOT:
             return _("{you} ({mark}) vs {opponent}  ·  {when}").format(you=you, mark=g.mark_text, opponent=opponent,
                                                                         when=when(g.ended_at))
@@ -386,10 +388,10 @@ class ReplayScreen(Screen):
         fonts, s = self.fonts, lay.scale
         draw_card(surface, lay.plates[0].y, lay.plates[1].right - lay.plates[0].x, lay.plates[0].height, s)
         caption = self.caption
-        blit_center(surface, fonts.render(caption, fonts.fit(caption, 19 * s, lay.plates[1].right - lay.plates[0].x - 24 * s),
-                                          theme.TEXT), (surface.get_width() / 2, lay.plates[0].centery))
+        blit_center(surface, fonts.line(caption, 19 * s, lay.plates[1].right - lay.plates[0].x - 24 * s, theme.TEXT),
+                    (surface.get_width() / 2, lay.plates[0].centery))
         status = self.status_text
-        blit_center(surface, fonts.render(status, fonts.fit(status, 20 * s, lay.status.width), theme.MUTED), lay.status.center)
+        blit_center(surface, fonts.line(status, 20 * s, lay.status.width, theme.MUTED), lay.status.center)
         board = self.board
         line = winning_line(board.cells)
         last = self.summary.moves[self.step - 1] if self.step > 0 else None

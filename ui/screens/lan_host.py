@@ -17,28 +17,32 @@ import pygame
 from net.messages import Event, Failure, Hosting, MatchJoined
 from ui import theme
 from ui.i18n import _, ngettext
-from ui.render import blit_center, draw_card
+from ui.render import blit_center, draw_card, wrap_text
 from ui.screens.base import Canvas
 from ui.screens.layout import ColumnLayout
 from ui.screens.netkit import WaitingScreen, WaitRows, draw_spinner, format_elapsed
 from ui.screens.trip import Trip
+from ui.textcut import short_name
 
 MAX_ADDRESSES_SHOWN = 3
+INFO_LINE = 26  # a line of the port-and-addresses panel (default window units, at 100 % text)
 
 
 def game_title(player: str) -> str:
     """The hosted game's name as this screen shows it."""
-    return _("{name}'s game").format(name=player)
+    return _("{name}'s game").format(name=short_name(player))
 
 
 @dataclass(frozen=True)
 class LanHostRows(WaitRows):
+    text_rows = WaitRows.text_rows | {"game", "status", "elapsed"}
+
     game: int = 40
     spinner: int = 96
     status: int = 32
     elapsed: int = 26
     gap: int = 18
-    info: int = 50  # the port-and-addresses panel: 24 and 26 a line (its lines are counted when it is measured)
+    info: int = 50  # the port-and-addresses panel: 24 and INFO_LINE a line (counted when it is measured)
 
 
 LanHostLayout = ColumnLayout[LanHostRows]
@@ -118,14 +122,27 @@ class LanHostScreen(WaitingScreen[LanHostRows]):
 
     # Drawing ------------------------------------------------------------------------------------------
 
-    def _info_lines(self) -> int:
-        """How many lines the port-and-addresses panel needs."""
+    def _info_lines(self, s: float, room: float) -> list[tuple[str, float, pygame.Color]]:
+        """The port-and-addresses panel's lines at scale ``s``, each at most ``room`` wide: (text, size, colour)."""
         if self.hosting is None:
-            return 1
-        return 3 + (1 if self.port_note else 0) + len(self.addresses_text)
+            return [(_("Finding a free port…"), theme.small(16 * s), theme.MUTED)]
+        note = theme.small(15 * s)
+        rows: list[tuple[str, float, pygame.Color]] = [(self.port_text, 20 * s, theme.TEXT)]
+        if self.port_note:
+            rows.append((self.port_note, note, theme.ACCENT))
+        rows.append((_("Players on your network see this game in their list."), note, theme.MUTED))
+        rows.append((_("They can also type one of these addresses:"), note, theme.MUTED))
+        found = bool(self.hosting.addresses)
+        for address in self.addresses_text:
+            rows.append((address, 20 * s if found else note, theme.O_COLOR if found else theme.MUTED))
+        fonts = self.fonts
+        return [(line, size, color) for text, size, color in rows for line in wrap_text(fonts.get(size), text, room)]
 
     def measure(self, size: tuple[int, int]) -> LanHostLayout:
-        rows = LanHostRows(info=24 + 26 * self._info_lines())
+        s, grow = theme.scale_for(size), theme.text_scale()
+        room = min(size[0] - int(32 * s), int(500 * s * grow)) - 2 * int(LanHostRows.pad * s) - 24 * s
+        lines = len(self._info_lines(s, room))
+        rows = LanHostRows(info=round(24 + INFO_LINE * grow * lines))
         return ColumnLayout.centred(
             size, rows, lambda h: (h.pad, h.title, h.game, h.spinner, h.status, h.elapsed, h.gap, h.info, h.gap, h.button, h.pad),
             width=500,
@@ -158,20 +175,8 @@ class LanHostScreen(WaitingScreen[LanHostRows]):
         """The port (and why it moved) and the addresses, in an inset panel."""
         fonts = self.fonts
         pygame.draw.rect(surface, theme.PANEL_HIGH, box, border_radius=int(14 * s))
-        cx, room, line = box.centerx, box.width - 24 * s, 26 * s
+        line = INFO_LINE * s * theme.text_scale()
         y = box.y + 12 * s
-        if self.hosting is None:
-            image = fonts.render(_("Finding a free port…"), theme.small(16 * s), theme.MUTED)
-            blit_center(surface, image, (cx, y + line / 2))
-            return
-        rows: list[tuple[str, float, pygame.Color]] = [(self.port_text, 20 * s, theme.TEXT)]
-        if self.port_note:
-            rows.append((self.port_note, theme.small(15 * s), theme.ACCENT))
-        rows.append((_("Players on your network see this game in their list."), theme.small(15 * s), theme.MUTED))
-        rows.append((_("They can also type one of these addresses:"), theme.small(15 * s), theme.MUTED))
-        found = bool(self.hosting.addresses)
-        for address in self.addresses_text:
-            rows.append((address, 20 * s if found else theme.small(15 * s), theme.O_COLOR if found else theme.MUTED))
-        for text, size, color in rows:
-            blit_center(surface, fonts.render(text, fonts.fit(text, size, room), color), (cx, y + line / 2))
+        for text, size, color in self._info_lines(s, box.width - 24 * s):
+            blit_center(surface, fonts.render(text, size, color), (box.centerx, y + line / 2))
             y += line

@@ -27,6 +27,7 @@ from ui.screens.base import Canvas
 from ui.screens.form import MAX_SERVER_LENGTH, Focusable, FormScreen, draw_field
 from ui.screens.layout import Heights
 from ui.screens.netkit import draw_lines, draw_spinner
+from ui.textcut import short_name
 from ui.textfield import TextField
 from ui.theme import Fonts
 from ui.widgets import Button
@@ -55,9 +56,9 @@ class GameRow(Button):
     def caption_text(self) -> str:
         game = self.game
         if not game.compatible:
-            return _("{host}  ·  {address}  ·  speaks version {version}").format(
-                host=game.host, address=game.endpoint, version=game.version)
-        return f"{game.host}  ·  {game.endpoint}"
+            return _("{address}  ·  {host}  ·  speaks version {version}").format(
+                host=short_name(game.host), address=game.endpoint, version=game.version)
+        return f"{game.endpoint}  ·  {short_name(game.host)}"  # the address first: it is what a player may need to type
 
     def draw(
         self, surface: pygame.Surface, fonts: Fonts, scale: float, *, hovered: bool, focused: bool, pressed: bool
@@ -97,10 +98,9 @@ class GameRow(Button):
         left = body.x + int(18 * s)
         room = badge.left - int(12 * s) - left
         title_color = theme.TEXT if game.compatible else theme.MUTED
-        title_size = fonts.fit(game.game, 20 * s, room)
-        title = fonts.render(game.game, title_size, title_color)
+        title = fonts.line(game.game, 20 * s, room, title_color)
         caption = self.caption_text
-        cap = fonts.render(caption, fonts.fit(caption, theme.small(14 * s), room), theme.MUTED)
+        cap = fonts.line(caption, theme.small(14 * s), room, theme.MUTED)
         block = title.get_height() + int(4 * s) + cap.get_height()
         y = body.centery - block / 2
         surface.blit(title, (left, y))
@@ -109,6 +109,8 @@ class GameRow(Button):
 
 @dataclass(frozen=True)
 class LanJoinRows(Heights):
+    text_rows = frozenset({"title", "subtitle", "row", "label", "error"})
+
     pad: int = 24
     title: int = 52
     subtitle: int = 30
@@ -144,7 +146,7 @@ class LanJoinLayout:
 
 def lan_join_layout(size: tuple[int, int]) -> LanJoinLayout:
     s = theme.scale_for(size)
-    h = LanJoinRows().scaled(s)
+    h = LanJoinRows().scaled(s, theme.text_scale())
     width = min(size[0] - 2 * h.pad, int(560 * s))
     bottom = size[1] - h.footer - h.button - h.button_gap - h.error - h.field - h.label - h.label_gap
     return LanJoinLayout(size, s, h, width, (size[0] - width) // 2, h.pad + h.title + h.subtitle, bottom)

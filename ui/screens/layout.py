@@ -10,18 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
-from ui.theme import FOOTER_HEIGHT, scale_for
+from ui.theme import FOOTER_HEIGHT, scale_for, text_scale
 
 
 @dataclass(frozen=True)
 class Heights:
-    """Named heights in the default window's units; subclasses are frozen dataclasses of ints with defaults."""
+    """Named heights in the default window's units; subclasses are frozen dataclasses of ints with defaults.
 
-    def scaled(self: H, scale: float) -> H:
-        """The same heights in the pixels of a window ``scale`` times the default one (each rounded down)."""
-        return replace(self, **{name: int(value * scale) for name, value in asdict(self).items()})
+    The rows named in ``text_rows`` hold a line of text: they grow with the player's text size.
+    """
+
+    text_rows: ClassVar[frozenset[str]] = frozenset()
+
+    def scaled(self: H, scale: float, text: float = 1.0) -> H:
+        """The heights in the pixels of a window ``scale`` times the default one, text rows ``text`` times more."""
+        return replace(self, **{name: int(value * scale * (text if name in self.text_rows else 1.0))
+                                for name, value in asdict(self).items()})
 
 
 H = TypeVar("H", bound=Heights)
@@ -68,6 +74,11 @@ class ColumnLayout(Generic[H]):
     column: Column
     rows: H
 
+    @property
+    def scale(self) -> float:
+        """The scale the column is drawn at (smaller than the window's when large text would not fit)."""
+        return self.column.scale
+
     @classmethod
     def centred(
         cls,
@@ -83,19 +94,29 @@ class ColumnLayout(Generic[H]):
     ) -> ColumnLayout[H]:
         """``heights`` scaled to a window of ``size``, stacked in the ``order`` given (a row may come again).
 
-        The column is ``width`` wide at most and ``margin`` narrower than the window; its top
+        The column is ``width`` wide at most (more with larger text) and ``margin`` narrower than the window; its top
         is centred in the height above the ``footer``, at least ``min_top`` down (all in the
         default window's units). ``pad`` picks the card's inner margin among the rows.
         """
         s = scale_for(size)
-        rows = heights.scaled(s)
+        grow = text_scale()
+        column_width = min(size[0] - int(margin * s), int(width * s * grow))  # larger text, a wider column
+        rows = heights.scaled(s, grow)
         footer_px = int(footer * s)
+        top_px = int(min_top * s)
+        room = size[1] - footer_px - 2 * top_px
         height = sum(order(rows))
+        for _attempt in range(3):  # large text in a small window: all of it a little smaller, so that all of it shows
+            if height <= room:
+                break
+            s *= room / height
+            rows = heights.scaled(s, grow)
+            height = sum(order(rows))
         column = Column(
             window=size,
             scale=s,
-            top=max(int(min_top * s), (size[1] - footer_px - height) // 2),
-            width=min(size[0] - int(margin * s), int(width * s)),
+            top=max(top_px, (size[1] - footer_px - height) // 2),
+            width=column_width,
             height=height,
             footer=footer_px,
             pad=pad(rows) if pad is not None else 0,

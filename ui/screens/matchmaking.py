@@ -33,6 +33,7 @@ from ui.screens.base import Canvas
 from ui.screens.layout import ColumnLayout
 from ui.screens.netkit import WaitingScreen, WaitRows, draw_spinner, format_elapsed
 from ui.screens.trip import Trip, TripKind
+from ui.textcut import short_name
 from ui.widgets import Button
 
 
@@ -47,12 +48,14 @@ class Phase(enum.StrEnum):
 
 @dataclass(frozen=True)
 class MatchmakingRows(WaitRows):
+    text_rows = WaitRows.text_rows | {"status", "detail", "server", "note"}
+
     title: int = 48
     spinner: int = 104
     status: int = 34
     detail: int = 28
     server: int = 34
-    note: int = 30
+    note: int = 48  # two lines
 
 
 MatchmakingLayout = ColumnLayout[MatchmakingRows]
@@ -110,11 +113,11 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
     @property
     def server_text(self) -> str:
         lan = self.flow.kind is TripKind.LAN_JOIN
-        server = self.flow.server
+        server, name = self.flow.server, short_name(self.username)
         if self.username and not self.renamed_from:
             if lan:
-                return _("Game at {server}  ·  playing as {name}").format(server=server, name=self.username)
-            return _("Server {server}  ·  playing as {name}").format(server=server, name=self.username)
+                return _("Game at {server}  ·  playing as {name}").format(server=server, name=name)
+            return _("Server {server}  ·  playing as {name}").format(server=server, name=name)
         return _("Game at {server}").format(server=server) if lan else _("Server {server}").format(server=server)
 
     @property
@@ -122,7 +125,8 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         """'Ann is taken on this server: you play as Ann27', when it is so."""
         if not self.renamed_from:
             return ""
-        return _("{asked} is taken on this server: you play as {name}").format(asked=self.renamed_from, name=self.username)
+        return _("{asked} is taken on this server: you play as {name}").format(asked=short_name(self.renamed_from),
+                                                                               name=short_name(self.username))
 
     # Input and events ------------------------------------------------------------------------
 
@@ -180,9 +184,8 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
     def place(self, lay: MatchmakingLayout) -> None:
         col, h, s = lay.column, lay.rows, lay.column.scale
         buttons = self.buttons.buttons
-        w, gap = int(200 * s), int(14 * s)
-        if len(buttons) > 1:
-            w = min(w, (col.width - 2 * h.pad - gap) // 2)
+        w, gap = int(200 * s * theme.text_scale()), int(14 * s)
+        w = min(w, (col.width - 2 * h.pad - (len(buttons) - 1) * gap) // len(buttons))
         total = len(buttons) * w + (len(buttons) - 1) * gap
         x = col.window[0] // 2 - total // 2
         y = col.bottom - h.pad - h.button
@@ -211,6 +214,6 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         y += h.server
         note = self.name_note
         if note:
-            canvas.fitted(note, theme.small(16 * s), room, theme.ACCENT, (cx, y + h.note / 2))
+            canvas.wrapped(note, theme.small(16 * s), room, theme.ACCENT, y, max_lines=2, line_height=h.note / 2)
         self.buttons.draw(surface, fonts, s)
         self.draw_footer(surface, _("Esc cancels"), col.footer)

@@ -67,6 +67,8 @@ def record_caption(tally: Tally) -> str:
 
 @dataclass(frozen=True)
 class MenuRows(Heights):
+    text_rows = frozenset({"title", "section"})
+
     logo: int = 56
     title: int = 58
     section: int = 44

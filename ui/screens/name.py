@@ -24,6 +24,8 @@ from ui.widgets import Button, ButtonStyle
 
 @dataclass(frozen=True)
 class NameRows(FormRows):
+    text_rows = FormRows.text_rows | {"label", "error"}
+
     pad: int = 28
     title: int = 46
     subtitle: int = 28

@@ -149,15 +149,19 @@ class NetBoardScreen(BoardScreen):
         width = min(lay.board.width - int(16 * s), int(440 * s))
         held = self.held_text
         small = theme.small(15 * s)
+        room = width - 32 * s
+        pad = int(20 * s)  # the line heights grow with the player's text size
+        title_h = max(int(36 * s), fonts.get(28 * s).get_linesize())
+        line_h = max(int(28 * s), fonts.get(18 * s).get_linesize())
+        small_h = max(int(21 * s), 18, fonts.get(small, light=True).get_linesize())
+        lines = len(wrap_text(fonts.get(18 * s), self.model.reconnect_text, room))
         held_lines = len(wrap_text(fonts.get(small, light=True), held, int(width - 40 * s)))
-        pad, title_h, line_h, small_h = int(20 * s), int(36 * s), int(28 * s), int(21 * s)
-        card = pygame.Rect(0, 0, width, 2 * pad + title_h + line_h + int(6 * s) + held_lines * max(small_h, 18))
+        card = pygame.Rect(0, 0, width, 2 * pad + title_h + lines * line_h + int(6 * s) + held_lines * small_h)
         card.center = lay.board.center
         translucent(surface, theme.SHADOW, card.move(0, int(4 * s)), int(18 * s), theme.SHADOW.a)
         pygame.draw.rect(surface, theme.PANEL_HIGH, card, border_radius=int(18 * s))
         pygame.draw.rect(surface, theme.ERROR, card, width=max(2, int(2 * s)), border_radius=int(18 * s))
         cx = card.centerx
-        room = width - 32 * s
         y = draw_lines(surface, fonts, _("Connection lost"), 28 * s, theme.ERROR, cx, card.y + pad, room, title_h)
         y = draw_lines(surface, fonts, self.model.reconnect_text, 18 * s, theme.TEXT, cx, y, room, line_h)
-        draw_lines(surface, fonts, held, small, theme.MUTED, cx, y + int(6 * s), width - 40 * s, max(small_h, 18), light=True)
+        draw_lines(surface, fonts, held, small, theme.MUTED, cx, y + int(6 * s), width - 40 * s, small_h, light=True)

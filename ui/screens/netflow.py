@@ -35,6 +35,7 @@ from ui.screens.name import NameScreen
 from ui.screens.netboard import NetBoardScreen
 from ui.screens.netkit import Choice
 from ui.screens.trip import TripKind
+from ui.textcut import short_name
 
 if TYPE_CHECKING:
     from ui.app import App
@@ -200,6 +201,7 @@ class NetFlow:
 
     def opponent_left(self, name: str, reason: GoneReason, note: Text, me: bool) -> None:
         """The match is over because of the opponent (or, taken out after two timeouts, because of us)."""
+        name = short_name(name)  # it goes into the title: a long one is shortened
         sentence = gone_text(name, reason, me)
         title: Text
         after: Text

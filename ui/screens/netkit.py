@@ -22,7 +22,7 @@ from ui.i18n import L_, Text
 from ui.render import blit_center, wrap_text
 from ui.screens.base import MeasuredScreen
 from ui.screens.layout import ColumnLayout, Heights
-from ui.screens.notice import NoticeScreen
+from ui.screens.notice import NoticeLayout, NoticeScreen, place_row
 from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
 SPIN_SECONDS = 1.1  # one turn of the spinner
@@ -80,6 +80,9 @@ def draw_lines(
 @dataclass(frozen=True)
 class WaitRows(Heights):
     """The rows every waiting card has (default-window units); a screen adds its own."""
+
+    text_rows = frozenset({"title"})
+
 
     pad: int = 30  # the card's margin, above the title and below Cancel
     title: int = 44
@@ -152,7 +155,8 @@ class Choice:
 
 
 class ChoiceScreen(NoticeScreen):
-    """A notice card (title, message) ending in a row of choices; the first is the main one, Esc takes the last.
+    """A notice card (title, message) ending in a row of choices; the ``default`` one (the first unless said) is filled
+    and has the focus, Esc takes the last.
 
     ``stuck`` is the one-line reason given to ``App.stuck`` when the card shows: an
     unattended run (``--games``) stops there instead of waiting for a click.
@@ -169,6 +173,7 @@ class ChoiceScreen(NoticeScreen):
         *,
         title_color: pygame.Color = theme.TEXT,
         stuck: str | None = None,
+        default: int = 0,
     ):
         if not choices:
             raise ValueError("a choice screen needs at least one choice")
@@ -176,10 +181,10 @@ class ChoiceScreen(NoticeScreen):
         self.title_color = title_color
         self.choices = tuple(choices)
         self.stuck_reason = stuck
-        styles = [ButtonStyle.PRIMARY, *[ButtonStyle.NORMAL] * (len(self.choices) - 1)]
+        styles = [ButtonStyle.PRIMARY if i == default else ButtonStyle.NORMAL for i in range(len(self.choices))]
         buttons = [Button(c.label, c.action, style=style) for c, style in zip(self.choices, styles, strict=True)]
         self.buttons.set_rows([buttons])
-        self.buttons.focus_on(buttons[0])
+        self.buttons.focus_on(buttons[default])  # the filled button is the one Enter presses
 
     def on_mount(self) -> None:
         if self.stuck_reason and self.app is not None:
@@ -188,12 +193,5 @@ class ChoiceScreen(NoticeScreen):
     def back(self) -> None:
         self.choices[-1].action()
 
-    def _place(self, size: tuple[int, int], message_height: int) -> None:
-        s = self.scale(size)
-        _, button_y = self._block(size, message_height)
-        buttons = self.buttons.buttons
-        gap = int(16 * s)
-        w = min(int(220 * s), (min(size[0], int(560 * s)) - gap * (len(buttons) + 1)) // len(buttons))
-        left = size[0] // 2 - (len(buttons) * w + (len(buttons) - 1) * gap) // 2
-        for i, b in enumerate(buttons):
-            b.rect = pygame.Rect(left + i * (w + gap), button_y, w, int(52 * s))
+    def _place(self, lay: NoticeLayout) -> None:
+        place_row(self.buttons.buttons, lay, 220)
