@@ -1,14 +1,17 @@
 """Why a player's move or request was refused: one vocabulary for the host, the client and the screen.
 
 Pure: no I/O. The values are the words of op 3's ``reason`` field (docs/PROTOCOL.md);
-``text`` is what a player reads. The host sends both (the reason and a detailed
-message), the client's own quick checks use the same words, and the board screen
-shows ``text``, so every refusal reads the same wherever it was decided.
+``text`` is what a player reads (English, marked for translation: the board screen shows
+it in the player's language). The host sends both (the reason and a detailed message),
+the client's own quick checks use the same words, and the board screen shows ``text``,
+so every refusal reads the same wherever it was decided.
 """
 
 from __future__ import annotations
 
 import enum
+
+from game.phrase import N_
 
 
 class Refusal(enum.StrEnum):
@@ -45,17 +48,18 @@ class Refusal(enum.StrEnum):
 
 
 _TEXT = {
-    Refusal.NOT_YOUR_TURN: "Wait for your turn",
-    Refusal.OCCUPIED: "That square is taken",
-    Refusal.OUT_OF_BOUNDS: "That is not a square on the board",
-    Refusal.GAME_OVER: "This game is over",
-    Refusal.NOT_STARTED: "Waiting for your opponent to join",
-    Refusal.GAME_IN_PROGRESS: "Finish this game first",
-    Refusal.BAD_PAYLOAD: "The server could not read that move",
-    Refusal.UNKNOWN_OP: "The server does not know that request",
-    Refusal.CLAIM_TOO_EARLY: "Too early to claim: give your opponent a moment longer",
-    Refusal.NOTHING_TO_CLAIM: "There is nothing to claim: your opponent is here",
-    Refusal.NOT_IN_MATCH: "You are not in a game right now",
-    Refusal.OFFLINE: "Not connected: try again in a moment",
-    Refusal.OTHER: "The server refused that",
+    # TRANSLATORS: a refused move or request, shown over the board.
+    Refusal.NOT_YOUR_TURN: N_("Wait for your turn"),
+    Refusal.OCCUPIED: N_("That square is taken"),
+    Refusal.OUT_OF_BOUNDS: N_("That is not a square on the board"),
+    Refusal.GAME_OVER: N_("This game is over"),
+    Refusal.NOT_STARTED: N_("Waiting for your opponent to join"),
+    Refusal.GAME_IN_PROGRESS: N_("Finish this game first"),
+    Refusal.BAD_PAYLOAD: N_("The server could not read that move"),
+    Refusal.UNKNOWN_OP: N_("The server does not know that request"),
+    Refusal.CLAIM_TOO_EARLY: N_("Too early to claim: give your opponent a moment longer"),
+    Refusal.NOTHING_TO_CLAIM: N_("There is nothing to claim: your opponent is here"),
+    Refusal.NOT_IN_MATCH: N_("You are not in a game right now"),
+    Refusal.OFFLINE: N_("Not connected: try again in a moment"),
+    Refusal.OTHER: N_("The server refused that"),
 }
