@@ -47,7 +47,17 @@ from websockets.server import ServerProtocol
 from net.host.guard import ADMITTED, Admission, Guard
 from net.host.memtls import MemoryTls
 from net.host.playersocket import PlayerSocket
-from net.host.web import ApiRequest, ApiResponse, api_error, json_response, text_response
+from net.host.web import (
+    MAX_HEAD,
+    ApiRequest,
+    ApiResponse,
+    api_error,
+    head_refusal,
+    header,
+    is_upgrade,
+    json_response,
+    text_response,
+)
 
 # The HTTP values live in net.host.web and the socket in net.host.playersocket; they are named
 # here too, as the front's interface to the host.
@@ -61,9 +71,6 @@ _ws_log = logging.getLogger("net.host.websockets")  # the library's own chatter 
 _ws_log.setLevel(logging.WARNING)
 
 MAX_BODY = 4096  # bytes: the API's bodies are tiny JSON objects
-MAX_HEAD = 16 * 1024  # bytes of request line and headers
-MAX_HEADERS = 100  # header fields in one request
-MAX_LINE = 8 * 1024  # bytes of one header line
 REFUSAL_SECONDS = 2.0  # a TLS connection refused for want of room has this long to send a request to be answered
 LINGER_SECONDS = 0.5  # a plain connection answered 503 at once is closed after this, or when the client closes
 REQUEST_SECONDS = 10.0  # a request's head and body must arrive within this
@@ -405,7 +412,7 @@ class FrontConnection(asyncio.Protocol):
         self._body = bytearray()
         if self._admitted:
             self._arm(self._limits.request_seconds)
-        refusal = _refuse_head(request)
+        refusal = head_refusal(request)
         if request.http_version not in (b"1.0", b"1.1"):
             refusal = text_response(505, "This server speaks HTTP/1.1.\n")
         if refusal is not None:
@@ -414,7 +421,7 @@ class FrontConnection(asyncio.Protocol):
                 self._guard.hit("head_size")
             self._respond(refusal, close=True)
             return
-        length = _header(request, b"content-length")
+        length = header(request, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             self._guard.hit("body_size")
             self._respond(api_error(413, f"the body must be at most {MAX_BODY} bytes"), close=True)
@@ -432,7 +439,7 @@ class FrontConnection(asyncio.Protocol):
             self._respond(replace(response, headers=(("Retry-After", "5"),)), close=True)
             return
         api = self._api_request(request)
-        if _is_upgrade(api):
+        if is_upgrade(api):
             self._upgrade(request, api)
             return
         try:
@@ -523,33 +530,6 @@ class FrontConnection(asyncio.Protocol):
         self._site.socket_opened(self.socket, owner)
         if trailing:
             self.socket.receive(bytes(trailing))
-
-
-def _refuse_head(request: h11.Request) -> ApiResponse | None:
-    """431 for a head past the limits (however it arrived), 400 for a body framed two ways; None if it is fine."""
-    headers = request.headers
-    if len(headers) > MAX_HEADERS:
-        return text_response(431, f"Request Header Fields Too Large: at most {MAX_HEADERS} header fields.\n")
-    lines = [len(k) + len(v) + 4 for k, v in headers]
-    if sum(lines) + len(request.method) + len(request.target) + 12 > MAX_HEAD or max(lines, default=0) > MAX_LINE:
-        return text_response(
-            431, f"Request Header Fields Too Large: at most {MAX_HEAD // 1024} KiB, {MAX_LINE // 1024} KiB a line.\n"
-        )
-    names = {k for k, _ in headers}
-    if b"content-length" in names and b"transfer-encoding" in names:
-        return text_response(400, "Bad Request: Content-Length and Transfer-Encoding together.\n")
-    return None
-
-
-def _header(request: h11.Request, name: bytes) -> str | None:
-    for key, value in request.headers:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _is_upgrade(request: ApiRequest) -> bool:
-    return "websocket" in request.headers.get("upgrade", "").lower()
 
 
 def front_factory(
