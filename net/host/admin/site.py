@@ -45,7 +45,7 @@ SECURITY_HEADERS = (
      "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "no-referrer"),
+    ("Referrer-Policy", "same-origin"),  # not "no-referrer": with it, browsers send "Origin: null" on our forms
 )
 HTML = "text/html; charset=utf-8"
 MAX_RESULTS = 100  # accounts listed by one search

@@ -34,24 +34,6 @@ from tests.net.host.adminclient import PASSWORD, Browser, csrf_of
 BAN_SENTENCE = "This account is banned from this server. Reason: Offensive name"
 
 
-@pytest.fixture
-def admin_factory(host_factory):
-    """Start a host and an admin listener beside it: ``(running_host, listener)``; both stopped at teardown."""
-    started = []
-
-    def start(**overrides):
-        host = host_factory(**overrides)
-        listener = AdminListener(host.host, AdminSettings(0, PASSWORD))
-        host.run(listener.start())
-        started.append((host, listener))
-        return host, listener
-
-    yield start
-    for host, listener in started:
-        if not host.loop.is_closed():
-            host.run(listener.stop())
-
-
 def signed_in(listener: AdminListener) -> Browser:
     browser = Browser(listener.port)
     answer = browser.sign_in()
