@@ -187,7 +187,10 @@ def test_a_request_whose_send_fails_leaves_no_exception_unretrieved(caplog):
     async def main():
         async with NakamaStandIn(script) as nakama:
             sock = await open_socket(nakama, [], [])
-            await asyncio.sleep(0.2)  # the close has come in
+            deadline = asyncio.get_running_loop().time() + 5
+            while not sock.closed:  # the close has come in
+                assert asyncio.get_running_loop().time() < deadline, "the server's close never arrived"
+                await asyncio.sleep(0.01)
             for _ in range(3):
                 with pytest.raises(ConnectionLostError):
                     await sock.request(MatchmakerAdd())

@@ -13,6 +13,7 @@ import json
 import random
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -59,7 +60,7 @@ from net.online import OnlineSession
 from net.realtime import MAX_SERVER_FRAME
 from net.session import Session, SessionConfig
 from net.tasks import TaskScope
-from tests.net.standins import LOOPBACK, NakamaStandIn, Recorder, TcpRelay, b64
+from tests.net.standins import LOOPBACK, NakamaStandIn, Recorder, TcpRelay, b64, refused_port, shared_udp_port
 
 FAST = SessionConfig(
     http_timeout=5,
@@ -393,28 +394,28 @@ def test_a_search_that_finds_nobody_in_time_ends_and_is_withdrawn(host_factory):
 def test_sign_in_failures_say_what_went_wrong(host_factory):
     host = host_factory(max_players=2)
     server = f"{LOOPBACK}:{host.port}"
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        dead = f"{LOOPBACK}:{s.getsockname()[1]}"
-
-    async def main():
-        a, b, c = Player("ann"), Player("bob"), Player("cid")
-        bad_key = await a.sign_in(server, key="not-the-key")
-        nothing = await a.sign_in(dead)
-        a.send(SignIn("no such:address:here", "k", "ann", a.device_id))
-        nonsense = await a.next(Failure)
-        assert isinstance(await a.sign_in(server), SignedIn)
-        assert isinstance(await b.sign_in(server), SignedIn)
-        full = await c.sign_in(server)  # a LAN host takes two players
-        for p in (a, b, c):
-            await p.shutdown()
-        return bad_key, nothing, nonsense, full
-
-    bad_key, nothing, nonsense, full = play(main())
+    with refused_port() as port:
+        dead = f"{LOOPBACK}:{port}"
+        bad_key, nothing, nonsense, full = play(sign_in_failures(server, dead))
     assert bad_key == Failure(FailureKind.BAD_KEY, "The server key was refused")
     assert nothing == Failure(FailureKind.UNREACHABLE, f"Can't reach the server at {dead} (connection refused)")
     assert nonsense.kind is FailureKind.OTHER and "server address" in nonsense.message
     assert full.kind is FailureKind.FULL and "403 This game is full" in full.message
+
+
+async def sign_in_failures(server: str, dead: str):
+    """A wrong key, a port that refuses, an address that is none, and a LAN host that is full."""
+    a, b, c = Player("ann"), Player("bob"), Player("cid")
+    bad_key = await a.sign_in(server, key="not-the-key")
+    nothing = await a.sign_in(dead)
+    a.send(SignIn("no such:address:here", "k", "ann", a.device_id))
+    nonsense = await a.next(Failure)
+    assert isinstance(await a.sign_in(server), SignedIn)
+    assert isinstance(await b.sign_in(server), SignedIn)
+    full = await c.sign_in(server)  # a LAN host takes two players
+    for p in (a, b, c):
+        await p.shutdown()
+    return bad_key, nothing, nonsense, full
 
 
 def test_a_refused_handshake_is_reported_with_its_status():
@@ -513,7 +514,10 @@ def test_a_stock_xoxo_server_is_played_as_it_declares_itself():
             second = await a.next(MatchUpdate)
             a.send(RequestRematch())  # means nothing to XOXO: nothing is sent
             a.send(LeaveMatch())
-            await asyncio.sleep(0.1)
+            deadline = asyncio.get_running_loop().time() + 5
+            while not hasattr(nakama.sockets[0], "after"):  # the stand-in has read what followed the move
+                assert asyncio.get_running_loop().time() < deadline, "nothing reached the server after the move"
+                await asyncio.sleep(0.01)
             nakama.go.set()
             kinds = [type(e) for e in a.events.events]
             await a.shutdown()
@@ -663,14 +667,14 @@ def test_a_token_refused_at_reconnection_even_fresh_stops_retrying_at_once():
 # LAN -----------------------------------------------------------------------------------
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+@pytest.fixture
+def discovery() -> Iterator[int]:
+    """The LAN discovery port of one test, held for its length."""
+    with shared_udp_port() as port:
+        yield port
 
 
-def test_hosting_on_the_lan_announces_a_game_another_player_finds_and_joins():
-    discovery = free_udp_port()
+def test_hosting_on_the_lan_announces_a_game_another_player_finds_and_joins(discovery: int):
 
     async def main():
         hoster, guest = Player("hana"), Player("gus")
@@ -719,11 +723,10 @@ async def listed(player: Player, state: HostState | None) -> None:
         await player.next(LanGames)
 
 
-def test_the_lan_beacon_follows_the_hosts_matches_and_a_guest_it_is_not_waiting_for_is_told_at_once():
+def test_the_lan_beacon_follows_the_hosts_matches_and_a_guest_it_is_not_waiting_for_is_told_at_once(discovery: int):
     # What the beacon says comes from the host's match runtime: "waiting" while our player's
     # ticket waits, "playing" while a game runs, nothing while our player is not waiting (after
     # the opponent left). A guest who queues then is refused at once, and the host hears of it.
-    discovery = free_udp_port()
     quick = replace(FAST, lan_expiry=0.6)
 
     async def main():
@@ -762,8 +765,7 @@ def test_the_lan_beacon_follows_the_hosts_matches_and_a_guest_it_is_not_waiting_
     assert joined.label.extended
 
 
-def test_hosting_moves_to_the_next_port_when_the_asked_one_is_taken():
-    discovery = free_udp_port()
+def test_hosting_moves_to_the_next_port_when_the_asked_one_is_taken(discovery: int):
 
     async def main():
         with socket.socket() as taken:
