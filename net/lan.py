@@ -243,7 +243,9 @@ class LanHosting:
             port = command.port + i if command.port else 0
             if port > 65535:
                 break
-            config = replace(self._template, bind=command.bind, port=port, server_key=DEFAULT_SERVER_KEY, max_players=2)
+            config = replace(
+                self._template, bind=command.bind, port=port, server_key=DEFAULT_SERVER_KEY, max_players=2, ratings=False
+            )
             host = Host(config)
             try:
                 await host.start()

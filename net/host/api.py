@@ -108,6 +108,11 @@ class HttpApi:
         self._accounts = accounts
         self._seats = seats
         self._stopping = stopping
+        self._routes: list[tuple[str, Callable[[ApiRequest], ApiResponse]]] = []
+
+    def route(self, prefix: str, handler: Callable[[ApiRequest], ApiResponse]) -> None:
+        """Hand every request whose path starts with ``prefix`` to ``handler`` (the leaderboard, the RPCs)."""
+        self._routes.append((prefix, handler))
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer the HTTP API: sign-in, refresh, the account, the health check; CORS as Nakama does."""
@@ -124,6 +129,9 @@ class HttpApi:
             return text_response(426, "Upgrade Required: /ws is the realtime socket (a WebSocket).\n")
         allowed = _METHODS.get(path)
         if allowed is None:
+            handler = next((h for prefix, h in self._routes if path.startswith(prefix)), None)
+            if handler is not None:
+                return api_error(503, SHUTTING_DOWN) if self._stopping() else handler(request)
             return api_error(404, f"Nothing at {path[:100]}")
         if request.method not in allowed.split(", "):
             return api_error(405, f"Use {allowed.replace(', ', ' or ')} for {path}", allow=allowed)

@@ -40,6 +40,8 @@ class HostConfig:
     token_seconds: int = 7200
     refresh_seconds: int = 86400
     join_timeout_seconds: float = 30.0  # a matched player who never joins ends the match
+    idle_seconds: float | None = 300.0  # after a game between two revision-3 clients, how long the next may wait
+    ratings: bool = True  # games of players paired by "Find an opponent" (no friend code) are rated (LAN games: False)
     node: str = "host"  # suffix of match ids ("<uuid>.host") and presences' node
     messages_per_second: float = 20.0  # frames per socket (pings and pongs too), sustained...
     message_burst: int = 40  # ...and in a burst; beyond that the socket is closed (1008)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
+from game.match import GameRecord, LeaveReason, Ledger, MatchMessage, MatchSettings, XoxoMatch
 from game.rules import Termination
 from game.xoxo import OP_REJECTED, OP_STATE, Presence
 from net.codec import (
@@ -45,6 +45,7 @@ from net.codec import (
 )
 from net.host.activity import Activity
 from net.host.matchmaker import Matchmaker, MatchmakerError
+from net.host.recent import RecentGames
 
 log = logging.getLogger("net.host")
 
@@ -117,13 +118,17 @@ class RuntimeObserver(Protocol):
 def _describe(rec: GameRecord) -> str:
     p1, p2 = rec.players
     names = {1: p1.username, 2: p2.username}
+    if rec.termination is Termination.ABORTED:
+        return f"aborted ({p1.username} vs {p2.username}: a first move never came)"
     if rec.winner is None:
-        return f"{p1.username} and {p2.username} drew"
+        called = " (a draw was called)" if rec.termination is Termination.DRAW_CALLED else ""
+        return f"{p1.username} and {p2.username} drew{called}"
     winner, loser = names[rec.winner], names[3 - rec.winner]
     how = {
         Termination.LINE: "with a line",
         Termination.TIMEOUT: f"({loser} ran out of time)",
         Termination.OPPONENT_LEFT: f"({loser} left)",
+        Termination.CLAIMED: f"({loser} was away; the win was claimed)",
     }.get(rec.termination, rec.termination.value)
     return f"{winner} beat {loser} {how}"
 
@@ -139,7 +144,9 @@ class LiveMatch:
         self.members: dict[str, Presence] = {}  # session id -> presence, sessions that joined and are still here
         self.timer: Timer | None = None
         self.due: float | None = None  # when the timer fires
-        self.match = XoxoMatch(self.match_id, self, settings, clock=runtime.scheduler.time, wall_clock=runtime.wall_clock)
+        self.match = XoxoMatch(
+            self.match_id, self, settings, clock=runtime.scheduler.time, wall_clock=runtime.wall_clock, ledger=runtime.ledger
+        )
         self._held: list[tuple[str, tuple[str, ...]]] | None = None  # frames waiting for a finished game's row
         self._hold_timer: Timer | None = None
         self._holds = 0
@@ -211,8 +218,11 @@ class MatchRuntime:
         *,
         node: str = "host",
         wall_clock: Callable[[], float] = time.time,
+        ledger: Ledger | None = None,
     ):
-        self.settings = settings  # every match's; ``expected`` is filled in per match
+        self.settings = settings  # every match's; ``expected`` and ``rated`` are filled in per match
+        self.ledger = ledger  # the players' ratings: with one, matches the matchmaker makes without a friend code are rated
+        self.recent = RecentGames()  # the games finished lately, for the RPC xoxo_seat
         self.store = store
         self.scheduler = scheduler
         self.node = node
@@ -273,7 +283,7 @@ class MatchRuntime:
             self._observe()
             return
         users = tuple(t.presence for t in pair)
-        live = self._create(users)
+        live = self._create(users, rated=self.ledger is not None and not any(t.string_properties.get("code") for t in pair))
         everyone = tuple(MatchmakerUser(t.presence, t.string_properties, t.numeric_properties) for t in pair)
         for t, user in zip(pair, everyone, strict=True):
             target = self.peers.get(t.presence.session_id)
@@ -289,8 +299,8 @@ class MatchRuntime:
         peer.send_text(encode(Envelope(Ack(), cid)))
         self._observe()
 
-    def _create(self, users: tuple[Presence, ...]) -> LiveMatch:
-        live = LiveMatch(self, users, replace(self.settings, expected=users))
+    def _create(self, users: tuple[Presence, ...], rated: bool = False) -> LiveMatch:
+        live = LiveMatch(self, users, replace(self.settings, expected=users, rated=rated))
         self.matches[live.match_id] = live
         self._tokens[live.token] = live
         self._schedule(live)
@@ -391,6 +401,7 @@ class MatchRuntime:
     def record(self, rec: GameRecord, done: Callable[[], None] | None = None) -> None:
         """Hand a finished game to the database (``done`` runs once its row is safe) and log it."""
         self.store.record(rec, done)
+        self.recent.add(rec)
         self.activity.game_finished(rec)
         log.info("match %s game %d over: %s", rec.match_id, rec.game, _describe(rec))
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from game.match import MatchSettings
 from net import tls
-from net.host import logfilter
+from net.host import leaderboard, logfilter, seat_rpc
 from net.host.acceptor import Acceptor
 from net.host.activity import Activity
 from net.host.api import REFRESH_PATH, SHUTTING_DOWN, SIGN_IN_PATH, HttpApi
@@ -170,17 +170,21 @@ class Host:
                 grace_seconds=cfg.grace_seconds,
                 rematch_seconds=cfg.rematch_seconds,
                 join_timeout_seconds=cfg.join_timeout_seconds,
+                idle_seconds=cfg.idle_seconds,
             ),
             db,
             scheduler,
             node=cfg.node,
             wall_clock=self._wall,
+            ledger=db.ratings if cfg.ratings else None,
         )
         seats = Seats(cfg.max_players, runtime, scheduler.time)
         runtime.activity = self.activity
         seats.bans = self.bans
         self.runtime = runtime
         self._api = HttpApi(cfg, issuer, db.accounts, seats, self._is_stopping)
+        self._api.route(leaderboard.PREFIX, leaderboard.LeaderboardApi(issuer, db.ratings).handle)
+        self._api.route(seat_rpc.PREFIX, seat_rpc.RpcApi(issuer, runtime, runtime.recent).handle)
         self._realtime = Realtime(cfg, issuer, runtime, seats, self._is_stopping, db.accounts)
 
     def _is_stopping(self) -> bool:

@@ -189,7 +189,7 @@ def test_healthcheck_methods_and_unknown_paths(running_host):
     assert health.status == 200 and health.json() == {}
     wrong = request(port, "DELETE", SIGN_IN)
     assert wrong.status == 405 and wrong.headers["allow"] == "GET, POST"
-    for path in ("/", "/v2/rpc/anything", "/ws2", "/v2/account/authenticate/email"):
+    for path in ("/", "/v2/friend", "/ws2", "/v2/account/authenticate/email"):
         assert request(port, "GET", path).status == 404, path
     assert request(port, "GET", "/ws").status == 426  # the socket, asked for without the upgrade
 
