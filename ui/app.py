@@ -77,6 +77,8 @@ class App:
         self.settings = settings
         self.userdata = userdata if userdata is not None else UserData(background=True)
         i18n.restore_language(self.userdata.profile.language)  # the player's choice, else the system's language
+        theme.use(self.userdata.profile.theme)
+        theme.set_text_size(self.userdata.profile.text_size)
         self.observers = list(observers)
         self._home = home
         self.now = clock()
@@ -128,6 +130,8 @@ class App:
         self._closed = True
         self.sounds.close()
         self.userdata.close()
+        theme.use(theme.DEFAULT_THEME)  # the look is the process's: the next App starts from its own profile's
+        theme.set_text_size(theme.TEXT_SIZES[0])
         pygame.display.quit()
 
     def __enter__(self) -> App:
@@ -268,6 +272,26 @@ class App:
         muted = self.sounds.toggle_mute()
         self.userdata.update_profile(muted=muted)
         return muted
+
+    def set_muted(self, muted: bool) -> None:
+        """The game's sounds off (True) or on, remembered in the profile."""
+        self.sounds.muted = muted
+        self.userdata.update_profile(muted=muted)
+
+    def use_theme(self, name: str) -> None:
+        """Draw in the theme ``name`` from the next frame, remembered in the profile."""
+        self.userdata.update_profile(theme=theme.use(name))
+
+    def use_text_size(self, percent: int) -> None:
+        """Draw text at ``percent`` of its size, remembered in the profile; every screen is laid out again."""
+        self.userdata.update_profile(text_size=theme.set_text_size(percent))
+        for screen in self.screens:
+            screen.relayout()
+
+    def use_language(self, code: str) -> None:
+        """Speak ``code`` ("" for the system's language), remembered in the profile (screens follow at their next frame)."""
+        i18n.set_language(code or None)
+        self.userdata.update_profile(language=code)
 
     def next_game_tag(self, kind: str) -> str:
         """A tag naming the next game of ``kind`` uniquely in this run (seeds derive from it)."""

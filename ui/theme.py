@@ -262,6 +262,8 @@ class Fonts:
                  shrink: float = LINE_SHRINK) -> tuple[str, float]:
         """``text`` for one line at most ``max_width`` wide, and its size: down to ``shrink`` of ``size`` (0: to the
         smallest text), then shortened with '…' (``ui.textcut.ellipsize``)."""
+        if "  " in text and self.get(size, light).size(text)[0] > max_width:
+            text = " ".join(text.split())  # first the wide gaps between parts ("W 3  ·  L 1") narrow to one space
         fitted = self.fit(text, size, max_width, light, least=size * shrink)
         font = self.get(fitted, light)
         return ellipsize(text, lambda candidate: font.size(candidate)[0] <= max_width), fitted

@@ -31,6 +31,7 @@ from net.messages import (
 )
 from ui.app import App
 from ui.boardmodel import BoardModel
+from ui.i18n import L_
 from ui.netboardmodel import NetBoardModel
 from ui.results import GameMode, GameSummary
 from ui.screens.base import Screen
@@ -49,6 +50,7 @@ from ui.screens.netboard import NetBoardScreen
 from ui.screens.netflow import NetFlow
 from ui.screens.netkit import Choice
 from ui.screens.notice import ErrorScreen
+from ui.screens.settings import SettingsScreen
 from ui.screens.trip import TripKind
 
 LONG_LATIN = "W" * 20  # the widest Latin name a player can type
@@ -98,6 +100,15 @@ def flow(app: App, kind: TripKind, name: str, *, code: str = "") -> NetFlow:
 
 def menu(app: App, name: str) -> Screen:
     return show(app, MenuScreen())
+
+
+def settings(app: App, name: str) -> Screen:
+    app.userdata.update_profile(name=name)
+    screen = show(app, SettingsScreen())
+    assert isinstance(screen, SettingsScreen)
+    screen.name_field.text = ""
+    screen.keep_name()  # refused: a name is needed
+    return screen
 
 
 def name_form(app: App, name: str) -> Screen:
@@ -213,7 +224,7 @@ def server_closed(app: App, name: str) -> Screen:
 
 def net_error(app: App, name: str) -> Screen:
     failure = Failure(FailureKind.UNREACHABLE, "Cannot reach " + "w" * 50 + ".example.org: connection refused")
-    choices = [Choice("Try again", lambda: None), Choice("Back", lambda: None)]
+    choices = [Choice(L_("Try again"), lambda: None), Choice(L_("Back"), lambda: None)]  # as the trip makes them
     return show(app, NetErrorScreen(failure, choices, server=SERVER))
 
 
@@ -236,8 +247,8 @@ def replay(app: App, name: str) -> Screen:
 
 
 SCREENS: dict[str, Callable[[App, str], Screen]] = {
-    "menu": menu, "name": name_form, "login": login, "friend": friend, "lan-join": lan_join, "lan-host": lan_host,
-    "matchmaking": matchmaking, "friend-wait": friend_wait, "reconnecting-search": reconnecting_search,
+    "menu": menu, "settings": settings, "name": name_form, "login": login, "friend": friend, "lan-join": lan_join,
+    "lan-host": lan_host, "matchmaking": matchmaking, "friend-wait": friend_wait, "reconnecting-search": reconnecting_search,
     "bot-board": bot_board, "net-board": net_board_playing, "net-board-rematch": net_board_rematch,
     "net-board-away": net_board_away, "net-board-reconnecting": net_board_reconnecting, "leave-dialog": leave_dialog,
     "opponent-left": opponent_left, "server-closed": server_closed, "net-error": net_error, "error": error,

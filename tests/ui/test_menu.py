@@ -18,7 +18,7 @@ from ui.widgets import SpeakerButton
 
 def test_the_menu_offers_every_way_to_play(pilot: Pilot) -> None:
     assert pilot.screen.button_labels == [
-        "Easy", "Normal", "Perfect", "Host a LAN game", "Join a LAN game", "Play online", "History", "Quit",
+        "Easy", "Normal", "Perfect", "Host a LAN game", "Join a LAN game", "Play online", "History", "Settings", "Quit",
     ]
     assert [pilot.caption(level) for level in ("Easy", "Normal", "Perfect")] == ["W 0  ·  L 0  ·  D 0"] * 3
 
@@ -54,7 +54,7 @@ def test_menu_entries_are_data(data_dir: Path) -> None:
     with Pilot.launch(data_dir=data_dir) as pilot:
         pilot.app.replace(MenuScreen(entries))
         pilot.step()
-        assert pilot.screen.button_labels == ["Easy", "Normal", "Perfect", "Play online", "History", "Quit"]
+        assert pilot.screen.button_labels == ["Easy", "Normal", "Perfect", "Play online", "History", "Settings", "Quit"]
         pilot.click("Play online")
         assert chosen == ["online"]
 

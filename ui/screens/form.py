@@ -18,6 +18,7 @@ import pygame
 
 from game.phrase import text_of
 from ui import theme
+from ui.i18n import ngettext
 from ui.render import draw_card
 from ui.screens.base import Canvas, Layout, MeasuredScreen
 from ui.screens.layout import ColumnLayout, Heights
@@ -125,6 +126,7 @@ class FormScreen(MeasuredScreen[L]):
         self.focus = FormFocus(self.buttons, self.focus_order)
         self.error: str | None = None  # the last refusal, shown at its field
         self.error_field: TextField | None = None
+        self._refused: tuple[str, Callable[[str], object] | None] = ("", None)  # the text refused, and its check
 
     def focus_order(self) -> Sequence[Focusable]:
         """The fields and buttons in the order Tab walks them."""
@@ -135,7 +137,7 @@ class FormScreen(MeasuredScreen[L]):
         try:
             return check(field.text)
         except ValueError as exc:
-            self.refuse(field, text_of(exc))  # a Phrase from net.limits: the screen shows it translated (ui.i18n.say)
+            self.refuse(field, text_of(exc), check)  # a Phrase from net.limits: shown translated (ui.i18n.say)
             raise FieldRefused from None
 
     def submit_field(self, field: TextField, check: Callable[[str], T], then: Callable[[T], object]) -> None:
@@ -147,16 +149,33 @@ class FormScreen(MeasuredScreen[L]):
         self.error = self.error_field = None
         then(value)
 
-    def refuse(self, field: TextField, message: str) -> None:
-        """Show ``message`` at ``field`` and give it the focus."""
+    def refuse(self, field: TextField, message: str, check: Callable[[str], object] | None = None) -> None:
+        """Show ``message`` at ``field`` and give it the focus.
+
+        The refusal goes as soon as the field's text passes ``check`` (without one: as soon as it changes).
+        """
         self.error = message
         self.error_field = field
+        self._refused = (field.text, check)
         self.focus.focus(field)
 
     def handle(self, event: pygame.event.Event) -> bool:
-        if self.handle_back(event) or self.focus.handle(event):
-            return True
-        return key_down(event, *ENTER_KEYS) and self.on_enter()
+        used = self.handle_back(event) or self.focus.handle(event) or (key_down(event, *ENTER_KEYS) and self.on_enter())
+        self._forget_fixed_refusal()
+        return used
+
+    def _forget_fixed_refusal(self) -> None:
+        """Clear the refusal shown once the field it was about holds something acceptable."""
+        field = self.error_field
+        if field is None or field.text == self._refused[0]:
+            return
+        check = self._refused[1]
+        if check is not None:
+            try:
+                check(field.text)
+            except ValueError:
+                return
+        self.error = self.error_field = None
 
     def on_enter(self) -> bool:
         """Enter, when no field or button took it; True if it did something."""
@@ -191,7 +210,8 @@ def draw_form_card(canvas: Canvas, lay: ColumnLayout[F], title: str, subtitle: s
     y = col.top + h.pad
     canvas.fitted(title, 34 * s, col.inner, theme.TEXT, (cx, y + h.title / 2))
     y += h.title
-    canvas.fitted(subtitle, theme.small(16 * s), col.inner, theme.MUTED, (cx, y + h.subtitle / 2), light=True)
+    if subtitle:
+        canvas.fitted(subtitle, theme.small(16 * s), col.inner, theme.MUTED, (cx, y + h.subtitle / 2), light=True)
     return y + h.subtitle
 
 
@@ -203,10 +223,23 @@ def draw_field(
     label: str,
     *,
     error: bool = False,
+    counter: bool = False,
 ) -> None:
-    """A text field with its label just above it; a red ring when its value was refused."""
-    image = fonts.render(label, theme.small(16 * scale), theme.MUTED, light=True)
-    surface.blit(image, image.get_rect(bottomleft=(field.rect.x + 4 * scale, field.rect.y - 6 * scale)))
+    """A text field with its label just above it; a red ring when its value was refused.
+
+    With ``counter``, the characters still free are counted at the label's right end (a name's field).
+    """
+    size = theme.small(16 * scale)
+    room = field.rect.width - 8 * scale
+    bottom = field.rect.y - 6 * scale
+    if counter:
+        left = max(0, field.max_length - len(field.text))
+        count = ngettext("{n} character left", "{n} characters left", left).format(n=left)
+        shown = fonts.line(count, size, room / 2, theme.ERROR if left == 0 else theme.MUTED, light=True)
+        surface.blit(shown, shown.get_rect(bottomright=(field.rect.right - 4 * scale, bottom)))
+        room -= shown.get_width() + 12 * scale
+    image = fonts.line(label, size, room, theme.MUTED, light=True)
+    surface.blit(image, image.get_rect(bottomleft=(field.rect.x + 4 * scale, bottom)))
     field.draw(surface, fonts, scale)
     if error:
         radius = max(4, int(10 * scale))

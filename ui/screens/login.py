@@ -51,7 +51,7 @@ def check_ca_file(text: str) -> str | None:
     if not path:
         return None
     try:
-        check_pem(path, "certificate authority file", "CERTIFICATE")
+        check_pem(path, Phrase("certificate authority file"), "CERTIFICATE")
     except TlsConfigError as exc:
         raise ValueError(Phrase("{reason:cap}.", reason=text_of(exc))) from None
     return path
@@ -70,6 +70,8 @@ class LoginForm:
 
 @dataclass(frozen=True)
 class LoginRows(FormRows):
+    text_rows = FormRows.text_rows | {"label", "error", "link"}
+
     gap: int = 12
     label: int = 22
     field: int = 44
@@ -170,11 +172,11 @@ class LoginScreen(FormScreen[LoginLayout]):
         self.error = self.error_field = None
         self.on_submit(form)
 
-    def refuse(self, field: TextField, message: str) -> None:
+    def refuse(self, field: TextField, message: str, check: Callable[[str], object] | None = None) -> None:
         if field in (self.key_field, self.ca_field) and not self.advanced:
             self.advanced = True  # the refused field must be on screen
             self._set_buttons()
-        super().refuse(field, message)
+        super().refuse(field, message, check)
 
     def on_enter(self) -> bool:
         self.submit()

@@ -25,7 +25,8 @@ from ui.screens.board import open_bot_game
 from ui.screens.history import HistoryScreen
 from ui.screens.layout import ColumnLayout, Heights
 from ui.screens.netflow import host_lan_game, join_lan_game, play_online
-from ui.widgets import Button, ButtonStyle
+from ui.screens.settings import SettingsScreen
+from ui.widgets import Button, ButtonStyle, key_down
 
 if TYPE_CHECKING:
     from ui.app import App
@@ -53,7 +54,16 @@ DEFAULT_ENTRIES: tuple[MenuEntry, ...] = (
     MenuEntry(L_("Join a LAN game"), join_lan_game),
     MenuEntry(L_("Play online"), play_online),
 )
-LAST_ROW: tuple[MenuEntry, ...] = (MenuEntry(L_("History"), _history), MenuEntry(L_("Quit"), _quit, style=ButtonStyle.QUIET))
+def _settings(app: App) -> None:
+    app.push(SettingsScreen())
+
+
+LAST_ROW: tuple[MenuEntry, ...] = (
+    MenuEntry(L_("History"), _history),
+    MenuEntry(L_("Settings"), _settings),
+    MenuEntry(L_("Quit"), _quit, style=ButtonStyle.QUIET),
+)
+SETTINGS_KEYS = (pygame.K_s, pygame.K_F2)  # open the settings from the menu
 
 # TRANSLATORS: the bot's three levels, on the menu's buttons.
 LEVEL_LABELS = {Level.EASY: N_("Easy"), Level.NORMAL: N_("Normal"), Level.PERFECT: N_("Perfect")}
@@ -127,6 +137,13 @@ class MenuScreen(MeasuredScreen[MenuLayout]):
     def back(self) -> None:
         """Esc does nothing here: Quit (or closing the window) quits."""
 
+    def handle(self, event: pygame.event.Event) -> bool:
+        if key_down(event, *SETTINGS_KEYS) and not event.mod & (pygame.KMOD_CTRL | pygame.KMOD_ALT):
+            assert self.app is not None
+            _settings(self.app)
+            return True
+        return super().handle(event)
+
     # Layout ----------------------------------------------------------------------------------
 
     def measure(self, size: tuple[int, int]) -> MenuLayout:
@@ -149,9 +166,9 @@ class MenuScreen(MeasuredScreen[MenuLayout]):
         for b in self.entry_buttons:
             b.rect = pygame.Rect(left, y, col.width, h.entry)
             y += h.entry + h.entry_gap
-        half = (col.width - gap) // 2
+        part = (col.width - (len(self.last_buttons) - 1) * gap) // len(self.last_buttons)
         for i, b in enumerate(self.last_buttons):
-            b.rect = pygame.Rect(left + i * (half + gap), y, half, h.entry)
+            b.rect = pygame.Rect(left + i * (part + gap), y, part, h.entry)
 
     def paint(self, canvas: Canvas, lay: MenuLayout) -> None:
         surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
@@ -179,4 +196,4 @@ class MenuScreen(MeasuredScreen[MenuLayout]):
         section_y = col.top + h.logo + h.title + h.section * 0.55
         canvas.text(_("Play against the bot"), 18 * s, theme.MUTED, (cx, section_y), light=True)
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, _("Arrows or Tab to move  ·  Enter to choose"), col.footer)
+        self.draw_footer(surface, _("Arrows or Tab to move  ·  Enter to choose  ·  S settings"), col.footer)
