@@ -49,6 +49,7 @@ SECURITY_HEADERS = (
 )
 HTML = "text/html; charset=utf-8"
 MAX_RESULTS = 100  # accounts listed by one search
+LEADERS = 50  # places of the leaderboard shown
 NOTICES = {"renamed": "The account was renamed.", "banned": "The account is banned; it was taken out of its matches.",
            "unbanned": "The ban is lifted."}
 LeaderboardSource = Callable[[int], Sequence[LeaderRow] | None]
@@ -235,7 +236,8 @@ class AdminSite:
         elif path == "/console/game":
             text = self._replay(request, csrf)
         elif path == "/console/leaderboard":
-            text = pages.leaderboard(self.leaderboard(50) if self.leaderboard is not None else None, csrf)
+            source = self.leaderboard if self.leaderboard is not None else self._leaders
+            text = pages.leaderboard(source(LEADERS), csrf)
         elif path == "/console/accounts":
             query = (request.param("q") or "").strip()[:64]
             found, more = self._search(query)
@@ -302,6 +304,20 @@ class AdminSite:
                             tuple(in_matches.get(c.presence.session_id, ())))
                  for c in list(realtime.sockets.values())[:500]]
         return sorted(views, key=lambda v: v.name.casefold())
+
+    def _leaders(self, limit: int) -> list[LeaderRow] | None:
+        """The top of the host's leaderboard (``xoxo_rating``), best first; None without a database."""
+        db = self.host.database
+        if db is None:
+            return None
+        book, rows = db.ratings, []
+        last = len(book.keys) - 1
+        for rank, index in enumerate(range(last, max(-1, last - limit), -1), start=1):
+            entry = book.entry_at(index)
+            s = entry.standing
+            name = db.accounts.name_of(entry.user_id) or entry.username
+            rows.append(LeaderRow(rank, entry.user_id, name, s.rating.label, s.wins, s.losses, s.draws))
+        return rows
 
     def _games(self) -> list[PastGame]:
         return merged(self.earlier, self.host.activity.recent)

@@ -325,7 +325,7 @@ def test_a_rename_from_the_console_takes_effect_and_is_audited(admin_factory, ho
 # Live matches and replays -------------------------------------------------------------------------------
 
 
-def test_the_console_shows_live_matches_as_they_change_and_replays_finished_games(admin_factory, host_client):
+def test_the_console_shows_live_matches_as_they_change_replays_finished_games_and_the_leaderboard(admin_factory, host_client):
     host, listener = admin_factory()
     browser = signed_in(listener)
 
@@ -349,6 +349,9 @@ def test_the_console_shows_live_matches_as_they_change_and_replays_finished_game
         assert "move 2 of 5: O at row 2, column 1" in step
         last = (await asyncio.to_thread(browser.get, f"/console/game?match={x.match_id}&game=1&step=5")).body
         assert "Result:" in last
+        board = (await asyncio.to_thread(browser.get, "/console/leaderboard")).body  # a matchmade game is rated
+        assert re.search(rf"<td>1</td><td><a [^>]*>{x.username}</a></td><td>\d+\?</td><td>1</td><td>0</td><td>0</td>", board)
+        assert re.search(rf"<td>2</td><td><a [^>]*>{o.username}</a></td><td>\d+\?</td><td>0</td><td>1</td><td>0</td>", board)
 
     host_client.run(scenario())
 
