@@ -27,7 +27,7 @@ The catalogues are ``assets/locale/<code>/LC_MESSAGES/tictactoe.po`` (the source
 by people who speak the language) and the ``.mo`` files compiled from them with
 ``pybabel compile`` (committed, so a fresh clone plays translated without Babel; a test
 keeps them up to date). The template ``assets/locale/tictactoe.pot`` is made by
-``pybabel extract -F babel.cfg -k ... -o assets/locale/tictactoe.pot .`` (README, Translations).
+``pybabel extract -F babel.cfg ... .`` (the commands are in README, Translations).
 At run time only the standard library's ``gettext`` reads them.
 """
 

@@ -88,6 +88,16 @@ def test_the_installed_game_reads_its_assets_from_the_environment_not_the_checko
     assert {p.name for p in assets.glob("*.wav")} == {"place.wav", "win.wav", "loss.wav", "draw.wav"}
 
 
+def test_the_installed_game_speaks_every_language_from_its_own_catalogues(installed: Installed) -> None:
+    script = ("import ui.i18n as i; print(i.locale_dir()); "
+              "print([i.set_language(c) and i._('Quit') for c, _n in i.LANGUAGES])")
+    done = installed.run("python", "-c", "import os; os.environ['PYGAME_HIDE_SUPPORT_PROMPT'] = '1'; " + script)
+    assert done.returncode == 0, done.stderr
+    where, said = done.stdout.splitlines()
+    assert Path(where).is_relative_to(installed.venv) and not done.stderr
+    assert said == str(["Quit", "Beenden", "Salir", "Quitter", "終了", "Sair"])
+
+
 def test_serve_and_the_console_launcher_answer_help(installed: Installed) -> None:
     done = installed.run("tictactoe-cli", "--help")
     assert done.returncode == 0, done.stderr

@@ -94,7 +94,7 @@ class GameRow(Button):
                              border_radius=max(6, int(13 * s)))
         g = self.summary
         result = g.result
-        badge_text = _(RESULT_WORDS.get(result, N_("Over"))) if result is not None else _("Watched")
+        badge_text = (_(RESULT_WORDS[result]) if result in RESULT_WORDS else _("Over")) if result is not None else _("Watched")
         badge = fonts.render(badge_text, 19 * s, RESULT_COLORS.get(result, theme.MUTED) if result else theme.MUTED)
         moves_text = ngettext("{n} move", "{n} moves", len(g.moves)).format(n=len(g.moves))
         moves = fonts.render(moves_text, theme.small(14 * s), theme.MUTED, light=True)
