@@ -14,9 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from game.bot import Level
+from game.phrase import Phrase, text_of
 from game.rules import Board, Mark, Result
 from game.xoxo import OP_STATE, PROTOCOL, GoneReason, MatchLabel, Presence, RematchMode, encode_state
+from net.address import ServerAddress
 from net.beacon import DiscoveredGame, HostState
+from net.errors import UnreachableError
 from net.messages import (
     Command,
     ConnectionLost,
@@ -223,7 +226,8 @@ def server_closed(app: App, name: str) -> Screen:
 
 
 def net_error(app: App, name: str) -> Screen:
-    failure = Failure(FailureKind.UNREACHABLE, "Cannot reach " + "w" * 50 + ".example.org: connection refused")
+    far = ServerAddress.parse("w" * 50 + ".example.org")
+    failure = Failure(FailureKind.UNREACHABLE, text_of(UnreachableError(far, Phrase("connection refused"))))  # as net says it
     choices = [Choice(L_("Try again"), lambda: None), Choice(L_("Back"), lambda: None)]  # as the trip makes them
     return show(app, NetErrorScreen(failure, choices, server=SERVER))
 
