@@ -24,6 +24,14 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """The pair unchanged: marks a plural message kept in a table (one message with its plural, for ``ngettext``).
+
+    Two ``N_`` calls would be two unrelated messages, and ``ngettext`` would find neither.
+    """
+    return singular, plural
+
+
 class Phrase(str):
     """An English sentence for a player that remembers the template and the values it was made from.
 

@@ -14,7 +14,8 @@ HOW SCREENS TRANSLATE (a note for everyone who writes a screen; the language can
   plain ``str`` is kept as it is (a player's name, a code, an address): never pass
   English prose as a plain str to such an object.
 * Constants in tables at module level: mark them ``N_("English")`` and translate where
-  shown, ``_(TABLE[key])``.
+  shown, ``_(TABLE[key])``; a plural pair in a table is ``Nn_(one, many)`` (two ``N_`` would
+  be two unrelated messages that ``ngettext`` never finds).
 * Text that comes from ``game``/``net`` (a ``game.phrase.Phrase``, an ``InvalidInput``'s
   message, a ``Failure``'s message): ``say(text)`` where it is shown (``say_error(exc)`` for
   an exception). Their sentences are marked there; a server's own words stay as they came.
@@ -22,6 +23,10 @@ HOW SCREENS TRANSLATE (a note for everyone who writes a screen; the language can
   order differs between languages. Never translate text that was already formatted.
 * ``set_language`` changes ``generation()``; ``Screen.ensure_layout`` lays a screen out
   again when it changes, so layouts measured from text follow the new language.
+* For the Settings screen: ``available_languages()`` lists (code, the language's own name),
+  ``language()`` is the code in use, ``set_language(code)`` (None: the system's language)
+  switches at once; the App applies the profile's saved choice at start-up
+  (``restore_language``; "" is the system's language).
 
 The catalogues are ``assets/locale/<code>/LC_MESSAGES/tictactoe.po`` (the sources, written
 by people who speak the language) and the ``.mo`` files compiled from them with
@@ -45,12 +50,30 @@ from functools import cache
 from pathlib import Path
 from typing import TypeAlias
 
-from game.phrase import N_, Phrase, fill, text_of
+from game.phrase import N_, Nn_, Phrase, fill, text_of
 from ui.resources import assets_dir
 
 __all__ = [
-    "LANGUAGES", "L_", "N_", "Later", "Ln_", "Text", "_", "available_languages", "generation", "language", "later",
-    "ngettext", "pgettext", "restore_language", "say", "say_error", "set_language", "shown", "system_languages",
+    "LANGUAGES",
+    "L_",
+    "N_",
+    "Later",
+    "Ln_",
+    "Nn_",
+    "Text",
+    "_",
+    "available_languages",
+    "generation",
+    "language",
+    "later",
+    "ngettext",
+    "pgettext",
+    "restore_language",
+    "say",
+    "say_error",
+    "set_language",
+    "shown",
+    "system_languages",
 ]
 
 log = logging.getLogger(__name__)

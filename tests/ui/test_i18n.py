@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[2]
 LOCALE = REPO / "assets" / "locale"
 TRANSLATED = [code for code, _name in i18n.LANGUAGES if code != i18n.SOURCE_LANGUAGE]
 SEPARATOR = "  ·  "  # between key hints (ui.screens.base.FOOTER_SEPARATOR) and the parts of a status line
-MARKING_CALLS = {"_", "N_", "L_", "Ln_", "ngettext", "pgettext", "Phrase", "counted_phrase"}
+MARKING_CALLS = {"_", "N_", "Nn_", "L_", "Ln_", "ngettext", "pgettext", "Phrase", "counted_phrase"}
 
 
 @pytest.fixture(autouse=True)
@@ -324,7 +324,7 @@ def test_every_marking_call_in_the_source_is_one_babel_extracts(messages: dict[s
                     continue
                 first = node.args[0].value
                 key: str | tuple[str, str] = first
-                if node.func.id in ("ngettext", "Ln_", "counted_phrase") and isinstance(node.args[1], ast.Constant):
+                if node.func.id in ("ngettext", "Ln_", "counted_phrase", "Nn_") and isinstance(node.args[1], ast.Constant):
                     key = (first, str(node.args[1].value))
                 if node.func.id == "pgettext":
                     continue  # (context, message): none in the game yet
