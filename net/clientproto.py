@@ -13,6 +13,12 @@ rematch requests (op 4) and lets the server say when an opponent is gone (op 5);
 stock XOXO (label ``""``) the countdown is the server's and an opponent's presence
 leaving ends the match. A friend code is a matchmaker property; a match with someone
 of another code (a matchmaker that is not mutual) is passed over and the search goes on.
+
+Revision 3 (a label's ``protocol`` 3): the player may claim the win or call a draw
+against an opponent away for half their seat hold (op 6; ``ClaimAvailable`` says when),
+an aborted game is said once (``GameAborted``), the rating change after a rated game
+comes as ``RatingChanged`` (op 7), and a match the server holds for us after a relaunch
+is joined again by its id (``resume``).
 """
 
 from __future__ import annotations
@@ -24,7 +30,19 @@ from typing import TypeAlias
 
 from game.phrase import Phrase, text_of
 from game.refusal import Refusal
-from game.xoxo import OP_MOVE, OP_REMATCH, MatchLabel, MatchView, Presence, encode_move, join_metadata
+from game.rules import Termination
+from game.xoxo import (
+    OP_CLAIM,
+    OP_MOVE,
+    OP_REMATCH,
+    Claim,
+    MatchLabel,
+    MatchView,
+    Presence,
+    encode_claim,
+    encode_move,
+    join_metadata,
+)
 from net.codec import Error as ErrorMessage
 from net.codec import (
     Match,
@@ -41,9 +59,11 @@ from net.codec import (
 )
 from net.errors import ClientError, ConnectionLostError, ServerError, failure_kind
 from net.messages import (
+    ClaimAvailable,
     Event,
     Failure,
     FailureKind,
+    GameAborted,
     MatchGone,
     MatchJoined,
     MatchUpdate,
@@ -95,6 +115,9 @@ class _Match:
     session_id: str = ""  # our presence's session in the match
     opponent_name: str = ""
     opponent_away: bool = False
+    claim_told: bool = False  # ClaimAvailable was emitted for this absence
+    aborted_game: int = 0  # the last game GameAborted was emitted for
+    resumed: bool = False  # joined by its id after a relaunch (ResumeMatch), not found by the matchmaker
     backlog: list[MatchMessage] = field(default_factory=list)
 
 
@@ -230,6 +253,33 @@ class ClientProtocol:
             self._send_data(OP_REMATCH, b"{}")
         return self._flush()
 
+    def claim(self, claim: Claim) -> Output:
+        """Claim the win or call a draw against an absent opponent (op 6); the server decides and says (op 2 or op 3)."""
+        match = self.match
+        if match is None or not match.joined:
+            self._events.append(MoveRejected(Refusal.NOT_IN_MATCH, Phrase("You are not in a game right now.")))
+        elif not match.label.claims:
+            self._events.append(MoveRejected(Refusal.UNKNOWN_OP, Phrase("This server takes no claims.")))
+        elif not self._send_data(OP_CLAIM, encode_claim(claim)):
+            self._events.append(MoveRejected(Refusal.OFFLINE, Phrase("Reconnecting to the server; try again in a moment.")))
+        return self._flush()
+
+    def resume(self, match_id: str, opponent: str = "") -> Output:
+        """Join the match whose seat the server holds for us (after a relaunch): the game goes on where it was.
+
+        Joined by its id with our declaration, as a reconnection joins it; a match the server
+        no longer holds ends in ``MatchGone``.
+        """
+        if self.match is not None:
+            log.info("ResumeMatch ignored: already in a match")
+            return self._flush()
+        self._cancel_find()
+        match = _Match(match_id=match_id, opponent_name=opponent, resumed=True)
+        self.match = match
+        if self.online:
+            self._join(match, after_reconnect=False)
+        return self._flush()
+
     def leave(self) -> Output:
         """Leave the match on purpose (the server ends it for both)."""
         match, self.match = self.match, None
@@ -359,7 +409,7 @@ class ClientProtocol:
         if self.match is not match:
             return
         self.match = None
-        if after_reconnect:
+        if after_reconnect or match.resumed:
             detail = error.message if isinstance(error, ServerError) and error.message else text_of(error)
             self._events.append(MatchGone(Phrase("The match is over: the server no longer holds it ({reason})", reason=detail)))
         else:
@@ -430,12 +480,21 @@ class ClientProtocol:
         opponent = view.players[view.opponent - 1] if view.opponent else None
         if opponent is not None and opponent.username:
             match.opponent_name = opponent.username
+        away = view.away
         if not view.opponent_connected and not match.opponent_away and not view.board.is_over:
             # The server holds the seat: say so once (the state itself follows as a MatchUpdate).
             match.opponent_away = True
-            self._events.append(OpponentAway(match.opponent_name))
+            hold = (away.seconds_left, away.seconds, away.claim_seconds_left) if away is not None else (None, None, None)
+            self._events.append(OpponentAway(match.opponent_name, *hold))
         elif view.opponent_connected:
-            match.opponent_away = False
+            match.opponent_away = match.claim_told = False
+        if away is not None and away.claimable and not match.claim_told and not view.board.is_over:
+            match.claim_told = True
+            self._events.append(ClaimAvailable(match.opponent_name, away.seconds_left))
+        if view.termination is Termination.ABORTED and match.aborted_game != view.game:
+            match.aborted_game = view.game
+            me = view.aborted_by == view.you and view.you != 0
+            self._events.append(GameAborted(view.game, view.name_of(view.aborted_by), me))
 
     def _presences(self, match: _Match, event: MatchPresenceEvent) -> None:
         self._note_opponent(match, event.joins)

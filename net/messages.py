@@ -11,9 +11,11 @@ import enum
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from game.rating import Rating
 from game.refusal import Refusal
 from game.xoxo import (
     OP_OPPONENT_GONE,
+    OP_RATING,
     OP_REJECTED,
     OP_STATE,
     GoneReason,
@@ -21,12 +23,16 @@ from game.xoxo import (
     MatchView,
     PayloadError,
     PlainTextPayload,
+    PlayerRating,
     decode_gone,
+    decode_rating_news,
     decode_rejected,
     decode_state,
 )
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT
 from net.beacon import DiscoveredGame
+from net.leaderboard import NEIGHBOURS, TOP, Leaderboard
+from net.resume import SeatAnswer
 
 # Commands: UI -> network ------------------------------------------------------
 
@@ -74,6 +80,43 @@ class LeaveMatch:
 
 
 @dataclass(frozen=True)
+class ClaimWin:
+    """Claim the win against an opponent away for more than half their seat hold (revision 3)."""
+
+
+@dataclass(frozen=True)
+class CallDraw:
+    """Call the game a draw against an opponent away for more than half their seat hold (revision 3)."""
+
+
+@dataclass(frozen=True)
+class ShowLeaderboard:
+    """Read the server's leaderboard: the top ``limit``, the player's own record, ``neighbours`` around it if below.
+
+    Answered by ``LeaderboardLoaded`` or ``LeaderboardUnavailable``; signs in first if needed.
+    """
+
+    limit: int = TOP
+    neighbours: int = NEIGHBOURS
+
+
+@dataclass(frozen=True)
+class CheckSeat:
+    """Ask the server about a match the player was in when the game last stopped (answered by ``SeatChecked``)."""
+
+    match_id: str
+    game: int = 0
+
+
+@dataclass(frozen=True)
+class ResumeMatch:
+    """Join the match the player's seat is held in (after ``SeatChecked`` said so): the game goes on where it was."""
+
+    match_id: str
+    opponent: str = ""
+
+
+@dataclass(frozen=True)
 class HostLan:
     """Start the embedded host on this machine, announce it, and join it as a player."""
 
@@ -114,7 +157,7 @@ class Shutdown:
 
 Command: TypeAlias = (
     SignIn | FindOpponent | CancelFind | SendMove | RequestRematch | LeaveMatch | HostLan | StopHosting |
-    BrowseLan | StopBrowsing | Disconnect | Shutdown
+    BrowseLan | StopBrowsing | Disconnect | Shutdown | ClaimWin | CallDraw | ShowLeaderboard | CheckSeat | ResumeMatch
 )
 
 # Events: network -> UI -------------------------------------------------------------
@@ -182,9 +225,87 @@ class MoveRejected:
 
 @dataclass(frozen=True)
 class OpponentAway:
-    """The opponent dropped; the server holds their seat for a while."""
+    """The opponent dropped; the server holds their seat for a while.
+
+    A revision-3 server says how long (``seconds_left`` of ``seconds``) and when a claim
+    opens (``claim_in`` seconds from now); None from older servers.
+    """
 
     name: str
+    seconds_left: float | None = None
+    seconds: float | None = None
+    claim_in: float | None = None
+
+
+@dataclass(frozen=True)
+class ClaimAvailable:
+    """The opponent has been away for half their seat hold: the player may claim the win or call a draw now.
+
+    ``seconds_left`` is what is left of the hold (then the game is the absent player's loss anyway).
+    """
+
+    name: str
+    seconds_left: float
+
+
+@dataclass(frozen=True)
+class GameAborted:
+    """The game was aborted: ``name`` (us if ``me``) never made a first move in time. No result, no rating change."""
+
+    game: int
+    name: str
+    me: bool = False
+
+
+@dataclass(frozen=True)
+class RatingChanged:
+    """After a rated game (op 7): our rating before and after, and the opponent's."""
+
+    game: int
+    mine: PlayerRating
+    theirs: PlayerRating | None = None
+
+    @property
+    def old(self) -> Rating:
+        return self.mine.before.rating
+
+    @property
+    def new(self) -> Rating:
+        return self.mine.after.rating
+
+    @property
+    def delta(self) -> int:
+        return self.mine.delta
+
+    @property
+    def text(self) -> str:
+        """``+8``, ``\u22127`` or ``\u00b10``."""
+        return self.mine.text
+
+    @property
+    def provisional(self) -> bool:
+        return self.mine.provisional
+
+
+@dataclass(frozen=True)
+class LeaderboardLoaded:
+    board: Leaderboard
+
+
+@dataclass(frozen=True)
+class LeaderboardUnavailable:
+    """The leaderboard could not be read: ``no_ratings`` when the server keeps none (the stock XOXO module)."""
+
+    message: str
+    no_ratings: bool = False
+
+
+@dataclass(frozen=True)
+class SeatChecked:
+    """The server's answer about a match the player was in (``CheckSeat``)."""
+
+    match_id: str
+    answer: SeatAnswer
 
 
 @dataclass(frozen=True)
@@ -271,7 +392,8 @@ class Disconnected:
 Event: TypeAlias = (
     Connecting | SignedIn | Searching | MatchJoined | MatchUpdate | MoveRejected | OpponentAway |
     OpponentLeft | ServerMessage | ServerClosing | ConnectionLost | Reconnected | MatchGone | Failure |
-    Hosting | HostStopped | GuestTurnedAway | LanGames | Disconnected
+    Hosting | HostStopped | GuestTurnedAway | LanGames | Disconnected | ClaimAvailable | GameAborted | RatingChanged |
+    LeaderboardLoaded | LeaderboardUnavailable | SeatChecked
 )
 
 
@@ -290,4 +412,11 @@ def match_events(op_code: int, data: bytes, user_id: str = "", session_id: str =
     if op_code == OP_OPPONENT_GONE:
         gone = decode_gone(data)
         return [OpponentLeft(gone.username, gone.reason, me=bool(user_id) and gone.user_id == user_id)]
+    if op_code == OP_RATING:
+        try:
+            news = decode_rating_news(data)
+        except PayloadError:
+            return []  # a rating change this game cannot read changes nothing else
+        mine = news.of(user_id)
+        return [RatingChanged(news.game, mine, news.opponent_of(user_id))] if mine is not None else []
     return []

@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable
 
 from game.phrase import Phrase, counted_phrase, text_of
+from game.xoxo import Claim
+from net import leaderboard, resume
 from net.address import ServerAddress
 from net.clientproto import ClientProtocol, Output, Request, Send
 from net.codec import Message
@@ -49,6 +51,9 @@ from net.messages import (
     Event,
     Failure,
     FailureKind,
+    LeaderboardLoaded,
+    LeaderboardUnavailable,
+    SeatChecked,
     ServerClosing,
     SignedIn,
     SignIn,
@@ -65,6 +70,15 @@ class Phase(enum.Enum):
     ONLINE = "online"
     RECONNECTING = "reconnecting"
     CLOSED = "closed"
+
+
+def _leaderboard_refusal(status: int, body: bytes) -> LeaderboardUnavailable:
+    """Why the leaderboard is not there: none on this server (404, code 5), or the server's refusal."""
+    code, message = leaderboard.read_error(body)
+    if status == 404 and code == leaderboard.NOT_FOUND_CODE:
+        return LeaderboardUnavailable(leaderboard.NO_RATINGS, no_ratings=True)
+    said = message or f"HTTP {status}"
+    return LeaderboardUnavailable(Phrase("The server refused the leaderboard: {reason}", reason=said))
 
 
 def _mute(event: Event) -> None:
@@ -105,6 +119,7 @@ class OnlineSession:
         self._opened_at = 0.0  # when the last socket opened (on ``clock``)
         self._tries = 0  # reconnection attempts since a connection last stayed up ``stable_after`` s
         self._name = command.username  # the name we play under (another if the one asked for was taken)
+        self._ready = asyncio.Event()  # set once signed in: the HTTP API (leaderboard, RPCs) may be called
 
     @property
     def user_id(self) -> str:
@@ -150,6 +165,68 @@ class OnlineSession:
     def leave_match(self) -> None:
         """Leave the match on purpose (the server ends it for both)."""
         self._perform(self.protocol.leave())
+
+    def claim(self, claim: Claim) -> None:
+        """Claim the win, or call a draw, against an opponent away for half their seat hold (revision 3)."""
+        self._perform(self.protocol.claim(claim))
+
+    def resume(self, match_id: str, opponent: str = "") -> None:
+        """Join the match whose seat the server holds for us (see ``check_seat``); at once if online, else once connected."""
+        self._perform(self.protocol.resume(match_id, opponent))
+
+    def show_leaderboard(self, limit: int, neighbours: int) -> None:
+        """Read the leaderboard once signed in: ``LeaderboardLoaded``, or ``LeaderboardUnavailable`` saying why not."""
+        self._scope.spawn(self._load_leaderboard(limit, neighbours), "leaderboard")
+
+    def check_seat(self, match_id: str, game: int) -> None:
+        """Ask the server about a match we were in (RPC ``xoxo_seat``) once signed in: ``SeatChecked``."""
+        self._scope.spawn(self._check_seat(match_id, game), "seat check")
+
+    # The HTTP API beside the socket ----------------------------------------------------------
+
+    async def _api_session(self) -> AuthSession:
+        """A session with life left, once signed in (a sign-in that fails cancels the waiting task with the rest)."""
+        await self._ready.wait()
+        await self._fresh_session()
+        assert self.session is not None
+        return self.session
+
+    async def _load_leaderboard(self, limit: int, neighbours: int) -> None:
+        try:
+            session = await self._api_session()
+            uid = session.user_id
+            path, query = leaderboard.top_request(uid, limit)
+            response = await self.auth.api(session, "GET", path, "leaderboard", query=query)
+            if response.status != 200:
+                self._emit(_leaderboard_refusal(response.status, response.body))
+                return
+            top = leaderboard.read_page(response.body)
+            around = None
+            me = top.find(uid)
+            if me is not None and all(e.user_id != uid for e in top.records) and neighbours > 0:
+                path, query = leaderboard.around_request(uid, neighbours)
+                response = await self.auth.api(session, "GET", path, "leaderboard", query=query)
+                around = leaderboard.read_page(response.body) if response.status == 200 else None
+            self._emit(LeaderboardLoaded(leaderboard.combine(top, around, uid)))
+        except (ClientError, leaderboard.LeaderboardFormatError) as exc:
+            self._emit(LeaderboardUnavailable(Phrase("The leaderboard could not be read: {reason}", reason=text_of(exc))))
+
+    async def _check_seat(self, match_id: str, game: int) -> None:
+        try:
+            session = await self._api_session()
+            response = await self.auth.api(session, "POST", resume.PATH, "seat check", body=resume.request_body(match_id, game))
+        except ClientError as exc:
+            reason = text_of(exc)
+            self._emit(Failure(failure_kind(exc), Phrase("Could not ask the server about your game: {reason}", reason=reason)))
+            return
+        if response.status == 200:
+            answer = resume.read_answer(response.body)
+        elif response.status == 404 and leaderboard.read_error(response.body)[0] == leaderboard.NOT_FOUND_CODE:
+            answer = resume.SeatAnswer(resume.SeatStatus.UNSUPPORTED)  # no such RPC here (the stock XOXO module)
+        else:
+            log.info("xoxo_seat answered %d: %s", response.status, response.text())
+            answer = resume.SeatAnswer(resume.SeatStatus.UNKNOWN)
+        self._emit(SeatChecked(match_id, answer))
 
     async def close(self) -> None:
         """Let go of the server: close the socket once a match leave on its way has gone (within the close timeout).
@@ -233,6 +310,7 @@ class OnlineSession:
         """Sign in (under a name that sticks) and open the socket; the SignIn's work."""
         try:
             session = self.session = await self._sign_in()
+            self._ready.set()
             socket = await self._open_socket()
         except (ClientError, ValueError) as exc:
             self._failed(exc)

@@ -23,13 +23,17 @@ from typing import Any, TypeVar
 
 from game.phrase import Phrase, text_of
 from game.refusal import Refusal
+from game.xoxo import Claim
 from net import tls
 from net.address import ServerAddress
 from net.config import SessionConfig
 from net.lan import LanBrowser, LanHosting
 from net.messages import (
     BrowseLan,
+    CallDraw,
     CancelFind,
+    CheckSeat,
+    ClaimWin,
     Command,
     Disconnect,
     Disconnected,
@@ -41,7 +45,9 @@ from net.messages import (
     LeaveMatch,
     MoveRejected,
     RequestRematch,
+    ResumeMatch,
     SendMove,
+    ShowLeaderboard,
     Shutdown,
     SignIn,
     StopBrowsing,
@@ -178,6 +184,11 @@ class Session:
         self._on(SendMove, self._send_move)
         self._on(RequestRematch, lambda _: self._with_online(OnlineSession.request_rematch))
         self._on(LeaveMatch, lambda _: self._with_online(OnlineSession.leave_match))
+        self._on(ClaimWin, lambda _: self._with_online(lambda online: online.claim(Claim.WIN)))
+        self._on(CallDraw, lambda _: self._with_online(lambda online: online.claim(Claim.DRAW)))
+        self._on(ShowLeaderboard, lambda c: self._signed_in(lambda online: online.show_leaderboard(c.limit, c.neighbours)))
+        self._on(CheckSeat, lambda c: self._signed_in(lambda online: online.check_seat(c.match_id, c.game)))
+        self._on(ResumeMatch, lambda c: self._signed_in(lambda online: online.resume(c.match_id, c.opponent)))
         self._on(Disconnect, self._disconnect)
         self._on(HostLan, self._hosting.start)
         self._on(StopHosting, self._stop_hosting)
@@ -241,16 +252,20 @@ class Session:
         online.start()
 
     def _find(self, command: FindOpponent) -> None:
+        self._signed_in(lambda online: online.find(command.code))
+
+    def _signed_in(self, action: Callable[[OnlineSession], None]) -> None:
+        """Apply ``action`` to the server connection, signing in again first if it was let go (a failure, a disconnect)."""
         online = self._online
         if online is None or online.closed:
             if self._last_sign_in is None:
                 self._emit(Failure(FailureKind.OTHER, Phrase("Sign in to a server first")))
                 return
-            self._sign_in(self._last_sign_in)  # signed out meanwhile (a failure, a disconnect): sign in again
+            self._sign_in(self._last_sign_in)
             online = self._online
             if online is None:
                 return
-        online.find(command.code)
+        action(online)
 
     async def _drop_online(self) -> None:
         """Let go of the current server, if any: close the socket once the goodbyes are out."""

@@ -17,7 +17,7 @@ import json
 import random
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -208,16 +208,29 @@ class AuthClient:
             )
         return AuthSession.from_answer(answer, self._clock(), self._wall(), previous)
 
+    async def api(
+        self, session: AuthSession, method: str, path: str, what: str, *,
+        query: Sequence[tuple[str, str]] = (), body: bytes = b"",
+    ) -> httpclient.HttpResponse:
+        """Another call of the server's HTTP API with the session token (the leaderboard, an RPC): the raw answer.
+
+        Raises what sign-in raises when the server cannot be reached or does not speak HTTP;
+        a refusal is the caller's to read from the answer's status and body.
+        """
+        return await self._call(method, path, query, {}, f"Bearer {session.token}", what, body=body)
+
     async def _call(
-        self, method: str, path: str, query: Mapping[str, str], fields: Mapping[str, str], authorization: str, what: str
+        self, method: str, path: str, query: Mapping[str, str] | Sequence[tuple[str, str]], fields: Mapping[str, str],
+        authorization: str, what: str, *, body: bytes | None = None,
     ) -> httpclient.HttpResponse:
         headers = {
             "Authorization": authorization,
             "Accept": "application/json",
             "Content-Type": "application/json",
         }
-        target = path + ("?" + urlencode(dict(query)) if query else "")
-        body = json.dumps(dict(fields)).encode("utf-8")
+        target = path + ("?" + urlencode(list(query.items()) if isinstance(query, Mapping) else list(query)) if query else "")
+        if body is None:
+            body = json.dumps(dict(fields)).encode("utf-8")
         address = self.address
         try:
             response = await httpclient.request(

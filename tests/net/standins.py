@@ -227,6 +227,9 @@ class NakamaStandIn:
         expected = "Basic " + base64.b64encode(f"{self.key}:".encode()).decode()
         if request.path == "/v2/account" and request.method == "PUT":
             return self._rename(request)
+        missing = _stock_module_lacks(request.path)
+        if missing is not None:
+            return 404, {"error": missing, "code": 5, "message": missing}
         if request.method != "POST":
             return 501, {"code": 12, "message": "Method Not Allowed"}
         if request.headers.get("authorization") != expected:
@@ -324,6 +327,15 @@ class NakamaStandIn:
     def freeze(self) -> None:
         """Stall every socket: connections stay open, nothing more gets through either way."""
         self.flowing.clear()
+
+
+def _stock_module_lacks(path: str) -> str | None:
+    """What Nakama answers (404, code 5) for what the stock XOXO module does not make: a leaderboard, an RPC."""
+    if path.startswith("/v2/leaderboard/"):
+        return "Leaderboard not found."
+    if path.startswith("/v2/rpc/"):
+        return "RPC function not found"
+    return None
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event | None = None) -> None:

@@ -11,20 +11,32 @@ import json
 
 import pytest
 
+from game.rating import Rating, rate_game
+from game.rating import Result as RatingResult
 from game.refusal import Refusal
-from game.rules import Board, reachable_positions
+from game.rules import Board, Termination, reachable_positions
+from game.standing import Standing
 from game.xoxo import (
+    OP_CLAIM,
     OP_MOVE,
     OP_OPPONENT_GONE,
+    OP_RATING,
     OP_REJECTED,
     OP_REMATCH,
     OP_STATE,
     PROTOCOL,
+    AwayClock,
+    Claim,
     Gone,
     GoneReason,
     MatchLabel,
+    PlayerRating,
     Presence,
+    RatingNews,
+    RematchMode,
+    encode_claim,
     encode_gone,
+    encode_rating_news,
     encode_rejected,
     encode_state,
     join_metadata,
@@ -47,14 +59,17 @@ from net.codec import (
 )
 from net.errors import ConnectionLostError, ServerError, ServerTimeoutError
 from net.messages import (
+    ClaimAvailable,
     Failure,
     FailureKind,
+    GameAborted,
     MatchGone,
     MatchJoined,
     MatchUpdate,
     MoveRejected,
     OpponentAway,
     OpponentLeft,
+    RatingChanged,
     Reconnected,
     Searching,
     ServerClosing,
@@ -447,3 +462,88 @@ def test_every_board_the_rules_reach_is_shown():
     for board in boards:
         (update,) = proto.received(MatchData("M1", OP_STATE, extended_state(board))).events
         assert isinstance(update, MatchUpdate) and update.view.board.cells == board.cells
+
+
+# Revision 3: claims, aborts, the rating change, coming back after a relaunch -------------------------------------
+
+
+def test_a_claim_is_sent_as_op_6_to_a_server_that_takes_claims():
+    proto, _ = in_match(EXTENDED)
+    assert sent(proto.claim(Claim.WIN)) == [MatchDataSend("M1", OP_CLAIM, encode_claim(Claim.WIN))]
+    assert sent(proto.claim(Claim.DRAW)) == [MatchDataSend("M1", OP_CLAIM, b'{"claim":"draw"}')]
+
+
+def test_a_claim_is_refused_on_the_spot_by_an_older_server_or_outside_a_match():
+    older, _ = in_match(MatchLabel(2, open=False, game=1).encode())
+    out = older.claim(Claim.WIN)
+    assert out.outgoing == () and [e.reason for e in out.events] == [Refusal.UNKNOWN_OP]
+    out = ClientProtocol().claim(Claim.WIN)
+    assert out.outgoing == () and [e.reason for e in out.events] == [Refusal.NOT_IN_MATCH]
+
+
+def test_the_hold_comes_with_the_opponent_away_and_the_claim_is_announced_once():
+    proto, _ = in_match(EXTENDED)
+    board = Board.new(1)
+    waiting = MatchData("M1", OP_STATE, extended_state(board, opponent_connected=False, away=AwayClock(20.0, 20.0, 10.0)))
+    first = proto.received(waiting).events
+    assert first[0] == OpponentAway("olga", 20.0, 20.0, 10.0) and isinstance(first[1], MatchUpdate)
+    open_ = MatchData("M1", OP_STATE, extended_state(board, opponent_connected=False, away=AwayClock(10.0, 20.0, 0.0)))
+    events = proto.received(open_).events
+    assert events[0] == ClaimAvailable("olga", 10.0) and [type(e) for e in events] == [ClaimAvailable, MatchUpdate]
+    assert [type(e) for e in proto.received(open_).events] == [MatchUpdate]  # said once per absence
+    proto.received(MatchData("M1", OP_STATE, extended_state(board)))  # back
+    assert [type(e) for e in proto.received(waiting).events] == [OpponentAway, MatchUpdate]
+    assert [type(e) for e in proto.received(open_).events] == [ClaimAvailable, MatchUpdate]
+
+
+def test_an_aborted_game_is_said_once_naming_who_never_moved():
+    proto, _ = in_match(EXTENDED)
+    aborted = Board.new(1).finish(Termination.ABORTED, None)
+    data = MatchData("M1", OP_STATE, extended_state(aborted, you=1, aborted_by=1, rematch_mode=RematchMode.OPEN))
+    events = proto.received(data).events
+    assert events[0] == GameAborted(1, "ann", me=True) and events[1].view.result is None
+    assert [type(e) for e in proto.received(data).events] == [MatchUpdate]
+    theirs = MatchData("M1", OP_STATE, extended_state(aborted, you=1, aborted_by=2, game=2))
+    assert proto.received(theirs).events[0] == GameAborted(2, "olga", me=False)
+
+
+def test_the_rating_change_is_ours_with_the_opponents_beside_it():
+    proto, _ = in_match(MatchLabel(PROTOCOL, open=False, game=1, rated=True).encode())
+    change = rate_game(Rating(), Rating(1700.0, 80.0), RatingResult.WIN)
+    news = RatingNews(1, (PlayerRating(ME.user_id, "ann", Standing(), Standing(change.first.after, wins=1)),
+                          PlayerRating(OLGA.user_id, "olga", Standing(Rating(1700.0, 80.0)),
+                                       Standing(change.second.after, losses=1))))
+    (event,) = proto.received(MatchData("M1", OP_RATING, encode_rating_news(news))).events
+    assert isinstance(event, RatingChanged) and event.theirs.username == "olga"
+    assert (event.old, event.new, event.delta) == (Rating(), change.first.after, change.first.delta)
+    assert event.text == f"+{change.first.delta}" and event.provisional
+    assert proto.received(MatchData("M1", OP_RATING, b"{not json")).events == ()
+
+
+def test_the_match_ending_after_a_game_says_who_declined():
+    proto, _ = in_match(EXTENDED)
+    over = Board.new(1).finish(Termination.LINE, 1)
+    last = extended_state(over, match_over=Gone(GoneReason.DECLINED, OLGA.user_id, "olga"), rematch_mode=RematchMode.OPEN)
+    (update,) = proto.received(MatchData("M1", OP_STATE, last)).events
+    assert update.view.match_over == Gone(GoneReason.DECLINED, OLGA.user_id, "olga") and update.view.result == "win"
+    gone = encode_gone(Gone(GoneReason.DECLINED, OLGA.user_id, "olga"))
+    assert proto.received(MatchData("M1", OP_OPPONENT_GONE, gone)).events == (OpponentLeft("olga", GoneReason.DECLINED),)
+    assert proto.match is None
+
+
+def test_resuming_joins_the_match_by_its_id_with_our_declaration():
+    proto = ClientProtocol()
+    assert proto.resume("M9.host", "olga") == Output()  # not online yet: joined once connected
+    join = only_request(proto.connected(ME.user_id, reconnected=False))
+    assert join.message == MatchJoin(match_id="M9.host", metadata=join_metadata())
+    out = proto.answered(join, Match("M9.host", True, EXTENDED, 2, (ME, OLGA), ME))
+    assert out.events == (MatchJoined("M9.host", MatchLabel.decode(EXTENDED)),)
+    assert proto.resume("M9.host") == Output()  # in it already
+
+
+def test_resuming_a_match_the_server_no_longer_holds_says_it_is_gone():
+    proto = ClientProtocol()
+    proto.connected(ME.user_id, reconnected=False)
+    join = only_request(proto.resume("M9.host"))
+    (gone,) = proto.failed(join, ServerError(4, "Match not found")).events
+    assert isinstance(gone, MatchGone) and "Match not found" in gone.message and proto.match is None

@@ -196,7 +196,7 @@ def test_an_opponent_who_drops_is_away_then_gone_after_the_grace(host_factory):
         return away, state.view, left, final
 
     away, state, left, final = play(main())
-    assert away == OpponentAway("bob")
+    assert away == OpponentAway("bob", 20.0, 20.0, 10.0)  # the hold, and when a claim opens (revision 3)
     assert state.opponent_connected is False
     assert left == OpponentLeft("bob", GoneReason.DISCONNECTED)
     assert final.result == "win" and final.termination is Termination.OPPONENT_LEFT
