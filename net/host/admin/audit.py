@@ -18,19 +18,15 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from net.host.jsonlog import rfc3339
 
 log = logging.getLogger("net.host")
 
 AUDIT_FILE = "audit.jsonl"
 KEPT = 200  # entries shown on the console
-
-
-def rfc3339(when: float) -> str:
-    """``2025-06-01T12:00:00.123Z``."""
-    return datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AuditLog:
