@@ -82,8 +82,21 @@ MAX_BACKLOG = 64  # match messages kept while a join is answered
 CODE_PROPERTY = "code"  # the matchmaker property a friend code travels in
 
 
-def matchmaker_request(code: str) -> MatchmakerAdd:
-    """A ticket for anyone, or (with ``code``) for the one friend who queues with the same code."""
+NEAR, FAR = 50, 200  # rating bands a ticket prefers (a preference only: nobody waits for a nearer opponent)
+
+
+def matchmaker_request(code: str, rating: int | None = None) -> MatchmakerAdd:
+    """A ticket for anyone, or (with ``code``) for the one friend who queues with the same code.
+
+    With ``rating`` (the player's shown rating), an opponent within 50 is preferred, then one
+    within 200, then anyone (docs/PROTOCOL.md, "The matchmaker"); a friend code ignores it.
+    """
+    if not code and rating is not None:
+        query = (
+            f"+min_count:2 properties.rating:>={rating - NEAR}^3 properties.rating:<={rating + NEAR}^3 "
+            f"properties.rating:>={rating - FAR} properties.rating:<={rating + FAR}"
+        )
+        return MatchmakerAdd(min_count=2, max_count=2, query=query, numeric_properties={"rating": float(rating)})
     if not code:
         return MatchmakerAdd(min_count=2, max_count=2, query="*")
     return MatchmakerAdd(
@@ -99,6 +112,7 @@ class _Search:
     """A wish to be matched (with the friend of ``code``, if any): the ticket once the matchmaker gave one."""
 
     code: str = ""
+    rating: int | None = None  # the player's shown rating, a preference for near opponents
     ticket: str = ""
     cancelled: bool = False
 
@@ -194,7 +208,7 @@ class ClientProtocol:
         if reconnected:
             self._events.append(Reconnected(rejoined=False))
         if self.search is not None:
-            self.search = _Search(self.search.code)
+            self.search = _Search(self.search.code, self.search.rating)
             self._start_search()
         return self._flush()
 
@@ -208,8 +222,11 @@ class ClientProtocol:
 
     # What the player wants ---------------------------------------------------------------------
 
-    def find(self, code: str = "") -> Output:
-        """Queue for an opponent (the friend with ``code``, if given): now if online, else once connected."""
+    def find(self, code: str = "", rating: int | None = None) -> Output:
+        """Queue for an opponent (the friend with ``code``, if given; near ``rating`` preferred).
+
+        Now if online, else once connected.
+        """
         if self.match is not None:
             log.info("FindOpponent ignored: already in a match")
             return self._flush()
@@ -219,7 +236,7 @@ class ClientProtocol:
             return self._flush()
         if self.search is not None:
             self._cancel_find()
-        self.search = _Search(code)
+        self.search = _Search(code, rating)
         self.searches += 1
         self._start_search()
         return self._flush()
@@ -336,7 +353,7 @@ class ClientProtocol:
     def _start_search(self) -> None:
         search = self.search
         if search is not None and self.online:
-            self._outgoing.append(Request(matchmaker_request(search.code), _Ticket(search)))
+            self._outgoing.append(Request(matchmaker_request(search.code, search.rating), _Ticket(search)))
 
     def _cancel_find(self) -> None:
         search, self.search = self.search, None
@@ -386,7 +403,7 @@ class ClientProtocol:
         if any(u.string_properties.get(CODE_PROPERTY, "") != search.code for u in others):
             # A matchmaker that is not mutual paired us with someone of another code: pass, queue again.
             log.info("matched with a player of another code; queueing again")
-            self.search = _Search(search.code)
+            self.search = _Search(search.code, search.rating)
             self._start_search()
             return
         self.search = None

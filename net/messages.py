@@ -53,9 +53,14 @@ class SignIn:
 
 @dataclass(frozen=True)
 class FindOpponent:
-    """Ask the matchmaker for an opponent (signs in first if needed); with ``code``, only the friend with that code."""
+    """Ask the matchmaker for an opponent (signs in first if needed); with ``code``, only the friend with that code.
+
+    ``rating``: the player's shown rating (from the leaderboard or the last rating change),
+    so that near opponents are preferred among those waiting; never a reason to wait.
+    """
 
     code: str = ""
+    rating: int | None = None
 
 
 @dataclass(frozen=True)

@@ -135,13 +135,13 @@ class OnlineSession:
         self._emit(Connecting(str(self.address)))
         self._scope.spawn(self._connect(), "sign in")
 
-    def find(self, code: str) -> None:
+    def find(self, code: str, rating: int | None = None) -> None:
         """Queue for an opponent (the friend with ``code``, if given); at once if online, else once the socket is up.
 
         With ``match_timeout`` set, a new search that finds nobody in that time is withdrawn with a Failure.
         """
         searches = self.protocol.searches
-        self._perform(self.protocol.find(code))
+        self._perform(self.protocol.find(code, rating))
         limit = self.config.match_timeout
         if limit is not None and self.protocol.searches != searches:
             self._scope.spawn(self._search_deadline(self.protocol.searches, limit), "match timeout")

@@ -252,7 +252,7 @@ class Session:
         online.start()
 
     def _find(self, command: FindOpponent) -> None:
-        self._signed_in(lambda online: online.find(command.code))
+        self._signed_in(lambda online: online.find(command.code, command.rating))
 
     def _signed_in(self, action: Callable[[OnlineSession], None]) -> None:
         """Apply ``action`` to the server connection, signing in again first if it was let go (a failure, a disconnect)."""

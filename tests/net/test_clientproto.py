@@ -547,3 +547,16 @@ def test_resuming_a_match_the_server_no_longer_holds_says_it_is_gone():
     join = only_request(proto.resume("M9.host"))
     (gone,) = proto.failed(join, ServerError(4, "Match not found")).events
     assert isinstance(gone, MatchGone) and "Match not found" in gone.message and proto.match is None
+
+
+def test_a_rating_in_the_search_prefers_near_opponents_and_a_friend_code_ignores_it():
+    ticket = matchmaker_request("", 1500)
+    assert ticket.query == ("+min_count:2 properties.rating:>=1450^3 properties.rating:<=1550^3 "
+                            "properties.rating:>=1300 properties.rating:<=1700")
+    assert ticket.numeric_properties == {"rating": 1500.0} and ticket.string_properties == {}
+    assert matchmaker_request(CODE, 1500) == matchmaker_request(CODE)
+    proto = ClientProtocol()
+    proto.connected(ME.user_id, reconnected=False)
+    assert sent(proto.find("", 1620)) == [matchmaker_request("", 1620)]
+    proto.disconnected()
+    assert sent(proto.connected(ME.user_id, reconnected=True)) == [matchmaker_request("", 1620)]  # queued again, rating kept

@@ -185,3 +185,22 @@ def test_resuming_a_match_that_is_over_says_it_is_gone(host_factory):
 
     checked, gone = play(main())
     assert checked.answer.status is SeatStatus.UNKNOWN and "Match not found" in gone.message
+
+
+def test_players_queueing_with_their_ratings_are_matched_on_our_host(host_factory):
+    host = host_factory()
+    server = f"{LOOPBACK}:{host.port}"
+
+    async def main():
+        a, b = Player("ann"), Player("bob")
+        for p in (a, b):
+            assert isinstance(await p.sign_in(server), SignedIn)
+        a.send(FindOpponent(rating=1500))
+        b.send(FindOpponent(rating=1900))  # far apart: matched all the same, at once
+        joined = [await p.next(MatchJoined) for p in (a, b)]
+        for p in (a, b):
+            await p.shutdown()
+        return joined
+
+    a_joined, b_joined = play(main())
+    assert a_joined.match_id == b_joined.match_id and a_joined.label.rated
