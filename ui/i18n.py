@@ -20,7 +20,9 @@ HOW SCREENS TRANSLATE (a note for everyone who writes a screen; the language can
   message, a ``Failure``'s message): ``say(text)`` where it is shown (``say_error(exc)`` for
   an exception). Their sentences are marked there; a server's own words stay as they came.
 * Put values in with named fields (``{name}``), never by joining translated pieces: word
-  order differs between languages. Never translate text that was already formatted.
+  order differs between languages. Never translate text that was already formatted, and
+  never change a translation's case (``.lower()``): German nouns keep their capitals, so a
+  lowercase wording is a message of its own (ui/screens/board.py's rematch hint still does).
 * ``set_language`` changes ``generation()``; ``Screen.ensure_layout`` lays a screen out
   again when it changes, so layouts measured from text follow the new language.
 * For the Settings screen: ``available_languages()`` lists (code, the language's own name),
