@@ -216,8 +216,8 @@ class BoardModel:
         if self.match_over:
             return why
         parts = [why]
-        if self.opponent_wants_rematch and not self.waiting_for_rematch:
-            parts.append(_("{name} wants a rematch").format(name=them))
+        if self.opponent_wants_rematch and not self.waiting_for_rematch and self.mode is not GameMode.BOT:
+            parts.append(_("{name} wants a rematch").format(name=them))  # the bot always does: nothing to say
         seconds = self.rematch_seconds_left
         if seconds is not None:
             if view.rematch_mode is RematchMode.AUTO:
@@ -292,11 +292,16 @@ class BoardModel:
     def server_message_text(self) -> str | None:
         if self.server_message is None or self.now - self.server_message_at >= SERVER_MESSAGE_SECONDS:
             return None
+        if self.mode is GameMode.LAN:  # on the LAN the other end is the game's host, never "the server"
+            return _("Host: {message}").format(message=say(self.server_message))
         return _("Server: {message}").format(message=say(self.server_message))
 
     @property
     def rematch_label(self) -> str:
-        """The Rematch button: 'Rematch', 'Accept rematch' once the opponent asked, 'Waiting for Bob' once we did."""
+        """The Rematch button: 'Rematch', 'Accept rematch' once the opponent asked, 'Waiting for Bob' once we did;
+        against the bot, which is always ready, 'Play again'."""
+        if self.mode is GameMode.BOT:
+            return _("Play again")
         if self.waiting_for_rematch:
             return _("Waiting for {name}").format(name=self.opponent_name)
         return _("Accept rematch") if self.opponent_wants_rematch else _("Rematch")

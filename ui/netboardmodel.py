@@ -26,10 +26,12 @@ from net.messages import (
 )
 from ui.boardmodel import BoardModel, Effects, Notice, NoticeKind
 from ui.i18n import L_, N_, Text, _, later, ngettext, say
+from ui.lanwords import for_lan
 from ui.results import GameMode
 from ui.textcut import short_name
 
 SERVER_CLOSED = N_("The server closed the match")  # when the server went away without a word
+HOST_CLOSED = N_("The game's host closed the match")  # the same on the LAN
 
 
 class NetBoardModel(BoardModel):
@@ -78,25 +80,30 @@ class NetBoardModel(BoardModel):
             name = event.name or self.opponent_name
             reason, me = event.reason, event.me
             self._over(event, Notice(NoticeKind.LEFT, later(lambda: gone_text(name, reason, me))))
-        elif isinstance(event, MatchGone):
-            self._over(event, Notice(NoticeKind.GONE, self._words(event.message, N_("This match is no longer on the server"))))
+        elif isinstance(event, MatchGone):  # its reason is the server's own ("Match not found"): not for the player
+            gone = N_("The game's host no longer has this match") if self.lan else N_("This match is no longer on the server")
+            self._over(event, Notice(NoticeKind.GONE, L_(gone)))
         elif isinstance(event, ServerClosing):
-            self._over(event, Notice(NoticeKind.GONE, self._words(event.text, SERVER_CLOSED)))
+            self._over(event, Notice(NoticeKind.GONE, self._words(event.text, HOST_CLOSED if self.lan else SERVER_CLOSED)))
         elif isinstance(event, Disconnected):
-            self._over(event, Notice(NoticeKind.GONE, self._words(event.message, SERVER_CLOSED)))
+            self._over(event, Notice(NoticeKind.GONE, self._words(event.message, HOST_CLOSED if self.lan else SERVER_CLOSED)))
         else:
             return False
         return True
+
+    @property
+    def lan(self) -> bool:
+        """A LAN match: its words say the game's host, never the server."""
+        return self.mode is GameMode.LAN
 
     def _away(self, name: str) -> Text:
         """The notice while the opponent (``name``, else the one on the board) is away."""
         return later(lambda: _("{name} disconnected: waiting for them").format(
             name=short_name(name) if name else self.opponent_name))
 
-    @staticmethod
-    def _words(text: str, otherwise: str) -> Text:
+    def _words(self, text: str, otherwise: str) -> Text:
         """What the server or the network said (translated if it is one of ours), else ``otherwise`` (marked English)."""
-        return later(lambda: say(text) if text else _(otherwise))
+        return later(lambda: say(for_lan(text) if self.lan else text) if text else _(otherwise))
 
     def _lost(self, event: ConnectionLost) -> None:
         self.connection = event

@@ -6,6 +6,7 @@ gives it each time the screen lays itself out.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 import pygame
@@ -20,12 +21,17 @@ CARET_KEYS = (pygame.K_LEFT, pygame.K_RIGHT, pygame.K_HOME, pygame.K_END)
 SCREEN_KEYS = (pygame.K_TAB, pygame.K_ESCAPE, pygame.K_UP, pygame.K_DOWN)  # a focused field leaves these to its screen
 
 
+def _wordy(char: str) -> bool:
+    """A character of a word: a letter, a digit, or a mark on one (not a space, a hyphen or other punctuation)."""
+    return char.isalnum() or unicodedata.category(char)[0] == "M"
+
+
 class TextField:
     """A one-line text input as desktop fields behave.
 
     Typing (TEXTINPUT), Backspace/Delete (with Ctrl: a word), Left/Right/Home/End, Ctrl+A
     selects everything (typing or pasting then replaces it), Ctrl+C copies, Ctrl+V
-    pastes, Enter submits. Characters ``allowed`` refuses, control characters and
+    pastes, Enter submits. Characters ``allowed`` refuses (``on_refused`` hears which), control characters and
     anything past ``max_length`` are dropped, so a field never holds what it cannot take.
     """
 
@@ -36,11 +42,13 @@ class TextField:
         placeholder: Text = "",
         max_length: int = 64,
         allowed: Callable[[str], bool] | None = None,
+        on_refused: Callable[[str], None] | None = None,
         on_submit: Callable[[str], None] | None = None,
     ):
         self.placeholder = placeholder  # shown greyed while the field is empty (translated when shown)
         self.max_length = max_length
         self.allowed = allowed
+        self.on_refused = on_refused  # hears the characters ``allowed`` dropped, so the screen can say why
         self.on_submit = on_submit
         self.text = text[:max_length]
         self.caret = len(self.text)
@@ -115,10 +123,12 @@ class TextField:
         self.caret = len(self.text)
 
     def _word_start(self) -> int:
+        """Where Ctrl+Backspace erases back to: over spaces, then a word, or else a run of punctuation (a hyphen)."""
         i = self.caret
         while i > 0 and self.text[i - 1].isspace():
             i -= 1
-        while i > 0 and not self.text[i - 1].isspace():
+        in_word = i > 0 and _wordy(self.text[i - 1])
+        while i > 0 and not self.text[i - 1].isspace() and _wordy(self.text[i - 1]) == in_word:
             i -= 1
         return i
 
@@ -132,7 +142,10 @@ class TextField:
         if self.selected:
             self._clear_selection()
         text = " ".join(text.splitlines())
+        refused = "".join(ch for ch in text if ch.isprintable() and self.allowed is not None and not self.allowed(ch))
         clean = "".join(ch for ch in text if ch.isprintable() and (self.allowed is None or self.allowed(ch)))
+        if refused and self.on_refused is not None:
+            self.on_refused(refused)
         room = self.max_length - len(self.text)
         clean = clean[: max(0, room)]
         self.text = self.text[: self.caret] + clean + self.text[self.caret :]

@@ -88,12 +88,12 @@ def test_a_game_ends_with_a_banner_then_rematch_alternates_the_first_player(pilo
     result = finish_game(pilot, "perfect", random.Random(5))
     assert result == "draw"  # perfect against perfect
     assert screen.model.banner_text == "Draw"
-    assert screen.model.detail_text == "Nobody wins this one  ·  Bot (perfect) wants a rematch"
-    assert screen.button_labels == ["Accept rematch", "Menu"]
+    assert screen.model.detail_text == "Nobody wins this one", "the bot is always ready: nothing to say about it"
+    assert screen.button_labels == ["Play again", "Menu"], "not 'Accept rematch': the bot asks nothing"
     first_game = screen.view
     assert first_game.board.first == 1
 
-    pilot.click("Accept rematch")
+    pilot.click("Play again")
     second = screen.view
     assert second.game == 2 and second.board.first == 2, "the bot starts the second game"
     assert screen.model.banner_text is None and screen.button_labels == ["Menu"]

@@ -50,7 +50,8 @@ def test_the_end_of_a_match_says_why_and_stops_play():
         (OpponentLeft("Alice", GoneReason.TIMED_OUT), "Alice let two turns run out and was taken out of the match"),
         (OpponentLeft("Me", GoneReason.TIMED_OUT, me=True), "You let two turns run out, so you were taken out of the match"),
         (OpponentLeft("Alice", GoneReason.NO_REMATCH), "No rematch: the time to ask for one ran out"),
-        (MatchGone("The match ended while you were away"), "The match ended while you were away"),
+        (MatchGone("The match is over: the server no longer holds it (Match not found)"),
+         "This match is no longer on the server"),  # the server's own words ("Match not found") are not a sentence
     ]:
         model = online()
         state(model, played(WIN), rematch_countdown=5)

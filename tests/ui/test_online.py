@@ -33,6 +33,7 @@ from ui.screens.login import LoginScreen
 from ui.screens.matchmaking import MatchmakingScreen
 from ui.screens.menu import MenuScreen
 from ui.userdata import UserData
+from ui.widgets import ButtonStyle
 
 
 @pytest.fixture
@@ -116,20 +117,23 @@ def test_the_sign_in_form_checks_its_fields_and_remembers_them(pilots, tmp_path,
     profile = UserData(tmp_path / "ann").profile
     assert (profile.name, profile.server, profile.server_key) == ("ann", host.address, "defaultkey")
     a.press("escape")
+    assert isinstance(a.screen, LoginScreen), "cancelling the search goes back to the form it started from"
+    a.press("escape")
     assert isinstance(a.screen, MenuScreen)
     a.click("Play online")
     assert a.screen.name_field.text == "ann" and a.screen.server_field.text == host.address
 
 
-def test_cancelling_matchmaking_withdraws_the_ticket_and_returns_to_the_menu(pilots, tmp_path, host) -> None:
+def test_cancelling_matchmaking_withdraws_the_ticket_and_returns_to_the_sign_in_form(pilots, tmp_path, host) -> None:
     a = player(pilots, tmp_path, "ann")
     sign_in(a, "ann", host.address)
     run_until(lambda: a.screen.phase == "searching", a, what="searching")
     assert host.stats().tickets == 1
     a.click("Cancel")
-    assert isinstance(a.screen, MenuScreen)
+    assert isinstance(a.screen, LoginScreen) and a.screen.server_field.text == host.address, "back to the form, as it was"
     run_until(lambda: host.stats().tickets == 0 and host.stats().connected == 0, a, what="the ticket and socket gone")
     network = a.app.network
+    a.press("escape")
     sign_in(a, "ann", host.address)  # a second trip uses the App's one network thread
     run_until(lambda: a.screen.phase == "searching", a, what="searching again")
     assert a.app.network is network and a.app.sources.count(network) == 1
@@ -189,9 +193,11 @@ def test_a_server_that_shuts_down_cleanly_has_its_own_screen_and_no_reconnecting
     assert screen.title == "The server shut down"
     assert "\u201cServer shutting down\u201d" in screen.message
     assert screen.button_labels == ["Find a new game", "Menu"]
+    menu = screen.buttons.find("Menu")
+    assert screen.buttons.focus is menu and menu.style is ButtonStyle.PRIMARY, "a new game there would find it gone"
     a.advance(2.0)
     assert on(a, "match-ended")  # no reconnecting afterwards
-    a.click("Menu")
+    a.press("return")
     assert on(a, "menu")
 
 
@@ -239,7 +245,7 @@ def test_a_server_that_accepts_and_never_answers_keeps_the_ui_drawing_and_can_be
         a.advance(7.0)
         assert screen.detail_text == "Waiting 0:07"
         a.press("escape")
-        assert isinstance(a.screen, MenuScreen)
+        assert isinstance(a.screen, LoginScreen)
         network = a.app.network
     pilots.remove(a)
     a.close()
@@ -264,6 +270,8 @@ def test_a_name_taken_on_the_server_is_said_plainly_and_another_can_be_chosen(pi
     a.click("Choose another name")
     assert isinstance(a.screen, LoginScreen)
     assert a.screen.name_field.text == "Ann" and a.screen.server_field.text == host.address
+    assert a.screen.error == "Ann is taken on this server: type another name." and a.screen.error_field is a.screen.name_field
+    assert a.screen.name_field.selected, "typing replaces the taken name"
     run_until(lambda: host.stats().tickets == 0 and host.stats().connected == 0, a, what="the search withdrawn")
     fill(a, a.screen.name_field, "Anna")
     a.press("return")

@@ -83,3 +83,22 @@ def test_pasting_keeps_only_what_the_field_can_take() -> None:
     clipboard.copy("12\n34 ab 5678")
     field.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_v, mod=pygame.KMOD_CTRL, unicode="", scancode=0))
     assert field.text == "123456"
+
+
+def test_ctrl_backspace_stops_at_a_hyphen_as_at_a_space(pilot: Pilot) -> None:
+    screen = NameScreen()
+    screen.field.max_length = 30
+    pilot.app.push(screen)
+    pilot.step()
+    field = screen.field
+    pilot.click(field.rect.center)
+    pilot.type("Bartholomew-the-Grea")
+    pilot.press("backspace", mod=pygame.KMOD_CTRL)
+    assert field.text == "Bartholomew-the-", "the word after the hyphen goes, not the whole name"
+    pilot.press("backspace", mod=pygame.KMOD_CTRL)
+    assert field.text == "Bartholomew-the"
+    pilot.press("backspace", mod=pygame.KMOD_CTRL)
+    assert field.text == "Bartholomew-"
+    pilot.type("Zoë")
+    pilot.press("backspace", mod=pygame.KMOD_CTRL)
+    assert field.text == "Bartholomew-", "an accented letter is part of its word"

@@ -33,9 +33,12 @@ TITLES = {
     FailureKind.OTHER: N_("Something went wrong"),
 }
 
-LAN_TITLES = {
+LAN_TITLES = {  # a LAN game never says "server": the other end is a game another player hosts
     FailureKind.UNREACHABLE: N_("Can't reach that game"),
+    FailureKind.REFUSED: N_("The game's host said no"),
+    FailureKind.PROTOCOL: N_("Unexpected reply from that game"),
     FailureKind.TIMEOUT: N_("The host stopped answering"),
+    FailureKind.DROPPED: N_("The connection to the game keeps dropping"),
 }
 
 
@@ -46,15 +49,25 @@ def failure_title(failure: Failure, *, lan: bool = False) -> str:
     return _(TITLES.get(failure.kind, TITLES[FailureKind.OTHER]))
 
 
+HINTS = {
+    FailureKind.UNREACHABLE: N_("Check the address, and that the server is running and lets you in."),
+    FailureKind.TLS: N_("Check the address (https:// or not) and its port, or ask the server's operator."),
+    FailureKind.REFUSED: N_("Those are the server's own words. Check the address and the key, or try again later."),
+    FailureKind.PROTOCOL: N_("It may not be a game server, or it may run another game. Check the address."),
+    FailureKind.FULL: N_("Two players are already in this game. Pick another game, or try again when it is free."),
+    FailureKind.TIMEOUT: N_("It may be busy or far away. Try again in a moment."),
+    FailureKind.HOST: N_("Another program may be using the game's ports. Close it, or try again."),
+}
+LAN_HINTS = {
+    FailureKind.UNREACHABLE: N_("The host may have closed the game, or the address may be wrong."),
+    FailureKind.REFUSED: N_("Those are the host's own words. Try again, or join another game."),
+    FailureKind.PROTOCOL: N_("It may run another version of the game. Check the address."),
+}
+
+
 def failure_hint(failure: Failure, server: str, key: str, *, lan: bool = False) -> str:
     """What the player can do about ``failure`` (empty when the message says it all)."""
     kind = failure.kind
-    if kind is FailureKind.UNREACHABLE:
-        if lan:
-            return _("The host may have closed the game, or the address may be wrong.")
-        return _("Check the address, and that the server is running and lets you in.")
-    if kind is FailureKind.TLS:
-        return _("Check the address (https:// or not) and its port, or ask the server's operator.")
     if kind is FailureKind.BAD_KEY:
         if server:
             refused = _("The server at {server} did not accept the key \u201c{key}\u201d.").format(server=server, key=key)
@@ -62,17 +75,8 @@ def failure_hint(failure: Failure, server: str, key: str, *, lan: bool = False) 
             refused = _("The server did not accept the key \u201c{key}\u201d.").format(key=key)
         ask = _("Ask its operator for the right one (a stock Nakama server uses {key}).").format(key=DEFAULT_SERVER_KEY)
         return f"{refused} {ask}"
-    if kind is FailureKind.REFUSED:
-        return _("Those are the server's own words. Check the address and the key, or try again later.")
-    if kind is FailureKind.PROTOCOL:
-        return _("It may not be a game server, or it may run another game. Check the address.")
-    if kind is FailureKind.FULL:
-        return _("Two players are already in this game. Pick another game, or try again when it is free.")
-    if kind is FailureKind.TIMEOUT:
-        return _("It may be busy or far away. Try again in a moment.")
-    if kind is FailureKind.HOST:
-        return _("Another program may be using the game's ports. Close it, or try again.")
-    return ""
+    hints = LAN_HINTS if lan and kind in LAN_HINTS else HINTS
+    return _(hints[kind]) if kind in hints else ""
 
 
 def _sentence(text: str) -> str:
@@ -109,9 +113,10 @@ class MatchEndedScreen(ChoiceScreen):
 
     name = "match-ended"
 
-    def __init__(self, title: Text, message: Text, choices: Sequence[Choice], *, stuck: str, name: str = "match-ended"):
+    def __init__(self, title: Text, message: Text, choices: Sequence[Choice], *, stuck: str, name: str = "match-ended",
+                 default: int = 0):
         self.name = name
-        super().__init__(title, message, choices, stuck=stuck)
+        super().__init__(title, message, choices, stuck=stuck, default=default)
         self.base_message = message
 
     def on_event(self, event: Event) -> None:

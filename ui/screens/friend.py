@@ -48,14 +48,17 @@ class FriendScreen(FormScreen[FriendLayout]):
 
     name = "friend"
 
-    def __init__(self, on_code: Callable[[str], object], on_back: Callable[[], object], *, code: str | None = None):
+    def __init__(self, on_code: Callable[[str], object], on_back: Callable[[], object], *, code: str | None = None,
+                 typed: str = ""):
+        """``code``: ours (else a new one); ``typed``: the friend's code typed before (the field shows it again)."""
         super().__init__()
         self.on_code = on_code
         self.on_back = on_back
         self.code = code or make_code()
         self.copied: bool | None = None  # after "Copy the code": whether the system's clipboard took it
-        self.field = TextField(placeholder=L_("their code, e.g. {example}", example="K7QXM"), max_length=MAX_LENGTH + 2,
-                               allowed=lambda ch: ch.upper() in ALPHABET or ch in " -", on_submit=lambda _t: self.join())
+        self.field = TextField(typed, placeholder=L_("their code, e.g. {example}", example="K7QXM"), max_length=MAX_LENGTH + 2,
+                               allowed=lambda ch: ch.upper() in ALPHABET or ch in " -", on_refused=self._not_in_codes,
+                               on_submit=lambda _t: self.join())
         self.share_button = Button(L_("Wait for my friend"), self.share, style=ButtonStyle.PRIMARY)
         self.copy_button = Button(L_("Copy the code"), self.copy, hint=L_("Ctrl+C"))
         self.join_button = Button(L_("Join"), self.join)
@@ -66,8 +69,18 @@ class FriendScreen(FormScreen[FriendLayout]):
         return [self.share_button, self.copy_button, self.field, self.join_button, self.back_button]
 
     def on_mount(self) -> None:
+        if self.field.text:
+            self.focus.focus(self.field)  # back from waiting for that friend: their code, ready to join again
+            return
         self.buttons.focus_on(self.share_button)
         self.buttons.focus_visible = True
+
+    def _not_in_codes(self, refused: str) -> None:
+        """A character no code has was typed: say at once which ones codes use (look-alikes are left out of them)."""
+        shown = " ".join(dict.fromkeys(c.upper() for c in refused if not c.isspace()))
+        if shown:
+            self.refuse(self.field, _("Codes have no {characters}: they use A to Z except I, L and O, and 2 to 9.").format(
+                characters=shown))
 
     def back(self) -> None:
         self.on_back()

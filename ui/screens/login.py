@@ -143,6 +143,8 @@ class LoginScreen(FormScreen[LoginLayout]):
             which, message = self._initial_error
             fields = {"name": self.name_field, "server": self.server_field, "key": self.key_field, "ca": self.ca_field}
             self.refuse(fields[which], message)
+            if which == "name":
+                self.name_field.select_all()  # a name the server refused: typing replaces it
 
     # Actions -------------------------------------------------------------------------------
 
@@ -217,7 +219,7 @@ class LoginScreen(FormScreen[LoginLayout]):
         surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
         draw_form_card(canvas, lay, _("Play online"), _("Sign in to a game server to find an opponent."))
         for field, label in zip(self.fields, self.labels, strict=True):
-            draw_field(surface, fonts, s, field, label, error=field is self.error_field)
+            draw_field(surface, fonts, s, field, label, error=field is self.error_field, counter=field is self.name_field)
         if self.error:
             font_size = theme.small(15 * s)
             lines = wrap_text(fonts.get(font_size, light=True), say(self.error), lay.column.inner)[:2]

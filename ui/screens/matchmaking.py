@@ -74,7 +74,7 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         self.renamed_from = ""  # the name asked for, when the server gave another
         self.attempt = 0
         self._retry_at: float | None = None
-        self.rename_button = Button(L_("Choose another name"), self.flow.back)
+        self.rename_button = Button(L_("Choose another name"), lambda: self.flow.choose_another_name(self.renamed_from))
 
     # What is on screen ------------------------------------------------------------------
 

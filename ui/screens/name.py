@@ -88,7 +88,7 @@ class NameScreen(FormScreen[NameLayout]):
     def paint(self, canvas: Canvas, lay: NameLayout) -> None:
         s = canvas.scale
         draw_form_card(canvas, lay, _("What is your name?"), _("The other player sees it, and the game remembers it."))
-        draw_field(canvas.surface, canvas.fonts, s, self.field, _("Your name"), error=self.error is not None)
+        draw_field(canvas.surface, canvas.fonts, s, self.field, _("Your name"), error=self.error is not None, counter=True)
         if self.error:
             canvas.fitted(say(self.error), theme.small(15 * s), lay.column.inner, theme.ERROR,
                           (canvas.center_x, self.field.rect.bottom + lay.rows.error / 2), light=True)

@@ -11,6 +11,7 @@ the menu ends the trip (disconnect, or stop hosting).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import pygame
@@ -28,12 +29,13 @@ from net.messages import (
 from ui import theme
 from ui.controller import Controller
 from ui.i18n import L_, N_, Text, _, later, say
+from ui.lanwords import for_lan
 from ui.netboardmodel import NetBoardModel
 from ui.render import translucent, wrap_text
 from ui.screens.board import BoardScreen
 from ui.screens.boardview import BoardLayout
 from ui.screens.netkit import draw_lines
-from ui.screens.trip import Trip
+from ui.screens.trip import Trip, TripKind
 
 if TYPE_CHECKING:
     from ui.app import App
@@ -41,6 +43,10 @@ if TYPE_CHECKING:
 # Servers cap a socket's message rate (our host: 20 a second); an auto player that answered
 # at once would pass it, so a networked one waits at least this many seconds.
 MIN_AUTO_DELAY = 0.1
+MATCH_GONE = N_("The server no longer has this match: it may have ended while you were away.")
+MATCH_GONE_LAN = N_("The game's host no longer has this match: it may have ended while you were away.")
+
+log = logging.getLogger(__name__)
 
 
 class NetBoardScreen(BoardScreen):
@@ -102,9 +108,10 @@ class NetBoardScreen(BoardScreen):
         note = self.outcome_note()
         if isinstance(event, OpponentLeft):
             flow.opponent_left(event.name or self.model.opponent_name, event.reason, note, event.me)
-        elif isinstance(event, MatchGone):
-            message = event.message or Phrase("The server no longer holds this match.")
-            flow.match_ended(L_("The match is gone"), later(lambda: say(message)), stuck=message)
+        elif isinstance(event, MatchGone):  # the server's own reason ("Match not found") is for the log, not the player
+            log.info("the match is gone: %s", event.message)
+            gone = MATCH_GONE_LAN if self.flow.kind is not TripKind.ONLINE else MATCH_GONE
+            flow.match_ended(L_("The match is gone"), L_(gone), stuck=gone)
         elif isinstance(event, Reconnected):
             flow.match_ended(
                 L_("The match is gone"),
@@ -114,7 +121,10 @@ class NetBoardScreen(BoardScreen):
         elif isinstance(event, ServerClosing):
             flow.server_closed(event.text, note)
         elif isinstance(event, Disconnected):
-            gone = event.message or Phrase("The connection to the server closed.")
+            lan = self.flow.kind is not TripKind.ONLINE
+            gone = event.message or (Phrase("The connection to the game closed.") if lan else
+                                     Phrase("The connection to the server closed."))
+            gone = for_lan(gone) if lan else gone
             flow.match_ended(L_("Disconnected"), later(lambda: say(gone)), stuck=gone)
         elif isinstance(event, Failure):
             flow.failed(event)

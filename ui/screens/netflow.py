@@ -22,6 +22,7 @@ from game.xoxo import GoneReason, MatchLabel
 from net.address import DEFAULT_SERVER_KEY
 from net.messages import CancelFind, Disconnect, Failure, FailureKind, FindOpponent, Hosting, HostLan, SignIn, StopHosting
 from ui.i18n import L_, Text, _, later, shown
+from ui.lanwords import for_lan
 from ui.netboardmodel import NetBoardModel, gone_text
 from ui.results import GameMode
 from ui.screens.base import Screen
@@ -57,8 +58,11 @@ class NetFlow:
         key: str = DEFAULT_SERVER_KEY,
         code: str = "",
         ca_file: str | None = None,
+        form: Callable[[], object] | None = None,
     ):
+        """``form`` shows again the form the trip started from (sign-in, or the friend code kept), replacing the top."""
         self.app = app
+        self.form = form
         self.kind = kind
         self.name = name
         self.server = server  # as typed ("" for a LAN host until it is up)
@@ -122,22 +126,31 @@ class NetFlow:
         self.begin(replace=True)
 
     def cancel_search(self) -> None:
-        """Stop looking for an opponent: withdraw the ticket and go back the way the player came."""
+        """Stop looking for an opponent: withdraw the ticket and go back to the form the player came from."""
         self.app.network.send(CancelFind())
-        if self.kind is TripKind.LAN_JOIN:
-            self.browse()
+        if self.kind is TripKind.LAN_JOIN or self.form is not None:
+            self.back()
         else:
             self.home()
 
     def back(self) -> None:
-        """Give up this trip for the screen before it: sign-in (online), the LAN list (join), the menu (host)."""
+        """Give up this trip for the screen before it: the form it started from (sign-in, or the friend code as it
+        was), the LAN list (join), the menu (host, or a trip started from the command line)."""
         self.end()
-        if self.kind is TripKind.ONLINE:
+        if self.form is not None:
+            self.form()
+        elif self.kind is TripKind.ONLINE:
             login_screen(self.app, replace=True)
         elif self.kind is TripKind.LAN_JOIN:
             self.browse()
         else:
             self.home()
+
+    def choose_another_name(self, taken: str) -> None:
+        """The name asked for was ``taken`` on the server: back to the sign-in form, its name field saying so."""
+        self.end()
+        message = _("{name} is taken on this server: type another name.").format(name=short_name(taken))
+        login_screen(self.app, replace=True, error=("name", message))
 
     def browse(self) -> None:
         """Let this game go and look for another one on the LAN."""
@@ -179,7 +192,10 @@ class NetFlow:
             self.app.stuck(message)
             return
         choices = [Choice(L_("Try again"), self.retry), Choice(L_("Back"), self.back)]
-        self.app.replace(NetErrorScreen(failure, choices, server=self.server, key=self.key, lan=self.kind is not TripKind.ONLINE))
+        lan = self.kind is not TripKind.ONLINE
+        if lan:
+            failure = Failure(failure.kind, for_lan(failure.message))
+        self.app.replace(NetErrorScreen(failure, choices, server=self.server, key=self.key, lan=lan))
 
     def match_ended(self, title: Text, message: Text, *, stuck: str) -> None:
         """The match is over for a reason other than the opponent leaving (the match is gone, a disconnect)."""
@@ -188,15 +204,22 @@ class NetFlow:
     def server_closed(self, text: str, note: Text) -> None:
         """The server ended the match because it is going away (a LAN host closing its game, a server shutting down)."""
         title: Text
+        default = 0
         if self.kind is TripKind.LAN_JOIN:
             title, stuck = L_("The host closed the game"), "The host closed the game."
             message = _sentences(note)
+        elif self.kind is TripKind.LAN_HOST:
+            title, stuck = L_("Your game closed"), "The game this computer hosted closed."
+            message = _sentences(note)
+            default = 1  # the menu: hosting again is a choice there
         else:
             title = L_("The server shut down")
             stuck = f"The server shut down: {text}" if text else "The server shut down."
             said = L_("The server said: \u201c{words}\u201d", words=text) if text else ""
             message = _sentences(note, said)
-        self.app.replace(MatchEndedScreen(title, message, self.play_on_choices(L_("Find a new game")), stuck=stuck))
+            default = 1  # the menu: a new game on that server would only find it gone
+        choices = self.play_on_choices(L_("Find a new game"))
+        self.app.replace(MatchEndedScreen(title, message, choices, stuck=stuck, default=default))
         self.end()
 
     def opponent_left(self, name: str, reason: GoneReason, note: Text, me: bool) -> None:
@@ -242,14 +265,26 @@ def _signed_in(app: App, form: LoginForm) -> None:
     app.userdata.update_profile(name=form.name, server=form.server, server_key=form.key, ca_file=form.ca_file or "",
                                 name_chosen=True)
     if form.friend:
-        app.replace(FriendScreen(on_code=lambda code: _online(app, form, code), on_back=lambda: login_screen(app, replace=True)))
+        _friend_screen(app, form)
     else:
-        _online(app, form, "")
+        _online(app, form, "", back=lambda: login_screen(app, replace=True))
 
 
-def _online(app: App, form: LoginForm, code: str) -> None:
+def _friend_screen(app: App, form: LoginForm, *, code: str | None = None, typed: str = "") -> None:
+    """Make or type a friend code (``code``: ours already made; ``typed``: theirs, typed before); then wait for each other."""
+    screen = FriendScreen(on_code=lambda chosen: None, on_back=lambda: login_screen(app, replace=True), code=code, typed=typed)
+
+    def chosen(value: str) -> None:
+        theirs = screen.field.text if value != screen.code else ""
+        _online(app, form, value, back=lambda: _friend_screen(app, form, code=screen.code, typed=theirs))
+
+    screen.on_code = chosen
+    app.replace(screen)
+
+
+def _online(app: App, form: LoginForm, code: str, *, back: Callable[[], object]) -> None:
     NetFlow(app, TripKind.ONLINE, name=form.name, server=form.server, key=form.key, code=code,
-            ca_file=form.ca_file).begin(replace=True)
+            ca_file=form.ca_file, form=back).begin(replace=True)
 
 
 def start_online(
