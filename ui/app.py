@@ -12,7 +12,8 @@ The App owns at most one network thread (``network``): made on the first network
 screen that needs it, polled like any other event source, woken into the loop by
 ``wake``, and stopped when the App closes; no SDL call from another thread can happen
 after, or during, pygame's shutdown. A speaker button in the bottom-right corner of
-every screen shows and toggles the sound (M does the same). Scripts, tests and benches
+every screen shows and toggles the sound (M does the same); Tab reaches it after the
+screen's last button or field. Scripts, tests and benches
 attach ``AppObserver``s (``ui.observers``) rather than reaching into the App.
 
 Time comes from an injectable clock, so the test pilot can drive a real App (under
@@ -412,10 +413,34 @@ class App:
         if top is None:
             return
         top.ensure_layout(self.size)
-        if top.handle(event):
+        if self._speaker_focus(event, top) or top.handle(event):
             return
         if event.type == pygame.KEYDOWN and event.key == pygame.K_m and not event.mod & (pygame.KMOD_CTRL | pygame.KMOD_ALT):
             self.toggle_mute()
+
+    def _speaker_focus(self, event: pygame.event.Event, top: Screen) -> bool:
+        """The speaker button as the last stop of the screen's Tab order; True if ``event`` was for it."""
+        speaker = self.speaker
+        if event.type == pygame.MOUSEBUTTONDOWN:
+            speaker.focused = False  # a click elsewhere takes the focus where it lands
+            return False
+        if event.type != pygame.KEYDOWN:
+            return False
+        delta = -1 if event.mod & pygame.KMOD_SHIFT else 1
+        if not speaker.focused:
+            if event.key == pygame.K_TAB and top.tab_leaves(delta):
+                top.blur()
+                speaker.focused = True
+                return True
+            return False
+        if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE):
+            self.toggle_mute()
+            return True
+        speaker.focused = False
+        if event.key == pygame.K_TAB:
+            top.focus_edge(delta)
+            return True
+        return False  # Esc, an arrow...: the screen has them again
 
     def _on_resize(self, size: tuple[int, int]) -> None:
         wanted = theme.clamp_size(size)
@@ -439,6 +464,7 @@ class App:
         pygame.display.flip()
         if top is not None and top is not self._shown:
             self._shown = top
+            self.speaker.focused = False  # a new screen starts with its own focus
             for observer in list(self.observers):
                 observer.screen_shown(self, top)
 

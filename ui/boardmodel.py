@@ -134,6 +134,7 @@ class BoardModel:
         self.server_message_at = 0.0
         self.pending_move: Cell | None = None  # sent, its state not yet back
         self.asked_rematch_after: int | None = None  # the game after which we asked for the next one
+        self.rematch_deadline: float | None = None  # clock time the server's rematch countdown runs out (our estimate)
 
     # What the player sees ---------------------------------------------------------------------
 
@@ -277,9 +278,9 @@ class BoardModel:
     @property
     def rematch_left_exact(self) -> float | None:
         view = self.view
-        if view is None or view.rematch_countdown is None or not view.board.is_over or self.match_over:
+        if view is None or self.rematch_deadline is None or not view.board.is_over or self.match_over:
             return None
-        return view.rematch_countdown - (self.now - self.view_at)
+        return self.rematch_deadline - self.now
 
     @property
     def toast_text(self) -> str | None:
@@ -431,12 +432,29 @@ class BoardModel:
             effects.sounds.append("place")
         self.view = view
         self.view_at = self.now
+        self._follow_countdown(prev, view)
         self.pending_move = None
         if self.toast is not None and self.toast.refusal in _MOMENTARY:
             self.toast = None  # what it said is no longer true
         self._states_flowing(view)
         if view.board.is_over and (new_game or prev is None or not prev.board.is_over):
             self._game_ended(view, effects)
+
+    def _follow_countdown(self, prev: MatchView | None, view: MatchView) -> None:
+        """Where the rematch countdown ends, from the whole seconds the states say (the server's ceiling of what is left).
+
+        A state sent mid-second says more than is left, so the earliest end the states allow
+        is kept: both players then count down from the server's one deadline and show the
+        same second, whichever states each received when (a countdown started again later
+        than that replaces it).
+        """
+        if view.rematch_countdown is None or not view.board.is_over:
+            self.rematch_deadline = None
+            return
+        end = self.now + view.rematch_countdown
+        same = prev is not None and prev.game == view.game and self.rematch_deadline is not None
+        if not same or self.rematch_deadline is None or end < self.rematch_deadline or end >= self.rematch_deadline + 1:
+            self.rematch_deadline = end
 
     def _states_flowing(self, view: MatchView) -> None:
         """A state arrived: nothing pauses the local game (the networked model says more)."""

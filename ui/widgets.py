@@ -318,11 +318,15 @@ class ButtonGroup:
 
 
 class SpeakerButton:
-    """The sound switch in the bottom-right corner of every screen: a speaker with waves, or struck through; M too."""
+    """The sound switch in the bottom-right corner of every screen: a speaker with waves, or struck through; M too.
+
+    It is the last stop of every screen's Tab order (the App moves the focus to it and back).
+    """
 
     def __init__(self, on_press: Callable[[], object]):
         self.on_press = on_press
         self.hovered = False
+        self.focused = False
         self._pressed = False
 
     @staticmethod
@@ -356,6 +360,9 @@ class SpeakerButton:
         rect = self.rect_for(surface.get_size())
         s = rect.height / 32
         pygame.draw.rect(surface, theme.BUTTON_HOVER if self.hovered else theme.PANEL, rect, border_radius=rect.height // 2)
+        if self.focused:
+            ring = rect.inflate(int(6 * s) + 2, int(6 * s) + 2)
+            pygame.draw.rect(surface, theme.ACCENT, ring, width=max(2, int(2.5 * s)), border_radius=ring.height // 2)
         key = fonts.render("M", theme.small(13 * s), theme.MUTED, light=True)
         surface.blit(key, key.get_rect(midleft=(rect.x + 9 * s, rect.centery)))
         color = theme.MUTED if muted else theme.TEXT

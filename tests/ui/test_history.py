@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from game.rules import EMPTY, Mark, Result
+from game.rules import EMPTY, Mark, Result, Termination
 from ui.pilot import Pilot
 from ui.results import GameMode, GameSummary
 from ui.screens.history import HistoryScreen, ReplayScreen, when
@@ -66,3 +66,32 @@ def test_times_read_as_a_person_says_them() -> None:
     assert when(now - 86400, now).startswith("Yesterday ")
     assert when(time.mktime((2026, 3, 3, 21, 40, 0, 0, 0, -1)), now) == "3 Mar 21:40"
     assert when(time.mktime((2025, 3, 3, 21, 40, 0, 0, 0, -1)), now) == "3 Mar 2025"
+
+
+def test_the_mode_tiles_filter_the_list_and_a_second_press_shows_every_game_again(data_dir) -> None:
+    store = UserData(data_dir)
+    for mode, opponent in ((GameMode.ONLINE, "bob"), (GameMode.LAN, "cat"), (GameMode.ONLINE, "dan")):
+        store.record_game(GameSummary(mode, None, Mark.CROSS, Result.WIN, WIN, Mark.CROSS, "ann", opponent, ended_at=1.0e9))
+    with Pilot.launch(data_dir=data_dir) as pilot:
+        pilot.click("History")
+        screen = pilot.screen
+        assert [row.summary.opponent for row in screen.rows] == ["dan", "cat", "bob"]
+        pilot.click(screen.tiles[2].rect.center)  # Online
+        assert screen.mode is GameMode.ONLINE and [row.summary.opponent for row in screen.rows] == ["dan", "bob"]
+        pilot.press("return")  # the focus stayed on the tile: Enter shows every game again
+        assert screen.mode is None and len(screen.rows) == 3
+        pilot.press("left", "left", "return")  # Bot: none yet
+        assert screen.mode is GameMode.BOT and screen.rows == [] and screen.buttons.focus is screen.tiles[0]
+        pilot.press("down")
+        assert screen.buttons.focus is screen.back_button
+
+
+def test_a_replay_says_who_left_and_a_game_of_no_moves_shows_its_result_at_once() -> None:
+    left = GameSummary(GameMode.ONLINE, None, Mark.CROSS, Result.LOSS, WIN[:2], Mark.CROSS, "ann", "bob",
+                       termination=Termination.OPPONENT_LEFT)
+    assert ReplayScreen(left).result_text == "Lost (you left)"
+    won = GameSummary(GameMode.ONLINE, None, Mark.CROSS, Result.WIN, (), Mark.CROSS, "ann", "bob",
+                      termination=Termination.OPPONENT_LEFT)
+    replay = ReplayScreen(won)
+    assert replay.result_text == "Won (bob left)"
+    assert replay.status_text == "No moves  ·  Won (bob left)", "a game over before its first move still says how it ended"

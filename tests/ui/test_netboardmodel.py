@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from game.rules import Board
-from game.xoxo import OP_STATE, GoneReason
+from game.xoxo import OP_STATE, GoneReason, RematchMode
 from net.messages import (
     ConnectionLost,
     Disconnected,
@@ -86,3 +86,25 @@ def test_the_lan_host_playing_a_game_hears_who_was_turned_away():
     model.apply(GuestTurnedAway("Kai"))
     assert model.server_message == "Kai tried to join and was told you are in a game."
     assert model.place(1, 1) is not None, "play goes on"
+
+
+def test_both_players_count_the_rematch_down_from_the_servers_deadline_whatever_states_each_got():
+    """The server's countdown is a ceiling of what is left: a state sent mid-second says 7 when 6.6 s are left. A
+    player who got such a state (an answer to their own request) must not count a whole 7 s from it, or the two
+    players' countdowns differ by one second."""
+    ann, bob = online(), online()
+    for model in (ann, bob):
+        model.tick(100.0)
+        state(model, played(WIN), rematch_countdown=10, rematch_mode=RematchMode.CONSENT)  # the game ends: 10 s exactly
+        model.tick(103.0)
+        state(model, played(WIN), rematch_countdown=7, rematch_mode=RematchMode.CONSENT)  # the tick to 7, to both
+    ann.tick(103.4)
+    state(ann, played(WIN), rematch_countdown=7, rematch_asked=(True, False), rematch_mode=RematchMode.CONSENT)  # ann's
+    for now in (103.5, 103.99, 104.1, 105.7, 109.95):
+        ann.tick(now)
+        bob.tick(now)
+        assert ann.rematch_seconds_left == bob.rematch_seconds_left, now
+    assert ann.rematch_seconds_left == 1
+    ann.tick(111.0)
+    state(ann, played(WIN), game=1, rematch_countdown=20, rematch_mode=RematchMode.CONSENT)
+    assert ann.rematch_seconds_left == 20, "a countdown started again later replaces the one before"

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pygame
 import pytest
 
 from game.phrase import Phrase, counted_phrase
-from game.xoxo import GoneReason
+from game.xoxo import GoneReason, RematchMode
 from net.messages import Failure, FailureKind
 from tests.ui.netpilot import HostOnThread, fill, launch, on, run_until
 from tests.ui.screencheck import look_at
@@ -123,3 +124,59 @@ def test_a_failure_on_the_lan_reads_as_a_lan_game(pilot: Pilot) -> None:
     screen = pilot.screen
     assert screen.title == "Can't reach that game"
     assert "server" not in screen.message.lower() and "Can't reach the game at 192.168.1.20:7350" in screen.message
+
+
+def test_the_footer_says_what_enter_does_where_the_focus_is(pilot: Pilot) -> None:
+    board = net_board(pilot.app, "Alice", board_after([(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)]), rematch_countdown=9,
+                      rematch_mode=RematchMode.CONSENT)
+    assert board.buttons.focus.label == "Rematch" and board.hint_text.startswith("Enter or R: rematch")
+    pilot.press("tab")
+    assert board.buttons.focus.label == "Leave"
+    assert board.hint_text == "Enter or Esc: leave  ·  R: rematch", "Enter leaves from there: the footer says so"
+    pilot.press("r")
+    assert board.hint_text == "Waiting for Alice to accept  ·  Esc leave", "not 'Enter or R: waiting for Alice'"
+
+
+def test_tab_reaches_the_speaker_after_the_last_button_and_enter_there_toggles_the_sound(pilot: Pilot) -> None:
+    menu = pilot.screen
+    pilot.press("tab", mod=pygame.KMOD_SHIFT)  # from the first button backwards: the speaker
+    assert pilot.app.speaker.focused and not menu.buttons.focus_visible
+    muted = pilot.app.sounds.muted
+    pilot.press("return")
+    assert pilot.app.sounds.muted is not muted and on(pilot, "menu"), "Enter on the speaker switches the sound"
+    drawing = look_at(menu, pilot.app.size)
+    assert drawing.problems() == []
+    pilot.press("tab")
+    assert not pilot.app.speaker.focused and menu.buttons.focus.label == "Easy" and menu.buttons.focus_visible
+    for _ in menu.buttons.buttons[1:]:
+        pilot.press("tab")
+    assert menu.buttons.focus.label == "Quit" and not pilot.app.speaker.focused
+    pilot.press("tab")
+    assert pilot.app.speaker.focused, "after Quit, the speaker"
+
+
+def test_the_lan_list_opens_with_the_address_field_focused_then_the_first_game_heard(pilot: Pilot) -> None:
+    from net.beacon import DiscoveredGame, HostState
+    from net.messages import LanGames
+    from ui.screens.lan_join import LanJoinScreen
+
+    screen = LanJoinScreen("ann", lambda _server: None)
+    screen.app = pilot.app  # not pushed: being shown listens on the LAN; what it does on mount is done here
+    screen.focus.focus(screen.address_field)
+    screen.ensure_layout(pilot.app.size)
+    waiting = DiscoveredGame("192.168.1.20", 7350, "Hana's game", "Hana", HostState.WAITING, True, 3, 0.0)
+    screen.on_event(LanGames((waiting,)))
+    assert screen.focus.current is screen.rows[0], "the first game heard has the focus: Enter joins it"
+
+
+def test_copied_stays_clear_of_the_focus_ring_under_it(data_dir: Path) -> None:
+    with Pilot.launch(data_dir=data_dir, size=(480, 540)) as pilot:
+        screen = FriendScreen(on_code=lambda _code: None, on_back=lambda: None, code="K7QXM")
+        pilot.app.push(screen)
+        pilot.step()
+        pilot.press("tab")  # the focus ring on Copy the code
+        pilot.press("c", mod=pygame.KMOD_CTRL)
+        assert screen.copied is not None
+        drawing = look_at(screen, (480, 540))
+        note = drawing.find("Copied to the clipboard") or drawing.find("Copying did not work: read the code out to your friend")
+        assert note is not None and drawing.problems() == []

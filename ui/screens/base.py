@@ -103,6 +103,29 @@ class Screen:
         """What Esc does: close this screen (screens whose way out is another say so)."""
         self.close()
 
+    # The keyboard focus, as the App's speaker button shares it -----------------------------------
+
+    def tab_leaves(self, delta: int) -> bool:
+        """Whether Tab (``delta`` 1) or Shift+Tab (-1) would go round past the last (first) thing to focus.
+
+        The App then gives the focus to the speaker button in the corner instead.
+        """
+        enabled = [b for b in self.buttons.buttons if b.enabled]
+        if not enabled:
+            return True
+        return self.buttons.focus_visible and self.buttons.focus is enabled[-1 if delta > 0 else 0]
+
+    def focus_edge(self, delta: int) -> None:
+        """Focus the first thing (``delta`` 1) or the last (-1): Tab coming back from the speaker button."""
+        enabled = [b for b in self.buttons.buttons if b.enabled]
+        if enabled:
+            self.buttons.focus_on(enabled[0 if delta > 0 else -1])
+            self.buttons.focus_visible = True
+
+    def blur(self) -> None:
+        """Show no focus here (the speaker button has it)."""
+        self.buttons.focus_visible = False
+
     def on_event(self, event: Event) -> None:
         """A game or network event (``net.messages``) from one of the App's event sources."""
 

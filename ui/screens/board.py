@@ -58,6 +58,7 @@ class BoardScreen(Screen):
     name = "board"
     leave_label = N_("Menu")  # the button (and Esc) that ends the match and goes back
     leave_hint = N_("Esc menu")  # what the footer says Esc does
+    enter_leave_hint = N_("Enter or Esc: menu")  # and Enter too, with the focus on that button
 
     def __init__(self, controller: Controller, model: BoardModel, *, own_source: bool = False):
         super().__init__()
@@ -119,12 +120,21 @@ class BoardScreen(Screen):
         if model.paused:
             return _("Play waits  ·  {esc}").format(esc=esc)
         if model.game_over:
-            if model.can_rematch:
-                return _("Enter or R: {action}  ·  {esc}").format(action=model.rematch_label.lower(), esc=esc)
-            return _("The next game starts by itself  ·  {esc}").format(esc=esc)
+            return self._after_game_hint(esc)
         if model.can_move:
             return _("Click or press 1–9 to play  ·  arrows + Enter  ·  {esc}").format(esc=esc)
         return _("Wait for your turn  ·  {esc}").format(esc=esc)
+
+    def _after_game_hint(self, esc: str) -> str:
+        """The key hint once a game is over: what Enter does with the focus where it is, and R."""
+        model = self.model
+        if not model.can_rematch:
+            return _("The next game starts by itself  ·  {esc}").format(esc=esc)
+        if model.waiting_for_rematch:
+            return _("Waiting for {name} to accept  ·  {esc}").format(name=model.opponent_name, esc=esc)
+        if self.buttons.focus_visible and self.buttons.focus is self._leave_button:
+            return _("{enter}  ·  R: {action}").format(enter=_(self.enter_leave_hint), action=model.rematch_label.lower())
+        return _("Enter or R: {action}  ·  {esc}").format(action=model.rematch_label.lower(), esc=esc)
 
     # Commands -----------------------------------------------------------------------------------
 

@@ -132,6 +132,21 @@ class FormScreen(MeasuredScreen[L]):
         """The fields and buttons in the order Tab walks them."""
         raise NotImplementedError
 
+    def _focusable(self) -> list[Focusable]:
+        return [i for i in self.focus_order() if not isinstance(i, Button) or i.enabled]
+
+    def tab_leaves(self, delta: int) -> bool:
+        items = self._focusable()
+        return not items or self.focus.current is items[-1 if delta > 0 else 0]
+
+    def focus_edge(self, delta: int) -> None:
+        items = self._focusable()
+        if items:
+            self.focus.focus(items[0 if delta > 0 else -1])
+
+    def blur(self) -> None:
+        self.focus.focus(None)
+
     def read(self, field: TextField, check: Callable[[str], T]) -> T:
         """``check`` of the field's text; if it refuses (ValueError), the refusal is shown and FieldRefused raised."""
         try:

@@ -29,7 +29,7 @@ class FriendRows(FormRows):
     text_rows = FormRows.text_rows | {"code", "copied", "rule", "label", "error"}
 
     code: int = 78
-    copied: int = 24
+    copied: int = 34  # the note after copying, clear of the focus ring of the buttons under it
     button: int = 50
     gap: int = 12
     rule: int = 30

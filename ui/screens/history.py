@@ -112,6 +112,37 @@ class GameRow(Button):
         surface.blit(cap_img, cap_img.get_rect(bottomleft=(left, rect.bottom - int(7 * s))))
 
 
+class ModeTile(Button):
+    """A mode's record (Bot, LAN, Online) at the top of the history; pressing it shows that mode's games alone, again all."""
+
+    def __init__(self, mode: GameMode, record: Callable[[], Tally], on_press: Callable[[], None],
+                 chosen: Callable[[], bool]):
+        super().__init__(later(lambda: _(MODE_NAMES[mode])), on_press)
+        self.mode = mode
+        self.record = record
+        self.chosen = chosen
+
+    def draw(self, surface: pygame.Surface, fonts: Fonts, scale: float, *, hovered: bool, focused: bool,
+             pressed: bool) -> None:
+        rect, s = self.rect, scale
+        if rect.width <= 0 or rect.height <= 0:
+            return
+        chosen = self.chosen()
+        fill = theme.BUTTON_PRESSED if pressed else theme.BUTTON_HOVER if hovered else theme.PANEL_HIGH if chosen else theme.PANEL
+        pygame.draw.rect(surface, fill, rect, border_radius=int(12 * s))
+        if chosen:
+            pygame.draw.rect(surface, theme.ACCENT, rect, width=max(2, int(2 * s)), border_radius=int(12 * s))
+        if focused:
+            pygame.draw.rect(surface, theme.ACCENT, rect.inflate(int(8 * s), int(8 * s)), width=max(2, int(2.5 * s)),
+                             border_radius=int(15 * s))
+        label = fonts.line(self.label, 19 * s, rect.width - 12 * s, theme.ACCENT if chosen else theme.TEXT)
+        record = fonts.line(record_text(self.record()), theme.small(14 * s), rect.width - 12 * s, theme.MUTED, light=True,
+                            shrink=0)
+        total = label.get_height() + record.get_height()
+        blit_center(surface, label, (rect.centerx, rect.centery - total / 2 + label.get_height() / 2))
+        blit_center(surface, record, (rect.centerx, rect.centery + total / 2 - record.get_height() / 2))
+
+
 @dataclass(frozen=True)
 class HistoryRows(Heights):
     text_rows = frozenset({"title", "stats", "list_gap", "row"})
@@ -166,13 +197,34 @@ class HistoryScreen(MeasuredScreen[HistoryLayout]):
         self.games: list[GameSummary] = []
         self.rows: list[GameRow] = []
         self.offset = 0  # the first game shown
+        self.mode: GameMode | None = None  # the games of one mode alone (its tile was pressed), or all
         self.back_button = Button(L_("Back"), self.back, hint=L_("Esc"))
+        self.tiles = [ModeTile(mode, self._record(mode), self._filter(mode), self._chosen(mode)) for mode in GameMode]
 
     def on_mount(self) -> None:
         assert self.app is not None
         self.games = self.app.userdata.history
-        self.rows = [GameRow(g, self._opener(g)) for g in self.games]
-        self._set_rows()
+        self._show()
+
+    def _record(self, mode: GameMode) -> Callable[[], Tally]:
+        return lambda: self.app.userdata.mode_stats[mode] if self.app is not None else Tally()
+
+    def _chosen(self, mode: GameMode) -> Callable[[], bool]:
+        return lambda: self.mode is mode
+
+    def _filter(self, mode: GameMode) -> Callable[[], None]:
+        def choose() -> None:
+            self.mode = None if self.mode is mode else mode
+            self._show(keep=self.tiles[list(GameMode).index(mode)])
+
+        return choose
+
+    def _show(self, keep: Button | None = None) -> None:
+        """List the games of the mode chosen (or all), from the newest; the focus on ``keep``, else the first game."""
+        shown = [g for g in self.games if self.mode is None or g.mode is self.mode]
+        self.rows = [GameRow(g, self._opener(g)) for g in shown]
+        self.offset = 0
+        self._set_rows(keep)
 
     def _opener(self, summary: GameSummary) -> Callable[[], None]:
         def open_replay() -> None:
@@ -181,11 +233,13 @@ class HistoryScreen(MeasuredScreen[HistoryLayout]):
 
         return open_replay
 
-    def _set_rows(self) -> None:
-        self.buttons.set_rows([*([r] for r in self.rows), [self.back_button]])
-        if self.rows:
+    def _set_rows(self, keep: Button | None = None) -> None:
+        self.buttons.set_rows([self.tiles, *([r] for r in self.rows), [self.back_button]])
+        if keep is not None:
+            self.buttons.focus_on(keep)
+        elif self.rows:
             self.buttons.focus_on(self.rows[0])
-        self.buttons.focus_visible = bool(self.rows)
+        self.buttons.focus_visible = bool(self.rows) or keep is not None
         self.relayout()
 
     def handle(self, event: pygame.event.Event) -> bool:
@@ -233,29 +287,23 @@ class HistoryScreen(MeasuredScreen[HistoryLayout]):
                 row.rect = pygame.Rect(0, 0, 0, 0)
         self.back_button.rect = pygame.Rect(0, lay.list_bottom + int(8 * lay.scale), int(200 * lay.scale), h.button)
         self.back_button.rect.centerx = lay.window[0] // 2
+        gap = int(10 * lay.scale)
+        box_w = (lay.width - 2 * gap) // 3
+        for i, tile in enumerate(self.tiles):
+            tile.rect = pygame.Rect(lay.left + i * (box_w + gap), h.pad + h.title, box_w, h.stats - int(6 * lay.scale))
 
     def paint(self, canvas: Canvas, lay: HistoryLayout) -> None:
         surface, fonts, s, h = canvas.surface, canvas.fonts, canvas.scale, lay.rows
         cx = canvas.center_x
         canvas.text(_("History"), 38 * s, theme.TEXT, (cx, h.pad + h.title / 2))
-        assert self.app is not None
-        stats = self.app.userdata.mode_stats
-        box_w = (lay.width - 2 * int(10 * s)) // 3
-        for i, mode in enumerate(GameMode):
-            box = pygame.Rect(lay.left + i * (box_w + int(10 * s)), h.pad + h.title, box_w, h.stats - int(6 * s))
-            pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(12 * s))
-            label = fonts.render(_(MODE_NAMES[mode]), 19 * s, theme.TEXT)
-            text = record_text(stats[mode])
-            record = fonts.line(text, theme.small(14 * s), box.width - 12 * s, theme.MUTED, light=True, shrink=0)
-            total = label.get_height() + record.get_height()
-            blit_center(surface, label, (box.centerx, box.centery - total / 2 + label.get_height() / 2))
-            blit_center(surface, record, (box.centerx, box.centery + total / 2 - record.get_height() / 2))
         if not self.rows:
             area = pygame.Rect(lay.left, lay.list_top, lay.width, lay.list_bottom - lay.list_top)
             pygame.draw.rect(surface, theme.PANEL, area, border_radius=int(16 * s))
-            canvas.text(_("No games yet"), 22 * s, theme.TEXT, (cx, area.centery - 14 * s))
-            canvas.text(_("Play one, and it shows up here."), theme.small(16 * s), theme.MUTED, (cx, area.centery + 16 * s),
-                        light=True)
+            empty = _("No games yet") if self.mode is None else _("No {mode} games yet").format(mode=_(MODE_NAMES[self.mode]))
+            canvas.fitted(empty, 22 * s, area.width - 24 * s, theme.TEXT, (cx, area.centery - 14 * s))
+            again = _("Play one, and it shows up here.") if self.mode is None else _("Choose the tile again to see every game.")
+            canvas.fitted(again, theme.small(16 * s), area.width - 24 * s, theme.MUTED, (cx, area.centery + 16 * s),
+                          light=True)
         hidden = len(self.rows) - lay.visible
         if hidden > 0:
             more = ngettext("{first}–{last} of {n}", "{first}–{last} of {n}", len(self.rows)).format(
@@ -263,7 +311,13 @@ class HistoryScreen(MeasuredScreen[HistoryLayout]):
             image = fonts.render(more, theme.small(13 * s), theme.MUTED, light=True)
             surface.blit(image, image.get_rect(bottomright=(lay.left + lay.width, lay.list_top - int(2 * s))))
         self.buttons.draw(surface, fonts, s)
-        self.draw_footer(surface, _("Arrows or the wheel move  ·  Enter replays  ·  Esc goes back"), h.footer)
+        focus = self.buttons.focus if self.buttons.focus_visible else None
+        if isinstance(focus, ModeTile):
+            hint = _("Enter shows every game") if self.mode is focus.mode else \
+                _("Enter shows the {mode} games alone").format(mode=focus.label)
+            self.draw_footer(surface, _("{enter}  ·  Esc goes back").format(enter=hint), h.footer)
+        else:
+            self.draw_footer(surface, _("Arrows or the wheel move  ·  Enter replays  ·  Esc goes back"), h.footer)
 
 
 class ReplayScreen(Screen):
@@ -303,6 +357,8 @@ class ReplayScreen(Screen):
     @property
     def status_text(self) -> str:
         last = len(self.positions) - 1
+        if last == 0:  # a game over before its first move (a player left, or the time ran out): its result at once
+            return _("No moves  ·  {result}").format(result=self.result_text)
         if self.step == 0:
             return _("The empty board: {mark} moves first").format(mark=self.summary.first)
         if self.step == last:
@@ -320,8 +376,12 @@ class ReplayScreen(Screen):
             Termination.TIMEOUT: N_("time ran out"),
             Termination.OPPONENT_LEFT: N_("a player left"),
         }[g.termination]
+        if g.termination is Termination.OPPONENT_LEFT and g.result is not Result.DRAW:
+            # Who left: a game lost this way is one the player left; a game won, one the opponent left.
+            how = N_("you left") if g.result is Result.LOSS else N_("{name} left")
         # TRANSLATORS: a replay's result and why, e.g. "Won (three in a row)".
-        return _("{result} ({how})").format(result=_(RESULT_WORDS[g.result]), how=_(how))
+        return _("{result} ({how})").format(result=_(RESULT_WORDS[g.result]),
+                                            how=_(how).format(name=short_name(opponent_of(g))))
 
     def go(self, step: int) -> None:
         step = max(0, min(len(self.positions) - 1, step))

@@ -172,7 +172,8 @@ class LanJoinScreen(FormScreen[LanJoinLayout]):
         )
         self.join_button = Button(L_("Join"), self.join_typed)
         self.back_button = Button(L_("Back"), self.back, hint=L_("Esc"))
-        self.buttons.focus_visible = False  # nothing is focused until the player tabs or clicks
+        self.buttons.focus_visible = False
+        self._focus_ours = True  # the focus is where the screen put it: the field, then the first joinable game
         self._started: float | None = None
         self._joining = False
         self._gave_up = False
@@ -209,6 +210,7 @@ class LanJoinScreen(FormScreen[LanJoinLayout]):
         self._started = self.now
         self.app.network.send(BrowseLan(self.app.net_settings.discovery_port))
         self.listening = True
+        self.focus.focus(self.address_field)  # with no game heard yet, typing an address is what there is to do
 
     def on_unmount(self) -> None:
         if self.listening and self.app is not None and self.app.has_network:
@@ -220,10 +222,18 @@ class LanJoinScreen(FormScreen[LanJoinLayout]):
             self.games = event.games
             self.problem = None
             self._set_rows()
+            if self._focus_ours and not self.address_field.text:
+                shown = self.rows[: self.visible_rows(self.app.size)] if self.app is not None else self.rows
+                self.focus.focus(next((r for r in shown if r.enabled), self.address_field))
             if self.auto_join and self.joinable and not self._joining:
                 self.join(self.joinable[0].endpoint)
         elif isinstance(event, Failure):
             self.problem = event.message
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        if event.type in (pygame.KEYDOWN, pygame.TEXTINPUT, pygame.MOUSEBUTTONDOWN):
+            self._focus_ours = False  # the player moves the focus from now on
+        return super().handle(event)
 
     def update(self, now: float) -> None:
         if (

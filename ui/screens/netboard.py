@@ -55,6 +55,7 @@ class NetBoardScreen(BoardScreen):
     name = "board"
     leave_label = N_("Leave")  # leaving ends the match for both players
     leave_hint = N_("Esc leave")
+    enter_leave_hint = N_("Enter or Esc: leave")
 
     def __init__(self, flow: Trip, controller: Controller, model: NetBoardModel):
         super().__init__(controller, model)
