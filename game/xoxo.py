@@ -18,6 +18,9 @@ Op codes (``op_code`` of ``match_data``):
   an opponent away for more than half their seat hold (revision 3).
 * ``OP_RATING`` (7), server to each declared player of a rated match: both players'
   rating before and after the game just finished (``encode_rating_news``, revision 3).
+* ``OP_REACTION`` (8), both ways (revision 4): a player's quick reaction, one of six fixed
+  phrases by id (``Reaction``); the server relays it to the opponent alone
+  (``encode_reaction`` / ``decode_reaction``, ``encode_relayed_reaction`` / ``decode_relayed_reaction``).
 
 Declarations, so that neither side guesses (docs/PROTOCOL.md, "Declarations"):
 
@@ -37,6 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from game import fastjson
 from game.rating import Rating, RatingChange
 from game.refusal import Refusal
 from game.rules import LINES, PLAYERS, Board, Line, Result, StateError, Termination, from_state, index_of, other, to_state
@@ -49,8 +53,9 @@ OP_REMATCH = 4
 OP_OPPONENT_GONE = 5
 OP_CLAIM = 6
 OP_RATING = 7
+OP_REACTION = 8
 
-PROTOCOL = 3
+PROTOCOL = 4
 """The revision of our extensions this code speaks.
 
 1: ops 3, 4 and 5, the extra state fields, a dropped player's seat held for a grace period.
@@ -63,6 +68,9 @@ PROTOCOL = 3
    state; between two declared clients a first move never made aborts the game, and after a
    game the offer of the next one stays open until a player leaves (``rematch_mode`` "open");
    op 5 reasons ``aborted``, ``declined`` and ``idle``.
+4: op 8, quick reactions (six fixed phrases by id) relayed to the opponent alone, at most
+   ``REACTION_LIMIT`` in ``REACTION_WINDOW_SECONDS`` a player (op 3 ``too_many_reactions``
+   beyond); ``reactions`` in the state (the opponent declared 4 too, so sees them).
 """
 
 METADATA_PROTOCOL = "protocol"  # the key of the client's declaration in match_join metadata
@@ -71,7 +79,7 @@ _COMPACT = (",", ":")
 
 
 def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=_COMPACT, ensure_ascii=False).encode()
+    return fastjson.dumps(obj)  # json.dumps(obj, separators=_COMPACT, ensure_ascii=False), the same bytes
 
 
 # Declarations -----------------------------------------------------------------
@@ -96,6 +104,11 @@ class MatchLabel:
     def claims(self) -> bool:
         """The server takes claims against an absent opponent (op 6) and may send rating changes (op 7)."""
         return self.protocol >= 3
+
+    @property
+    def reactions(self) -> bool:
+        """The server relays quick reactions (op 8) between players who declared revision 4."""
+        return self.protocol >= 4
 
     def encode(self) -> str:
         obj = {"protocol": self.protocol, "open": int(self.open), "game": self.game, "rated": int(self.rated)}
@@ -298,6 +311,78 @@ def decode_claim(data: bytes) -> Claim:
     if word == Claim.DRAW.value:
         return Claim.DRAW
     raise PayloadError(_CLAIM_SHAPE)
+
+
+# Op 8: quick reactions (revision 4) ------------------------------------------------------
+
+
+class Reaction(enum.StrEnum):
+    """One of the six fixed phrases a player may send the opponent (ids on the wire; each client words them)."""
+
+    HELLO = "hello"
+    GOOD_GAME = "good_game"
+    WELL_PLAYED = "well_played"
+    OOPS = "oops"
+    THINKING = "thinking"
+    REMATCH = "rematch"
+
+
+REACTION_LIMIT = 3  # reactions a player may send ...
+REACTION_WINDOW_SECONDS = 10.0  # ... within any this many seconds; more are refused (op 3 too_many_reactions)
+
+_REACTION_SHAPE = 'a reaction must be JSON like {"reaction": "good_game"}, with one of the six reaction ids'
+
+
+@dataclass(frozen=True)
+class RelayedReaction:
+    """A reaction as the server relays it: which, and who sent it."""
+
+    reaction: Reaction
+    user_id: str = ""
+    username: str = ""
+
+
+def encode_reaction(reaction: Reaction) -> bytes:
+    """Op 8 from a client: ``{"reaction": ID}``."""
+    return _dumps({"reaction": reaction.value})
+
+
+def decode_reaction(data: bytes) -> Reaction:
+    """The reaction a client sent; PayloadError unless ``data`` is strict JSON as for a move (``decode_move``),
+    at most ``MAX_MOVE_BYTES``, holding an object whose ``reaction`` is one of the ids of ``Reaction``."""
+    if len(data) > MAX_MOVE_BYTES:
+        raise PayloadError(_REACTION_SHAPE)
+    try:
+        obj = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise PayloadError(_REACTION_SHAPE) from None
+    word = obj.get("reaction") if isinstance(obj, dict) else None
+    if not isinstance(word, str):
+        raise PayloadError(_REACTION_SHAPE)
+    try:
+        return Reaction(word)
+    except ValueError:
+        raise PayloadError(_REACTION_SHAPE) from None
+
+
+def encode_relayed_reaction(reaction: Reaction, sender: Presence) -> bytes:
+    """Op 8 from the server to the opponent: ``{"reaction": ID, "user_id", "username"}`` of the sender."""
+    return _dumps({"reaction": reaction.value, "user_id": sender.user_id, "username": sender.username})
+
+
+def decode_relayed_reaction(data: bytes) -> RelayedReaction:
+    """A relayed reaction; PayloadError if it is not JSON or its id is not one this game knows."""
+    obj = _loads(data, "a reaction")
+    word = obj.get("reaction") if isinstance(obj, dict) else None
+    try:
+        reaction = Reaction(word) if isinstance(word, str) else None
+    except ValueError:
+        reaction = None
+    if reaction is None or not isinstance(obj, dict):
+        raise PayloadError("a reaction this game does not know")
+    user_id, username = obj.get("user_id"), obj.get("username")
+    return RelayedReaction(reaction, user_id if isinstance(user_id, str) else "",
+                           username[:64] if isinstance(username, str) else "")
 
 
 # Op 5: the opponent is gone -----------------------------------------------------------
@@ -507,6 +592,7 @@ def encode_state(
     away: AwayClock | None = None,
     aborted_by: int = 0,
     match_over: Gone | None = None,
+    reactions: bool = False,
 ) -> bytes:
     """The op 2 payload for player ``you`` (1 or 2).
 
@@ -521,7 +607,8 @@ def encode_state(
     game), while the opponent is away in a game ``state.opponent_away_seconds_left``,
     ``state.opponent_away_seconds`` and ``state.claim_seconds_left``; after an aborted game
     ``state.aborted_by``; and in the last state of a match that ended after a game,
-    ``state.match_over`` (who ended it and why, as op 5 says).
+    ``state.match_over`` (who ended it and why, as op 5 says). Revision 4: ``state.reactions``
+    (true: both players declared 4, so the opponent sees quick reactions, op 8).
     """
     full = [p.to_json(full=True) if p is not None else None for p in players]
     extra: dict[str, Any] = {"game": game, "opponent_connected": opponent_connected}
@@ -546,6 +633,8 @@ def encode_state(
             extra["opponent_away_seconds_left"] = round(max(0.0, away.seconds_left), 2)
             extra["opponent_away_seconds"] = away.seconds
             extra["claim_seconds_left"] = round(max(0.0, away.claim_seconds_left), 2)
+    if reactions:
+        extra["reactions"] = True
     if ratings is not None:
         extra["ratings"] = [{"shown": r.shown, "provisional": r.provisional} for r in ratings]
     state = to_state(board, full, **extra)
@@ -579,6 +668,7 @@ class MatchView:
     away: AwayClock | None = None  # the opponent's seat hold while they are away in a game (revision 3)
     aborted_by: int = 0  # the player whose first move never came, after an aborted game
     match_over: Gone | None = None  # in the last state of a match that ended after a game: who ended it, why
+    reactions: bool = False  # revision 4: the opponent sees quick reactions (op 8)
 
     @property
     def result(self) -> Result | None:
@@ -668,6 +758,7 @@ def decode_state(data: bytes, my_user_id: str = "", my_session_id: str = "") -> 
         away=_away(state) if not over else None,
         aborted_by=_player(state.get("aborted_by")) if over else 0,
         match_over=_gone_from(state["match_over"]) if over and isinstance(state.get("match_over"), dict) else None,
+        reactions=state.get("reactions") is True,
     )
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeAlias
 
+from game import fastjson
 from game.xoxo import Presence
 
 _DECIMAL = re.compile(r"[+-]?[0-9]{1,20}")
@@ -404,7 +405,7 @@ def _user(obj: Any, parent: _Fields) -> MatchmakerUser:
 
 def _parse(text: str | bytes) -> tuple[dict[str, Any], str | None]:
     try:
-        obj = json.loads(text)
+        obj = fastjson.loads(text)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ProtocolError("received malformed payload", code=ErrorCode.UNRECOGNIZED_PAYLOAD, fatal=True) from None
     if not isinstance(obj, dict):

@@ -111,7 +111,7 @@ def descriptor_limit() -> int | None:
 
 
 def connections_for_descriptors(soft_limit: int | None) -> int:
-    """Connections a host may hold open under a descriptor limit, keeping a quarter (16 to 128) for everything else.
+    """Connections a host may hold open under a descriptor limit, keeping a quarter (24 to 128) for everything else.
 
     The rest: the database and its journal, log files, the listening sockets, the event
     loop's own, LAN discovery, and connections being refused while the host is full.
@@ -119,5 +119,5 @@ def connections_for_descriptors(soft_limit: int | None) -> int:
     """
     if soft_limit is None:
         return 4096
-    headroom = max(16, min(128, soft_limit // 4))
+    headroom = max(24, min(128, soft_limit // 4))  # 24: uvloop holds six more than asyncio
     return max(1, soft_limit - headroom)

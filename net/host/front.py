@@ -37,7 +37,7 @@ import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 
 import h11
@@ -145,7 +145,7 @@ class FrontConnection(asyncio.Protocol):
     # asyncio callbacks ----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)  # uvloop's is one, though not a subclass
         self._transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = self.remote = str(peer[0]) if peer else "?"
@@ -205,6 +205,7 @@ class FrontConnection(asyncio.Protocol):
             self._guard.release(self.peer, admission)
         if self.socket is not None:
             self.socket.lost()
+            self.socket = None  # the socket holds this connection: no cycle left for the garbage collector
 
     def pause_writing(self) -> None:
         """The transport holds more than its high-water mark: stop reading, and give it a while to drain."""

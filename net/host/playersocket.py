@@ -12,6 +12,15 @@ drives it and keeps each socket inside its bounds:
   ``max_frame`` bytes in all (1009 past it), and a message that is not UTF-8 is closed
   with 1007; binary messages with 1003;
 * a client whose unsent data passes ``send_buffer`` bytes (it does not read) is dropped.
+
+The frames nearly every message comes in, a whole masked text frame of at most
+``max_frame`` bytes with no extension bits, are read here directly (``_fast_frames``):
+``websockets``' parser costs several times as much a frame. Every other frame (control
+frames, fragments, binary, anything malformed or too big, anything once a close has begun)
+goes to the ``ServerProtocol`` whole and in order, so its checks and answers are those of
+RFC 6455 as ``websockets`` implements them; the first frame the fast path cannot take
+whole and alone (a close, a fragment, an error) hands the protocol the rest of the stream
+for good. Text frames out are written directly too (a server's frames are not masked).
 """
 
 from __future__ import annotations
@@ -39,6 +48,28 @@ CLOSE_UNSUPPORTED = 1003
 CLOSE_INVALID_DATA = 1007
 CLOSE_INTERNAL = 1011
 _PAID = frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PING, Opcode.PONG})
+_DATA = frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CONT})
+_TEXT_FIN = 0x81  # FIN, no RSV bits, opcode 1: a whole text message in one frame
+_PING_FIN, _PONG_FIN = 0x89, 0x8A  # whole ping and pong frames (the protocol answers and checks them)
+
+
+def text_frame(data: bytes) -> bytes:
+    """One unmasked text frame (a server's) carrying ``data`` (RFC 6455, 5.2)."""
+    n = len(data)
+    if n < 126:
+        return bytes((_TEXT_FIN, n)) + data
+    if n < 65536:
+        return bytes((_TEXT_FIN, 126)) + n.to_bytes(2, "big") + data
+    return bytes((_TEXT_FIN, 127)) + n.to_bytes(8, "big") + data
+
+
+def unmask(payload: bytes | bytearray, key: bytes | bytearray) -> bytes:
+    """``payload`` XOR the 4-byte ``key`` repeated (RFC 6455, 5.3), as one big-integer XOR."""
+    n = len(payload)
+    if not n:
+        return b""
+    repeated = (bytes(key) * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(repeated, "little")).to_bytes(n, "little")
 
 
 class Wire(Protocol):
@@ -88,8 +119,10 @@ class PlayerSocket:
         self._ping_timer: asyncio.TimerHandle | None = None
         self._work_handle: asyncio.Handle | None = None
         self._budget = TokenBucket(limits.messages_per_second, limits.message_burst, self._loop.time())
-        self._waiting: deque[Frame] = deque()  # frames received and paid for, not handled yet
+        self._waiting: deque[Frame | bytes] = deque()  # frames received and paid for (bytes: a whole text), not handled
         self._parts: list[bytes] | None = None  # the fragments of a text message being put together
+        self._fast = True  # frames are read here until the first one only the protocol may read (see the module)
+        self._unread = bytearray()  # the start of a frame not yet whole (fast path)
         self._last_heard = time.monotonic()
         self._schedule_ping()
 
@@ -115,8 +148,8 @@ class PlayerSocket:
         """Write one text frame now; a reader too slow to take what it is sent is dropped."""
         if not self.open:
             return
-        self._protocol.send_text(frame.encode("utf-8"))
-        self._flush()
+        self._wire.write(text_frame(frame.encode("utf-8")))
+        self._check_buffer()
 
     def close(self, code: int, reason: str) -> None:
         """Start the closing handshake; the connection is dropped if it does not end within the close timeout."""
@@ -138,19 +171,73 @@ class PlayerSocket:
 
     def receive(self, data: bytes) -> None:
         self._last_heard = time.monotonic()
-        try:
-            self._protocol.receive_data(data)
-        except (EOFError, InvalidHandshake):
-            self.abort()
-            return
-        frames = [e for e in self._protocol.events_received() if isinstance(e, Frame)]
-        self._flush()  # pongs, and the answer to a close, go out at once
+        frames: list[Frame | bytes] = []
+        if self._fast and self.open:
+            data, frames = self._fast_frames(data)
+        elif self._unread:  # the fast path's last, unfinished frame goes to the protocol first
+            data, self._fast = bytes(self._unread) + data, False
+            self._unread.clear()
+        if data:
+            try:
+                self._protocol.receive_data(data)
+            except (EOFError, InvalidHandshake):
+                self.abort()
+                return
+            frames += [e for e in self._protocol.events_received() if isinstance(e, Frame)]
+            self._flush()  # pongs, and the answer to a close, go out at once
+        self._received(frames)
+
+    def _fast_frames(self, data: bytes) -> tuple[bytes, list[Frame | bytes]]:
+        """Take the whole text frames (and pings and pongs) off the stream; what only the protocol may read.
+
+        Returns the bytes left for the protocol (from the first frame the fast path does not
+        take, for good; or nothing) and the frames read, in order: texts as their payloads,
+        pings and pongs as the protocol's events (it has answered a ping meanwhile).
+        """
+        buf = self._unread
+        if buf:
+            buf += data
+            data = bytes(buf)
+            buf.clear()
+        frames: list[Frame | bytes] = []
+        at, end, limit = 0, len(data), self._limits.max_frame
+        while end - at >= 2:
+            first, second = data[at], data[at + 1]
+            size, head = second & 0x7F, at + 6  # masked, the length in the second byte
+            if size == 126:
+                if end - at < 4:
+                    break
+                size, head = int.from_bytes(data[at + 2:at + 4], "big"), at + 8
+            elif size == 127:  # never a message this host takes
+                first = 0
+            control = first in (_PING_FIN, _PONG_FIN)
+            if not second & 0x80 or size > (125 if control else limit) or not (control or first == _TEXT_FIN):
+                self._fast = False  # the protocol reads it (and closes if it must), and everything after
+                return data[at:], frames
+            if end < head + size:
+                break
+            if not control:
+                frames.append(unmask(data[head:head + size], data[head - 4:head]))
+            else:  # a whole ping or pong: the protocol reads it, and answers a ping
+                self._protocol.receive_data(data[at:head + size])
+                frames += [e for e in self._protocol.events_received() if isinstance(e, Frame)]
+                self._flush()
+            at = head + size
+            if control and self._protocol.state is not OPEN:  # it failed the connection: the rest is its own
+                self._fast = False
+                return data[at:], frames
+        if at < end:
+            self._unread += data[at:]
+        return b"", frames
+
+    def _received(self, frames: list[Frame | bytes]) -> None:
+        """Pay for the frames just read and handle them (a few a turn), or close a socket past its budget."""
         if self.open and not self._pay(frames):
             log.warning("a player at %s sent too many messages; closing the socket", self.remote)
             self._wire.limit_hit("messages_per_second")
             self.close(CLOSE_POLICY, "too many messages")
         elif self.open:
-            self._waiting.extend(f for f in frames if f.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT))
+            self._waiting.extend(f for f in frames if isinstance(f, bytes) or f.opcode in _DATA)
             self._work()
         if self._protocol.close_expected():
             sent = self._protocol.close_sent
@@ -178,13 +265,17 @@ class PlayerSocket:
             if timer is not None:
                 timer.cancel()
         self._site.socket_closed(self)
+        # No cycle left for the garbage collector (the host's runs rarely: net/host/serve.py): the
+        # site's record of the socket goes, and the protocol's parser (which holds the protocol) ends.
+        self.owner = None
+        self._protocol.receive_eof()
 
     # Internals ------------------------------------------------------------------------------
 
-    def _pay(self, frames: list[Frame]) -> bool:
+    def _pay(self, frames: list[Frame | bytes]) -> bool:
         """Take every frame from the budget; False once it runs out."""
         now = self._loop.time()
-        return all(self._budget.take(now) for f in frames if f.opcode in _PAID)
+        return all(self._budget.take(now) for f in frames if isinstance(f, bytes) or f.opcode in _PAID)
 
     def _work(self) -> None:
         """Handle up to ``frames_per_turn`` waiting frames, then give the loop back to everyone else."""
@@ -200,7 +291,10 @@ class PlayerSocket:
         self._flush()
         self._wire.backlog(bool(self._waiting) and self.open)
 
-    def _frame(self, frame: Frame) -> None:
+    def _frame(self, frame: Frame | bytes) -> None:
+        if isinstance(frame, bytes):  # a whole text message, from the fast path
+            self._text(frame)
+            return
         if frame.opcode is Opcode.BINARY:
             self.close(CLOSE_UNSUPPORTED, "binary frames are not supported: send JSON text frames")
             return
@@ -211,6 +305,10 @@ class PlayerSocket:
         if not frame.fin or self._parts is None:
             return
         data, self._parts = b"".join(self._parts), None
+        self._text(data)
+
+    def _text(self, data: bytes) -> None:
+        """A whole text message: decoded (1007 if it is not UTF-8) and handed to the site."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -229,6 +327,9 @@ class PlayerSocket:
                 self._wire.write(data)
             else:  # the protocol's end of stream: close once written
                 self._wire.close()
+        self._check_buffer()
+
+    def _check_buffer(self) -> None:
         waiting = self._wire.write_buffer_size()
         if waiting > self._limits.send_buffer and not self._gone:
             log.warning("a player at %s is not reading (%d bytes waiting); dropping the socket", self.remote, waiting)

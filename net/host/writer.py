@@ -22,6 +22,7 @@ and puts it back if not (``GameStore.moved`` and ``recover``), and copies the lo
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import logging
 import os
@@ -60,6 +61,15 @@ def _finish_at_exit() -> None:
         writer.stop()
     for writer in list(_running):
         writer.join(writer.settings.stop_seconds + 2.0)
+
+
+def _run_each(callbacks: list[Callable[[], None]]) -> None:
+    """Run every callback, as the loop runs each of its own: one that raises is logged and the others still run."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("a database write's callback failed")
 
 
 class SpillFull(Exception):
@@ -160,6 +170,7 @@ class Writer:
         self._on_exit = on_exit
         self._clock = time.monotonic
         self._inbox: queue.SimpleQueue[tuple[object, ...]] = queue.SimpleQueue()
+        self._outbox: list[tuple[object, ...]] = []  # handed over during this turn of the loop, not yet queued
         self._waiting: deque[_Waiting] = deque()
         self._seen: dict[str, float] = {}
         self._barriers: deque[tuple[int, Callable[[], None]]] = deque()
@@ -194,20 +205,42 @@ class Writer:
             if done is not None:
                 done()
             return
-        self._inbox.put(("write", write, done, self._clock()))
+        self._hand(("write", write, done, self._clock()))
 
     def seen(self, user_id: str, when: float) -> None:
         """Note a sign-in time (written with the next batch; kept in memory only)."""
-        self._inbox.put(("seen", user_id, when))
+        self._hand(("seen", user_id, when))
 
     def barrier(self, done: Callable[[], None]) -> None:
         """``done`` runs on the loop once every write submitted before has been dealt with."""
+        self._hand_over()
         self._inbox.put(("barrier", done))
 
     def stop(self) -> None:
         """No more writes: the thread writes what it holds (``stop_seconds`` at most), spills the rest, closes the store."""
         self._closing = True
+        self._hand_over()
         self._inbox.put(("stop",))
+
+    def _hand(self, item: tuple[object, ...]) -> None:
+        """Queue ``item`` for the thread; what one turn of the event loop hands over goes as one (one wake-up).
+
+        Waking the thread for each write cost the loop more than the write (the thread then
+        competes for the interpreter); gathered until the loop's next turn, they cost one.
+        """
+        if not self._outbox:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # not on a loop (a test, the process's exit): at once
+                self._inbox.put(item)
+                return
+            loop.call_soon(self._hand_over)
+        self._outbox.append(item)
+
+    def _hand_over(self) -> None:
+        if self._outbox:
+            items, self._outbox = self._outbox, []
+            self._inbox.put(("batch", items))
 
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
@@ -220,7 +253,7 @@ class Writer:
     @property
     def queued(self) -> int:
         """Items handed over and not yet written, spilled or lost (read from the loop: an estimate, for the metrics)."""
-        return self._inbox.qsize() + len(self._waiting)
+        return self._inbox.qsize() + len(self._outbox) + len(self._waiting)
 
     # The thread ------------------------------------------------------------------------------------------
 
@@ -261,7 +294,12 @@ class Writer:
 
     def _accept(self, item: tuple[object, ...]) -> None:
         kind = item[0]
-        if kind == "write":
+        if kind == "batch":
+            items = item[1]
+            assert isinstance(items, list)
+            for one in items:
+                self._accept(one)
+        elif kind == "write":
             _, write, done, since = item
             assert isinstance(write, Write) and isinstance(since, float)
             self._seq += 1
@@ -342,8 +380,9 @@ class Writer:
                 self.games_kept += 1
             if observe is not None and reason is None:
                 observe(now - w.since)
-            if w.done is not None:
-                self._notify(w.done)
+        dones = [w.done for w in batch if w.done is not None]
+        if dones:  # one call onto the loop for the batch, not one each
+            self._notify(lambda: _run_each(dones))
         self._release_barriers()
 
     def _replay(self) -> None:

@@ -56,6 +56,7 @@ import heapq
 import http.client
 import itertools
 import json
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -68,6 +69,7 @@ from websockets.exceptions import ConnectionClosed
 
 from game.xoxo import OP_MOVE, OP_REJECTED, OP_REMATCH, OP_STATE, MatchView, decode_rejected, decode_state, encode_move
 from net.host import Host, HostConfig, HostStats
+from net.host.serve import loop_factory
 
 DEFAULT_KEY = "defaultkey"
 WAIT = 5.0
@@ -150,13 +152,19 @@ class ManualClock:
         self.now = target
 
 
+def new_host_loop(name: str | None = None) -> asyncio.AbstractEventLoop:
+    """The event loop a test's host runs on: asyncio's, or uvloop's (``name``, or TICTACTOE_TEST_LOOP=uvloop for all)."""
+    factory = loop_factory(name or os.environ.get("TICTACTOE_TEST_LOOP") or "asyncio")
+    return factory() if factory is not None else asyncio.new_event_loop()
+
+
 class RunningHost:
     """A Host on its own event-loop thread."""
 
-    def __init__(self, config: HostConfig, clock: ManualClock | None = None):
+    def __init__(self, config: HostConfig, clock: ManualClock | None = None, loop: str | None = None):
         self.config = config
         self.clock = clock
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_host_loop(loop)
         self._thread = threading.Thread(target=self.loop.run_forever, name="test-host", daemon=True)
         self._thread.start()
         self.host = Host(config) if clock is None else Host(config, scheduler=clock, wall_clock=clock.wall)
@@ -408,10 +416,10 @@ class HostClient:
 def host_factory(tmp_path) -> Iterator[Callable[..., RunningHost]]:
     hosts: list[RunningHost] = []
 
-    def start(*, manual_clock: bool = False, **overrides: Any) -> RunningHost:
+    def start(*, manual_clock: bool = False, loop: str | None = None, **overrides: Any) -> RunningHost:
         overrides.setdefault("data_dir", tmp_path / f"host{len(hosts)}")
         overrides.setdefault("sign_ins_per_minute", 0)
-        h = RunningHost(replace(HostConfig(port=0), **overrides), ManualClock() if manual_clock else None)
+        h = RunningHost(replace(HostConfig(port=0), **overrides), ManualClock() if manual_clock else None, loop)
         hosts.append(h)
         return h
 

@@ -55,7 +55,7 @@ def served(tmp_path: Path, *options: str) -> Iterator[tuple[int, Path]]:
 
 def test_at_the_derived_cap_a_sign_in_is_answered_503_and_succeeds_once_room_is_made(tmp_path):
     with served(tmp_path, "--max-connections-per-address", "0") as (port, log):
-        idle = [tcp(port, "127.0.0.2") for _ in range(NOFILE)]  # more than the cap (48) and than the descriptors
+        idle = [tcp(port, "127.0.0.2") for _ in range(NOFILE)]  # more than the cap (40) and than the descriptors
         try:
             with tcp(port, "127.0.0.2") as probe:  # answered once the host has taken the idle ones in
                 http_exchange(probe, get("/healthcheck"))
