@@ -545,13 +545,14 @@ class LagProbe:
     async def run(self) -> None:
         interval = self.interval
         sched = _Schedstat()
+        _, waited0 = sched.read()
         while True:  # perf_counter, not loop.time(): uvloop's clock moves in whole milliseconds
-            _, waited0 = sched.read()
             due = time.perf_counter() + interval
             await asyncio.sleep(interval)
             late = max(0.0, time.perf_counter() - due)
-            _, waited1 = sched.read()
+            _, waited1 = sched.read()  # one read a sample: this probe's own cost shows in the host's CPU
             self.samples.append((time.time(), late, waited1 - waited0))
+            waited0 = waited1
 
 
 class GcWatch:

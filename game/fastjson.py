@@ -24,7 +24,9 @@ from types import ModuleType
 from typing import Any
 
 _COMPACT = (",", ":")
-_FLOAT_SHAPES = re.compile(rb"[0-9][eE]|0\.0000")  # where orjson's floats could differ from json's
+# Where orjson's floats could differ from json's: a number (first, or after ':', ',' or '[') with an exponent, or a
+# small fraction. A string that looks so (a name "a:1e5") only sends that one text through json.
+_FLOAT_SHAPES = re.compile(rb"(?:^|[:,\[])-?(?:[0-9]+(?:\.[0-9]+)?[eE]|0\.0000)")
 _LONG_TEXT, _LONG_BYTES = re.compile(r"[0-9]{19}"), re.compile(rb"[0-9]{19}")  # integers orjson may read as floats
 
 

@@ -26,6 +26,7 @@ from game import fastjson
 from game.xoxo import Presence
 
 _DECIMAL = re.compile(r"[+-]?[0-9]{1,20}")
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._-]*")  # a match id JSON writes as it is, between quotes
 
 MAX_OP_CODE = 2**63 - 1
 
@@ -523,7 +524,7 @@ def _match_data_frame(m: MatchData) -> str:
     """
     if not (m.match_id and m.op_code and m.data) or m.presence is not None or not m.reliable:
         return encode(Envelope(m))
-    match_id = json.dumps(m.match_id, ensure_ascii=False)
+    match_id = f'"{m.match_id}"' if _PLAIN_ID.fullmatch(m.match_id) else json.dumps(m.match_id, ensure_ascii=False)
     data = base64.b64encode(m.data).decode("ascii")
     return f'{{"match_data":{{"match_id":{match_id},"op_code":"{m.op_code:d}","data":"{data}"}}}}'
 
