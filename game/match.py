@@ -26,6 +26,11 @@ stays open (no countdown) until a player leaves or the match has been idle for
 ``idle_seconds``. In a rated match (``MatchSettings.rated``) every game with a result
 updates both players' Glicko-2 standings, read from a ``Ledger``; the new standings go
 to ``Dispatcher.record`` with the game, and declared players are told the change (op 7).
+
+Revision 4: a player who declared it may send a quick reaction (op 8, one of six fixed
+ids), during a game or between games; it goes to the opponent alone, if they declared 4
+and are connected, and a player may send ``REACTION_LIMIT`` in any ``REACTION_WINDOW_SECONDS``
+(beyond, op 3 ``too_many_reactions`` to the sender).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import enum
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from game.rating import Result as RatingResult
@@ -47,10 +52,13 @@ from game.xoxo import (
     OP_MOVE,
     OP_OPPONENT_GONE,
     OP_RATING,
+    OP_REACTION,
     OP_REJECTED,
     OP_REMATCH,
     OP_STATE,
     PROTOCOL,
+    REACTION_LIMIT,
+    REACTION_WINDOW_SECONDS,
     AwayClock,
     Claim,
     Gone,
@@ -65,15 +73,18 @@ from game.xoxo import (
     declared_protocol,
     decode_claim,
     decode_move,
+    decode_reaction,
     encode_gone,
     encode_rating_news,
     encode_rejected,
+    encode_relayed_reaction,
     encode_state,
 )
 
 TIMEOUTS_TO_REMOVE = 2  # turns in a row a player may let run out before being taken out of the match
 RETURN_SECONDS = 5.0  # a returning player gets at least this long (or the whole turn, if shorter) to move
 REVISION_3 = 3  # the revision whose rules (abort, open rematch, claims' countdown, op 7) a seat must declare
+REVISION_4 = 4  # the revision whose quick reactions (op 8) a seat must declare to send or see them
 
 
 class LeaveReason(enum.Enum):
@@ -163,6 +174,7 @@ class _Seat:
     aborts: int = 0  # games in a row this player aborted by never making a first move
     claim_at: float | None = None  # while away in a game: when the other may claim against them
     claim_told: bool = False  # the other was told the claim is open
+    reacted_at: list[float] = field(default_factory=list)  # when this player's last reactions were relayed
 
 
 class XoxoMatch:
@@ -331,6 +343,8 @@ class XoxoMatch:
             self._rematch(index, message.sender)
         elif message.op_code == OP_CLAIM:
             self._claim(index, message)
+        elif message.op_code == OP_REACTION and self._seats[index - 1].protocol >= REVISION_4:
+            self._react(index, message)
         else:
             self._refuse(message.sender, Refusal.UNKNOWN_OP, "that op code means nothing here")
 
@@ -441,6 +455,29 @@ class XoxoMatch:
             self._finish(board.finish(Termination.CLAIMED, index))
         else:
             self._finish(board.finish(Termination.DRAW_CALLED, None))
+
+    def _react(self, index: int, message: MatchMessage) -> None:
+        """Op 8: a quick reaction, relayed to the opponent alone (if they see reactions and are here), within the limit."""
+        try:
+            reaction = decode_reaction(message.data)
+        except PayloadError as exc:
+            self._refuse(message.sender, Refusal.BAD_PAYLOAD, str(exc))
+            return
+        if self.board is None or len(self._seats) < 2:
+            self._refuse(message.sender, Refusal.NOT_STARTED, "wait for your opponent to join")
+            return
+        seat = self._seats[index - 1]
+        now = self._clock()
+        seat.reacted_at = [t for t in seat.reacted_at if now - t < REACTION_WINDOW_SECONDS]
+        if len(seat.reacted_at) >= REACTION_LIMIT:
+            wait = seat.reacted_at[0] + REACTION_WINDOW_SECONDS - now
+            self._refuse(message.sender, Refusal.TOO_MANY_REACTIONS,
+                         f"at most {REACTION_LIMIT} reactions in {REACTION_WINDOW_SECONDS:g} s: try again in {math.ceil(wait)} s")
+            return
+        seat.reacted_at.append(now)
+        them = self._seats[other(index) - 1]
+        if them.connected and them.protocol >= REVISION_4:
+            self._out.send(OP_REACTION, encode_relayed_reaction(reaction, seat.presence), [them.presence])
 
     def _time_out(self, board: Board) -> None:
         loser = board.to_move
@@ -718,6 +755,7 @@ class XoxoMatch:
                 away=away,
                 aborted_by=self._aborted_by,
                 match_over=match_over if declared else None,
+                reactions=seat.protocol >= REVISION_4 and opponent is not None and opponent.protocol >= REVISION_4,
             )
             self._out.send(OP_STATE, payload, [seat.presence])
 

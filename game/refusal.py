@@ -27,6 +27,7 @@ class Refusal(enum.StrEnum):
     UNKNOWN_OP = "unknown_op"
     CLAIM_TOO_EARLY = "claim_too_early"  # op 6 before half the absent opponent's seat hold has passed
     NOTHING_TO_CLAIM = "nothing_to_claim"  # op 6 with the opponent present, or no game in progress
+    TOO_MANY_REACTIONS = "too_many_reactions"  # op 8 beyond the server's limit (3 in 10 s)
     NOT_IN_MATCH = "not_in_match"  # the client's own: no match to send the move to
     OFFLINE = "offline"  # the client's own: the connection is down, the move did not go out
     OTHER = "refused"  # a reason this game does not know (the server's message says why)
@@ -59,6 +60,7 @@ _TEXT = {
     Refusal.UNKNOWN_OP: N_("The server does not know that request"),
     Refusal.CLAIM_TOO_EARLY: N_("Too early to claim: give your opponent a moment longer"),
     Refusal.NOTHING_TO_CLAIM: N_("There is nothing to claim: your opponent is here"),
+    Refusal.TOO_MANY_REACTIONS: N_("Easy there: a few reactions at a time"),
     Refusal.NOT_IN_MATCH: N_("You are not in a game right now"),
     Refusal.OFFLINE: N_("Not connected: try again in a moment"),
     Refusal.OTHER: N_("The server refused that"),

@@ -420,10 +420,10 @@ def gone_notices(log: list[tuple]) -> list[tuple[tuple, dict]]:
 
 def test_the_label_declares_the_protocol_and_whether_a_seat_is_free():
     match, _, _ = new_match()
-    assert json.loads(match.label) == {"protocol": 3, "open": 1, "game": 0, "rated": 0}
+    assert json.loads(match.label) == {"protocol": 4, "open": 1, "game": 0, "rated": 0}
     match.join(ANN)
     match.join(BOB)
-    assert json.loads(match.label) == {"protocol": 3, "open": 0, "game": 1, "rated": 0}
+    assert json.loads(match.label) == {"protocol": 4, "open": 0, "game": 1, "rated": 0}
     match.leave(ANN, LeaveReason.LEFT)
     assert json.loads(match.label)["open"] == 0
 

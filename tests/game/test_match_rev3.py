@@ -390,7 +390,7 @@ def test_the_label_says_whether_the_match_is_rated():
     rated, _, _ = match3(ledger=Ledger(), rated=True)
     unrated, _, _ = match3()
     assert MatchLabel.decode(rated.label).rated and not MatchLabel.decode(unrated.label).rated
-    assert json.loads(rated.label) == {"protocol": 3, "open": 0, "game": 1, "rated": 1}
+    assert json.loads(rated.label) == {"protocol": 4, "open": 0, "game": 1, "rated": 1}
 
 
 def test_a_rated_game_updates_both_standings_and_tells_declared_players_first():

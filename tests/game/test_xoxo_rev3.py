@@ -38,8 +38,8 @@ ANN = Presence("u-ann", "s-ann", "ann")
 BOB = Presence("u-bob", "s-bob", "bob")
 
 
-def test_our_client_declares_revision_3():
-    assert PROTOCOL == 3 and join_metadata() == {"protocol": "3"}
+def test_our_client_declares_revision_4():
+    assert PROTOCOL == 4 and join_metadata() == {"protocol": "4"}
 
 
 def test_the_label_carries_rated_and_older_labels_read_as_unrated():
