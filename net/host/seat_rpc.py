@@ -22,6 +22,7 @@ a game finished before a restart is ``unknown``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -81,13 +82,27 @@ def seat_answer(runtime: MatchRuntime, recent: RecentGames, user_id: str, match_
     return answer
 
 
+RpcFunction = Callable[[str, str], dict[str, Any] | None]
+"""An RPC's work: (the caller's user id, the payload) -> the answer, or None if the payload is not the function's."""
+
+
 class RpcApi:
-    """Answers ``/v2/rpc/{id}``; the host has one function, ``xoxo_seat``."""
+    """Answers ``/v2/rpc/{id}``: ``xoxo_seat``, and the functions ``register``ed beside it (``xoxo_stats``)."""
 
     def __init__(self, issuer: TokenIssuer, runtime: MatchRuntime, recent: RecentGames):
         self._issuer = issuer
         self._runtime = runtime
         self._recent = recent
+        self._functions: dict[str, tuple[RpcFunction, str]] = {SEAT_RPC: (self._seat, PAYLOAD_SHAPE)}
+
+    def register(self, rpc: str, function: RpcFunction, shape: str) -> None:
+        """Answer ``/v2/rpc/{rpc}`` (lower case, as Nakama keeps ids) with ``function``; ``shape`` says what a
+        payload it refuses should look like (400)."""
+        self._functions[rpc.lower()] = (function, shape)
+
+    def _seat(self, user_id: str, payload: str) -> dict[str, Any] | None:
+        ask = _read_ask(payload)
+        return seat_answer(self._runtime, self._recent, user_id, *ask) if ask is not None else None
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         if request.method not in ("GET", "POST"):
@@ -98,16 +113,18 @@ class RpcApi:
         rpc = unquote(request.path[len(PREFIX):]).lower()
         if not rpc:
             return api_error(400, NO_ID)
-        if rpc != SEAT_RPC:
+        entry = self._functions.get(rpc)
+        if entry is None:
             return api_error(404, NO_FUNCTION)
+        function, shape = entry
         unwrap = "unwrap" in request.query
         payload = self._payload(request, unwrap)
         if payload is None:
             return api_error(400, NOT_A_STRING)
-        ask = _read_ask(payload)
-        if ask is None:
-            return api_error(400, PAYLOAD_SHAPE)
-        answer = json.dumps(seat_answer(self._runtime, self._recent, user_id, *ask), separators=(",", ":"))
+        result = function(user_id, payload)
+        if result is None:
+            return api_error(400, shape)
+        answer = json.dumps(result, separators=(",", ":"))
         if unwrap:
             return ApiResponse(200, answer.encode(), request.headers.get("content-type", "text/plain"))
         return json_response(200, {"payload": answer})

@@ -23,7 +23,7 @@ from typing import Any
 
 from game.match import MatchSettings
 from net import tls
-from net.host import leaderboard, logfilter, seat_rpc
+from net.host import leaderboard, logfilter, seat_rpc, stats
 from net.host.acceptor import Acceptor
 from net.host.activity import Activity
 from net.host.api import REFRESH_PATH, SHUTTING_DOWN, SIGN_IN_PATH, HttpApi
@@ -184,7 +184,9 @@ class Host:
         self.runtime = runtime
         self._api = HttpApi(cfg, issuer, db.accounts, seats, self._is_stopping)
         self._api.route(leaderboard.PREFIX, leaderboard.LeaderboardApi(issuer, db.ratings).handle)
-        self._api.route(seat_rpc.PREFIX, seat_rpc.RpcApi(issuer, runtime, runtime.recent).handle)
+        rpc = seat_rpc.RpcApi(issuer, runtime, runtime.recent)
+        rpc.register(stats.STATS_RPC, stats.StatsRpc(runtime, scheduler.time), stats.PAYLOAD_SHAPE)
+        self._api.route(seat_rpc.PREFIX, rpc.handle)
         self._realtime = Realtime(cfg, issuer, runtime, seats, self._is_stopping, db.accounts)
 
     def _is_stopping(self) -> bool:
