@@ -19,6 +19,10 @@ against an opponent away for half their seat hold (op 6; ``ClaimAvailable`` says
 an aborted game is said once (``GameAborted``), the rating change after a rated game
 comes as ``RatingChanged`` (op 7), and a match the server holds for us after a relaunch
 is joined again by its id (``resume``).
+
+Revision 4 (a label's ``protocol`` 4): quick reactions (op 8), sent only where the label
+says 4 and the last state says the opponent sees them (``reactions``), and received as
+``ReactionReceived``, unless the player muted them for the rest of the match (``mute_reactions``).
 """
 
 from __future__ import annotations
@@ -34,13 +38,16 @@ from game.rules import Termination
 from game.xoxo import (
     OP_CLAIM,
     OP_MOVE,
+    OP_REACTION,
     OP_REMATCH,
     Claim,
     MatchLabel,
     MatchView,
     Presence,
+    Reaction,
     encode_claim,
     encode_move,
+    encode_reaction,
     join_metadata,
 )
 from net.codec import Error as ErrorMessage
@@ -70,6 +77,7 @@ from net.messages import (
     MoveRejected,
     OpponentAway,
     OpponentLeft,
+    ReactionReceived,
     Reconnected,
     Searching,
     ServerClosing,
@@ -132,6 +140,8 @@ class _Match:
     claim_told: bool = False  # ClaimAvailable was emitted for this absence
     aborted_game: int = 0  # the last game GameAborted was emitted for
     resumed: bool = False  # joined by its id after a relaunch (ResumeMatch), not found by the matchmaker
+    reactions: bool = False  # the last state said the opponent sees quick reactions (revision 4)
+    muted: bool = False  # the player muted the opponent's reactions for the rest of this match
     backlog: list[MatchMessage] = field(default_factory=list)
 
 
@@ -279,6 +289,21 @@ class ClientProtocol:
             self._events.append(MoveRejected(Refusal.UNKNOWN_OP, Phrase("This server takes no claims.")))
         elif not self._send_data(OP_CLAIM, encode_claim(claim)):
             self._events.append(MoveRejected(Refusal.OFFLINE, Phrase("Reconnecting to the server; try again in a moment.")))
+        return self._flush()
+
+    def react(self, reaction: Reaction) -> Output:
+        """Send a quick reaction (op 8), where the server relays them and the opponent sees them; else nothing."""
+        match = self.match
+        if match is None or not match.label.reactions or not match.reactions:
+            log.info("reaction %s not sent: the server or the opponent takes none", reaction.value)
+        elif not self._send_data(OP_REACTION, encode_reaction(reaction)):
+            log.info("reaction %s not sent: not connected", reaction.value)
+        return self._flush()
+
+    def mute_reactions(self) -> Output:
+        """Show none of the opponent's reactions for the rest of this match."""
+        if self.match is not None:
+            self.match.muted = True
         return self._flush()
 
     def resume(self, match_id: str, opponent: str = "") -> Output:
@@ -485,6 +510,11 @@ class ClientProtocol:
         for event in events:
             if isinstance(event, MatchUpdate):
                 self._state(match, event.view)
+            elif isinstance(event, ReactionReceived):
+                if match.muted or not match.label.reactions:
+                    continue
+                if not event.name:
+                    event = replace(event, name=match.opponent_name)
             elif isinstance(event, (OpponentLeft, ServerClosing)):
                 if self.match is not match:
                     return
@@ -494,6 +524,7 @@ class ClientProtocol:
             self._events.append(event)
 
     def _state(self, match: _Match, view: MatchView) -> None:
+        match.reactions = view.reactions
         opponent = view.players[view.opponent - 1] if view.opponent else None
         if opponent is not None and opponent.username:
             match.opponent_name = opponent.username

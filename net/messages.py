@@ -16,6 +16,7 @@ from game.refusal import Refusal
 from game.xoxo import (
     OP_OPPONENT_GONE,
     OP_RATING,
+    OP_REACTION,
     OP_REJECTED,
     OP_STATE,
     GoneReason,
@@ -24,9 +25,11 @@ from game.xoxo import (
     PayloadError,
     PlainTextPayload,
     PlayerRating,
+    Reaction,
     decode_gone,
     decode_rating_news,
     decode_rejected,
+    decode_relayed_reaction,
     decode_state,
 )
 from net.address import DEFAULT_DISCOVERY_PORT, DEFAULT_PORT
@@ -92,6 +95,26 @@ class ClaimWin:
 @dataclass(frozen=True)
 class CallDraw:
     """Call the game a draw against an opponent away for more than half their seat hold (revision 3)."""
+
+
+@dataclass(frozen=True)
+class SendReaction:
+    """Send the opponent a quick reaction (revision 4; nothing where the server or the opponent takes none)."""
+
+    reaction: Reaction
+
+
+@dataclass(frozen=True)
+class MuteReactions:
+    """Show none of the opponent's reactions for the rest of the match."""
+
+
+@dataclass(frozen=True)
+class ShowStats:
+    """Ask the server who is around (RPC ``xoxo_stats``), once signed in: ``StatsLoaded`` or ``StatsUnavailable``.
+
+    Nothing happens without a server connection; the screen that shows the figures asks every few seconds.
+    """
 
 
 @dataclass(frozen=True)
@@ -162,7 +185,8 @@ class Shutdown:
 
 Command: TypeAlias = (
     SignIn | FindOpponent | CancelFind | SendMove | RequestRematch | LeaveMatch | HostLan | StopHosting |
-    BrowseLan | StopBrowsing | Disconnect | Shutdown | ClaimWin | CallDraw | ShowLeaderboard | CheckSeat | ResumeMatch
+    BrowseLan | StopBrowsing | Disconnect | Shutdown | ClaimWin | CallDraw | ShowLeaderboard | CheckSeat | ResumeMatch |
+    SendReaction | MuteReactions | ShowStats
 )
 
 # Events: network -> UI -------------------------------------------------------------
@@ -293,6 +317,31 @@ class RatingChanged:
 
 
 @dataclass(frozen=True)
+class ReactionReceived:
+    """The opponent (``name``) sent a quick reaction (op 8, revision 4)."""
+
+    reaction: Reaction
+    name: str = ""
+    user_id: str = ""
+
+
+@dataclass(frozen=True)
+class StatsLoaded:
+    """Who is around on the server: players online, and games with both players seated (RPC ``xoxo_stats``)."""
+
+    online: int
+    games: int
+
+
+@dataclass(frozen=True)
+class StatsUnavailable:
+    """The server's figures could not be read; ``unsupported``: it has no ``xoxo_stats`` (stop asking)."""
+
+    message: str = ""
+    unsupported: bool = False
+
+
+@dataclass(frozen=True)
 class LeaderboardLoaded:
     board: Leaderboard
 
@@ -398,7 +447,7 @@ Event: TypeAlias = (
     Connecting | SignedIn | Searching | MatchJoined | MatchUpdate | MoveRejected | OpponentAway |
     OpponentLeft | ServerMessage | ServerClosing | ConnectionLost | Reconnected | MatchGone | Failure |
     Hosting | HostStopped | GuestTurnedAway | LanGames | Disconnected | ClaimAvailable | GameAborted | RatingChanged |
-    LeaderboardLoaded | LeaderboardUnavailable | SeatChecked
+    LeaderboardLoaded | LeaderboardUnavailable | SeatChecked | ReactionReceived | StatsLoaded | StatsUnavailable
 )
 
 
@@ -424,4 +473,10 @@ def match_events(op_code: int, data: bytes, user_id: str = "", session_id: str =
             return []  # a rating change this game cannot read changes nothing else
         mine = news.of(user_id)
         return [RatingChanged(news.game, mine, news.opponent_of(user_id))] if mine is not None else []
+    if op_code == OP_REACTION:
+        try:
+            relayed = decode_relayed_reaction(data)
+        except PayloadError:
+            return []  # a reaction this game does not know: nothing to show
+        return [ReactionReceived(relayed.reaction, relayed.username, relayed.user_id)]
     return []

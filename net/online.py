@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable
 
 from game.phrase import Phrase, counted_phrase, text_of
-from game.xoxo import Claim
-from net import leaderboard, resume
+from game.xoxo import Claim, Reaction
+from net import leaderboard, resume, stats
 from net.address import ServerAddress
 from net.clientproto import ClientProtocol, Output, Request, Send
 from net.codec import Message
@@ -57,6 +57,7 @@ from net.messages import (
     ServerClosing,
     SignedIn,
     SignIn,
+    StatsUnavailable,
 )
 from net.realtime import RealtimeSocket
 from net.signin import AuthClient, AuthSession, is_variant_of, name_variants
@@ -170,6 +171,18 @@ class OnlineSession:
         """Claim the win, or call a draw, against an opponent away for half their seat hold (revision 3)."""
         self._perform(self.protocol.claim(claim))
 
+    def react(self, reaction: Reaction) -> None:
+        """Send the opponent a quick reaction, where the server and the opponent take them (revision 4)."""
+        self._perform(self.protocol.react(reaction))
+
+    def mute_reactions(self) -> None:
+        """Show none of the opponent's reactions for the rest of the match."""
+        self._perform(self.protocol.mute_reactions())
+
+    def show_stats(self) -> None:
+        """Ask who is around (RPC ``xoxo_stats``) once signed in: ``StatsLoaded``, or ``StatsUnavailable``."""
+        self._scope.spawn(self._load_stats(), "stats")
+
     def resume(self, match_id: str, opponent: str = "") -> None:
         """Join the match whose seat the server holds for us (see ``check_seat``); at once if online, else once connected."""
         self._perform(self.protocol.resume(match_id, opponent))
@@ -227,6 +240,22 @@ class OnlineSession:
             log.info("xoxo_seat answered %d: %s", response.status, response.text())
             answer = resume.SeatAnswer(resume.SeatStatus.UNKNOWN)
         self._emit(SeatChecked(match_id, answer))
+
+    async def _load_stats(self) -> None:
+        try:
+            session = await self._api_session()
+            response = await self.auth.api(session, "POST", stats.PATH, "stats", body=stats.request_body())
+        except ClientError as exc:
+            self._emit(StatsUnavailable(text_of(exc)))
+            return
+        loaded = stats.read_answer(response.body) if response.status == 200 else None
+        if loaded is not None:
+            self._emit(loaded)
+        elif response.status == 404 and leaderboard.read_error(response.body)[0] == leaderboard.NOT_FOUND_CODE:
+            self._emit(StatsUnavailable(unsupported=True))  # no such RPC here (the stock XOXO module)
+        else:
+            log.info("xoxo_stats answered %d: %s", response.status, response.text())
+            self._emit(StatsUnavailable(f"HTTP {response.status}"))
 
     async def close(self) -> None:
         """Let go of the server: close the socket once a match leave on its way has gone (within the close timeout).

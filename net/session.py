@@ -44,10 +44,13 @@ from net.messages import (
     HostLan,
     LeaveMatch,
     MoveRejected,
+    MuteReactions,
     RequestRematch,
     ResumeMatch,
     SendMove,
+    SendReaction,
     ShowLeaderboard,
+    ShowStats,
     Shutdown,
     SignIn,
     StopBrowsing,
@@ -189,6 +192,9 @@ class Session:
         self._on(ShowLeaderboard, lambda c: self._signed_in(lambda online: online.show_leaderboard(c.limit, c.neighbours)))
         self._on(CheckSeat, lambda c: self._signed_in(lambda online: online.check_seat(c.match_id, c.game)))
         self._on(ResumeMatch, lambda c: self._signed_in(lambda online: online.resume(c.match_id, c.opponent)))
+        self._on(SendReaction, lambda c: self._with_online(lambda online: online.react(c.reaction)))
+        self._on(MuteReactions, lambda _: self._with_online(OnlineSession.mute_reactions))
+        self._on(ShowStats, lambda _: self._with_online(OnlineSession.show_stats))
         self._on(Disconnect, self._disconnect)
         self._on(HostLan, self._hosting.start)
         self._on(StopHosting, self._stop_hosting)
