@@ -12,7 +12,7 @@ import pygame
 import pygame.gfxdraw
 
 from ui.textcut import ELLIPSIS, break_points, ellipsize
-from ui.theme import MARK_COLORS, PANEL, LruCache
+from ui.theme import MARK_COLORS, OUTLINE, PANEL, LruCache
 
 SUPERSAMPLE = 2
 STROKE = 0.13  # a mark's stroke width as a share of its size
@@ -107,6 +107,8 @@ def draw_card(surface: pygame.Surface, top: int, width: int, height: int, scale:
     card = pygame.Rect(0, top, width, height)
     card.centerx = surface.get_width() // 2
     pygame.draw.rect(surface, PANEL, card, border_radius=int(20 * scale))
+    if OUTLINE.a:  # high contrast: the card has an edge
+        pygame.draw.rect(surface, OUTLINE, card, width=max(1, int(1.5 * scale)), border_radius=int(20 * scale))
     return card
 
 

@@ -90,6 +90,17 @@ class Button:
         if self.enabled:
             self.on_press()
 
+    def _colors(self, hovered: bool, pressed: bool) -> tuple[pygame.Color | None, pygame.Color, pygame.Color]:
+        """The fill (None: none), the label's and the caption's colours, for the style and the state."""
+        if self.style is ButtonStyle.PRIMARY and self.enabled:
+            return theme.ACCENT_HOVER if hovered and not pressed else theme.ACCENT, theme.ON_ACCENT, theme.ON_ACCENT
+        if self.style is ButtonStyle.QUIET:
+            return theme.BUTTON if hovered else None, theme.TEXT if hovered else theme.MUTED, theme.MUTED
+        if not self.enabled:
+            return theme.BUTTON_DISABLED, theme.MUTED, theme.MUTED
+        fill = theme.BUTTON_PRESSED if pressed else theme.BUTTON_HOVER if hovered else theme.BUTTON
+        return fill, theme.TEXT, theme.MUTED
+
     def draw(
         self, surface: pygame.Surface, fonts: Fonts, scale: float, *, hovered: bool, focused: bool, pressed: bool
     ) -> None:
@@ -100,29 +111,14 @@ class Button:
         radius = max(4, int(12 * scale))
         hovered = hovered and self.enabled
         pressed = pressed and self.enabled
-        fill: pygame.Color | None
-        if self.style is ButtonStyle.PRIMARY and self.enabled:
-            fill = theme.ACCENT_HOVER if hovered and not pressed else theme.ACCENT
-            text_color = theme.ON_ACCENT
-            caption_color = theme.ON_ACCENT
-        elif self.style is ButtonStyle.QUIET:
-            fill = theme.BUTTON if hovered else None
-            text_color = theme.TEXT if hovered else theme.MUTED
-            caption_color = theme.MUTED
-        else:
-            if not self.enabled:
-                fill = theme.BUTTON_DISABLED
-            elif pressed:
-                fill = theme.BUTTON_PRESSED
-            else:
-                fill = theme.BUTTON_HOVER if hovered else theme.BUTTON
-            text_color = theme.TEXT if self.enabled else theme.MUTED
-            caption_color = theme.MUTED
+        fill, text_color, caption_color = self._colors(hovered, pressed)
         body = rect.move(0, max(1, int(2 * scale))) if pressed else rect
         if fill is not None:
             if not pressed and self.style is not ButtonStyle.QUIET:
                 translucent(surface, theme.SHADOW, rect.move(0, max(2, int(3 * scale))), radius, theme.SHADOW.a)
             pygame.draw.rect(surface, fill, body, border_radius=radius)
+        if theme.outlined() and self.style is not ButtonStyle.QUIET:  # high contrast: every button has an edge
+            pygame.draw.rect(surface, theme.OUTLINE, body, width=max(1, int(1.5 * scale)), border_radius=radius)
         if focused:
             ring = body.inflate(int(8 * scale) + 2, int(8 * scale) + 2)
             ring_width = max(2, int(2.5 * scale))
@@ -333,7 +329,7 @@ class SpeakerButton:
     def rect_for(size: tuple[int, int]) -> pygame.Rect:
         s = theme.scale_for(size)
         height = max(26, int(32 * s))
-        width = int(height * 2.0)
+        width = int(height * (1.5 + 0.5 * theme.text_scale()))  # its key letter grows with the text size
         margin = max(4, int(8 * s))
         return pygame.Rect(size[0] - margin - width, size[1] - margin - height, width, height)
 

@@ -206,7 +206,7 @@ class FormRows(Heights):
 
     pad: int = 26  # the card's margin, above the title and below the last row
     title: int = 44
-    subtitle: int = 26
+    subtitle: int = 40  # two lines of it at most
 
 
 F = TypeVar("F", bound=FormRows)
@@ -218,15 +218,22 @@ def form_column(size: tuple[int, int], rows: F, order: Callable[[F], Sequence[in
 
 
 def draw_form_card(canvas: Canvas, lay: ColumnLayout[F], title: str, subtitle: str) -> float:
-    """A form's card with the title and the muted subtitle, each fitted to the card; the y just under the subtitle."""
+    """A form's card with the title and the muted subtitle (two lines at most), fitted to the card; the y under the subtitle."""
     col, h, s = lay.column, lay.rows, canvas.scale
     cx = canvas.center_x
     draw_card(canvas.surface, col.top, col.width, col.height, s)
     y = col.top + h.pad
     canvas.fitted(title, 34 * s, col.inner, theme.TEXT, (cx, y + h.title / 2))
     y += h.title
-    if subtitle:
-        canvas.fitted(subtitle, theme.small(16 * s), col.inner, theme.MUTED, (cx, y + h.subtitle / 2), light=True)
+    if subtitle:  # one line if it fits at its size or a little smaller, else two
+        size = theme.small(16 * s)
+        shown, fitted = canvas.fonts.fit_line(subtitle, size, col.inner, light=True)
+        if shown == subtitle:
+            canvas.text(shown, fitted, theme.MUTED, (cx, y + h.subtitle / 2), light=True)
+        else:
+            line = min(h.subtitle / 2, canvas.fonts.get(size, light=True).get_linesize())
+            canvas.wrapped(subtitle, size, col.inner, theme.MUTED, y + h.subtitle / 2 - line, light=True, max_lines=2,
+                           line_height=line)
     return y + h.subtitle
 
 

@@ -28,7 +28,7 @@ class NameRows(FormRows):
 
     pad: int = 28
     title: int = 46
-    subtitle: int = 28
+    subtitle: int = 40
     gap: int = 18
     label: int = 24
     field: int = 46
