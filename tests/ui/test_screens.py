@@ -24,8 +24,8 @@ def small_pilot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pilot]:
     theme.set_text_size(100)
 
 
-@pytest.mark.parametrize(("name", "percent"), [(LONG_LATIN, 100), (LONG_LATIN, 150), (LONG_CJK, 150)],
-                         ids=["latin-100", "latin-150", "cjk-150"])
+@pytest.mark.parametrize(("name", "percent"), [(LONG_LATIN, 100), (LONG_LATIN, 125), (LONG_LATIN, 150), (LONG_CJK, 150)],
+                         ids=["latin-100", "latin-125", "latin-150", "cjk-150"])
 @pytest.mark.parametrize("label", SCREENS)
 def test_every_screen_fits_its_text_at_the_smallest_window(small_pilot: Pilot, label: str, name: str, percent: int) -> None:
     app = small_pilot.app
