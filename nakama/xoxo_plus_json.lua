@@ -32,7 +32,7 @@ decode(bytes) returns a value or raises an error (call it inside pcall):
 read_move(bytes) is the whole of decode_move plus the rules' bounds check: nil for a
 payload that is not a move (bad_payload), else row, col, each 1, 2 or 3, or false for
 any other value (out_of_bounds). A double that is a whole number is that number: 2.0,
-2e0 and 0.2e1 are 2.
+2e0 and 0.2e1 are 2. read_claim(bytes) is decode_claim: "win", "draw", or nil.
 
 Pure Lua 5.1: it runs under Nakama's Lua VM (gopher-lua) and plain Lua alike. It only
 hands tonumber text it has checked and written with a "." (gopher-lua's tonumber reads
@@ -325,6 +325,15 @@ function M.read_move(data)
   local ok, v = pcall(M.decode, data)
   if not ok or not M.is_dict(v) or v.map.row == nil or v.map.col == nil then return nil end
   return coordinate(v.map.row), coordinate(v.map.col)
+end
+
+--- decode_claim of game/xoxo.py: "win" or "draw", or nil for a payload that is not a claim.
+function M.read_claim(data)
+  local ok, v = pcall(M.decode, data)
+  if not ok or not M.is_dict(v) then return nil end
+  local claim = v.map.claim
+  if claim == "win" or claim == "draw" then return claim end
+  return nil
 end
 
 return M

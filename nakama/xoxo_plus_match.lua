@@ -14,6 +14,9 @@ XOXO's payloads (PROTOCOL.md section 4) plus the extensions of docs/PROTOCOL.md:
   op 3  server -> sender  a refusal {"reason": WORD, "message": TEXT}; nothing changes
   op 4  client -> server  "I want the next game"
   op 5  server -> players the match is over: {"user_id", "username", "reason"}
+  op 6  client -> server  {"claim": "win"} or {"claim": "draw"} against an opponent away
+                          for more than half their seat hold (revision 3)
+  op 7  server -> players the rating change after a rated game (revision 3)
 
 Only the player whose turn it is may move, inside the board, on an empty cell, while
 the game is on. Each game's first player alternates. A turn has a deadline; a player
@@ -23,6 +26,14 @@ After a game the next starts when both ask, or when the countdown runs out if a 
 did not declare our protocol in match_join metadata (XOXO's behaviour); otherwise the
 match ends. Every finished game is recorded (log line and storage object) before
 anyone is told the result.
+
+Revision 3 (docs/PROTOCOL.md): after half the seat hold the player left may claim the
+win or call a draw; between two clients that declared 3 a first move never made aborts
+the game (twice in a row: treated as having left) and after a game the offer of the
+next one stays open until a player leaves or the match is idle for idle_seconds. A
+match the matchmaker made without a friend code is rated: xoxo_plus_rating reads the
+players' standings from the leaderboard xoxo_rating, rates each game with a result and
+writes both records after the game's storage object; declared players get op 7.
 
 Time is tick / tick rate, so every deadline moves with Nakama's match loop. Every
 client payload is read inside pcall: nothing a client sends can raise an error out of a
@@ -43,15 +54,17 @@ than a table handed to nk.json_encode per message.
 
 Settings come from the runtime.env of Nakama's configuration (docs/NAKAMA.md):
 xoxo_plus_tick_rate, xoxo_plus_turn_seconds, xoxo_plus_grace_seconds,
-xoxo_plus_rematch_seconds, xoxo_plus_join_timeout_seconds, xoxo_plus_games_collection.
+xoxo_plus_rematch_seconds, xoxo_plus_join_timeout_seconds, xoxo_plus_idle_seconds,
+xoxo_plus_games_collection.
 ]]
 
 local nk = require("nakama")
 
 local M = {}
 
-local OP_MOVE, OP_STATE, OP_REJECTED, OP_REMATCH, OP_OPPONENT_GONE = 1, 2, 3, 4, 5
-local PROTOCOL = 2
+local OP_MOVE, OP_STATE, OP_REJECTED, OP_REMATCH, OP_OPPONENT_GONE, OP_CLAIM, OP_RATING = 1, 2, 3, 4, 5, 6, 7
+local PROTOCOL = 3
+local REVISION_3 = 3 -- the revision both players must declare for its rules (abort, the open offer)
 local EMPTY = -1
 local TIMEOUTS_TO_REMOVE = 2
 local RETURN_SECONDS = 5
@@ -60,7 +73,8 @@ local MOVE_SHAPE = 'a move must be JSON like {"row": 1, "col": 3}'
 local OUT_OF_BOUNDS = "row and col must be whole numbers 1 to 3"
 local UNKNOWN_OP = "that op code means nothing here"
 local FAILED_NOTICE = "This match stopped because of a server error."
-local LABEL = '{"protocol":%d,"open":%d,"game":%d}' -- MatchLabel in game/xoxo.py
+local LABEL = '{"protocol":%d,"open":%d,"game":%d,"rated":%d}' -- MatchLabel in game/xoxo.py
+local CLAIM_SHAPE = 'a claim must be JSON like {"claim": "win"} or {"claim": "draw"}'
 local NOBODY = { user_id = "", username = "" }
 
 local floor, ceil, format, tostring, concat = math.floor, math.ceil, string.format, tostring, table.concat
@@ -71,6 +85,7 @@ M.DEFAULTS = {
   grace_seconds = 20,
   rematch_seconds = 10,
   join_timeout_seconds = 30,
+  idle_seconds = 300,
   games_collection = "xoxo_plus_games",
 }
 
@@ -82,6 +97,7 @@ local NUMBER_SETTINGS = {
   { "grace_seconds", 0, nil, false, false },
   { "join_timeout_seconds", 0, nil, false, true },
   { "rematch_seconds", 0, nil, true, false },
+  { "idle_seconds", 0, nil, false, true },
 }
 
 -- The eight lines as cell indexes ((row - 1) * 3 + col), three at a time, in the order
@@ -100,8 +116,12 @@ for cell = 1, 9 do
   MOVES['{"row":' .. row .. ',"col":' .. col .. "}"] = cell
   MOVES['{"row": ' .. row .. ', "col": ' .. col .. "}"] = cell
 end
+-- The usual spellings of a claim (encode_claim); any other payload goes to the full reader.
+local CLAIMS = { ['{"claim":"win"}'] = "win", ['{"claim": "win"}'] = "win", ['{"claim":"draw"}'] = "draw",
+  ['{"claim": "draw"}'] = "draw" }
 
-local TERMINATION_TEXT = { line = "with a line", draw = "draw", timeout = "ran out of time", opponent_left = "left" }
+local TERMINATION_TEXT = { line = "with a line", draw = "draw", timeout = "ran out of time", opponent_left = "left",
+  claimed = "was away; the win was claimed" }
 
 
 --- The match settings from the runtime environment (context.env), defaults for
@@ -113,8 +133,9 @@ function M.settings_from_env(env)
     local key, low, high, whole, above = spec[1], spec[2], spec[3], spec[4], spec[5]
     local raw = env["xoxo_plus_" .. key]
     local v = M.DEFAULTS[key]
-    if key == "rematch_seconds" and type(raw) == "string" and raw:match("^%s*[Nn][Oo][Nn][Ee]%s*$") then
-      v = false -- no countdown: the next game starts only when both ask
+    if (key == "rematch_seconds" or key == "idle_seconds") and type(raw) == "string"
+        and raw:match("^%s*[Nn][Oo][Nn][Ee]%s*$") then
+      v = false -- no countdown: the next game starts only when both ask; no idle limit
     elseif raw ~= nil then
       -- A decimal number ("30", "2.5"); nothing else.
       local n
@@ -178,7 +199,9 @@ end
 -- The state each connected player (of `only`, if given) sees: encode_state in
 -- game/xoxo.py, written as JSON text from strings kept for the purpose (string.format
 -- is Go's fmt under gopher-lua, and slow). The parts every player gets are written once.
-local function broadcast(s, d, now, only)
+-- `over` (op 5's reason, and `who`, a presence or nil) makes it the match's last state,
+-- which says so to declared revision-3 players (match_over).
+local function broadcast(s, d, now, only, over, who)
   local board = s.board
   if board == nil then return end
   local out = board.outcome
@@ -189,7 +212,7 @@ local function broadcast(s, d, now, only)
     seats[1] and seats[1].json or "", seats[2] and "," .. seats[2].json or "",
     '],"player_turn":', DIGIT[board.to_move], ',"game":', s.game_text,
     ',"winner":', (out ~= nil and out.winner ~= nil) and DIGIT[out.winner] or "false",
-    ',"draw":', (out ~= nil and out.winner == nil) and "true" or "false" }
+    ',"draw":', (out ~= nil and out.winner == nil and out.termination ~= "aborted") and "true" or "false" }
   if out ~= nil then
     text[#text + 1] = ',"reason":"' .. out.termination .. '"'
     local line = out.line
@@ -206,6 +229,7 @@ local function broadcast(s, d, now, only)
     text[#text + 1] = ',"rematch_asked":[' .. ((seats[1] ~= nil and seats[1].wants_rematch) and "true" or "false") ..
       "," .. ((seats[2] ~= nil and seats[2].wants_rematch) and "true" or "false") ..
       '],"rematch_mode":"' .. s.rematch_mode .. '"'
+    if s.aborted_by > 0 then text[#text + 1] = ',"aborted_by":' .. DIGIT[s.aborted_by] end
   else
     local left
     if s.turn_deadline ~= nil then left = s.turn_deadline - now
@@ -222,6 +246,13 @@ local function broadcast(s, d, now, only)
   local active, waiting = seats[board.to_move], seats[3 - board.to_move]
   local tail = "}" .. (active and ',"active_player":' .. active.json or "") ..
     (waiting and ',"other_player":' .. waiting.json or "") .. ',"you":'
+  -- What revision 3 adds for a declared player: the ratings, the match's end.
+  local added = (s.rated and s.shown_text) and ',"ratings":' .. s.shown_text or ""
+  if over ~= nil then
+    who = who or NOBODY
+    added = added .. ',"match_over":' ..
+      nk.json_encode({ user_id = who.user_id, username = who.username, reason = over })
+  end
   for i, seat in ipairs(seats) do
     local wanted = only == nil
     if not wanted then
@@ -231,15 +262,39 @@ local function broadcast(s, d, now, only)
     end
     if seat.connected and wanted then
       local opponent = (#seats == 2) and seats[3 - i] or nil
-      d.broadcast_message(OP_STATE, common .. ((opponent ~= nil and opponent.connected) and "true" or "false") .. tail ..
-        DIGIT[i] .. ',"your_turn":' .. ((out == nil and board.to_move == i) and "true" or "false") .. "}",
-        { seat.presence })
+      local extra = ""
+      if seat.protocol >= REVISION_3 then
+        extra = added
+        if out == nil and opponent ~= nil and not opponent.connected and opponent.grace_deadline ~= nil
+            and opponent.claim_at ~= nil then
+          -- The absent opponent's hold, as the player waiting sees it (rounded as game/xoxo.py does).
+          local left, claim = opponent.grace_deadline - now, opponent.claim_at - now
+          if not (left > 0) then left = 0 end
+          if not (claim > 0) then claim = 0 end
+          extra = extra .. ',"opponent_away_seconds_left":' .. tostring(tonumber(format("%.2f", left))) ..
+            ',"opponent_away_seconds":' .. s.grace_text .. ',"claim_seconds_left":' ..
+            tostring(tonumber(format("%.2f", claim)))
+        end
+      end
+      d.broadcast_message(OP_STATE, common .. ((opponent ~= nil and opponent.connected) and "true" or "false") ..
+        extra .. tail .. DIGIT[i] .. ',"your_turn":' .. ((out == nil and board.to_move == i) and "true" or "false") ..
+        "}", { seat.presence })
     end
   end
 end
 
--- A finished game: its log line and its storage object, before anyone is told.
-local function record(s, board)
+-- The game on s.board is over: its storage object, in a rated match both players' new
+-- leaderboard records, and its log line, before anyone is told; then op 7 (the rating
+-- change) to the declared players among `to` (_settle in game/match.py).
+local function settle(s, d, to)
+  local board = s.board
+  s.turn_deadline = nil
+  s.turn_remaining = nil
+  local rating, change = nil, nil
+  if s.rated and #s.seats == 2 then
+    rating = require("xoxo_plus_rating")
+    change = rating.change(s)
+  end
   local p1, p2 = s.seats[1].presence, s.seats[2].presence
   local out = board.outcome
   local value = {
@@ -257,9 +312,12 @@ local function record(s, board)
   if #board.moves > 0 then value.moves = board.moves end -- an empty Lua table would be written as {}
   if out.winner ~= nil then value.winner = out.winner end
   if out.line ~= nil then value.line = out.line end
+  if change ~= nil and change.rated then value.ratings = rating.shown(change) end
   local names = { p1.username, p2.username }
   local summary
-  if out.winner == nil then
+  if out.termination == "aborted" then
+    summary = format("aborted (%s vs %s: a first move never came)", p1.username, p2.username)
+  elseif out.winner == nil then
     summary = format("%s and %s drew", p1.username, p2.username)
   elseif out.termination == "line" then
     summary = format("%s beat %s with a line", names[out.winner], names[3 - out.winner])
@@ -280,7 +338,21 @@ local function record(s, board)
       nk.logger_error(format("GAME NOT SAVED: match %s game %d: %s: %s", s.match_id, s.game, summary, tostring(err)))
     end
   end
+  if change ~= nil then rating.write(s, change) end
   nk.logger_info(format("match %s game %d over: %s", s.match_id, s.game, summary))
+  s.news = nil
+  if change ~= nil and change.rated then
+    s.news = rating.news(s, change)
+    local declared = {}
+    for _, seat in ipairs(s.seats) do
+      for _, p in ipairs(to) do
+        if seat.protocol >= REVISION_3 and p.session_id == seat.presence.session_id then
+          declared[#declared + 1] = seat.presence
+        end
+      end
+    end
+    if #declared > 0 then d.broadcast_message(OP_RATING, s.news, declared) end
+  end
 end
 
 local function start_game(s, d, now)
@@ -291,30 +363,43 @@ local function start_game(s, d, now)
   s.game = s.game + 1
   s.game_text = format("%d", s.game)
   s.game_started_at = nk.time() / 1000
-  s.rematch_deadline = nil
+  s.rematch_deadline, s.idle_deadline = nil, nil
   s.countdown_shown = nil
+  s.news = nil
+  s.aborted_by = 0
   for _, seat in ipairs(s.seats) do seat.wants_rematch = false end
+  if s.rated and #s.seats == 2 then
+    local rating = require("xoxo_plus_rating")
+    local standings = rating.standings(s)
+    s.shown_text = rating.shown_json(standings)
+    if s.game == 1 then -- aborts in a row carry over from the players' earlier rated games
+      for i, seat in ipairs(s.seats) do seat.aborts = standings[i].aborts_in_a_row end
+    end
+  end
   s.turn_remaining = nil
   restart_clock(s, now)
   broadcast(s, d, now)
 end
 
--- The game on `s.board` has its outcome: record it, start the countdown, tell the players.
+-- The game on `s.board` has its outcome: record it, start the countdown (or open the
+-- offer of the next game), tell the players.
 local function finish(s, d, now)
-  local board = s.board
-  s.turn_deadline = nil
-  s.turn_remaining = nil
-  record(s, board)
+  settle(s, d, connected(s))
+  s.rematch_deadline, s.idle_deadline = nil, nil
   local seconds = s.settings.rematch_seconds
-  local consent = seconds == false
-  if not consent then
-    consent = true
-    for _, seat in ipairs(s.seats) do
-      if seat.protocol < 2 then consent = false end
-    end
+  local declared = 99 -- the lowest revision the players declared
+  for _, seat in ipairs(s.seats) do
+    if seat.protocol < declared then declared = seat.protocol end
   end
-  s.rematch_mode = consent and "consent" or "auto"
-  if seconds ~= false then s.rematch_deadline = now + seconds else s.rematch_deadline = nil end
+  if #s.seats == 2 and declared >= REVISION_3 then
+    s.rematch_mode = "open"
+    local idle = s.settings.idle_seconds
+    if idle ~= false then s.idle_deadline = now + idle end
+  else
+    local consent = seconds == false or declared >= 2
+    s.rematch_mode = consent and "consent" or "auto"
+    if seconds ~= false then s.rematch_deadline = now + seconds end
+  end
   broadcast(s, d, now)
 end
 
@@ -327,8 +412,8 @@ local function close(s, d, reason, gone, to)
       nk.json_encode({ user_id = gone.user_id, username = gone.username, reason = reason }), to)
   end
   s.ended = true
-  s.turn_deadline, s.rematch_deadline, s.join_deadline = nil, nil, nil
-  for _, seat in ipairs(s.seats) do seat.grace_deadline = nil end
+  s.turn_deadline, s.rematch_deadline, s.join_deadline, s.idle_deadline = nil, nil, nil, nil
+  for _, seat in ipairs(s.seats) do seat.grace_deadline, seat.claim_at = nil, nil end
   nk.logger_info(format("match %s ended", s.match_id))
 end
 
@@ -336,15 +421,15 @@ end
 local function abandon(s, d, now, index, reason)
   local board = s.board
   local gone = s.seats[index].presence
-  if board ~= nil and board.outcome == nil and #s.seats == 2 then
-    board.outcome = { termination = "opponent_left", winner = 3 - index }
-    record(s, board)
-  end
   local remaining = {}
   for i, seat in ipairs(s.seats) do
     if i ~= index and seat.connected then remaining[#remaining + 1] = seat.presence end
   end
-  if board ~= nil and #remaining > 0 then broadcast(s, d, now, remaining) end
+  if board ~= nil and board.outcome == nil and #s.seats == 2 then
+    board.outcome = { termination = "opponent_left", winner = 3 - index }
+    settle(s, d, remaining)
+  end
+  if board ~= nil and #remaining > 0 then broadcast(s, d, now, remaining, reason, gone) end
   close(s, d, reason, gone, remaining)
 end
 
@@ -389,6 +474,7 @@ local function event(s, d, now, kind, a, b)
           d.match_kick({ seat.presence })
         end
         seat.presence, seat.json, seat.protocol, seat.connected, seat.grace_deadline = p, json, protocol, true, nil
+        seat.claim_at, seat.claim_told = nil, false
         -- The turn clock goes on when both are back, with at least RETURN_SECONDS left.
         if s.turn_remaining ~= nil and #connected(s) == #s.seats then
           local board = s.board
@@ -401,10 +487,15 @@ local function event(s, d, now, kind, a, b)
           end
           s.turn_remaining = nil
         end
-        if s.board ~= nil then broadcast(s, d, now) end
+        if s.board ~= nil then
+          if s.board.outcome ~= nil and s.news ~= nil and protocol >= REVISION_3 then
+            d.broadcast_message(OP_RATING, s.news, { p }) -- the result they missed, with its rating
+          end
+          broadcast(s, d, now)
+        end
       elseif not s.ended and #s.seats < 2 then
         s.seats[#s.seats + 1] = { presence = p, json = json, protocol = protocol, connected = true,
-          wants_rematch = false, timeouts = 0 }
+          wants_rematch = false, timeouts = 0, aborts = 0, claim_told = false }
         if #s.seats == 2 and s.board == nil then
           s.join_deadline = nil
           start_game(s, d, now)
@@ -421,10 +512,14 @@ local function event(s, d, now, kind, a, b)
       if index == 0 or s.ended or seat.presence.session_id ~= presence.session_id then
         -- not seated, over, or a stale session: nothing to do
       elseif reason == "left" or s.board == nil then
+        -- Leaving after a game whose next one was offered openly declines it.
+        if s.board ~= nil and s.board.outcome ~= nil and s.rematch_mode == "open" then reason = "declined" end
         abandon(s, d, now, index, reason)
       else
         seat.connected = false
         seat.grace_deadline = now + s.settings.grace_seconds
+        seat.claim_at = now + (s.settings.grace_seconds / 2.0)
+        seat.claim_told = false
         pause_clock(s, now)
         if #connected(s) > 0 then broadcast(s, d, now) end
       end
@@ -470,6 +565,7 @@ local function event(s, d, now, kind, a, b)
             board.moves[#board.moves + 1] = { row, col, mover }
             board.to_move = 3 - mover
             s.seats[index].timeouts = 0
+            s.seats[index].aborts = 0 -- a game with a move of theirs: the count of aborts starts again
             -- The outcome: the first line in LINES order, or a full board.
             for i = 1, 24, 3 do
               local x, y, z = LINES[i], LINES[i + 1], LINES[i + 2]
@@ -507,6 +603,31 @@ local function event(s, d, now, kind, a, b)
           end
           if both then start_game(s, d, now) else broadcast(s, d, now) end
         end
+      elseif message.op_code == OP_CLAIM then
+        -- A claim against an absent opponent (_claim in game/match.py): the payload first.
+        local claim = CLAIMS[message.data or ""]
+        if claim == nil then claim = require("xoxo_plus_json").read_claim(message.data) end
+        local board = s.board
+        local away = s.seats[3 - index]
+        local reason, text
+        if claim == nil then
+          reason, text = "bad_payload", CLAIM_SHAPE
+        elseif board == nil or board.outcome ~= nil or #s.seats < 2 then
+          reason, text = "nothing_to_claim", "there is no game in progress"
+        elseif away.connected or away.claim_at == nil then
+          reason, text = "nothing_to_claim", "your opponent is here"
+        elseif away.claim_at - now > 0 then
+          reason, text = "claim_too_early", format("you may claim in %d s", ceil(away.claim_at - now))
+        elseif claim == "win" then
+          board.outcome = { termination = "claimed", winner = index }
+          finish(s, d, now)
+        else
+          board.outcome = { termination = "draw_called" }
+          finish(s, d, now)
+        end
+        if reason ~= nil then
+          d.broadcast_message(OP_REJECTED, nk.json_encode({ reason = reason, message = text }), { sender })
+        end
       else
         d.broadcast_message(OP_REJECTED, nk.json_encode({ reason = "unknown_op", message = UNKNOWN_OP }), { sender })
       end
@@ -535,13 +656,48 @@ local function event(s, d, now, kind, a, b)
         close(s, d, "no_show", missing, connected(s))
       end
     elseif board.outcome == nil then
+      -- The moment a claim against an absent player opens, the declared player waiting is told (once).
+      for i, seat in ipairs(s.seats) do
+        local other = s.seats[3 - i]
+        if #s.seats == 2 and not seat.connected and not seat.claim_told and seat.claim_at ~= nil and other.connected
+            and other.protocol >= REVISION_3 and now >= seat.claim_at then
+          seat.claim_told = true
+          broadcast(s, d, now, { other.presence })
+        end
+      end
       if s.turn_deadline ~= nil and now >= s.turn_deadline then
         local loser = board.to_move
         local seat = s.seats[loser]
-        seat.timeouts = seat.timeouts + 1
-        board.outcome = { termination = "timeout", winner = 3 - loser }
-        finish(s, d, now)
-        if seat.timeouts >= TIMEOUTS_TO_REMOVE then close(s, d, "timed_out", seat.presence, connected(s)) end
+        local moved = false
+        for _, m in ipairs(board.moves) do
+          if m[3] == loser then moved = true end
+        end
+        if #s.seats == 2 and s.seats[1].protocol >= REVISION_3 and s.seats[2].protocol >= REVISION_3 and not moved then
+          -- A first move never made, between two revision-3 clients: aborted, or the second time a leave.
+          seat.aborts = seat.aborts + 1
+          if seat.aborts < 2 then
+            s.aborted_by = loser
+            board.outcome = { termination = "aborted" }
+            finish(s, d, now)
+          else
+            local everyone = connected(s)
+            board.outcome = { termination = "opponent_left", winner = 3 - loser }
+            settle(s, d, everyone)
+            broadcast(s, d, now, nil, "aborted", seat.presence)
+            close(s, d, "aborted", seat.presence, everyone)
+          end
+        else
+          seat.timeouts = seat.timeouts + 1
+          board.outcome = { termination = "timeout", winner = 3 - loser }
+          finish(s, d, now)
+          if seat.timeouts >= TIMEOUTS_TO_REMOVE then close(s, d, "timed_out", seat.presence, connected(s)) end
+        end
+      end
+    elseif s.idle_deadline ~= nil then
+      if now >= s.idle_deadline then -- nobody started the next game in time
+        local everyone = connected(s)
+        broadcast(s, d, now, nil, "idle", nil)
+        close(s, d, "idle", nil, everyone)
       end
     elseif s.rematch_deadline ~= nil then
       if now >= s.rematch_deadline then
@@ -581,8 +737,25 @@ end
 local function hook(kind)
   return function(context, dispatcher, tick, state, a, b)
     if kind == "signal" then
-      -- No signals are defined; the answer is the current label, for operators' tools.
-      return state, state.label
+      -- {"seat":"USER_ID"} asks where that user stands (the RPC xoxo_seat asks it); anything
+      -- else is answered with the current label, for operators' tools.
+      local user_id = type(a) == "string" and a:match('^{"seat":"([^"]*)"}$') or nil
+      if user_id == nil then return state, state.label end
+      local answer = { status = "none" }
+      for i, seat in ipairs(state.seats) do
+        if seat.presence.user_id == user_id and not state.ended then
+          if seat.connected then
+            answer = { status = "seated", game = state.game }
+          elseif seat.grace_deadline ~= nil then
+            local left = seat.grace_deadline - tick / state.tick_rate
+            if not (left > 0) then left = 0 end
+            local them = state.seats[3 - i] and state.seats[3 - i].presence or NOBODY
+            answer = { status = "held", seconds_left = tonumber(format("%.2f", left)), game = state.game,
+              opponent = { user_id = them.user_id, username = them.username } }
+          end
+        end
+      end
+      return state, nk.json_encode(answer)
     end
     local ok, result = pcall(event, state, dispatcher, tick / state.tick_rate, kind, a, b)
     if kind == "attempt" then
@@ -605,7 +778,7 @@ local function hook(kind)
     if state.ended then return nil end
     local open = #state.seats < 2 and 1 or 0
     if open ~= state.label_open or state.game ~= state.label_game then
-      local label = format(LABEL, PROTOCOL, open, state.game)
+      local label = format(LABEL, PROTOCOL, open, state.game, state.rated and 1 or 0)
       state.label_open, state.label_game = open, state.game
       if label ~= state.label then
         dispatcher.match_label_update(label)
@@ -629,6 +802,7 @@ function M.match_init(context, params)
     end
   end
   settings.expected = expected
+  local rated = type(params) == "table" and params.rated == true
   local state = {
     match_id = context.match_id,
     tick_rate = settings.tick_rate,
@@ -641,12 +815,15 @@ function M.match_init(context, params)
     ended = false,
     label_open = 1,
     label_game = 0,
+    rated = rated,
+    aborted_by = 0,
   }
   -- The turn's length as the state shows it (rounded to 0.01 s, as game/xoxo.py does).
   state.turn_seconds_text = tostring(settings.turn_seconds)
   state.turn_text = tostring(tonumber(format("%.2f", settings.turn_seconds)))
+  state.grace_text = tostring(settings.grace_seconds)
   if expected ~= nil and #expected > 0 then state.join_deadline = settings.join_timeout_seconds end
-  state.label = format(LABEL, PROTOCOL, 1, 0)
+  state.label = format(LABEL, PROTOCOL, 1, 0, rated and 1 or 0)
   return state, settings.tick_rate, state.label
 end
 

@@ -9,7 +9,11 @@ match_registry.go, match_presence.go) for the calls our modules make, and nothin
 * ``nk``: ``register_matchmaker_matched``, ``match_create`` (params go through Nakama's
   Lua -> Go -> Lua conversion), ``json_encode`` (Go's: whole numbers as integers, a table
   with a sequence part as an array, any other table as an object, keys sorted),
-  ``storage_write``, ``time`` (milliseconds), ``logger_info``/``logger_warn``/``logger_error``.
+  ``json_decode``, ``storage_write``, ``storage_read``, ``time`` (milliseconds),
+  ``logger_info``/``logger_warn``/``logger_error``, ``register_rpc``, ``match_signal``, and
+  the leaderboard calls ``leaderboard_create``, ``leaderboard_record_write`` (operator
+  ``set``) and ``leaderboard_records_list`` (owners' records; a page is not covered), with
+  the arguments and checks of runtime_lua_nakama.go.
 * the dispatcher: ``broadcast_message`` (recipients filtered by the match's presence list;
   an empty list sends nothing), ``match_label_update``, ``match_kick``.
 * presences shaped as Nakama hands them to Lua: join attempts and message senders carry
@@ -46,11 +50,13 @@ PRESENCE_DISCONNECT = 4
 _PRELUDE = """
 local bridge, names = ...
 local nk = {}
+local function values(ok, ...)
+  if not ok then error((...), 3) end
+  return ...
+end
 for _, name in ipairs(names) do
   nk[name] = function(...)
-    local ok, result = bridge(name, ...)
-    if not ok then error(result, 2) end
-    return result
+    return values(bridge(name, ...))
   end
 end
 setmetatable(nk, { __index = function(_, key)
@@ -115,6 +121,9 @@ class NakamaRuntime:
         self.storage: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.matches: dict[str, StandInMatch] = {}
         self.matchmaker_hook: Any = None
+        self.rpcs: dict[str, Any] = {}  # id -> Lua function
+        self.leaderboards: dict[str, dict[str, Any]] = {}  # id -> its configuration
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}  # (board, owner) -> a record as Nakama keeps it
         self.fail_next: dict[str, str] = {}  # nk function -> error message its next call raises
         self.current: StandInMatch | None = None  # the match whose hook is running
         self.lua = lupa.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False)
@@ -123,6 +132,13 @@ class NakamaRuntime:
             "match_create": self._match_create,
             "json_encode": self._json_encode,
             "storage_write": self._storage_write,
+            "storage_read": self._storage_read,
+            "json_decode": self._json_decode,
+            "register_rpc": self._register_rpc,
+            "match_signal": self._match_signal,
+            "leaderboard_create": self._leaderboard_create,
+            "leaderboard_record_write": self._leaderboard_record_write,
+            "leaderboard_records_list": self._leaderboard_records_list,
             "time": self._time,
             "logger_info": lambda msg: self._log("info", msg),
             "logger_warn": lambda msg: self._log("warn", msg),
@@ -157,14 +173,15 @@ class NakamaRuntime:
 
     # The bridge from Lua -----------------------------------------------------------------
 
-    def _bridge(self, name: bytes, *args: Any) -> tuple[bool, Any]:
+    def _bridge(self, name: bytes, *args: Any) -> tuple[Any, ...]:
         key = name.decode()
         if key in self.fail_next:
             return False, self.fail_next.pop(key).encode()
         try:
-            return True, self._nk[key](*args)
+            result = self._nk[key](*args)
         except StandInError as exc:
             return False, str(exc).encode()
+        return (True, *result) if isinstance(result, tuple) else (True, result)
 
     def _log(self, level: str, message: Any) -> Any:
         if not isinstance(message, bytes) or not message:
@@ -211,6 +228,140 @@ class NakamaRuntime:
                 self.current.events.append(Event("store", value=stored))
             acks.append({b"collection": collection, b"key": key, b"user_id": user_id.encode(), b"version": b"v"})
         return self.lua.table_from([self.lua.table_from(a) for a in acks])
+
+    def _storage_read(self, keys: Any) -> Any:
+        if lupa.lua_type(keys) != "table":
+            raise StandInError("expects a valid set of keys")
+        out = []
+        for k in keys.values():
+            if lupa.lua_type(k) != "table":
+                raise StandInError("expects a valid set of keys")
+            collection, key, user_id = k[b"collection"], k[b"key"], k[b"user_id"] or b""
+            if not isinstance(collection, bytes) or not isinstance(key, bytes):
+                raise StandInError("expects collection and key to be strings")
+            stored = self.storage.get((collection.decode(), key.decode(), user_id.decode()))
+            if stored is not None:
+                out.append(to_lua(self.lua, stored))
+        return self.lua.table_from(out)
+
+    def _json_decode(self, text: Any) -> Any:
+        if not isinstance(text, bytes):
+            raise StandInError("expects a string to decode")
+        try:
+            return to_lua(self.lua, json.loads(text.decode("utf-8")))
+        except ValueError as exc:
+            raise StandInError(f"error decoding json: {exc}") from None
+
+    def _register_rpc(self, fn: Any, rpc_id: Any) -> None:
+        if lupa.lua_type(fn) != "function" or not isinstance(rpc_id, bytes) or not rpc_id:
+            raise StandInError("expects a function and an id")
+        self.rpcs[rpc_id.decode().lower()] = fn
+
+    def _match_signal(self, match_id: Any, data: Any = b"") -> bytes:
+        match = self.matches.get(match_id.decode() if isinstance(match_id, bytes) else "")
+        if match is None or match.stopped:
+            raise StandInError("failed to signal match: match not found")
+        current, self.current = self.current, None  # the signalled match runs its own hook
+        try:
+            return match.signal((data or b"").decode()).encode()
+        finally:
+            self.current = current
+
+    def _leaderboard_create(self, board: Any, authoritative: Any = False, sort: Any = b"desc", operator: Any = b"best",
+                            reset: Any = b"", metadata: Any = None, enable_ranks: Any = False) -> None:
+        if not isinstance(board, bytes) or not board:
+            raise StandInError("expects a leaderboard ID string")
+        if sort not in (b"asc", b"ascending", b"desc", b"descending"):
+            raise StandInError("expects sort order to be 'asc' or 'desc'")
+        if operator not in (b"best", b"set", b"incr", b"increment", b"decr", b"decrement"):
+            raise StandInError("expects operator to be 'best', 'set', 'decr' or 'incr'")
+        self.leaderboards.setdefault(board.decode(), {  # an existing board keeps its configuration
+            "authoritative": bool(authoritative), "sort": sort.decode(), "operator": operator.decode(),
+            "reset": (reset or b"").decode(), "enable_ranks": bool(enable_ranks)})
+
+    def _leaderboard_record_write(self, board: Any, owner: Any, username: Any = b"", score: Any = 0, subscore: Any = 0,
+                                  metadata: Any = None, override: Any = None) -> Any:
+        if not isinstance(board, bytes) or not board:
+            raise StandInError("expects a leaderboard ID string")
+        try:
+            uuid.UUID((owner or b"").decode())
+        except ValueError:
+            raise StandInError("expects owner ID to be a valid identifier") from None
+        for name, value in (("score", score), ("subscore", subscore)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise StandInError(f"expects {name} to be a number")
+            if int(value) < 0:  # Go's OptInt64 drops a fraction, then the sign is checked
+                raise StandInError(f"expects {name} to be >= 0")
+        config = self.leaderboards.get(board.decode())
+        if config is None or config["operator"] != "set" or override is not None:
+            raise StandInError("error writing leaderboard record: the stand-in covers existing boards with 'set' only")
+        key = (board.decode(), owner.decode())
+        old = self.records.get(key)
+        meta = json.dumps(go_value(metadata), separators=(",", ":"), sort_keys=True) if metadata is not None else None
+        record = {
+            "leaderboard_id": key[0], "owner_id": key[1], "username": (username or b"").decode(),
+            "score": int(score), "subscore": int(subscore), "num_score": (old["num_score"] if old else 0) + 1,
+            "max_num_score": 1000000, "metadata": meta if meta is not None else (old["metadata"] if old else "{}"),
+            "create_time": old["create_time"] if old else self.clock_ms // 1000, "update_time": self.clock_ms // 1000,
+        }
+        self.records[key] = record
+        if self.current is not None:
+            self.current.events.append(Event("board", value=record))
+        return self._record_table(record)
+
+    def _record_table(self, record: dict[str, Any]) -> Any:
+        fields = {k: v for k, v in record.items() if k != "metadata"}
+        table = to_lua(self.lua, fields)
+        table[b"metadata"] = to_lua(self.lua, json.loads(record["metadata"]))
+        return table
+
+    def _leaderboard_records_list(self, board: Any, owners: Any = None, limit: Any = 0, cursor: Any = b"",
+                                  expiry: Any = 0) -> Any:
+        if not isinstance(board, bytes) or not board:
+            raise StandInError("expects a leaderboard ID string")
+        ids: list[str] = []
+        if owners is not None:
+            values = list(owners.values())
+            if not values:
+                return self.lua.table_from([])  # Nakama returns just one empty table
+            for v in values:
+                try:
+                    uuid.UUID(v.decode())
+                except (ValueError, AttributeError):
+                    raise StandInError("expects each owner ID to be a valid identifier") from None
+                ids.append(v.decode())
+        if not isinstance(limit, (int, float)) or not 0 <= int(limit) <= 10000:
+            raise StandInError("expects limit to be 0-10000")
+        if int(limit) != 0:
+            raise StandInError("the stand-in covers owners' records only (limit 0)")
+        if board.decode() not in self.leaderboards:
+            raise StandInError("error listing leaderboard records: Leaderboard not found.")
+        found = [self.records[(board.decode(), o)] for o in dict.fromkeys(ids) if (board.decode(), o) in self.records]
+        found.sort(key=lambda r: (r["score"], r["subscore"], r["owner_id"]), reverse=True)
+        every = sorted((r for (b, _), r in self.records.items() if b == board.decode()),
+                       key=lambda r: (r["score"], r["subscore"], r["owner_id"]), reverse=True)
+        ranks = {r["owner_id"]: i for i, r in enumerate(every, start=1)}
+        owner_tables = []
+        for r in found:
+            table = self._record_table(r)
+            table[b"rank"] = ranks[r["owner_id"]]
+            owner_tables.append(table)
+        return self.lua.table_from([]), self.lua.table_from(owner_tables), None, None, len(every)
+
+    def rpc(self, rpc_id: str, payload: str, user_id: str = "") -> tuple[bool, Any]:
+        """Call a registered RPC as Nakama's gateway does: (True, result) or (False, (message, gRPC code))."""
+        fn = self.rpcs.get(rpc_id.lower())
+        if fn is None:
+            return False, ("RPC function not found", 5)
+        ctx = self.ctx("rpc", user_id=user_id, username="", session_id="")
+        result = as_tuple(self.lua.eval("pcall")(fn, ctx, payload.encode()))
+        if result[0]:
+            return True, result[1].decode() if isinstance(result[1], bytes) else result[1]
+        err = result[1]
+        if lupa.lua_type(err) == "table" and err[2] is not None:
+            message = err[1].decode() if isinstance(err[1], bytes) else repr(err[1])
+            return False, (message, int(err[2]))
+        return False, (err.decode() if isinstance(err, bytes) else repr(err), 13)
 
     def _match_create(self, module: Any, params: Any = None) -> bytes:
         if not isinstance(module, bytes) or not module:

@@ -154,4 +154,11 @@ move_payloads = st.one_of(
 )
 
 rematch_payloads = st.sampled_from([b"{}", b"", None, b"junk", b'{"please": true}'])
-unknown_ops = st.sampled_from([0, 3, 5, 6, 42, -1, 2**31, -(2**53), 2**53])
+unknown_ops = st.sampled_from([0, 3, 5, 42, -1, 2**31, -(2**53), 2**53])
+
+# Claims (op 6): the two the game sends, other spellings decode_claim reads the same way, and ones it refuses.
+CLAIMS = [b'{"claim":"win"}', b'{"claim":"draw"}', b'{"claim": "win"}', b' {"claim" : "draw"}\n', b'{"claim":"\\u0077in"}',
+          b'{"claim":"draw","claim":"win"}', b'{"x":1,"claim":"draw"}', b'{"claim":"Win"}', b'{"claim":"lose"}',
+          b'{"claim":true}', b'{"claim":["win"]}', b'["claim","win"]', b'"win"', b"{}", b"",
+          b'{"claim":"win"' + b" " * 120 + b"}", b'\xef\xbb\xbf{"claim":"win"}', b'{"claim":"win","x":NaN}']
+claim_payloads = st.one_of(st.sampled_from(CLAIMS), st.sampled_from(CLAIMS), st.none(), edge_payloads)

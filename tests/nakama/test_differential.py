@@ -2,13 +2,16 @@
 
 Hypothesis writes a session of a match: joins (declaring our protocol or not), rejoins
 by a new session of the same user, strangers trying to join, leaves on purpose and
-dropped sockets, legal and illegal moves, malformed payloads, rematch requests, unknown
-op codes, ticks, a shutdown. The Nakama stand-in plays Nakama's part for the Lua module
-(presence list, ticks, message queue); the same events go to an ``XoxoMatch`` whose
-clock reads the same tick / tick rate and whose ``tick()`` runs at every match_loop.
+dropped sockets, legal and illegal moves, malformed payloads, rematch requests, claims,
+unknown op codes, ticks, a shutdown; in a rated match (the matchmaker's, without a
+friend code) from players' standings already on the leaderboard or new ones. The Nakama
+stand-in plays Nakama's part for the Lua module (presence list, ticks, message queue,
+leaderboard); the same events go to an ``XoxoMatch`` whose clock reads the same tick /
+tick rate and whose ``tick()`` runs at every match_loop.
 After every step both must have sent the same messages (op code, recipients, decoded
-payload) and stored the same games, in the same order, ended together, and show the
-same label. A difference fails with both transcripts side by side.
+payload), stored the same games and written the same leaderboard records (standings to
+the last bit), in the same order, ended together, and show the same label. A difference
+fails with both transcripts side by side.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from game.match import GameRecord, LeaveReason, MatchMessage, MatchSettings, XoxoMatch
+from game.rating import Rating
 from game.rules import cell_of
+from game.standing import LEADERBOARD_ID, Standing
 from game.xoxo import MAX_MOVE_BYTES
 from game.xoxo import Presence as PyPresence
 from tests.nakama.standin import (
@@ -36,6 +41,7 @@ from tests.nakama.standin import (
     StandInMatch,
 )
 from tests.nakama.strategies import (
+    claim_payloads,
     edge_payloads,
     move_payloads,
     rematch_payloads,
@@ -46,7 +52,11 @@ NAMES = ("ann", "bob", "eve")  # ann and bob are matched; eve is a stranger when
 USER_IDS = {name: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.example")) for name in NAMES}
 COLLECTION = "xoxo_plus_games"
 SYSTEM_USER = "00000000-0000-0000-0000-000000000000"
-DECLARATIONS = [None, {"protocol": "2"}, {"protocol": "1"}, {"protocol": "x"}, {}, {"protocol": "000002", "x": "y"}]
+DECLARATIONS = [None, {"protocol": "2"}, {"protocol": "1"}, {"protocol": "x"}, {}, {"protocol": "000002", "x": "y"},
+                {"protocol": "3"}, {"protocol": "3"}, {"protocol": "003"}]
+# Standings already on the leaderboard when a seeded session starts (the same on both sides).
+SEEDS = {"ann": Standing(Rating(1623.4, 80.5, 0.0598), 12, 3, 5, 1, "old/7"),
+         "bob": Standing(Rating(1488.0, 200.0, 0.061), 1, 2, 0, 0, "old/3")}
 
 
 @dataclass(frozen=True)
@@ -57,16 +67,21 @@ class Config:
     rematch: str  # "none": only when both ask
     join_timeout: str
     matched: bool  # created by the matchmaker hook (expected players) or by match_create without params
+    idle: str = "none"  # xoxo_plus_idle_seconds
+    rated: bool = False  # (matched only) queued without a friend code, so rated
+    seeded: bool = False  # ann and bob have standings on the leaderboard already (SEEDS)
 
     def env(self) -> dict[str, str]:
         return {"xoxo_plus_tick_rate": str(self.tick_rate), "xoxo_plus_turn_seconds": self.turn,
                 "xoxo_plus_grace_seconds": self.grace, "xoxo_plus_rematch_seconds": self.rematch,
-                "xoxo_plus_join_timeout_seconds": self.join_timeout}
+                "xoxo_plus_join_timeout_seconds": self.join_timeout, "xoxo_plus_idle_seconds": self.idle}
 
     def match_settings(self, expected: tuple[PyPresence, ...] | None) -> MatchSettings:
         return MatchSettings(turn_seconds=float(self.turn), grace_seconds=float(self.grace),
                              rematch_seconds=None if self.rematch == "none" else int(self.rematch),
-                             expected=expected, join_timeout_seconds=float(self.join_timeout))
+                             expected=expected, join_timeout_seconds=float(self.join_timeout),
+                             rated=self.matched and self.rated,
+                             idle_seconds=None if self.idle == "none" else float(self.idle))
 
 
 configs = st.builds(
@@ -77,6 +92,9 @@ configs = st.builds(
     rematch=st.sampled_from(["none", "0", "1", "3"]),
     join_timeout=st.sampled_from(["0.3", "1", "4"]),
     matched=st.booleans(),
+    idle=st.sampled_from(["none", "0.5", "3"]),
+    rated=st.booleans(),
+    seeded=st.booleans(),
 )
 
 who = st.sampled_from(NAMES)
@@ -84,7 +102,7 @@ players = st.sampled_from(NAMES[:2])
 steps = st.one_of(
     st.tuples(st.just("join"), who, st.booleans(), st.sampled_from(DECLARATIONS)),  # (.., user, new session?, metadata)
     st.tuples(st.just("leave"), who, st.booleans()),  # (.., user, on purpose?)
-    st.tuples(st.just("reconnect"), players, st.sampled_from([0, 0.5, 1.5, 3])),  # drop, wait (s), join again
+    st.tuples(st.just("reconnect"), players, st.sampled_from([0, 0.5, 1.5, 3]), st.sampled_from(["2", "3"])),
     st.tuples(st.just("play"), st.integers(min_value=0, max_value=8)),  # a legal move by whoever is to move
     st.tuples(st.just("plays"), st.lists(st.integers(min_value=0, max_value=8), min_size=2, max_size=9)),
     st.tuples(st.just("plays"), st.lists(st.integers(min_value=0, max_value=8), min_size=2, max_size=9)),
@@ -95,15 +113,19 @@ steps = st.one_of(
     st.tuples(st.just("move"), edge_payloads),
     st.tuples(st.just("send"), players, st.just(4), rematch_payloads),
     st.tuples(st.just("send"), players, st.just(4), rematch_payloads),
+    st.tuples(st.just("send"), players, st.just(6), claim_payloads),  # claims against an absent opponent
+    st.tuples(st.just("away"), players, st.sampled_from([0.2, 0.6, 1.2]), claim_payloads),  # the other drops, a claim
     st.tuples(st.just("send"), who, unknown_ops, st.sampled_from([b"{}", None])),
     st.tuples(st.just("wait"), st.sampled_from([0.25, 0.5, 1, 1.5, 2.5, 4])),  # seconds of ticks
     st.tuples(st.just("loop"), st.integers(min_value=1, max_value=3)),  # ticks
     st.tuples(st.just("terminate"), st.sampled_from([0, 5, 30])),
 )
 BOTH_DECLARED = (("join", "bob", False, {"protocol": "2"}), ("join", "ann", False, {"protocol": "2"}))
+BOTH_3 = (("join", "ann", False, {"protocol": "3"}), ("join", "bob", False, {"protocol": "3"}))
 openings = st.sampled_from([(), (("join", "ann", False, {"protocol": "2"}),),
                             (("join", "ann", False, None), ("join", "bob", False, {"protocol": "2"})),
-                            BOTH_DECLARED, BOTH_DECLARED])
+                            (("join", "ann", False, {"protocol": "3"}), ("join", "bob", False, {"protocol": "2"})),
+                            BOTH_DECLARED, BOTH_DECLARED, BOTH_3, BOTH_3, BOTH_3])
 
 
 # Normal forms of what each side sent ------------------------------------------------------------
@@ -148,6 +170,13 @@ class Out:
     def store(cls, stored: dict[str, Any]) -> Out:
         return cls("store", 0, (), stored, canon(stored))
 
+    @classmethod
+    def board(cls, record: dict[str, Any]) -> Out:
+        """A leaderboard record written: owner, name, score, subscore and metadata (a JSON text, compared decoded)."""
+        value = {k: record[k] for k in ("leaderboard_id", "owner_id", "username", "score", "subscore")}
+        value["metadata"] = json.loads(record["metadata"]) if isinstance(record["metadata"], str) else record["metadata"]
+        return cls("board", 0, (), value, canon(value))
+
 
 def differences(a: Any, b: Any, path: str = "") -> list[str]:
     """Where two decoded payloads differ, as "path: a | b" lines."""
@@ -180,18 +209,27 @@ def record_value(rec: GameRecord) -> dict[str, Any]:
         value["winner"] = rec.winner
     if rec.line is not None:
         value["line"] = [list(c) for c in rec.line]
+    change = rec.standings
+    if change is not None and change.rated:
+        value["ratings"] = [{"shown_before": b.rating.shown, "shown_after": a.rating.shown}
+                            for b, a in zip(change.before, change.after, strict=True)]
     return {"collection": COLLECTION, "key": f"{rec.match_id}/{rec.game}", "user_id": SYSTEM_USER,
             "value": value, "permission_read": 0, "permission_write": 0}
 
 
 class PythonSide:
-    """XoxoMatch's Dispatcher: what it sends reaches the sessions the runtime has in the match."""
+    """XoxoMatch's Dispatcher and Ledger: what it sends reaches the sessions the runtime has in the match, and
+    the standings it records are the ones it reads next (as on our host)."""
 
     def __init__(self, in_match: Any):
         self.in_match = in_match  # session id -> bool, the stand-in's presence list
         self.match: XoxoMatch | None = None
         self.events: list[Out] = []
         self.ended = False
+        self.standings: dict[str, Standing] = {}
+
+    def standing(self, user_id: str) -> Standing:
+        return self.standings.get(user_id, Standing())
 
     def send(self, op_code: int, data: bytes, to: Any = None) -> None:
         assert self.match is not None
@@ -202,6 +240,12 @@ class PythonSide:
 
     def record(self, record: GameRecord) -> None:
         self.events.append(Out.store(record_value(record)))
+        if record.standings is not None:
+            for p, after in zip(record.players, record.standings.after, strict=True):
+                self.standings[p.user_id] = after
+                self.events.append(Out.board({"leaderboard_id": LEADERBOARD_ID, "owner_id": p.user_id,
+                                              "username": p.username, "score": after.score, "subscore": after.games,
+                                              "metadata": after.metadata()}))
 
     def end(self) -> None:
         self.ended = True
@@ -212,7 +256,9 @@ class PythonSide:
 
 
 def lua_events(match: StandInMatch) -> list[Out]:
-    return [Out.send(e.op_code, e.to, e.data) if e.kind == "send" else Out.store(e.value) for e in match.take()]
+    kinds = {"send": lambda e: Out.send(e.op_code, e.to, e.data), "store": lambda e: Out.store(e.value),
+             "board": lambda e: Out.board(e.value)}
+    return [kinds[e.kind](e) for e in match.take()]
 
 
 # The harness ----------------------------------------------------------------------------------------
@@ -242,18 +288,27 @@ class Session:
         for name in NAMES:
             self.current[name] = self.new_session(name)
         expected = None
+        self.side = PythonSide(lambda sid: sid in self.lua.presences)
+        if self.config.seeded:  # the same standings on both sides' leaderboards
+            for name, standing in SEEDS.items():
+                self.side.standings[USER_IDS[name]] = standing
+                self.runtime.records[(LEADERBOARD_ID, USER_IDS[name])] = {
+                    "leaderboard_id": LEADERBOARD_ID, "owner_id": USER_IDS[name], "username": name,
+                    "score": standing.score, "subscore": standing.games, "num_score": 3, "max_num_score": 1000000,
+                    "metadata": standing.metadata_json(), "create_time": 1, "update_time": 2}
         if self.config.matched:
             mm = [self.presence(n) for n in ("ann", "bob")]  # the sessions that asked the matchmaker
-            match_id = self.runtime.matchmaker_matched(mm)
+            codes = None if self.config.rated else [{"code": "K7QXM"}, {"code": "K7QXM"}]
+            match_id = self.runtime.matchmaker_matched(mm, codes)
             assert match_id is not None
             self.lua = self.runtime.matches[match_id]
             expected = tuple(self.py_presence(p) for p in mm)
         else:
             self.lua = self.runtime.match_create("xoxo_plus_match")
-        self.side = PythonSide(lambda sid: sid in self.lua.presences)
         rate = self.config.tick_rate
         self.py = XoxoMatch(self.lua.match_id, self.side, self.config.match_settings(expected),
-                            clock=lambda: self.tick / rate, wall_clock=lambda: self.runtime.clock_ms / 1000)
+                            clock=lambda: self.tick / rate, wall_clock=lambda: self.runtime.clock_ms / 1000,
+                            ledger=self.side)
         self.side.match = self.py
         self.check("creation", allowed=None)
 
@@ -283,18 +338,26 @@ class Session:
         if kind == "loop":
             self.loops(*args)
             return not self.side.ended
-        actions = {"join": self.join, "leave": self.leave, "reconnect": self.reconnect, "send": self.send,
+        actions = {"join": self.join, "leave": self.leave, "reconnect": self.reconnect, "send": self.send, "away": self.away,
                    "play": self.play, "move": self.move, "plays": self.plays, "terminate": self.terminate}
         action = actions.get(kind)
         if action is not None:
             action(*args)
         self.check(step, allowed=None)
+        self.check_seats(step)
         return not self.side.ended
 
-    def reconnect(self, name: str, seconds: float) -> None:
+    def reconnect(self, name: str, seconds: float, protocol: str = "2") -> None:
         self.leave(name, False)
         if self.wait(seconds):
-            self.join(name, True, {"protocol": "2"})
+            self.join(name, True, {"protocol": protocol})
+
+    def away(self, claimant: str, seconds: float, data: bytes | None) -> None:
+        """The claimant's opponent drops; ``seconds`` later the claimant sends ``data`` as a claim, then a tick."""
+        self.leave("bob" if claimant == "ann" else "ann", False)
+        if self.wait(seconds):
+            self.send(claimant, 6, data)
+            self.loop()
 
     def plays(self, cells: Iterable[int]) -> None:
         for k in cells:
@@ -382,7 +445,24 @@ class Session:
             if self.side.ended:
                 break
             self.loop()
+        self.check_seats(("wait", seconds))
         return not self.side.ended
+
+    def check_seats(self, step: Any) -> None:
+        """Where each player stands, as the RPC xoxo_seat asks the live match (match_signal) and the host asks XoxoMatch."""
+        if self.side.ended or self.lua.stopped:
+            return
+        for name in ("ann", "bob"):
+            said = json.loads(self.lua.signal(json.dumps({"seat": USER_IDS[name]}, separators=(",", ":"))))
+            status, left = self.py.seat_status(USER_IDS[name])
+            expected = {"status": status or "none"}
+            if status == "seated":
+                expected["game"] = self.py.game
+            elif status == "held":
+                expected.update(game=self.py.game, seconds_left=round(left, 2))
+                said.pop("opponent", None)
+            if canon(said) != canon(expected):
+                raise Mismatch(self.report(step, [f"seat of {name}: Lua {said}, Python {expected}"], [], []))
 
     def set_clocks(self) -> None:
         """Both sides read the stand-in's tick (match time) and the same wall clock."""
@@ -452,6 +532,8 @@ class Session:
     def describe(self, e: Out) -> str:
         if e.kind == "store":
             return self.alias(f"store {e.value['key']}: {json.dumps(e.value['value'])}")
+        if e.kind == "board":
+            return self.alias(f"leaderboard record of {e.value['owner_id']}: {json.dumps(e.value)}")
         body = json.dumps(e.value) if not isinstance(e.value, bytes) else repr(e.value)
         return self.alias(f"op {e.op_code} to {self.names(e.to)}: {body}")
 
@@ -496,13 +578,17 @@ def draw_steps(first: str = "ann") -> list[tuple[Any, ...]]:
 
 
 def cfg(**kw: Any) -> Config:
-    base = {"tick_rate": 10, "turn": "30", "grace": "20", "rematch": "10", "join_timeout": "30", "matched": True}
+    base = {"tick_rate": 10, "turn": "30", "grace": "20", "rematch": "10", "join_timeout": "30", "matched": True,
+            "idle": "none", "rated": False, "seeded": False}
     base.update(kw)
     return Config(**base)
 
 
 OPEN = [("join", "ann", False, None), ("join", "bob", False, None)]  # two stock XOXO clients
 DECLARED = [("join", "ann", False, {"protocol": "2"}), ("join", "bob", False, {"protocol": "2"})]
+REV3 = list(BOTH_3)
+CLAIM_WIN, CLAIM_DRAW = b'{"claim":"win"}', b'{"claim":"draw"}'
+BOTH_ASK = [("send", "ann", 4, b"{}"), ("send", "bob", 4, b"{}"), ("loop", 1)]
 
 SCENARIOS: dict[str, tuple[Config, list[tuple[Any, ...]], Any]] = {
     "a win, the countdown, the next game opened by the other player": (
@@ -581,6 +667,46 @@ SCENARIOS: dict[str, tuple[Config, list[tuple[Any, ...]], Any]] = {
                                                          lambda s: s.py.ended),
     "a matched player who never joins ends the match for the other": (
         cfg(join_timeout="3"), [("join", "bob", False, None), ("wait", 2.5), ("wait", 1)], lambda s: s.py.ended),
+    "revision 3: a first move never made aborts the game, and the offer of the next stays open": (
+        cfg(turn="1"), [*REV3, ("wait", 1.5), ("wait", 3)],
+        lambda s: s.py.board.outcome.termination.value == "aborted" and not s.py.ended),
+    "revision 3: two aborts in a row count as leaving": (
+        cfg(turn="1"), [*REV3, ("wait", 1.5), *BOTH_ASK, ("play", 4), ("wait", 1.5)],
+        lambda s: s.py.ended and s.side.ended),
+    "revision 3: a claim is refused before half the hold, then wins; the absent player comes back to it": (
+        cfg(grace="2"), [*REV3, ("play", 4), ("leave", "bob", False), ("wait", 0.5), ("send", "ann", 6, CLAIM_WIN),
+                         ("loop", 1), ("wait", 0.6), ("send", "ann", 6, CLAIM_WIN), ("loop", 1),
+                         ("join", "bob", True, {"protocol": "3"})],
+        lambda s: s.py.board.outcome.termination.value == "claimed" and not s.py.ended),
+    "revision 3: a draw called, and the hold running out after it": (
+        cfg(grace="1"), [*REV3, ("leave", "ann", False), ("wait", 0.6), ("send", "bob", 6, CLAIM_DRAW), ("loop", 1),
+                         ("wait", 1)],
+        lambda s: s.py.ended and s.py.board.outcome.termination.value == "draw_called"),
+    "revision 3: claims with nothing to claim or junk are refused": (
+        cfg(), [*REV3, ("send", "ann", 6, CLAIM_WIN), ("send", "bob", 6, b"junk"), ("send", "ann", 6, None),
+                ("loop", 1), *WIN, ("send", "bob", 6, CLAIM_DRAW), ("loop", 1)],
+        lambda s: s.py.board.is_over),
+    "revision 3: the open offer ends when the match is idle": (
+        cfg(idle="1"), [*REV3, *WIN, ("send", "bob", 4, b"{}"), ("loop", 1), ("wait", 1.5)], lambda s: s.py.ended),
+    "revision 3: leaving after a game declines the next one": (
+        cfg(), [*REV3, *WIN, ("leave", "bob", True)], lambda s: s.py.ended),
+    "revision 3: a player at revision 2 keeps the countdown and the lost first turn": (
+        cfg(turn="1", rematch="1"), [("join", "ann", False, {"protocol": "3"}), ("join", "bob", False, {"protocol": "2"}),
+                                     ("wait", 1.5), ("wait", 1.5)],
+        lambda s: s.py.game >= 1 and s.py.board.outcome is not None),
+    "rated: a game writes both standings and tells the declared players": (
+        cfg(rated=True, seeded=True), [*REV3, *WIN, *BOTH_ASK, *draw_steps("bob")],
+        lambda s: s.side.standings[USER_IDS["ann"]].games == 22 and s.side.standings[USER_IDS["bob"]].draws == 1),
+    "rated: an abort carried over from an earlier rated game makes the next one a leave": (
+        cfg(rated=True, seeded=True, turn="1"), [*REV3, ("wait", 1.5)],
+        lambda s: s.py.ended and s.side.standings[USER_IDS["ann"]].aborts_in_a_row == 2),
+    "rated: new players, one abort, then a game; a player back after a claim gets the rating change": (
+        cfg(rated=True, turn="2", grace="2"), [*REV3, ("wait", 2.5), *BOTH_ASK, ("play", 4), ("play", 0),
+                                                ("leave", "ann", False), ("wait", 1.2), ("send", "bob", 6, CLAIM_WIN),
+                                                ("loop", 1), ("join", "ann", True, {"protocol": "3"})],
+        lambda s: s.py.board.outcome.termination.value == "claimed" and s.side.standings[USER_IDS["bob"]].wins == 1),
+    "rated: stock clients are rated too, without op 7": (
+        cfg(rated=True), [*OPEN, *WIN], lambda s: s.side.standings[USER_IDS["ann"]].wins == 1),
 }
 
 

@@ -62,9 +62,11 @@ def win(match: StandInMatch, ann: Presence, bob: Presence) -> None:
 
 def test_every_module_has_the_project_prefix_and_loads_like_nakama_loads_it():
     names = sorted(p.stem for p in MODULES.glob("*.lua"))
-    assert names == ["xoxo_plus_json", "xoxo_plus_main", "xoxo_plus_match"]
+    assert names == ["xoxo_plus_json", "xoxo_plus_main", "xoxo_plus_match", "xoxo_plus_rating"]
     rt = NakamaRuntime()
-    assert rt.matchmaker_hook is not None and rt.logs == []
+    assert rt.matchmaker_hook is not None and rt.logs == [] and set(rt.rpcs) == {"xoxo_seat"}
+    assert rt.leaderboards == {"xoxo_rating": {"authoritative": True, "sort": "desc", "operator": "set", "reset": "",
+                                               "enable_ranks": True}}
 
 
 def test_the_hook_creates_an_authoritative_match_with_the_matched_users_expected():
@@ -113,25 +115,33 @@ def test_the_label_declares_the_protocol_whether_a_seat_is_free_and_the_game():
     rt = NakamaRuntime(env={"xoxo_plus_rematch_seconds": "1", "xoxo_plus_tick_rate": "2"})
     ann, bob = person("ann"), person("bob")
     match = rt.matches[rt.matchmaker_matched([ann, bob])]
-    assert json.loads(match.label) == {"protocol": 2, "open": 1, "game": 0}
+    assert json.loads(match.label) == {"protocol": 3, "open": 1, "game": 0, "rated": 1}
     assert match.context[b"match_label"].decode() == match.label
     match.join_attempt(ann)
     assert match.label_updates == []  # nothing changed, nothing sent to Nakama
     match.join_attempt(bob)
-    assert match.label_updates == ['{"protocol":2,"open":0,"game":1}']
+    assert match.label_updates == ['{"protocol":3,"open":0,"game":1,"rated":1}']
     win(match, ann, bob)
     match.loop()
     match.loop()
-    assert match.label_updates[-1] == '{"protocol":2,"open":0,"game":2}'
+    assert match.label_updates[-1] == '{"protocol":3,"open":0,"game":2,"rated":1}'
     assert match.context[b"match_label"].decode() == match.label
     assert len(match.label_updates) == 2
     label = MatchLabel.decode(match.label)
-    assert label == MatchLabel(protocol=PROTOCOL, open=False, game=2) and label.extended
+    assert label == MatchLabel(protocol=PROTOCOL, open=False, game=2, rated=True) and label.extended
+
+
+def test_friends_who_met_by_a_code_play_an_unrated_match():
+    rt = NakamaRuntime()
+    ann, bob = person("ann"), person("bob")
+    match = rt.matches[rt.matchmaker_matched([ann, bob], [{"code": "K7QXM"}, {"code": "K7QXM"}])]
+    assert json.loads(match.label)["rated"] == 0
+    assert json.loads(rt.match_create("xoxo_plus_match").label)["rated"] == 0  # created without the matchmaker
 
 
 def test_match_signal_answers_the_label():
     _, match, _, _ = started()
-    assert json.loads(match.signal("anything")) == {"protocol": 2, "open": 0, "game": 1}
+    assert json.loads(match.signal("anything")) == {"protocol": 3, "open": 0, "game": 1, "rated": 1}
 
 
 # Settings ---------------------------------------------------------------------------------------------
@@ -148,22 +158,22 @@ def settings_of(env: dict[str, str]) -> tuple[NakamaRuntime, dict[str, Any]]:
 def test_settings_default_to_our_host_s_and_a_tick_rate_of_10():
     rt, s = settings_of({})
     assert s == {"tick_rate": 10, "turn_seconds": 30, "grace_seconds": 20, "rematch_seconds": 10,
-                 "join_timeout_seconds": 30, "games_collection": "xoxo_plus_games"}
+                 "join_timeout_seconds": 30, "idle_seconds": 300, "games_collection": "xoxo_plus_games"}
     assert rt.logs == []
 
 
 def test_settings_come_from_runtime_env():
     _, s = settings_of({"xoxo_plus_tick_rate": "20", "xoxo_plus_turn_seconds": "12.5", "xoxo_plus_grace_seconds": "0",
                         "xoxo_plus_rematch_seconds": "none", "xoxo_plus_join_timeout_seconds": " 45 ",
-                        "xoxo_plus_games_collection": "ttt"})
+                        "xoxo_plus_idle_seconds": "none", "xoxo_plus_games_collection": "ttt"})
     assert s == {"tick_rate": 20, "turn_seconds": 12.5, "grace_seconds": 0, "rematch_seconds": False,
-                 "join_timeout_seconds": 45, "games_collection": "ttt"}
+                 "join_timeout_seconds": 45, "idle_seconds": False, "games_collection": "ttt"}
 
 
 @pytest.mark.parametrize("key, value", [
     ("tick_rate", "0"), ("tick_rate", "61"), ("tick_rate", "2.5"), ("tick_rate", "0x10"), ("turn_seconds", "-1"),
     ("turn_seconds", "1e3"), ("grace_seconds", "lots"), ("join_timeout_seconds", "0"), ("rematch_seconds", "2.5"),
-    ("rematch_seconds", ""),
+    ("rematch_seconds", ""), ("idle_seconds", "0"), ("idle_seconds", "-5"),
 ])
 def test_a_setting_that_makes_no_sense_is_logged_and_the_default_kept(key, value):
     rt, s = settings_of({f"xoxo_plus_{key}": value})
@@ -205,7 +215,7 @@ def test_a_finished_game_is_stored_and_logged_before_anyone_is_told():
     rt.clock_ms = 1_700_000_004_500
     move(match, ann, 1, 3)
     events = match.take()
-    assert events[0].kind == "store" and all(e.kind == "send" for e in events[1:])
+    assert [e.kind for e in events[:3]] == ["store", "board", "board"] and all(e.kind == "send" for e in events[3:])
     stored = events[0].value
     assert stored["collection"] == "xoxo_plus_games" and stored["key"] == f"{match.match_id}/1"
     assert stored["user_id"] == "00000000-0000-0000-0000-000000000000"
@@ -215,6 +225,7 @@ def test_a_finished_game_is_stored_and_logged_before_anyone_is_told():
         "player2_id": bob.user_id, "player2_name": "bob", "first": 1,
         "moves": [[1, 1, 1], [2, 1, 2], [1, 2, 1], [2, 2, 2], [1, 3, 1]], "winner": 1, "termination": "line",
         "line": [[1, 1], [1, 2], [1, 3]], "started_at": 1_700_000_000.0, "ended_at": 1_700_000_004.5,
+        "ratings": [{"shown_before": 1500, "shown_after": 1662}, {"shown_before": 1500, "shown_after": 1338}],
     }
     assert ("info", f"match {match.match_id} game 1 over: ann beat bob with a line") in rt.logs
 
@@ -251,7 +262,7 @@ def test_nothing_a_client_sends_raises_out_of_match_loop():
     _, match, ann, _ = started()
     for data in [None, b"", b"\x00" * 9, b"[" * 100_000, b'{"row":' * 3000, b"\xff" * 50, b'{"row":1e999999,"col":1}',
                  b'{"row":' + b"9" * 5000 + b',"col":1}', json.dumps({"row": "x" * 3000, "col": [[[]]]}).encode()]:
-        for op in (MOVE_OP, 4, 0, -7, 2**53):
+        for op in (MOVE_OP, 4, 6, 0, -7, 2**53):
             match.send(ann, op, data)
     match.loop()
     assert match.errors == [] and not match.stopped
