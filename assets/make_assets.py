@@ -142,6 +142,62 @@ def draw_sound() -> list[int]:
     return render(notes, 0.40, peak=0.45)
 
 
+# The online sounds: a reaction arriving, and the attention cues (distinct, short, soft: they
+# reach a player whose window is behind another one). Pitches in Hz.
+D5, A5, B5, D6, E6 = 587.33, 880.00, 987.77, 1174.66, 1318.51
+BELL = ((1, 1.0), (2, 0.30), (3, 0.10), (4, 0.05))  # a little brighter, to carry from a background window
+
+
+def reaction_sound() -> list[int]:
+    """A soft, quick upward "bloop" (two short notes, a fifth apart), ~0.2 s: the opponent said something."""
+    notes = [
+        Note(0.00, 0.10, G5, decay=0.05, attack=0.004, release=0.03, gain=0.8, partials=((1, 1.0), (2, 0.08))),
+        Note(0.07, 0.13, D6, decay=0.06, attack=0.004, release=0.05, gain=0.7, partials=((1, 1.0), (2, 0.08))),
+    ]
+    return render(notes, 0.20, peak=0.30)
+
+
+def cue_found_sound() -> list[int]:
+    """Opponent found: three quick bright notes rising (C5, E5, G5) and a ring, ~0.5 s."""
+    notes = [Note(0.07 * k, 0.50 - 0.07 * k, freq, decay=0.10 + 0.05 * k, release=0.12, partials=BELL)
+             for k, freq in enumerate((C5, E5, G5))]
+    return render(notes, 0.50, peak=0.45)
+
+
+def cue_turn_sound() -> list[int]:
+    """Your turn: the same clear note twice ("ding-ding", A5), ~0.35 s."""
+    notes = [Note(0.00, 0.16, A5, decay=0.07, partials=BELL),
+             Note(0.14, 0.21, A5, decay=0.09, release=0.06, partials=BELL)]
+    return render(notes, 0.35, peak=0.42)
+
+
+def cue_hurry_sound() -> list[int]:
+    """Five seconds left: three short high ticks (E6), ~0.4 s, quicker than anything else the game plays."""
+    notes = [Note(0.12 * k, 0.06, E6, decay=0.02, attack=0.002, release=0.015, partials=PLAIN) for k in range(3)]
+    return render(notes, 0.40, peak=0.40)
+
+
+def cue_away_sound() -> list[int]:
+    """The opponent dropped: a falling fourth (G5 to D5), soft and warm, ~0.45 s."""
+    notes = [Note(0.00, 0.20, G5, decay=0.12, attack=0.008, release=0.05, partials=WARM),
+             Note(0.16, 0.29, D5, decay=0.16, attack=0.008, release=0.08, gain=0.9, partials=WARM)]
+    return render(notes, 0.45, peak=0.40)
+
+
+def cue_back_sound() -> list[int]:
+    """The opponent is back: the same fourth rising (D5 to G5), brighter, ~0.4 s."""
+    notes = [Note(0.00, 0.18, D5, decay=0.10, partials=MARIMBA),
+             Note(0.13, 0.27, G5, decay=0.14, release=0.08, partials=MARIMBA)]
+    return render(notes, 0.40, peak=0.42)
+
+
+def cue_rematch_sound() -> list[int]:
+    """A rematch offered: up and back down (C5, G5, E5, B5), playful, ~0.55 s."""
+    notes = [Note(0.09 * k, 0.55 - 0.09 * k, freq, decay=0.08 + 0.03 * k, release=0.12, partials=MARIMBA)
+             for k, freq in enumerate((C5, G5, E5, B5))]
+    return render(notes, 0.55, peak=0.42)
+
+
 def wav_bytes(samples: Sequence[int]) -> bytes:
     """A 16-bit mono 44.1 kHz WAV file holding ``samples``."""
     out = io.BytesIO()
@@ -158,6 +214,13 @@ SOUNDS: dict[str, Callable[[], list[int]]] = {
     "win.wav": win_sound,
     "loss.wav": loss_sound,
     "draw.wav": draw_sound,
+    "reaction.wav": reaction_sound,
+    "cue_found.wav": cue_found_sound,
+    "cue_turn.wav": cue_turn_sound,
+    "cue_hurry.wav": cue_hurry_sound,
+    "cue_away.wav": cue_away_sound,
+    "cue_back.wav": cue_back_sound,
+    "cue_rematch.wav": cue_rematch_sound,
 }
 
 # --------------------------------------------------------------------------- icon

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import TracebackType
-from typing import get_args
+from typing import Literal, TypeAlias, get_args
 
 import pygame
 
@@ -21,7 +21,12 @@ log = logging.getLogger(__name__)
 ASSETS_DIR: Path = assets_dir()
 """The ``assets`` folder (sounds and icon, made by ``assets/make_assets.py``): the checkout's, or the installed copy."""
 
-SOUND_NAMES: tuple[SoundName, ...] = get_args(SoundName)
+OnlineSound = Literal["reaction", "cue_found", "cue_turn", "cue_hurry", "cue_away", "cue_back", "cue_rematch"]
+"""What online play adds: a reaction arriving (a game sound), and the attention cues (``ui.cues``: they have their own
+setting, so they play whether the game's sounds are on or not)."""
+
+AnySound: TypeAlias = SoundName | OnlineSound
+SOUND_NAMES: tuple[AnySound, ...] = (*get_args(SoundName), *get_args(OnlineSound))
 
 # Mixer format matching the files. A 1024-frame buffer (~23 ms) keeps the click prompt while
 # the audio thread wakes half as often as with 512, which halves its share of an idle game's CPU.
@@ -69,7 +74,7 @@ class Sounds:
         self._warned = False
         self._owns_mixer = False
         self._mixer_format: tuple[int, int, int] | None = None
-        self._sounds: dict[SoundName, pygame.mixer.Sound] = {}
+        self._sounds: dict[AnySound, pygame.mixer.Sound] = {}
         if not self._start_mixer():
             return
         self._mixer_format = mixer_format()  # the sounds are converted to this format
@@ -126,15 +131,16 @@ class Sounds:
         """Names of the sounds that loaded and can be heard (empty when there is no audio)."""
         return frozenset(self._sounds)
 
-    def play(self, name: SoundName) -> bool:
+    def play(self, name: AnySound, *, cue: bool = False) -> bool:
         """Start the sound ``name``; True if it started, False if muted or audio is unavailable.
 
+        ``cue``: an attention cue, which its own setting governs (the caller checks it), not the game's mute.
         Raises ``ValueError`` for a name that is not one of ``SOUND_NAMES`` (a bug in the caller).
         """
         if name not in SOUND_NAMES:
             raise ValueError(f"unknown sound {name!r}; expected one of {', '.join(SOUND_NAMES)}")
         sound = self._sounds.get(name)
-        if self._muted or sound is None:
+        if (self._muted and not cue) or sound is None:
             return False
         try:
             # Playing after the mixer stopped crashes pygame, and after it restarted in

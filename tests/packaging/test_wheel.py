@@ -85,7 +85,9 @@ def test_the_installed_game_reads_its_assets_from_the_environment_not_the_checko
     assets, fonts = (Path(line) for line in done.stdout.splitlines())
     assert assets.is_relative_to(installed.venv) and not assets.is_relative_to(REPO)
     assert (assets / "icon.png").is_file() and (fonts / "OFL.txt").is_file()
-    assert {p.name for p in assets.glob("*.wav")} == {"place.wav", "win.wav", "loss.wav", "draw.wav"}
+    online = {"reaction.wav", "cue_found.wav", "cue_turn.wav", "cue_hurry.wav", "cue_away.wav", "cue_back.wav",
+              "cue_rematch.wav"}
+    assert {p.name for p in assets.glob("*.wav")} == {"place.wav", "win.wav", "loss.wav", "draw.wav", *online}
 
 
 def test_the_installed_game_speaks_every_language_from_its_own_catalogues(installed: Installed) -> None:

@@ -25,10 +25,14 @@ from ui.audio import ASSETS_DIR, SOUND_NAMES, Sounds, icon_path
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATOR = REPO / "assets" / "make_assets.py"
-ASSET_FILES = {"place.wav", "win.wav", "loss.wav", "draw.wav", "icon.png"}
+ONLINE_FILES = {"reaction.wav", "cue_found.wav", "cue_turn.wav", "cue_hurry.wav", "cue_away.wav", "cue_back.wav",
+                "cue_rematch.wav"}
+ASSET_FILES = {"place.wav", "win.wav", "loss.wav", "draw.wav", "icon.png", *ONLINE_FILES}
 
 # Expected length of each sound in seconds (low, high).
-DURATIONS = {"place": (0.03, 0.15), "win": (0.5, 0.7), "loss": (0.5, 0.7), "draw": (0.3, 0.5)}
+DURATIONS = {"place": (0.03, 0.15), "win": (0.5, 0.7), "loss": (0.5, 0.7), "draw": (0.3, 0.5),
+             "reaction": (0.1, 0.3), "cue_found": (0.3, 0.6), "cue_turn": (0.25, 0.5), "cue_hurry": (0.3, 0.5),
+             "cue_away": (0.3, 0.6), "cue_back": (0.3, 0.6), "cue_rematch": (0.3, 0.6)}
 FULL_SCALE = 32767
 
 
@@ -130,10 +134,19 @@ def test_every_sound_plays_under_the_dummy_driver(own_mixer, caplog) -> None:
     with Sounds() as sounds:
         assert sounds.available == frozenset(SOUND_NAMES)
         for name in SOUND_NAMES:
+            pygame.mixer.stop()  # more sounds than the mixer's eight channels: each plays on a free one
             assert sounds.play(name) is True
         assert pygame.mixer.get_busy()
     assert pygame.mixer.get_init() is None, "the mixer Sounds started is stopped again on close"
     assert not caplog.records
+
+
+def test_an_attention_cue_plays_while_the_game_sounds_are_off(own_mixer) -> None:
+    with Sounds(muted=True) as sounds:
+        pygame.mixer.stop()
+        assert sounds.play("cue_turn") is False  # as a game sound: muted
+        assert sounds.play("cue_turn", cue=True) is True  # as a cue: its own setting decides (the caller's)
+        assert sounds.play("reaction") is False
 
 
 def test_muted_sounds_play_nothing_until_unmuted(own_mixer) -> None:
