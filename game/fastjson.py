@@ -26,7 +26,8 @@ from typing import Any
 _COMPACT = (",", ":")
 # Where orjson's floats could differ from json's: a number (first, or after ':', ',' or '[') with an exponent, or a
 # small fraction. A string that looks so (a name "a:1e5") only sends that one text through json.
-_FLOAT_SHAPES = re.compile(rb"(?:^|[:,\[])-?(?:[0-9]+(?:\.[0-9]+)?[eE]|0\.0000)")
+_FLOAT_SHAPES = re.compile(rb"[:,\[]-?(?:[0-9][0-9.]*[eE]|0\.0000)")  # (a bare number: see dumps)
+_BARE = frozenset(b"-0123456789")  # the first byte of a bare number (always written by json)
 _LONG_TEXT, _LONG_BYTES = re.compile(r"[0-9]{19}"), re.compile(rb"[0-9]{19}")  # integers orjson may read as floats
 
 
@@ -60,7 +61,7 @@ def dumps(obj: Any) -> bytes:
         except TypeError:  # orjson's JSONEncodeError: json decides (and raises what it raises)
             pass
         else:
-            if not _FLOAT_SHAPES.search(out):
+            if out[0] not in _BARE and not _FLOAT_SHAPES.search(out):
                 return out
     return json.dumps(obj, separators=_COMPACT, ensure_ascii=False).encode()
 
