@@ -32,7 +32,8 @@ decode(bytes) returns a value or raises an error (call it inside pcall):
 read_move(bytes) is the whole of decode_move plus the rules' bounds check: nil for a
 payload that is not a move (bad_payload), else row, col, each 1, 2 or 3, or false for
 any other value (out_of_bounds). A double that is a whole number is that number: 2.0,
-2e0 and 0.2e1 are 2. read_claim(bytes) is decode_claim: "win", "draw", or nil.
+2e0 and 0.2e1 are 2. read_claim(bytes) is decode_claim: "win", "draw", or nil;
+read_reaction(bytes) is decode_reaction: one of the six ids, or nil.
 
 Pure Lua 5.1: it runs under Nakama's Lua VM (gopher-lua) and plain Lua alike. It only
 hands tonumber text it has checked and written with a "." (gopher-lua's tonumber reads
@@ -325,6 +326,17 @@ function M.read_move(data)
   local ok, v = pcall(M.decode, data)
   if not ok or not M.is_dict(v) or v.map.row == nil or v.map.col == nil then return nil end
   return coordinate(v.map.row), coordinate(v.map.col)
+end
+
+--- decode_reaction of game/xoxo.py: the reaction's id, or nil for a payload that is not a reaction.
+local REACTION_IDS = { hello = true, good_game = true, well_played = true, oops = true, thinking = true,
+  rematch = true }
+function M.read_reaction(data)
+  local ok, v = pcall(M.decode, data)
+  if not ok or not M.is_dict(v) then return nil end
+  local id = v.map.reaction
+  if type(id) == "string" and REACTION_IDS[id] then return id end
+  return nil
 end
 
 --- decode_claim of game/xoxo.py: "win" or "draw", or nil for a payload that is not a claim.

@@ -17,6 +17,8 @@ XOXO's payloads (PROTOCOL.md section 4) plus the extensions of docs/PROTOCOL.md:
   op 6  client -> server  {"claim": "win"} or {"claim": "draw"} against an opponent away
                           for more than half their seat hold (revision 3)
   op 7  server -> players the rating change after a rated game (revision 3)
+  op 8  both ways         a quick reaction {"reaction": ID}, relayed to the opponent with the
+                          sender named; at most 3 in any 10 s a player (revision 4)
 
 Only the player whose turn it is may move, inside the board, on an empty cell, while
 the game is on. Each game's first player alternates. A turn has a deadline; a player
@@ -34,6 +36,8 @@ next one stays open until a player leaves or the match is idle for idle_seconds.
 match the matchmaker made without a friend code is rated: xoxo_plus_rating reads the
 players' standings from the leaderboard xoxo_rating, rates each game with a result and
 writes both records after the game's storage object; declared players get op 7.
+Revision 4: a player who declared it may send a quick reaction (op 8), relayed to an
+opponent who declared it too.
 
 Time is tick / tick rate, so every deadline moves with Nakama's match loop. Every
 client payload is read inside pcall: nothing a client sends can raise an error out of a
@@ -63,8 +67,12 @@ local nk = require("nakama")
 local M = {}
 
 local OP_MOVE, OP_STATE, OP_REJECTED, OP_REMATCH, OP_OPPONENT_GONE, OP_CLAIM, OP_RATING = 1, 2, 3, 4, 5, 6, 7
-local PROTOCOL = 3
+local OP_REACTION = 8
+local PROTOCOL = 4
 local REVISION_3 = 3 -- the revision both players must declare for its rules (abort, the open offer)
+local REVISION_4 = 4 -- the revision a player must declare to send or see quick reactions
+local REACTION_LIMIT, REACTION_WINDOW = 3, 10 -- reactions a player may send in any this many seconds
+local REACTION_SHAPE = 'a reaction must be JSON like {"reaction": "good_game"}, with one of the six reaction ids'
 local EMPTY = -1
 local TIMEOUTS_TO_REMOVE = 2
 local RETURN_SECONDS = 5
@@ -115,6 +123,12 @@ for cell = 1, 9 do
   local row, col = floor((cell - 1) / 3) + 1, (cell - 1) % 3 + 1
   MOVES['{"row":' .. row .. ',"col":' .. col .. "}"] = cell
   MOVES['{"row": ' .. row .. ', "col": ' .. col .. "}"] = cell
+end
+-- The usual spellings of a reaction (encode_reaction); any other payload goes to the full reader.
+local REACTIONS = {}
+for _, id in ipairs({ "hello", "good_game", "well_played", "oops", "thinking", "rematch" }) do
+  REACTIONS['{"reaction":"' .. id .. '"}'] = id
+  REACTIONS['{"reaction": "' .. id .. '"}'] = id
 end
 -- The usual spellings of a claim (encode_claim); any other payload goes to the full reader.
 local CLAIMS = { ['{"claim":"win"}'] = "win", ['{"claim": "win"}'] = "win", ['{"claim":"draw"}'] = "draw",
@@ -274,6 +288,9 @@ local function broadcast(s, d, now, only, over, who)
           extra = extra .. ',"opponent_away_seconds_left":' .. tostring(tonumber(format("%.2f", left))) ..
             ',"opponent_away_seconds":' .. s.grace_text .. ',"claim_seconds_left":' ..
             tostring(tonumber(format("%.2f", claim)))
+        end
+        if seat.protocol >= REVISION_4 and opponent ~= nil and opponent.protocol >= REVISION_4 then
+          extra = extra .. ',"reactions":true' -- the opponent sees quick reactions too
         end
       end
       d.broadcast_message(OP_STATE, common .. ((opponent ~= nil and opponent.connected) and "true" or "false") ..
@@ -495,7 +512,7 @@ local function event(s, d, now, kind, a, b)
         end
       elseif not s.ended and #s.seats < 2 then
         s.seats[#s.seats + 1] = { presence = p, json = json, protocol = protocol, connected = true,
-          wants_rematch = false, timeouts = 0, aborts = 0, claim_told = false }
+          wants_rematch = false, timeouts = 0, aborts = 0, claim_told = false, reacted_at = {} }
         if #s.seats == 2 and s.board == nil then
           s.join_deadline = nil
           start_game(s, d, now)
@@ -624,6 +641,38 @@ local function event(s, d, now, kind, a, b)
         else
           board.outcome = { termination = "draw_called" }
           finish(s, d, now)
+        end
+        if reason ~= nil then
+          d.broadcast_message(OP_REJECTED, nk.json_encode({ reason = reason, message = text }), { sender })
+        end
+      elseif message.op_code == OP_REACTION and s.seats[index].protocol >= REVISION_4 then
+        -- A quick reaction (_react in game/match.py), relayed to the opponent within the limit.
+        local id = REACTIONS[message.data or ""]
+        if id == nil then id = require("xoxo_plus_json").read_reaction(message.data) end
+        local seat = s.seats[index]
+        local reason, text
+        if id == nil then
+          reason, text = "bad_payload", REACTION_SHAPE
+        elseif s.board == nil or #s.seats < 2 then
+          reason, text = "not_started", "wait for your opponent to join"
+        else
+          local kept = {}
+          for _, t in ipairs(seat.reacted_at) do
+            if now - t < REACTION_WINDOW then kept[#kept + 1] = t end
+          end
+          seat.reacted_at = kept
+          if #kept >= REACTION_LIMIT then
+            reason = "too_many_reactions"
+            text = format("at most %d reactions in %d s: try again in %d s", REACTION_LIMIT, REACTION_WINDOW,
+              ceil(kept[1] + REACTION_WINDOW - now))
+          else
+            kept[#kept + 1] = now
+            local them = s.seats[3 - index]
+            if them.connected and them.protocol >= REVISION_4 then
+              d.broadcast_message(OP_REACTION, nk.json_encode({ reaction = id, user_id = seat.presence.user_id,
+                username = seat.presence.username }), { them.presence })
+            end
+          end
         end
         if reason ~= nil then
           d.broadcast_message(OP_REJECTED, nk.json_encode({ reason = reason, message = text }), { sender })

@@ -162,3 +162,10 @@ CLAIMS = [b'{"claim":"win"}', b'{"claim":"draw"}', b'{"claim": "win"}', b' {"cla
           b'{"claim":true}', b'{"claim":["win"]}', b'["claim","win"]', b'"win"', b"{}", b"",
           b'{"claim":"win"' + b" " * 120 + b"}", b'\xef\xbb\xbf{"claim":"win"}', b'{"claim":"win","x":NaN}']
 claim_payloads = st.one_of(st.sampled_from(CLAIMS), st.sampled_from(CLAIMS), st.none(), edge_payloads)
+
+# Reactions (op 8, revision 4): the six ids as the game sends them, other spellings, and ones decode_reaction refuses.
+REACTIONS = [b'{"reaction":"hello"}', b'{"reaction":"good_game"}', b'{"reaction": "well_played"}', b'{"reaction":"oops"}',
+             b'{"reaction":"thinking"}', b'{"reaction":"rematch"}', b' {"reaction" : "oops"} ', b'{"reaction":"\\u0068ello"}',
+             b'{"reaction":"Hello"}', b'{"reaction":"gg"}', b'{"reaction":1}', b'{"reaction":null}', b'["hello"]', b"{}",
+             b'{"reaction":"hello","reaction":"nope"}', b'{"reaction":"hello"' + b" " * 120 + b"}"]
+reaction_payloads = st.one_of(st.sampled_from(REACTIONS), st.sampled_from(REACTIONS), st.none(), edge_payloads)

@@ -44,6 +44,7 @@ from tests.nakama.strategies import (
     claim_payloads,
     edge_payloads,
     move_payloads,
+    reaction_payloads,
     rematch_payloads,
     unknown_ops,
 )
@@ -53,7 +54,7 @@ USER_IDS = {name: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}.example")) for nam
 COLLECTION = "xoxo_plus_games"
 SYSTEM_USER = "00000000-0000-0000-0000-000000000000"
 DECLARATIONS = [None, {"protocol": "2"}, {"protocol": "1"}, {"protocol": "x"}, {}, {"protocol": "000002", "x": "y"},
-                {"protocol": "3"}, {"protocol": "3"}, {"protocol": "003"}]
+                {"protocol": "3"}, {"protocol": "3"}, {"protocol": "003"}, {"protocol": "4"}, {"protocol": "4"}]
 # Standings already on the leaderboard when a seeded session starts (the same on both sides).
 SEEDS = {"ann": Standing(Rating(1623.4, 80.5, 0.0598), 12, 3, 5, 1, "old/7"),
          "bob": Standing(Rating(1488.0, 200.0, 0.061), 1, 2, 0, 0, "old/3")}
@@ -102,7 +103,7 @@ players = st.sampled_from(NAMES[:2])
 steps = st.one_of(
     st.tuples(st.just("join"), who, st.booleans(), st.sampled_from(DECLARATIONS)),  # (.., user, new session?, metadata)
     st.tuples(st.just("leave"), who, st.booleans()),  # (.., user, on purpose?)
-    st.tuples(st.just("reconnect"), players, st.sampled_from([0, 0.5, 1.5, 3]), st.sampled_from(["2", "3"])),
+    st.tuples(st.just("reconnect"), players, st.sampled_from([0, 0.5, 1.5, 3]), st.sampled_from(["2", "3", "4"])),
     st.tuples(st.just("play"), st.integers(min_value=0, max_value=8)),  # a legal move by whoever is to move
     st.tuples(st.just("plays"), st.lists(st.integers(min_value=0, max_value=8), min_size=2, max_size=9)),
     st.tuples(st.just("plays"), st.lists(st.integers(min_value=0, max_value=8), min_size=2, max_size=9)),
@@ -115,6 +116,8 @@ steps = st.one_of(
     st.tuples(st.just("send"), players, st.just(4), rematch_payloads),
     st.tuples(st.just("send"), players, st.just(6), claim_payloads),  # claims against an absent opponent
     st.tuples(st.just("away"), players, st.sampled_from([0.2, 0.6, 1.2]), claim_payloads),  # the other drops, a claim
+    st.tuples(st.just("send"), who, st.just(8), reaction_payloads),  # quick reactions
+    st.tuples(st.just("send"), players, st.just(8), reaction_payloads),
     st.tuples(st.just("send"), who, unknown_ops, st.sampled_from([b"{}", None])),
     st.tuples(st.just("wait"), st.sampled_from([0.25, 0.5, 1, 1.5, 2.5, 4])),  # seconds of ticks
     st.tuples(st.just("loop"), st.integers(min_value=1, max_value=3)),  # ticks
@@ -122,10 +125,12 @@ steps = st.one_of(
 )
 BOTH_DECLARED = (("join", "bob", False, {"protocol": "2"}), ("join", "ann", False, {"protocol": "2"}))
 BOTH_3 = (("join", "ann", False, {"protocol": "3"}), ("join", "bob", False, {"protocol": "3"}))
+BOTH_4 = (("join", "ann", False, {"protocol": "4"}), ("join", "bob", False, {"protocol": "4"}))
 openings = st.sampled_from([(), (("join", "ann", False, {"protocol": "2"}),),
                             (("join", "ann", False, None), ("join", "bob", False, {"protocol": "2"})),
                             (("join", "ann", False, {"protocol": "3"}), ("join", "bob", False, {"protocol": "2"})),
-                            BOTH_DECLARED, BOTH_DECLARED, BOTH_3, BOTH_3, BOTH_3])
+                            (("join", "ann", False, {"protocol": "4"}), ("join", "bob", False, {"protocol": "3"})),
+                            BOTH_DECLARED, BOTH_DECLARED, BOTH_3, BOTH_3, BOTH_4, BOTH_4])
 
 
 # Normal forms of what each side sent ------------------------------------------------------------
@@ -587,6 +592,8 @@ def cfg(**kw: Any) -> Config:
 OPEN = [("join", "ann", False, None), ("join", "bob", False, None)]  # two stock XOXO clients
 DECLARED = [("join", "ann", False, {"protocol": "2"}), ("join", "bob", False, {"protocol": "2"})]
 REV3 = list(BOTH_3)
+REV4 = list(BOTH_4)
+HELLO, GG = b'{"reaction":"hello"}', b'{"reaction": "good_game"}'
 CLAIM_WIN, CLAIM_DRAW = b'{"claim":"win"}', b'{"claim":"draw"}'
 BOTH_ASK = [("send", "ann", 4, b"{}"), ("send", "bob", 4, b"{}"), ("loop", 1)]
 
@@ -705,6 +712,20 @@ SCENARIOS: dict[str, tuple[Config, list[tuple[Any, ...]], Any]] = {
                                                 ("leave", "ann", False), ("wait", 1.2), ("send", "bob", 6, CLAIM_WIN),
                                                 ("loop", 1), ("join", "ann", True, {"protocol": "3"})],
         lambda s: s.py.board.outcome.termination.value == "claimed" and s.side.standings[USER_IDS["bob"]].wins == 1),
+    "revision 4: reactions relayed within the limit, and again once the window has passed": (
+        cfg(), [("join", "ann", False, {"protocol": "4"}), ("send", "ann", 8, HELLO), ("loop", 1),
+                ("join", "bob", False, {"protocol": "4"}), *[("send", "ann", 8, GG)] * 4, ("send", "bob", 8, HELLO),
+                ("loop", 1), ("wait", 9.5), ("send", "ann", 8, GG), ("loop", 1), ("play", 4), ("send", "ann", 8, GG),
+                ("loop", 1), ("leave", "bob", False), ("send", "ann", 8, HELLO), ("loop", 1)],
+        lambda s: len(s.py.board.moves) == 1),
+    "revision 4: no relay to a revision-3 opponent, and op 8 from one is unknown": (
+        cfg(), [("join", "ann", False, {"protocol": "4"}), ("join", "bob", False, {"protocol": "3"}),
+                ("send", "ann", 8, HELLO), ("send", "bob", 8, HELLO), ("send", "ann", 8, b"junk"), ("loop", 1), *WIN,
+                ("send", "ann", 8, GG), ("loop", 1)],
+        lambda s: s.py.board.is_over),
+    "revision 4: the rules of revision 3 hold between two revision-4 players": (
+        cfg(turn="1", rated=True), [*REV4, ("wait", 1.5), ("send", "bob", 8, GG), ("loop", 1)],
+        lambda s: s.py.board.outcome.termination.value == "aborted"),
     "rated: stock clients are rated too, without op 7": (
         cfg(rated=True), [*OPEN, *WIN], lambda s: s.side.standings[USER_IDS["ann"]].wins == 1),
 }

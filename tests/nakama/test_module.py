@@ -115,16 +115,16 @@ def test_the_label_declares_the_protocol_whether_a_seat_is_free_and_the_game():
     rt = NakamaRuntime(env={"xoxo_plus_rematch_seconds": "1", "xoxo_plus_tick_rate": "2"})
     ann, bob = person("ann"), person("bob")
     match = rt.matches[rt.matchmaker_matched([ann, bob])]
-    assert json.loads(match.label) == {"protocol": 3, "open": 1, "game": 0, "rated": 1}
+    assert json.loads(match.label) == {"protocol": 4, "open": 1, "game": 0, "rated": 1}
     assert match.context[b"match_label"].decode() == match.label
     match.join_attempt(ann)
     assert match.label_updates == []  # nothing changed, nothing sent to Nakama
     match.join_attempt(bob)
-    assert match.label_updates == ['{"protocol":3,"open":0,"game":1,"rated":1}']
+    assert match.label_updates == ['{"protocol":4,"open":0,"game":1,"rated":1}']
     win(match, ann, bob)
     match.loop()
     match.loop()
-    assert match.label_updates[-1] == '{"protocol":3,"open":0,"game":2,"rated":1}'
+    assert match.label_updates[-1] == '{"protocol":4,"open":0,"game":2,"rated":1}'
     assert match.context[b"match_label"].decode() == match.label
     assert len(match.label_updates) == 2
     label = MatchLabel.decode(match.label)
@@ -141,7 +141,7 @@ def test_friends_who_met_by_a_code_play_an_unrated_match():
 
 def test_match_signal_answers_the_label():
     _, match, _, _ = started()
-    assert json.loads(match.signal("anything")) == {"protocol": 3, "open": 0, "game": 1, "rated": 1}
+    assert json.loads(match.signal("anything")) == {"protocol": 4, "open": 0, "game": 1, "rated": 1}
 
 
 # Settings ---------------------------------------------------------------------------------------------
