@@ -47,7 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.host_load import Closed, LeanSocket, Tally, _sign_in, _worker_main
+from bench.host_load import Closed, LeanSocket, Tally, _worker_main, sign_in
 from bench.machine import machine_line
 
 REPO = Path(__file__).resolve().parents[1]
@@ -156,7 +156,7 @@ def ping_flood(seconds: float, sockets: int = 4) -> list[tuple[str, bool]]:
 
         async def main() -> None:
             nonlocal peak
-            token = await _sign_in(h.port, "flooder", "abuse-device-flooder-0001")
+            token = await sign_in(h.port, "flooder", "abuse-device-flooder-0001")
             stop_at = time.monotonic() + seconds
             floods = [asyncio.create_task(_flood(h.port, token, stop_at, counts)) for _ in range(sockets)]
             while time.monotonic() < stop_at:

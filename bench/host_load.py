@@ -153,10 +153,10 @@ def _address(n: int) -> str:
     return f"127.0.0.{2 + n % ADDRESSES}"
 
 
-async def _sign_in(port: int, name: str, device: str, local: str = "127.0.0.1") -> str:
+async def sign_in(port: int, name: str, device: str, local: str = "127.0.0.1", key: str = KEY) -> str:
     """Nakama's device sign-in as its clients send it: POST, the device id in a JSON body, the key as Basic."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(local, 0))
-    auth = base64.b64encode(f"{KEY}:".encode()).decode()
+    auth = base64.b64encode(f"{key}:".encode()).decode()
     body = json.dumps({"id": device}).encode()
     writer.write(
         f"POST /v2/account/authenticate/device?create=true&username={name} HTTP/1.1\r\n"
@@ -356,7 +356,7 @@ async def _player(port: int, n: int, args: argparse.Namespace, tally: Tally, gat
     await asyncio.sleep(args.ramp * (n // 2) / max(1, args.pairs))  # the two players of a pair arrive together
     async with gate:
         t = time.perf_counter()
-        token = await _sign_in(port, f"{args.prefix}{n}", f"bench-device-{args.prefix}{n:08d}", _address(n))
+        token = await sign_in(port, f"{args.prefix}{n}", f"bench-device-{args.prefix}{n:08d}", _address(n))
         tally.sign_in.append(time.perf_counter() - t)
         ws = await LeanSocket.connect(port, f"/ws?token={token}&format=json", local=_address(n))
     try:

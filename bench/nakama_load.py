@@ -111,24 +111,6 @@ class Tally:
 # The players ---------------------------------------------------------------------------------
 
 
-async def _sign_in(port: int, key: str, name: str, device: str) -> str:
-    """Nakama's device sign-in as its clients send it; returns the session token."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    auth = base64.b64encode(f"{key}:".encode()).decode()
-    body = json.dumps({"id": device}).encode()
-    writer.write(
-        f"POST /v2/account/authenticate/device?create=true&username={name} HTTP/1.1\r\n"
-        f"Host: 127.0.0.1\r\nAuthorization: Basic {auth}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
-    )
-    raw = await reader.read()
-    writer.close()
-    head, _, answer = raw.partition(b"\r\n\r\n")
-    status = head.split(b" ", 2)[1] if head else b"(nothing)"
-    if status != b"200":
-        raise RuntimeError(f"sign-in answered {status.decode()}: {answer[:100]!r}")
-    token: str = json.loads(answer)["token"]
-    return token
 
 
 async def _recv(ws: LeanSocket, stop_at: float) -> dict[str, object] | None:
@@ -226,12 +208,12 @@ async def _play(seat: Seat, stop_at: float) -> None:
 
 
 async def _player(args: argparse.Namespace, n: int, tally: Tally, gate: asyncio.Semaphore, stop_at: float) -> None:
-    from bench.host_load import Closed, LeanSocket
+    from bench.host_load import Closed, LeanSocket, sign_in
 
     await asyncio.sleep(args.ramp * (n // 2) / args.pairs)  # the two players of a pair arrive together
     async with gate:
         t = time.perf_counter()
-        token = await _sign_in(args.port, args.key, f"{args.prefix}{n:05d}", f"nakama-load-{args.prefix}-{n:05d}")
+        token = await sign_in(args.port, f"{args.prefix}{n:05d}", f"nakama-load-{args.prefix}-{n:05d}", key=args.key)
         tally.sign_in.append(time.perf_counter() - t)
         ws = await LeanSocket.connect(args.port, f"/ws?token={token}&format=json")
     try:
