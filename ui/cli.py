@@ -49,7 +49,7 @@ SHARED_FLAGS = {
     "with --host: the address the LAN game listens on (default 0.0.0.0)",
 }
 SERVE_ONLY = ("data", "turn_seconds", "grace_seconds", "rematch_seconds", "tls_cert", "tls_key", "log_level",
-              "admin_port", "admin_bind", "admin_password_file", "log_format", "loop")
+              "admin_port", "admin_bind", "admin_password_file", "log_format", "loop", "idle_seconds", "unrated")
 
 
 def _size(text: str) -> tuple[int, int]:

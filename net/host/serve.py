@@ -95,6 +95,7 @@ SERVE_DEFAULTS = {
     "turn_seconds": DEFAULTS.turn_seconds,
     "grace_seconds": DEFAULTS.grace_seconds,
     "rematch_seconds": DEFAULTS.rematch_seconds,
+    "idle_seconds": DEFAULTS.idle_seconds,
     "tls_cert": None,
     "tls_key": None,
     "log_level": "INFO",
@@ -136,6 +137,9 @@ def add_serve_arguments(
         "turn_seconds": f"time for one move, 0 for no limit (default {d['turn_seconds']:g})",
         "grace_seconds": f"how long a dropped player's seat is held (default {d['grace_seconds']:g})",
         "rematch_seconds": f"time to ask for the next game after a result (default {d['rematch_seconds']})",
+        "idle_seconds": ("between two of our clients, how long an open offer of the next game may wait before the "
+                         f"match ends, 0 for no limit (default {d['idle_seconds']:g})"),
+        "unrated": "rate no games (default: games of players paired by Find an opponent are rated)",
         "tls_cert": "PEM file of the server's certificate chain: serve HTTPS and WSS (needs --tls-key)",
         "tls_key": "PEM file of the certificate's private key (needs --tls-cert)",
         "log_level": f"how much to log (default {d['log_level']})",
@@ -165,6 +169,9 @@ def add_serve_arguments(
                    help=helps["grace_seconds"])
     g.add_argument("--rematch-seconds", type=_whole_seconds, default=default("rematch_seconds"), metavar="N",
                    help=helps["rematch_seconds"])
+    g.add_argument("--idle-seconds", type=_seconds, default=default("idle_seconds"), metavar="N",
+                   help=helps["idle_seconds"])
+    g.add_argument("--unrated", action="store_true", default=None, help=helps["unrated"])
     g.add_argument("--tls-cert", type=Path, default=None, metavar="PEM", help=helps["tls_cert"])
     g.add_argument("--tls-key", type=Path, default=None, metavar="PEM", help=helps["tls_key"])
     g.add_argument("--log-level", default=default("log_level"), choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -232,6 +239,8 @@ def config_from_args(args: argparse.Namespace) -> HostConfig:
         turn_seconds=args.turn_seconds,
         grace_seconds=args.grace_seconds,
         rematch_seconds=args.rematch_seconds,
+        idle_seconds=args.idle_seconds or None,
+        ratings=not args.unrated,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         max_connections=args.max_connections,
