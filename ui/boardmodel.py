@@ -181,6 +181,10 @@ class BoardModel:
         name = self.name_of(index)
         return short_name(name) if name and name != "?" else _("Your opponent")  # a long name, shortened for sentences
 
+    def rating_label(self, index: int) -> str | None:
+        """Player ``index``'s rating as shown beside their name (a rated networked match says; None here)."""
+        return None
+
     @property
     def opponent_wants_rematch(self) -> bool:
         view = self.view
@@ -194,6 +198,8 @@ class BoardModel:
             return None
         if view.result is not None:
             return _(RESULT_TEXT[view.result])
+        if view.termination is Termination.ABORTED:
+            return _("Game aborted")
         winner = view.board.outcome.winner if view.board.outcome else None
         return _("{name} won").format(name=self.name_of(winner)) if winner else _("Game over")
 
@@ -211,8 +217,16 @@ class BoardModel:
             Termination.TIMEOUT: (N_("{name} ran out of time"), N_("You ran out of time"), N_("Out of time")),
             Termination.OPPONENT_LEFT: (N_("{name} left the game"), N_("You left the game"), N_("A player left")),
             Termination.LINE: (N_("Three in a row!"), N_("{name} got three in a row"), N_("Three in a row")),
+            Termination.CLAIMED: (N_("You claimed the win: {name} stayed away"), N_("{name} claimed the win while you were away"),
+                                  N_("The win was claimed")),
+            Termination.DRAW_CALLED: (N_("A draw was called while a player was away"),) * 3,
+            Termination.ABORTED: (N_("{name} never made a first move: no result, no rating change"),
+                                  N_("You never made your first move: no result, no rating change"),
+                                  N_("A first move never came: no result, no rating change")),
         }
         whose = 0 if result is Result.WIN else 1 if result is Result.LOSS else 2
+        if outcome.termination is Termination.ABORTED:  # no result: it says whose first move never came
+            whose = 1 if view.aborted_by == view.you else 0 if view.aborted_by == view.opponent else 2
         why = _(reasons[outcome.termination][whose]).format(name=them)
         if self.match_over:
             return why
@@ -462,7 +476,7 @@ class BoardModel:
     def _game_ended(self, view: MatchView, effects: Effects) -> None:
         self.ended_at = self.now
         out = view.board.outcome
-        if out is not None:
+        if out is not None and out.termination.counts:  # an aborted game is neither a win nor a draw
             self.score[out.winner or 0] += 1
         summary = GameSummary.from_view(
             view, self.mode, self.level, tuple(self.moves), self._wall() if self._wall is not None else None

@@ -12,8 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from game.rules import Termination
 from game.xoxo import GoneReason, MatchLabel, MatchView
 from net.messages import (
+    CallDraw,
+    ClaimAvailable,
+    ClaimWin,
     ConnectionLost,
     Disconnected,
     Event,
@@ -24,9 +28,11 @@ from net.messages import (
     Reconnected,
     ServerClosing,
 )
+from ui.absence import AbsenceClock
 from ui.boardmodel import BoardModel, Effects, Notice, NoticeKind
 from ui.i18n import L_, N_, Text, _, later, ngettext, say
 from ui.lanwords import for_lan
+from ui.ratings import BoardRatings
 from ui.results import GameMode
 from ui.textcut import short_name
 
@@ -42,6 +48,9 @@ class NetBoardModel(BoardModel):
         self.connection: ConnectionLost | None = None  # the last drop, while reconnecting
         self.retry_at: float | None = None
         self.ended: Event | None = None  # what ended the match without the player (OpponentLeft, MatchGone, ...)
+        self.ratings = BoardRatings()  # revision 3: the ratings beside the names, and a rated game's change
+        self.absence = AbsenceClock()  # revision 3: the absent opponent's seat hold, and when a claim opens
+        self.claimed_in: int | None = None  # the game in which we sent a claim (once per game)
 
     @property
     def retry_seconds_left(self) -> int | None:
@@ -60,12 +69,53 @@ class NetBoardModel(BoardModel):
         return _("Reconnecting: attempt {attempt}  ·  trying now…").format(attempt=lost.attempt)
 
     def apply(self, event: Event) -> Effects:
+        self.absence.apply(event, self.now)
         if isinstance(event, MatchUpdate):
             self.connection = None
             self.retry_at = None
-        elif self._network(event):
+        elif self._network(event) or self.ratings.apply(event) or isinstance(event, ClaimAvailable):
             return Effects()
         return super().apply(event)
+
+    # Revision 3: ratings, claims, a game that stays on screen after the match ends --------------------
+
+    def rating_label(self, index: int) -> str | None:
+        return self.ratings.label_of(self.label, self.view, index)
+
+    @property
+    def can_claim(self) -> bool:
+        """The opponent has been away half their seat hold: the player may claim the win or call a draw now."""
+        view = self.view
+        return (self.absence.claimable and self.playing and self.label.claims and view is not None
+                and self.claimed_in != view.game)
+
+    def claim(self, win: bool) -> ClaimWin | CallDraw | None:
+        """Claim the win (``win``) or call a draw against the absent opponent, once per game; the server decides."""
+        view = self.view
+        if not self.can_claim or view is None:
+            return None
+        self.claimed_in = view.game
+        return ClaimWin() if win else CallDraw()
+
+    @property
+    def game_kept(self) -> bool:
+        """The match ended after a game had finished: that game's board and result stay on screen.
+
+        A game the leave itself ended (the opponent left mid-game) is not one: the match's own end says it all.
+        """
+        view = self.view
+        return (self.match_over and isinstance(self.ended, OpponentLeft) and view is not None and view.board.is_over
+                and view.termination is not Termination.OPPONENT_LEFT)
+
+    @property
+    def detail_text(self) -> str:
+        """Why the game ended; on a game kept after the match ended, also who ended the match and why."""
+        why = super().detail_text
+        ended = self.ended
+        if not self.game_kept or not isinstance(ended, OpponentLeft):
+            return why
+        gone = gone_text(ended.name or self.opponent_name, ended.reason, ended.me)
+        return _("{why}  ·  {gone}").format(why=why, gone=gone) if why else gone
 
     def _network(self, event: Event) -> bool:
         """React to an event only a networked match meets; True if ``event`` was one."""
@@ -128,6 +178,7 @@ class NetBoardModel(BoardModel):
         self.connection = None
         self.retry_at = None
         self.pending_move = None
+        self.absence.clear()
         if self.ended is None:
             self.ended = event
 
@@ -153,4 +204,11 @@ def gone_text(name: str, reason: GoneReason, me: bool = False) -> str:
         return _("{name} never joined the match").format(name=name)
     if reason is GoneReason.DISCONNECTED:
         return _("{name} lost the connection and did not come back").format(name=name)
+    if reason is GoneReason.DECLINED:
+        return _("{name} left instead of playing again").format(name=name)
+    if reason is GoneReason.IDLE:
+        return _("Nobody started the next game, so the match ended")
+    if reason is GoneReason.ABORTED:
+        return _("You never made a first move, twice in a row, so you were taken out of the match") if me else (
+            _("{name} never made a first move, twice in a row, and was taken out of the match").format(name=name))
     return _("{name} left the match").format(name=name)

@@ -47,6 +47,7 @@ class GameSummary:
     game: int = 1
     termination: Termination = Termination.LINE
     ended_at: float = 0.0  # unix time
+    abandoned: bool = False  # in progress when the game last stopped: the result is the server's verdict, found later
 
     @classmethod
     def from_view(
@@ -101,6 +102,7 @@ class GameSummary:
             "game": self.game,
             "termination": self.termination.value,
             "ended_at": self.ended_at,
+            **({"abandoned": True} if self.abandoned else {}),
         }
 
     @classmethod
@@ -124,6 +126,7 @@ class GameSummary:
                 game=int(obj.get("game", 1)),
                 termination=Termination(obj.get("termination", Termination.LINE.value)),
                 ended_at=float(ended),
+                abandoned=obj.get("abandoned") is True,
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a game record: {exc}") from None

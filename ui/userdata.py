@@ -1,4 +1,5 @@
-"""The player's files: a profile (device id, name, last server, mute), results by mode, and recent games.
+"""The player's files: a profile (device id, name, last server, mute), results by mode, and recent games;
+per server and account, the online game in progress and the last rating (``seats.json``, ``ui.seats``).
 
 They live as small JSON files in the per-user data folder (platformdirs), or in
 ``$TICTACTOE_DATA_DIR`` when that is set (tests point it at a temporary folder).
@@ -22,6 +23,7 @@ import platformdirs
 
 from ui.records import FORMAT_VERSION, ModeStats, Profile, Stats, StatsFile, new_device_id
 from ui.results import GameSummary
+from ui.seats import Seat, SeatFile, rating_key
 from ui.storage import read_json_object, try_lock, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ APP_NAME = "tictactoe"
 PROFILE_FILE = "profile.json"
 STATS_FILE = "stats.json"
 HISTORY_FILE = "history.json"
+SEATS_FILE = "seats.json"
 HISTORY_LENGTH = 200  # games kept, newest last
 
 MAX_INSTANCES = 16  # windows of one player on one machine that get identities of their own
@@ -59,6 +62,7 @@ class UserData:
         self._profile: Profile | None = None
         self._stats: StatsFile | None = None
         self._history: list[GameSummary] | None = None
+        self._seats: SeatFile | None = None
         self._slot: int | None = None
         self._slot_fd: int | None = None
 
@@ -73,6 +77,10 @@ class UserData:
     @property
     def history_path(self) -> Path:
         return self.folder / HISTORY_FILE
+
+    @property
+    def seats_path(self) -> Path:
+        return self.folder / SEATS_FILE
 
     # Profile --------------------------------------------------------------------------------
 
@@ -212,3 +220,53 @@ class UserData:
         kept = [g for g in games if isinstance(g, dict)] if isinstance(games, list) else []
         kept.append(summary.to_record())
         write_json_atomic(self.history_path, {"version": FORMAT_VERSION, "games": kept[-HISTORY_LENGTH:]})
+
+    # Games in progress and ratings, per server and account (ui.seats) --------------------------------
+
+    def _seat_file(self) -> SeatFile:
+        if self._seats is None:
+            self._seats = self._read_seats()
+        return self._seats
+
+    def _read_seats(self) -> SeatFile:
+        obj = read_json_object(self.seats_path)
+        return SeatFile() if obj is None else SeatFile.from_json(obj)
+
+    @property
+    def seats(self) -> list[Seat]:
+        """The online games that were in progress when the game last stopped, oldest first."""
+        return list(self._seat_file().seats)
+
+    def seat(self, server: str, device_id: str) -> Seat | None:
+        """The game in progress on ``server`` as the account ``device_id``, if one is remembered."""
+        return self._seat_file().find(server, device_id)
+
+    def remember_seat(self, seat: Seat) -> None:
+        """Keep ``seat`` as the game in progress on its server for its account (replacing the one before)."""
+        self._seat_file().put(seat)
+        self._write(lambda: self._change_seats(lambda data: data.put(seat)))
+
+    def forget_seat(self, server: str, device_id: str) -> None:
+        """That game is no longer in progress (finished, left, or its verdict recorded)."""
+        if self._seat_file().drop(server, device_id):
+            self._write(lambda: self._change_seats(lambda data: data.drop(server, device_id)))
+
+    def rating_on(self, server: str, device_id: str) -> int | None:
+        """The player's last shown rating on ``server`` (from a rated game or the leaderboard), if known."""
+        return self._seat_file().ratings.get(rating_key(server, device_id))
+
+    def note_rating(self, server: str, device_id: str, shown: int) -> None:
+        """Remember the player's shown rating on ``server`` (the matchmaker prefers opponents near it)."""
+        key = rating_key(server, device_id)
+        data = self._seat_file()
+        if data.ratings.get(key) == shown:
+            return
+        data.ratings[key] = shown
+        self._write(lambda: self._change_seats(lambda d: d.ratings.__setitem__(key, shown)))
+
+    def _change_seats(self, change: Callable[[SeatFile], object]) -> None:
+        """Apply ``change`` to the file as it is now (another window may have written its own seat)."""
+        data = self._read_seats()
+        change(data)
+        write_json_atomic(self.seats_path, data.to_json())
+
