@@ -1,10 +1,13 @@
-"""CPU used by an idle game window: the menu, and a board waiting for the player's move.
+"""CPU used by an idle game window: the menu, a board waiting for the player's move, and matchmaking.
 
-Each measurement runs the real App in a child process: it opens the screen (``menu``,
-or ``board``: a game against the perfect bot, once the bot has moved if it starts),
-lets it settle, then runs the real loop for ``--seconds`` (10 by default) with no input
-and reports its CPU time over the wall time. The target is under 2 % of one core with
-the pointer resting on the window, whatever screen is idle.
+Each measurement runs the real App in a child process: it opens the screen (``menu``;
+``board``: a game against the perfect bot, once the bot has moved if it starts;
+``matchmaking``: signed in to our host, started here in its own process on loopback, and
+searching for an opponent nobody else looks for, its spinner turning and its figures of who
+is around asked for every few seconds), lets it settle, then runs the real loop for
+``--seconds`` (10 by default) with no input and reports its CPU time over the wall time.
+The target is under 2 % of one core with the pointer resting on the window, whatever
+screen is idle.
 
 Where it runs:
 
@@ -29,7 +32,7 @@ For each run it also prints what woke the loop (frames drawn, input checks, the 
 events that arrived, by type) and the CPU of each thread of the game's process (the
 main thread, SDL's audio thread, ...).
 
-    python bench/idle_cpu.py [--seconds 10] [--driver x11|dummy|both] [--screen menu|board|both]
+    python bench/idle_cpu.py [--seconds 10] [--driver x11|dummy|both] [--screen menu|board|matchmaking|all]
                              [--wait app|event-wait|both] [--env NAME=VALUE ...]
 
 ``--env`` sets a variable in the game's process, e.g. an SDL hint to try
@@ -43,6 +46,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,7 +60,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 TARGET_PERCENT = 2.0
 WAITS = ("app", "event-wait")
-SCREENS = ("menu", "board")
+SCREENS = ("menu", "board", "matchmaking")
 SCREEN_SIZE = (1920, 1200)  # Xvfb's screen: room for the window and for a pointer outside it
 SETTLE_SECONDS = 3.0  # after opening the screen and placing the pointer, before measuring
 
@@ -111,14 +115,34 @@ def _place_pointer(window: int, where: str) -> str:
     return f"({px}, {py}); window at ({x}, {y}) {w}x{h}"
 
 
+def _open(app: Any, config: dict[str, Any]) -> None:
+    """Open the screen to measure and draw its first frame (fonts load, the window appears); matchmaking is waited
+    for until the search is queued, as a player waiting sees it."""
+    from game.bot import Level
+    from ui.screens.board import open_bot_game
+    from ui.screens.netflow import start_online
+
+    if config["screen"] == "board":
+        open_bot_game(app, Level.PERFECT)
+    elif config["screen"] == "matchmaking":
+        start_online(app, server=str(config["server"]), key="defaultkey", name="bench")
+    app.step()
+    if config["screen"] != "matchmaking":
+        return
+    deadline = time.monotonic() + 30
+    while getattr(app.screen, "phase", "") != "searching" and time.monotonic() < deadline:
+        app.step()
+        time.sleep(0.02)
+    if getattr(app.screen, "phase", "") != "searching":
+        raise RuntimeError(f"matchmaking did not start: the screen is {app.screen!r}")
+
+
 def child(config: dict[str, Any]) -> None:
-    """Run one idle screen; print one JSON line of figures."""
+    """Run one idle screen; print one JSON line of figures (for matchmaking, once the search is queued)."""
     sys.path.insert(0, str(REPO))
     import pygame
 
-    from game.bot import Level
     from ui.app import App, PlaySettings
-    from ui.screens.board import open_bot_game
     from ui.userdata import UserData
 
     seconds = float(config["seconds"])
@@ -156,9 +180,7 @@ def child(config: dict[str, Any]) -> None:
 
     with tempfile.TemporaryDirectory() as data, cls(userdata=UserData(data), settings=PlaySettings(seed=1)) as app:
         app.push(app.home())
-        if config["screen"] == "board":
-            open_bot_game(app, Level.PERFECT)
-        app.step()  # the first frame: fonts load, the window appears
+        _open(app, config)
         pointer = "no window system"
         if config["pointer"] != "none":
             pointer = _place_pointer(pygame.display.get_wm_info()["window"], str(config["pointer"]))
@@ -237,8 +259,46 @@ class Xvfb:
                 self.proc.wait()
 
 
+class Host:
+    """Our game server in its own process on loopback, with a data folder of its own, for the matchmaking screen."""
+
+    def __init__(self) -> None:
+        self._data = tempfile.TemporaryDirectory()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(REPO / "main.py"), "--serve", "--bind", "127.0.0.1", "--port", "0", "--data", self._data.name],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
+        )
+        self.address = ""
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:  # its log says where it listens (the port was the system's choice)
+            m = re.search(r"listening on https?://([\d.]+:\d+)", line)
+            if m:
+                self.address = m.group(1)
+                break
+        if not self.address:
+            self.stop()
+            raise RuntimeError("the host did not start")
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for _line in self.proc.stderr:
+            pass
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._data.cleanup()
+
+
 def measure(
-    driver: str, screen: str, wait: str, pointer: str, seconds: float, xvfb: Xvfb | None, extra_env: dict[str, str]
+    driver: str, screen: str, wait: str, pointer: str, seconds: float, xvfb: Xvfb | None, extra_env: dict[str, str],
+    host: Host | None = None,
 ) -> dict[str, Any]:
     env = dict(os.environ, SDL_AUDIODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1", PYTHONPATH=str(REPO), **extra_env)
     if driver == "x11":
@@ -248,7 +308,8 @@ def measure(
         env["SDL_VIDEODRIVER"] = "dummy"
         env.pop("DISPLAY", None)
     config = {"seconds": seconds, "screen": screen, "wait": wait, "pointer": pointer,
-              "xserver_pid": xvfb.proc.pid if driver == "x11" and xvfb is not None else 0}
+              "xserver_pid": xvfb.proc.pid if driver == "x11" and xvfb is not None else 0,
+              "server": host.address if host is not None else ""}
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(config)],
         env=env, capture_output=True, text=True, timeout=seconds + SETTLE_SECONDS + 60,
@@ -263,7 +324,7 @@ def measure(
 
 
 def _both(choice: str, options: tuple[str, ...]) -> list[str]:
-    return list(options) if choice == "both" else [choice]
+    return list(options) if choice in ("both", "all") else [choice]
 
 
 def _runs(drivers: list[str], screen: str, wait: str) -> list[tuple[str, str, str, str]]:
@@ -282,7 +343,7 @@ def _print_run(r: dict[str, Any]) -> None:
     xs = f", X server {r['xserver_percent']:.2f} %" if r.get("xserver_percent") is not None else ""
     threads = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["threads"].items(), key=lambda kv: -kv[1]))
     events = ", ".join(f"{k} {v}" for k, v in sorted(r["events"].items())) or "none"
-    print(f"{driver:>5} {r['screen']:>5} pointer {r['pointer']:>4} {r['wait']:>10}: {r['cpu_percent']:5.2f} % of one core"
+    print(f"{driver:>5} {r['screen']:>11} pointer {r['pointer']:>4} {r['wait']:>10}: {r['cpu_percent']:5.2f} % of one core"
           f" over {r['wall_s']} s{xs}")
     print(f"      {r['frames']} frames, {r['checks']} input checks, events: {events}; "
           f"threads (%): {threads}" + (f"; pointer at {r['pointer_at']}" if driver == "x11" else ""))
@@ -306,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each screen idles (default 10)")
     parser.add_argument("--driver", choices=["x11", "dummy", "both"], default="both")
-    parser.add_argument("--screen", choices=[*SCREENS, "both"], default="both")
+    parser.add_argument("--screen", choices=[*SCREENS, "all", "both"], default="all",
+                        help="the idle screen to measure (default: all; 'both' is kept as a synonym of all)")
     parser.add_argument("--wait", choices=[*WAITS, "both"], default="both")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the game's process, e.g. an SDL hint to try (repeatable)")
@@ -333,14 +395,18 @@ def main(argv: list[str] | None = None) -> int:
     if extra_env:
         print("environment: " + " ".join(f"{k}={v}" for k, v in extra_env.items()))
     results = []
+    runs = _runs(drivers, args.screen, args.wait)
+    host = Host() if any(screen == "matchmaking" for _d, screen, _p, _w in runs) else None
     try:
-        for driver, screen, pointer, wait in _runs(drivers, args.screen, args.wait):
-            r = measure(driver, screen, wait, pointer, args.seconds, xvfb, extra_env)
+        for driver, screen, pointer, wait in runs:
+            r = measure(driver, screen, wait, pointer, args.seconds, xvfb, extra_env, host)
             results.append(r)
             _print_run(r)
     finally:
         if xvfb is not None:
             xvfb.stop()
+        if host is not None:
+            host.stop()
     # The target: the App's own wait, pointer resting on the window (or no window system at all).
     judged = [r for r in results if r["wait"] == "app" and r["pointer"] in ("on", "none")]
     worst = max(judged, key=lambda r: r["cpu_percent"], default=None)

@@ -283,6 +283,7 @@ class TextFont(pygame.font.Font):
         self._path = str(path)
         self._glyph_extents: dict[str, Extent | None] = {}
         self._glyph_images: dict[tuple[str, tuple[int, int, int]], pygame.Surface] = {}
+        self._sizes: dict[str, tuple[int, int]] = {}  # measured texts: a screen measures the same ones every frame
         self._fallbacks = tuple(fallbacks)
         self._font_dir = font_dir
         self._coverage = (coverage(Path(path)), *(coverage(font_dir / f.file) for f in self._fallbacks))
@@ -409,9 +410,17 @@ class TextFont(pygame.font.Font):
         return under
 
     def size(self, text: str | bytes) -> tuple[int, int]:
-        """Width and height of ``text`` as ``render`` draws it."""
+        """Width and height of ``text`` as ``render`` draws it (remembered: fitting a line measures it again and again)."""
         if isinstance(text, bytes):
             return super().size(text)
+        known = self._sizes.get(text)
+        if known is None:
+            if len(self._sizes) > 1024:
+                self._sizes.clear()
+            known = self._sizes[text] = self._measure(text)
+        return known
+
+    def _measure(self, text: str) -> tuple[int, int]:
         if self._simple(text):
             placed = self._placed(text)
             return super().size(text) if placed is None else (placed[1], super().get_height())

@@ -27,6 +27,7 @@ from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
 SPIN_SECONDS = 1.1  # one turn of the spinner
 SPINNER_DOTS = 12
+SPINNER_FPS = 8.0  # the spinner shades between dots, so this is smooth enough, and a waiting window stays cheap (bench/idle_cpu.py)
 
 
 def format_elapsed(seconds: float) -> str:
@@ -100,6 +101,8 @@ class WaitingScreen(MeasuredScreen[ColumnLayout[W]]):
     their card (``measure``: a centred column of ``WaitRows`` and their own); Cancel sits
     centred at the card's bottom.
     """
+
+    frame_rate = SPINNER_FPS
 
     def __init__(self) -> None:
         super().__init__()
