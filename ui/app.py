@@ -55,8 +55,8 @@ NETWORK_STOP_SECONDS = 1.0  # closing the App waits at most this long for the ne
 class App:
     """The game window and its screen stack.
 
-    Other threads may call only ``wake()`` and ``quit()``; everything else belongs to
-    the thread that runs the loop.
+    Other threads (and signal handlers) may call only ``wake()``, ``quit()`` and
+    ``request_leave()``; everything else belongs to the thread that runs the loop.
     """
 
     def __init__(
@@ -92,6 +92,7 @@ class App:
         self._held: list[pygame.event.Event] = []
         self._running = True
         self._wake_flag = threading.Event()  # the only thing other threads touch (see wake)
+        self._leave_asked = False  # request_leave (a signal handler) asked to leave any game and quit
         self._closed = False
         self._failing = False
         self._shown: Screen | None = None
@@ -253,6 +254,19 @@ class App:
         """
         self._wake_flag.set()
 
+    def close_window(self, *, ask: bool = True) -> None:
+        """The window's close button (``ask``), or a request to stop (not ``ask``): a screen with a game on leaves it
+        first (asking, where it counts as a loss), else the App quits at once."""
+        for screen in reversed(self.screens):
+            if screen.quit_requested(ask):
+                return
+        self.quit(self.exit_code)
+
+    def request_leave(self) -> None:
+        """Leave any game cleanly and quit, without asking (SIGTERM); safe from a signal handler or another thread."""
+        self._leave_asked = True
+        self.wake()
+
     def quit(self, code: int = 0) -> None:
         """Stop the loop after the current frame with exit code ``code``; safe from any thread."""
         self.exit_code = code if not self.failed else max(code, 1)
@@ -338,6 +352,9 @@ class App:
                 self._held = []
             for event in events:
                 self._dispatch(event)
+            if self._leave_asked:
+                self._leave_asked = False
+                self.close_window(ask=False)
             self._poll_sources()
             top = self.screen
             if top is not None:
@@ -398,7 +415,7 @@ class App:
 
     def _dispatch(self, event: pygame.event.Event) -> None:
         if event.type == pygame.QUIT:
-            self.quit(self.exit_code)
+            self.close_window()
             return
         if event.type == pygame.VIDEORESIZE:
             self._on_resize(event.size)

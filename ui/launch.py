@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import enum
 import logging
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -27,6 +30,7 @@ from ui.app import App
 from ui.observers import AppObserver, GameLines, GiveUp, Screenshots
 from ui.screens.board import open_bot_game
 from ui.screens.netflow import host_lan_game, join_lan_game, start_online
+from ui.screens.resume import offer_resume
 from ui.settings import NetSettings, PlaySettings
 
 log = logging.getLogger(__name__)
@@ -90,6 +94,8 @@ def start_play(app: App, options: ClientOptions) -> None:
         host_lan_game(app, name=options.name)
     elif options.play is Play.JOIN:
         join_lan_game(app, server=options.server, name=options.name, auto_join=True)
+    else:
+        offer_resume(app)  # the menu: if the game last stopped mid-game, ask the server about that game
 
 
 def observers_for(options: ClientOptions, headless: bool, out: TextIO, err: TextIO) -> list[AppObserver]:
@@ -102,6 +108,25 @@ def observers_for(options: ClientOptions, headless: bool, out: TextIO, err: Text
     if options.games is not None or headless:
         observers.append(GiveUp(err))  # nobody is there to click "Try again" or "Menu"
     return observers
+
+
+@contextmanager
+def leave_on_sigterm(app: App) -> Iterator[None]:
+    """While the App runs, SIGTERM leaves a game in progress as a player would (the leave goes to the server, the loss
+    into History), then quits; without a window too. (Only the main thread may set a handler: elsewhere, nothing.)"""
+    def leave(signum: int, frame: object) -> None:
+        log.info("SIGTERM: leaving any game and quitting")
+        app.request_leave()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, leave)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_client(options: ClientOptions, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -122,5 +147,6 @@ def run_client(options: ClientOptions, *, out: TextIO | None = None, err: TextIO
         except Exception as exc:  # shown on the error screen, never as a traceback: the log has it
             log.exception("unexpected error: %s", exc)
             app.fail(exc)
-        code = app.run()
+        with leave_on_sigterm(app):
+            code = app.run()
     return 1 if app.failed else code

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from game.rules import Board
+from game.rules import Board, Termination
 from game.xoxo import OP_STATE, PROTOCOL, GoneReason, MatchLabel, Presence, RematchMode, encode_state
 from net.messages import (
     Command,
@@ -25,11 +25,13 @@ from net.messages import (
     SendMove,
     match_events,
 )
+from ui.i18n import L_
 from ui.netboardmodel import NetBoardModel
 from ui.pilot import Pilot
 from ui.results import GameMode
 from ui.screens.confirm import ConfirmScreen
 from ui.screens.netboard import NetBoardScreen
+from ui.screens.netkit import Choice
 
 ME = Presence("u-me", "s-me", "Me")
 ALICE = Presence("u-alice", "s-alice", "Alice")
@@ -69,6 +71,15 @@ class FakeTrip:
 
     def __getattr__(self, name: str):
         return lambda *args, **kw: self.calls.append((name, args))
+
+    def play_on_choices(self, online_label: object = None) -> list[Choice]:
+        return [Choice(L_("Find a new opponent"), lambda: self.calls.append(("find_again", ()))),
+                Choice(L_("Menu"), lambda: self.calls.append(("home", ())))]
+
+
+def won_by_leaving() -> Board:
+    """Our win because Alice left in the middle of the game (the server's final state before its op 5)."""
+    return Board.new(1).play(2, 2).finish(Termination.OPPONENT_LEFT, winner=1)
 
 
 def won() -> Board:
@@ -149,12 +160,29 @@ def test_leaving_mid_game_asks_and_says_it_ends_the_match_for_the_opponent(onlin
     assert pilot.app.summaries[-1].result == "loss"
 
 
-def test_an_opponent_who_left_hands_over_with_the_final_score(online) -> None:
+def test_an_opponent_who_left_mid_game_hands_over_with_the_final_score(online) -> None:
     pilot, _screen, match, trip = online
-    match.state(won(), rematch_countdown=10)
+    match.state(won_by_leaving())
     pilot.step()
     match.deliver(OpponentLeft("Alice", GoneReason.LEFT))
     pilot.step()
     name, args = trip.calls[-1]
     assert name == "opponent_left" and args[:2] == ("Alice", GoneReason.LEFT)
     assert args[2] == "Final score: You 1  ·  Alice 0  ·  Draws 0."
+
+
+def test_an_opponent_who_leaves_after_a_game_leaves_its_result_on_screen_with_who_and_why(online) -> None:
+    pilot, screen, match, trip = online
+    match.state(won(), rematch_mode=RematchMode.OPEN)
+    pilot.step()
+    assert screen.button_labels == ["Rematch", "Leave"]
+    match.deliver(OpponentLeft("Alice", GoneReason.DECLINED))
+    pilot.step()
+    pilot.advance(30.0)  # nothing moves it on: the player acts
+    assert pilot.screen is screen and not [c for c in trip.calls if c[0] == "opponent_left"]
+    assert screen.model.banner_text == "You won"
+    assert screen.model.detail_text == "Three in a row!  ·  Alice left instead of playing again"
+    assert screen.button_labels == ["Find a new opponent", "Menu"] and screen.buttons.focus.label == "Find a new opponent"
+    assert screen.hint_text == "Enter chooses  ·  Esc menu"
+    pilot.press("return")
+    assert trip.calls[-1] == ("find_again", ()) and ("end", ()) not in trip.calls, "the trip goes on: a new search"

@@ -135,7 +135,7 @@ def test_an_opponent_who_stops_early_makes_the_other_exit_1_saying_so(tmp_path: 
     assert code == 0 and len(games(out)) == 1, err
     code, out, err = finish(long)
     assert code == 1 and len(games(out)) == 1
-    assert err.strip().splitlines()[-1] == "ann left the match."
+    assert err.strip().splitlines()[-1] == "ann left instead of playing again."  # after a game: no rematch
 
 
 def test_a_search_that_finds_nobody_within_the_match_timeout_exits_1_saying_so(tmp_path: Path, server: str) -> None:

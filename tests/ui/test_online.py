@@ -97,7 +97,7 @@ def test_the_sign_in_form_checks_its_fields_and_remembers_them(pilots, tmp_path,
     assert login.server_field.focused
     a.press("tab")
     assert login.buttons.focus.label == "Find an opponent" and login.buttons.focus_visible
-    a.press("tab", "tab", "tab", "tab")
+    a.press("tab", "tab", "tab", "tab", "tab")  # Play a friend, Advanced, Leaderboard, Back
     assert a.app.speaker.focused and not login.focus.current, "after the last button, the speaker in the corner"
     a.press("tab")
     assert login.name_field.focused, "Tab goes round"

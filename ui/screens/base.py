@@ -126,6 +126,13 @@ class Screen:
         """Show no focus here (the speaker button has it)."""
         self.buttons.focus_visible = False
 
+    def quit_requested(self, ask: bool) -> bool:
+        """The window is being closed (``ask``: the player may be asked first) or the process told to stop.
+
+        True if this screen sees to it (it quits the App once done, e.g. after leaving a game); False lets the App quit.
+        """
+        return False
+
     def on_event(self, event: Event) -> None:
         """A game or network event (``net.messages``) from one of the App's event sources."""
 

@@ -59,6 +59,7 @@ class BoardScreen(Screen):
     leave_label = N_("Menu")  # the button (and Esc) that ends the match and goes back
     leave_hint = N_("Esc menu")  # what the footer says Esc does
     enter_leave_hint = N_("Enter or Esc: menu")  # and Enter too, with the focus on that button
+    painter: type[BoardPainter] = BoardPainter  # what draws the model (a networked board draws more)
 
     def __init__(self, controller: Controller, model: BoardModel, *, own_source: bool = False):
         super().__init__()
@@ -357,7 +358,7 @@ class BoardScreen(Screen):
 
     def draw_board(self, surface: pygame.Surface, lay: BoardLayout) -> None:
         look = Look(self.hover, self.cursor, self.cursor_visible)
-        BoardPainter(self.fonts, self.progress).draw(surface, lay, self.model, look)
+        self.painter(self.fonts, self.progress).draw(surface, lay, self.model, look)
 
 
 def open_bot_game(app: App, level: Level) -> BoardScreen:

@@ -184,16 +184,24 @@ def draw_marks(
 
 def draw_pill(surface: pygame.Surface, fonts: theme.Fonts, text: str, size: float, rect: pygame.Rect, *,
               fill: pygame.Color, color: pygame.Color, alpha: int = 255, scale: float = 1.0) -> pygame.Rect:
-    """``text`` on a rounded pill centred in ``rect`` (shrunk to fit its width); the pill's rectangle."""
-    image = fonts.line(text, size, rect.width - 36 * scale, color)
-    box = image.get_rect().inflate(int(28 * scale), int(14 * scale))
+    """``text`` on a rounded pill centred in ``rect`` (on one line if it fits, else on up to three); its rectangle."""
+    room = rect.width - 36 * scale
+    shown, fitted = fonts.fit_line(text, size, room)
+    lines = [shown] if shown == text else wrap_text(fonts.get(size), text, room, 3)
+    images = [fonts.render(line, fitted if shown == text else size, color) for line in lines]
+    height = sum(image.get_height() for image in images)
+    box = pygame.Rect(0, 0, max(image.get_width() for image in images), height).inflate(int(28 * scale), int(14 * scale))
     box.center = rect.center
-    translucent(surface, theme.SHADOW, box.move(0, int(3 * scale)), box.height // 2, min(alpha, theme.SHADOW.a))
-    translucent(surface, fill, box, box.height // 2, alpha)
-    if alpha < 255:
-        image = image.copy()
-        image.set_alpha(alpha)
-    blit_center(surface, image, box.center)
+    radius = min(box.height // 2, int(22 * scale))
+    translucent(surface, theme.SHADOW, box.move(0, int(3 * scale)), radius, min(alpha, theme.SHADOW.a))
+    translucent(surface, fill, box, radius, alpha)
+    y = box.centery - height / 2
+    for image in images:
+        if alpha < 255:
+            image = image.copy()
+            image.set_alpha(alpha)
+        blit_center(surface, image, (box.centerx, y + image.get_height() / 2))
+        y += image.get_height()
     return box
 
 
@@ -231,6 +239,10 @@ class BoardPainter:
             if view is not None:
                 name = model.name_of(index)
                 caption = _("You") if mine else (_("Computer") if model.mode is GameMode.BOT else _("Opponent"))
+                rating = model.rating_label(index)
+                if rating:
+                    # TRANSLATORS: under a player's name on the board: "You  ·  1508?" (a rated match: their rating).
+                    caption = _("{who}  ·  {rating}").format(who=caption, rating=rating)
             else:
                 name, caption = "…", ""
             score = str(model.score[index])
@@ -239,7 +251,7 @@ class BoardPainter:
             name_max = score_rect.left - 8 * s - text_x
             name_img = fonts.line(name, 21 * s, name_max, theme.TEXT)
             cap_color = theme.MARK_TEXT[index] if mine else theme.MUTED
-            cap_img = fonts.render(caption, theme.small(14 * s), cap_color, light=True) if caption else None
+            cap_img = fonts.line(caption, theme.small(14 * s), name_max, cap_color, light=True) if caption else None
             block = name_img.get_height() + (cap_img.get_height() + 2 * s if cap_img else 0)
             y = rect.centery - block / 2
             surface.blit(name_img, (text_x, y))

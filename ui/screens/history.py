@@ -69,6 +69,13 @@ def opponent_of(summary: GameSummary) -> str:
     return shown_name(summary.opponent, summary.mode, summary.level) or "?"
 
 
+def no_result(summary: GameSummary) -> str:
+    """What a game without a result is (marked English): aborted, abandoned with no verdict, or only watched."""
+    if summary.termination is Termination.ABORTED:
+        return N_("Aborted")
+    return N_("Abandoned") if summary.abandoned else N_("Watched")
+
+
 def record_text(tally: Tally) -> str:
     return _("W {wins}  ·  L {losses}  ·  D {draws}").format(wins=tally.wins, losses=tally.losses, draws=tally.draws)
 
@@ -94,7 +101,7 @@ class GameRow(Button):
                              border_radius=max(6, int(13 * s)))
         g = self.summary
         result = g.result
-        badge_text = (_(RESULT_WORDS[result]) if result in RESULT_WORDS else _("Over")) if result is not None else _("Watched")
+        badge_text = (_(RESULT_WORDS[result]) if result in RESULT_WORDS else _("Over")) if result is not None else _(no_result(g))
         badge = fonts.render(badge_text, 19 * s, RESULT_COLORS.get(result, theme.MUTED) if result else theme.MUTED)
         moves_text = ngettext("{n} move", "{n} moves", len(g.moves)).format(n=len(g.moves))
         moves = fonts.render(moves_text, theme.small(14 * s), theme.MUTED, light=True)
@@ -105,8 +112,11 @@ class GameRow(Button):
         room = right - max(badge.get_width(), moves.get_width()) - left - int(16 * s)
         title = _("{you} vs {opponent}").format(you=short_name(g.you) or _("You"), opponent=short_name(opponent_of(g)))
         title_img = fonts.line(title, 19 * s, room, theme.TEXT)
-        caption = _("{when}  ·  {where}  ·  you played {mark}").format(when=when(g.ended_at), where=_(MODE_NAMES[g.mode]),
-                                                                       mark=g.mark_text)
+        if g.abandoned:  # in progress when the game stopped: the result is what the server recorded later
+            caption = _("{when}  ·  {where}  ·  abandoned").format(when=when(g.ended_at), where=_(MODE_NAMES[g.mode]))
+        else:
+            caption = _("{when}  ·  {where}  ·  you played {mark}").format(
+                when=when(g.ended_at), where=_(MODE_NAMES[g.mode]), mark=g.mark_text)
         cap_img = fonts.line(caption, theme.small(14 * s), room, theme.MUTED, light=True)
         surface.blit(title_img, (left, rect.y + int(7 * s)))
         surface.blit(cap_img, cap_img.get_rect(bottomleft=(left, rect.bottom - int(7 * s))))
@@ -369,16 +379,21 @@ class ReplayScreen(Screen):
     def result_text(self) -> str:
         g = self.summary
         if g.result is None:
-            return _("Game over")
+            return _(no_result(g)) if g.abandoned or g.termination is Termination.ABORTED else _("Game over")
         how = {
             Termination.LINE: N_("three in a row"),
             Termination.DRAW: N_("a full board"),
             Termination.TIMEOUT: N_("time ran out"),
             Termination.OPPONENT_LEFT: N_("a player left"),
+            Termination.CLAIMED: N_("claimed while a player was away"),
+            Termination.DRAW_CALLED: N_("called while a player was away"),
+            Termination.ABORTED: N_("no first move"),
         }[g.termination]
         if g.termination is Termination.OPPONENT_LEFT and g.result is not Result.DRAW:
-            # Who left: a game lost this way is one the player left; a game won, one the opponent left.
-            how = N_("you left") if g.result is Result.LOSS else N_("{name} left")
+            # Who left: a game lost this way is one the player left (or, abandoned, did not come back to); a game won,
+            # one the opponent left.
+            how = (N_("you did not come back") if g.abandoned else N_("you left")) if g.result is Result.LOSS else \
+                N_("{name} left")
         # TRANSLATORS: a replay's result and why, e.g. "Won (three in a row)".
         return _("{result} ({how})").format(result=_(RESULT_WORDS[g.result]),
                                             how=_(how).format(name=short_name(opponent_of(g))))

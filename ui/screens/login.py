@@ -90,10 +90,14 @@ class LoginScreen(FormScreen[LoginLayout]):
 
     name = "login"
 
-    def __init__(self, on_submit: Callable[[LoginForm], None], *, error: tuple[LoginField, str] | None = None):
-        """``error``: (field, message) to show at once, e.g. ("key", "The server key was refused")."""
+    def __init__(self, on_submit: Callable[[LoginForm], None], *, error: tuple[LoginField, str] | None = None,
+                 on_leaderboard: Callable[[LoginForm], object] | None = None):
+        """``error``: (field, message) to show at once, e.g. ("key", "The server key was refused");
+        ``on_leaderboard``: show that server's leaderboard (a Leaderboard button beside Back)."""
         super().__init__()
         self.on_submit = on_submit
+        self.on_leaderboard = on_leaderboard
+        self.leaderboard_button = Button(L_("Leaderboard"), self.show_leaderboard)
         self.name_field = TextField(placeholder=L_("Your name"), max_length=MAX_NAME_LENGTH, on_submit=self._submitted)
         self.server_field = TextField(placeholder=L_("host:port or https://host"), max_length=MAX_SERVER_LENGTH,
                                       on_submit=self._submitted)
@@ -117,11 +121,15 @@ class LoginScreen(FormScreen[LoginLayout]):
                 *((_("Server key"), _("Certificate authority (self-hosted servers)")) if self.advanced else ()))
 
     def focus_order(self) -> Sequence[Focusable]:
-        return [*self.fields, self.find_button, self.friend_button, self.advanced_button, self.back_button]
+        return [*self.fields, self.find_button, self.friend_button, self.advanced_button, *self._last_row]
+
+    @property
+    def _last_row(self) -> list[Button]:
+        return [self.leaderboard_button, self.back_button] if self.on_leaderboard is not None else [self.back_button]
 
     def _set_buttons(self) -> None:
         self.advanced_button.label = L_("Hide the advanced settings") if self.advanced else L_("Advanced: key, certificate")
-        self.buttons.set_rows([[self.find_button, self.friend_button], [self.advanced_button], [self.back_button]])
+        self.buttons.set_rows([[self.find_button, self.friend_button], [self.advanced_button], self._last_row])
         self.buttons.focus_visible = False
         self.relayout()
 
@@ -158,6 +166,25 @@ class LoginScreen(FormScreen[LoginLayout]):
 
     def submit_friend(self) -> None:
         self.submit(friend=True)
+
+    def show_leaderboard(self) -> None:
+        """The leaderboard of the server typed, once the fields can work (it signs in there to read it)."""
+        form = self._form()
+        if form is not None and self.on_leaderboard is not None:
+            self.on_leaderboard(form)
+
+    def _form(self, friend: bool = False) -> LoginForm | None:
+        """The form if every field can work; else None, the first refusal shown at its field."""
+        try:
+            return LoginForm(
+                name=self.read(self.name_field, check_name),
+                server=str(self.read(self.server_field, check_server)),
+                key=self.read(self.key_field, _check_key),
+                ca_file=self.read(self.ca_field, check_ca_file),
+                friend=friend,
+            )
+        except FieldRefused:
+            return None
 
     def submit(self, friend: bool = False) -> None:
         """Check the fields in order; if they can work, hand them on (the flow remembers them and signs in)."""
@@ -212,8 +239,12 @@ class LoginScreen(FormScreen[LoginLayout]):
         y += h.button + h.button_gap
         self.advanced_button.rect = pygame.Rect(left, y, inner, h.link)
         y += h.link + h.button_gap
-        self.back_button.rect = pygame.Rect(0, y, int(200 * s), h.button)
-        self.back_button.rect.centerx = col.window[0] // 2
+        last = self._last_row
+        w = min(int(200 * s), (inner - gap * (len(last) - 1)) // len(last))
+        x = col.window[0] // 2 - (len(last) * w + (len(last) - 1) * gap) // 2
+        for b in last:
+            b.rect = pygame.Rect(x, y, w, h.button)
+            x += w + gap
 
     def paint(self, canvas: Canvas, lay: LoginLayout) -> None:
         surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale

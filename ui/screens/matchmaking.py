@@ -156,7 +156,7 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
             self.phase = Phase.SEARCHING
             self._retry_at = None
         elif isinstance(event, MatchJoined):
-            self.flow.matched(event.label)
+            self.flow.matched(event.label, event.match_id)
         elif isinstance(event, Failure):
             self.flow.failed(event)
         # Disconnected and HostStopped here can only be the echo of an earlier trip's end: ignored.

@@ -12,6 +12,7 @@ the menu ends the trip (disconnect, or stop hosting).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pygame
@@ -30,12 +31,16 @@ from ui import theme
 from ui.controller import Controller
 from ui.i18n import L_, N_, Text, _, later, say
 from ui.lanwords import for_lan
-from ui.netboardmodel import NetBoardModel
+from ui.netboardmodel import NetBoardModel, gone_text
 from ui.render import translucent, wrap_text
+from ui.resume import SeatKeeper
 from ui.screens.board import BoardScreen
 from ui.screens.boardview import BoardLayout
+from ui.screens.claim import NetBoardPainter, claim_buttons
+from ui.screens.confirm import ConfirmScreen
 from ui.screens.netkit import draw_lines
 from ui.screens.trip import Trip, TripKind
+from ui.widgets import Button, ButtonStyle
 
 if TYPE_CHECKING:
     from ui.app import App
@@ -45,6 +50,7 @@ if TYPE_CHECKING:
 MIN_AUTO_DELAY = 0.1
 MATCH_GONE = N_("The server no longer has this match: it may have ended while you were away.")
 MATCH_GONE_LAN = N_("The game's host no longer has this match: it may have ended while you were away.")
+CLAIMING = ("claim",)  # the buttons' state while a claim is open (BoardScreen._buttons_for)
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +62,15 @@ class NetBoardScreen(BoardScreen):
     leave_label = N_("Leave")  # leaving ends the match for both players
     leave_hint = N_("Esc leave")
     enter_leave_hint = N_("Enter or Esc: leave")
+    painter = NetBoardPainter  # an absent opponent's seat hold is a card with its countdown
 
-    def __init__(self, flow: Trip, controller: Controller, model: NetBoardModel):
+    def __init__(self, flow: Trip, controller: Controller, model: NetBoardModel, *, match_id: str = ""):
+        """``match_id``: the match's id on the server, kept on disk while a game is on (online) to come back to it."""
+        self.match_id = match_id
+        self.seat: SeatKeeper | None = None  # the note of the game in progress (online matches)
+        self.claim_button, self.draw_button = claim_buttons(lambda: self.claim(win=True), lambda: self.claim(win=False))
+        self.kept: list[Button] = []  # the ways to play on, once the match ended after a game that stays on screen
+        self._quit_question: ConfirmScreen | None = None
         super().__init__(controller, model)
         self.model: NetBoardModel = model
         self.flow = flow
@@ -69,8 +82,22 @@ class NetBoardScreen(BoardScreen):
         low, high = app.settings.auto_delay
         return (max(low, MIN_AUTO_DELAY), max(high, MIN_AUTO_DELAY))  # paced to what a server accepts
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        app = self.app
+        if app is not None and self.flow.kind is TripKind.ONLINE and self.match_id:
+            self.seat = SeatKeeper(app.userdata, server=self.flow.server, key=self.flow.key, ca_file=self.flow.ca_file,
+                                   match_id=self.match_id, device_id=app.userdata.session_device_id(),
+                                   wall_clock=app.wall_clock)
+
     def on_unmount(self) -> None:
+        if self.app is not None and self.model.leaving_forfeits:
+            lost = self.model.forfeit()  # leaving a game in progress, however the board goes: it counts as lost
+            if lost is not None:
+                self.app.report_game(lost)
         super().on_unmount()  # leaves the match if it is still on
+        if self.seat is not None:
+            self.seat.forget()  # left, or over: nothing to come back to
         if not self.handed_over:
             self.flow.end()  # back to the menu (or the App closes): let go of the server
 
@@ -85,12 +112,100 @@ class NetBoardScreen(BoardScreen):
 
     def _countdowns(self) -> list[float | None]:
         retry = self.model.retry_at - self.now if self.model.retry_at is not None else None
-        return [*super()._countdowns(), retry]
+        hold = self.model.absence.hold
+        held = [hold.ends_at - self.now, hold.claim_at - self.now] if hold is not None else []
+        return [*super()._countdowns(), retry, *held]
+
+    # Leaving with the window, or when told to stop -------------------------------------------------------
+
+    def quit_requested(self, ask: bool) -> bool:
+        """Closing the window mid-game asks first, as Esc does (it counts as a loss); a stop request (SIGTERM) leaves
+        at once. Either way the leave goes to the server and the loss into the player's history, then the App quits."""
+        app = self.app
+        if app is None or not self.model.leaving_forfeits:
+            return False
+        if ask and (self._quit_question is None or app.screen is not self._quit_question):
+            while app.screen is not self and app.screen is not None:
+                app.pop(False)  # a question already over the board (Esc's) gives way to this one
+            self._quit_question = ConfirmScreen(self.leave_question, self.leave_warning, L_("Leave and quit"),
+                                                L_("Keep playing"))
+            app.push(self._quit_question, self._quit_confirmed)
+            return True
+        self._quit_confirmed(True)  # told to stop, or the window closed a second time while asked: leave
+        return True
+
+    def _quit_confirmed(self, result: object) -> None:
+        self._quit_question = None
+        app = self.app
+        if result is True and app is not None:
+            if app.screen is not self and app.screen is not None:
+                app.pop(False)
+            self.leave_now()
+            app.quit(app.exit_code)
+
+    # Claims against an absent opponent, and a game kept on screen after the match ended ----------------------
+
+    def claim(self, *, win: bool) -> None:
+        """Claim the win (``win``) or call it a draw: the opponent has been away for half their seat hold."""
+        self._send(self.model.claim(win))
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        if self.kept:
+            return  # the ways to play on, set once the match ended
+        if self.model.can_claim:
+            if self._buttons_for != CLAIMING:
+                self._buttons_for = CLAIMING
+                self.buttons.set_rows([[self.claim_button, self.draw_button, self._leave_button]])
+                self.buttons.focus_on(None)  # no focus: Enter claims only once the player has tabbed to Claim the win
+                self.buttons.focus_visible = False
+                self.relayout()
+            return
+        if self._buttons_for == CLAIMING:
+            self._buttons_for = None
+        super()._sync_buttons()
+
+    def _keep(self, event: OpponentLeft) -> None:
+        """The match ended after a game had finished: its board, result and reason stay, with the ways to play on."""
+        if self.auto is not None:
+            self.auto.stop()
+        choices = self.flow.play_on_choices()
+        self.kept = [Button(c.label, self._choosing(c.action), style=ButtonStyle.PRIMARY if i == 0 else ButtonStyle.NORMAL)
+                     for i, c in enumerate(choices)]
+        self.buttons.set_rows([self.kept])
+        self.buttons.focus_on(self.kept[0])
+        self.buttons.focus_visible = True
+        self.relayout()
+        if self.app is not None:
+            self.app.stuck(gone_text(event.name or self.model.opponent_name, event.reason, event.me) + ".")
+
+    def _choosing(self, action: Callable[[], None]) -> Callable[[], None]:
+        def choose() -> None:
+            self.handed_over = True  # the choice moves the trip on (a new search, the menu): leaving must not end it
+            action()
+
+        return choose
+
+    def leave(self) -> None:
+        if self.kept:
+            self.kept[-1].on_press()  # Esc on a kept game: the last choice (the menu)
+            return
+        super().leave()
+
+    @property
+    def hint_text(self) -> str:
+        if self.kept:
+            return _("Enter chooses  ·  Esc menu")
+        if self.model.can_claim:
+            return _("Tab to claim the win or call a draw  ·  {esc}").format(esc=_(self.leave_hint))
+        return super().hint_text
 
     # Events ----------------------------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
         super().on_event(event)
+        if self.seat is not None:
+            self.seat.observe(self.model)
         if isinstance(event, Reconnected) and event.rejoined and self.auto is not None:
             self.auto.retry(self.now, can_rematch=self.model.can_rematch)  # what it sent while the line was down is lost
         if isinstance(event, (OpponentLeft, MatchGone, ServerClosing, Disconnected, Failure)) or (
@@ -100,7 +215,10 @@ class NetBoardScreen(BoardScreen):
 
     def _hand_over(self, event: Event) -> None:
         """The match is over without the player choosing it: the flow's next screen takes over (once)."""
-        if self.handed_over or self.app is None or self.app.screen is not self:
+        if self.handed_over or self.kept or self.app is None or self.app.screen is not self:
+            return
+        if isinstance(event, OpponentLeft) and self.model.game_kept:
+            self._keep(event)
             return
         self.handed_over = True
         if self.auto is not None:

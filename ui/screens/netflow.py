@@ -30,12 +30,15 @@ from ui.screens.connection import MatchEndedScreen, NetErrorScreen
 from ui.screens.friend import FriendScreen
 from ui.screens.lan_host import LanHostScreen
 from ui.screens.lan_join import LanJoinScreen
+from ui.screens.leaderboard import LeaderboardScreen
 from ui.screens.login import LoginField, LoginForm, LoginScreen
 from ui.screens.matchmaking import MatchmakingScreen
 from ui.screens.name import NameScreen
 from ui.screens.netboard import NetBoardScreen
 from ui.screens.netkit import Choice
+from ui.screens.resume import SeatCheckScreen
 from ui.screens.trip import TripKind
+from ui.seats import Seat
 from ui.textcut import short_name
 
 if TYPE_CHECKING:
@@ -103,19 +106,33 @@ class NetFlow:
             screen = LanHostScreen(self)
         else:
             network.send(SignIn(self.server, self.key, self.name, device_id, self.ca_file))
-            network.send(FindOpponent(self.code))
-            screen = MatchmakingScreen(self)
+            seat = app.userdata.seat(self.server, device_id) if self.kind is TripKind.ONLINE else None
+            if seat is not None:  # the game last stopped mid-game on this server: back to it, if it is still on
+                screen = SeatCheckScreen(self, seat)
+            else:
+                network.send(self._find())
+                screen = MatchmakingScreen(self)
         return app.replace(screen) if replace else app.push(screen)
 
-    def matched(self, label: MatchLabel) -> None:
-        """A match was found: the board, instead of the waiting screen (``label``: what the server offers)."""
+    def _find(self) -> FindOpponent:
+        """Into the matchmaker: with the friend's code, or near the player's last known rating on this server."""
+        rating = None if self.code else self.app.userdata.rating_on(self.server, self.app.userdata.session_device_id())
+        return FindOpponent(self.code, rating=rating)
+
+    def search(self) -> None:
+        """Look for an opponent on the server signed in to (after a game that could not be gone back to)."""
+        self.app.network.send(self._find())
+        self.app.replace(MatchmakingScreen(self))
+
+    def matched(self, label: MatchLabel, match_id: str = "") -> None:
+        """A match was found (or rejoined): the board, instead of the waiting screen (``label``: what the server offers)."""
         model = NetBoardModel(mode=self.mode, label=label, wall_clock=self.app.wall_clock)
-        self.app.replace(NetBoardScreen(self, self.app.network, model))
+        self.app.replace(NetBoardScreen(self, self.app.network, model, match_id=match_id))
 
     def find_again(self) -> None:
         """Back into the matchmaker with the same server (or, hosting, on our own host, still announced)."""
         self.ended = False
-        self.app.network.send(FindOpponent(self.code))
+        self.app.network.send(self._find() if self.kind is TripKind.ONLINE else FindOpponent(self.code))
         if self.kind is TripKind.LAN_HOST:
             self.app.replace(LanHostScreen(self, resume=True))
         else:
@@ -252,8 +269,17 @@ def _sentences(*parts: Text) -> Text:
 
 def login_screen(app: App, *, replace: bool = False, error: tuple[LoginField, str] | None = None) -> Screen:
     """The sign-in screen, prefilled from the profile (``error``: a field's refusal to show); signing in starts a trip."""
-    screen = LoginScreen(on_submit=lambda form: _signed_in(app, form), error=error)
+    screen = LoginScreen(on_submit=lambda form: _signed_in(app, form), error=error,
+                         on_leaderboard=lambda form: show_leaderboard(app, form))
     return app.replace(screen) if replace else app.push(screen)
+
+
+def show_leaderboard(app: App, form: LoginForm) -> Screen:
+    """From the sign-in form: the leaderboard of the server typed there (Back returns to the form)."""
+    app.userdata.update_profile(name=form.name, server=form.server, server_key=form.key, ca_file=form.ca_file or "",
+                                name_chosen=True)
+    device_id = app.userdata.session_device_id()
+    return app.push(LeaderboardScreen(SignIn(form.server, form.key, form.name, device_id, form.ca_file)))
 
 
 def play_online(app: App) -> Screen:
@@ -297,6 +323,13 @@ def start_online(
         app, TripKind.ONLINE, name=name or profile.name, server=server or profile.server, key=key or profile.server_key,
         code=code, ca_file=ca_file or profile.ca_file or None,
     )
+    return flow.begin()
+
+
+def resume_online(app: App, seat: Seat) -> Screen:
+    """Back to the game the client last stopped in (the menu's offer): the trip asks the server, then rejoins it."""
+    flow = NetFlow(app, TripKind.ONLINE, name=seat.name or app.userdata.profile.name, server=seat.server, key=seat.key,
+                   ca_file=seat.ca_file or None, form=lambda: app.reset(app.home()))
     return flow.begin()
 
 

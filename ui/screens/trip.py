@@ -8,11 +8,14 @@ them and moves between them, never the other way round.
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from game.xoxo import GoneReason, MatchLabel
 from net.messages import Failure, Hosting
 from ui.i18n import Text
+
+if TYPE_CHECKING:
+    from ui.screens.netkit import Choice
 
 
 class TripKind(enum.StrEnum):
@@ -30,13 +33,16 @@ class Trip(Protocol):
     name: str  # the name asked for
     server: str  # as typed ("" for a LAN host until it is up)
     key: str
+    ca_file: str | None  # a private certificate authority to trust (online), or None
     code: str  # a friend code, or ""
     hosting: Hosting | None  # a LAN host's port and addresses, once it is up
 
     @property
     def joined_lan(self) -> bool: ...
 
-    def matched(self, label: MatchLabel) -> None: ...
+    def matched(self, label: MatchLabel, match_id: str = "") -> None: ...
+
+    def play_on_choices(self, online_label: Text | None = None) -> list[Choice]: ...
 
     def failed(self, failure: Failure) -> None: ...
 
@@ -47,6 +53,8 @@ class Trip(Protocol):
     def server_closed(self, text: str, note: Text) -> None: ...
 
     def find_again(self) -> None: ...
+
+    def search(self) -> None: ...
 
     def retry(self) -> None: ...
 
