@@ -23,6 +23,12 @@ is joined again by its id (``resume``).
 Revision 4 (a label's ``protocol`` 4): quick reactions (op 8), sent only where the label
 says 4 and the last state says the opponent sees them (``reactions``), and received as
 ``ReactionReceived``, unless the player muted them for the rest of the match (``mute_reactions``).
+
+While the player plays the bot waiting for an opponent (``hold_matches``), a match the
+matchmaker finds is not joined at once: ``OpponentFound`` says who, and the match is
+joined when the player says so (``play_now``) or the hold is lifted; if they let it go
+(``decline_held``: the session does it after ``HOLD_SECONDS``), ``OpponentMissed`` says so
+and the search is queued again.
 """
 
 from __future__ import annotations
@@ -76,7 +82,9 @@ from net.messages import (
     MatchUpdate,
     MoveRejected,
     OpponentAway,
+    OpponentFound,
     OpponentLeft,
+    OpponentMissed,
     ReactionReceived,
     Reconnected,
     Searching,
@@ -87,6 +95,7 @@ from net.messages import (
 log = logging.getLogger(__name__)
 
 MAX_BACKLOG = 64  # match messages kept while a join is answered
+HOLD_SECONDS = 20.0  # how long a match found while the player plays the bot waits for them (our servers give 30 s)
 CODE_PROPERTY = "code"  # the matchmaker property a friend code travels in
 
 
@@ -146,6 +155,14 @@ class _Match:
 
 
 @dataclass(frozen=True)
+class _Held:
+    """A match found while the player plays the bot: not joined until they say so; ``search`` is queued again if not."""
+
+    match: _Match
+    search: _Search
+
+
+@dataclass(frozen=True)
 class _Ticket:  # a ticket asked for ``search``
     search: _Search
 
@@ -189,19 +206,22 @@ class Output:
 class ClientProtocol:
     """The player's matchmaking and match on one server, as messages in and out; no I/O."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold_seconds: float = HOLD_SECONDS) -> None:
+        self.hold_seconds = hold_seconds  # what ``OpponentFound`` promises; the session lets the match go after it
         self.user_id = ""  # ours on this server, once signed in
         self.online = False  # a socket is up to send on
         self.search: _Search | None = None
         self.searches = 0  # searches the player started (queueing again after a drop or a pass is the same one)
         self.match: _Match | None = None
+        self.hold = False  # a match found is held for the player (who is playing the bot meanwhile)
+        self.held: _Held | None = None
         self._outgoing: list[Outgoing] = []
         self._events: list[Event] = []
 
     @property
     def busy(self) -> bool:
-        """Searching or in a match: a dropped connection is worth getting back."""
-        return self.search is not None or self.match is not None
+        """Searching, in a match, or holding one: a dropped connection is worth getting back."""
+        return self.search is not None or self.match is not None or self.held is not None
 
     # The connection --------------------------------------------------------------------
 
@@ -229,6 +249,7 @@ class ClientProtocol:
     def reset(self) -> None:
         """Forget the search and the match (the connection is let go)."""
         self.online, self.search, self.match = False, None, None
+        self.hold, self.held = False, None
 
     # What the player wants ---------------------------------------------------------------------
 
@@ -252,9 +273,44 @@ class ClientProtocol:
         return self._flush()
 
     def cancel_find(self) -> Output:
-        """Withdraw from the matchmaker."""
+        """Withdraw from the matchmaker (and let go of a match held for the player)."""
         self._cancel_find()
+        self.held = None
         return self._flush()
+
+    def hold_matches(self, on: bool) -> Output:
+        """Hold a match found for the player (``on``: they play the bot meanwhile), or join as usual again: a match
+        held now is joined at once."""
+        self.hold = on
+        if not on:
+            self._join_held()
+        return self._flush()
+
+    def play_now(self) -> Output:
+        """Join the match held for the player; matches are joined at once again from now on."""
+        self.hold = False
+        self._join_held()
+        return self._flush()
+
+    def decline_held(self, match_id: str = "") -> Output:
+        """Let the held match (``match_id``, if given) go: ``OpponentMissed``, and the search is queued again."""
+        held = self.held
+        if held is None or (match_id and held.match.match_id != match_id):
+            return self._flush()
+        self.held = None
+        self._events.append(OpponentMissed(held.match.opponent_name))
+        if self.match is None and self.search is None:
+            self.search = _Search(held.search.code, held.search.rating)
+            self._start_search()
+        return self._flush()
+
+    def _join_held(self) -> None:
+        held, self.held = self.held, None
+        if held is None or self.match is not None:
+            return
+        self.match = held.match
+        if self.online:
+            self._join(held.match, after_reconnect=False)
 
     def give_up_search(self, seconds: float) -> Output:
         """The search found nobody within ``seconds``: withdraw, and say so."""
@@ -437,6 +493,10 @@ class ClientProtocol:
             match.session_id = m.self_user.presence.session_id
         for user in others:
             match.opponent_name = user.presence.username
+        if self.hold:
+            self.held = _Held(match, search)
+            self._events.append(OpponentFound(match.opponent_name, self.hold_seconds, match.match_id))
+            return
         self.match = match
         self._join(match, after_reconnect=False)
 

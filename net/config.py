@@ -25,6 +25,7 @@ class SessionConfig:
     refresh_retry: float = 5.0  # after a failed token refresh, try again this much later
     name_tries: int = 10  # names tried when the one asked for is taken
     match_timeout: float | None = None  # a search with no match ends after this long (None: it waits on)
+    hold_seconds: float = 20.0  # a match found while the player plays the bot waits this long for them (servers: 30 s)
     # The template of the embedded LAN host (bind, port, key and max_players are set per HostLan).
     lan_host: HostConfig = HostConfig(close_timeout=1.0)
     lan_port_tries: int = 10  # ports tried upwards from HostLan.port when it is taken

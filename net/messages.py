@@ -110,6 +110,24 @@ class MuteReactions:
 
 
 @dataclass(frozen=True)
+class HoldMatches:
+    """``hold``: a match the matchmaker finds waits for the player (``OpponentFound``), who is playing the bot; False:
+    join as usual again (a match held now is joined at once)."""
+
+    hold: bool = True
+
+
+@dataclass(frozen=True)
+class PlayNow:
+    """Join the match held for the player (after ``OpponentFound``)."""
+
+
+@dataclass(frozen=True)
+class DeclineMatch:
+    """Let the held match go (``OpponentMissed``); the search is queued again."""
+
+
+@dataclass(frozen=True)
 class ShowStats:
     """Ask the server who is around (RPC ``xoxo_stats``), once signed in: ``StatsLoaded`` or ``StatsUnavailable``.
 
@@ -186,7 +204,7 @@ class Shutdown:
 Command: TypeAlias = (
     SignIn | FindOpponent | CancelFind | SendMove | RequestRematch | LeaveMatch | HostLan | StopHosting |
     BrowseLan | StopBrowsing | Disconnect | Shutdown | ClaimWin | CallDraw | ShowLeaderboard | CheckSeat | ResumeMatch |
-    SendReaction | MuteReactions | ShowStats
+    SendReaction | MuteReactions | ShowStats | HoldMatches | PlayNow | DeclineMatch
 )
 
 # Events: network -> UI -------------------------------------------------------------
@@ -326,6 +344,22 @@ class ReactionReceived:
 
 
 @dataclass(frozen=True)
+class OpponentFound:
+    """While matches are held: ``name`` is ready to play; the match waits ``seconds`` for the player (``PlayNow``)."""
+
+    name: str
+    seconds: float
+    match_id: str = ""
+
+
+@dataclass(frozen=True)
+class OpponentMissed:
+    """The held match with ``name`` went (the player let it go, or its time ran out); the search goes on."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class StatsLoaded:
     """Who is around on the server: players online, and games with both players seated (RPC ``xoxo_stats``)."""
 
@@ -447,7 +481,8 @@ Event: TypeAlias = (
     Connecting | SignedIn | Searching | MatchJoined | MatchUpdate | MoveRejected | OpponentAway |
     OpponentLeft | ServerMessage | ServerClosing | ConnectionLost | Reconnected | MatchGone | Failure |
     Hosting | HostStopped | GuestTurnedAway | LanGames | Disconnected | ClaimAvailable | GameAborted | RatingChanged |
-    LeaderboardLoaded | LeaderboardUnavailable | SeatChecked | ReactionReceived | StatsLoaded | StatsUnavailable
+    LeaderboardLoaded | LeaderboardUnavailable | SeatChecked | ReactionReceived | StatsLoaded | StatsUnavailable |
+    OpponentFound | OpponentMissed
 )
 
 

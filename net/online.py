@@ -53,6 +53,7 @@ from net.messages import (
     FailureKind,
     LeaderboardLoaded,
     LeaderboardUnavailable,
+    OpponentFound,
     SeatChecked,
     ServerClosing,
     SignedIn,
@@ -116,7 +117,7 @@ class OnlineSession:
         self.session: AuthSession | None = None
         self.socket: RealtimeSocket | None = None
         self.phase = Phase.CONNECTING
-        self.protocol = ClientProtocol()
+        self.protocol = ClientProtocol(config.hold_seconds)
         self._opened_at = 0.0  # when the last socket opened (on ``clock``)
         self._tries = 0  # reconnection attempts since a connection last stayed up ``stable_after`` s
         self._name = command.username  # the name we play under (another if the one asked for was taken)
@@ -178,6 +179,22 @@ class OnlineSession:
     def mute_reactions(self) -> None:
         """Show none of the opponent's reactions for the rest of the match."""
         self._perform(self.protocol.mute_reactions())
+
+    def hold_matches(self, on: bool) -> None:
+        """Hold a match found for the player, who plays the bot meanwhile (``on``), or join as usual again."""
+        self._perform(self.protocol.hold_matches(on))
+
+    def play_now(self) -> None:
+        """Join the match held for the player."""
+        self._perform(self.protocol.play_now())
+
+    def decline_held(self, match_id: str = "") -> None:
+        """Let the held match go; the search is queued again."""
+        self._perform(self.protocol.decline_held(match_id))
+
+    async def _hold_deadline(self, found: OpponentFound) -> None:
+        await asyncio.sleep(found.seconds)
+        self.decline_held(found.match_id)  # still held (not joined, not let go): its time is up
 
     def show_stats(self) -> None:
         """Ask who is around (RPC ``xoxo_stats``) once signed in: ``StatsLoaded``, or ``StatsUnavailable``."""
@@ -306,6 +323,8 @@ class OnlineSession:
                     self._socket_work.spawn(self._send(socket, item), f"op {item.message.op_code}")
         for event in out.events:
             self._emit(event)
+            if isinstance(event, OpponentFound):
+                self._scope.spawn(self._hold_deadline(event), "held match")
 
     async def _request(self, socket: RealtimeSocket, request: Request) -> None:
         try:

@@ -35,16 +35,19 @@ from net.messages import (
     CheckSeat,
     ClaimWin,
     Command,
+    DeclineMatch,
     Disconnect,
     Disconnected,
     Event,
     Failure,
     FailureKind,
     FindOpponent,
+    HoldMatches,
     HostLan,
     LeaveMatch,
     MoveRejected,
     MuteReactions,
+    PlayNow,
     RequestRematch,
     ResumeMatch,
     SendMove,
@@ -195,6 +198,9 @@ class Session:
         self._on(SendReaction, lambda c: self._with_online(lambda online: online.react(c.reaction)))
         self._on(MuteReactions, lambda _: self._with_online(OnlineSession.mute_reactions))
         self._on(ShowStats, lambda _: self._with_online(OnlineSession.show_stats))
+        self._on(HoldMatches, lambda c: self._with_online(lambda online: online.hold_matches(c.hold)))
+        self._on(PlayNow, lambda _: self._with_online(OnlineSession.play_now))
+        self._on(DeclineMatch, lambda _: self._with_online(OnlineSession.decline_held))
         self._on(Disconnect, self._disconnect)
         self._on(HostLan, self._hosting.start)
         self._on(StopHosting, self._stop_hosting)
