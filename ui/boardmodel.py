@@ -220,9 +220,8 @@ class BoardModel:
             Termination.CLAIMED: (N_("You claimed the win: {name} stayed away"), N_("{name} claimed the win while you were away"),
                                   N_("The win was claimed")),
             Termination.DRAW_CALLED: (N_("A draw was called while a player was away"),) * 3,
-            Termination.ABORTED: (N_("{name} never made a first move: no result, no rating change"),
-                                  N_("You never made your first move: no result, no rating change"),
-                                  N_("A first move never came: no result, no rating change")),
+            Termination.ABORTED: (N_("{name} never made a first move"), N_("You never made your first move"),
+                                  N_("A first move never came")),
         }
         whose = 0 if result is Result.WIN else 1 if result is Result.LOSS else 2
         if outcome.termination is Termination.ABORTED:  # no result: it says whose first move never came

@@ -108,14 +108,12 @@ class NetBoardModel(BoardModel):
                 and view.termination is not Termination.OPPONENT_LEFT)
 
     @property
-    def detail_text(self) -> str:
-        """Why the game ended; on a game kept after the match ended, also who ended the match and why."""
-        why = super().detail_text
+    def status_text(self) -> str:
+        """On a game kept after the match ended: who ended the match and why (over the board; the result stays under)."""
         ended = self.ended
-        if not self.game_kept or not isinstance(ended, OpponentLeft):
-            return why
-        gone = gone_text(ended.name or self.opponent_name, ended.reason, ended.me)
-        return _("{why}  ·  {gone}").format(why=why, gone=gone) if why else gone
+        if self.game_kept and isinstance(ended, OpponentLeft):
+            return gone_text(ended.name or self.opponent_name, ended.reason, ended.me)
+        return super().status_text
 
     def _network(self, event: Event) -> bool:
         """React to an event only a networked match meets; True if ``event`` was one."""

@@ -15,12 +15,27 @@ from typing import Any
 
 from game.bot import Level
 from game.phrase import Phrase, text_of
-from game.rules import Board, Mark, Result
-from game.xoxo import OP_STATE, PROTOCOL, GoneReason, MatchLabel, Presence, RematchMode, encode_state
+from game.rating import Rating
+from game.rules import Board, Mark, Result, Termination
+from game.standing import Standing
+from game.xoxo import (
+    OP_STATE,
+    PROTOCOL,
+    AwayClock,
+    GoneReason,
+    MatchLabel,
+    PlayerRating,
+    Presence,
+    RematchMode,
+    ShownRating,
+    encode_state,
+)
 from net.address import ServerAddress
 from net.beacon import DiscoveredGame, HostState
 from net.errors import UnreachableError
+from net.leaderboard import NO_RATINGS, Leaderboard, LeaderboardEntry
 from net.messages import (
+    ClaimAvailable,
     Command,
     ConnectionLost,
     Event,
@@ -28,10 +43,15 @@ from net.messages import (
     FailureKind,
     Hosting,
     LanGames,
+    LeaderboardUnavailable,
     OpponentAway,
+    OpponentLeft,
+    RatingChanged,
     SignedIn,
+    SignIn,
     match_events,
 )
+from net.resume import SeatAnswer, SeatResult, SeatStatus
 from ui.app import App
 from ui.boardmodel import BoardModel
 from ui.i18n import L_
@@ -45,6 +65,7 @@ from ui.screens.friend import FriendScreen
 from ui.screens.history import HistoryScreen, ReplayScreen
 from ui.screens.lan_host import LanHostScreen
 from ui.screens.lan_join import LanJoinScreen
+from ui.screens.leaderboard import LeaderboardScreen
 from ui.screens.login import LoginScreen
 from ui.screens.matchmaking import MatchmakingScreen
 from ui.screens.menu import MenuScreen
@@ -53,8 +74,10 @@ from ui.screens.netboard import NetBoardScreen
 from ui.screens.netflow import NetFlow
 from ui.screens.netkit import Choice
 from ui.screens.notice import ErrorScreen
+from ui.screens.resume import Phase, ResumeOfferScreen, SeatCheckScreen
 from ui.screens.settings import SettingsScreen
 from ui.screens.trip import TripKind
+from ui.seats import Seat
 
 LONG_LATIN = "W" * 20  # the widest Latin name a player can type
 LONG_CJK = "王" * 20  # twenty wide characters
@@ -124,7 +147,8 @@ def name_form(app: App, name: str) -> Screen:
 
 def login(app: App, name: str) -> Screen:
     app.userdata.update_profile(name=name, server="https://" + "w" * 60 + ".example.org", server_key="k" * 40)
-    return show(app, LoginScreen(lambda _form: None, error=("server", "The server at " + "w" * 60 + " cannot be reached.")))
+    return show(app, LoginScreen(lambda _form: None, error=("server", "The server at " + "w" * 60 + " cannot be reached."),
+                                 on_leaderboard=lambda _form: None))
 
 
 def friend(app: App, name: str) -> Screen:
@@ -201,6 +225,106 @@ def net_board_reconnecting(app: App, name: str) -> Screen:
     return screen
 
 
+RATED = MatchLabel(PROTOCOL, rated=True)
+RATINGS = (ShownRating(1508, True), ShownRating(1623, False))
+
+
+def rated_board(app: App, name: str, board: Board, **extra: Any) -> NetBoardScreen:
+    screen = NetBoardScreen(flow(app, TripKind.ONLINE, name), Recorder(), NetBoardModel(mode=GameMode.ONLINE, label=RATED))
+    show(app, screen)
+    deliver(screen, board, name, name, ratings=RATINGS, **extra)
+    return screen
+
+
+def rating_change(you: str, them: str) -> RatingChanged:
+    def line(user: str, who: str, before: float, after: float) -> PlayerRating:
+        return PlayerRating(user, who, Standing(Rating(before, 300.0)), Standing(Rating(after, 120.0), wins=1))
+
+    return RatingChanged(1, line("u-me", you, 1508.0, 1516.0), line("u-them", them, 1623.0, 1616.0))
+
+
+def net_board_rated_kept(app: App, name: str) -> Screen:
+    """A rated game won, its rating change, then the opponent left instead of playing again: the game stays."""
+    screen = rated_board(app, name, played(WIN[:4]))
+    screen.on_event(rating_change(name, name))
+    deliver(screen, played(WIN), name, name, ratings=RATINGS, rematch_mode=RematchMode.OPEN)
+    screen.on_event(OpponentLeft(name, GoneReason.DECLINED))
+    return screen
+
+
+def net_board_claim(app: App, name: str) -> Screen:
+    """The opponent away past half their seat hold: the hold's card, Claim the win and Call it a draw."""
+    screen = rated_board(app, name, played(WIN[:3]), opponent_connected=False, away=AwayClock(8.0, 20.0, 0.0))
+    screen.on_event(OpponentAway(name, 8.0, 20.0, 0.0))
+    screen.on_event(ClaimAvailable(name, 8.0))
+    return screen
+
+
+def net_board_aborted(app: App, name: str) -> Screen:
+    return rated_board(app, name, Board.new(1).finish(Termination.ABORTED, None), aborted_by=2,
+                       rematch_mode=RematchMode.OPEN)
+
+
+def quit_dialog(app: App, name: str) -> Screen:
+    """The window closed mid-game: the same question, with Leave and quit."""
+    board = net_board(app, name, played(WIN[:3]))
+    board.quit_requested(ask=True)
+    screen = app.screen
+    assert isinstance(screen, ConfirmScreen)
+    return screen
+
+
+def _entry(rank: int, who: str, me: bool = False) -> LeaderboardEntry:
+    standing = Standing(Rating(2400.0 - rank, 90.0 if rank % 2 else 200.0), wins=500 - rank // 3, losses=rank // 4, draws=333)
+    return LeaderboardEntry("u-me" if me else f"u-{rank}", who, rank, standing.rating.shown, standing.games, standing)
+
+
+def leaderboard(app: App, name: str) -> Screen:
+    """A player below the top 50: the top, then their neighbours; the longest names."""
+    me = _entry(1204, name, me=True)
+    board = Leaderboard(tuple(_entry(rank, name) for rank in range(1, 51)), me,
+                        (_entry(1202, name), _entry(1203, name), me, _entry(1205, name)), ranked=12345)
+    screen = LeaderboardScreen(SignIn(SERVER, "defaultkey", name, "device"))
+    screen.app = app  # not pushed: being shown signs in to read the board
+    screen._loaded(board)
+    screen.scroll(60)  # down to the player's neighbours
+    return screen
+
+
+def leaderboard_none(app: App, name: str) -> Screen:
+    screen = LeaderboardScreen(SignIn(SERVER, "defaultkey", name, "device"))
+    screen.app = app
+    screen.on_event(LeaderboardUnavailable(NO_RATINGS, no_ratings=True))
+    return screen
+
+
+def _seat(name: str) -> Seat:
+    return Seat(SERVER, "device", "M1.host", 3, name=name, opponent=name, you=1, moves=((2, 2, 1),))
+
+
+def resume_offer(app: App, name: str) -> Screen:
+    screen = ResumeOfferScreen(_seat(name), "device")
+    screen.app = app  # not pushed: being shown asks the server
+    screen._checked(SeatAnswer(SeatStatus.HELD, 3, seconds_left=14.2, opponent=name))
+    return screen
+
+
+def resume_verdict(app: App, name: str) -> Screen:
+    screen = ResumeOfferScreen(_seat(name), "device")
+    screen.app = app
+    screen.phase = Phase.OVER  # the verdict as the server gave it (recorded in History by the real thing)
+    screen.answer = SeatAnswer(SeatStatus.OVER, 3, opponent=name, result=SeatResult.LOSS, reason=Termination.CLAIMED,
+                               rating_before=1500, rating_after=1493)
+    screen._set_buttons()
+    return screen
+
+
+def resuming(app: App, name: str) -> Screen:
+    screen = SeatCheckScreen(flow(app, TripKind.ONLINE, name), _seat(name))
+    screen.app = app  # not pushed: being shown asks the server
+    return screen
+
+
 def leave_dialog(app: App, name: str) -> Screen:
     board = net_board(app, name, played(WIN[:3]))
     board.leave()
@@ -241,6 +365,7 @@ def history(app: App, name: str) -> Screen:
     for mode in [*GameMode] * 4:  # more games than the list shows: it says which it shows
         app.userdata.record_game(GameSummary(mode, Level.PERFECT if mode is GameMode.BOT else None, Mark.CROSS,
                                              Result.WIN, moves, Mark.CROSS, name, name, ended_at=1.0e9))
+    app.userdata.record_game(_seat(name).abandoned(None, 1.0e9))  # a game the client was killed in, no verdict
     return show(app, HistoryScreen())
 
 
@@ -257,4 +382,7 @@ SCREENS: dict[str, Callable[[App, str], Screen]] = {
     "net-board-away": net_board_away, "net-board-reconnecting": net_board_reconnecting, "leave-dialog": leave_dialog,
     "opponent-left": opponent_left, "server-closed": server_closed, "net-error": net_error, "error": error,
     "history": history, "replay": replay,
+    "net-board-rated-kept": net_board_rated_kept, "net-board-claim": net_board_claim, "net-board-aborted": net_board_aborted,
+    "quit-dialog": quit_dialog, "leaderboard": leaderboard, "leaderboard-none": leaderboard_none,
+    "resume-offer": resume_offer, "resume-verdict": resume_verdict, "resuming": resuming,
 }

@@ -181,7 +181,7 @@ def test_an_opponent_who_leaves_after_a_game_leaves_its_result_on_screen_with_wh
     pilot.advance(30.0)  # nothing moves it on: the player acts
     assert pilot.screen is screen and not [c for c in trip.calls if c[0] == "opponent_left"]
     assert screen.model.banner_text == "You won"
-    assert screen.model.detail_text == "Three in a row!  ·  Alice left instead of playing again"
+    assert screen.model.detail_text == "Three in a row!" and screen.model.status_text == "Alice left instead of playing again"
     assert screen.button_labels == ["Find a new opponent", "Menu"] and screen.buttons.focus.label == "Find a new opponent"
     assert screen.hint_text == "Enter chooses  ·  Esc menu"
     pilot.press("return")

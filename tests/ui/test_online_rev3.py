@@ -145,7 +145,8 @@ def test_the_end_of_a_game_stays_on_screen_when_the_opponent_leaves_and_says_why
     run_until(lambda: x.screen.model.match_over, x, o, what="the winner told")
     x.advance(20.0)
     assert on(x, "board") and x.screen.model.banner_text == "You won", "the final board and result stay"
-    assert x.screen.model.detail_text == f"Three in a row!  ·  {loser} left instead of playing again"
+    assert x.screen.model.detail_text == "Three in a row!"
+    assert x.screen.model.status_text == f"{loser} left instead of playing again", "over the board: who left, and why"
     assert x.screen.button_labels == ["Find a new opponent", "Menu"]
     x.click("Find a new opponent")
     run_until(lambda: on(x, "matchmaking") and x.screen.phase == "searching", x, what="a new search")
@@ -160,7 +161,7 @@ def test_a_first_move_never_made_aborts_the_game_with_no_winner(pilots, tmp_path
             assert p.screen.model.banner_text == "Game aborted" and p.screen.model.ratings.change is None
             assert p.screen.button_labels == ["Rematch", "Leave"], "the offer of the next game stays open"
         x = a if a.screen.view.aborted_by == a.screen.view.you else b
-        assert x.screen.model.detail_text.startswith("You never made your first move: no result, no rating change")
+        assert x.screen.model.detail_text == "You never made your first move"
         assert [g.termination for g in a.app.userdata.history] == [Termination.ABORTED]
         assert a.app.userdata.mode_stats["online"].games == 0, "an aborted game counts for nobody"
     finally:

@@ -299,10 +299,13 @@ class LeaderboardScreen(MeasuredScreen[LeaderboardLayout]):
 
     def _paint_list(self, canvas: Canvas, lay: LeaderboardLayout) -> None:
         surface, fonts, s, h = canvas.surface, canvas.fonts, canvas.scale, lay.rows
-        rank_w, rating_w, record_w = int(64 * s), int(78 * s), int(96 * s)
+        head = theme.small(13 * s)
+        widest_rank = max((ordinal_rank(r.entry.rank) for r in self.rows if r.entry is not None), key=len, default="#")
+        rank_w = int(max(64 * s, fonts.get(17 * s).size(widest_rank)[0] + 20 * s,
+                         fonts.get(head, light=True).size(_("Rank"))[0] + 20 * s))
+        rating_w, record_w = int(78 * s * theme.text_scale()), int(96 * s * theme.text_scale())
         name_x = lay.left + rank_w
         name_w = lay.width - rank_w - rating_w - record_w - int(16 * s)
-        head = theme.small(13 * s)
         y = lay.list_top - h.head
         for text, x, width, right in ((_("Rank"), lay.left + int(10 * s), rank_w, False),
                                       (_("Player"), name_x, name_w, False),
