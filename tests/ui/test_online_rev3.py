@@ -27,6 +27,7 @@ from ui.screens.leaderboard import LeaderboardScreen
 from ui.screens.login import LoginScreen
 from ui.screens.menu import MenuScreen
 from ui.screens.resume import ResumeOfferScreen, offer_resume
+from ui.seats import Seat
 from ui.userdata import UserData
 
 
@@ -252,3 +253,24 @@ def test_once_the_hold_has_run_out_the_offer_is_gone_and_history_lists_the_game_
             assert again.screen.rows[0].summary.abandoned
     finally:
         host.close()
+
+
+def test_on_a_server_that_cannot_say_the_offer_is_to_try_going_back(pilots, tmp_path) -> None:
+    folder = tmp_path / "ann"
+    with LoopThread() as loop:
+        nakama = loop.run(NakamaStandIn().start())
+        try:
+            store = UserData(folder)
+            store.remember_seat(Seat(nakama.address, store.profile.device_id, "M1.nakama", 1, name="ann",
+                                     opponent="bob", you=1, moves=((2, 2, 1),)))
+            store.close()
+            a = player(pilots, folder)
+            offer = offer_resume(a.app)
+            assert offer is not None
+            run_until(lambda: offer.phase == "maybe", a, what="the stock module's answer: no such RPC")
+            assert offer.title == "Your game against bob may still be on"
+            assert offer.button_labels == ["Try to resume", "Not now"]
+            a.press("escape")
+            assert isinstance(a.screen, MenuScreen) and a.app.userdata.seats != [], "not now: asked again next launch"
+        finally:
+            loop.run(nakama.stop())

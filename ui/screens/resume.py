@@ -104,6 +104,8 @@ class ResumeOfferScreen(NoticeScreen):
         return _("Your game against {name}").format(name=name)
 
     def _message_now(self) -> str:
+        if self.phase is Phase.HELD and self.ends_at is None:  # in the game right now, from another session
+            return _("It is going on in another window or on another computer: you can take it over here.")
         if self.phase is Phase.HELD:
             n = self.seconds_left
             return ngettext("If you do not come back within {n} s, it counts as a loss.",
@@ -115,7 +117,7 @@ class ResumeOfferScreen(NoticeScreen):
         return _("The game stopped while it was on. Asking the server about it…")
 
     def _resume_label(self) -> str:
-        if self.phase is Phase.HELD:
+        if self.phase is Phase.HELD and self.ends_at is not None:
             n = self.seconds_left
             return ngettext("Resume ({n} s)", "Resume ({n} s)", n).format(n=n)
         return _("Try to resume")
