@@ -13,6 +13,12 @@ xoxo_seat (docs/PROTOCOL.md, "Coming back to a game"): where the calling player 
 a match they were in, {"match_id", "game"} -> {"status": "held" | "seated" | "over" |
 "unknown", ...}. The live match answers through match_signal; a match that is over
 answers from the game's storage object.
+
+xoxo_stats (docs/PROTOCOL.md, "Who is around"): {"online": N, "games": M}, the sessions
+that queued for a match or joined one since they connected (each joins, in realtime
+before-hooks on MatchmakerAdd and MatchJoin, a hidden stream of this module's, which Nakama
+leaves for them when the session closes), and the matches with two players in them
+(match_list). Worked out at most once a second per Lua VM.
 ]]
 
 local nk = require("nakama")
@@ -87,6 +93,43 @@ local function seat(context, payload)
 end
 
 nk.register_rpc(seat, "xoxo_seat")
+
+-- Who is around -----------------------------------------------------------------------------
+
+local ONLINE_STREAM = { mode = 180, label = "xoxo_plus_online" } -- a stream mode of our own (Nakama's own are 0 to 7)
+local STATS_SHAPE = "xoxo_stats takes no payload, or a JSON object"
+local MAX_LISTED = 10000 -- matches listed to count the games (a figure above it reads as this many)
+local STATS_MS = 1000
+local stats_cache, stats_until = nil, 0
+
+-- A realtime before-hook: the session is counted online (joining again changes nothing); the message goes on as sent.
+local function count_online(context, envelope)
+  local user_id, session_id = context.user_id, context.session_id
+  if type(user_id) == "string" and user_id ~= "" and type(session_id) == "string" and session_id ~= "" then
+    local ok, err = pcall(nk.stream_user_join, user_id, session_id, ONLINE_STREAM, true, false)
+    if not ok then nk.logger_warn("xoxo_plus: cannot count a session online: " .. tostring(err)) end
+  end
+  return envelope
+end
+
+nk.register_rt_before(count_online, "MatchmakerAdd")
+nk.register_rt_before(count_online, "MatchJoin")
+
+local function stats(context, payload)
+  if payload ~= nil and payload ~= "" then
+    local ok, ask = pcall(nk.json_decode, payload)
+    if not ok or type(ask) ~= "table" or ask[1] ~= nil then error({ STATS_SHAPE, 3 }) end
+  end
+  local now = nk.time()
+  if stats_cache == nil or now >= stats_until then
+    local games = nk.match_list(MAX_LISTED, true, nil, 2, 2)
+    stats_cache = nk.json_encode({ online = nk.stream_count(ONLINE_STREAM), games = #games })
+    stats_until = now + STATS_MS
+  end
+  return stats_cache
+end
+
+nk.register_rpc(stats, "xoxo_stats")
 
 -- The leaderboard of ratings: descending, each write sets the record, only the server
 -- writes, ranked. Made once: an existing board keeps its configuration.

@@ -4,7 +4,8 @@
 answers the path; the payload is ignored), answers ``{"payload": "{\\"online\\":12,\\"games\\":3}"}``:
 
 * ``online``: players with a socket open to the server (each counted once, whatever their sessions);
-* ``games``: matches with both players seated (playing, or between two games), ended ones left out.
+* ``games``: matches with both players in them, connected (playing, or between two games), as Nakama counts a
+  match's size; ended ones left out.
 
 Clients ask every few seconds while a screen shows the figures, so the answer is computed at
 most once a second (``CACHE_SECONDS``) however many ask. The Nakama module registers the same
@@ -27,12 +28,9 @@ CACHE_SECONDS = 1.0
 
 
 def stats_answer(runtime: MatchRuntime) -> dict[str, Any]:
-    """The figures now: players online, games with both players seated."""
+    """The figures now: players online, games with both players in them."""
     online = len(runtime.connected_users())
-    games = sum(
-        1 for live in runtime.matches.values()
-        if not live.match.ended and live.match.board is not None and all(p is not None for p in live.match.players)
-    )
+    games = sum(1 for live in runtime.matches.values() if not live.match.ended and len(live.match.connected_presences()) == 2)
     return {"online": online, "games": games}
 
 

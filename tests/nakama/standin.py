@@ -10,7 +10,10 @@ match_registry.go, match_presence.go) for the calls our modules make, and nothin
   Lua -> Go -> Lua conversion), ``json_encode`` (Go's: whole numbers as integers, a table
   with a sequence part as an array, any other table as an object, keys sorted),
   ``json_decode``, ``storage_write``, ``storage_read``, ``time`` (milliseconds),
-  ``logger_info``/``logger_warn``/``logger_error``, ``register_rpc``, ``match_signal``, and
+  ``logger_info``/``logger_warn``/``logger_error``, ``register_rpc``, ``register_rt_before``
+  (``realtime`` runs a session's message through its hook), ``stream_user_join`` and
+  ``stream_count`` (sessions ``connect`` and ``disconnect``; a closed one leaves every
+  stream), ``match_list`` (no label or query: by size, newest first), ``match_signal``, and
   the leaderboard calls ``leaderboard_create``, ``leaderboard_record_write`` (operator
   ``set``) and ``leaderboard_records_list`` (owners' records; a page is not covered), with
   the arguments and checks of runtime_lua_nakama.go.
@@ -122,6 +125,9 @@ class NakamaRuntime:
         self.matches: dict[str, StandInMatch] = {}
         self.matchmaker_hook: Any = None
         self.rpcs: dict[str, Any] = {}  # id -> Lua function
+        self.rt_before: dict[str, Any] = {}  # realtime message name (lower case) -> its before-hook
+        self.sessions: dict[str, str] = {}  # connected session id -> user id
+        self.streams: dict[tuple[int, str, str, str], dict[str, str]] = {}  # stream -> session id -> user id
         self.leaderboards: dict[str, dict[str, Any]] = {}  # id -> its configuration
         self.records: dict[tuple[str, str], dict[str, Any]] = {}  # (board, owner) -> a record as Nakama keeps it
         self.fail_next: dict[str, str] = {}  # nk function -> error message its next call raises
@@ -135,6 +141,10 @@ class NakamaRuntime:
             "storage_read": self._storage_read,
             "json_decode": self._json_decode,
             "register_rpc": self._register_rpc,
+            "register_rt_before": self._register_rt_before,
+            "stream_user_join": self._stream_user_join,
+            "stream_count": self._stream_count,
+            "match_list": self._match_list,
             "match_signal": self._match_signal,
             "leaderboard_create": self._leaderboard_create,
             "leaderboard_record_write": self._leaderboard_record_write,
@@ -256,6 +266,70 @@ class NakamaRuntime:
         if lupa.lua_type(fn) != "function" or not isinstance(rpc_id, bytes) or not rpc_id:
             raise StandInError("expects a function and an id")
         self.rpcs[rpc_id.decode().lower()] = fn
+
+    def _register_rt_before(self, fn: Any, name: Any) -> None:
+        if lupa.lua_type(fn) != "function" or not isinstance(name, bytes) or not name:
+            raise StandInError("expects a function and a message name")
+        self.rt_before[name.decode().lower()] = fn
+
+    @staticmethod
+    def _stream(stream: Any) -> tuple[int, str, str, str]:
+        """A stream table as Nakama reads it: mode (a number, kept as a byte), subject and subcontext (ids), label."""
+        if lupa.lua_type(stream) != "table":
+            raise StandInError("expects a valid stream")
+        mode = stream[b"mode"]
+        if mode is not None and (not isinstance(mode, (int, float)) or isinstance(mode, bool)):
+            raise StandInError("stream mode must be a number")
+        ids = []
+        for key in (b"subject", b"subcontext"):
+            value = stream[key]
+            if value is None:
+                ids.append("")
+                continue
+            try:
+                ids.append(str(uuid.UUID(value.decode() if isinstance(value, bytes) else "")))
+            except ValueError:
+                raise StandInError(f"stream {key.decode()} must be a valid identifier") from None
+        label = stream[b"label"]
+        if label is not None and not isinstance(label, bytes):
+            raise StandInError("stream label must be a string")
+        return int(mode or 0) & 0xFF, ids[0], ids[1], (label or b"").decode()
+
+    def _stream_user_join(self, user_id: Any, session_id: Any, stream: Any, hidden: Any = False, persistence: Any = True,
+                          status: Any = b"") -> bool:
+        ids = []
+        for name, value in (("user id", user_id), ("session id", session_id)):
+            try:
+                ids.append(str(uuid.UUID(value.decode() if isinstance(value, bytes) else "")))
+            except ValueError:
+                raise StandInError(f"expects valid {name}") from None
+        key = self._stream(stream)
+        uid, sid = ids
+        if self.sessions.get(sid) != uid:
+            raise StandInError("session id does not exist")
+        members = self.streams.setdefault(key, {})
+        fresh = sid not in members
+        members[sid] = uid
+        return fresh
+
+    def _stream_count(self, stream: Any) -> int:
+        return len(self.streams.get(self._stream(stream), {}))
+
+    def _match_list(self, limit: Any = 1, authoritative: Any = None, label: Any = None, min_size: Any = None,
+                    max_size: Any = None, query: Any = None) -> Any:
+        if label is not None or query is not None:
+            raise StandInError("the stand-in covers match_list without a label or a query")
+        if authoritative is False:
+            return self.lua.table_from([])
+        found = []
+        for match in reversed(list(self.matches.values())):  # newest first, as Nakama sorts them
+            size = len(match.presences)
+            if match.stopped or (min_size is not None and size < min_size) or (max_size is not None and size > max_size):
+                continue
+            found.append(self.lua.table_from({
+                b"match_id": match.match_id.encode(), b"authoritative": True, b"label": match.label.encode(),
+                b"size": size, b"tick_rate": match.tick_rate, b"handler_name": match.module.encode()}))
+        return self.lua.table_from(found[: int(limit or 0)])
 
     def _match_signal(self, match_id: Any, data: Any = b"") -> bytes:
         match = self.matches.get(match_id.decode() if isinstance(match_id, bytes) else "")
@@ -401,6 +475,29 @@ class NakamaRuntime:
         if not dot:
             raise StandInError("not a valid match ID")
         return match_id
+
+    def connect(self, p: Presence) -> None:
+        """``p``'s session opens its socket."""
+        self.sessions[p.session_id] = p.user_id
+
+    def disconnect(self, p: Presence) -> None:
+        """``p``'s session closes: Nakama's tracker drops it from every stream."""
+        self.sessions.pop(p.session_id, None)
+        for members in self.streams.values():
+            members.pop(p.session_id, None)
+
+    def realtime(self, name: str, p: Presence, envelope: dict[str, Any] | None = None) -> Any:
+        """A realtime message ``name`` from ``p``'s session, through its before-hook as Nakama runs one: what the hook
+        let through (the envelope table, or None if it dropped the message); the message itself if there is no hook."""
+        fn = self.rt_before.get(name.lower())
+        message = to_lua(self.lua, envelope or {})
+        if fn is None:
+            return message
+        ctx = self.ctx("before", user_id=p.user_id, username=p.username, session_id=p.session_id)
+        result = as_tuple(self.lua.eval("pcall")(fn, ctx, message))
+        if not result[0]:
+            raise StandInError(f"Error running runtime before hook: {result[1]!r}")
+        return result[1] if len(result) > 1 else None
 
     def match_create(self, module: str, params: dict[str, Any] | None = None) -> StandInMatch:
         """``nk.match_create`` called from outside Lua (an operator's RPC would do this)."""
