@@ -57,7 +57,9 @@ def test_the_end_of_a_match_says_why_and_stops_play():
         state(model, played(WIN), rematch_countdown=5)
         model.apply(event)
         assert notice_text(model) == text and model.match_over and not model.can_rematch
-        assert "to decide" not in model.detail_text and model.status_text == "Game 1"
+        assert "to decide" not in model.detail_text
+        # After a finished game, who ended the match shows over the board; the game's result stays under it.
+        assert model.status_text == (text if isinstance(event, OpponentLeft) else "Game 1")
 
 
 def test_a_server_going_away_says_its_own_words_and_a_closed_connection_its_reason():
