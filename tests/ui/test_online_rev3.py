@@ -206,11 +206,19 @@ def killed_mid_game(pilots: list[Pilot], tmp_path: Path, host: HostOnThread, loo
     return a, b, copy
 
 
-def test_a_client_killed_mid_game_is_offered_its_game_on_the_menu_and_gets_it_back_as_it_was(pilots, tmp_path,
-                                                                                              host) -> None:
+def test_a_client_killed_mid_game_is_offered_its_game_on_the_menu_and_gets_it_back_as_it_was(pilots, tmp_path) -> None:
+    host = HostOnThread.start(tmp_path / "host", rematch_seconds=None, turn_seconds=30, grace_seconds=20)
+    try:
+        resumed(pilots, tmp_path, host)
+    finally:
+        host.close()
+
+
+def resumed(pilots: list[Pilot], tmp_path: Path, host: HostOnThread) -> None:
     with LoopThread() as loop:
         dead, b, copy = killed_mid_game(pilots, tmp_path, host, loop)
         before = dead.screen.view
+        assert before.turn_seconds == 30 and before.turn_seconds_left is not None
         again = player(pilots, copy)
         offer = offer_resume(again.app)  # what the launch does when the menu opens
         assert isinstance(offer, ResumeOfferScreen)
@@ -223,6 +231,8 @@ def test_a_client_killed_mid_game_is_offered_its_game_on_the_menu_and_gets_it_ba
         run_until(lambda: board_ready(again) and not b.screen.model.paused, again, b, what="back in the game")
         view = again.screen.view
         assert view.board.cells == before.board.cells and view.your_turn == before.your_turn and view.you == before.you
+        assert view.turn_seconds == 30 and view.turn_seconds_left is not None, "the turn's clock comes back with it"
+        assert again.screen.model.turn_seconds_left is not None and again.screen.model.status_text.endswith(" s")
         mover = again if view.your_turn else b
         mover.click_cell(1, 1)
         run_until(lambda: again.screen.view.board.at(1, 1) != -1 and b.screen.view.board.at(1, 1) != -1, again, b,
