@@ -33,6 +33,7 @@ import pygame
 
 from ui import audio, i18n, theme, window
 from ui.controller import EventSource, TimedSource
+from ui.cues import AttentionCues, WindowCues
 from ui.observers import AppObserver
 from ui.results import GameSummary, SoundName
 from ui.screens.base import Screen
@@ -108,6 +109,9 @@ class App:
         self.sounds = sounds if sounds is not None else audio.Sounds(muted=self.userdata.profile.muted)
         self.speaker = SpeakerButton(self.toggle_mute)
         self.headless = pygame.display.get_driver() == "dummy"
+        # Attention cues while the window is in the background (ui/cues.py): fed focus, network events and time.
+        self.cues = AttentionCues(WindowCues(lambda name: self.sounds.play(name, cue=True)),
+                                  sounds_on=self.userdata.profile.cue_sounds)
 
     # Window --------------------------------------------------------------------------
 
@@ -356,6 +360,8 @@ class App:
                 self._leave_asked = False
                 self.close_window(ask=False)
             self._poll_sources()
+            self.cues.sounds_on = self.userdata.profile.cue_sounds
+            self.cues.update(self.now)
             top = self.screen
             if top is not None:
                 top.update(self.now)
@@ -377,6 +383,9 @@ class App:
             d = source.next_wakeup() if isinstance(source, TimedSource) else None
             if d is not None:
                 due.append(d)
+        cue = self.cues.next_deadline()
+        if cue is not None:
+            due.append(cue)
         if not due:
             return MAX_IDLE_SECONDS
         return max(0.0, min(MAX_IDLE_SECONDS, min(due) - now))
@@ -388,13 +397,18 @@ class App:
         return bool(top is not None and top.animating)
 
     def _pace(self) -> None:
-        """Wait before the next frame: a 60 FPS tick while animating or due, else sleep until due or woken."""
+        """Wait before the next frame: a 60 FPS tick while animating or due, else sleep until due or woken.
+
+        A screen that animates at a lower ``frame_rate`` (a spinner) sleeps between its frames as an idle one does.
+        """
         timeout = self.next_timeout()
-        if self.animating or timeout <= 0:
+        top = self.screen
+        rate = top.frame_rate if top is not None else theme.FPS
+        if timeout <= 0 or (self.animating and rate >= theme.FPS):
             self._fps.tick(theme.FPS)
             return
         self._fps.tick()  # keep the pacing clock current without waiting
-        self._idle_wait(timeout)
+        self._idle_wait(min(timeout, 1.0 / rate) if self.animating else timeout)
 
     def _idle_wait(self, timeout: float) -> None:
         """Sleep on the wake flag, peeking for input between slices of a frame period, for at most ``timeout``.
@@ -414,6 +428,7 @@ class App:
         self._wake_flag.clear()
 
     def _dispatch(self, event: pygame.event.Event) -> None:
+        self.cues.window_event(event)
         if event.type == pygame.QUIT:
             self.close_window()
             return
@@ -467,6 +482,8 @@ class App:
     def _poll_sources(self) -> None:
         for source in list(self._sources):
             for event in source.poll():
+                if source is self._network:
+                    self.cues.on_event(event, self.now)  # a game against the bot cues nothing
                 top = self.screen
                 if top is not None:
                     top.on_event(event)

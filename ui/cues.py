@@ -29,7 +29,7 @@ from typing import Protocol
 import pygame
 
 from game.rules import EMPTY
-from net.messages import Event, MatchJoined, MatchUpdate, OpponentAway, OpponentLeft
+from net.messages import Event, MatchJoined, MatchUpdate, OpponentAway, OpponentFound, OpponentLeft
 from ui import theme
 from ui.audio import OnlineSound
 from ui.i18n import N_, _, ngettext
@@ -121,6 +121,8 @@ class AttentionCues:
         """A network event: what changed for the player, cued if the window is in the background."""
         if isinstance(event, MatchJoined):
             self._new_match()
+            self._cue(Cue.FOUND, now)
+        elif isinstance(event, OpponentFound):  # found while the player plays the bot: it waits for them
             self._cue(Cue.FOUND, now)
         elif isinstance(event, MatchUpdate):
             self._state(event, now)

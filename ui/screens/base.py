@@ -61,6 +61,7 @@ class Screen:
     name = "screen"  # used in screenshot file names and logs
     back_keys: tuple[int, ...] = (pygame.K_ESCAPE,)  # the keys that go ``back``
     overlay = False  # True: drawn over the screen under it (a question about it)
+    frame_rate: float = theme.FPS  # frames a second while ``animating`` (a spinner needs few: the App sleeps between)
 
     def __init__(self) -> None:
         self.app: App | None = None

@@ -34,11 +34,11 @@ from ui.lanwords import for_lan
 from ui.netboardmodel import NetBoardModel, gone_text
 from ui.render import translucent, wrap_text
 from ui.resume import SeatKeeper
-from ui.screens.board import BoardScreen
 from ui.screens.boardview import BoardLayout
 from ui.screens.claim import NetBoardPainter, claim_buttons
 from ui.screens.confirm import ConfirmScreen
 from ui.screens.netkit import draw_lines
+from ui.screens.reacting import ReactingBoardScreen
 from ui.screens.trip import Trip, TripKind
 from ui.widgets import Button, ButtonStyle
 
@@ -55,7 +55,7 @@ CLAIMING = ("claim",)  # the buttons' state while a claim is open (BoardScreen._
 log = logging.getLogger(__name__)
 
 
-class NetBoardScreen(BoardScreen):
+class NetBoardScreen(ReactingBoardScreen):  # quick reactions where the server relays them (ui/reactions.py)
     """A board screen for a match on a server or a LAN host; hands over to the flow when the match ends."""
 
     name = "board"

@@ -27,7 +27,7 @@ from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
 SPIN_SECONDS = 1.1  # one turn of the spinner
 SPINNER_DOTS = 12
-SPINNER_FPS = 8.0  # the spinner shades between dots, so this is smooth enough, and a waiting window stays cheap (bench/idle_cpu.py)
+SPINNER_FPS = 8.0  # the spinner shades between its dots: smooth enough, and a waiting window stays cheap (bench/idle_cpu.py)
 
 
 def format_elapsed(seconds: float) -> str:
