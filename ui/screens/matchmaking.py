@@ -6,6 +6,10 @@ player has waited, on which server, under which name (and, when the name asked f
 taken, which one the server gave instead, with a way to choose another), and keeps a
 spinner turning so a stalled server never looks like a frozen game. Cancel (or Esc)
 withdraws the ticket, lets go of the server and goes back; a match found opens the board.
+
+Online, it also shows who is around on the server (``ui.around``: asked for every few
+seconds, hidden where the server cannot say), and after ``OFFER_AFTER`` seconds of searching
+offers a game against the bot while the search goes on (``ui.screens.waitbot``).
 """
 
 from __future__ import annotations
@@ -24,15 +28,20 @@ from net.messages import (
     MatchJoined,
     Reconnected,
     Searching,
+    ShowStats,
     SignedIn,
+    StatsLoaded,
+    StatsUnavailable,
 )
 from ui import theme
+from ui.around import WhoIsAround
 from ui.i18n import L_, _, ngettext
 from ui.render import draw_card
 from ui.screens.base import Canvas
 from ui.screens.layout import ColumnLayout
 from ui.screens.netkit import WaitingScreen, WaitRows, draw_spinner, format_elapsed
 from ui.screens.trip import Trip, TripKind
+from ui.screens.waitbot import OFFER_AFTER, offers_bot, open_wait_bot
 from ui.textcut import short_name
 from ui.widgets import Button
 
@@ -48,13 +57,15 @@ class Phase(enum.StrEnum):
 
 @dataclass(frozen=True)
 class MatchmakingRows(WaitRows):
-    text_rows = WaitRows.text_rows | {"status", "detail", "server", "note"}
+    text_rows = WaitRows.text_rows | {"status", "detail", "server", "around", "note"}
 
     title: int = 48
     spinner: int = 104
     status: int = 34
     detail: int = 28
     server: int = 34
+    around: int = 30  # who is around on the server (online)
+    offer: int = 62  # the bot's button, above Cancel, once offered
     note: int = 48  # two lines
 
 
@@ -75,6 +86,10 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         self.attempt = 0
         self._retry_at: float | None = None
         self.rename_button = Button(L_("Choose another name"), lambda: self.flow.choose_another_name(self.renamed_from))
+        self.bot_button = Button(L_("Play the bot while you wait"), self.play_bot)
+        self.around = WhoIsAround()
+        self.searching_since: float | None = None  # when the search was first queued
+        self.bot_offered = False
 
     # What is on screen ------------------------------------------------------------------
 
@@ -143,11 +158,12 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
             self.renamed_from = event.asked if event.renamed else ""
             self.phase = Phase.SIGNED_IN
             if event.renamed and self.flow.kind is TripKind.ONLINE:
-                self.buttons.set_rows([[self.cancel_button, self.rename_button]])
-                self.relayout()
+                self._set_buttons()
         elif isinstance(event, Searching):
             self.phase = Phase.SEARCHING
             self._retry_at = None
+            if self.searching_since is None:
+                self.searching_since = self.now
         elif isinstance(event, ConnectionLost):
             self.phase = Phase.RECONNECTING
             self.attempt = event.attempt
@@ -159,39 +175,79 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
             self.flow.matched(event.label, event.match_id)
         elif isinstance(event, Failure):
             self.flow.failed(event)
+        elif isinstance(event, (StatsLoaded, StatsUnavailable)):
+            self.around.on_event(event)
+            if self.around.unsupported:
+                self.relayout()  # the line of who is around goes
         # Disconnected and HostStopped here can only be the echo of an earlier trip's end: ignored.
+
+    def play_bot(self) -> None:
+        """A game against the bot while the search goes on (the offer's button)."""
+        if self.app is not None and self.app.screen is self:
+            open_wait_bot(self)
+
+    def _set_buttons(self) -> None:
+        """Cancel; Choose another name where the name asked for was taken; the bot, once offered."""
+        row = [self.cancel_button]
+        if self.renamed_from and self.flow.kind is TripKind.ONLINE:
+            row.append(self.rename_button)
+        self.buttons.set_rows([[self.bot_button], row] if self.bot_offered else [row])
+        self.relayout()
 
     # Time --------------------------------------------------------------------------------------
 
+    @property
+    def shows_around(self) -> bool:
+        """Online, on a server that can say who is around (until it says it cannot)."""
+        return self.flow.kind is TripKind.ONLINE and not self.around.unsupported
+
+    def update(self, now: float) -> None:
+        if self.app is None or self.phase not in (Phase.SIGNED_IN, Phase.SEARCHING):
+            return
+        if self.shows_around and self.around.due(now):
+            self.around.asked(now)
+            self.app.network.send(ShowStats())
+        since = self.searching_since
+        if not self.bot_offered and since is not None and now - since >= OFFER_AFTER and offers_bot(self):
+            self.bot_offered = True
+            self._set_buttons()
+
     def next_deadline(self) -> float | None:
-        """The next change of the seconds shown (waited, or to the next try)."""
+        """The next change of the seconds shown (waited, or to the next try), the next ask of who is around, the offer."""
         now = self.now
         if self._retry_at is not None and self._retry_at > now:
             left = self._retry_at - now
             return now + (left - math.floor(left) or 1.0)
-        return super().next_deadline()
+        due = [d for d in (super().next_deadline(), self.around.next_deadline()) if d is not None]
+        if not self.bot_offered and self.searching_since is not None:
+            due.append(self.searching_since + OFFER_AFTER)
+        return min(due) if due else None
 
     # Drawing -------------------------------------------------------------------------------------
 
     def measure(self, size: tuple[int, int]) -> MatchmakingLayout:
-        note = bool(self.name_note)
+        note, around, offer = bool(self.name_note), self.shows_around, self.bot_offered
         return ColumnLayout.centred(
             size, MatchmakingRows(),
-            lambda h: (h.pad, h.title, h.spinner, h.status, h.detail, h.server, *((h.note,) if note else ()), h.button, h.pad),
+            lambda h: (h.pad, h.title, h.spinner, h.status, h.detail, h.server, *((h.around,) if around else ()),
+                       *((h.note,) if note else ()), *((h.offer,) if offer else ()), h.button, h.pad),
             width=500, min_top=12,
         )
 
     def place(self, lay: MatchmakingLayout) -> None:
         col, h, s = lay.column, lay.rows, lay.column.scale
-        buttons = self.buttons.buttons
-        w, gap = int(200 * s * theme.text_scale()), int(14 * s)
-        w = min(w, (col.width - 2 * h.pad - (len(buttons) - 1) * gap) // len(buttons))
-        total = len(buttons) * w + (len(buttons) - 1) * gap
-        x = col.window[0] // 2 - total // 2
+        gap = int(14 * s)
         y = col.bottom - h.pad - h.button
-        for b in buttons:
-            b.rect = pygame.Rect(x, y, w, h.button)
-            x += w + gap
+        for row in reversed(self.buttons.rows):  # the last row at the bottom, the bot's offer above it
+            wide = len(row) == 1 and row[0] is self.bot_button
+            w = col.width - 2 * h.pad if wide else int(200 * s * theme.text_scale())
+            w = min(w, (col.width - 2 * h.pad - (len(row) - 1) * gap) // len(row))
+            total = len(row) * w + (len(row) - 1) * gap
+            x = col.window[0] // 2 - total // 2
+            for b in row:
+                b.rect = pygame.Rect(x, y, w, h.button)
+                x += w + gap
+            y -= h.offer
 
     def paint(self, canvas: Canvas, lay: MatchmakingLayout) -> None:
         surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
@@ -212,6 +268,11 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         y += h.detail
         canvas.fitted(self.server_text, theme.small(15 * s), room, theme.MUTED, (cx, y + h.server / 2), light=True)
         y += h.server
+        if self.shows_around:
+            around = self.around.text
+            if around:
+                canvas.fitted(around, theme.small(15 * s), room, theme.ACCENT, (cx, y + h.around / 2), light=True)
+            y += h.around
         note = self.name_note
         if note:
             canvas.wrapped(note, theme.small(16 * s), room, theme.ACCENT, y, max_lines=2, line_height=h.note / 2)
