@@ -41,6 +41,7 @@ QUIET_SECONDS = 1.0  # a cue this soon after another one marks the title without
 MARK = "\u25cf"  # ● in front of the title
 FLASH_DRIVERS = frozenset({"x11", "wayland", "windows", "cocoa"})  # video drivers whose windows can ask for attention
 SDL_FLASH_CANCEL, SDL_FLASH_UNTIL_FOCUSED = 0, 2
+MAX_WINDOW_ID = 64  # pygame opens one window (a new one only after display.quit), so its id stays small
 
 
 class Cue(enum.Enum):
@@ -229,19 +230,30 @@ def flash_window(on: bool) -> bool:
     try:
         if not pygame.display.get_init() or pygame.display.get_driver() not in FLASH_DRIVERS:
             return False
-        from pygame._sdl2.video import Window
-
-        window_id = Window.from_display_module().id
-    except (pygame.error, ImportError, AttributeError) as exc:
+    except pygame.error as exc:
         log.debug("no window to flash: %s", exc)
         return False
     sdl = _sdl_flash()
     if sdl is None:
         return False
-    window = sdl.SDL_GetWindowFromID(window_id)
-    if not window:
+    window = _display_window(sdl)
+    if window is None:
         return False
     return bool(sdl.SDL_FlashWindow(window, SDL_FLASH_UNTIL_FOCUSED if on else SDL_FLASH_CANCEL) == 0)
+
+
+def _display_window(sdl: ctypes.CDLL) -> int | None:
+    """The SDL window pygame's display opened (the process has no other), found by id; None if there is none.
+
+    Not through ``pygame._sdl2.video.Window.from_display_module()``: in pygame 2.6 that
+    object leaves SDL's window data pointing at itself, and once it is freed the next
+    window event (focus coming back) reads freed memory and the game crashes.
+    """
+    for window_id in range(1, MAX_WINDOW_ID + 1):  # SDL numbers windows from 1 as it opens them
+        window: int | None = sdl.SDL_GetWindowFromID(window_id)
+        if window:
+            return window
+    return None
 
 
 @cache
