@@ -21,12 +21,16 @@ class ClientError(Exception):
 
 
 class UnreachableError(ClientError):
-    """Nothing answers at the address: refused, unknown host, no route, or no answer to connect."""
+    """Nothing answers at the address: refused, unknown host, no route, or no answer to connect.
 
-    def __init__(self, address: ServerAddress, reason: str):
+    ``refused``: the connection was refused outright (the machine is there, nothing listens on the port).
+    """
+
+    def __init__(self, address: ServerAddress, reason: str, *, refused: bool = False):
         super().__init__(Phrase("Can't reach the server at {address} ({reason})", address=str(address), reason=reason))
         self.address = address
         self.reason = reason
+        self.refused = refused
 
 
 class TlsError(ClientError):

@@ -41,7 +41,14 @@ class HttpError(Exception):
 
 
 class ConnectError(HttpError):
-    """No connection could be opened: refused, no route, unknown host, or no answer to the connect."""
+    """No connection could be opened: refused, no route, unknown host, or no answer to the connect.
+
+    ``refused``: the address answered that nothing listens on that port (nobody is there, for sure).
+    """
+
+    def __init__(self, reason: str, *, refused: bool = False):
+        super().__init__(reason)
+        self.refused = refused
 
 
 class NoResponseError(HttpError):
@@ -161,7 +168,9 @@ async def connect(host: str, port: int, timeout: float) -> socket.socket:
                     sock.close()
                     raise
                 return sock
-            raise ConnectError(_reason(last) if last else Phrase("no address to connect to"))
+            if last is None:
+                raise ConnectError(Phrase("no address to connect to"))
+            raise ConnectError(_reason(last), refused=isinstance(last, ConnectionRefusedError))
     except TimeoutError:
         raise ConnectError(Phrase("no answer within {seconds:g} s", seconds=timeout)) from None
 
@@ -223,7 +232,7 @@ async def request(
     except (ssl.SSLError, ssl.CertificateError) as exc:
         raise TlsHandshakeError(exc) from exc
     except OSError as exc:
-        raise ConnectError(_reason(exc)) from exc
+        raise ConnectError(_reason(exc), refused=isinstance(exc, ConnectionRefusedError)) from exc
     finally:
         if writer is not None:
             writer.transport.abort()  # one request per connection: no lingering close handshake

@@ -45,6 +45,8 @@ class SignIn:
     """Sign in to a server (an address as ``net.address`` reads it) as ``username`` and open the socket.
 
     ``ca_file``: a PEM file of a private certificate authority to trust besides the system's.
+    ``lan``: the server is a player's LAN host: once it refuses connections it is gone with its
+    match (it keeps nothing), so a drop is not retried past a refusal.
     """
 
     server: str
@@ -52,6 +54,7 @@ class SignIn:
     username: str
     device_id: str
     ca_file: str | None = None
+    lan: bool = False
 
 
 @dataclass(frozen=True)

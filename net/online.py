@@ -42,6 +42,7 @@ from net.errors import (
     ServerProtocolError,
     TlsError,
     UnauthorizedError,
+    UnreachableError,
     failure_kind,
 )
 from net.messages import (
@@ -519,6 +520,9 @@ class OnlineSession:
                 self._failed(exc)
                 return
             except ClientError as exc:
+                if isinstance(exc, UnreachableError) and exc.refused and self.command.lan:
+                    self._host_gone(exc)  # the LAN host is gone, and its match with it
+                    return
                 last = exc
                 message = Phrase("Still trying to reach the server: {reason}", reason=text_of(exc))
                 continue
@@ -531,6 +535,13 @@ class OnlineSession:
         tries = cfg.reconnect_attempts
         self._failed(last, counted_phrase("Lost the connection to the server and could not get it back after {n} try",
                                           "Lost the connection to the server and could not get it back after {n} tries", tries))
+
+    def _host_gone(self, error: UnreachableError) -> None:
+        """A LAN host refused the connection after a drop: it closed (or crashed) and its match is over."""
+        log.info("the LAN host refuses connections (%s): not retrying", error)
+        busy = self.protocol.match is not None or self.protocol.held is not None
+        self.abort()
+        self._emit(ServerClosing() if busy else Failure(failure_kind(error), text_of(error)))
 
     async def _reopen(self) -> RealtimeSocket:
         """A new socket with a token that has life left (a refused one is renewed once)."""

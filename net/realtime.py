@@ -114,7 +114,7 @@ class RealtimeSocket:
         try:
             sock = await httpclient.connect(address.host, address.port, open_timeout)
         except httpclient.ConnectError as exc:
-            raise UnreachableError(address, text_of(exc)) from exc
+            raise UnreachableError(address, text_of(exc), refused=exc.refused) from exc
         uri = f"{address.ws_url}/ws?" + urlencode({"token": token, "format": "json"}, quote_via=quote)
         ws: ClientConnection | None = None
         try:

@@ -237,7 +237,7 @@ class AuthClient:
                 address.host, address.port, method, target, headers=headers, body=body, timeout=self._timeout, tls=self._tls
             )
         except httpclient.ConnectError as exc:
-            raise UnreachableError(address, text_of(exc)) from exc
+            raise UnreachableError(address, text_of(exc), refused=exc.refused) from exc
         except httpclient.TlsHandshakeError as exc:
             raise TlsError(tls.explain(exc.error, str(address))) from exc
         except httpclient.ResponseTimeoutError as exc:

@@ -105,7 +105,8 @@ class NetFlow:
             )
             screen = LanHostScreen(self)
         else:
-            network.send(SignIn(self.server, self.key, self.name, device_id, self.ca_file))
+            lan = self.kind is TripKind.LAN_JOIN
+            network.send(SignIn(self.server, self.key, self.name, device_id, self.ca_file, lan=lan))
             seat = app.userdata.seat(self.server, device_id) if self.kind is TripKind.ONLINE else None
             if seat is not None:  # the game last stopped mid-game on this server: back to it, if it is still on
                 screen = SeatCheckScreen(self, seat)
