@@ -270,7 +270,11 @@ class LanJoinScreen(FormScreen[LanJoinLayout]):
             self.listening = False
         self.on_join(server)
 
-    def _typed(self, _text: str) -> None:
+    def _typed(self, text: str) -> None:
+        """Enter in the field: the address typed, or with none typed, the first waiting game listed."""
+        if not text.strip() and self.joinable:
+            self.join(self.joinable[0].endpoint)
+            return
         self.join_typed()
 
     def join_typed(self) -> None:
