@@ -35,7 +35,7 @@ from net.messages import (
     SendMove,
     ServerMessage,
 )
-from ui.i18n import L_, N_, Text, _, later, ngettext, say, shown
+from ui.i18n import L_, N_, Later, Text, _, later, ngettext, say, shown
 from ui.results import GameMode, GameSummary, Move, SoundName
 from ui.textcut import short_name
 
@@ -320,6 +320,12 @@ class BoardModel:
             return _("Waiting for {name}").format(name=self.opponent_name)
         return _("Accept rematch") if self.opponent_wants_rematch else _("Rematch")
 
+    def _over_text(self) -> Later:
+        """Why a move after the game is refused: what the button offers (the bot's is 'Play again')."""
+        if self.mode is GameMode.BOT:
+            return L_("{what}: {reason}", what=L_("This game is over"), reason=L_("Play again"))
+        return L_("This game is over: Rematch or leave") if self.can_rematch else L_("This match is over")
+
     # What the player does ------------------------------------------------------------------------
 
     def place(self, row: int, col: int) -> SendMove | None:
@@ -328,7 +334,7 @@ class BoardModel:
         if view is None or self.left or self.paused:
             return None
         if view.board.is_over or self.match_over:
-            self.say(L_("This game is over: Rematch or leave") if self.can_rematch else L_("This match is over"))
+            self.say(self._over_text())
             return None
         if not view.your_turn:  # the server's word, which holds even when the state does not name our seat
             self.say(L_(Refusal.NOT_YOUR_TURN.text), Refusal.NOT_YOUR_TURN)
