@@ -61,7 +61,7 @@ def _settings(app: App) -> None:
 LAST_ROW: tuple[MenuEntry, ...] = (
     MenuEntry(L_("History"), _history),
     MenuEntry(L_("Settings"), _settings),
-    MenuEntry(L_("Quit"), _quit, style=ButtonStyle.QUIET),
+    MenuEntry(L_("Quit"), _quit),  # a button like its neighbours: bare text read as disabled
 )
 SETTINGS_KEYS = (pygame.K_s, pygame.K_F2)  # open the settings from the menu
 
