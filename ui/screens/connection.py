@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from game.phrase import Phrase, counted_phrase
 from net.address import DEFAULT_SERVER_KEY
 from net.messages import Event, Failure, FailureKind, GuestTurnedAway
 from ui import theme
@@ -79,6 +80,28 @@ def failure_hint(failure: Failure, server: str, key: str, *, lan: bool = False) 
     return _(hints[kind]) if kind in hints else ""
 
 
+UNREACHABLE_AT = {  # what the title of an unreachable server (or LAN game) already says, before its address
+    N_("Can't reach the server at {address} ({reason})"),
+    N_("Can't reach the game at {address} ({reason})"),
+}
+
+
+def without_title(message: str) -> str:
+    """``message`` without what the card's title already says: 'Can't reach the server at A (refused)' under the title
+    'Can't reach the server' is just 'A (refused)', there or as the reason of a longer sentence."""
+    if not isinstance(message, Phrase):
+        return message
+    if message.template in UNREACHABLE_AT:
+        return Phrase("{result} ({how})", result=message.values["address"], how=message.values["reason"])
+    values = {key: without_title(value) if isinstance(value, str) else value for key, value in message.values.items()}
+    if values == dict(message.values):
+        return message
+    if message.plural is not None and message.number is not None:
+        return counted_phrase(message.template, message.plural, message.number,
+                              **{k: v for k, v in values.items() if k != "n"})
+    return Phrase(message.template, **values)
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     if text and text[-1] not in ".!?":
@@ -95,9 +118,9 @@ class NetErrorScreen(ChoiceScreen):
         self.failure = failure
 
         def message() -> str:
-            said = _sentence(say(failure.message) if failure.message else _(TITLES[failure.kind]))
+            said = _sentence(say(without_title(failure.message)) if failure.message else _(TITLES[failure.kind]))
             hint = failure_hint(failure, server, key, lan=lan)
-            return f"{said}\n\n{hint}" if hint else said
+            return f"{said} {hint}" if hint else said  # one paragraph: the card's gap between two read as a hole
 
         super().__init__(
             later(lambda: failure_title(failure, lan=lan)),

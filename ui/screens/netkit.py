@@ -184,8 +184,12 @@ class ChoiceScreen(NoticeScreen):
         self.title_color = title_color
         self.choices = tuple(choices)
         self.stuck_reason = stuck
-        styles = [ButtonStyle.PRIMARY if i == default else ButtonStyle.NORMAL for i in range(len(self.choices))]
-        buttons = [Button(c.label, c.action, style=style) for c, style in zip(self.choices, styles, strict=True)]
+        last = len(self.choices) - 1
+        buttons = [
+            Button(c.label, c.action, style=ButtonStyle.PRIMARY if i == default else ButtonStyle.NORMAL,
+                   hint=L_("Enter") if i == default else L_("Esc") if i == last else "")
+            for i, c in enumerate(self.choices)
+        ]  # the keys as every other screen shows them: Enter presses the filled one, Esc the last
         self.buttons.set_rows([buttons])
         self.buttons.focus_on(buttons[default])  # the filled button is the one Enter presses
 
