@@ -10,10 +10,19 @@ import pygame
 import pytest
 
 from game.rating import Rating
-from game.rules import Board
+from game.rules import Board, Termination
 from game.standing import Standing
-from game.xoxo import PROTOCOL, AwayClock, MatchLabel, PlayerRating, RematchMode, ShownRating
-from net.messages import CallDraw, ClaimAvailable, ClaimWin, LeaveMatch, OpponentAway, RatingChanged
+from game.xoxo import PROTOCOL, AwayClock, GoneReason, MatchLabel, PlayerRating, RematchMode, ShownRating
+from net.messages import (
+    CallDraw,
+    ClaimAvailable,
+    ClaimWin,
+    ConnectionLost,
+    LeaveMatch,
+    OpponentAway,
+    OpponentLeft,
+    RatingChanged,
+)
 from tests.ui.test_board_events import ALICE, ME, WIN, FakeTrip, ScriptedMatch
 from ui.netboardmodel import NetBoardModel
 from ui.pilot import Pilot
@@ -118,8 +127,6 @@ def test_calling_a_draw_and_the_opponent_coming_back_takes_the_buttons_away(rate
 
 def test_an_aborted_game_has_no_winner_and_counts_for_nobody(rated) -> None:
     pilot, screen, match = rated
-    from game.rules import Termination
-
     match.state(Board.new(1).finish(Termination.ABORTED, None), aborted_by=2, rematch_mode=RematchMode.OPEN)
     pilot.step()
     model = screen.model
@@ -167,3 +174,26 @@ def test_closing_the_window_on_the_menu_quits_at_once(pilot: Pilot) -> None:
     assert isinstance(pilot.screen, MenuScreen)
     pilot.post([pygame.event.Event(pygame.QUIT)])
     assert not pilot.app.running
+
+
+def test_the_screen_after_a_rated_match_says_the_rating_change_of_its_last_game(pilot: Pilot) -> None:
+    match, trip = ScriptedMatch(), FakeTrip()
+    pilot.app.add_source(match)
+    pilot.app.push(NetBoardScreen(trip, match, NetBoardModel(mode=GameMode.ONLINE, label=RATED)))
+    match.state(Board.new(1).play(2, 2), ratings=(ShownRating(1500, True), ShownRating(1500, True)))
+    pilot.step()
+    match.deliver(change(1500.0, 1662.3, 1500.0, 1337.7))
+    match.state(Board.new(1).play(2, 2).finish(Termination.OPPONENT_LEFT, winner=1))
+    match.deliver(OpponentLeft("Alice", GoneReason.DISCONNECTED))
+    pilot.step()
+    name, args = trip.calls[-1]
+    assert name == "opponent_left"
+    assert args[2] == "Final score: You 1  ·  Alice 0  ·  Draws 0. Your rating: 1662? (+162)."
+
+
+def test_leaving_while_the_line_is_down_does_not_promise_what_the_server_will_say(rated) -> None:
+    pilot, _screen, match = rated
+    match.deliver(ConnectionLost("the socket closed", 1, 0.5))
+    pilot.step()
+    pilot.press("escape")
+    assert pilot.screen.consequence == "If the game is still on, it counts as a loss."

@@ -76,13 +76,14 @@ def ordinal_rank(rank: int) -> str:
 
 @dataclass(frozen=True)
 class LeaderboardRows(Heights):
-    text_rows = frozenset({"title", "server", "me", "row", "head"})
+    text_rows = frozenset({"title", "server", "me", "note", "row", "head"})
 
     pad: int = 18
     title: int = 46
     server: int = 24
     me: int = 58
-    gap: int = 10
+    note: int = 22  # what the ? after a rating means
+    gap: int = 6
     head: int = 24
     row: int = 34
     button_gap: int = 14
@@ -112,7 +113,7 @@ def leaderboard_layout(size: tuple[int, int]) -> LeaderboardLayout:
     s = theme.scale_for(size)
     h = LeaderboardRows().scaled(s, theme.text_scale())
     width = min(size[0] - 2 * h.pad, int(620 * s))
-    list_top = h.pad + h.title + h.server + h.me + h.gap + h.head
+    list_top = h.pad + h.title + h.server + h.me + h.note + h.gap + h.head
     list_bottom = size[1] - h.footer - h.button - h.button_gap
     return LeaderboardLayout(size, s, h, width, (size[0] - width) // 2, list_top, list_bottom)
 
@@ -274,6 +275,8 @@ class LeaderboardScreen(MeasuredScreen[LeaderboardLayout]):
             pygame.draw.rect(surface, theme.PANEL, card, border_radius=int(12 * s))
             color = theme.ACCENT if self.board is not None and self.board.me is not None else theme.MUTED
             canvas.fitted(self.standing_text, 18 * s, card.width - 24 * s, color, card.center)
+            note = _("A rating with ? is provisional: it still moves a lot after each game.")
+            canvas.fitted(note, theme.small(13 * s), lay.width, theme.MUTED, (cx, y + h.me + h.note / 2), light=True)
         area = pygame.Rect(lay.left, lay.list_top - h.head, lay.width, lay.list_bottom - lay.list_top + h.head)
         if self.phase is Phase.LOADED and self.rows:
             self._paint_list(canvas, lay)

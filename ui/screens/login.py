@@ -240,11 +240,12 @@ class LoginScreen(FormScreen[LoginLayout]):
         self.advanced_button.rect = pygame.Rect(left, y, inner, h.link)
         y += h.link + h.button_gap
         last = self._last_row
-        w = min(int(200 * s), (inner - gap * (len(last) - 1)) // len(last))
-        x = col.window[0] // 2 - (len(last) * w + (len(last) - 1) * gap) // 2
-        for b in last:
-            b.rect = pygame.Rect(x, y, w, h.button)
-            x += w + gap
+        if len(last) == 1:
+            self.back_button.rect = pygame.Rect(0, y, int(200 * s), h.button)
+            self.back_button.rect.centerx = col.window[0] // 2
+        else:  # Leaderboard and Back, lined up with the two buttons above them
+            self.leaderboard_button.rect = pygame.Rect(left, y, w, h.button)
+            self.back_button.rect = pygame.Rect(left + w + gap, y, inner - w - gap, h.button)
 
     def paint(self, canvas: Canvas, lay: LoginLayout) -> None:
         surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale

@@ -108,7 +108,12 @@ class NetBoardScreen(ReactingBoardScreen):  # quick reactions where the server r
 
     @property
     def leave_warning(self) -> Text:
-        return later(lambda: _("It counts as a loss, and ends the match for {name}.").format(name=self.model.opponent_name))
+        def warning() -> str:
+            if self.model.connection is not None:  # the line is down: the game may already be over
+                return _("If the game is still on, it counts as a loss.")
+            return _("It counts as a loss, and ends the match for {name}.").format(name=self.model.opponent_name)
+
+        return later(warning)
 
     def _countdowns(self) -> list[float | None]:
         retry = self.model.retry_at - self.now if self.model.retry_at is not None else None
@@ -249,10 +254,15 @@ class NetBoardScreen(ReactingBoardScreen):  # quick reactions where the server r
             flow.failed(event)
 
     def outcome_note(self) -> str:
-        """What the match came to, for the screen after it: the final score."""
+        """What the match came to, for the screen after it: the final score, and the last rated game's change."""
         if not self.model.summaries:
             return ""
-        return _("Final score: {score}.").format(score=self.model.score_text)
+        note = _("Final score: {score}.").format(score=self.model.score_text)
+        changed = self.model.ratings.my_change(self.model.view) if self.model.label.rated else None
+        if changed is not None:
+            rating = _("Your rating: {rating} ({change}).").format(rating=changed.after.rating.label, change=changed.text)
+            note = f"{note} {rating}"
+        return note
 
     # Drawing ----------------------------------------------------------------------------------------------
 
