@@ -90,6 +90,7 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         self.around = WhoIsAround()
         self.searching_since: float | None = None  # when the search was first queued
         self.bot_offered = False
+        self._measured: tuple[tuple[object, ...], MatchmakingLayout] | None = None
 
     # What is on screen ------------------------------------------------------------------
 
@@ -226,13 +227,19 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
     # Drawing -------------------------------------------------------------------------------------
 
     def measure(self, size: tuple[int, int]) -> MatchmakingLayout:
+        """The card's rows for ``size``; the same for the same rows, so the spinner's frames do not measure again."""
         note, around, offer = bool(self.name_note), self.shows_around, self.bot_offered
-        return ColumnLayout.centred(
+        key = (size, note, around, offer, theme.text_scale())
+        if self._measured is not None and self._measured[0] == key:
+            return self._measured[1]
+        lay = ColumnLayout.centred(
             size, MatchmakingRows(),
             lambda h: (h.pad, h.title, h.spinner, h.status, h.detail, h.server, *((h.around,) if around else ()),
                        *((h.note,) if note else ()), *((h.offer,) if offer else ()), h.button, h.pad),
             width=500, min_top=12,
         )
+        self._measured = (key, lay)
+        return lay
 
     def place(self, lay: MatchmakingLayout) -> None:
         col, h, s = lay.column, lay.rows, lay.column.scale

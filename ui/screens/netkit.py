@@ -25,9 +25,9 @@ from ui.screens.layout import ColumnLayout, Heights
 from ui.screens.notice import NoticeLayout, NoticeScreen, place_row
 from ui.widgets import ACTIVATE_KEYS, Button, ButtonStyle, key_down
 
-SPIN_SECONDS = 1.1  # one turn of the spinner
+SPIN_SECONDS = 1.5  # one turn of the spinner
 SPINNER_DOTS = 12
-SPINNER_FPS = 8.0  # the spinner shades between its dots: smooth enough, and a waiting window stays cheap (bench/idle_cpu.py)
+SPINNER_FPS = SPINNER_DOTS / SPIN_SECONDS  # a waiting screen's frames: the head moves a dot a frame, and it stays cheap
 
 
 def format_elapsed(seconds: float) -> str:
