@@ -52,6 +52,7 @@ def browser() -> Iterator[object]:
 
 
 def test_an_operator_watches_a_live_match_and_bans_a_player_in_it(admin_factory, host_client, browser):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as shown
     from selenium.webdriver.support.ui import WebDriverWait
@@ -59,7 +60,12 @@ def test_an_operator_watches_a_live_match_and_bans_a_player_in_it(admin_factory,
     host, listener = admin_factory()
     base = f"http://127.0.0.1:{listener.port}"
     driver = browser
-    wait = WebDriverWait(driver, SEEN)
+    # The live pages reload themselves every 2 s, so an element found may be gone a moment
+    # later: every look and every click is retried on a stale element until SEEN runs out.
+    wait = WebDriverWait(driver, SEEN, ignored_exceptions=(StaleElementReferenceException,))
+
+    def click(by: str, what: str) -> None:
+        wait.until(lambda d: d.find_element(by, what).click() or True)
 
     def sign_in() -> None:
         driver.get(f"{base}/console")  # sent to the sign-in page
@@ -73,16 +79,16 @@ def test_an_operator_watches_a_live_match_and_bans_a_player_in_it(admin_factory,
 
     def open_live_match(names: tuple[str, str]) -> None:
         wait.until(lambda d: all(n in d.find_element(By.CSS_SELECTOR, ".matches").text for n in names))
-        driver.find_element(By.LINK_TEXT, "watch").click()
+        click(By.LINK_TEXT, "watch")
         wait.until(shown.title_contains("Live match"))
         assert driver.find_elements(By.CSS_SELECTOR, "table.board td.m1") == []
 
     def see_the_move() -> None:
         wait.until(lambda d: [td.text for td in d.find_elements(By.CSS_SELECTOR, "table.board td.m1")] == ["X"])
-        assert "O to move (bob)" in driver.find_element(By.CSS_SELECTOR, ".status").text
+        wait.until(lambda d: "O to move (bob)" in d.find_element(By.CSS_SELECTOR, ".status").text)
 
     def ban(name: str) -> None:
-        driver.find_element(By.LINK_TEXT, name).click()
+        click(By.LINK_TEXT, name)
         wait.until(shown.title_contains("Account"))
         driver.find_element(By.NAME, "reason").send_keys("Abuse in chat")
         driver.find_element(By.CSS_SELECTOR, "button.danger").click()
