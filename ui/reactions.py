@@ -268,14 +268,15 @@ class ReactionBar:
             blit_center(surface, text, box.center)
 
     def _picker(self, surface: pygame.Surface, fonts: theme.Fonts, lay: BoardLayout, now: float) -> None:
-        """The six phrases and the mute row in a panel under our card."""
-        s, card = lay.scale, lay.plates[self.me - 1]
+        """The six phrases in two columns and the mute row, in a panel over the board (under the status line)."""
+        s = lay.scale
         row_h = max(int(34 * s), fonts.get(18 * s).get_linesize() + int(8 * s))
         head_h = max(int(28 * s), fonts.get(theme.small(14 * s), light=True).get_linesize() + int(6 * s))
-        width = max(card.width, int(230 * s))
-        panel = pygame.Rect(0, card.bottom + int(6 * s), width, head_h + (len(ORDER) + 1) * row_h + int(12 * s))
-        panel.left = card.left if self.me == 1 else card.right - width
-        panel.clamp_ip(pygame.Rect((0, 0), surface.get_size()))
+        pad = int(8 * s)
+        rows = (len(ORDER) + 1) // 2
+        panel = pygame.Rect(0, lay.status.bottom + int(8 * s), min(lay.status.width, int(460 * s)),
+                            2 * pad + head_h + (rows + 1) * row_h)
+        panel.centerx = lay.board.centerx
         radius = int(14 * s)
         translucent(surface, theme.SHADOW, panel.move(0, int(4 * s)), radius, theme.SHADOW.a)
         pygame.draw.rect(surface, theme.PANEL_HIGH, panel, border_radius=radius)
@@ -283,20 +284,21 @@ class ReactionBar:
         wait = self.wait_seconds(now)
         head = (_("Quick reactions  ·  1–6, Esc") if wait <= 0 else
                 _("Wait {n} s for the next reaction").format(n=math.ceil(wait)))
-        room = panel.width - int(24 * s)
-        blit_center(surface, fonts.line(head, theme.small(14 * s), room, theme.MUTED, light=True),
-                    (panel.centerx, panel.top + int(6 * s) + head_h / 2))
-        y = panel.top + int(6 * s) + head_h
-        labels = [f"{i}   {phrase(r)}" for i, r in enumerate(ORDER, start=1)]
+        blit_center(surface, fonts.line(head, theme.small(14 * s), panel.width - 2 * pad, theme.MUTED, light=True),
+                    (panel.centerx, panel.top + pad + head_h / 2))
+        top = panel.top + pad + head_h
+        column = (panel.width - 2 * pad) // 2
+        cells = [pygame.Rect(panel.left + pad + (i % 2) * column, top + (i // 2) * row_h, column, row_h)
+                 for i in range(len(ORDER))]
+        cells.append(pygame.Rect(panel.left + pad, top + rows * row_h, panel.width - 2 * pad, row_h))
+        labels = [f"{i}  {phrase(r)}" for i, r in enumerate(ORDER, start=1)]
         mute = (_("{name}'s reactions are muted").format(name=short_name(self.opponent)) if self.muted else
                 _("M   Mute {name}'s reactions").format(name=short_name(self.opponent)))
-        for i, label in enumerate([*labels, mute]):
-            row = pygame.Rect(panel.left + int(6 * s), y, panel.width - int(12 * s), row_h)
+        for i, (label, cell) in enumerate(zip([*labels, mute], cells, strict=True)):
             enabled = (wait <= 0) if i < len(ORDER) else not self.muted
             if i == self.selected:
-                pygame.draw.rect(surface, theme.BUTTON_HOVER, row, border_radius=int(8 * s))
-            color = theme.TEXT if enabled else theme.MUTED
-            image = fonts.line(label, 18 * s if i < len(ORDER) else theme.small(15 * s), room, color)
-            surface.blit(image, (row.left + int(8 * s), row.centery - image.get_height() // 2))
-            self._rows.append(row)
-            y += row_h
+                pygame.draw.rect(surface, theme.BUTTON_HOVER, cell.inflate(-int(4 * s), -int(4 * s)), border_radius=int(8 * s))
+            size = 18 * s if i < len(ORDER) else theme.small(15 * s)
+            image = fonts.line(label, size, cell.width - int(16 * s), theme.TEXT if enabled else theme.MUTED)
+            surface.blit(image, (cell.left + int(8 * s), cell.centery - image.get_height() // 2))
+            self._rows.append(cell)

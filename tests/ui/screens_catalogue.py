@@ -26,6 +26,7 @@ from game.xoxo import (
     MatchLabel,
     PlayerRating,
     Presence,
+    Reaction,
     RematchMode,
     ShownRating,
     encode_state,
@@ -45,15 +46,20 @@ from net.messages import (
     LanGames,
     LeaderboardUnavailable,
     OpponentAway,
+    OpponentFound,
     OpponentLeft,
     RatingChanged,
+    ReactionReceived,
+    Searching,
     SignedIn,
     SignIn,
+    StatsLoaded,
     match_events,
 )
 from net.resume import SeatAnswer, SeatResult, SeatStatus
 from ui.app import App
 from ui.boardmodel import BoardModel
+from ui.controller import LocalController
 from ui.i18n import L_
 from ui.netboardmodel import NetBoardModel
 from ui.results import GameMode, GameSummary
@@ -77,6 +83,7 @@ from ui.screens.notice import ErrorScreen
 from ui.screens.resume import Phase, ResumeOfferScreen, SeatCheckScreen
 from ui.screens.settings import SettingsScreen
 from ui.screens.trip import TripKind
+from ui.screens.waitbot import WaitBotScreen
 from ui.seats import Seat
 
 LONG_LATIN = "W" * 20  # the widest Latin name a player can type
@@ -369,6 +376,34 @@ def history(app: App, name: str) -> Screen:
     return show(app, HistoryScreen())
 
 
+def matchmaking_around(app: App, name: str) -> Screen:
+    """Searching for a while: who is around on the server, and the bot offered."""
+    screen = show(app, MatchmakingScreen(flow(app, TripKind.ONLINE, name)), SignedIn(SERVER, "u", name), Searching("t"),
+                  StatsLoaded(12345, 6789))
+    assert isinstance(screen, MatchmakingScreen)
+    screen.bot_offered = True
+    screen._set_buttons()
+    return screen
+
+
+def wait_bot_prompt(app: App, name: str) -> Screen:
+    """The bot game while waiting, and an opponent ready: the prompt with its countdown."""
+    waiting = matchmaking_around(app, name)
+    assert isinstance(waiting, MatchmakingScreen)
+    model = BoardModel(mode=GameMode.BOT, level=Level.NORMAL)
+    return show(app, WaitBotScreen(waiting, LocalController(Level.NORMAL, player_name=name), model),
+                OpponentFound(name, 20.0, "m"))
+
+
+def net_board_reactions(app: App, name: str) -> Screen:
+    """A reaction by the opponent's card, and the picker open under ours (the opponent muted)."""
+    screen = net_board(app, name, played(WIN[:2]), reactions=True)
+    screen.on_event(ReactionReceived(Reaction.THINKING, name))
+    screen.reactions.open = True
+    screen.reactions.muted = True
+    return screen
+
+
 def replay(app: App, name: str) -> Screen:
     summary = GameSummary(GameMode.ONLINE, None, Mark.NOUGHT, Result.WIN, (), Mark.CROSS, name, name,
                           ended_at=1.0e9)
@@ -385,4 +420,5 @@ SCREENS: dict[str, Callable[[App, str], Screen]] = {
     "net-board-rated-kept": net_board_rated_kept, "net-board-claim": net_board_claim, "net-board-aborted": net_board_aborted,
     "quit-dialog": quit_dialog, "leaderboard": leaderboard, "leaderboard-none": leaderboard_none,
     "resume-offer": resume_offer, "resume-verdict": resume_verdict, "resuming": resuming,
+    "matchmaking-around": matchmaking_around, "wait-bot-prompt": wait_bot_prompt, "net-board-reactions": net_board_reactions,
 }

@@ -270,8 +270,9 @@ class WaitBotScreen(BoardScreen):
         else:
             detail = ngettext("Play now: the match waits for you {n} more second.",
                               "Play now: the match waits for you {n} more seconds.", left).format(n=left)
+        titles = max(1, len(wrap_text(fonts.get(30 * s), title, room)))
         lines = max(1, len(wrap_text(fonts.get(17 * s), detail, room)))
-        card = pygame.Rect(0, 0, width, 2 * pad + title_h + lines * line_h)
+        card = pygame.Rect(0, 0, width, 2 * pad + titles * title_h + lines * line_h)
         card.center = lay.board.center
         translucent(surface, theme.SHADOW, card.move(0, int(4 * s)), int(18 * s), theme.SHADOW.a)
         pygame.draw.rect(surface, theme.PANEL_HIGH, card, border_radius=int(18 * s))
