@@ -1,4 +1,5 @@
-"""Playing the bot while the search goes on: real Apps on our host, the matchmaker as the host runs it.
+"""Playing the bot while the search goes on, and who is around: real Apps on our host (the matchmaker as it runs it)
+and a stock Nakama stand-in.
 
 Our host matches at once, so "an opponent comes later" is a second player queueing while
 the first plays the bot; a search nobody else joins never matches. The waiting time is the
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from game.bot import Level
+from tests.net.standins import LoopThread, NakamaStandIn
 from tests.ui.netpilot import FAST, HostOnThread, board_ready, launch, marks, on, run_until, sign_in
 from ui.pilot import Pilot
 from ui.screens.login import LoginScreen
@@ -124,3 +126,25 @@ def test_a_scripted_run_and_a_friend_code_are_never_offered_the_bot(pilots, tmp_
     auto = waiting(pilots, tmp_path, host, settings=PlaySettings(seed=1, auto_level=Level.PERFECT))
     auto.advance(OFFER_AFTER + 1)
     assert BOT not in auto.screen.button_labels and not auto.screen.bot_offered
+
+
+def test_who_is_around_is_shown_from_our_host_and_hidden_for_good_on_a_stock_nakama(pilots, tmp_path, host):
+    ann = waiting(pilots, tmp_path, host)
+    run_until(lambda: ann.screen.around.text != "", ann, what="the figures")
+    assert ann.screen.around.text == "You are the only player online  ·  0 games in progress" and ann.screen.shows_around
+    eve = launch(tmp_path / "eve")
+    pilots.append(eve)
+    with LoopThread() as loop:
+        nakama = loop.run(NakamaStandIn().start())
+        try:
+            sign_in(eve, "eve", nakama.address)
+            screen = eve.screen
+            run_until(lambda: screen.around.unsupported, eve, what="the stock module's 404")
+            assert not screen.shows_around and screen.around.text == ""
+            asked_at = screen.around.next_deadline()
+            eve.advance(12.0)
+            assert screen.around.next_deadline() is asked_at is None and not screen.around.due(eve.now)  # never again
+            asked = [r for r in nakama.http_requests if r.path.startswith("/v2/rpc/")]
+            assert [r.path for r in asked] == ["/v2/rpc/xoxo_stats"]
+        finally:
+            loop.run(nakama.stop())
