@@ -76,7 +76,7 @@ def ordinal_rank(rank: int) -> str:
 
 @dataclass(frozen=True)
 class LeaderboardRows(Heights):
-    text_rows = frozenset({"title", "server", "me", "note", "row", "head"})
+    text_rows = frozenset({"title", "server", "me", "note", "row", "head", "button_gap"})
 
     pad: int = 18
     title: int = 46
@@ -86,7 +86,7 @@ class LeaderboardRows(Heights):
     gap: int = 6
     head: int = 24
     row: int = 34
-    button_gap: int = 14
+    button_gap: int = 26  # the count of rows shown sits here, right of Back
     button: int = 50
     footer: int = theme.FOOTER_HEIGHT
 
@@ -330,7 +330,7 @@ class LeaderboardScreen(MeasuredScreen[LeaderboardLayout]):
             more = ngettext("{first}–{last} of {n}", "{first}–{last} of {n}", len(self.rows)).format(
                 first=self.offset + 1, last=min(len(self.rows), self.offset + lay.visible), n=len(self.rows))
             image = fonts.render(more, theme.small(13 * s), theme.MUTED, light=True)
-            surface.blit(image, image.get_rect(topright=(lay.left + lay.width, lay.list_bottom)))
+            surface.blit(image, image.get_rect(midright=(lay.left + lay.width, lay.list_bottom + h.button_gap / 2)))
 
     def _paint_row(self, canvas: Canvas, rect: pygame.Rect, row: Row, widths: tuple[int, int, int, int]) -> None:
         surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
