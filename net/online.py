@@ -14,6 +14,10 @@ and the server's messages, and whose requests it sends.
 Names stick: an account keeps the name it was created with (Nakama ignores ``username``
 at sign-in for an existing account), so a different name typed is set with a rename,
 and a name taken by another player is replaced by the nearest free variant.
+
+One job, and so more than the usual 450 lines: keeping one signed-in connection to one server
+(sign-in and names, the socket, token refresh, reconnect with backoff, the HTTP calls made with
+the session's token) for the protocol object above it.
 """
 
 from __future__ import annotations

@@ -19,6 +19,10 @@ attach ``AppObserver``s (``ui.observers``) rather than reaching into the App.
 Time comes from an injectable clock, so the test pilot can drive a real App (under
 SDL's dummy video driver) through minutes of play without sleeping. The App is made
 with ``ui.settings`` values and opens its window through ``ui.window``.
+
+One job, and so more than the usual 450 lines: the render loop and the screen stack it drives
+(events in, frames out, pacing, the doors other threads and screens use); the window itself
+is opened in ``ui.window``.
 """
 
 from __future__ import annotations

@@ -26,6 +26,9 @@ drain for ``send_stall_seconds``.
 
 The front does no game logic: requests go to a ``Site`` (the host), which answers
 HTTP requests, accepts or refuses sockets, and is told of each socket's frames and end.
+
+One job, and so more than the usual 450 lines: one connection's life at the front door, from
+the first byte to the close, with every limit that bounds it.
 """
 
 from __future__ import annotations
