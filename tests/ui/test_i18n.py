@@ -409,3 +409,18 @@ def test_every_screen_fits_its_text_in_every_language_at_the_smallest_window(sma
 
 # Labels every screen set shows somewhere, whose translation differs in every language: seen in English, they were missed.
 ENGLISH_ONLY_IF_UNTRANSLATED = {"Back", "Quit", "Cancel", "Leave", "Rematch", "History", "Your turn", "Join"}
+
+
+@pytest.mark.parametrize("code", ["ja", "de"])
+def test_the_boards_fit_the_longest_languages_at_the_largest_text_size(small_pilot: Pilot, code: str) -> None:
+    # Japanese and German run longest; at 150 % the small labels (the draws' box) are the tightest.
+    i18n.set_language(code)
+    theme.set_text_size(150)
+    problems: list[str] = []
+    try:
+        for label in ("bot-board", "net-board", "net-board-claim", "net-board-reactions"):
+            drawing = look_at(SCREENS[label](small_pilot.app, LONG_LATIN), theme.MIN_SIZE)
+            problems.extend(f"{code} {label}: {p}" for p in drawing.problems())
+    finally:
+        theme.set_text_size(100)
+    assert problems == []

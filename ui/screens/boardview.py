@@ -262,7 +262,7 @@ class BoardPainter:
         box = lay.draws
         pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(14 * s))
         number = fonts.render(str(model.score[0]), 26 * s, theme.TEXT if model.score[0] else theme.MUTED)
-        label = fonts.render(_("Draws"), theme.small(14 * s), theme.MUTED, light=True)
+        label = fonts.line(_("Draws"), theme.small(14 * s), box.width - 8 * s, theme.MUTED, light=True)
         total = number.get_height() + label.get_height()
         blit_center(surface, number, (box.centerx, box.centery - total / 2 + number.get_height() / 2))
         blit_center(surface, label, (box.centerx, box.centery + total / 2 - label.get_height() / 2))
