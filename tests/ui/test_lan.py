@@ -146,9 +146,8 @@ def test_the_host_closing_the_game_mid_match_tells_the_joiner(pilots, tmp_path, 
     assert isinstance(joiner.screen, MenuScreen)
 
 
-def test_when_the_joiner_leaves_the_host_waits_for_someone_new_who_types_the_address(
-    pilots, tmp_path, discovery_port
-) -> None:
+def hana_whom_jo_left(pilots, tmp_path, discovery_port):
+    """Hana hosts, Jo joins from the list and leaves mid-game; Hana is on the opponent-left card. (host, joiner, address)"""
     host = player(pilots, tmp_path, "Hana", discovery_port)
     address = f"127.0.0.1:{hosting(host).hosting.port}"
     joiner = player(pilots, tmp_path, "Jo", discovery_port)
@@ -157,6 +156,13 @@ def test_when_the_joiner_leaves_the_host_waits_for_someone_new_who_types_the_add
     joiner.press("escape")
     joiner.click("Leave")
     run_until(lambda: on(host, "opponent-left"), host, joiner, what="the host told")
+    return host, joiner, address
+
+
+def test_when_the_joiner_leaves_the_host_waits_for_someone_new_who_types_the_address(
+    pilots, tmp_path, discovery_port
+) -> None:
+    host, joiner, address = hana_whom_jo_left(pilots, tmp_path, discovery_port)
     left = host.screen
     assert isinstance(left, MatchEndedScreen) and left.title == "Jo left"
     assert left.button_labels == ["Wait for someone new", "Menu"]
@@ -174,14 +180,7 @@ def test_when_the_joiner_leaves_the_host_waits_for_someone_new_who_types_the_add
 def test_a_joiner_who_comes_while_the_host_is_not_waiting_is_told_at_once_and_the_list_drops_the_game(
     pilots, tmp_path, discovery_port
 ) -> None:
-    host = player(pilots, tmp_path, "Hana", discovery_port)
-    address = f"127.0.0.1:{hosting(host).hosting.port}"
-    joiner = player(pilots, tmp_path, "Jo", discovery_port)
-    join_from_list(joiner, host, "Hana's game")
-    run_until(lambda: board_ready(host) and board_ready(joiner), host, joiner, what="both boards")
-    joiner.press("escape")
-    joiner.click("Leave")
-    run_until(lambda: on(host, "opponent-left"), host, joiner, what="the host told")
+    host, joiner, address = hana_whom_jo_left(pilots, tmp_path, discovery_port)
     joiner.click("Join a LAN game")
     listing = joiner.screen
     assert isinstance(listing, LanJoinScreen)
