@@ -33,9 +33,11 @@ Revision 3 (docs/PROTOCOL.md): after half the seat hold the player left may clai
 win or call a draw; between two clients that declared 3 a first move never made aborts
 the game (twice in a row: treated as having left) and after a game the offer of the
 next one stays open until a player leaves or the match is idle for idle_seconds. A
-match the matchmaker made without a friend code is rated: xoxo_plus_rating reads the
-players' standings from the leaderboard xoxo_rating, rates each game with a result and
-writes both records after the game's storage object; declared players get op 7.
+match the matchmaker made without a friend code is rated: the match reads the players'
+standings from the leaderboard xoxo_rating once, when its first game starts, rates each
+game with a result (Glicko-2, equal to game/rating.py to the last bit) and writes both
+records after the game's storage object; those are the next game's standings (read
+again if a read or a write failed). Declared players get op 7.
 Revision 4: a player who declared it may send a quick reaction (op 8), relayed to an
 opponent who declared it too.
 
@@ -49,10 +51,11 @@ Why the code is shaped as it is (docs/NAKAMA.md, "Where the memory and CPU went"
 Nakama gives every match a Lua VM of its own and compiles this file (and whatever it
 requires) from source into it, and gopher-lua's compiler leaves each function
 definition holding about 16 KB for as long as the match lives, however short the
-function. So this file defines few functions (the game's steps are sections of one
-`event` function, the seven hooks are closures of one), and the full JSON reader
-(xoxo_plus_json, 17 more functions) is only loaded by a match that receives a move not
-spelled {"row":R,"col":C} or {"row": R, "col": C}. The state each player receives is
+function. So this file defines few functions (the game's steps, the ratings' reading and
+writing among them, are sections of one `event` function, the seven hooks are closures
+of one, Glicko-2 is two; tests/nakama/test_costs.py holds the count to a budget), and
+the full JSON reader (xoxo_plus_json, 18 more functions) is only loaded by a match that
+receives a payload not spelled as our client spells it. The state each player receives is
 written as JSON text here, with each player's presence encoded once per join, rather
 than a table handed to nk.json_encode per message.
 
@@ -84,8 +87,25 @@ local FAILED_NOTICE = "This match stopped because of a server error."
 local LABEL = '{"protocol":%d,"open":%d,"game":%d,"rated":%d}' -- MatchLabel in game/xoxo.py
 local CLAIM_SHAPE = 'a claim must be JSON like {"claim": "win"} or {"claim": "draw"}'
 local NOBODY = { user_id = "", username = "" }
+local RATING_BOARD = "xoxo_rating" -- the leaderboard of rated matches' standings
+
+-- Glicko-2's constants (game/rating.py) and a standing's defaults (game/standing.py).
+local SCALE, BASE, EPS, MAXI, TAU = 173.7178, 1500.0, 0.000001, 100, 0.5
+local TAU_SQ = TAU * TAU
+local START_DEVIATION, START_VOLATILITY, PROVISIONAL = 350.0, 0.06, 110.0
+local PI = 3.141592653589793
+local PI2 = PI * PI
+local LN2_HI, LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+local INV_LN2 = 1.44269504088896338700e00
+local SQRT2, SQRT1_2 = 1.4142135623730951, 0.7071067811865476
+local HUGE = 1 / 0 -- math.huge is the largest finite number under gopher-lua
+-- A standing's fields read from a record's metadata: numbers (with their defaults), counts.
+local REALS = { "rating", "deviation", "volatility", rating = BASE, deviation = START_DEVIATION,
+  volatility = START_VOLATILITY }
+local COUNTS = { "wins", "losses", "draws", "aborts_in_a_row" }
 
 local floor, ceil, format, tostring, concat = math.floor, math.ceil, string.format, tostring, table.concat
+local sqrt, abs = math.sqrt, math.abs
 
 M.DEFAULTS = {
   tick_rate = 10,
@@ -190,23 +210,22 @@ local function connected(s)
   return out
 end
 
-local function pause_clock(s, now)
+-- The turn clock: paused (the time left kept), or restarted with the full turn, paused at
+-- once if a player is away.
+local function clock(s, now, restart)
+  if restart then
+    local t = s.settings.turn_seconds
+    if t > 0 then s.turn_deadline = now + t else s.turn_deadline = nil end
+    for _, seat in ipairs(s.seats) do
+      if not seat.connected then restart = false end
+    end
+    if restart then return end
+  end
   if s.turn_deadline ~= nil then
     local left = s.turn_deadline - now
     if not (left > 0) then left = 0 end
     s.turn_remaining = left
     s.turn_deadline = nil
-  end
-end
-
-local function restart_clock(s, now)
-  local t = s.settings.turn_seconds
-  if t > 0 then s.turn_deadline = now + t else s.turn_deadline = nil end
-  for _, seat in ipairs(s.seats) do
-    if not seat.connected then
-      pause_clock(s, now)
-      return
-    end
   end
 end
 
@@ -300,159 +319,92 @@ local function broadcast(s, d, now, only, over, who)
   end
 end
 
--- The game on s.board is over: its storage object, in a rated match both players' new
--- leaderboard records, and its log line, before anyone is told; then op 7 (the rating
--- change) to the declared players among `to` (_settle in game/match.py).
-local function settle(s, d, to)
-  local board = s.board
-  s.turn_deadline = nil
-  s.turn_remaining = nil
-  local rating, change = nil, nil
-  if s.rated and #s.seats == 2 then
-    rating = require("xoxo_plus_rating")
-    change = rating.change(s)
+-- Glicko-2 (game/rating.py), step by step in the same order (each parenthesis is an
+-- evaluation order), with exp and log computed from + - * / only and sqrt otherwise:
+-- those are fixed by IEEE-754, so gopher-lua gives the same bits as Python. It must not
+-- use math.exp, math.log or ^ (Go's and C's differ in the last bits). The differential
+-- test and tests/nakama/test_ratings_module.py keep the two equal to the last bit.
+
+-- exp(x) (op "exp"), log(x) for x > 0 (op "log"), and Step 5's f(x) (op "f", with a =
+-- log(sigma^2), d2 = delta^2, phi_sq and v): one function, as each costs a match memory.
+local function num(op, x, a, d2, phi_sq, v)
+  if op == "f" then
+    local ex = num("exp", x)
+    local spread = (phi_sq + v) + ex
+    return ((ex * (((d2 - phi_sq) - v) - ex)) / (2.0 * (spread * spread))) - ((x - a) / TAU_SQ)
+  elseif op == "exp" then
+    if x > 709.0 then return HUGE end
+    if x < -745.0 then return 0.0 end
+    local k = floor((x * INV_LN2) + 0.5)
+    local r = (x - (k * LN2_HI)) - (k * LN2_LO)
+    local p = 1.0
+    for n = 14, 1, -1 do p = 1.0 + ((r / n) * p) end
+    local f = (k > 0) and 2.0 or 0.5
+    for _ = 1, abs(k) do p = p * f end
+    return p
   end
-  local p1, p2 = s.seats[1].presence, s.seats[2].presence
-  local out = board.outcome
-  local value = {
-    match_id = s.match_id,
-    game = s.game,
-    player1_id = p1.user_id,
-    player1_name = p1.username,
-    player2_id = p2.user_id,
-    player2_name = p2.username,
-    first = board.first,
-    termination = out.termination,
-    started_at = s.game_started_at,
-    ended_at = nk.time() / 1000,
-  }
-  if #board.moves > 0 then value.moves = board.moves end -- an empty Lua table would be written as {}
-  if out.winner ~= nil then value.winner = out.winner end
-  if out.line ~= nil then value.line = out.line end
-  if change ~= nil and change.rated then value.ratings = rating.shown(change) end
-  local names = { p1.username, p2.username }
-  local summary
-  if out.termination == "aborted" then
-    summary = format("aborted (%s vs %s: a first move never came)", p1.username, p2.username)
-  elseif out.winner == nil then
-    summary = format("%s and %s drew", p1.username, p2.username)
-  elseif out.termination == "line" then
-    summary = format("%s beat %s with a line", names[out.winner], names[3 - out.winner])
+  local m, e = x, 0.0
+  while m >= SQRT2 do
+    m = m / 2.0
+    e = e + 1.0
+  end
+  while m < SQRT1_2 do
+    m = m * 2.0
+    e = e - 1.0
+  end
+  local s = (m - 1.0) / (m + 1.0)
+  local s2 = s * s
+  local t = 1.0 / 25 -- 1 / (2 * 12 + 1)
+  for n = 11, 0, -1 do t = (1.0 / (2 * n + 1)) + (s2 * t) end
+  return (e * LN2_HI) + ((e * LN2_LO) + ((2.0 * s) * t))
+end
+
+--- One game for one player: the new rating, deviation and volatility; score 1, 0.5 or 0
+--- (game.rating.rate with one game).
+local function rate(r, rd, sigma, opp_r, opp_rd, score)
+  local mu, phi = (r - BASE) / SCALE, rd / SCALE
+  local phi_sq = phi * phi
+  local gg = 1.0 / sqrt(1.0 + ((3.0 * ((opp_rd / SCALE) * (opp_rd / SCALE))) / PI2))
+  local e = 1.0 / (1.0 + num("exp", -(gg * (mu - ((opp_r - BASE) / SCALE)))))
+  local information = 0.0 + (((gg * gg) * e) * (1.0 - e))
+  local surprise = 0.0 + (gg * (score - e))
+  local v = 1.0 / information
+  -- Step 5: the new volatility (the Illinois algorithm on f, as the paper does it).
+  local delta = v * surprise
+  local a = num("log", sigma * sigma)
+  local d2 = delta * delta
+  local A, B = a, nil
+  if d2 > (phi_sq + v) then
+    B = num("log", (d2 - phi_sq) - v)
   else
-    summary = format("%s beat %s (%s %s)", names[out.winner], names[3 - out.winner], names[3 - out.winner],
-      TERMINATION_TEXT[out.termination])
+    local k = 1
+    while num("f", a - (k * TAU), a, d2, phi_sq, v) < 0.0 and k < MAXI do k = k + 1 end
+    B = a - (k * TAU)
   end
-  local collection = s.settings.games_collection
-  if collection ~= "" then
-    local ok, err = pcall(nk.storage_write, { {
-      collection = collection,
-      key = s.match_id .. "/" .. format("%.0f", s.game),
-      value = value,
-      permission_read = 0,
-      permission_write = 0,
-    } })
-    if not ok then
-      nk.logger_error(format("GAME NOT SAVED: match %s game %d: %s: %s", s.match_id, s.game, summary, tostring(err)))
+  local fa, fb, it = num("f", A, a, d2, phi_sq, v), num("f", B, a, d2, phi_sq, v), 0
+  while abs(B - A) > EPS and it < MAXI do
+    it = it + 1
+    local C = A + (((A - B) * fa) / (fb - fa))
+    local fc = num("f", C, a, d2, phi_sq, v)
+    if (fc * fb) <= 0.0 then
+      A = B
+      fa = fb
+    else
+      fa = fa / 2.0
     end
+    B = C
+    fb = fc
   end
-  if change ~= nil then rating.write(s, change) end
-  nk.logger_info(format("match %s game %d over: %s", s.match_id, s.game, summary))
-  s.news = nil
-  if change ~= nil and change.rated then
-    s.news = rating.news(s, change)
-    local declared = {}
-    for _, seat in ipairs(s.seats) do
-      for _, p in ipairs(to) do
-        if seat.protocol >= REVISION_3 and p.session_id == seat.presence.session_id then
-          declared[#declared + 1] = seat.presence
-        end
-      end
-    end
-    if #declared > 0 then d.broadcast_message(OP_RATING, s.news, declared) end
-  end
+  local sigma_new = num("exp", A / 2.0)
+  local phi_new = 1.0 / sqrt((1.0 / (phi_sq + (sigma_new * sigma_new))) + (1.0 / v))
+  return r + (SCALE * ((phi_new * phi_new) * surprise)), SCALE * phi_new, sigma_new
 end
+M.rate = rate
 
-local function start_game(s, d, now)
-  local first = 1
-  if s.board ~= nil then first = 3 - s.board.first end
-  s.board = { cells = { EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY }, first = first,
-    to_move = first, moves = {} }
-  s.game = s.game + 1
-  s.game_text = format("%d", s.game)
-  s.game_started_at = nk.time() / 1000
-  s.rematch_deadline, s.idle_deadline = nil, nil
-  s.countdown_shown = nil
-  s.news = nil
-  s.aborted_by = 0
-  for _, seat in ipairs(s.seats) do seat.wants_rematch = false end
-  if s.rated and #s.seats == 2 then
-    local rating = require("xoxo_plus_rating")
-    local standings = rating.standings(s)
-    s.shown_text = rating.shown_json(standings)
-    if s.game == 1 then -- aborts in a row carry over from the players' earlier rated games
-      for i, seat in ipairs(s.seats) do seat.aborts = standings[i].aborts_in_a_row end
-    end
-  end
-  s.turn_remaining = nil
-  restart_clock(s, now)
-  broadcast(s, d, now)
-end
-
--- The game on `s.board` has its outcome: record it, start the countdown (or open the
--- offer of the next game), tell the players.
-local function finish(s, d, now)
-  settle(s, d, connected(s))
-  s.rematch_deadline, s.idle_deadline = nil, nil
-  local seconds = s.settings.rematch_seconds
-  local declared = 99 -- the lowest revision the players declared
-  for _, seat in ipairs(s.seats) do
-    if seat.protocol < declared then declared = seat.protocol end
-  end
-  if #s.seats == 2 and declared >= REVISION_3 then
-    s.rematch_mode = "open"
-    local idle = s.settings.idle_seconds
-    if idle ~= false then s.idle_deadline = now + idle end
-  else
-    local consent = seconds == false or declared >= 2
-    s.rematch_mode = consent and "consent" or "auto"
-    if seconds ~= false then s.rematch_deadline = now + seconds end
-  end
-  broadcast(s, d, now)
-end
-
--- The match is over: op 5 `reason` about `gone` (a presence, or nil for nobody) to the
--- presences `to`, then nothing more happens in it.
-local function close(s, d, reason, gone, to)
-  if reason ~= nil and #to > 0 then
-    gone = gone or NOBODY
-    d.broadcast_message(OP_OPPONENT_GONE,
-      nk.json_encode({ user_id = gone.user_id, username = gone.username, reason = reason }), to)
-  end
-  s.ended = true
-  s.turn_deadline, s.rematch_deadline, s.join_deadline, s.idle_deadline = nil, nil, nil, nil
-  for _, seat in ipairs(s.seats) do seat.grace_deadline, seat.claim_at = nil, nil end
-  nk.logger_info(format("match %s ended", s.match_id))
-end
-
--- The player in seat `index` is gone for good (`reason`): a game on is theirs lost.
-local function abandon(s, d, now, index, reason)
-  local board = s.board
-  local gone = s.seats[index].presence
-  local remaining = {}
-  for i, seat in ipairs(s.seats) do
-    if i ~= index and seat.connected then remaining[#remaining + 1] = seat.presence end
-  end
-  if board ~= nil and board.outcome == nil and #s.seats == 2 then
-    board.outcome = { termination = "opponent_left", winner = 3 - index }
-    settle(s, d, remaining)
-  end
-  if board ~= nil and #remaining > 0 then broadcast(s, d, now, remaining, reason, gone) end
-  close(s, d, reason, gone, remaining)
-end
 
 -- One hook's work on the state: the steps of XoxoMatch ------------------------------------------
 
-local function event(s, d, now, kind, a, b)
+local function event(s, d, now, kind, a, b, c)
   if kind == "attempt" then
     -- match_join_attempt (presence a, metadata b): nil to let in, else why not.
     if s.ended then return "this match has ended" end
@@ -515,7 +467,7 @@ local function event(s, d, now, kind, a, b)
           wants_rematch = false, timeouts = 0, aborts = 0, claim_told = false, reacted_at = {} }
         if #s.seats == 2 and s.board == nil then
           s.join_deadline = nil
-          start_game(s, d, now)
+          event(s, d, now, "start")
         end
       end
     end
@@ -531,13 +483,13 @@ local function event(s, d, now, kind, a, b)
       elseif reason == "left" or s.board == nil then
         -- Leaving after a game whose next one was offered openly declines it.
         if s.board ~= nil and s.board.outcome ~= nil and s.rematch_mode == "open" then reason = "declined" end
-        abandon(s, d, now, index, reason)
+        event(s, d, now, "abandon", index, reason)
       else
         seat.connected = false
         seat.grace_deadline = now + s.settings.grace_seconds
         seat.claim_at = now + (s.settings.grace_seconds / 2.0)
         seat.claim_told = false
-        pause_clock(s, now)
+        clock(s, now, false)
         if #connected(s) > 0 then broadcast(s, d, now) end
       end
     end
@@ -596,9 +548,9 @@ local function event(s, d, now, kind, a, b)
             end
             if board.outcome == nil and #board.moves == 9 then board.outcome = { termination = "draw" } end
             if board.outcome ~= nil then
-              finish(s, d, now)
+              event(s, d, now, "finish")
             else
-              restart_clock(s, now)
+              clock(s, now, true)
               broadcast(s, d, now)
             end
           end
@@ -618,7 +570,7 @@ local function event(s, d, now, kind, a, b)
           for _, st in ipairs(s.seats) do
             if not (st.wants_rematch and st.connected) then both = false end
           end
-          if both then start_game(s, d, now) else broadcast(s, d, now) end
+          if both then event(s, d, now, "start") else broadcast(s, d, now) end
         end
       elseif message.op_code == OP_CLAIM then
         -- A claim against an absent opponent (_claim in game/match.py): the payload first.
@@ -637,10 +589,10 @@ local function event(s, d, now, kind, a, b)
           reason, text = "claim_too_early", format("you may claim in %d s", ceil(away.claim_at - now))
         elseif claim == "win" then
           board.outcome = { termination = "claimed", winner = index }
-          finish(s, d, now)
+          event(s, d, now, "finish")
         else
           board.outcome = { termination = "draw_called" }
-          finish(s, d, now)
+          event(s, d, now, "finish")
         end
         if reason ~= nil then
           d.broadcast_message(OP_REJECTED, nk.json_encode({ reason = reason, message = text }), { sender })
@@ -686,7 +638,7 @@ local function event(s, d, now, kind, a, b)
     if s.ended then return end
     for i, seat in ipairs(s.seats) do
       if seat.grace_deadline ~= nil and now >= seat.grace_deadline then
-        abandon(s, d, now, i, "disconnected")
+        event(s, d, now, "abandon", i, "disconnected")
         return
       end
     end
@@ -702,7 +654,7 @@ local function event(s, d, now, kind, a, b)
             break
           end
         end
-        close(s, d, "no_show", missing, connected(s))
+        event(s, d, now, "close", "no_show", missing, connected(s))
       end
     elseif board.outcome == nil then
       -- The moment a claim against an absent player opens, the declared player waiting is told (once).
@@ -727,31 +679,33 @@ local function event(s, d, now, kind, a, b)
           if seat.aborts < 2 then
             s.aborted_by = loser
             board.outcome = { termination = "aborted" }
-            finish(s, d, now)
+            event(s, d, now, "finish")
           else
             local everyone = connected(s)
             board.outcome = { termination = "opponent_left", winner = 3 - loser }
-            settle(s, d, everyone)
+            event(s, d, now, "settle", everyone)
             broadcast(s, d, now, nil, "aborted", seat.presence)
-            close(s, d, "aborted", seat.presence, everyone)
+            event(s, d, now, "close", "aborted", seat.presence, everyone)
           end
         else
           seat.timeouts = seat.timeouts + 1
           board.outcome = { termination = "timeout", winner = 3 - loser }
-          finish(s, d, now)
-          if seat.timeouts >= TIMEOUTS_TO_REMOVE then close(s, d, "timed_out", seat.presence, connected(s)) end
+          event(s, d, now, "finish")
+          if seat.timeouts >= TIMEOUTS_TO_REMOVE then
+            event(s, d, now, "close", "timed_out", seat.presence, connected(s))
+          end
         end
       end
     elseif s.idle_deadline ~= nil then
       if now >= s.idle_deadline then -- nobody started the next game in time
         local everyone = connected(s)
         broadcast(s, d, now, nil, "idle", nil)
-        close(s, d, "idle", nil, everyone)
+        event(s, d, now, "close", "idle", nil, everyone)
       end
     elseif s.rematch_deadline ~= nil then
       if now >= s.rematch_deadline then
         if s.rematch_mode == "auto" then
-          start_game(s, d, now)
+          event(s, d, now, "start")
         else
           for i, seat in ipairs(s.seats) do
             if seat.connected and #s.seats == 2 then
@@ -761,7 +715,7 @@ local function event(s, d, now, kind, a, b)
                 { seat.presence })
             end
           end
-          close(s, d)
+          event(s, d, now, "close")
         end
       else
         local countdown = ceil(s.rematch_deadline - now - 1e-9)
@@ -774,8 +728,258 @@ local function event(s, d, now, kind, a, b)
     if not s.ended then
       local to = connected(s)
       if #to > 0 then d.broadcast_message(OP_STATE, format("Server shutting down in %.0f seconds", a), to) end
-      close(s, d)
+      event(s, d, now, "close")
     end
+
+  -- The steps the hooks share (each a section here rather than a function of its own) ----------
+
+  elseif kind == "standings" then
+    -- Both seated players' standings from their leaderboard records (new players: the
+    -- defaults; game.standing.Standing.from_metadata), and whether they could be read.
+    local ids = { s.seats[1].presence.user_id, s.seats[2].presence.user_id }
+    local found = {}
+    local ok, page, owners = pcall(nk.leaderboard_records_list, RATING_BOARD, ids, 0)
+    if ok and type(owners) == "table" then
+      for _, record in ipairs(owners) do found[record.owner_id] = record.metadata end
+    elseif not ok then
+      nk.logger_error(format("xoxo_plus: match %s cannot read the ratings (%s); new players' are used",
+        tostring(s.match_id), tostring(page)))
+    end
+    local standings = {}
+    for i = 1, 2 do
+      local meta = found[ids[i]]
+      if type(meta) ~= "table" then meta = {} end
+      local st = { last_game = type(meta.last_game) == "string" and meta.last_game or "" }
+      for _, key in ipairs(REALS) do -- what cannot be read is at its default
+        local v = meta[key]
+        if type(v) == "number" and v == v and v ~= HUGE and v ~= -HUGE then st[key] = v else st[key] = REALS[key] end
+      end
+      if not (st.deviation > 0.0 and st.volatility > 0.0) then
+        st.rating, st.deviation, st.volatility = BASE, START_DEVIATION, START_VOLATILITY
+      end
+      for _, key in ipairs(COUNTS) do
+        local v = meta[key]
+        if type(v) == "number" and v >= 0 and v == floor(v) and v ~= HUGE then st[key] = v else st[key] = 0 end
+      end
+      standings[i] = st
+    end
+    return standings, ok
+
+  elseif kind == "start" then
+    -- The next game (or the first): its first player alternates.
+    local first = 1
+    if s.board ~= nil then first = 3 - s.board.first end
+    s.board = { cells = { EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY }, first = first,
+      to_move = first, moves = {} }
+    s.game = s.game + 1
+    s.game_text = format("%d", s.game)
+    s.game_started_at = nk.time() / 1000
+    s.rematch_deadline, s.idle_deadline = nil, nil
+    s.countdown_shown = nil
+    s.news = nil
+    s.aborted_by = 0
+    for _, seat in ipairs(s.seats) do seat.wants_rematch = false end
+    if s.rated and #s.seats == 2 then
+      -- The standings are read once, at the first game: afterwards they are the ones this
+      -- match wrote (read again if a read or a write failed).
+      local standings = s.standings
+      if standings == nil then
+        local ok
+        standings, ok = event(s, d, now, "standings")
+        if ok then s.standings = standings end
+      end
+      local parts = {} -- the ratings beside the names in the state, as JSON text
+      for i = 1, 2 do
+        local st = standings[i]
+        parts[i] = '{"shown":' .. format("%d", floor(st.rating + 0.5)) .. ',"provisional":' ..
+          (st.deviation > PROVISIONAL and "true" or "false") .. "}"
+      end
+      s.shown_text = "[" .. parts[1] .. "," .. parts[2] .. "]"
+      if s.game == 1 then -- aborts in a row carry over from the players' earlier rated games
+        for i, seat in ipairs(s.seats) do seat.aborts = standings[i].aborts_in_a_row end
+      end
+    end
+    s.turn_remaining = nil
+    clock(s, now, true)
+    broadcast(s, d, now)
+
+  elseif kind == "settle" or kind == "finish" then
+    -- The game on s.board is over: its storage object, in a rated match both players' new
+    -- leaderboard records, and its log line, before anyone is told; then op 7 (the rating
+    -- change) to the declared players among `a` (_settle in game/match.py). "finish" settles
+    -- for the connected players, then starts the countdown (or opens the offer of the next
+    -- game) and tells the players (_finish).
+    local to = a or connected(s)
+    local board = s.board
+    s.turn_deadline = nil
+    s.turn_remaining = nil
+    local p1, p2 = s.seats[1].presence, s.seats[2].presence
+    local out = board.outcome
+    local before, after, rated = nil, nil, false
+    if s.rated and #s.seats == 2 then
+      -- Both standings after this game (_rate): Glicko-2 for a result, only the count of
+      -- aborts for an abort.
+      before = s.standings or event(s, d, now, "standings")
+      local last = s.match_id .. "/" .. format("%.0f", s.game)
+      after = {}
+      rated = out.termination ~= "aborted"
+      for i = 1, 2 do
+        local b, o = before[i], before[3 - i]
+        local x = { rating = b.rating, deviation = b.deviation, volatility = b.volatility, wins = b.wins,
+          losses = b.losses, draws = b.draws, aborts_in_a_row = s.seats[i].aborts, last_game = last }
+        if rated then
+          local score = 0.5
+          if out.winner == i then score = 1.0 elseif out.winner ~= nil then score = 0.0 end
+          x.rating, x.deviation, x.volatility = rate(b.rating, b.deviation, b.volatility, o.rating, o.deviation, score)
+          if score == 1.0 then
+            x.wins = x.wins + 1
+          elseif score == 0.0 then
+            x.losses = x.losses + 1
+          else
+            x.draws = x.draws + 1
+          end
+        end
+        after[i] = x
+      end
+    end
+    local value = {
+      match_id = s.match_id,
+      game = s.game,
+      player1_id = p1.user_id,
+      player1_name = p1.username,
+      player2_id = p2.user_id,
+      player2_name = p2.username,
+      first = board.first,
+      termination = out.termination,
+      started_at = s.game_started_at,
+      ended_at = nk.time() / 1000,
+    }
+    if #board.moves > 0 then value.moves = board.moves end -- an empty Lua table would be written as {}
+    if out.winner ~= nil then value.winner = out.winner end
+    if out.line ~= nil then value.line = out.line end
+    if rated then -- the shown ratings before and after, by player (the RPC xoxo_seat reads them)
+      value.ratings = {}
+      for i = 1, 2 do
+        value.ratings[i] = { shown_before = floor(before[i].rating + 0.5), shown_after = floor(after[i].rating + 0.5) }
+      end
+    end
+    local names = { p1.username, p2.username }
+    local summary
+    if out.termination == "aborted" then
+      summary = format("aborted (%s vs %s: a first move never came)", p1.username, p2.username)
+    elseif out.winner == nil then
+      summary = format("%s and %s drew", p1.username, p2.username)
+    elseif out.termination == "line" then
+      summary = format("%s beat %s with a line", names[out.winner], names[3 - out.winner])
+    else
+      summary = format("%s beat %s (%s %s)", names[out.winner], names[3 - out.winner], names[3 - out.winner],
+        TERMINATION_TEXT[out.termination])
+    end
+    local collection = s.settings.games_collection
+    if collection ~= "" then
+      local ok, err = pcall(nk.storage_write, { {
+        collection = collection,
+        key = s.match_id .. "/" .. format("%.0f", s.game),
+        value = value,
+        permission_read = 0,
+        permission_write = 0,
+      } })
+      if not ok then
+        nk.logger_error(format("GAME NOT SAVED: match %s game %d: %s: %s", s.match_id, s.game, summary, tostring(err)))
+      end
+    end
+    if after ~= nil then
+      -- The standings after the game as the players' leaderboard records (score: the shown
+      -- rating, never below 0; subscore: rated games). They are the next game's standings,
+      -- unless a write failed: then the next game reads the leaderboard again.
+      s.standings = after
+      for i = 1, 2 do
+        local x, p = after[i], s.seats[i].presence
+        local score = floor(x.rating + 0.5)
+        if score < 0 then score = 0 end
+        local ok, err = pcall(nk.leaderboard_record_write, RATING_BOARD, p.user_id, p.username, score,
+          x.wins + x.losses + x.draws, x)
+        if not ok then
+          s.standings = nil
+          nk.logger_error(format("RATING NOT SAVED: match %s game %d, %s: %s", tostring(s.match_id), s.game,
+            p.username, tostring(err)))
+        end
+      end
+    end
+    nk.logger_info(format("match %s game %d over: %s", s.match_id, s.game, summary))
+    s.news = nil
+    if rated then
+      -- Op 7, the same bytes to both players (encode_rating_news in game/xoxo.py).
+      local players = {}
+      for i = 1, 2 do
+        local b, x, p = before[i], after[i], s.seats[i].presence
+        players[i] = {
+          user_id = p.user_id, username = p.username,
+          before = { rating = b.rating, deviation = b.deviation, volatility = b.volatility },
+          after = { rating = x.rating, deviation = x.deviation, volatility = x.volatility },
+          shown_before = floor(b.rating + 0.5), shown_after = floor(x.rating + 0.5),
+          delta = floor(x.rating + 0.5) - floor(b.rating + 0.5),
+          provisional = x.deviation > PROVISIONAL, wins = x.wins, losses = x.losses, draws = x.draws,
+        }
+      end
+      s.news = nk.json_encode({ game = s.game, players = players })
+      local declared = {}
+      for _, seat in ipairs(s.seats) do
+        for _, p in ipairs(to) do
+          if seat.protocol >= REVISION_3 and p.session_id == seat.presence.session_id then
+            declared[#declared + 1] = seat.presence
+          end
+        end
+      end
+      if #declared > 0 then d.broadcast_message(OP_RATING, s.news, declared) end
+    end
+    if kind == "finish" then
+      s.rematch_deadline, s.idle_deadline = nil, nil
+      local seconds = s.settings.rematch_seconds
+      local declared = 99 -- the lowest revision the players declared
+      for _, seat in ipairs(s.seats) do
+        if seat.protocol < declared then declared = seat.protocol end
+      end
+      if #s.seats == 2 and declared >= REVISION_3 then
+        s.rematch_mode = "open"
+        local idle = s.settings.idle_seconds
+        if idle ~= false then s.idle_deadline = now + idle end
+      else
+        local consent = seconds == false or declared >= 2
+        s.rematch_mode = consent and "consent" or "auto"
+        if seconds ~= false then s.rematch_deadline = now + seconds end
+      end
+      broadcast(s, d, now)
+    end
+
+  elseif kind == "abandon" then
+    -- The player in seat `a` is gone for good (reason `b`): a game on is theirs lost.
+    local board, index, reason = s.board, a, b
+    local gone = s.seats[index].presence
+    local remaining = {}
+    for i, seat in ipairs(s.seats) do
+      if i ~= index and seat.connected then remaining[#remaining + 1] = seat.presence end
+    end
+    if board ~= nil and board.outcome == nil and #s.seats == 2 then
+      board.outcome = { termination = "opponent_left", winner = 3 - index }
+      event(s, d, now, "settle", remaining)
+    end
+    if board ~= nil and #remaining > 0 then broadcast(s, d, now, remaining, reason, gone) end
+    event(s, d, now, "close", reason, gone, remaining)
+
+  elseif kind == "close" then
+    -- The match is over: op 5 reason `a` about `b` (a presence, or nil for nobody) to the
+    -- presences `c`, then nothing more happens in it.
+    local reason, gone, to = a, b, c
+    if reason ~= nil and #to > 0 then
+      gone = gone or NOBODY
+      d.broadcast_message(OP_OPPONENT_GONE,
+        nk.json_encode({ user_id = gone.user_id, username = gone.username, reason = reason }), to)
+    end
+    s.ended = true
+    s.turn_deadline, s.rematch_deadline, s.join_deadline, s.idle_deadline = nil, nil, nil, nil
+    for _, seat in ipairs(s.seats) do seat.grace_deadline, seat.claim_at = nil, nil end
+    nk.logger_info(format("match %s ended", s.match_id))
   end
 end
 

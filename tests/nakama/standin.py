@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,7 @@ class NakamaRuntime:
         self.leaderboards: dict[str, dict[str, Any]] = {}  # id -> its configuration
         self.records: dict[tuple[str, str], dict[str, Any]] = {}  # (board, owner) -> a record as Nakama keeps it
         self.fail_next: dict[str, str] = {}  # nk function -> error message its next call raises
+        self.calls: Counter[str] = Counter()  # nk function -> how many times the modules called it
         self.current: StandInMatch | None = None  # the match whose hook is running
         self.lua = lupa.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False)
         self._nk: dict[str, Callable[..., Any]] = {
@@ -185,6 +187,7 @@ class NakamaRuntime:
 
     def _bridge(self, name: bytes, *args: Any) -> tuple[Any, ...]:
         key = name.decode()
+        self.calls[key] += 1
         if key in self.fail_next:
             return False, self.fail_next.pop(key).encode()
         try:

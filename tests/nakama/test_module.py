@@ -62,7 +62,7 @@ def win(match: StandInMatch, ann: Presence, bob: Presence) -> None:
 
 def test_every_module_has_the_project_prefix_and_loads_like_nakama_loads_it():
     names = sorted(p.stem for p in MODULES.glob("*.lua"))
-    assert names == ["xoxo_plus_json", "xoxo_plus_main", "xoxo_plus_match", "xoxo_plus_rating"]
+    assert names == ["xoxo_plus_json", "xoxo_plus_main", "xoxo_plus_match"]
     rt = NakamaRuntime()
     assert rt.matchmaker_hook is not None and rt.logs == [] and set(rt.rpcs) == {"xoxo_seat", "xoxo_stats"}
     assert rt.leaderboards == {"xoxo_rating": {"authoritative": True, "sort": "desc", "operator": "set", "reset": "",

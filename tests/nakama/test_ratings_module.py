@@ -14,7 +14,7 @@ from tests.nakama.standin import PRESENCE_DISCONNECT, NakamaRuntime, Presence, n
 
 SCORES = {RatingResult.WIN: 1.0, RatingResult.DRAW: 0.5, RatingResult.LOSS: 0.0}
 RUNTIME = NakamaRuntime()  # one VM for the arithmetic: the module is pure there
-LUA_RATE = RUNTIME.lua.eval('require("xoxo_plus_rating").rate')
+LUA_RATE = RUNTIME.lua.eval('require("xoxo_plus_match").rate')
 
 
 def lua_rate_game(first: Rating, second: Rating, result: RatingResult) -> tuple[Rating, Rating]:
@@ -97,12 +97,17 @@ def test_the_seat_rpc_refuses_a_payload_it_cannot_read_and_answers_an_http_key_c
     assert rt.rpc("no_such_rpc", "{}", ann.user_id) == (False, ("RPC function not found", 5))
 
 
-def test_a_rated_game_reads_standings_written_before_and_a_missing_board_falls_back_to_new_players():
+def test_a_failed_rating_write_makes_the_next_game_read_the_board_and_a_missing_board_falls_back_to_new_players():
     rt, match, ann, bob = rated_match()
-    rt.leaderboards.clear()  # as if the board were gone: the game goes on, rated from the defaults, and says so
+    rt.leaderboards.clear()  # as if the board were gone after the first game's read: the game goes on
     for who, (r, c) in zip([ann, bob, ann, bob, ann], [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)], strict=True):
         match.send(who, 1, json.dumps({"row": r, "col": c}).encode())
         match.loop()
     assert not match.stopped and match.errors == []
-    assert any("cannot read the ratings" in m for m in rt.errors())
     assert any("RATING NOT SAVED" in m for m in rt.errors())
+    assert not any("cannot read the ratings" in m for m in rt.errors())  # the game rated what it read at its start
+    for who in (ann, bob):  # the next game reads the board again, as the writes failed, and says it cannot
+        match.send(who, 4, b"")
+    match.loop()
+    assert match.lua_state()[b"game"] == 2 and match.errors == []
+    assert any("cannot read the ratings" in m for m in rt.errors())
