@@ -56,7 +56,6 @@ import argparse
 import asyncio
 import base64
 import gc
-import hashlib
 import json
 import logging
 import os
@@ -74,7 +73,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: bench.loadclient from the root
+
+from bench.loadclient import Closed, LeanSocket, SignIns, WebSocket, b64decode, frame, open_socket, sign_in
+from bench.loadclient import loads as _loads
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "defaultkey"
@@ -99,12 +103,7 @@ SATURATED_DELAY = 0.010  # seconds of the load generator's event-loop delay at p
 ADDRESSES = 200  # players come from 127.0.0.2 up to 127.0.0.201, so 20,000 sockets do not run out of ports
 FD_WANTED = 65_536  # descriptors each process asks for (a root process raises its hard limit to it)
 
-try:  # a faster parser for the players, where installed: the load generator's CPU is not the host's to pay
-    import orjson
-
-    _loads: Any = orjson.loads
-except ImportError:
-    _loads = json.loads
+__all__ = ["Closed", "LeanSocket", "Tally", "sign_in"]  # what bench/abuse.py imports from here
 
 
 # The players ---------------------------------------------------------------------------------
@@ -153,300 +152,238 @@ def _address(n: int) -> str:
     return f"127.0.0.{2 + n % ADDRESSES}"
 
 
-async def sign_in(port: int, name: str, device: str, local: str = "127.0.0.1", key: str = KEY) -> str:
-    """Nakama's device sign-in as its clients send it: POST, the device id in a JSON body, the key as Basic."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(local, 0))
-    auth = base64.b64encode(f"{key}:".encode()).decode()
-    body = json.dumps({"id": device}).encode()
-    writer.write(
-        f"POST /v2/account/authenticate/device?create=true&username={name} HTTP/1.1\r\n"
-        f"Host: 127.0.0.1\r\nAuthorization: Basic {auth}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body
-    )
-    raw = await reader.read()
-    writer.close()
-    head, _, answer = raw.partition(b"\r\n\r\n")
-    status = head.split(b" ", 2)[1] if head else b"(nothing)"
-    if status != b"200":
-        raise RuntimeError(f"sign-in answered {status.decode()}: {answer[:100]!r}")
-    return str(_loads(answer)["token"])
+class _Player(WebSocket):
+    """One player, driven by the socket's callbacks: matchmake, join, move when it is its turn, next game, leave.
 
-
-def _next_frame(buf: bytearray) -> tuple[int, bytes] | None:
-    """Take one whole frame off ``buf``: its first byte (plus 0x100 if masked) and its payload; None until one is whole."""
-    if len(buf) < 2:
-        return None
-    first, second = buf[0], buf[1]
-    size, at = second & 0x7F, 2
-    if size == 126:
-        size, at = (int.from_bytes(buf[2:4], "big"), 4) if len(buf) >= 4 else (1 << 62, 4)
-    elif size == 127:
-        size, at = (int.from_bytes(buf[2:10], "big"), 10) if len(buf) >= 10 else (1 << 62, 10)
-    if len(buf) < at + size:
-        return None
-    payload = bytes(buf[at:at + size])
-    del buf[:at + size]
-    return first | (0x100 if second & 0x80 else 0), payload
-
-
-class Closed(Exception):
-    """The socket is closed (with the host's close code and reason, when it sent them)."""
-
-
-_WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-def _mask(data: bytes, key: bytes) -> bytes:
-    """``data`` XOR the 4-byte ``key`` repeated (RFC 6455 masking), as one big-integer XOR."""
-    n = len(data)
-    repeated = (key * (n // 4 + 1))[:n]
-    return (int.from_bytes(data, "little") ^ int.from_bytes(repeated, "little")).to_bytes(n, "little")
-
-
-class LeanSocket(asyncio.Protocol):
-    """A WebSocket client as small as a load generator can afford, so its own CPU stays out of the figures.
-
-    Two thousand sockets of ``websockets``' asyncio client cost the load generator about as
-    much CPU as the host itself spends, and on two shared cores that is CPU the host does
-    not get. This speaks just what the host's players need (RFC 6455): the upgrade (its
-    ``Sec-WebSocket-Accept`` checked), masked text frames out, unfragmented text frames
-    in, pongs to pings, and the closing handshake. The host's ``websockets`` protocol
-    checks every frame it receives, so a mistake here shows up as an error.
+    No task per player: a think time is one timer on the loop, and every frame it sends
+    after being matched was built once (the nine moves, the next-game request, the leave).
     """
 
-    def __init__(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.transport: asyncio.Transport | None = None
-        self._buffer = bytearray()
-        self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
-        self._opened: asyncio.Future[None] = loop.create_future()
-        self._lost: asyncio.Future[None] = loop.create_future()
-        self._key = base64.b64encode(os.urandom(16)).decode()
-        self._open = False
-        self._closing = False
-        self.close_code: int | None = None
-        self.close_reason = ""
-
-    @classmethod
-    async def connect(cls, port: int, target: str, timeout: float = 60.0, local: str = "127.0.0.1") -> LeanSocket:
-        _, sock = await asyncio.get_running_loop().create_connection(cls, "127.0.0.1", port, local_addr=(local, 0))
-        assert sock.transport is not None
-        sock.transport.write(
-            f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {sock._key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
-        try:
-            await asyncio.wait_for(asyncio.shield(sock._opened), timeout)
-        except BaseException:
-            sock.transport.abort()
-            raise
-        return sock
-
-    # asyncio callbacks
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is one, though not a subclass
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self._opened.done():
-            self._opened.set_exception(Closed(f"the connection closed during the handshake ({exc})"))
-        if not self._lost.done():
-            self._lost.set_result(None)
-        self._inbox.put_nowait(None)
-
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        if not self._open and not self._handshake():
-            return
-        while (frame := _next_frame(self._buffer)) is not None:
-            head, payload = frame
-            if head & 0x80 == 0 or head & 0x100:
-                self._fail("a masked or fragmented frame from the host")
-                return
-            self._on_frame(head & 0x0F, payload)
-
-    def _on_frame(self, opcode: int, payload: bytes) -> None:
-        if opcode == 0x1:
-            self._inbox.put_nowait(payload.decode("utf-8"))
-        elif opcode == 0x9:  # ping
-            self._write(0xA, payload)
-        elif opcode == 0x8:  # close: answer with the same code; the host then closes the connection
-            if len(payload) >= 2:
-                self.close_code = int.from_bytes(payload[:2], "big")
-                self.close_reason = payload[2:].decode("utf-8", "replace")
-            if not self._closing:
-                self._closing = True
-                self._write(0x8, payload[:2])
-
-    def _handshake(self) -> bool:
-        buf = self._buffer
-        end = buf.find(b"\r\n\r\n")
-        if end < 0:
-            return False
-        status, *lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
-        del buf[:end + 4]
-        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
-        accept = base64.b64encode(hashlib.sha1((self._key + _WS_GUID).encode()).digest()).decode()
-        if status.split(" ")[1:2] != ["101"] or headers.get("sec-websocket-accept") != accept:
-            self._opened.set_exception(Closed(f"the upgrade was refused: {status}"))
-            assert self.transport is not None
-            self.transport.close()
-            return False
-        self._open = True
-        self._opened.set_result(None)
-        return True
-
-    def _fail(self, why: str) -> None:
-        self.close_reason = why
-        assert self.transport is not None
-        self.transport.abort()
-
-    def _write(self, opcode: int, payload: bytes) -> None:
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            raise Closed(f"closed ({self.close_code} {self.close_reason})")
-        n = len(payload)
-        if n < 126:
-            head = bytes((0x80 | opcode, 0x80 | n))
-        elif n < 65536:
-            head = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
-        else:
-            head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
-        key = os.urandom(4)
-        transport.write(head + key + _mask(payload, key))
-
-    # What players call
-
-    def ping(self, payload: bytes = b"") -> None:
-        """A ping frame (its pong is answered by the host; this socket ignores pongs)."""
-        self._write(0x9, payload)
-
-    @property
-    def lost(self) -> bool:
-        """Whether the connection is gone."""
-        return self._lost.done()
-
-    def send(self, text: str) -> None:
-        if self._closing:
-            raise Closed(f"closed ({self.close_code} {self.close_reason})")
-        self._write(0x1, text.encode("utf-8"))
-
-    async def recv(self) -> str:
-        text = await self._inbox.get()
-        if text is None:
-            self._inbox.put_nowait(None)  # every later call sees the end too
-            raise Closed(f"closed ({self.close_code} {self.close_reason})".strip())
-        return text
-
-    async def close(self) -> None:
-        """The closing handshake (1000), then the host closes the connection; aborted after 5 s."""
-        if self.transport is None:
-            return
-        if not self._closing and not self.transport.is_closing():
-            self._closing = True
-            self._write(0x8, (1000).to_bytes(2, "big"))
-        try:
-            await asyncio.wait_for(asyncio.shield(self._lost), 5.0)
-        except TimeoutError:
-            self.transport.abort()
-
-
-async def _player(port: int, n: int, args: argparse.Namespace, tally: Tally, gate: asyncio.Semaphore, stop_at: float) -> None:
-    rng = random.Random(n)
-    await asyncio.sleep(args.ramp * (n // 2) / max(1, args.pairs))  # the two players of a pair arrive together
-    async with gate:
-        t = time.perf_counter()
-        token = await sign_in(port, f"{args.prefix}{n}", f"bench-device-{args.prefix}{n:08d}", _address(n))
-        tally.sign_in.append(time.perf_counter() - t)
-        ws = await LeanSocket.connect(port, f"/ws?token={token}&format=json", local=_address(n))
-    try:
-        match_id = await _find_match(ws, tally)
-        ws.send(json.dumps({"cid": "2", "match_join": {"match_id": match_id, "metadata": MATCH_METADATA}}))
-        await _Seat(ws, match_id, tally).play(args, rng, stop_at)
-        tally.first_leave = min(tally.first_leave, time.time())
-        ws.send(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}))
-    except Closed as exc:
-        tally.errors.append(f"socket closed: {exc}")
-    finally:
-        await ws.close()
-
-
-async def _find_match(ws: LeanSocket, tally: Tally) -> str:
-    """Ask the matchmaker for an opponent; the match's id once matched."""
-    t = time.perf_counter()
-    ws.send('{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
-    while True:
-        env = _loads(await ws.recv())
-        if "matchmaker_matched" in env:
-            break
-        if "error" in env:
-            raise RuntimeError(f"matchmaker: {env['error']}")
-    tally.to_match.append(time.perf_counter() - t)
-    tally.first_match = min(tally.first_match, time.time())
-    tally.last_match = max(tally.last_match, time.time())
-    return str(env["matchmaker_matched"]["match_id"])
-
-
-class _Seat:
-    """One player's games in a match: move when it is their turn, ask for the next game after each result."""
-
-    def __init__(self, ws: LeanSocket, match_id: str, tally: Tally):
-        self.ws, self.match_id, self.tally = ws, match_id, tally
+    def __init__(self, worker: _Worker, n: int):
+        super().__init__()
+        self.w, self.n, self.rng = worker, n, random.Random(n)
+        self.opened: asyncio.Future[str] = worker.loop.create_future()  # "" once open, else why not
+        self.settled = False  # matched, or failed before it could be
+        self.asked = 0.0  # when the matchmaker was asked (perf_counter)
+        self.matched = False
+        self.left = False
         self.games = 0  # results seen
         self.counted = 0  # the number of the last game whose result was counted
         self.sent_at: float | None = None  # when the last move went (perf_counter), until its state comes back
         self.sent_wall = 0.0
+        self.think: asyncio.TimerHandle | None = None
+        self.moves: list[bytes] = []  # the frame of the move to (row, col) at 3 * row + col (0-based)
+        self.next_game = self.leave_frame = b""
 
-    async def play(self, args: argparse.Namespace, rng: random.Random, stop_at: float) -> None:
-        """Until ``args.games`` results, ``stop_at``, or the opponent leaves."""
-        while (msg := await self._next_state()) is not None:
-            if self.sent_at is not None:
-                self.tally.move_to_state.append((self.sent_wall, time.perf_counter() - self.sent_at))
-                self.sent_at = None
-            state = msg["state"]
-            if state["winner"] or state["draw"]:
-                if state["game"] == self.counted:
-                    continue  # a repeat of a result already counted (the opponent asked for the next game)
-                if self._result(state["game"], msg["you"] == 1) >= args.games or time.time() >= stop_at:
-                    return
-                self.ws.send(json.dumps({"match_data_send": {"match_id": self.match_id, "op_code": 4, "data": "e30="}}))
-            elif msg["your_turn"]:
-                if args.think > 0:
-                    await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
-                self._move(state, rng)
+    def on_open(self) -> None:
+        self.opened.set_result("")
+        self.asked = time.perf_counter()
+        self.write(_MATCHMAKER_ADD)
 
-    async def _next_state(self) -> dict[str, Any] | None:
-        """The next state message (op 2) of the match; None once the opponent is gone (op 5)."""
-        while True:
-            env = _loads(await self.ws.recv())
-            if "error" in env:
-                self.tally.errors.append(f"error {env['error']}")
-                continue
-            data = env.get("match_data")
-            op = int(data["op_code"]) if data is not None else 0
-            if op == 3:
-                self.tally.errors.append(f"rejected {base64.b64decode(data.get('data', ''))[:80]!r}")
-            elif op == 5:
-                return None  # the opponent is gone (it finished its games)
-            elif op == 2:
-                msg: dict[str, Any] = _loads(base64.b64decode(data.get("data", "")))
-                return msg
+    def on_refused(self, why: str) -> None:
+        if not self.opened.done():
+            self.opened.set_result(why)
+
+    def on_lost(self) -> None:
+        if self.think is not None:
+            self.think.cancel()
+        self.settle()
+        if not self.left:
+            self.left = True
+            self.w.tally.errors.append(f"socket closed: closed ({self.close_code} {self.close_reason})".strip())
+        self.w.gone()
+
+    def settle(self) -> None:
+        """Count this player among those matched or failed (once)."""
+        if not self.settled:
+            self.settled = True
+            self.w.settled()
+
+    def on_text(self, payload: bytes) -> None:
+        if self.left:
+            return
+        env = _loads(payload)
+        if "error" in env:
+            if not self.matched:
+                self.w.tally.errors.append(f"RuntimeError: matchmaker: {env['error']}")
+                self.settle()
+                self.leave(False)
+            else:
+                self.w.tally.errors.append(f"error {env['error']}")
+            return
+        if not self.matched:
+            if "matchmaker_matched" in env:
+                self._matched(str(env["matchmaker_matched"]["match_id"]))
+            return
+        data = env.get("match_data")
+        op = int(data["op_code"]) if data is not None else 0
+        if op == 2:
+            self._state(_loads(b64decode(data.get("data", ""))))
+        elif op == 3:
+            self.w.tally.errors.append(f"rejected {b64decode(data.get('data', ''))[:80]!r}")
+        elif op == 5:
+            self.leave(True)  # the opponent is gone (it finished its games)
+
+    def _matched(self, match_id: str) -> None:
+        tally, now = self.w.tally, time.time()
+        tally.to_match.append(time.perf_counter() - self.asked)
+        tally.first_match = min(tally.first_match, now)
+        tally.last_match = max(tally.last_match, now)
+        self.matched = True
+        self.settle()
+        self.moves = [
+            _match_data(match_id, 1, f'{{"row":{r + 1},"col":{c + 1}}}'.encode()) for r in range(3) for c in range(3)]
+        self.next_game = _match_data(match_id, 4, b"{}")
+        self.leave_frame = frame(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}).encode())
+        self.write(frame(json.dumps({"cid": "2", "match_join": {"match_id": match_id, "metadata": MATCH_METADATA}}).encode()))
+
+    def _state(self, msg: dict[str, Any]) -> None:
+        if self.sent_at is not None:
+            self.w.tally.move_to_state.append((self.sent_wall, time.perf_counter() - self.sent_at))
+            self.sent_at = None
+        state = msg["state"]
+        if state["winner"] or state["draw"]:
+            if state["game"] == self.counted:
+                return  # a repeat of a result already counted (the opponent asked for the next game)
+            if self._result(state["game"], msg["you"] == 1) >= self.w.games or time.time() >= self.w.stop_at:
+                self.leave(True)
+            else:
+                self.write(self.next_game)
+        elif msg["your_turn"]:
+            if self.w.think > 0:
+                self.think = self.w.loop.call_later(self.rng.uniform(0.5, 1.5) * self.w.think, self._move, state)
+            else:
+                self._move(state)
 
     def _result(self, game: int, first_player: bool) -> int:
         """Count a game's result (each game once, by its first player); the results this player has seen."""
         self.counted = game
         self.games += 1
         if first_player:
-            self.tally.games += 1
-            self.tally.last_game = time.time()
+            self.w.tally.games += 1
+            self.w.tally.last_game = time.time()
         return self.games
 
-    def _move(self, state: dict[str, Any], rng: random.Random) -> None:
-        empty = [(r + 1, c + 1) for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
-        row, col = rng.choice(empty)
-        move = base64.b64encode(f'{{"row":{row},"col":{col}}}'.encode()).decode()
+    def _move(self, state: dict[str, Any]) -> None:
+        self.think = None
+        if self.left:
+            return
+        empty = [3 * r + c for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
+        move = self.moves[self.rng.choice(empty)]
         self.sent_at, self.sent_wall = time.perf_counter(), time.time()
-        self.ws.send(f'{{"match_data_send":{{"match_id":"{self.match_id}","op_code":1,"data":"{move}"}}}}')
+        self.write(move)
+
+    def leave(self, played: bool) -> None:
+        """Leave the match (if one was played) and start the closing handshake; aborted if not closed in 5 s."""
+        self.left, self.sent_at = True, None
+        if self.think is not None:
+            self.think.cancel()
+        if played:
+            self.w.tally.first_leave = min(self.w.tally.first_leave, time.time())
+        try:
+            if self.leave_frame:
+                self.write(self.leave_frame)
+            self.start_close()
+        except Closed:
+            return
+        assert self.transport is not None
+        self.w.loop.call_later(5.0, self.transport.abort)  # a no-op once the server has closed it
+
+
+_MATCHMAKER_ADD = frame(b'{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
+
+
+def _match_data(match_id: str, op: int, data: bytes) -> bytes:
+    """The frame of a ``match_data_send`` envelope (``data`` base64-encoded, as Nakama's clients send it)."""
+    encoded = base64.b64encode(data).decode()
+    return frame(f'{{"match_data_send":{{"match_id":"{match_id}","op_code":{op},"data":"{encoded}"}}}}'.encode())
+
+
+class _Worker:
+    """One load process's players: arrivals over the ramp through a few sign-in lanes, then callbacks only."""
+
+    LANES = 64  # sign-ins and handshakes in flight at once
+
+    def __init__(self, port: int, first: int, count: int, args: argparse.Namespace):
+        self.loop = asyncio.get_running_loop()
+        self.port, self.first, self.count, self.args = port, first, count, args
+        self.tally = Tally(loop=type(self.loop).__module__.split(".")[0])
+        self.games, self.think = int(args.games), float(args.think)
+        self.start = time.time()
+        self.nominal_stop = self.start + args.ramp + args.duration
+        self.cap = self.nominal_stop + 60  # players never start a game after this, however late the arrivals
+        self.stop_at = self.cap  # lowered once every player of this process is matched
+        self._settled = self._gone = 0
+        self.players: list[_Player] = []
+        self.done = asyncio.Event()
+        self._next = first
+
+    def settled(self) -> None:
+        """A player was matched (or failed first); once all are, games stop ``duration`` s later.
+
+        Not before the ramp's end + ``duration``, and never after ``cap``.
+        """
+        self._settled += 1
+        if self._settled == self.count:
+            self.stop_at = min(self.cap, max(self.nominal_stop, time.time() + self.args.duration))
+
+    def gone(self) -> None:
+        self._gone += 1
+        if self._gone == self.count:
+            self.done.set()
+
+    async def lane(self, sign_ins: SignIns) -> None:
+        """Bring players in, one after another, each at its arrival time (the two of a pair together)."""
+        args, pairs = self.args, max(1, self.args.pairs)
+        t0 = self.loop.time()
+        while self._next < self.first + self.count:
+            n, self._next = self._next, self._next + 1
+            due = t0 + args.ramp * (n // 2) / pairs
+            if due > self.loop.time():
+                await asyncio.sleep(due - self.loop.time())
+            try:
+                await self._arrive(sign_ins, n)
+            except (OSError, RuntimeError, TimeoutError, ValueError, KeyError, Closed) as exc:  # an error, and the player is gone
+                self.tally.errors.append(f"{type(exc).__name__}: {exc}")
+                self.settled()
+                self.gone()
+
+    async def _arrive(self, sign_ins: SignIns, n: int) -> None:
+        t = time.perf_counter()
+        token = await sign_ins.sign_in(f"{self.args.prefix}{n}", f"bench-device-{self.args.prefix}{n:08d}", _address(n))
+        self.tally.sign_in.append(time.perf_counter() - t)
+        player: _Player = await open_socket(lambda: _Player(self, n), self.port, f"/ws?token={token}&format=json",
+                                            _address(n))
+        try:
+            why = await asyncio.wait_for(asyncio.shield(player.opened), 60.0)
+        except BaseException:
+            if player.transport is not None:
+                player.transport.abort()
+            raise
+        if why:
+            raise Closed(why)
+        self.players.append(player)
+
+    async def run(self) -> Tally:
+        watcher = asyncio.create_task(_watch_lag(self.tally.lags))
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        sign_ins = SignIns(self.port)
+        lanes = [asyncio.create_task(self.lane(sign_ins)) for _ in range(min(self.LANES, self.count))]
+        limit = self.args.ramp + self.args.duration + 60
+        try:
+            await asyncio.wait_for(asyncio.gather(*lanes), limit)
+            sign_ins.close()
+            await asyncio.wait_for(self.done.wait(), max(1.0, self.start + limit - time.time()))
+        except TimeoutError:
+            self.tally.errors += ["player still running at the time limit"] * (self.count - self._gone)
+            for player in self.players:
+                if player.transport is not None:
+                    player.transport.abort()
+        finally:
+            sign_ins.close()
+            watcher.cancel()
+        self.tally.cpu, self.tally.wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        return self.tally
 
 
 async def _watch_lag(lags: list[tuple[float, float]], interval: float = LAG_INTERVAL) -> None:
@@ -459,22 +396,9 @@ async def _watch_lag(lags: list[tuple[float, float]], interval: float = LAG_INTE
 
 
 async def _worker_main(port: int, first: int, count: int, args: argparse.Namespace) -> Tally:
-    tally = Tally(loop=type(asyncio.get_running_loop()).__module__.split(".")[0])
-    watcher = asyncio.create_task(_watch_lag(tally.lags))
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    gate = asyncio.Semaphore(64)  # sign-ins and handshakes in flight at once
-    stop_at = time.time() + args.ramp + args.duration
-    tasks = [asyncio.create_task(_player(port, n, args, tally, gate, stop_at)) for n in range(first, first + count)]
-    done, pending = await asyncio.wait(tasks, timeout=args.ramp + args.duration + 60)
-    for t in pending:
-        t.cancel()
-        tally.errors.append("player still running at the time limit")
-    for t in done:
-        if t.exception() is not None:
-            tally.errors.append(f"{type(t.exception()).__name__}: {t.exception()}")
-    watcher.cancel()
-    tally.cpu, tally.wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    return tally
+    """Players ``first`` to ``first + count - 1`` on the running loop, until they are done; what they measured."""
+    return await _Worker(port, first, count, args).run()
+
 
 
 def run_worker(port: int, first: int, count: int, args: argparse.Namespace) -> Tally:
