@@ -1,0 +1,116 @@
+"""Differential test of the Go match (nakama/go, the Go plugin's package xoxo) against game/match.py's XoxoMatch.
+
+The same sessions as tests/nakama/test_differential.py (its strategies, scenarios and
+comparisons, imported), with the Go match in the place of the Lua module: its driver,
+nakama/go/cmd/xoxodiff, is built once per test session with ``go build``, and
+tests/nakama/godriver.py plays Nakama's part around it as standin.py does for Lua. After
+every step both sides must have sent the same messages (op code, recipients, decoded
+payload), stored the same games and written the same leaderboard records (standings to the
+last bit), in the same order, ended together and shown the same label.
+
+Without a ``go`` command on PATH the tests are skipped, saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from game.match import XoxoMatch
+from game.standing import LEADERBOARD_ID
+from tests.nakama import test_differential as diff
+from tests.nakama.godriver import Driver, GoRuntime, build_driver, go_toolchain
+from tests.nakama.strategies import edge_payloads, move_payloads
+
+_driver: Driver | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def go_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
+    global _driver
+    go = go_toolchain()
+    if go is None:
+        pytest.skip("no Go toolchain (`go`) on PATH: the Go match of nakama/go cannot be built here")
+    binary = build_driver(go, tmp_path_factory.mktemp("xoxodiff"))
+    _driver = Driver(binary)
+    yield _driver
+    _driver.close()
+    _driver = None
+
+
+class GoSession(diff.Session):
+    """A session of test_differential with the Go match where the Lua module was."""
+
+    def __post_init__(self) -> None:
+        assert _driver is not None
+        self.runtime = GoRuntime(_driver, env=self.config.env())
+        for name in diff.NAMES:
+            self.current[name] = self.new_session(name)
+        expected = None
+        self.side = diff.PythonSide(lambda sid: sid in self.lua.presences)
+        if self.config.seeded:  # the same standings on both sides' leaderboards
+            for name, standing in diff.SEEDS.items():
+                uid = diff.USER_IDS[name]
+                self.side.standings[uid] = standing
+                self.runtime.records[(LEADERBOARD_ID, uid)] = {
+                    "leaderboard_id": LEADERBOARD_ID, "owner_id": uid, "username": name, "score": standing.score,
+                    "subscore": standing.games, "metadata": standing.metadata_json()}
+        if self.config.matched:
+            mm = [self.presence(n) for n in ("ann", "bob")]
+            codes = None if self.config.rated else [{"code": "K7QXM"}, {"code": "K7QXM"}]
+            match_id = self.runtime.matchmaker_matched(mm, codes)
+            self.lua = self.runtime.matches[match_id]
+            expected = tuple(self.py_presence(p) for p in mm)
+        else:
+            self.lua = self.runtime.match_create("xoxo_plus_match")
+        rate = self.config.tick_rate
+        self.py = XoxoMatch(self.lua.match_id, self.side, self.config.match_settings(expected),
+                            clock=lambda: self.tick / rate, wall_clock=lambda: self.runtime.clock_ms / 1000,
+                            ledger=self.side)
+        self.side.match = self.py
+        self.check("creation", allowed=None)
+
+
+def run(session: diff.Session, steps: Any) -> None:
+    for step in steps:
+        if not session.run(step):
+            break
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(config=diff.configs, opening=diff.openings, script=st.lists(diff.steps, max_size=40))
+def test_the_go_match_and_xoxomatch_agree_step_by_step(config: diff.Config, opening: Any, script: Any) -> None:
+    run(GoSession(config), (*opening, *script, ("loop", 1)))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(rematch=st.sampled_from(["none", "0"]),
+       payloads=st.lists(st.one_of(edge_payloads, move_payloads), min_size=1, max_size=12))
+def test_every_move_payload_gets_the_same_answer_from_go(rematch: str, payloads: Any) -> None:
+    session = GoSession(diff.cfg(rematch=rematch))
+    run(session, (*diff.OPEN, *(("move", p) for p in payloads), ("loop", 1)))
+
+
+@pytest.mark.parametrize("name", list(diff.SCENARIOS))
+def test_scenario_on_go_and_python(name: str) -> None:
+    config, script, reached = diff.SCENARIOS[name]
+    session = GoSession(config)
+    run(session, (*script, ("loop", 1)))
+    assert reached(session), f"the scenario did not reach its point; steps: {session.done}"
+
+
+def test_the_matchmaker_hook_makes_a_rated_match_only_without_a_friend_code() -> None:
+    """The params the Go matchmaker hook gives the match: the paired players expected, rated unless a code."""
+    assert _driver is not None
+    runtime = GoRuntime(_driver)
+    users = [diff.Presence(diff.USER_IDS[n], f"{i}1111111-1111-4111-8111-111111111111", n) for i, n in
+             enumerate(("ann", "bob"), start=1)]
+    rated = runtime.matches[runtime.matchmaker_matched(users)].params
+    friends = runtime.matches[runtime.matchmaker_matched(users, [{"code": "K7QXM"}, {}])].params
+    assert rated["rated"] is True and friends["rated"] is False
+    assert [p["username"] for p in rated["expected"]] == ["ann", "bob"]
+    assert [p["session_id"] for p in rated["expected"]] == [u.session_id for u in users]
