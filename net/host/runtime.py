@@ -143,7 +143,8 @@ class LiveMatch:
         self.users = users
         self.members: dict[str, Presence] = {}  # session id -> presence, sessions that joined and are still here
         self.timer: Timer | None = None
-        self.due: float | None = None  # when the timer fires
+        self.due: float | None = None  # when the handler next needs a tick
+        self.armed = 0.0  # when ``timer`` fires: ``due`` or earlier (then it only sets itself again, for ``due``)
         self.match = XoxoMatch(
             self.match_id, self, settings, clock=runtime.scheduler.time, wall_clock=runtime.wall_clock, ledger=runtime.ledger
         )
@@ -420,17 +421,33 @@ class MatchRuntime:
     # Time ---------------------------------------------------------------------------------------
 
     def _schedule(self, live: LiveMatch) -> None:
-        """One timer per match, at the moment its handler next needs a tick (moved only when that changes)."""
+        """One timer per match, for the moment its handler next needs a tick.
+
+        A deadline that moves later (the turn timer, after every move) leaves the timer where
+        it is: when it fires it sets itself again for the new moment, with no tick (so a
+        timer is made and cancelled per deadline passed or brought forward, not per move).
+        """
         due = live.match.next_deadline() if live.match_id in self.matches else None
-        if due == live.due:
-            return
+        live.due = due
+        if due is None or (live.timer is not None and live.armed <= due):
+            return  # nothing due (a timer still set fires, finds nothing, and goes), or the timer fires first
         if live.timer is not None:
             live.timer.cancel()
-        live.due = due
-        live.timer = self.scheduler.call_at(due, lambda: self._fire(live)) if due is not None else None
+        self._arm(live, due)
+
+    def _arm(self, live: LiveMatch, when: float) -> None:
+        live.armed = when
+        live.timer = self.scheduler.call_at(when, lambda: self._fire(live))
 
     def _fire(self, live: LiveMatch) -> None:
-        live.timer = live.due = None
+        live.timer = None
+        due = live.due
+        if due is None:
+            return  # what it was set for was done or dropped meanwhile
+        if due > live.armed:
+            self._arm(live, due)  # the deadline moved later since: no tick yet
+            return
+        live.due = None
         self._guard(live, live.match.tick)
 
     def terminate_all(self, notice: str) -> None:

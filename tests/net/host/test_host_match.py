@@ -121,6 +121,40 @@ def test_turn_timeout_forfeits_the_game(host_factory, host_client):
     host_client.run(scenario())
 
 
+def test_turn_timer_follows_the_moves_without_a_timer_per_move(host_factory, host_client):
+    """Each move pushes the turn deadline on; the match's timer is not made again per move, yet fires on time."""
+    host = host_factory(manual_clock=True, turn_seconds=30)
+    clock = host.clock
+    assert clock is not None
+    set_for: list[float] = []
+    call_at = clock.call_at
+
+    def counted(when, callback):
+        set_for.append(when)
+        return call_at(when, callback)
+
+    clock.call_at = counted
+
+    async def scenario():
+        p1, p2 = await host_client.pair(host.port)
+        start = clock.now
+        timers = len(set_for)
+        players = {1: p1, 2: p2}
+        for n, (row, col) in enumerate(DRAW[:4]):
+            await host.elapse(20)
+            await players[1 + n % 2].move(row, col)
+            await p1.state(), await p2.state()
+        assert len(set_for) - timers <= 3, "about one timer per 30 s the game lasted, not one per move"
+        await host.elapse(29.9)
+        assert await p1.sync() == [] and await p2.sync() == [], "30 s from the last move, not from the first"
+        await host.elapse(0.1)
+        v1, v2 = await p1.state(), await p2.state()
+        assert v1.termination is Termination.TIMEOUT and clock.now == start + 110
+        assert v1.result == "loss" and v2.result == "win", "the first player's turn ran out (the fifth move)"
+
+    host_client.run(scenario())
+
+
 def test_dropped_player_comes_back_within_the_grace_period(running_host, host_client):
     async def scenario():
         port = running_host.port
