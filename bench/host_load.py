@@ -77,7 +77,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: bench.loadclient from the root
 
-from bench.loadclient import Closed, LeanSocket, SignIns, WebSocket, b64decode, frame, open_socket, sign_in
+from bench.loadclient import Closed, LeanSocket, SignIns, WebSocket, arrivals, b64decode, connect, frame, sign_in
 from bench.loadclient import loads as _loads
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,10 +159,9 @@ class _Player(WebSocket):
     after being matched was built once (the nine moves, the next-game request, the leave).
     """
 
-    def __init__(self, worker: _Worker, n: int):
+    def __init__(self, worker: _Worker):
         super().__init__()
-        self.w, self.n, self.rng = worker, n, random.Random(n)
-        self.opened: asyncio.Future[str] = worker.loop.create_future()  # "" once open, else why not
+        self.w, self.rng = worker, worker.rng
         self.settled = False  # matched, or failed before it could be
         self.asked = 0.0  # when the matchmaker was asked (perf_counter)
         self.matched = False
@@ -176,13 +175,8 @@ class _Player(WebSocket):
         self.next_game = self.leave_frame = b""
 
     def on_open(self) -> None:
-        self.opened.set_result("")
         self.asked = time.perf_counter()
         self.write(_MATCHMAKER_ADD)
-
-    def on_refused(self, why: str) -> None:
-        if not self.opened.done():
-            self.opened.set_result(why)
 
     def on_lost(self) -> None:
         if self.think is not None:
@@ -302,8 +296,6 @@ def _match_data(match_id: str, op: int, data: bytes) -> bytes:
 class _Worker:
     """One load process's players: arrivals over the ramp through a few sign-in lanes, then callbacks only."""
 
-    LANES = 64  # sign-ins and handshakes in flight at once
-
     def __init__(self, port: int, first: int, count: int, args: argparse.Namespace):
         self.loop = asyncio.get_running_loop()
         self.port, self.first, self.count, self.args = port, first, count, args
@@ -316,7 +308,7 @@ class _Worker:
         self._settled = self._gone = 0
         self.players: list[_Player] = []
         self.done = asyncio.Event()
-        self._next = first
+        self.rng = random.Random(first)  # one for all its players: a generator per player is 2.5 KB each
 
     def settled(self) -> None:
         """A player was matched (or failed first); once all are, games stop ``duration`` s later.
@@ -332,48 +324,28 @@ class _Worker:
         if self._gone == self.count:
             self.done.set()
 
-    async def lane(self, sign_ins: SignIns) -> None:
-        """Bring players in, one after another, each at its arrival time (the two of a pair together)."""
-        args, pairs = self.args, max(1, self.args.pairs)
-        t0 = self.loop.time()
-        while self._next < self.first + self.count:
-            n, self._next = self._next, self._next + 1
-            due = t0 + args.ramp * (n // 2) / pairs
-            if due > self.loop.time():
-                await asyncio.sleep(due - self.loop.time())
-            try:
-                await self._arrive(sign_ins, n)
-            except (OSError, RuntimeError, TimeoutError, ValueError, KeyError, Closed) as exc:  # an error, and the player is gone
-                self.tally.errors.append(f"{type(exc).__name__}: {exc}")
-                self.settled()
-                self.gone()
-
     async def _arrive(self, sign_ins: SignIns, n: int) -> None:
         t = time.perf_counter()
         token = await sign_ins.sign_in(f"{self.args.prefix}{n}", f"bench-device-{self.args.prefix}{n:08d}", _address(n))
         self.tally.sign_in.append(time.perf_counter() - t)
-        player: _Player = await open_socket(lambda: _Player(self, n), self.port, f"/ws?token={token}&format=json",
-                                            _address(n))
-        try:
-            why = await asyncio.wait_for(asyncio.shield(player.opened), 60.0)
-        except BaseException:
-            if player.transport is not None:
-                player.transport.abort()
-            raise
-        if why:
-            raise Closed(why)
-        self.players.append(player)
+        self.players.append(await connect(lambda: _Player(self), self.port, f"/ws?token={token}&format=json", _address(n)))
+
+    def _failed(self, n: int, exc: Exception) -> None:
+        """A player that could not sign in or connect: an error, and gone."""
+        self.tally.errors.append(f"{type(exc).__name__}: {exc}")
+        self.settled()
+        self.gone()
 
     async def run(self) -> Tally:
         watcher = asyncio.create_task(_watch_lag(self.tally.lags))
         cpu0, wall0 = time.process_time(), time.perf_counter()
         sign_ins = SignIns(self.port)
-        lanes = [asyncio.create_task(self.lane(sign_ins)) for _ in range(min(self.LANES, self.count))]
-        limit = self.args.ramp + self.args.duration + 60
-        try:
-            await asyncio.wait_for(asyncio.gather(*lanes), limit)
+        args = self.args
+        try:  # a game started by the cap has 60 s to finish
+            await asyncio.wait_for(arrivals(self.first, self.count, args.pairs, args.ramp,
+                                            lambda n: self._arrive(sign_ins, n), self._failed), self.cap - self.start)
             sign_ins.close()
-            await asyncio.wait_for(self.done.wait(), max(1.0, self.start + limit - time.time()))
+            await asyncio.wait_for(self.done.wait(), max(1.0, self.cap + 60 - time.time()))
         except TimeoutError:
             self.tally.errors += ["player still running at the time limit"] * (self.count - self._gone)
             for player in self.players:

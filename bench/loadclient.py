@@ -27,7 +27,8 @@ import binascii
 import hashlib
 import json
 import os
-from typing import Any, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 try:  # a faster parser where installed: the load generator's CPU is not the server's to pay
     import orjson
@@ -73,6 +74,9 @@ class Closed(Exception):
     """The socket is closed (with the server's close code and reason, when it sent them)."""
 
 
+_ERRORS = (OSError, RuntimeError, TimeoutError, ValueError, KeyError)  # what a failed sign-in or upgrade raises
+
+
 class WebSocket(asyncio.Protocol):
     """A WebSocket client as small as a load generator can afford, driven by callbacks.
 
@@ -84,6 +88,7 @@ class WebSocket(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self.opened: asyncio.Future[str] | None = None  # "" once the upgrade is accepted, else why it was not
         self._buffer = b""
         self._key = base64.b64encode(os.urandom(16))
         self._open = self._refused = False
@@ -117,12 +122,19 @@ class WebSocket(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is one, though not a subclass
+        self.opened = asyncio.get_running_loop().create_future()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._open:
             self.on_lost()
         elif not self._refused:
-            self.on_refused(f"the connection closed during the handshake ({exc})")
+            self._refuse(f"the connection closed during the handshake ({exc})")
+
+    def _refuse(self, why: str) -> None:
+        self._closing = self._refused = True
+        if self.opened is not None and not self.opened.done():
+            self.opened.set_result(why)
+        self.on_refused(why)
 
     def data_received(self, data: bytes) -> None:
         if self._buffer:
@@ -182,12 +194,13 @@ class WebSocket(asyncio.Protocol):
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
         accept = base64.b64encode(hashlib.sha1(self._key + WS_GUID).digest()).decode()
         if status.split(" ")[1:2] != ["101"] or headers.get("sec-websocket-accept") != accept:
-            self._closing = self._refused = True
-            self.on_refused(f"the upgrade was refused: {status}")
+            self._refuse(f"the upgrade was refused: {status}")
             assert self.transport is not None
             self.transport.close()
             return b""
         self._open = True
+        if self.opened is not None:
+            self.opened.set_result("")
         self.on_open()
         return data[end + 4:] or b""
 
@@ -223,11 +236,46 @@ class WebSocket(asyncio.Protocol):
             self.write(frame(b"\x03\xe8", 0x8))
 
 
-async def open_socket(factory: Any, port: int, target: str, local: str = "127.0.0.1") -> Any:
-    """Connect ``factory()`` (a ``WebSocket``) to ``127.0.0.1:port`` from ``local`` and send its upgrade."""
+Socket = TypeVar("Socket", bound=WebSocket)
+
+
+async def connect(factory: Callable[[], Socket], port: int, target: str, local: str = "127.0.0.1",
+                  timeout: float = 60.0) -> Socket:
+    """Connect ``factory()`` to ``127.0.0.1:port`` from ``local`` and upgrade it; raises ``Closed`` if refused."""
     _, sock = await asyncio.get_running_loop().create_connection(factory, "127.0.0.1", port, local_addr=(local, 0))
+    assert sock.opened is not None and sock.transport is not None
     sock.upgrade(f"127.0.0.1:{port}", target)
+    try:
+        why = await asyncio.wait_for(asyncio.shield(sock.opened), timeout)
+    except BaseException:
+        sock.transport.abort()
+        raise
+    if why:
+        raise Closed(why)
     return sock
+
+
+async def arrivals(first: int, count: int, pairs: int, ramp: float, arrive: Callable[[int], Awaitable[None]],
+                   failed: Callable[[int, Exception], None], lanes: int = 64) -> None:
+    """Players ``first`` .. ``first + count - 1`` arrive, player n at ``ramp * (n // 2) / pairs`` s (a pair together).
+
+    ``lanes`` of them at most are signing in or opening their socket at a time (``arrive(n)``);
+    one that fails is handed to ``failed``. A few tasks, however many players.
+    """
+    loop = asyncio.get_running_loop()
+    t0, queue = loop.time(), iter(range(first, first + count))
+
+    async def lane() -> None:
+        for n in queue:
+            due = t0 + ramp * (n // 2) / max(1, pairs)
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            try:
+                await arrive(n)
+            except (*_ERRORS, Closed) as exc:
+                failed(n, exc)
+
+    await asyncio.gather(*(lane() for _ in range(min(lanes, count))))
 
 
 class LeanSocket(WebSocket):
@@ -235,28 +283,14 @@ class LeanSocket(WebSocket):
 
     def __init__(self) -> None:
         super().__init__()
-        loop = asyncio.get_running_loop()
         self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
-        self._opened: asyncio.Future[None] = loop.create_future()
-        self._lost: asyncio.Future[None] = loop.create_future()
+        self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     @classmethod
     async def connect(cls, port: int, target: str, timeout: float = 60.0, local: str = "127.0.0.1") -> LeanSocket:
-        sock: LeanSocket = await open_socket(cls, port, target, local)
-        try:
-            await asyncio.wait_for(asyncio.shield(sock._opened), timeout)
-        except BaseException:
-            assert sock.transport is not None
-            sock.transport.abort()
-            raise
-        return sock
-
-    def on_open(self) -> None:
-        self._opened.set_result(None)
+        return await connect(cls, port, target, local, timeout)
 
     def on_refused(self, why: str) -> None:
-        if not self._opened.done():
-            self._opened.set_exception(Closed(why))
         self.on_lost()
 
     def on_lost(self) -> None:

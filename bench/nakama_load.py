@@ -9,7 +9,7 @@ Nakama with Defold's stock XOXO module, so the three can be compared with one ha
 
 Each player signs in by device over HTTP (``POST /v2/account/authenticate/device``, the
 server key as Basic), opens the realtime socket (``/ws?token=...&format=json``, through
-``bench/host_load.py``'s lean WebSocket client), asks the matchmaker for one opponent
+``bench/loadclient.py``'s lean WebSocket client), asks the matchmaker for one opponent
 (query ``*``), joins the match it is given (declaring our protocol in the join metadata,
 as the game does; the stock module ignores it) and plays a random empty cell the moment
 the state says it is its turn. After a result it asks for the next game (op 4; the stock
@@ -78,14 +78,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from bench.host_load import LeanSocket
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: bench.* from the root
+
+from bench.loadclient import Closed, SignIns, WebSocket, arrivals, b64decode, connect, frame, loads
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # run as a script: bench.host_load and bench.machine are imported from the root
 
 MAX_PAIRS = 5000
 GRACE = 60.0  # seconds after --duration by which every player must be done
@@ -111,149 +110,187 @@ class Tally:
 # The players ---------------------------------------------------------------------------------
 
 
+class Player(WebSocket):
+    """One player, driven by its socket's callbacks: matchmake, join, answer each state, leave at the end.
 
+    A move the moment the state says it is this player's turn (a random empty cell); after
+    a result, a request for the next game (op 4; the stock module ignores it and starts the
+    next game itself after its countdown). Every frame sent once matched was built once.
+    """
 
-async def _recv(ws: LeanSocket, stop_at: float) -> dict[str, object] | None:
-    """The next envelope, or None when the run's time is up first."""
-    left = stop_at - time.time()
-    if left <= 0:
-        return None
-    try:
-        text = await asyncio.wait_for(ws.recv(), left)
-    except TimeoutError:
-        return None
-    envelope: dict[str, object] = json.loads(text)
-    return envelope
-
-
-async def _matchmake(ws: LeanSocket, tally: Tally, stop_at: float) -> str | None:
-    """Ask the matchmaker for one opponent; the match id it gives, or None if the time ran out."""
-    t = time.perf_counter()
-    ws.send('{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
-    while True:
-        env = await _recv(ws, stop_at)
-        if env is None:
-            tally.unmatched += 1
-            return None
-        matched = env.get("matchmaker_matched")
-        if isinstance(matched, dict):
-            tally.to_match.append(time.perf_counter() - t)
-            tally.last_match = max(tally.last_match, time.time())
-            return str(matched["match_id"])
-        if "error" in env:
-            raise RuntimeError(f"matchmaker: {env['error']}")
-
-
-class Seat:
-    """One player's view of its match: answers each state with a move or a rematch request."""
-
-    def __init__(self, ws: LeanSocket, match_id: str, rng: random.Random, tally: Tally, idle: bool = False):
-        self.ws, self.match_id, self.rng, self.tally, self.idle = ws, match_id, rng, tally, idle
+    def __init__(self, worker: Worker):
+        super().__init__()
+        self.w, self.tally = worker, worker.tally
+        self.asked = 0.0  # when the matchmaker was asked (perf_counter)
+        self.matched = False
+        self.done = False  # left its match, or the time ran out
         self.over = False  # the last state showed a result
         self.sent_at: float | None = None  # when the move still waiting for a state was sent
         self.sent_wall = 0.0
+        self.moves: list[bytes] = []  # the frame of the move to (row, col) at 3 * row + col (0-based)
+        self.next_game = self.leave_frame = b""
 
-    def on_data(self, op: int, payload: bytes) -> bool:
-        """Handle one match_data message; False when the match is over for this player."""
-        if op == 3:
-            self.tally.errors.append(f"refused: {payload[:80]!r}")
-            return True
-        if op == 5:
-            return False  # the opponent left (its run ended)
-        if op == 2:
-            self.on_state(json.loads(payload))
-        return True
+    def on_open(self) -> None:
+        self.asked = time.perf_counter()
+        self.write(MATCHMAKER_ADD)
 
-    def on_state(self, msg: dict[str, object]) -> None:
+    def on_lost(self) -> None:
+        if not self.done:
+            self.done = True
+            self.tally.errors.append(f"socket closed: closed ({self.close_code} {self.close_reason})".strip())
+        self.w.gone(self)
+
+    def on_text(self, payload: bytes) -> None:
+        if self.done:
+            return
+        env = loads(payload)
+        if "error" in env:
+            if self.matched:
+                self.tally.errors.append(f"error {env['error']}")
+            else:
+                self.tally.errors.append(f"RuntimeError: matchmaker: {env['error']}")
+                self.finish(played=False)
+            return
+        if not self.matched:
+            matched = env.get("matchmaker_matched")
+            if isinstance(matched, dict):
+                self._matched(str(matched["match_id"]))
+            return
+        data = env.get("match_data")
+        if isinstance(data, dict):
+            op, raw = int(data["op_code"]), b64decode(str(data.get("data", "")))
+            if op == 2:
+                self._state(loads(raw))
+            elif op == 3:
+                self.tally.errors.append(f"refused: {raw[:80]!r}")
+            elif op == 5:
+                self.finish()  # the opponent left (its run ended)
+
+    def _matched(self, match_id: str) -> None:
+        self.tally.to_match.append(time.perf_counter() - self.asked)
+        self.tally.last_match = max(self.tally.last_match, time.time())
+        self.matched = True
+        self.moves = [_match_data(match_id, 1, f'{{"row":{r + 1},"col":{c + 1}}}'.encode())
+                      for r in range(3) for c in range(3)]
+        self.next_game = _match_data(match_id, 4, b"{}")
+        self.leave_frame = frame(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}).encode())
+        self.write(frame(json.dumps({"cid": "2", "match_join": {"match_id": match_id, "metadata": JOIN_METADATA}}).encode()))
+
+    def _state(self, msg: dict[str, Any]) -> None:
         if self.sent_at is not None:
             self.tally.move_to_state.append((self.sent_wall, time.perf_counter() - self.sent_at))
             self.sent_at = None
         state = msg["state"]
-        assert isinstance(state, dict)
         if state.get("winner") or state.get("draw"):
             if not self.over:
                 self.over = True
                 self.tally.results_seen += 1
-                self._send(4, b"{}")  # the next game, please (the stock module ignores it)
+                self.write(self.next_game)  # the next game, please (the stock module ignores it)
             return
         self.over = False
-        if msg.get("your_turn") and not self.idle:
-            empty = [(r + 1, c + 1) for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
+        if msg.get("your_turn") and not self.w.idle:
+            empty = [3 * r + c for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
             if empty:
-                row, col = self.rng.choice(empty)
+                move = self.moves[self.w.rng.choice(empty)]
                 self.sent_at, self.sent_wall = time.perf_counter(), time.time()
-                self._send(1, f'{{"row":{row},"col":{col}}}'.encode())
+                self.write(move)
 
-    def _send(self, op: int, data: bytes) -> None:
-        encoded = base64.b64encode(data).decode()
-        self.ws.send(f'{{"match_data_send":{{"match_id":"{self.match_id}","op_code":{op},"data":"{encoded}"}}}}')
-
-
-async def _play(seat: Seat, stop_at: float) -> None:
-    """Play until the time is up or the match ends for this player."""
-    while True:
-        env = await _recv(seat.ws, stop_at)
-        if env is None:
-            break
-        if "error" in env:
-            seat.tally.errors.append(f"error {env['error']}")
-            continue
-        data = env.get("match_data")
-        if isinstance(data, dict):
-            payload = base64.b64decode(str(data.get("data", "")))
-            if not seat.on_data(int(data["op_code"]), payload):
-                break
-    if seat.sent_at is not None and time.perf_counter() - seat.sent_at > UNANSWERED:
-        seat.tally.errors.append(f"a move had no answer for {time.perf_counter() - seat.sent_at:.1f} s")
-
-
-async def _player(args: argparse.Namespace, n: int, tally: Tally, gate: asyncio.Semaphore, stop_at: float) -> None:
-    from bench.host_load import Closed, LeanSocket, sign_in
-
-    await asyncio.sleep(args.ramp * (n // 2) / args.pairs)  # the two players of a pair arrive together
-    async with gate:
-        t = time.perf_counter()
-        token = await sign_in(args.port, f"{args.prefix}{n:05d}", f"nakama-load-{args.prefix}-{n:05d}", key=args.key)
-        tally.sign_in.append(time.perf_counter() - t)
-        ws = await LeanSocket.connect(args.port, f"/ws?token={token}&format=json")
-    try:
-        match_id = await _matchmake(ws, tally, stop_at)
-        if match_id is None:
+    def finish(self, played: bool = True) -> None:
+        """Done (the time is up or the opponent left): a move long unanswered is an error; leave and close."""
+        if self.done:
             return
-        ws.send(json.dumps({"cid": "2", "match_join": {"match_id": match_id, "metadata": JOIN_METADATA}}))
-        await _play(Seat(ws, match_id, random.Random(n), tally, args.idle), stop_at)
-        ws.send(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}))
-    except Closed as exc:
-        tally.errors.append(f"socket closed: {exc}")
-    finally:
-        await ws.close()
+        self.done = True
+        if not self.matched:
+            self.tally.unmatched += 1
+        elif self.sent_at is not None and time.perf_counter() - self.sent_at > UNANSWERED:
+            self.tally.errors.append(f"a move had no answer for {time.perf_counter() - self.sent_at:.1f} s")
+        try:
+            if played and self.leave_frame:
+                self.write(self.leave_frame)
+            self.start_close()
+        except Closed:
+            return
+        assert self.transport is not None
+        self.w.loop.call_later(5.0, self.transport.abort)  # a no-op once the server has closed it
+
+
+MATCHMAKER_ADD = frame(b'{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
+
+
+def _match_data(match_id: str, op: int, data: bytes) -> bytes:
+    """The frame of a ``match_data_send`` envelope (``data`` base64-encoded, as Nakama's clients send it)."""
+    encoded = base64.b64encode(data).decode()
+    return frame(f'{{"match_data_send":{{"match_id":"{match_id}","op_code":{op},"data":"{encoded}"}}}}'.encode())
+
+
+class Worker:
+    """One load process's players: they arrive over the ramp through 64 sign-in lanes, then run on callbacks."""
+
+    def __init__(self, args: argparse.Namespace, first: int, count: int, stop_at: float):
+        self.loop = asyncio.get_running_loop()
+        self.args, self.first, self.count, self.stop_at = args, first, count, stop_at
+        self.idle = bool(args.idle)
+        self.tally = Tally()
+        self.rng = random.Random(first)  # one for all its players (a generator is 2.5 KB)
+        self.players: set[Player] = set()
+        self._gone = 0
+        self.done = asyncio.Event()
+
+    def gone(self, player: Player | None = None) -> None:
+        if player is not None:
+            self.players.discard(player)
+        self._gone += 1
+        if self._gone == self.count:
+            self.done.set()
+
+    async def _arrive(self, sign_ins: SignIns, n: int) -> None:
+        args = self.args
+        t = time.perf_counter()
+        token = await sign_ins.sign_in(f"{args.prefix}{n:05d}", f"nakama-load-{args.prefix}-{n:05d}")
+        self.tally.sign_in.append(time.perf_counter() - t)
+        player = await connect(lambda: Player(self), args.port, f"/ws?token={token}&format=json")
+        self.players.add(player)
+        if time.time() >= self.stop_at:
+            player.finish()
+
+    def _failed(self, n: int, exc: Exception) -> None:
+        self.tally.errors.append(f"{type(exc).__name__}: {exc}")
+        self.gone()
+
+    def _time_up(self) -> None:
+        for player in list(self.players):
+            player.finish()
+
+    async def run(self) -> Tally:
+        watcher = asyncio.create_task(_watch_lag(self.tally.loop_lag))
+        cpu0 = time.process_time()
+        timer = self.loop.call_later(max(0.0, self.stop_at - time.time()), self._time_up)
+        sign_ins = SignIns(self.args.port, self.args.key)
+        try:
+            await asyncio.wait_for(arrivals(self.first, self.count, self.args.pairs, self.args.ramp,
+                                            lambda n: self._arrive(sign_ins, n), self._failed),
+                                   max(1.0, self.stop_at - time.time()) + GRACE)
+            sign_ins.close()
+            await asyncio.wait_for(self.done.wait(), max(1.0, self.stop_at - time.time()) + GRACE)
+        except TimeoutError:
+            self.tally.errors += ["player still running at the time limit"] * (self.count - self._gone)
+            for player in self.players:
+                if player.transport is not None:
+                    player.transport.abort()
+        finally:
+            timer.cancel()
+            sign_ins.close()
+            watcher.cancel()
+        self.tally.cpu = time.process_time() - cpu0
+        return self.tally
 
 
 async def _watch_lag(lags: list[float]) -> None:
-    loop = asyncio.get_running_loop()
+    """How late each 10 ms sleep of this loop wakes (perf_counter: uvloop's own clock moves in whole milliseconds)."""
     while True:
-        due = loop.time() + 0.01
+        due = time.perf_counter() + 0.01
         await asyncio.sleep(0.01)
-        lags.append(max(0.0, loop.time() - due))
-
-
-async def _worker_main(args: argparse.Namespace, first: int, count: int, stop_at: float) -> Tally:
-    tally = Tally()
-    watcher = asyncio.create_task(_watch_lag(tally.loop_lag))
-    cpu0 = time.process_time()
-    gate = asyncio.Semaphore(64)  # sign-ins and handshakes in flight at once
-    tasks = [asyncio.create_task(_player(args, n, tally, gate, stop_at)) for n in range(first, first + count)]
-    done, pending = await asyncio.wait(tasks, timeout=max(1.0, stop_at - time.time()) + GRACE)
-    for t in pending:
-        t.cancel()
-        tally.errors.append("player still running at the time limit")
-    for t in done:
-        exc = t.exception()
-        if exc is not None:
-            tally.errors.append(f"{type(exc).__name__}: {exc}")
-    watcher.cancel()
-    tally.cpu = time.process_time() - cpu0
-    return tally
+        lags.append(max(0.0, time.perf_counter() - due))
 
 
 def run_worker(args: argparse.Namespace, first: int, count: int, stop_at: float) -> Tally:
@@ -264,7 +301,21 @@ def run_worker(args: argparse.Namespace, first: int, count: int, stop_at: float)
     if soft != hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     gc.disable()  # a full collection of thousands of sockets' objects would pause every player at once
-    return asyncio.run(_worker_main(args, first, count, stop_at))
+    with asyncio.Runner(loop_factory=_fast_loop()) as runner:
+        return runner.run(_worker_main(args, first, count, stop_at))
+
+
+async def _worker_main(args: argparse.Namespace, first: int, count: int, stop_at: float) -> Tally:
+    return await Worker(args, first, count, stop_at).run()
+
+
+def _fast_loop() -> Any:
+    """uvloop's event loop for the players where it is installed (their CPU is not the server's to pay); else None."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 # The server's processes ---------------------------------------------------------------------
