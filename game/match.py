@@ -70,6 +70,7 @@ from game.xoxo import (
     RatingNews,
     RematchMode,
     ShownRating,
+    StateText,
     declared_protocol,
     decode_claim,
     decode_move,
@@ -78,7 +79,6 @@ from game.xoxo import (
     encode_rating_news,
     encode_rejected,
     encode_relayed_reaction,
-    encode_state,
 )
 
 TIMEOUTS_TO_REMOVE = 2  # turns in a row a player may let run out before being taken out of the match
@@ -208,6 +208,8 @@ class XoxoMatch:
         self._countdown_shown: int | None = None
         self._idle_deadline: float | None = None
         self._shown: tuple[Standing, Standing] | None = None  # rated: the standings at the start of the game
+        self._ratings_shown: tuple[ShownRating, ShownRating] | None = None  # _shown as the states show it ...
+        self._shown_for: tuple[Standing, Standing] | None = None  # ... made from these standings
         self._news: bytes | None = None  # op 7 of the game just finished, for a player who comes back
         self._aborted_by = 0
         self.ended = False
@@ -725,39 +727,52 @@ class XoxoMatch:
             elif self._turn_remaining is not None:
                 left = self._turn_remaining
         targets = {p.session_id for p in only} if only is not None else None
-        players = self.players
-        asked = (
-            len(self._seats) > 0 and self._seats[0].wants_rematch,
-            len(self._seats) > 1 and self._seats[1].wants_rematch,
+        seats = self._seats
+        asked = (len(seats) > 0 and seats[0].wants_rematch, len(seats) > 1 and seats[1].wants_rematch)
+        ratings = self._shown_ratings() if self.settings.rated else None
+        # The position is written once for both players; each payload adds only its recipient's fields.
+        text = StateText(
+            board,
+            self.players,
+            game=self.game,
+            rematch_countdown=countdown,
+            rematch_asked=asked,
+            rematch_mode=self._rematch_mode,
+            turn_seconds_left=left,
+            turn_seconds=self.settings.turn_seconds if left is not None else None,
+            aborted_by=self._aborted_by,
         )
-        shown = self._shown if self.settings.rated else None
-        ratings = tuple(ShownRating(s.rating.shown, s.rating.provisional) for s in shown) if shown is not None else None
-        for i, seat in enumerate(self._seats, start=1):
+        for i, seat in enumerate(seats, start=1):
             if not seat.connected or (targets is not None and seat.presence.session_id not in targets):
                 continue
-            opponent = self._seats[other(i) - 1] if len(self._seats) == 2 else None
+            opponent = seats[other(i) - 1] if len(seats) == 2 else None
             declared = seat.protocol >= REVISION_3
             away = None
             if declared and opponent is not None and not board.is_over:
                 away = self._away_clock(opponent, now)
-            payload = encode_state(
-                board,
-                players,
-                you=i,
-                game=self.game,
-                rematch_countdown=countdown,
-                rematch_asked=asked,
-                rematch_mode=self._rematch_mode,
-                turn_seconds_left=left,
-                turn_seconds=self.settings.turn_seconds if left is not None else None,
+            payload = text.payload(
+                i,
                 opponent_connected=bool(opponent and opponent.connected),
-                ratings=(ratings[0], ratings[1]) if ratings is not None and declared else None,
+                ratings=ratings if declared else None,
                 away=away,
-                aborted_by=self._aborted_by,
                 match_over=match_over if declared else None,
                 reactions=seat.protocol >= REVISION_4 and opponent is not None and opponent.protocol >= REVISION_4,
             )
             self._out.send(OP_STATE, payload, [seat.presence])
+
+    def _shown_ratings(self) -> tuple[ShownRating, ShownRating] | None:
+        """Both players' ratings as the states of this game show them (from the standings at its start).
+
+        Made once per game and kept: every state of the game shows the same two, and
+        ``ShownRating`` keeps its JSON text, so the states write it once.
+        """
+        shown = self._shown
+        if shown is None:
+            return None
+        if self._shown_for is not shown:
+            first, second = (ShownRating(s.rating.shown, s.rating.provisional) for s in shown)
+            self._ratings_shown, self._shown_for = (first, second), shown
+        return self._ratings_shown
 
     def _away_clock(self, seat: _Seat, now: float) -> AwayClock | None:
         """The absent ``seat``'s hold as the player waiting sees it (None while they are here)."""

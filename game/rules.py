@@ -31,6 +31,11 @@ LINES: tuple[Line, ...] = (
     ((1, 1), (2, 2), (3, 3)),
     ((1, 3), (2, 2), (3, 1)),
 )
+# Each line as flat indices with the line itself: judging a board after every move reads these (no index_of per cell).
+_LINE_INDICES: tuple[tuple[int, int, int, Line], ...] = tuple(
+    ((a[0] - 1) * SIZE + a[1] - 1, (b[0] - 1) * SIZE + b[1] - 1, (c[0] - 1) * SIZE + c[1] - 1, (a, b, c))
+    for a, b, c in LINES
+)
 
 
 
@@ -227,9 +232,9 @@ def _whole(value: object) -> bool:
 
 def winning_line(cells: tuple[int, ...]) -> tuple[int, Line] | None:
     """(player, line) of the first completed line, if any."""
-    for line in LINES:
-        a, b, c = (cells[index_of(r, k)] for r, k in line)
-        if a != EMPTY and a == b == c:
+    for i, j, k, line in _LINE_INDICES:
+        a = cells[i]
+        if a != EMPTY and a == cells[j] == cells[k]:
             return a, line
     return None
 

@@ -38,12 +38,26 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from game import fastjson
 from game.rating import Rating, RatingChange
 from game.refusal import Refusal
-from game.rules import LINES, PLAYERS, Board, Line, Result, StateError, Termination, from_state, index_of, other, to_state
+from game.rules import (
+    EMPTY,
+    LINES,
+    PLAYERS,
+    Board,
+    Line,
+    Outcome,
+    Result,
+    StateError,
+    Termination,
+    from_state,
+    index_of,
+    other,
+)
 from game.standing import Standing, canonical_json
 
 OP_MOVE = 1
@@ -175,6 +189,11 @@ class Presence:
             out["reason"] = 0
         return out
 
+    @cached_property
+    def full_json(self) -> str:
+        """``to_json(full=True)`` as JSON text, written once per presence (every op 2 carries both players')."""
+        return _dumps(self.to_json(full=True)).decode()
+
     @classmethod
     def from_json(cls, obj: Any) -> Presence:
         """A presence from JSON; missing fields read as "", wrong types raise ValueError."""
@@ -242,15 +261,25 @@ def decode_move(data: bytes) -> tuple[int, int]:
     Infinity, of at most ``MAX_MOVE_BYTES``, holding an object with ``row`` and ``col``.
     The handler of ``nakama/`` reads moves exactly the same way.
     """
+    known = _WRITTEN_MOVES.get(data) if type(data) is bytes else None
+    if known is not None:
+        return known
     if len(data) > MAX_MOVE_BYTES:
         raise PayloadError(_MOVE_SHAPE)
     try:
-        obj = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+        obj = _STRICT.decode(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise PayloadError(_MOVE_SHAPE) from None
     if not isinstance(obj, dict) or "row" not in obj or "col" not in obj:
         raise PayloadError(_MOVE_SHAPE)
     return _coordinate(obj["row"]), _coordinate(obj["col"])
+
+
+_STRICT = json.JSONDecoder(parse_constant=_no_constant)  # json.loads(text, parse_constant=...) without a decoder a call
+# The moves our client (and nakama-js's examples) write, read once: a move from a player is almost always one of these.
+_WRITTEN_MOVES: dict[bytes, tuple[int, int]] = {
+    encode_move(r, c): (r, c) for r in range(1, 4) for c in range(1, 4)
+}
 
 
 def _coordinate(value: object) -> int:
@@ -302,7 +331,7 @@ def decode_claim(data: bytes) -> Claim:
     if len(data) > MAX_MOVE_BYTES:
         raise PayloadError(_CLAIM_SHAPE)
     try:
-        obj = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+        obj = _STRICT.decode(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise PayloadError(_CLAIM_SHAPE) from None
     word = obj.get("claim") if isinstance(obj, dict) else None
@@ -353,7 +382,7 @@ def decode_reaction(data: bytes) -> Reaction:
     if len(data) > MAX_MOVE_BYTES:
         raise PayloadError(_REACTION_SHAPE)
     try:
-        obj = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+        obj = _STRICT.decode(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise PayloadError(_REACTION_SHAPE) from None
     word = obj.get("reaction") if isinstance(obj, dict) else None
@@ -562,6 +591,11 @@ class ShownRating:
         """``1508?`` while provisional, ``1623`` after (``game.rating.Rating.label``)."""
         return f"{self.shown}?" if self.provisional else str(self.shown)
 
+    @cached_property
+    def json_text(self) -> str:
+        """This rating as an item of op 2's ``state.ratings``, as JSON text (written once: a game's states all show it)."""
+        return f'{{"shown":{_scalar(self.shown)},"provisional":{_scalar(self.provisional)}}}'
+
 
 @dataclass(frozen=True)
 class AwayClock:
@@ -610,42 +644,138 @@ def encode_state(
     ``state.match_over`` (who ended it and why, as op 5 says). Revision 4: ``state.reactions``
     (true: both players declared 4, so the opponent sees quick reactions, op 8).
     """
-    full = [p.to_json(full=True) if p is not None else None for p in players]
-    extra: dict[str, Any] = {"game": game, "opponent_connected": opponent_connected}
-    out = board.outcome
-    if out is not None:
-        extra["reason"] = out.termination.value
-        if out.line is not None:
-            extra["line"] = [list(c) for c in out.line]
-        if rematch_countdown is not None:
-            extra["rematch_countdown"] = rematch_countdown
-        extra["rematch_asked"] = list(rematch_asked)
-        extra["rematch_mode"] = rematch_mode.value
-        if aborted_by:
-            extra["aborted_by"] = aborted_by
-        if match_over is not None:
-            extra["match_over"] = _gone_json(match_over)
-    else:
-        if turn_seconds_left is not None:
-            extra["turn_seconds_left"] = round(max(0.0, turn_seconds_left), 2)
-            extra["turn_seconds"] = turn_seconds
-        if away is not None:
-            extra["opponent_away_seconds_left"] = round(max(0.0, away.seconds_left), 2)
-            extra["opponent_away_seconds"] = away.seconds
-            extra["claim_seconds_left"] = round(max(0.0, away.claim_seconds_left), 2)
-    if reactions:
-        extra["reactions"] = True
-    if ratings is not None:
-        extra["ratings"] = [{"shown": r.shown, "provisional": r.provisional} for r in ratings]
-    state = to_state(board, full, **extra)
-    payload = {
-        "state": state,
-        "active_player": full[board.to_move - 1],
-        "other_player": full[2 - board.to_move],
-        "your_turn": out is None and board.to_move == you,
-        "you": you,
-    }
-    return _dumps(payload)
+    text = StateText(board, players, game=game, rematch_countdown=rematch_countdown, rematch_asked=rematch_asked,
+                     rematch_mode=rematch_mode, turn_seconds_left=turn_seconds_left, turn_seconds=turn_seconds,
+                     aborted_by=aborted_by)
+    return text.payload(you, opponent_connected=opponent_connected, ratings=ratings, away=away, match_over=match_over,
+                        reactions=reactions)
+
+
+class StateText:
+    """Op 2 for one position, written once and finished for each recipient (``encode_state`` in two steps).
+
+    The match handler sends the same position to both players after every move; all
+    but a few fields are the same for both, so they are written once here and each
+    ``payload`` only adds the recipient's own (``you``, ``your_turn``, whether the
+    opponent is connected, and what only a declared client is shown). The text is
+    written piece by piece rather than by dumping a dict: the bytes are exactly
+    ``fastjson.dumps`` of the payload ``encode_state`` documents, in the same key order
+    (the golden transcript in tests/game and a test against that dict pin it), at a
+    fraction of the cost (BENCHMARKS.md, issue 24).
+    """
+
+    __slots__ = ("_gone", "_gone_text", "_head", "_over", "_ratings", "_ratings_text", "_shared", "_tail", "_to_move")
+
+    def __init__(
+        self,
+        board: Board,
+        players: tuple[Presence | None, Presence | None],
+        *,
+        game: int = 1,
+        rematch_countdown: int | None = None,
+        rematch_asked: tuple[bool, bool] = (False, False),
+        rematch_mode: RematchMode = RematchMode.AUTO,
+        turn_seconds_left: float | None = None,
+        turn_seconds: float | None = None,
+        aborted_by: int = 0,
+    ):
+        full = [p.full_json if p is not None else "null" for p in players]
+        out = board.outcome
+        winner = out.winner if out is not None and out.winner is not None else False
+        draw = bool(out is not None and out.winner is None and out.termination.counts)
+        self._head = (f'{{"state":{{"cells":{_cells_text(board.cells)},"players":[{full[0]},{full[1]}],'
+                      f'"player_turn":{_scalar(board.to_move)},"winner":{_scalar(winner)},"draw":{_scalar(draw)},'
+                      f'"game":{_scalar(game)},"opponent_connected":')
+        self._over = out is not None
+        self._shared = _over_text(out, rematch_countdown, rematch_asked, rematch_mode, aborted_by) if out is not None else (
+            f',"turn_seconds_left":{_scalar(round(max(0.0, turn_seconds_left), 2))},'
+            f'"turn_seconds":{_scalar(turn_seconds)}' if turn_seconds_left is not None else "")
+        self._tail = f'}},"active_player":{full[board.to_move - 1]},"other_player":{full[2 - board.to_move]},"your_turn":'
+        self._to_move = board.to_move
+        self._ratings: tuple[ShownRating, ShownRating] | None = None  # the last ratings written, and their text
+        self._ratings_text = ""
+        self._gone: Gone | None = None  # the last match_over written, and its text
+        self._gone_text = ""
+
+    def payload(
+        self,
+        you: int,
+        *,
+        opponent_connected: bool = True,
+        ratings: tuple[ShownRating, ShownRating] | None = None,
+        away: AwayClock | None = None,
+        match_over: Gone | None = None,
+        reactions: bool = False,
+    ) -> bytes:
+        """The whole op 2 payload for player ``you``, with what this recipient alone is shown."""
+        parts = [self._head, "true" if opponent_connected is True else _scalar(opponent_connected), self._shared]
+        if self._over:
+            if match_over is not None:
+                parts.append(self._match_over(match_over))
+        elif away is not None:
+            parts.append(
+                f',"opponent_away_seconds_left":{_scalar(round(max(0.0, away.seconds_left), 2))},'
+                f'"opponent_away_seconds":{_scalar(away.seconds)},'
+                f'"claim_seconds_left":{_scalar(round(max(0.0, away.claim_seconds_left), 2))}'
+            )
+        if reactions:
+            parts.append(',"reactions":true')
+        if ratings is not None:
+            parts.append(self._ratings_of(ratings))
+        your_turn = not self._over and self._to_move == you
+        parts += [self._tail, "true" if your_turn else "false", ',"you":', _scalar(you), "}"]
+        return "".join(parts).encode()
+
+    def _match_over(self, gone: Gone) -> str:
+        if gone is not self._gone:
+            self._gone, self._gone_text = gone, f',"match_over":{_dumps(_gone_json(gone)).decode()}'
+        return self._gone_text
+
+    def _ratings_of(self, ratings: tuple[ShownRating, ShownRating]) -> str:
+        if ratings is not self._ratings:
+            self._ratings, self._ratings_text = ratings, f',"ratings":[{ratings[0].json_text},{ratings[1].json_text}]'
+        return self._ratings_text
+
+
+def _over_text(out: Outcome, countdown: int | None, asked: tuple[bool, bool], mode: RematchMode, aborted_by: int) -> str:
+    """The fields of a finished game's state that every recipient gets (match_over comes after them)."""
+    parts = [f',"reason":{_TERMINATIONS[out.termination]}']
+    if out.line is not None:
+        parts.append(f',"line":[{",".join(f"[{_scalar(r)},{_scalar(c)}]" for r, c in out.line)}]')
+    if countdown is not None:
+        parts.append(f',"rematch_countdown":{_scalar(countdown)}')
+    parts.append(f',"rematch_asked":[{",".join(_scalar(a) for a in asked)}],"rematch_mode":{_REMATCH_MODES[mode]}')
+    if aborted_by:
+        parts.append(f',"aborted_by":{_scalar(aborted_by)}')
+    return "".join(parts)
+
+
+_TERMINATIONS = {t: json.dumps(t.value) for t in Termination}
+_REMATCH_MODES = {m: json.dumps(m.value) for m in RematchMode}
+_CELLS: dict[tuple[int, ...], str] = {}  # cells -> their rows as JSON; at most 3**9 positions of -1, 1 and 2
+
+
+def _cells_text(cells: tuple[int, ...]) -> str:
+    text = _CELLS.get(cells)
+    if text is None:
+        text = _dumps([list(cells[r * 3 : r * 3 + 3]) for r in range(3)]).decode()
+        if len(_CELLS) < 3**9 and all(type(c) is int and c in (EMPTY, 1, 2) for c in cells):
+            _CELLS[cells] = text
+    return text
+
+
+def _scalar(value: Any) -> str:
+    """A bool or a number as ``fastjson.dumps`` writes it inside a payload (``json.dumps``'s text)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)  # json's text for a float; fastjson writes json's text, whatever orjson would
+    return _dumps([value])[1:-1].decode()  # anything else (a float that is not finite, a subclass) as fastjson writes it
 
 
 @dataclass(frozen=True)
