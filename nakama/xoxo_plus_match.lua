@@ -158,51 +158,18 @@ local TERMINATION_TEXT = { line = "with a line", draw = "draw", timeout = "ran o
   claimed = "was away; the win was claimed" }
 
 
---- The match settings from the runtime environment (context.env), defaults for
---- anything missing; a value that does not make sense is logged and ignored.
-function M.settings_from_env(env)
-  env = env or {}
-  local s = {}
-  for _, spec in ipairs(NUMBER_SETTINGS) do
-    local key, low, high, whole, above = spec[1], spec[2], spec[3], spec[4], spec[5]
-    local raw = env["xoxo_plus_" .. key]
-    local v = M.DEFAULTS[key]
-    if (key == "rematch_seconds" or key == "idle_seconds") and type(raw) == "string"
-        and raw:match("^%s*[Nn][Oo][Nn][Ee]%s*$") then
-      v = false -- no countdown: the next game starts only when both ask; no idle limit
-    elseif raw ~= nil then
-      -- A decimal number ("30", "2.5"); nothing else.
-      local n
-      local trimmed = type(raw) == "string" and raw:match("^%s*(.-)%s*$") or ""
-      if trimmed:match("^[0-9]+$") or trimmed:match("^[0-9]+%.[0-9]+$") then n = tonumber(trimmed) end
-      if n ~= nil and n >= low and not (above and n == low) and (high == nil or n <= high)
-          and (not whole or n == floor(n)) then
-        v = n
-      else
-        nk.logger_warn(format("xoxo_plus: ignoring runtime.env xoxo_plus_%s=%s, using %s", key, tostring(raw),
-          tostring(v)))
-      end
-    end
-    s[key] = v
-  end
-  local collection = env.xoxo_plus_games_collection
-  if collection == nil then collection = M.DEFAULTS.games_collection end
-  s.games_collection = collection
-  return s
-end
 
 -- Small steps shared by the hooks ------------------------------------------------------------
 
--- The seat (1 or 2) of this presence's user, or 0.
-local function seat_of(s, presence)
-  for i, seat in ipairs(s.seats) do
-    if seat.presence.user_id == presence.user_id then return i end
+-- With a presence: the seat (1 or 2) of its user, or 0. Without: the presences of the
+-- seated players who are connected.
+local function seated(s, presence)
+  if presence ~= nil then
+    for i, seat in ipairs(s.seats) do
+      if seat.presence.user_id == presence.user_id then return i end
+    end
+    return 0
   end
-  return 0
-end
-
--- The presences of the seated players who are connected.
-local function connected(s)
   local out = {}
   for _, seat in ipairs(s.seats) do
     if seat.connected then out[#out + 1] = seat.presence end
@@ -210,114 +177,6 @@ local function connected(s)
   return out
 end
 
--- The turn clock: paused (the time left kept), or restarted with the full turn, paused at
--- once if a player is away.
-local function clock(s, now, restart)
-  if restart then
-    local t = s.settings.turn_seconds
-    if t > 0 then s.turn_deadline = now + t else s.turn_deadline = nil end
-    for _, seat in ipairs(s.seats) do
-      if not seat.connected then restart = false end
-    end
-    if restart then return end
-  end
-  if s.turn_deadline ~= nil then
-    local left = s.turn_deadline - now
-    if not (left > 0) then left = 0 end
-    s.turn_remaining = left
-    s.turn_deadline = nil
-  end
-end
-
--- The state each connected player (of `only`, if given) sees: encode_state in
--- game/xoxo.py, written as JSON text from strings kept for the purpose (string.format
--- is Go's fmt under gopher-lua, and slow). The parts every player gets are written once.
--- `over` (op 5's reason, and `who`, a presence or nil) makes it the match's last state,
--- which says so to declared revision-3 players (match_over).
-local function broadcast(s, d, now, only, over, who)
-  local board = s.board
-  if board == nil then return end
-  local out = board.outcome
-  local seats = s.seats
-  local c = board.cells
-  local text = { '{"state":{"cells":[[', CELL[c[1]], ",", CELL[c[2]], ",", CELL[c[3]], "],[", CELL[c[4]], ",",
-    CELL[c[5]], ",", CELL[c[6]], "],[", CELL[c[7]], ",", CELL[c[8]], ",", CELL[c[9]], ']],"players":[',
-    seats[1] and seats[1].json or "", seats[2] and "," .. seats[2].json or "",
-    '],"player_turn":', DIGIT[board.to_move], ',"game":', s.game_text,
-    ',"winner":', (out ~= nil and out.winner ~= nil) and DIGIT[out.winner] or "false",
-    ',"draw":', (out ~= nil and out.winner == nil and out.termination ~= "aborted") and "true" or "false" }
-  if out ~= nil then
-    text[#text + 1] = ',"reason":"' .. out.termination .. '"'
-    local line = out.line
-    if line ~= nil then
-      text[#text + 1] = ',"line":[[' .. DIGIT[line[1][1]] .. "," .. DIGIT[line[1][2]] .. "],[" .. DIGIT[line[2][1]] ..
-        "," .. DIGIT[line[2][2]] .. "],[" .. DIGIT[line[3][1]] .. "," .. DIGIT[line[3][2]] .. "]]"
-    end
-    if s.rematch_deadline ~= nil then
-      local countdown = ceil(s.rematch_deadline - now - 1e-9)
-      if countdown < 0 then countdown = 0 end
-      s.countdown_shown = countdown
-      text[#text + 1] = ',"rematch_countdown":' .. format("%d", countdown)
-    end
-    text[#text + 1] = ',"rematch_asked":[' .. ((seats[1] ~= nil and seats[1].wants_rematch) and "true" or "false") ..
-      "," .. ((seats[2] ~= nil and seats[2].wants_rematch) and "true" or "false") ..
-      '],"rematch_mode":"' .. s.rematch_mode .. '"'
-    if s.aborted_by > 0 then text[#text + 1] = ',"aborted_by":' .. DIGIT[s.aborted_by] end
-  else
-    local left
-    if s.turn_deadline ~= nil then left = s.turn_deadline - now
-    elseif s.turn_remaining ~= nil then left = s.turn_remaining end
-    if left ~= nil then
-      if not (left > 0) then left = 0 end
-      local shown = s.turn_text -- the full turn, the usual case right after a move
-      if left ~= s.settings.turn_seconds then shown = tostring(tonumber(format("%.2f", left))) end
-      text[#text + 1] = ',"turn_seconds_left":' .. shown .. ',"turn_seconds":' .. s.turn_seconds_text
-    end
-  end
-  text[#text + 1] = ',"opponent_connected":'
-  local common = concat(text)
-  local active, waiting = seats[board.to_move], seats[3 - board.to_move]
-  local tail = "}" .. (active and ',"active_player":' .. active.json or "") ..
-    (waiting and ',"other_player":' .. waiting.json or "") .. ',"you":'
-  -- What revision 3 adds for a declared player: the ratings, the match's end.
-  local added = (s.rated and s.shown_text) and ',"ratings":' .. s.shown_text or ""
-  if over ~= nil then
-    who = who or NOBODY
-    added = added .. ',"match_over":' ..
-      nk.json_encode({ user_id = who.user_id, username = who.username, reason = over })
-  end
-  for i, seat in ipairs(seats) do
-    local wanted = only == nil
-    if not wanted then
-      for _, p in ipairs(only) do
-        if p.session_id == seat.presence.session_id then wanted = true end
-      end
-    end
-    if seat.connected and wanted then
-      local opponent = (#seats == 2) and seats[3 - i] or nil
-      local extra = ""
-      if seat.protocol >= REVISION_3 then
-        extra = added
-        if out == nil and opponent ~= nil and not opponent.connected and opponent.grace_deadline ~= nil
-            and opponent.claim_at ~= nil then
-          -- The absent opponent's hold, as the player waiting sees it (rounded as game/xoxo.py does).
-          local left, claim = opponent.grace_deadline - now, opponent.claim_at - now
-          if not (left > 0) then left = 0 end
-          if not (claim > 0) then claim = 0 end
-          extra = extra .. ',"opponent_away_seconds_left":' .. tostring(tonumber(format("%.2f", left))) ..
-            ',"opponent_away_seconds":' .. s.grace_text .. ',"claim_seconds_left":' ..
-            tostring(tonumber(format("%.2f", claim)))
-        end
-        if seat.protocol >= REVISION_4 and opponent ~= nil and opponent.protocol >= REVISION_4 then
-          extra = extra .. ',"reactions":true' -- the opponent sees quick reactions too
-        end
-      end
-      d.broadcast_message(OP_STATE, common .. ((opponent ~= nil and opponent.connected) and "true" or "false") ..
-        extra .. tail .. DIGIT[i] .. ',"your_turn":' .. ((out == nil and board.to_move == i) and "true" or "false") ..
-        "}", { seat.presence })
-    end
-  end
-end
 
 -- Glicko-2 (game/rating.py), step by step in the same order (each parenthesis is an
 -- evaluation order), with exp and log computed from + - * / only and sqrt otherwise:
@@ -325,11 +184,53 @@ end
 -- use math.exp, math.log or ^ (Go's and C's differ in the last bits). The differential
 -- test and tests/nakama/test_ratings_module.py keep the two equal to the last bit.
 
--- exp(x) (op "exp"), log(x) for x > 0 (op "log"), and Step 5's f(x) (op "f", with a =
--- log(sigma^2), d2 = delta^2, phi_sq and v): one function, as each costs a match memory.
-local function num(op, x, a, d2, phi_sq, v)
-  if op == "f" then
-    local ex = num("exp", x)
+-- One function, as each costs a match memory: op "rate" (x, y, z, u, v, w = the rating,
+-- deviation and volatility, the opponent's rating and deviation, the score 1, 0.5 or 0):
+-- the new rating, deviation and volatility after one game (game.rating.rate with one
+-- game); op "exp": exp(x); op "log": log(x) for x > 0; op "f": Step 5's f(x), with y =
+-- log(sigma^2), z = delta^2, u = phi^2 and v.
+local function glicko(op, x, y, z, u, v, w)
+  if op == "rate" then
+    local r, rd, sigma, opp_r, opp_rd, score = x, y, z, u, v, w
+    local mu, phi = (r - BASE) / SCALE, rd / SCALE
+    local phi_sq = phi * phi
+    local gg = 1.0 / sqrt(1.0 + ((3.0 * ((opp_rd / SCALE) * (opp_rd / SCALE))) / PI2))
+    local e = 1.0 / (1.0 + glicko("exp", -(gg * (mu - ((opp_r - BASE) / SCALE)))))
+    local information = 0.0 + (((gg * gg) * e) * (1.0 - e))
+    local surprise = 0.0 + (gg * (score - e))
+    local v = 1.0 / information
+    -- Step 5: the new volatility (the Illinois algorithm on f, as the paper does it).
+    local delta = v * surprise
+    local a = glicko("log", sigma * sigma)
+    local d2 = delta * delta
+    local A, B = a, nil
+    if d2 > (phi_sq + v) then
+      B = glicko("log", (d2 - phi_sq) - v)
+    else
+      local k = 1
+      while glicko("f", a - (k * TAU), a, d2, phi_sq, v) < 0.0 and k < MAXI do k = k + 1 end
+      B = a - (k * TAU)
+    end
+    local fa, fb, it = glicko("f", A, a, d2, phi_sq, v), glicko("f", B, a, d2, phi_sq, v), 0
+    while abs(B - A) > EPS and it < MAXI do
+      it = it + 1
+      local C = A + (((A - B) * fa) / (fb - fa))
+      local fc = glicko("f", C, a, d2, phi_sq, v)
+      if (fc * fb) <= 0.0 then
+        A = B
+        fa = fb
+      else
+        fa = fa / 2.0
+      end
+      B = C
+      fb = fc
+    end
+    local sigma_new = glicko("exp", A / 2.0)
+    local phi_new = 1.0 / sqrt((1.0 / (phi_sq + (sigma_new * sigma_new))) + (1.0 / v))
+    return r + (SCALE * ((phi_new * phi_new) * surprise)), SCALE * phi_new, sigma_new
+  elseif op == "f" then
+    local a, d2, phi_sq = y, z, u
+    local ex = glicko("exp", x)
     local spread = (phi_sq + v) + ex
     return ((ex * (((d2 - phi_sq) - v) - ex)) / (2.0 * (spread * spread))) - ((x - a) / TAU_SQ)
   elseif op == "exp" then
@@ -359,47 +260,7 @@ local function num(op, x, a, d2, phi_sq, v)
   return (e * LN2_HI) + ((e * LN2_LO) + ((2.0 * s) * t))
 end
 
---- One game for one player: the new rating, deviation and volatility; score 1, 0.5 or 0
---- (game.rating.rate with one game).
-local function rate(r, rd, sigma, opp_r, opp_rd, score)
-  local mu, phi = (r - BASE) / SCALE, rd / SCALE
-  local phi_sq = phi * phi
-  local gg = 1.0 / sqrt(1.0 + ((3.0 * ((opp_rd / SCALE) * (opp_rd / SCALE))) / PI2))
-  local e = 1.0 / (1.0 + num("exp", -(gg * (mu - ((opp_r - BASE) / SCALE)))))
-  local information = 0.0 + (((gg * gg) * e) * (1.0 - e))
-  local surprise = 0.0 + (gg * (score - e))
-  local v = 1.0 / information
-  -- Step 5: the new volatility (the Illinois algorithm on f, as the paper does it).
-  local delta = v * surprise
-  local a = num("log", sigma * sigma)
-  local d2 = delta * delta
-  local A, B = a, nil
-  if d2 > (phi_sq + v) then
-    B = num("log", (d2 - phi_sq) - v)
-  else
-    local k = 1
-    while num("f", a - (k * TAU), a, d2, phi_sq, v) < 0.0 and k < MAXI do k = k + 1 end
-    B = a - (k * TAU)
-  end
-  local fa, fb, it = num("f", A, a, d2, phi_sq, v), num("f", B, a, d2, phi_sq, v), 0
-  while abs(B - A) > EPS and it < MAXI do
-    it = it + 1
-    local C = A + (((A - B) * fa) / (fb - fa))
-    local fc = num("f", C, a, d2, phi_sq, v)
-    if (fc * fb) <= 0.0 then
-      A = B
-      fa = fb
-    else
-      fa = fa / 2.0
-    end
-    B = C
-    fb = fc
-  end
-  local sigma_new = num("exp", A / 2.0)
-  local phi_new = 1.0 / sqrt((1.0 / (phi_sq + (sigma_new * sigma_new))) + (1.0 / v))
-  return r + (SCALE * ((phi_new * phi_new) * surprise)), SCALE * phi_new, sigma_new
-end
-M.rate = rate
+M.glicko = glicko -- for tests/nakama/test_ratings_module.py
 
 
 -- One hook's work on the state: the steps of XoxoMatch ------------------------------------------
@@ -408,7 +269,7 @@ local function event(s, d, now, kind, a, b, c)
   if kind == "attempt" then
     -- match_join_attempt (presence a, metadata b): nil to let in, else why not.
     if s.ended then return "this match has ended" end
-    if seat_of(s, a) == 0 then
+    if seated(s, a) == 0 then
       local expected = s.settings.expected
       if expected ~= nil then
         local matched = false
@@ -434,7 +295,7 @@ local function event(s, d, now, kind, a, b, c)
         node = presence.node or "" }
       local json = nk.json_encode({ user_id = p.user_id, session_id = p.session_id, username = p.username,
         node = p.node, reason = 0 }) -- PRESENCE_FULL of PROTOCOL.md, as the state lists players
-      local index = seat_of(s, presence)
+      local index = seated(s, presence)
       if index > 0 then
         local seat = s.seats[index]
         if seat.connected and seat.presence.session_id ~= presence.session_id then
@@ -445,7 +306,7 @@ local function event(s, d, now, kind, a, b, c)
         seat.presence, seat.json, seat.protocol, seat.connected, seat.grace_deadline = p, json, protocol, true, nil
         seat.claim_at, seat.claim_told = nil, false
         -- The turn clock goes on when both are back, with at least RETURN_SECONDS left.
-        if s.turn_remaining ~= nil and #connected(s) == #s.seats then
+        if s.turn_remaining ~= nil and #seated(s) == #s.seats then
           local board = s.board
           if board ~= nil and board.outcome == nil then
             local least = s.settings.turn_seconds
@@ -460,7 +321,7 @@ local function event(s, d, now, kind, a, b, c)
           if s.board.outcome ~= nil and s.news ~= nil and protocol >= REVISION_3 then
             d.broadcast_message(OP_RATING, s.news, { p }) -- the result they missed, with its rating
           end
-          broadcast(s, d, now)
+          event(s, d, now, "broadcast")
         end
       elseif not s.ended and #s.seats < 2 then
         s.seats[#s.seats + 1] = { presence = p, json = json, protocol = protocol, connected = true,
@@ -476,7 +337,7 @@ local function event(s, d, now, kind, a, b, c)
     for _, presence in ipairs(a) do
       local reason = (presence.reason == PRESENCE_LEAVE) and "left" or "disconnected"
       s.declared[presence.session_id] = nil
-      local index = seat_of(s, presence)
+      local index = seated(s, presence)
       local seat = s.seats[index]
       if index == 0 or s.ended or seat.presence.session_id ~= presence.session_id then
         -- not seated, over, or a stale session: nothing to do
@@ -489,8 +350,8 @@ local function event(s, d, now, kind, a, b, c)
         seat.grace_deadline = now + s.settings.grace_seconds
         seat.claim_at = now + (s.settings.grace_seconds / 2.0)
         seat.claim_told = false
-        clock(s, now, false)
-        if #connected(s) > 0 then broadcast(s, d, now) end
+        event(s, d, now, "pause")
+        if #seated(s) > 0 then event(s, d, now, "broadcast") end
       end
     end
 
@@ -498,7 +359,7 @@ local function event(s, d, now, kind, a, b, c)
     -- The messages since the last tick, in order.
     for _, message in ipairs(a) do
       local sender = message.sender
-      local index = seat_of(s, sender)
+      local index = seated(s, sender)
       if index == 0 or s.ended or s.seats[index].presence.session_id ~= sender.session_id then
         -- not seated, over, or a stale session: ignored
       elseif message.op_code == OP_MOVE then
@@ -550,8 +411,8 @@ local function event(s, d, now, kind, a, b, c)
             if board.outcome ~= nil then
               event(s, d, now, "finish")
             else
-              clock(s, now, true)
-              broadcast(s, d, now)
+              event(s, d, now, "restart")
+              event(s, d, now, "broadcast")
             end
           end
         end
@@ -570,7 +431,7 @@ local function event(s, d, now, kind, a, b, c)
           for _, st in ipairs(s.seats) do
             if not (st.wants_rematch and st.connected) then both = false end
           end
-          if both then event(s, d, now, "start") else broadcast(s, d, now) end
+          if both then event(s, d, now, "start") else event(s, d, now, "broadcast") end
         end
       elseif message.op_code == OP_CLAIM then
         -- A claim against an absent opponent (_claim in game/match.py): the payload first.
@@ -646,15 +507,15 @@ local function event(s, d, now, kind, a, b, c)
     if board == nil then
       if s.join_deadline ~= nil and now >= s.join_deadline then
         -- Not both seated in time: tell whoever came who did not.
-        local seated, missing = {}, nil
-        for _, seat in ipairs(s.seats) do seated[seat.presence.user_id] = true end
+        local here, missing = {}, nil
+        for _, seat in ipairs(s.seats) do here[seat.presence.user_id] = true end
         for _, p in ipairs(s.settings.expected or {}) do
-          if not seated[p.user_id] then
+          if not here[p.user_id] then
             missing = p
             break
           end
         end
-        event(s, d, now, "close", "no_show", missing, connected(s))
+        event(s, d, now, "close", "no_show", missing, seated(s))
       end
     elseif board.outcome == nil then
       -- The moment a claim against an absent player opens, the declared player waiting is told (once).
@@ -663,7 +524,7 @@ local function event(s, d, now, kind, a, b, c)
         if #s.seats == 2 and not seat.connected and not seat.claim_told and seat.claim_at ~= nil and other.connected
             and other.protocol >= REVISION_3 and now >= seat.claim_at then
           seat.claim_told = true
-          broadcast(s, d, now, { other.presence })
+          event(s, d, now, "broadcast", { other.presence })
         end
       end
       if s.turn_deadline ~= nil and now >= s.turn_deadline then
@@ -681,10 +542,10 @@ local function event(s, d, now, kind, a, b, c)
             board.outcome = { termination = "aborted" }
             event(s, d, now, "finish")
           else
-            local everyone = connected(s)
+            local everyone = seated(s)
             board.outcome = { termination = "opponent_left", winner = 3 - loser }
             event(s, d, now, "settle", everyone)
-            broadcast(s, d, now, nil, "aborted", seat.presence)
+            event(s, d, now, "broadcast", nil, "aborted", seat.presence)
             event(s, d, now, "close", "aborted", seat.presence, everyone)
           end
         else
@@ -692,14 +553,14 @@ local function event(s, d, now, kind, a, b, c)
           board.outcome = { termination = "timeout", winner = 3 - loser }
           event(s, d, now, "finish")
           if seat.timeouts >= TIMEOUTS_TO_REMOVE then
-            event(s, d, now, "close", "timed_out", seat.presence, connected(s))
+            event(s, d, now, "close", "timed_out", seat.presence, seated(s))
           end
         end
       end
     elseif s.idle_deadline ~= nil then
       if now >= s.idle_deadline then -- nobody started the next game in time
-        local everyone = connected(s)
-        broadcast(s, d, now, nil, "idle", nil)
+        local everyone = seated(s)
+        event(s, d, now, "broadcast", nil, "idle", nil)
         event(s, d, now, "close", "idle", nil, everyone)
       end
     elseif s.rematch_deadline ~= nil then
@@ -720,18 +581,127 @@ local function event(s, d, now, kind, a, b, c)
       else
         local countdown = ceil(s.rematch_deadline - now - 1e-9)
         if countdown < 0 then countdown = 0 end
-        if countdown ~= s.countdown_shown then broadcast(s, d, now) end
+        if countdown ~= s.countdown_shown then event(s, d, now, "broadcast") end
       end
     end
 
   elseif kind == "terminate" then
     if not s.ended then
-      local to = connected(s)
+      local to = seated(s)
       if #to > 0 then d.broadcast_message(OP_STATE, format("Server shutting down in %.0f seconds", a), to) end
       event(s, d, now, "close")
     end
 
   -- The steps the hooks share (each a section here rather than a function of its own) ----------
+
+  elseif kind == "broadcast" then
+    -- The state each connected player (of `only` = a, if given) sees: encode_state in
+    -- game/xoxo.py, written as JSON text from strings kept for the purpose (string.format
+    -- is Go's fmt under gopher-lua, and slow). The parts every player gets are written once.
+    -- `over` = b (op 5's reason, and `who` = c, a presence or nil) makes it the match's last state,
+    -- which says so to declared revision-3 players (match_over).
+    local only, over, who = a, b, c
+    local board = s.board
+    if board == nil then return end
+    local out = board.outcome
+    local seats = s.seats
+    local c = board.cells
+    local text = { '{"state":{"cells":[[', CELL[c[1]], ",", CELL[c[2]], ",", CELL[c[3]], "],[", CELL[c[4]], ",",
+      CELL[c[5]], ",", CELL[c[6]], "],[", CELL[c[7]], ",", CELL[c[8]], ",", CELL[c[9]], ']],"players":[',
+      seats[1] and seats[1].json or "", seats[2] and "," .. seats[2].json or "",
+      '],"player_turn":', DIGIT[board.to_move], ',"game":', s.game_text,
+      ',"winner":', (out ~= nil and out.winner ~= nil) and DIGIT[out.winner] or "false",
+      ',"draw":', (out ~= nil and out.winner == nil and out.termination ~= "aborted") and "true" or "false" }
+    if out ~= nil then
+      text[#text + 1] = ',"reason":"' .. out.termination .. '"'
+      local line = out.line
+      if line ~= nil then
+        text[#text + 1] = ',"line":[[' .. DIGIT[line[1][1]] .. "," .. DIGIT[line[1][2]] .. "],[" .. DIGIT[line[2][1]] ..
+          "," .. DIGIT[line[2][2]] .. "],[" .. DIGIT[line[3][1]] .. "," .. DIGIT[line[3][2]] .. "]]"
+      end
+      if s.rematch_deadline ~= nil then
+        local countdown = ceil(s.rematch_deadline - now - 1e-9)
+        if countdown < 0 then countdown = 0 end
+        s.countdown_shown = countdown
+        text[#text + 1] = ',"rematch_countdown":' .. format("%d", countdown)
+      end
+      text[#text + 1] = ',"rematch_asked":[' .. ((seats[1] ~= nil and seats[1].wants_rematch) and "true" or "false") ..
+        "," .. ((seats[2] ~= nil and seats[2].wants_rematch) and "true" or "false") ..
+        '],"rematch_mode":"' .. s.rematch_mode .. '"'
+      if s.aborted_by > 0 then text[#text + 1] = ',"aborted_by":' .. DIGIT[s.aborted_by] end
+    else
+      local left
+      if s.turn_deadline ~= nil then left = s.turn_deadline - now
+      elseif s.turn_remaining ~= nil then left = s.turn_remaining end
+      if left ~= nil then
+        if not (left > 0) then left = 0 end
+        local shown = s.turn_text -- the full turn, the usual case right after a move
+        if left ~= s.settings.turn_seconds then shown = tostring(tonumber(format("%.2f", left))) end
+        text[#text + 1] = ',"turn_seconds_left":' .. shown .. ',"turn_seconds":' .. s.turn_seconds_text
+      end
+    end
+    text[#text + 1] = ',"opponent_connected":'
+    local common = concat(text)
+    local active, waiting = seats[board.to_move], seats[3 - board.to_move]
+    local tail = "}" .. (active and ',"active_player":' .. active.json or "") ..
+      (waiting and ',"other_player":' .. waiting.json or "") .. ',"you":'
+    -- What revision 3 adds for a declared player: the ratings, the match's end.
+    local added = (s.rated and s.shown_text) and ',"ratings":' .. s.shown_text or ""
+    if over ~= nil then
+      who = who or NOBODY
+      added = added .. ',"match_over":' ..
+        nk.json_encode({ user_id = who.user_id, username = who.username, reason = over })
+    end
+    for i, seat in ipairs(seats) do
+      local wanted = only == nil
+      if not wanted then
+        for _, p in ipairs(only) do
+          if p.session_id == seat.presence.session_id then wanted = true end
+        end
+      end
+      if seat.connected and wanted then
+        local opponent = (#seats == 2) and seats[3 - i] or nil
+        local extra = ""
+        if seat.protocol >= REVISION_3 then
+          extra = added
+          if out == nil and opponent ~= nil and not opponent.connected and opponent.grace_deadline ~= nil
+              and opponent.claim_at ~= nil then
+            -- The absent opponent's hold, as the player waiting sees it (rounded as game/xoxo.py does).
+            local left, claim = opponent.grace_deadline - now, opponent.claim_at - now
+            if not (left > 0) then left = 0 end
+            if not (claim > 0) then claim = 0 end
+            extra = extra .. ',"opponent_away_seconds_left":' .. tostring(tonumber(format("%.2f", left))) ..
+              ',"opponent_away_seconds":' .. s.grace_text .. ',"claim_seconds_left":' ..
+              tostring(tonumber(format("%.2f", claim)))
+          end
+          if seat.protocol >= REVISION_4 and opponent ~= nil and opponent.protocol >= REVISION_4 then
+            extra = extra .. ',"reactions":true' -- the opponent sees quick reactions too
+          end
+        end
+        d.broadcast_message(OP_STATE, common .. ((opponent ~= nil and opponent.connected) and "true" or "false") ..
+          extra .. tail .. DIGIT[i] .. ',"your_turn":' .. ((out == nil and board.to_move == i) and "true" or "false") ..
+          "}", { seat.presence })
+      end
+    end
+
+  elseif kind == "pause" or kind == "restart" then
+    -- The turn clock: paused (the time left kept), or restarted with the full turn, paused
+    -- at once if a player is away.
+    if kind == "restart" then
+      local turn = s.settings.turn_seconds
+      if turn > 0 then s.turn_deadline = now + turn else s.turn_deadline = nil end
+      local away = false
+      for _, seat in ipairs(s.seats) do
+        if not seat.connected then away = true end
+      end
+      if not away then return end
+    end
+    if s.turn_deadline ~= nil then
+      local left = s.turn_deadline - now
+      if not (left > 0) then left = 0 end
+      s.turn_remaining = left
+      s.turn_deadline = nil
+    end
 
   elseif kind == "standings" then
     -- Both seated players' standings from their leaderboard records (new players: the
@@ -800,8 +770,8 @@ local function event(s, d, now, kind, a, b, c)
       end
     end
     s.turn_remaining = nil
-    clock(s, now, true)
-    broadcast(s, d, now)
+    event(s, d, now, "restart")
+    event(s, d, now, "broadcast")
 
   elseif kind == "settle" or kind == "finish" then
     -- The game on s.board is over: its storage object, in a rated match both players' new
@@ -809,7 +779,7 @@ local function event(s, d, now, kind, a, b, c)
     -- change) to the declared players among `a` (_settle in game/match.py). "finish" settles
     -- for the connected players, then starts the countdown (or opens the offer of the next
     -- game) and tells the players (_finish).
-    local to = a or connected(s)
+    local to = a or seated(s)
     local board = s.board
     s.turn_deadline = nil
     s.turn_remaining = nil
@@ -830,7 +800,8 @@ local function event(s, d, now, kind, a, b, c)
         if rated then
           local score = 0.5
           if out.winner == i then score = 1.0 elseif out.winner ~= nil then score = 0.0 end
-          x.rating, x.deviation, x.volatility = rate(b.rating, b.deviation, b.volatility, o.rating, o.deviation, score)
+          x.rating, x.deviation, x.volatility = glicko("rate", b.rating, b.deviation, b.volatility, o.rating,
+            o.deviation, score)
           if score == 1.0 then
             x.wins = x.wins + 1
           elseif score == 0.0 then
@@ -949,7 +920,7 @@ local function event(s, d, now, kind, a, b, c)
         s.rematch_mode = consent and "consent" or "auto"
         if seconds ~= false then s.rematch_deadline = now + seconds end
       end
-      broadcast(s, d, now)
+      event(s, d, now, "broadcast")
     end
 
   elseif kind == "abandon" then
@@ -964,7 +935,7 @@ local function event(s, d, now, kind, a, b, c)
       board.outcome = { termination = "opponent_left", winner = 3 - index }
       event(s, d, now, "settle", remaining)
     end
-    if board ~= nil and #remaining > 0 then broadcast(s, d, now, remaining, reason, gone) end
+    if board ~= nil and #remaining > 0 then event(s, d, now, "broadcast", remaining, reason, gone) end
     event(s, d, now, "close", reason, gone, remaining)
 
   elseif kind == "close" then
@@ -1023,7 +994,7 @@ local function hook(kind)
     if not ok then
       nk.logger_error(format("xoxo_plus: match %s failed in match_%s, ending it: %s", tostring(state.match_id), kind,
         tostring(result)))
-      local listed, to = pcall(connected, state)
+      local listed, to = pcall(seated, state)
       if listed and #to > 0 then pcall(dispatcher.broadcast_message, OP_STATE, FAILED_NOTICE, to) end
       state.ended = true
       return nil
@@ -1043,7 +1014,35 @@ local function hook(kind)
 end
 
 function M.match_init(context, params)
-  local settings = M.settings_from_env(context.env)
+  -- The settings from the runtime environment (context.env), defaults for anything
+  -- missing; a value that does not make sense is logged and ignored.
+  local env = context.env or {}
+  local settings = {}
+  for _, spec in ipairs(NUMBER_SETTINGS) do
+    local key, low, high, whole, above = spec[1], spec[2], spec[3], spec[4], spec[5]
+    local raw = env["xoxo_plus_" .. key]
+    local v = M.DEFAULTS[key]
+    if (key == "rematch_seconds" or key == "idle_seconds") and type(raw) == "string"
+        and raw:match("^%s*[Nn][Oo][Nn][Ee]%s*$") then
+      v = false -- no countdown: the next game starts only when both ask; no idle limit
+    elseif raw ~= nil then
+      -- A decimal number ("30", "2.5"); nothing else.
+      local n
+      local trimmed = type(raw) == "string" and raw:match("^%s*(.-)%s*$") or ""
+      if trimmed:match("^[0-9]+$") or trimmed:match("^[0-9]+%.[0-9]+$") then n = tonumber(trimmed) end
+      if n ~= nil and n >= low and not (above and n == low) and (high == nil or n <= high)
+          and (not whole or n == floor(n)) then
+        v = n
+      else
+        nk.logger_warn(format("xoxo_plus: ignoring runtime.env xoxo_plus_%s=%s, using %s", key, tostring(raw),
+          tostring(v)))
+      end
+    end
+    settings[key] = v
+  end
+  local collection = env.xoxo_plus_games_collection
+  if collection == nil then collection = M.DEFAULTS.games_collection end
+  settings.games_collection = collection
   local expected
   if type(params) == "table" and type(params.expected) == "table" then
     expected = {}

@@ -14,7 +14,7 @@ from tests.nakama.standin import PRESENCE_DISCONNECT, NakamaRuntime, Presence, n
 
 SCORES = {RatingResult.WIN: 1.0, RatingResult.DRAW: 0.5, RatingResult.LOSS: 0.0}
 RUNTIME = NakamaRuntime()  # one VM for the arithmetic: the module is pure there
-LUA_RATE = RUNTIME.lua.eval('require("xoxo_plus_match").rate')
+LUA_RATE = RUNTIME.lua.eval('function(...) return require("xoxo_plus_match").glicko("rate", ...) end')
 
 
 def lua_rate_game(first: Rating, second: Rating, result: RatingResult) -> tuple[Rating, Rating]:
