@@ -126,6 +126,8 @@ class Tally:
     wall: float = 0.0  # and the seconds it ran (the largest of its processes')
     loop: str = ""  # the event loop the players ran on
     lags: list[tuple[float, float]] = field(default_factory=list)  # (wall time, its event loop's delay)
+    playing: list[tuple[float, int]] = field(default_factory=list)  # (wall time, +1 matched / -1 left its match)
+    last_open: float = 0.0  # wall time the last socket was open (the end of the arrivals)
 
     @classmethod
     def merge(cls, tallies: list[Tally]) -> Tally:
@@ -144,7 +146,18 @@ class Tally:
             t.wall = max(t.wall, x.wall)
             t.loop = x.loop
             t.lags += x.lags
+            t.playing += x.playing
+            t.last_open = max(t.last_open, x.last_open)
         return t
+
+    def most_playing(self) -> tuple[int, float]:
+        """The most sockets in a match at once, and the wall time that was first reached."""
+        most, at, now = 0, 0.0, 0
+        for wall, delta in sorted(self.playing):
+            now += delta
+            if now > most:
+                most, at = now, wall
+        return most, at
 
 
 def _address(n: int) -> str:
@@ -184,6 +197,8 @@ class _Player(WebSocket):
         self.settle()
         if not self.left:
             self.left = True
+            if self.matched:
+                self.w.tally.playing.append((time.time(), -1))
             self.w.tally.errors.append(f"socket closed: closed ({self.close_code} {self.close_reason})".strip())
         self.w.gone()
 
@@ -223,6 +238,7 @@ class _Player(WebSocket):
         tally.to_match.append(time.perf_counter() - self.asked)
         tally.first_match = min(tally.first_match, now)
         tally.last_match = max(tally.last_match, now)
+        tally.playing.append((now, 1))
         self.matched = True
         self.settle()
         self.moves = [
@@ -274,6 +290,8 @@ class _Player(WebSocket):
             self.think.cancel()
         if played:
             self.w.tally.first_leave = min(self.w.tally.first_leave, time.time())
+        if self.matched:
+            self.w.tally.playing.append((time.time(), -1))
         try:
             if self.leave_frame:
                 self.write(self.leave_frame)
@@ -329,6 +347,7 @@ class _Worker:
         token = await sign_ins.sign_in(f"{self.args.prefix}{n}", f"bench-device-{self.args.prefix}{n:08d}", _address(n))
         self.tally.sign_in.append(time.perf_counter() - t)
         self.players.append(await connect(lambda: _Player(self), self.port, f"/ws?token={token}&format=json", _address(n)))
+        self.tally.last_open = max(self.tally.last_open, time.time())
 
     def _failed(self, n: int, exc: Exception) -> None:
         """A player that could not sign in or connect: an error, and gone."""
@@ -938,6 +957,10 @@ def _report_load(args: argparse.Namespace, run: Run, t: Tally) -> None:
                       for cpu in sorted(run.machine1) if cpu != "cpu")
     print(f"hypervisor steal during the run: {_steal(run.machine0, run.machine1, 'cpu'):.1f} % of all CPUs' time "
           f"({steal})")
+    most, most_at = t.most_playing()
+    print(f"arrivals: the last of {players} sockets open at +{t.last_open - run.wall0:.1f} s (ramp {args.ramp:g} s), "
+          f"the last pair matched at +{t.last_match - run.wall0:.1f} s; at most {most} sockets in a match at once "
+          f"(from +{most_at - run.wall0:.1f} s); every pair playing for {max(0.0, t.first_leave - t.last_match):.1f} s")
     cores = len(args.load_cpus) if args.load_cpus else os.cpu_count() or 1
     print(f"load generator: CPU {t.cpu:.1f} s over {t.wall:.0f} s "
           f"({100 * t.cpu / max(1e-9, t.wall * min(cores, args.workers)):.0f} % of its core(s); "
