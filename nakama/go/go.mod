@@ -1,6 +1,6 @@
 module xoxoplus
 
-go 1.26
+go 1.26.5
 
 require (
 	github.com/heroiclabs/nakama-common v1.47.0
