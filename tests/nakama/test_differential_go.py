@@ -114,3 +114,65 @@ def test_the_matchmaker_hook_makes_a_rated_match_only_without_a_friend_code() ->
     assert rated["rated"] is True and friends["rated"] is False
     assert [p["username"] for p in rated["expected"]] == ["ann", "bob"]
     assert [p["session_id"] for p in rated["expected"]] == [u.session_id for u in users]
+
+
+# The same bytes as the Lua module ---------------------------------------------------------------------
+
+
+class Transcribed:
+    """A session whose every message, as the module wrote it, is kept with its ids replaced by names."""
+
+    transcript: list[tuple[int, str, bytes]]
+
+    def keep(self, session: diff.Session) -> None:
+        for e in session.lua.events:
+            if e.kind == "send":
+                data = e.data or b""
+                for sid, name in session.aliases.items():
+                    data = data.replace(sid.encode(), name.encode())
+                data = data.replace(session.lua.match_id.encode(), b"<match>")
+                self.transcript.append((e.op_code, session.names(e.to), data))
+
+
+class LuaTranscribed(diff.Session, Transcribed):
+    def __post_init__(self) -> None:
+        self.transcript = []
+        super().__post_init__()
+
+    def check(self, step: Any, allowed: Any) -> None:
+        self.keep(self)
+        super().check(step, allowed)
+
+
+class GoTranscribed(GoSession, Transcribed):
+    def __post_init__(self) -> None:
+        self.transcript = []
+        super().__post_init__()
+
+    def check(self, step: Any, allowed: Any) -> None:
+        self.keep(self)
+        super().check(step, allowed)
+
+
+def same_bytes(config: diff.Config, steps: Any) -> None:
+    """Both modules, each checked against XoxoMatch step by step, wrote the same bytes to the same players."""
+    lua, go = LuaTranscribed(config), GoTranscribed(config)
+    for step in steps:
+        going = lua.run(step), go.run(step)
+        assert going[0] == going[1]
+        if not going[0]:
+            break
+    for i, (a, b) in enumerate(zip(lua.transcript, go.transcript, strict=True)):
+        assert a == b, f"message {i + 1} differs:\nLua: {a!r}\nGo:  {b!r}"
+
+
+@pytest.mark.parametrize("name", list(diff.SCENARIOS))
+def test_scenario_gives_the_lua_modules_bytes(name: str) -> None:
+    config, script, _ = diff.SCENARIOS[name]
+    same_bytes(config, (*script, ("loop", 1)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(config=diff.configs, opening=diff.openings, script=st.lists(diff.steps, max_size=40))
+def test_the_go_match_writes_the_lua_modules_bytes(config: diff.Config, opening: Any, script: Any) -> None:
+    same_bytes(config, (*opening, *script, ("loop", 1)))
