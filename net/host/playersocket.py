@@ -146,7 +146,7 @@ class PlayerSocket:
 
     def send_text(self, frame: str) -> None:
         """Write one text frame now; a reader too slow to take what it is sent is dropped."""
-        if not self.open:
+        if self._closing or self._protocol.state is not OPEN:  # self.open, inline: every frame out passes here
             return
         self._wire.write(text_frame(frame.encode("utf-8")))
         self._check_buffer()
@@ -237,7 +237,10 @@ class PlayerSocket:
             self._wire.limit_hit("messages_per_second")
             self.close(CLOSE_POLICY, "too many messages")
         elif self.open:
-            self._waiting.extend(f for f in frames if isinstance(f, bytes) or f.opcode in _DATA)
+            waiting = self._waiting
+            for f in frames:
+                if isinstance(f, bytes) or f.opcode in _DATA:
+                    waiting.append(f)
             self._work()
         if self._protocol.close_expected():
             sent = self._protocol.close_sent
@@ -275,6 +278,9 @@ class PlayerSocket:
     def _pay(self, frames: list[Frame | bytes]) -> bool:
         """Take every frame from the budget; False once it runs out."""
         now = self._loop.time()
+        if len(frames) == 1:  # nearly always: one message read at a time
+            f = frames[0]
+            return self._budget.take(now) if isinstance(f, bytes) or f.opcode in _PAID else True
         return all(self._budget.take(now) for f in frames if isinstance(f, bytes) or f.opcode in _PAID)
 
     def _work(self) -> None:

@@ -19,6 +19,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -149,7 +150,6 @@ class LiveMatch:
             self.match_id, self, settings, clock=runtime.scheduler.time, wall_clock=runtime.wall_clock, ledger=runtime.ledger
         )
         self._held: list[tuple[str, tuple[str, ...]]] | None = None  # frames waiting for a finished game's row
-        self._hold_timer: Timer | None = None
         self._holds = 0
 
     # Dispatcher ----------------------------------------------------------------
@@ -158,7 +158,15 @@ class LiveMatch:
         if op_code == OP_REJECTED:
             self.runtime.activity.move_refused(data)
         targets = to if to is not None else self.match.connected_presences()
-        self._deliver(encode(MatchData(self.match_id, op_code, data)), tuple(p.session_id for p in targets))
+        frame = encode(MatchData(self.match_id, op_code, data))
+        if self._held is not None:
+            self._held.append((frame, tuple(p.session_id for p in targets)))
+            return
+        peers = self.runtime.peers
+        for p in targets:  # what _deliver does, without the tuple of session ids (every state to every player)
+            peer = peers.get(p.session_id)
+            if peer is not None:
+                peer.send_text(frame)
 
     def record(self, record: GameRecord) -> None:
         """A game is over: what the match sends next (its result first) waits until the row is written.
@@ -170,10 +178,7 @@ class LiveMatch:
         hold = self._holds
         if self._held is None:
             self._held = []
-        if self._hold_timer is not None:
-            self._hold_timer.cancel()
-        scheduler = self.runtime.scheduler
-        self._hold_timer = scheduler.call_at(scheduler.time() + HOLD_SECONDS, lambda: self.release(hold))
+        self.runtime.hold(self, hold)
         self.runtime.record(record, lambda: self.release(hold))
 
     def release(self, hold: int | None = None) -> None:
@@ -181,9 +186,6 @@ class LiveMatch:
         if hold is not None and hold != self._holds:
             return
         held, self._held = self._held, None
-        if self._hold_timer is not None:
-            self._hold_timer.cancel()
-            self._hold_timer = None
         for frame, session_ids in held or ():
             self._deliver(frame, session_ids)
 
@@ -236,6 +238,11 @@ class MatchRuntime:
         self.observer: RuntimeObserver | None = None  # the embedded LAN host's: what to announce
         self._occupancy = Occupancy()
         self.activity = Activity()  # counts for the metrics (the host hands in its own)
+        # Finished games' holds (see LiveMatch.record) by when they run out: all last HOLD_SECONDS, so in order, and
+        # one timer serves them all (set for the first) instead of a timer made and cancelled per game.
+        self._holds: deque[tuple[float, LiveMatch, int]] = deque()
+        self._hold_timer: Timer | None = None
+        self._hold_armed = 0.0
 
     # Sessions ----------------------------------------------------------------------
 
@@ -405,6 +412,26 @@ class MatchRuntime:
         self.recent.add(rec)
         self.activity.game_finished(rec)
         log.info("match %s game %d over: %s", rec.match_id, rec.game, _describe(rec))
+
+    def hold(self, live: LiveMatch, hold: int) -> None:
+        """``live`` holds its frames for the row of its game ``hold``: released ``HOLD_SECONDS`` from now at the latest."""
+        self._holds.append((self.scheduler.time() + HOLD_SECONDS, live, hold))
+        if self._hold_timer is None:
+            self._arm_holds()
+
+    def _arm_holds(self) -> None:
+        self._hold_armed = self._holds[0][0]
+        self._hold_timer = self.scheduler.call_at(self._hold_armed, self._holds_run_out)
+
+    def _holds_run_out(self) -> None:
+        """Release every hold due by now (a game whose row came, or a later game's hold, makes that a no-op)."""
+        self._hold_timer = None
+        holds, armed = self._holds, self._hold_armed
+        while holds and holds[0][0] <= armed:
+            _, live, hold = holds.popleft()
+            live.release(hold)
+        if holds:
+            self._arm_holds()
 
     def forget(self, live: LiveMatch) -> None:
         """The handler ended: later joins get 'Match not found'; members stay connected."""
