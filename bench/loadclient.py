@@ -221,6 +221,12 @@ class WebSocket(asyncio.Protocol):
             raise Closed(f"closed ({self.close_code} {self.close_reason})")
         transport.write(data)
 
+    def send_frame(self, data: bytes) -> None:
+        """Bytes of whole frames to the server, from a callback: dropped if the connection is going (``on_lost`` tells)."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing() and not self._closing:
+            transport.write(data)
+
     def send(self, text: str) -> None:
         """One text frame."""
         if self._closing:
@@ -400,10 +406,11 @@ class _HttpConnection(asyncio.Protocol):
                 self._answer.set_exception(ConnectionError(f"the server closed the connection ({exc})"))
 
     def data_received(self, data: bytes) -> None:
-        self._buffer += data
         answer = self._answer
-        if answer is None or answer.done():
+        if answer is None or answer.done():  # unasked (a 408 before closing an idle connection): not to be reused
+            self.closed = True
             return
+        self._buffer += data
         end = self._buffer.find(b"\r\n\r\n")
         if end < 0:
             return
@@ -426,9 +433,13 @@ class _HttpConnection(asyncio.Protocol):
     async def request(self, data: bytes) -> tuple[bytes, bytes, bool]:
         """Send ``data``; (the answer's head, its body, whether the connection stays open)."""
         assert self.transport is not None
-        self._answer = asyncio.get_running_loop().create_future()
-        self.transport.write(data)
-        return await self._answer
+        self._answer, self._buffer = asyncio.get_running_loop().create_future(), b""
+        try:
+            self.transport.write(data)
+            return await self._answer
+        except BaseException:
+            self.transport.abort()
+            raise
 
 
 def _dechunk(data: bytes) -> bytes:
@@ -451,16 +462,24 @@ class SignIns:
         self._idle: list[_HttpConnection] = []
 
     async def sign_in(self, name: str, device: str, local: str = "127.0.0.1") -> str:
-        """The session token of a device sign-in, on an idle connection (a new one from ``local`` if none)."""
-        conn = self._idle.pop() if self._idle else None
-        if conn is None or conn.closed:
-            _, conn = await asyncio.get_running_loop().create_connection(_HttpConnection, sock=await tcp(local, self.port))
-        try:
-            head, body, keep = await conn.request(sign_in_request(name, device, self.key))
-        except BaseException:
-            if conn.transport is not None:
-                conn.transport.abort()
-            raise
+        """The session token of a device sign-in, on an idle connection (a new one from ``local`` if none).
+
+        A kept connection the server closed just as the request went is retried once on a new
+        one (as HTTP clients do; a device sign-in is the same sign-in if repeated).
+        """
+        request = sign_in_request(name, device, self.key)
+        conn = None
+        while self._idle and (conn is None or conn.closed):
+            conn = self._idle.pop()
+        if conn is not None and not conn.closed:
+            try:
+                return self._done(conn, *await conn.request(request))
+            except ConnectionError:
+                pass
+        _, conn = await asyncio.get_running_loop().create_connection(_HttpConnection, sock=await tcp(local, self.port))
+        return self._done(conn, *await conn.request(request))
+
+    def _done(self, conn: _HttpConnection, head: bytes, body: bytes, keep: bool) -> str:
         if keep and not conn.closed:
             self._idle.append(conn)
         elif conn.transport is not None:

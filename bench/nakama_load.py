@@ -132,7 +132,7 @@ class Player(WebSocket):
 
     def on_open(self) -> None:
         self.asked = time.perf_counter()
-        self.write(MATCHMAKER_ADD)
+        self.send_frame(MATCHMAKER_ADD)
 
     def on_lost(self) -> None:
         if not self.done:
@@ -174,7 +174,8 @@ class Player(WebSocket):
                       for r in range(3) for c in range(3)]
         self.next_game = _match_data(match_id, 4, b"{}")
         self.leave_frame = frame(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}).encode())
-        self.write(frame(json.dumps({"cid": "2", "match_join": {"match_id": match_id, "metadata": JOIN_METADATA}}).encode()))
+        join = {"cid": "2", "match_join": {"match_id": match_id, "metadata": JOIN_METADATA}}
+        self.send_frame(frame(json.dumps(join).encode()))
 
     def _state(self, msg: dict[str, Any]) -> None:
         if self.sent_at is not None:
@@ -185,7 +186,7 @@ class Player(WebSocket):
             if not self.over:
                 self.over = True
                 self.tally.results_seen += 1
-                self.write(self.next_game)  # the next game, please (the stock module ignores it)
+                self.send_frame(self.next_game)  # the next game, please (the stock module ignores it)
             return
         self.over = False
         if msg.get("your_turn") and not self.w.idle:
@@ -193,7 +194,7 @@ class Player(WebSocket):
             if empty:
                 move = self.moves[self.w.rng.choice(empty)]
                 self.sent_at, self.sent_wall = time.perf_counter(), time.time()
-                self.write(move)
+                self.send_frame(move)
 
     def finish(self, played: bool = True) -> None:
         """Done (the time is up or the opponent left): a move long unanswered is an error; leave and close."""
