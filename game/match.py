@@ -242,8 +242,13 @@ class XoxoMatch:
         """The clock time at which ``tick`` next has something to do (None: nothing is pending)."""
         if self.ended:
             return None
-        due = [s.grace_deadline for s in self._seats if s.grace_deadline is not None]
         board = self.board
+        seats = self._seats
+        if board is not None and board.outcome is None and len(seats) == 2 and seats[0].connected and seats[1].connected:
+            # A game on with both players here, as after almost every move: only the turn can run out (a seat's
+            # hold and a claim's announcement belong to a player away). The host asks after every message.
+            return self._turn_deadline
+        due = [s.grace_deadline for s in seats if s.grace_deadline is not None]
         if board is None:
             if self._join_deadline is not None:
                 due.append(self._join_deadline)
@@ -691,8 +696,10 @@ class XoxoMatch:
         """A fresh turn: the full time, paused at once if a player is away."""
         t = self.settings.turn_seconds
         self._turn_deadline = self._clock() + t if t > 0 else None
-        if not all(s.connected for s in self._seats):
-            self._pause_turn_clock()
+        for seat in self._seats:
+            if not seat.connected:
+                self._pause_turn_clock()
+                return
 
     def _pause_turn_clock(self) -> None:
         if self._turn_deadline is not None:
@@ -716,45 +723,42 @@ class XoxoMatch:
         if board is None:
             return
         now = self._clock()
-        countdown = None
-        if board.is_over and self._rematch_deadline is not None:
-            countdown = self._countdown()
-            self._countdown_shown = countdown
-        left = None
-        if not board.is_over:
-            if self._turn_deadline is not None:
-                left = self._turn_deadline - now
-            elif self._turn_remaining is not None:
-                left = self._turn_remaining
-        targets = {p.session_id for p in only} if only is not None else None
+        over = board.outcome is not None
+        countdown = left = None
+        if over:
+            if self._rematch_deadline is not None:
+                countdown = self._countdown()
+                self._countdown_shown = countdown
+        elif self._turn_deadline is not None:
+            left = self._turn_deadline - now
+        else:
+            left = self._turn_remaining  # paused while a player is away (None: no turn timer)
         seats = self._seats
-        asked = (len(seats) > 0 and seats[0].wants_rematch, len(seats) > 1 and seats[1].wants_rematch)
-        ratings = self._shown_ratings() if self.settings.rated else None
+        two = len(seats) == 2
         # The position is written once for both players; each payload adds only its recipient's fields.
         text = StateText(
             board,
-            self.players,
+            (seats[0].presence, seats[1].presence) if two else self.players,
             game=self.game,
             rematch_countdown=countdown,
-            rematch_asked=asked,
+            rematch_asked=(len(seats) > 0 and seats[0].wants_rematch, two and seats[1].wants_rematch),
             rematch_mode=self._rematch_mode,
             turn_seconds_left=left,
             turn_seconds=self.settings.turn_seconds if left is not None else None,
             aborted_by=self._aborted_by,
         )
+        ratings = self._shown_ratings() if self.settings.rated else None
+        targets = {p.session_id for p in only} if only is not None else None
         for i, seat in enumerate(seats, start=1):
             if not seat.connected or (targets is not None and seat.presence.session_id not in targets):
                 continue
-            opponent = seats[other(i) - 1] if len(seats) == 2 else None
+            opponent = seats[2 - i] if two else None  # other(i) - 1
             declared = seat.protocol >= REVISION_3
-            away = None
-            if declared and opponent is not None and not board.is_over:
-                away = self._away_clock(opponent, now)
             payload = text.payload(
                 i,
-                opponent_connected=bool(opponent and opponent.connected),
+                opponent_connected=opponent is not None and opponent.connected,
                 ratings=ratings if declared else None,
-                away=away,
+                away=self._away_clock(opponent, now) if declared and opponent is not None and not over else None,
                 match_over=match_over if declared else None,
                 reactions=seat.protocol >= REVISION_4 and opponent is not None and opponent.protocol >= REVISION_4,
             )

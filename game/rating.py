@@ -259,8 +259,12 @@ def _exp(x: float) -> float:
     k = float(math.floor((x * INV_LN2) + 0.5))
     r = (x - (k * LN2_HI)) - (k * LN2_LO)
     p = 1.0
-    for n in range(EXP_TERMS, 0, -1):
-        p = 1.0 + ((r / float(n)) * p)
+    for n in _EXP_DIVISORS:
+        p = 1.0 + ((r / n) * p)
+    if -1021.0 <= k <= 1000.0:
+        # p (about 0.7 to 1.5) times 2**k stays a normal double here, where each doubling or halving is exact:
+        # ldexp gives the same bits as |k| of them, in one step (a Lua port may keep the loop).
+        return math.ldexp(p, int(k))
     factor = 2.0 if k > 0.0 else 0.5
     for _ in range(int(abs(k))):
         p = p * factor
@@ -276,17 +280,22 @@ def _log(x: float) -> float:
     """
     if not (x > 0.0 and math.isfinite(x)):
         raise RatingError(f"log of {x!r}")
-    m = x
-    e = 0.0
-    while m >= SQRT2:
-        m = m / 2.0
-        e = e + 1.0
-    while m < SQRT1_2:
+    # The one m in [sqrt(1/2), sqrt(2)) with x = m 2**e: what halving or doubling x until it is there gives (every
+    # step exact), read off frexp's m in [1/2, 1) instead of looped to (a Lua port may keep the loops).
+    m, exponent = math.frexp(x)
+    if m < SQRT1_2:
         m = m * 2.0
-        e = e - 1.0
+        exponent -= 1
+    e = float(exponent)
     s = (m - 1.0) / (m + 1.0)
     s_sq = s * s
-    t = 1.0 / float(2 * LOG_TERMS + 1)
-    for n in range(LOG_TERMS - 1, -1, -1):
-        t = (1.0 / float(2 * n + 1)) + (s_sq * t)
+    t = _LOG_FIRST
+    for reciprocal in _LOG_RECIPROCALS:
+        t = reciprocal + (s_sq * t)
     return (e * LN2_HI) + ((e * LN2_LO) + ((2.0 * s) * t))
+
+
+# The series' constants, computed once exactly as the loops above computed them each time.
+_EXP_DIVISORS = tuple(float(n) for n in range(EXP_TERMS, 0, -1))
+_LOG_FIRST = 1.0 / float(2 * LOG_TERMS + 1)
+_LOG_RECIPROCALS = tuple(1.0 / float(2 * n + 1) for n in range(LOG_TERMS - 1, -1, -1))

@@ -39,6 +39,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
+from json.encoder import encode_basestring  # json.dumps(text, ensure_ascii=False) of a str
 from typing import Any
 
 from game import fastjson
@@ -58,7 +59,7 @@ from game.rules import (
     index_of,
     other,
 )
-from game.standing import Standing, canonical_json
+from game.standing import Standing, json_number
 
 OP_MOVE = 1
 OP_STATE = 2
@@ -537,8 +538,42 @@ class RatingNews:
 
 
 def encode_rating_news(news: RatingNews) -> bytes:
-    """Op 7 as the host and the module both write it: sorted keys, whole numbers as integers (same bytes on both)."""
-    return canonical_json({"game": news.game, "players": [p.to_json() for p in news.players]}).encode()
+    """Op 7 as the host and the module both write it: sorted keys, whole numbers as integers (same bytes on both).
+
+    That is ``canonical_json({"game": news.game, "players": [p.to_json() for p in news.players]})``, written
+    here key by key in sorted order (once a game on the host, where the generic walk cost as much as the rating).
+    """
+    players = ",".join(_player_rating_text(p) for p in news.players)
+    return f'{{"game":{_canonical(news.game)},"players":[{players}]}}'.encode()
+
+
+def _player_rating_text(p: PlayerRating) -> str:
+    """``p.to_json()`` as ``canonical_json`` writes it: its keys in sorted order."""
+    before, after = p.before.rating, p.after.rating
+    return (
+        f'{{"after":{_rating_text(after)},"before":{_rating_text(before)},"delta":{_canonical(p.delta)},'
+        f'"draws":{_canonical(p.after.draws)},"losses":{_canonical(p.after.losses)},'
+        f'"provisional":{_canonical(p.provisional)},"shown_after":{_canonical(after.shown)},'
+        f'"shown_before":{_canonical(before.shown)},"user_id":{encode_basestring(p.user_id)},'
+        f'"username":{encode_basestring(p.username)},"wins":{_canonical(p.after.wins)}}}'
+    )
+
+
+def _rating_text(r: Rating) -> str:
+    return f'{{"deviation":{_canonical(r.deviation)},"rating":{_canonical(r.rating)},"volatility":{_canonical(r.volatility)}}}'
+
+
+def _canonical(value: Any) -> str:
+    """A number or bool as ``canonical_json`` writes it (a whole float as an integer, json's text otherwise)."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    value = json_number(value)
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    return json.dumps(value)
 
 
 def decode_rating_news(data: bytes) -> RatingNews:
@@ -679,19 +714,23 @@ class StateText:
         turn_seconds: float | None = None,
         aborted_by: int = 0,
     ):
-        full = [p.full_json if p is not None else "null" for p in players]
+        first, second = (p.full_json if p is not None else "null" for p in players)
+        to_move = board.to_move
         out = board.outcome
-        winner = out.winner if out is not None and out.winner is not None else False
-        draw = bool(out is not None and out.winner is None and out.termination.counts)
-        self._head = (f'{{"state":{{"cells":{_cells_text(board.cells)},"players":[{full[0]},{full[1]}],'
-                      f'"player_turn":{_scalar(board.to_move)},"winner":{_scalar(winner)},"draw":{_scalar(draw)},'
-                      f'"game":{_scalar(game)},"opponent_connected":')
+        if out is None:
+            result = '"winner":false,"draw":false'
+            self._shared = "" if turn_seconds_left is None else (
+                f',"turn_seconds_left":{_scalar(round(max(0.0, turn_seconds_left), 2))},"turn_seconds":{_scalar(turn_seconds)}')
+        else:
+            draw = "true" if out.winner is None and out.termination.counts else "false"
+            result = f'"winner":{"false" if out.winner is None else _scalar(out.winner)},"draw":{draw}'
+            self._shared = _over_text(out, rematch_countdown, rematch_asked, rematch_mode, aborted_by)
+        self._head = (f'{{"state":{{"cells":{_cells_text(board.cells)},"players":[{first},{second}],'
+                      f'"player_turn":{_scalar(to_move)},{result},"game":{_scalar(game)},"opponent_connected":')
+        full = (first, second)
+        self._tail = f'}},"active_player":{full[to_move - 1]},"other_player":{full[2 - to_move]},"your_turn":'
         self._over = out is not None
-        self._shared = _over_text(out, rematch_countdown, rematch_asked, rematch_mode, aborted_by) if out is not None else (
-            f',"turn_seconds_left":{_scalar(round(max(0.0, turn_seconds_left), 2))},'
-            f'"turn_seconds":{_scalar(turn_seconds)}' if turn_seconds_left is not None else "")
-        self._tail = f'}},"active_player":{full[board.to_move - 1]},"other_player":{full[2 - board.to_move]},"your_turn":'
-        self._to_move = board.to_move
+        self._to_move = to_move
         self._ratings: tuple[ShownRating, ShownRating] | None = None  # the last ratings written, and their text
         self._ratings_text = ""
         self._gone: Gone | None = None  # the last match_over written, and its text
@@ -766,13 +805,11 @@ def _cells_text(cells: tuple[int, ...]) -> str:
 
 def _scalar(value: Any) -> str:
     """A bool or a number as ``fastjson.dumps`` writes it inside a payload (``json.dumps``'s text)."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
     kind = type(value)
     if kind is int:
         return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
     if kind is float and math.isfinite(value):
         return float.__repr__(value)  # json's text for a float; fastjson writes json's text, whatever orjson would
     return _dumps([value])[1:-1].decode()  # anything else (a float that is not finite, a subclass) as fastjson writes it

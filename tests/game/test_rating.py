@@ -206,3 +206,50 @@ def test_own_exp_and_log_edges():
     assert _exp(800.0) == math.inf and _exp(-800.0) == 0.0
     with pytest.raises(RatingError):
         _log(0.0)
+
+
+def _exp_as_the_lua_port_does(x: float) -> float:
+    """``_exp`` step by step as the Lua module computes it: the Taylor loop, then |k| doublings or halvings."""
+    if x > 709.0:
+        return math.inf
+    if x < -745.0:
+        return 0.0
+    k = float(math.floor((x * 1.44269504088896338700e00) + 0.5))
+    r = (x - (k * 6.93147180369123816490e-01)) - (k * 1.90821492927058770002e-10)
+    p = 1.0
+    for n in range(14, 0, -1):
+        p = 1.0 + ((r / float(n)) * p)
+    for _ in range(int(abs(k))):
+        p = p * (2.0 if k > 0.0 else 0.5)
+    return p
+
+
+def _log_as_the_lua_port_does(x: float) -> float:
+    """``_log`` step by step as the Lua module computes it: halve or double into [sqrt(1/2), sqrt(2)), then the series."""
+    m, e = x, 0.0
+    while m >= 1.4142135623730951:
+        m, e = m / 2.0, e + 1.0
+    while m < 0.7071067811865476:
+        m, e = m * 2.0, e - 1.0
+    s = (m - 1.0) / (m + 1.0)
+    t = 1.0 / 25.0
+    for n in range(11, -1, -1):
+        t = (1.0 / float(2 * n + 1)) + ((s * s) * t)
+    return (e * 6.93147180369123816490e-01) + ((e * 1.90821492927058770002e-10) + ((2.0 * s) * t))
+
+
+EXP_EDGES = [-745.0, -744.5, -709.0, -708.4, -708.39, -707.7, 0.0, -0.0, 5e-324, 1e-300, 693.0, 700.0, 709.0]
+LOG_EDGES = [5e-324, 1e-310, 2.2250738585072014e-308, 0.7071067811865475, 0.7071067811865476, 1.414213562373095,
+             1.4142135623730951, 1.0, 0.5, 2.0, 1.7976931348623157e308]
+
+
+@given(st.one_of(st.floats(-745.0, 709.0), st.floats(-12.0, 3.0), st.sampled_from(EXP_EDGES)))
+def test_own_exp_has_the_bits_of_the_lua_ports_steps(x):
+    """The host computes 2**k in one step (ldexp) where the Lua module doubles k times: the same bits, so the same ratings."""
+    assert _exp(x).hex() == _exp_as_the_lua_port_does(x).hex()
+
+
+@given(st.one_of(st.floats(5e-324, 1.7976931348623157e308), st.floats(1e-6, 10.0), st.sampled_from(LOG_EDGES)))
+def test_own_log_has_the_bits_of_the_lua_ports_steps(x):
+    """The host finds the mantissa with frexp where the Lua module halves or doubles in a loop: the same bits."""
+    assert _log(x).hex() == _log_as_the_lua_port_does(x).hex()

@@ -1,10 +1,11 @@
-"""Op 2 written piece by piece (``StateText``) is byte for byte the payload ``encode_state`` documents.
+"""Op 2 and op 7 written piece by piece are byte for byte the payloads their encoders document.
 
-``encode_state`` once built the payload as a dict and dumped it; it now writes the text
-directly (issue 24: the host's CPU per game). The reference below is that dict, built
-as before; Hypothesis varies every field, with names that need escaping, numbers of
-every shape (whole floats, integers where floats are expected, exponents, tiny and
-huge values) and both players present or not, and the two must be the same bytes.
+``encode_state`` (op 2, through ``StateText``) and ``encode_rating_news`` (op 7) once built
+each payload as a dict and dumped it; they now write the text directly (issue 24: the
+host's CPU per game). The references below are those dicts, dumped as before; Hypothesis
+varies every field, with names that need escaping, numbers of every shape (whole floats,
+integers where floats are expected, exponents, tiny and huge values) and both players
+present or not, and the two must be the same bytes.
 """
 
 from __future__ import annotations
@@ -16,8 +17,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from game import fastjson
+from game.rating import Rating
 from game.rules import Board, Termination, reachable_positions, to_state
-from game.xoxo import AwayClock, Gone, GoneReason, Presence, RematchMode, ShownRating, StateText, encode_state
+from game.standing import Standing, canonical_json
+from game.xoxo import (
+    AwayClock,
+    Gone,
+    GoneReason,
+    PlayerRating,
+    Presence,
+    RatingNews,
+    RematchMode,
+    ShownRating,
+    StateText,
+    encode_rating_news,
+    encode_state,
+)
 
 
 def reference(
@@ -143,3 +158,20 @@ def test_a_state_in_a_game_reads_as_before() -> None:
         b'"node":"n","reason":0},"other_player":{"user_id":"u1","session_id":"s1","username":"ann","node":"n",'
         b'"reason":0},"your_turn":true,"you":2}'
     )
+
+
+# Ratings of every shape a standing may hold: whole and fractional, past 2**53, tiny volatilities written with an exponent.
+reals = st.one_of(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(-5000, 5000).map(float),
+                  st.sampled_from([1500.0, 2.0**53, 2.0**53 + 2.0, 1e300, 0.5, 1e-7]))
+positives = st.one_of(st.floats(min_value=1e-9, max_value=1e6), st.sampled_from([350.0, 0.06, 1e-05, 2.0**60]))
+standings = st.builds(Standing, st.builds(Rating, reals, positives, positives), st.integers(0, 10**6),
+                      st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 3), names)
+player_ratings = st.builds(PlayerRating, names, names, standings, standings)
+
+
+@settings(max_examples=300, deadline=None)
+@given(game=st.integers(min_value=0, max_value=10**20), players=st.tuples(player_ratings, player_ratings))
+def test_op_7_is_the_canonical_json_of_the_news(game: int, players: tuple[PlayerRating, PlayerRating]) -> None:
+    news = RatingNews(game, players)
+    expected = canonical_json({"game": news.game, "players": [p.to_json() for p in news.players]}).encode()
+    assert encode_rating_news(news) == expected
