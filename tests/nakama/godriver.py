@@ -213,6 +213,10 @@ class GoMatch:
     def signal(self, data: str) -> str:
         return str(self._call({"op": "signal", "data": data})["result"])
 
+    def fail(self, what: str) -> None:
+        """From now on the server's storage writes (``"store"``) or leaderboard calls (``"board"``) fail."""
+        self._call({"op": "fail", "fail": what})
+
     def take(self) -> list[Event]:
         out, self.events = self.events, []
         return out

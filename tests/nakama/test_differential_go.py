@@ -13,6 +13,7 @@ Without a ``go`` command on PATH the tests are skipped, saying so.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -176,3 +177,60 @@ def test_scenario_gives_the_lua_modules_bytes(name: str) -> None:
 @given(config=diff.configs, opening=diff.openings, script=st.lists(diff.steps, max_size=40))
 def test_the_go_match_writes_the_lua_modules_bytes(config: diff.Config, opening: Any, script: Any) -> None:
     same_bytes(config, (*opening, *script, ("loop", 1)))
+
+
+# What the differential sessions do not reach: a server that fails, and anything a client sends -------------
+
+
+def started(rated: bool = False) -> tuple[GoRuntime, Any, diff.Presence, diff.Presence]:
+    assert _driver is not None
+    runtime = GoRuntime(_driver)
+    users = [diff.Presence(diff.USER_IDS[n], f"{i}1111111-1111-4111-8111-111111111111", n) for i, n in
+             enumerate(("ann", "bob"), start=1)]
+    match = runtime.matches[runtime.matchmaker_matched(users, None if rated else [{"code": "K7QXM"}] * 2)]
+    for p in users:
+        assert match.join_attempt(p, {"protocol": "3"}) == (True, "")
+    return runtime, match, users[0], users[1]
+
+
+def win(match: Any, ann: diff.Presence, bob: diff.Presence) -> None:
+    for who, (r, c) in zip([ann, bob, ann, bob, ann], [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)], strict=True):
+        match.send(who, 1, f'{{"row":{r},"col":{c}}}'.encode())
+        match.loop()
+
+
+def states_to(match: Any, p: diff.Presence) -> list[Any]:
+    return [diff.decoded(e.data) for e in match.take() if e.kind == "send" and e.op_code == 2 and p.session_id in e.to]
+
+
+def test_a_failed_storage_write_is_logged_and_the_players_still_get_their_result() -> None:
+    runtime, match, ann, bob = started()
+    match.fail("store")
+    win(match, ann, bob)
+    assert states_to(match, bob)[-1]["state"]["winner"] == 1
+    assert any(m.startswith(f"GAME NOT SAVED: match {match.match_id} game 1: ann beat bob with a line")
+               for m in runtime.errors())
+    assert ("info", f"match {match.match_id} game 1 over: ann beat bob with a line") in runtime.logs
+    assert not match.stopped
+
+
+def test_a_failed_leaderboard_is_logged_and_the_rated_game_goes_on_with_new_players_ratings() -> None:
+    runtime, match, ann, bob = started(rated=True)
+    match.fail("board")
+    win(match, ann, bob)
+    assert states_to(match, ann)[-1]["state"]["winner"] == 1
+    assert any("RATING NOT SAVED" in m for m in runtime.errors())
+    assert any("cannot read the ratings" in m for m in runtime.errors())
+    assert not match.stopped
+
+
+def test_nothing_a_client_sends_stops_the_go_match() -> None:
+    runtime, match, ann, _ = started()
+    for data in [None, b"", b"\x00" * 9, b"[" * 100_000, b'{"row":' * 3000, b"\xff" * 50, b'{"row":1e999999,"col":1}',
+                 b'{"row":' + b"9" * 5000 + b',"col":1}', json.dumps({"row": "x" * 3000, "col": [[[]]]}).encode()]:
+        for op in (1, 4, 6, 8, 0, -7, 2**53):
+            match.send(ann, op, data)
+    match.loop()
+    assert runtime.errors() == [] and not match.stopped
+    reasons = {diff.decoded(e.data)["reason"] for e in match.take() if e.kind == "send" and e.op_code == 3}
+    assert reasons == {"bad_payload", "out_of_bounds", "game_in_progress", "unknown_op"}
