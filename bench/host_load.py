@@ -976,7 +976,7 @@ def _report_load(args: argparse.Namespace, run: Run, t: Tally) -> None:
           f"the last pair matched at +{t.last_match - run.wall0:.1f} s; at most {most} sockets in a match at once "
           f"(from +{most_at - run.wall0:.1f} s); every pair playing for {max(0.0, t.first_leave - t.last_match):.1f} s")
     cores = len(args.load_cpus) if args.load_cpus else os.cpu_count() or 1
-    print(f"load generator: CPU {t.cpu:.1f} s over {t.wall:.0f} s "
+    print(f"load generator: CPU {t.cpu:.1f} s over {t.wall:.0f} s, {1000 * t.cpu / max(1, t.games):.2f} ms per finished game "
           f"({100 * t.cpu / max(1e-9, t.wall * min(cores, args.workers)):.0f} % of its core(s); "
           f"limit {100 * SATURATED_CPU:.0f} %), event-loop delay {_ms([lag for _, lag in t.lags])} "
           f"(limit p99 {1000 * SATURATED_DELAY:g} ms; included in the move and sign-in latencies)")
