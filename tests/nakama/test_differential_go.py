@@ -214,14 +214,18 @@ def test_a_failed_storage_write_is_logged_and_the_players_still_get_their_result
     assert not match.stopped
 
 
-def test_a_failed_leaderboard_is_logged_and_the_rated_game_goes_on_with_new_players_ratings() -> None:
+def test_a_failed_leaderboard_is_logged_the_game_goes_on_and_the_next_game_reads_it_again() -> None:
     runtime, match, ann, bob = started(rated=True)
     match.fail("board")
     win(match, ann, bob)
     assert states_to(match, ann)[-1]["state"]["winner"] == 1
     assert any("RATING NOT SAVED" in m for m in runtime.errors())
+    assert not any("cannot read the ratings" in m for m in runtime.errors())  # it rated what it read at its start
+    for p in (ann, bob):  # the next game reads the board again, as a write failed
+        match.send(p, 4, b"{}")
+    match.loop()
     assert any("cannot read the ratings" in m for m in runtime.errors())
-    assert not match.stopped
+    assert states_to(match, ann)[-1]["state"]["game"] == 2 and not match.stopped
 
 
 def test_nothing_a_client_sends_stops_the_go_match() -> None:

@@ -182,6 +182,7 @@ type Match struct {
 	countdownShown int
 	countdownSet   bool
 	news           []byte
+	known          *[2]standing // the players' standings as this match last wrote or read them (nil: unknown)
 	shownText      string
 	turnText       string
 	turnFullText   string
@@ -811,7 +812,16 @@ func (m *Match) startGame(d Dispatcher, now float64) {
 		s.wantsRematch = false
 	}
 	if m.rated && len(m.seats) == 2 {
-		standings := m.standings()
+		// The standings are read once, at the first game: afterwards they are the ones this match wrote (read
+		// again if a read or a write failed).
+		var standings [2]standing
+		if m.known != nil {
+			standings = *m.known
+		} else if read, ok := m.readStandings(); ok {
+			standings, m.known = read, &read
+		} else {
+			standings = read
+		}
 		m.shownText = shownJSON(standings)
 		if m.game == 1 { // aborts in a row carry over from the players' earlier rated games
 			for i, s := range m.seats {

@@ -1,7 +1,7 @@
 package xoxo
 
 // Glicko-2 for one game, the arithmetic of game/rating.py step by step in the same order, as
-// nakama/xoxo_plus_rating.lua writes it: exp and log from + - * / only, and sqrt, so every
+// nakama/xoxo_plus_match.lua writes it: exp and log from + - * / only, and sqrt, so every
 // result has the same bits as Python's. Each product is converted to float64 before it is
 // added to anything: Go may otherwise fuse a*b+c into one instruction (FMA), rounded once.
 

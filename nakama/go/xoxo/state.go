@@ -142,7 +142,9 @@ func (m *Match) broadcast(d Dispatcher, now float64, only []Presence, over strin
 	}
 }
 
-func (m *Match) standings() [2]standing {
+// standings are both seated players' standings from their leaderboard records (new players: the defaults),
+// and whether they could be read.
+func (m *Match) readStandings() ([2]standing, bool) {
 	ids := []string{m.seats[0].p.UserID, m.seats[1].p.UserID}
 	found, err := m.host.Standings(RatingBoard, ids)
 	if err != nil {
@@ -156,7 +158,16 @@ func (m *Match) standings() [2]standing {
 			out[i] = newStanding()
 		}
 	}
-	return out
+	return out, err == nil
+}
+
+// standings are the players' standings now: the ones this match last wrote, else read from the leaderboard.
+func (m *Match) standings() [2]standing {
+	if m.known != nil {
+		return *m.known
+	}
+	st, _ := m.readStandings()
+	return st
 }
 
 func shownJSON(st [2]standing) string {
@@ -276,7 +287,11 @@ func (m *Match) settle(d Dispatcher, to []Presence) {
 	}
 }
 
+// writeStandings: the standings after the game become the players' leaderboard records, and the next game's
+// standings, unless a write failed: then the next game reads the leaderboard again.
 func (m *Match) writeStandings(c *change) {
+	after := c.after
+	m.known = &after
 	for i := 0; i < 2; i++ {
 		a, p := c.after[i], m.seats[i].p
 		score := shown(a.Rating)
@@ -285,6 +300,7 @@ func (m *Match) writeStandings(c *change) {
 		}
 		err := m.host.WriteStanding(RatingBoard, p.UserID, p.Username, score, a.Wins+a.Losses+a.Draws, a.metadata())
 		if err != nil {
+			m.known = nil
 			m.host.Error(fmt.Sprintf("RATING NOT SAVED: match %s game %d, %s: %v", m.id, m.game, p.Username, err))
 		}
 	}
