@@ -785,18 +785,18 @@ local function event(s, d, now, kind, a, b, c)
     s.turn_remaining = nil
     local p1, p2 = s.seats[1].presence, s.seats[2].presence
     local out = board.outcome
+    local key = s.match_id .. "/" .. s.game_text -- the game's storage key, and its name in the standings
     local before, after, rated = nil, nil, false
     if s.rated and #s.seats == 2 then
       -- Both standings after this game (_rate): Glicko-2 for a result, only the count of
       -- aborts for an abort.
       before = s.standings or event(s, d, now, "standings")
-      local last = s.match_id .. "/" .. format("%.0f", s.game)
       after = {}
       rated = out.termination ~= "aborted"
       for i = 1, 2 do
         local b, o = before[i], before[3 - i]
         local x = { rating = b.rating, deviation = b.deviation, volatility = b.volatility, wins = b.wins,
-          losses = b.losses, draws = b.draws, aborts_in_a_row = s.seats[i].aborts, last_game = last }
+          losses = b.losses, draws = b.draws, aborts_in_a_row = s.seats[i].aborts, last_game = key }
         if rated then
           local score = 0.5
           if out.winner == i then score = 1.0 elseif out.winner ~= nil then score = 0.0 end
@@ -850,7 +850,7 @@ local function event(s, d, now, kind, a, b, c)
     if collection ~= "" then
       local ok, err = pcall(nk.storage_write, { {
         collection = collection,
-        key = s.match_id .. "/" .. format("%.0f", s.game),
+        key = key,
         value = value,
         permission_read = 0,
         permission_write = 0,
