@@ -195,9 +195,13 @@ async def _pair(host: Any, tokens: tuple[str, str], n: int, games: int, clock: C
     await asyncio.gather(_seat(a, ids[0], games, rng), _seat(b, ids[1], games, rng))
     for p in (a, b):
         p.send({"cid": "3", "match_leave": {"match_id": ids[0]}})
+    await asyncio.sleep(0)
+    for p in (a, b):  # the connections go, as when the players close them
+        p.transport.closed = True
+        p.front.connection_lost(None)
 
 
-async def run(pairs: int, games: int, profile: str | None) -> None:
+async def run(pairs: int, games: int, profile: str | None, thresholds: tuple[int, ...] = ()) -> None:
     from bench.host_load import sign_in
     from net.host.config import HostConfig
     from net.host.serve import GC_THRESHOLDS
@@ -213,7 +217,17 @@ async def run(pairs: int, games: int, profile: str | None) -> None:
             clock = Clock()
             gc.collect()
             gc.freeze()
-            gc.set_threshold(*GC_THRESHOLDS)  # as net.host.serve sets them
+            gc.set_threshold(*(thresholds or GC_THRESHOLDS))  # as net.host.serve sets them
+            pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+            started: list[float] = []
+
+            def watch(phase: str, info: dict[str, int]) -> None:
+                if phase == "start":
+                    started[:] = [time.thread_time()]
+                elif started:
+                    pauses[info["generation"]].append((time.thread_time() - started[0]) * 1000)
+
+            gc.callbacks.append(watch)
             prof = cProfile.Profile() if profile else None
             writer = next(t for t in threading.enumerate() if t.name == "database-writer")
             writer_clock = time.pthread_getcpuclockid(writer.ident or 0)
@@ -230,12 +244,20 @@ async def run(pairs: int, games: int, profile: str | None) -> None:
                 prof.disable()
                 prof.dump_stats(profile)
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            gc.callbacks.remove(watch)
+            t = time.thread_time()
+            cyclic = gc.collect()  # what the games left for the cycle collector (the frozen start-up left out)
+            full_ms = (time.thread_time() - t) * 1000
             writer_cpu = time.clock_gettime(writer_clock) - writer0
             done = host.stats().games_recorded - recorded0
         finally:
             await host.stop()
     host_cpu = cpu - clock.spent
     print(f"{done} games in {wall:.2f} s; process CPU {cpu:.3f} s, players' {clock.spent:.3f} s, host's {host_cpu:.3f} s")
+    for generation, times in pauses.items():
+        if times:
+            print(f"collections of generation {generation}: {len(times)}, longest {max(times):.1f} ms of CPU")
+    print(f"then a full collection: {full_ms:.1f} ms of CPU, {cyclic} objects in cycles freed")
     per = 1000 / max(1, done)
     print(f"host CPU per finished game: {host_cpu * per:.3f} ms, of which the match handler's calls {handler[0] * per:.3f} ms"
           f" and the database writer thread {writer_cpu * per:.3f} ms")
@@ -268,6 +290,8 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=40)
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--log-level", default="INFO", help="the host's log level (default INFO, as served)")
+    parser.add_argument("--gc", type=int, nargs=3, default=(), metavar=("YOUNG", "MIDDLE", "OLD"),
+                        help="the collector's thresholds (default: net.host.serve's)")
     parser.add_argument("--profile", help="also write a cProfile of the run to this file")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
@@ -275,7 +299,7 @@ def main() -> None:
         # The host logs formatted as when it is served (to nowhere here).
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sink)
         logging.getLogger("net.host").setLevel(args.log_level)
-        asyncio.run(run(args.pairs, args.games, args.profile))
+        asyncio.run(run(args.pairs, args.games, args.profile, tuple(args.gc)))
 
 
 if __name__ == "__main__":

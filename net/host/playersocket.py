@@ -270,8 +270,11 @@ class PlayerSocket:
         self._site.socket_closed(self)
         # No cycle left for the garbage collector (the host's runs rarely: net/host/serve.py): the
         # site's record of the socket goes, and the protocol's parser (which holds the protocol) ends.
+        # A connection lost without a closing handshake ends the parser with an EOFError that the
+        # protocol keeps, and its traceback holds the parser's frame, which holds the protocol: let go of it.
         self.owner = None
         self._protocol.receive_eof()
+        self._protocol.parser_exc = None
 
     # Internals ------------------------------------------------------------------------------
 

@@ -10,13 +10,17 @@ deadline: the full-size runs are bench/abuse.py's.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import logging
 import re
+import socket
+import struct
 import time
 
 import pytest
 from websockets.frames import Opcode
+from websockets.server import ServerProtocol
 
 from tests.net.conftest import DEFAULT_KEY, sign_in_path
 from tests.net.host.rawclient import WAIT, RawSocket, http_exchange, read_to_end, tcp
@@ -59,6 +63,31 @@ def test_pings_count_toward_the_message_budget(running_host):
         ws.send(Opcode.PING, b"")
     assert ws.closed_with() == (1008, "too many messages")
     until(lambda: running_host.stats().connected == 0, "the flooder's socket closing")
+
+
+def test_a_socket_dropped_without_a_closing_handshake_leaves_no_cycle(running_host):
+    """The host's collector seldom runs a full collection (net/host/serve.py): a socket that just vanishes must not
+    leave its protocol, its parser and the parser's EOFError in a reference cycle for it."""
+    ws = RawSocket(running_host.port, token_for(running_host.port, "vanisher"))
+    ws.text('{"cid":"1","ping":{}}')
+    assert ws.wait_for(Opcode.TEXT) is not None
+    until(lambda: running_host.stats().connected == 1, "the socket is open")
+
+    def cycles() -> list[str]:
+        """Run on the host's loop: what a full collection finds in cycles that is a socket's protocol."""
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            gc.collect()
+            return [type(o).__name__ for o in gc.garbage if isinstance(o, ServerProtocol)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+
+    running_host.call(cycles)  # whatever earlier tests left
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ws.sock.close()  # a reset: no close frame, no end of stream first
+    until(lambda: running_host.stats().connected == 0, "the host notices")
+    assert running_host.call(cycles) == []
 
 
 def test_a_client_that_never_reads_is_dropped_and_stops_being_read(host_factory, host_client, caplog):
