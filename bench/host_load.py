@@ -29,7 +29,7 @@ together, all at once or spread over ``--ramp`` seconds. ``--duration`` counts f
 end of the arrivals: players start no game after ``--duration`` seconds past the moment
 the last player of their process was matched (nor before ``--ramp`` + ``--duration``
 from the start), so a ramp that runs late still leaves ``--duration`` seconds with every
-pair playing; at the latest ``--ramp`` + ``--duration`` + 60 s.
+pair playing; no game starts later than 2 x ``--ramp`` + ``--duration`` + 60 s.
 
 It prints how the arrivals went (when the last socket was open and the last pair matched,
 the most sockets in a match at once, how long every pair was playing); games per second;
@@ -337,7 +337,7 @@ class _Worker:
         self.nominal_stop = self.start + args.ramp + args.duration
         self.cap = self.nominal_stop + args.ramp + 60  # no game starts after this, however late the arrivals
         self.stop_at = self.cap  # lowered once every player of this process is matched
-        self._settled = self._gone = 0
+        self._settled = self._gone = self._failures = 0
         self.players: list[_Player] = []
         self.done = asyncio.Event()
         self.rng = random.Random(first)  # one for all its players: a generator per player is 2.5 KB each
@@ -348,12 +348,12 @@ class _Worker:
         Not before the ramp's end + ``duration``, and never after ``cap``.
         """
         self._settled += 1
-        if self._settled == self.count:
+        if self._settled >= self.count and self.stop_at == self.cap:
             self.stop_at = min(self.cap, max(self.nominal_stop, time.time() + self.args.duration))
 
     def gone(self) -> None:
         self._gone += 1
-        if self._gone == self.count:
+        if self._gone >= self.count:
             self.done.set()
 
     async def _arrive(self, sign_ins: SignIns, n: int) -> None:
@@ -365,6 +365,7 @@ class _Worker:
 
     def _failed(self, n: int, exc: Exception) -> None:
         """A player that could not sign in or connect: an error, and gone."""
+        self._failures += 1
         self.tally.errors.append(f"{type(exc).__name__}: {exc}")
         self.settled()
         self.gone()
@@ -373,12 +374,10 @@ class _Worker:
         watcher = asyncio.create_task(_watch_lag(self.tally.lags))
         cpu0, wall0 = time.process_time(), time.perf_counter()
         sign_ins = SignIns(self.port)
-        args = self.args
-        try:  # a game started by the cap has 60 s to finish
-            await asyncio.wait_for(arrivals(self.first, self.count, args.pairs, args.ramp,
-                                            lambda n: self._arrive(sign_ins, n), self._failed), self.cap - self.start)
+        try:
+            await self._arrivals(sign_ins)
             sign_ins.close()
-            await asyncio.wait_for(self.done.wait(), max(1.0, self.cap + 60 - time.time()))
+            await asyncio.wait_for(self.done.wait(), max(1.0, self.cap + 60 - time.time()))  # 60 s for the last game
         except TimeoutError:
             self.tally.errors += ["player still running at the time limit"] * (self.count - self._gone)
             for player in self.players:
@@ -390,6 +389,18 @@ class _Worker:
         self.tally.cpu, self.tally.wall = time.process_time() - cpu0, time.perf_counter() - wall0
         return self.tally
 
+    async def _arrivals(self, sign_ins: SignIns) -> None:
+        """Every player in, or as many as arrive by ``cap``: the rest are errors, and those who did arrive play on."""
+        args = self.args
+        try:
+            await asyncio.wait_for(arrivals(self.first, self.count, args.pairs, args.ramp,
+                                            lambda n: self._arrive(sign_ins, n), self._failed), self.cap - time.time())
+        except TimeoutError:
+            missing = self.count - len(self.players) - self._failures
+            self.tally.errors += ["never arrived: the arrivals ran past the time limit"] * missing
+            for _ in range(missing):
+                self.settled()
+                self.gone()
 
 async def _watch_lag(lags: list[tuple[float, float]], interval: float = LAG_INTERVAL) -> None:
     """Record how late each wake-up of this loop comes, forever (cancel it): latency it adds to every figure."""
