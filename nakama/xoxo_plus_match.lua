@@ -51,13 +51,14 @@ Why the code is shaped as it is (docs/NAKAMA.md, "Where the memory and CPU went"
 Nakama gives every match a Lua VM of its own and compiles this file (and whatever it
 requires) from source into it, and gopher-lua's compiler leaves each function
 definition holding about 16 KB for as long as the match lives, however short the
-function. So this file defines few functions (the game's steps, the ratings' reading and
-writing among them, are sections of one `event` function, the seven hooks are closures
-of one, Glicko-2 is two; tests/nakama/test_costs.py holds the count to a budget), and
-the full JSON reader (xoxo_plus_json, 18 more functions) is only loaded by a match that
-receives a payload not spelled as our client spells it. The state each player receives is
-written as JSON text here, with each player's presence encoded once per join, rather
-than a table handed to nk.json_encode per message.
+function. So this file compiles into four functions: the chunk, `event` (the game's
+steps, the ratings' reading and writing among them, are its sections), `glicko`
+(Glicko-2) and the one function of which the seven hooks are closures;
+tests/nakama/test_costs.py holds the count to that budget. The full JSON reader
+(xoxo_plus_json, 18 more functions) is only loaded by a match that receives a payload not
+spelled as our client spells it. The state each player receives is written as JSON text
+here, with each player's presence encoded once per join, rather than a table handed to
+nk.json_encode per message.
 
 Settings come from the runtime.env of Nakama's configuration (docs/NAKAMA.md):
 xoxo_plus_tick_rate, xoxo_plus_turn_seconds, xoxo_plus_grace_seconds,
@@ -157,27 +158,6 @@ local CLAIMS = { ['{"claim":"win"}'] = "win", ['{"claim": "win"}'] = "win", ['{"
 local TERMINATION_TEXT = { line = "with a line", draw = "draw", timeout = "ran out of time", opponent_left = "left",
   claimed = "was away; the win was claimed" }
 
-
-
--- Small steps shared by the hooks ------------------------------------------------------------
-
--- With a presence: the seat (1 or 2) of its user, or 0. Without: the presences of the
--- seated players who are connected.
-local function seated(s, presence)
-  if presence ~= nil then
-    for i, seat in ipairs(s.seats) do
-      if seat.presence.user_id == presence.user_id then return i end
-    end
-    return 0
-  end
-  local out = {}
-  for _, seat in ipairs(s.seats) do
-    if seat.connected then out[#out + 1] = seat.presence end
-  end
-  return out
-end
-
-
 -- Glicko-2 (game/rating.py), step by step in the same order (each parenthesis is an
 -- evaluation order), with exp and log computed from + - * / only and sqrt otherwise:
 -- those are fixed by IEEE-754, so gopher-lua gives the same bits as Python. It must not
@@ -266,10 +246,25 @@ M.glicko = glicko -- for tests/nakama/test_ratings_module.py
 -- One hook's work on the state: the steps of XoxoMatch ------------------------------------------
 
 local function event(s, d, now, kind, a, b, c)
-  if kind == "attempt" then
+  if kind == "seat" then
+    -- The seat (1 or 2) of presence a's user, or 0.
+    for i, seat in ipairs(s.seats) do
+      if seat.presence.user_id == a.user_id then return i end
+    end
+    return 0
+
+  elseif kind == "connected" then
+    -- The presences of the seated players who are connected.
+    local out = {}
+    for _, seat in ipairs(s.seats) do
+      if seat.connected then out[#out + 1] = seat.presence end
+    end
+    return out
+
+  elseif kind == "attempt" then
     -- match_join_attempt (presence a, metadata b): nil to let in, else why not.
     if s.ended then return "this match has ended" end
-    if seated(s, a) == 0 then
+    if event(s, d, now, "seat", a) == 0 then
       local expected = s.settings.expected
       if expected ~= nil then
         local matched = false
@@ -295,7 +290,7 @@ local function event(s, d, now, kind, a, b, c)
         node = presence.node or "" }
       local json = nk.json_encode({ user_id = p.user_id, session_id = p.session_id, username = p.username,
         node = p.node, reason = 0 }) -- PRESENCE_FULL of PROTOCOL.md, as the state lists players
-      local index = seated(s, presence)
+      local index = event(s, d, now, "seat", presence)
       if index > 0 then
         local seat = s.seats[index]
         if seat.connected and seat.presence.session_id ~= presence.session_id then
@@ -306,7 +301,7 @@ local function event(s, d, now, kind, a, b, c)
         seat.presence, seat.json, seat.protocol, seat.connected, seat.grace_deadline = p, json, protocol, true, nil
         seat.claim_at, seat.claim_told = nil, false
         -- The turn clock goes on when both are back, with at least RETURN_SECONDS left.
-        if s.turn_remaining ~= nil and #seated(s) == #s.seats then
+        if s.turn_remaining ~= nil and #event(s, d, now, "connected") == #s.seats then
           local board = s.board
           if board ~= nil and board.outcome == nil then
             local least = s.settings.turn_seconds
@@ -337,7 +332,7 @@ local function event(s, d, now, kind, a, b, c)
     for _, presence in ipairs(a) do
       local reason = (presence.reason == PRESENCE_LEAVE) and "left" or "disconnected"
       s.declared[presence.session_id] = nil
-      local index = seated(s, presence)
+      local index = event(s, d, now, "seat", presence)
       local seat = s.seats[index]
       if index == 0 or s.ended or seat.presence.session_id ~= presence.session_id then
         -- not seated, over, or a stale session: nothing to do
@@ -351,7 +346,7 @@ local function event(s, d, now, kind, a, b, c)
         seat.claim_at = now + (s.settings.grace_seconds / 2.0)
         seat.claim_told = false
         event(s, d, now, "pause")
-        if #seated(s) > 0 then event(s, d, now, "broadcast") end
+        if #event(s, d, now, "connected") > 0 then event(s, d, now, "broadcast") end
       end
     end
 
@@ -359,7 +354,7 @@ local function event(s, d, now, kind, a, b, c)
     -- The messages since the last tick, in order.
     for _, message in ipairs(a) do
       local sender = message.sender
-      local index = seated(s, sender)
+      local index = event(s, d, now, "seat", sender)
       if index == 0 or s.ended or s.seats[index].presence.session_id ~= sender.session_id then
         -- not seated, over, or a stale session: ignored
       elseif message.op_code == OP_MOVE then
@@ -515,7 +510,7 @@ local function event(s, d, now, kind, a, b, c)
             break
           end
         end
-        event(s, d, now, "close", "no_show", missing, seated(s))
+        event(s, d, now, "close", "no_show", missing, event(s, d, now, "connected"))
       end
     elseif board.outcome == nil then
       -- The moment a claim against an absent player opens, the declared player waiting is told (once).
@@ -542,7 +537,7 @@ local function event(s, d, now, kind, a, b, c)
             board.outcome = { termination = "aborted" }
             event(s, d, now, "finish")
           else
-            local everyone = seated(s)
+            local everyone = event(s, d, now, "connected")
             board.outcome = { termination = "opponent_left", winner = 3 - loser }
             event(s, d, now, "settle", everyone)
             event(s, d, now, "broadcast", nil, "aborted", seat.presence)
@@ -553,13 +548,13 @@ local function event(s, d, now, kind, a, b, c)
           board.outcome = { termination = "timeout", winner = 3 - loser }
           event(s, d, now, "finish")
           if seat.timeouts >= TIMEOUTS_TO_REMOVE then
-            event(s, d, now, "close", "timed_out", seat.presence, seated(s))
+            event(s, d, now, "close", "timed_out", seat.presence, event(s, d, now, "connected"))
           end
         end
       end
     elseif s.idle_deadline ~= nil then
       if now >= s.idle_deadline then -- nobody started the next game in time
-        local everyone = seated(s)
+        local everyone = event(s, d, now, "connected")
         event(s, d, now, "broadcast", nil, "idle", nil)
         event(s, d, now, "close", "idle", nil, everyone)
       end
@@ -587,7 +582,7 @@ local function event(s, d, now, kind, a, b, c)
 
   elseif kind == "terminate" then
     if not s.ended then
-      local to = seated(s)
+      local to = event(s, d, now, "connected")
       if #to > 0 then d.broadcast_message(OP_STATE, format("Server shutting down in %.0f seconds", a), to) end
       event(s, d, now, "close")
     end
@@ -779,7 +774,7 @@ local function event(s, d, now, kind, a, b, c)
     -- change) to the declared players among `a` (_settle in game/match.py). "finish" settles
     -- for the connected players, then starts the countdown (or opens the offer of the next
     -- game) and tells the players (_finish).
-    local to = a or seated(s)
+    local to = a or event(s, d, now, "connected")
     local board = s.board
     s.turn_deadline = nil
     s.turn_remaining = nil
@@ -956,10 +951,78 @@ end
 
 -- Nakama's match handler ------------------------------------------------------------------
 
--- A hook: runs `event` on the state and returns what Nakama expects of that hook. A
--- failure ends the match for everyone, as our host does, instead of raising into Nakama.
-local function hook(kind)
-  return function(context, dispatcher, tick, state, a, b)
+-- The hooks: one closure each of the same function (`kind` says which hook). It runs
+-- `event` on the state and returns what Nakama expects of that hook; a failure ends the
+-- match for everyone, as our host does, instead of raising into Nakama. match_init
+-- (context, params) gets its params as `dispatcher`.
+for _, kind in ipairs({ "init", "attempt", "join", "leave", "loop", "terminate", "signal" }) do
+  M[kind == "attempt" and "match_join_attempt" or "match_" .. kind] = function(context, dispatcher, tick, state, a, b)
+    if kind == "init" then
+      local params = dispatcher
+      -- The settings from the runtime environment (context.env), defaults for anything
+      -- missing; a value that does not make sense is logged and ignored.
+      local env = context.env or {}
+      local settings = {}
+      for _, spec in ipairs(NUMBER_SETTINGS) do
+        local key, low, high, whole, above = spec[1], spec[2], spec[3], spec[4], spec[5]
+        local raw = env["xoxo_plus_" .. key]
+        local v = M.DEFAULTS[key]
+        if (key == "rematch_seconds" or key == "idle_seconds") and type(raw) == "string"
+            and raw:match("^%s*[Nn][Oo][Nn][Ee]%s*$") then
+          v = false -- no countdown: the next game starts only when both ask; no idle limit
+        elseif raw ~= nil then
+          -- A decimal number ("30", "2.5"); nothing else.
+          local n
+          local trimmed = type(raw) == "string" and raw:match("^%s*(.-)%s*$") or ""
+          if trimmed:match("^[0-9]+$") or trimmed:match("^[0-9]+%.[0-9]+$") then n = tonumber(trimmed) end
+          if n ~= nil and n >= low and not (above and n == low) and (high == nil or n <= high)
+              and (not whole or n == floor(n)) then
+            v = n
+          else
+            nk.logger_warn(format("xoxo_plus: ignoring runtime.env xoxo_plus_%s=%s, using %s", key, tostring(raw),
+              tostring(v)))
+          end
+        end
+        settings[key] = v
+      end
+      local collection = env.xoxo_plus_games_collection
+      if collection == nil then collection = M.DEFAULTS.games_collection end
+      settings.games_collection = collection
+      local expected
+      if type(params) == "table" and type(params.expected) == "table" then
+        expected = {}
+        for _, p in ipairs(params.expected) do
+          if type(p) == "table" and type(p.user_id) == "string" then
+            expected[#expected + 1] = { user_id = p.user_id, session_id = p.session_id, username = p.username,
+              node = p.node or "" }
+          end
+        end
+      end
+      settings.expected = expected
+      local rated = type(params) == "table" and params.rated == true
+      state = {
+        match_id = context.match_id,
+        tick_rate = settings.tick_rate,
+        settings = settings,
+        seats = {},
+        declared = {},
+        game = 0,
+        game_started_at = 0,
+        rematch_mode = "auto",
+        ended = false,
+        label_open = 1,
+        label_game = 0,
+        rated = rated,
+        aborted_by = 0,
+      }
+      -- The turn's length as the state shows it (rounded to 0.01 s, as game/xoxo.py does).
+      state.turn_seconds_text = tostring(settings.turn_seconds)
+      state.turn_text = tostring(tonumber(format("%.2f", settings.turn_seconds)))
+      state.grace_text = tostring(settings.grace_seconds)
+      if expected ~= nil and #expected > 0 then state.join_deadline = settings.join_timeout_seconds end
+      state.label = format(LABEL, PROTOCOL, 1, 0, rated and 1 or 0)
+      return state, settings.tick_rate, state.label
+    end
     if kind == "signal" then
       -- {"seat":"USER_ID"} asks where that user stands (the RPC xoxo_seat asks it); anything
       -- else is answered with the current label, for operators' tools.
@@ -994,7 +1057,7 @@ local function hook(kind)
     if not ok then
       nk.logger_error(format("xoxo_plus: match %s failed in match_%s, ending it: %s", tostring(state.match_id), kind,
         tostring(result)))
-      local listed, to = pcall(seated, state)
+      local listed, to = pcall(event, state, dispatcher, 0, "connected")
       if listed and #to > 0 then pcall(dispatcher.broadcast_message, OP_STATE, FAILED_NOTICE, to) end
       state.ended = true
       return nil
@@ -1012,78 +1075,5 @@ local function hook(kind)
     return state
   end
 end
-
-function M.match_init(context, params)
-  -- The settings from the runtime environment (context.env), defaults for anything
-  -- missing; a value that does not make sense is logged and ignored.
-  local env = context.env or {}
-  local settings = {}
-  for _, spec in ipairs(NUMBER_SETTINGS) do
-    local key, low, high, whole, above = spec[1], spec[2], spec[3], spec[4], spec[5]
-    local raw = env["xoxo_plus_" .. key]
-    local v = M.DEFAULTS[key]
-    if (key == "rematch_seconds" or key == "idle_seconds") and type(raw) == "string"
-        and raw:match("^%s*[Nn][Oo][Nn][Ee]%s*$") then
-      v = false -- no countdown: the next game starts only when both ask; no idle limit
-    elseif raw ~= nil then
-      -- A decimal number ("30", "2.5"); nothing else.
-      local n
-      local trimmed = type(raw) == "string" and raw:match("^%s*(.-)%s*$") or ""
-      if trimmed:match("^[0-9]+$") or trimmed:match("^[0-9]+%.[0-9]+$") then n = tonumber(trimmed) end
-      if n ~= nil and n >= low and not (above and n == low) and (high == nil or n <= high)
-          and (not whole or n == floor(n)) then
-        v = n
-      else
-        nk.logger_warn(format("xoxo_plus: ignoring runtime.env xoxo_plus_%s=%s, using %s", key, tostring(raw),
-          tostring(v)))
-      end
-    end
-    settings[key] = v
-  end
-  local collection = env.xoxo_plus_games_collection
-  if collection == nil then collection = M.DEFAULTS.games_collection end
-  settings.games_collection = collection
-  local expected
-  if type(params) == "table" and type(params.expected) == "table" then
-    expected = {}
-    for _, p in ipairs(params.expected) do
-      if type(p) == "table" and type(p.user_id) == "string" then
-        expected[#expected + 1] = { user_id = p.user_id, session_id = p.session_id, username = p.username,
-          node = p.node or "" }
-      end
-    end
-  end
-  settings.expected = expected
-  local rated = type(params) == "table" and params.rated == true
-  local state = {
-    match_id = context.match_id,
-    tick_rate = settings.tick_rate,
-    settings = settings,
-    seats = {},
-    declared = {},
-    game = 0,
-    game_started_at = 0,
-    rematch_mode = "auto",
-    ended = false,
-    label_open = 1,
-    label_game = 0,
-    rated = rated,
-    aborted_by = 0,
-  }
-  -- The turn's length as the state shows it (rounded to 0.01 s, as game/xoxo.py does).
-  state.turn_seconds_text = tostring(settings.turn_seconds)
-  state.turn_text = tostring(tonumber(format("%.2f", settings.turn_seconds)))
-  state.grace_text = tostring(settings.grace_seconds)
-  if expected ~= nil and #expected > 0 then state.join_deadline = settings.join_timeout_seconds end
-  state.label = format(LABEL, PROTOCOL, 1, 0, rated and 1 or 0)
-  return state, settings.tick_rate, state.label
-end
-
-M.match_join_attempt = hook("attempt")
-M.match_join = hook("join")
-M.match_leave = hook("leave")
-M.match_loop = hook("loop")
-M.match_terminate = hook("terminate")
-M.match_signal = hook("signal")
 
 return M

@@ -16,7 +16,7 @@ from tests.nakama.standin import MODULES, NakamaRuntime, Presence, new_id
 
 # Function prototypes a match compiles on the usual path (the match module and its chunk;
 # xoxo_plus_json only for a payload our client never sends). The stock XOXO module: 25.
-MATCH_BUDGET = 7
+MATCH_BUDGET = 4
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LONG_BRACKET = re.compile(r"\[(=*)\[")
 
