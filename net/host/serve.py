@@ -39,14 +39,18 @@ log = logging.getLogger("net.host")
 
 APP_NAME = "tictactoe"
 DEFAULTS = HostConfig()
-# Python's cycle collector, once the host has started (BENCHMARKS.md, "The host under load"): the
-# young generation is collected every GC_YOUNG allocations (not 700: fewer, still short, pauses, and
-# most of a message's objects are gone by then), and never a full collection on its own: one stops the
-# loop for the whole heap (0.3 s at 2,000 sockets, seconds at 20,000). A closed connection leaves no
-# cycle behind (front.py, playersocket.py), so the old generation grows with the crowd, not with time;
-# what little does leak into it is collected every GC_FULL_SECONDS, a pause the log reports.
-GC_YOUNG = 10_000
-GC_THRESHOLDS = (GC_YOUNG, 10, 1_000_000_000)
+# Python's cycle collector, once the host has started (BENCHMARKS.md, "The host under load" and "Issue
+# 24"): the young generation is collected every GC_YOUNG allocations (not 700: fewer pauses, and most of
+# a message's objects are gone by then), the middle one every second young collection, so that a
+# middle collection walks at most about three young generations' worth of objects (with 10 young
+# collections to one it was up to 110,000 objects: a 129 ms pause while 2,000 sockets arrived), and never
+# a full collection on its own: one stops the loop for the whole heap (0.3 s at 2,000 sockets, seconds at
+# 20,000). A closed connection and an ended match leave no cycle behind (front.py, playersocket.py,
+# runtime.py), so the old generation grows with the crowd, not with time; what little does leak into it
+# is collected every GC_FULL_SECONDS, a pause the log reports, and what survives is frozen, so the next
+# full collection walks only what came since, not the whole crowd again.
+GC_YOUNG = 5_000
+GC_THRESHOLDS = (GC_YOUNG, 2, 1_000_000_000)
 GC_FULL_SECONDS = 600.0
 
 
@@ -330,8 +334,10 @@ async def _collect_garbage(every: float = GC_FULL_SECONDS) -> None:
     """Keep the cycle collector off the hot path for as long as the host runs (see GC_THRESHOLDS).
 
     Modules, the config and the listening socket live as long as the process: frozen, they
-    are out of every later collection. Then only young collections run on their own, and
-    a full one every ``every`` seconds; the thresholds are put back when the host stops.
+    are out of every later collection. Then only young and middle collections run on their
+    own, and a full one every ``every`` seconds, after which what survived is frozen too
+    (cycles among frozen objects are never collected: the host makes none that outlive their
+    use); the thresholds are put back and everything unfrozen when the host stops.
     """
     before = gc.get_threshold()
     gc.collect()
@@ -343,6 +349,7 @@ async def _collect_garbage(every: float = GC_FULL_SECONDS) -> None:
             await asyncio.sleep(every)
             start = loop.time()
             found = gc.collect()
+            gc.freeze()
             log.debug("full garbage collection: %d objects freed in %.0f ms", found, 1000 * (loop.time() - start))
     finally:
         gc.set_threshold(*before)

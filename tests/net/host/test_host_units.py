@@ -40,3 +40,37 @@ def test_repeated_log_lines_pass_ten_a_window_then_say_how_many_were_left_out():
     record = line("10.0.0.99")
     assert limiter.filter(record) is True
     assert record.getMessage() == "bad HTTP from 10.0.0.99: garbage (5 more like this left out of the log)"
+
+
+def test_the_hosts_collector_freezes_what_survives_each_full_collection():
+    """net.host.serve's collector: its thresholds while it runs, a full collection each period whose survivors are
+    frozen (so the next walks only what came since), and the process's collector as it was once it stops."""
+    import asyncio
+    import gc
+    import time
+
+    from net.host import serve
+
+    before = gc.get_threshold()
+
+    async def scenario() -> None:
+        task = asyncio.create_task(serve._collect_garbage(every=0.02))
+        try:
+            deadline = time.monotonic() + 10
+            while gc.get_freeze_count() == 0:
+                assert time.monotonic() < deadline, "the start-up objects were never frozen"
+                await asyncio.sleep(0.005)
+            assert gc.get_threshold() == serve.GC_THRESHOLDS
+            frozen = gc.get_freeze_count()
+            survivors = [[n] for n in range(1000)]  # containers the collector tracks, alive across the next period
+            while gc.get_freeze_count() < frozen + len(survivors):
+                assert time.monotonic() < deadline, "what survived a full collection was not frozen"
+                await asyncio.sleep(0.005)
+            assert len(survivors) == 1000
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(scenario())
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
