@@ -45,7 +45,7 @@ from typing import Protocol
 from game.rating import Result as RatingResult
 from game.rating import rate_game
 from game.refusal import Refusal
-from game.rules import Board, MoveError, Outcome, Termination, other
+from game.rules import Board, MoveError, Outcome, Result, Termination, other
 from game.standing import Standing, StandingChange
 from game.xoxo import (
     OP_CLAIM,
@@ -85,6 +85,9 @@ TIMEOUTS_TO_REMOVE = 2  # turns in a row a player may let run out before being t
 RETURN_SECONDS = 5.0  # a returning player gets at least this long (or the whole turn, if shorter) to move
 REVISION_3 = 3  # the revision whose rules (abort, open rematch, claims' countdown, op 7) a seat must declare
 REVISION_4 = 4  # the revision whose quick reactions (op 8) a seat must declare to send or see them
+
+
+_RATING_RESULTS = {r: RatingResult(r.value) for r in Result}  # a game's result for player 1, as game.rating names it
 
 
 class LeaveReason(enum.Enum):
@@ -609,7 +612,7 @@ class XoxoMatch:
                 before[1].after_game(None, before[1].rating, s2.aborts, last),
             )
             return StandingChange(before, after, rated=False)
-        result = RatingResult(out.result_for(1).value)
+        result = _RATING_RESULTS[out.result_for(1)]
         ratings = rate_game(before[0].rating, before[1].rating, result)
         after = (
             before[0].after_game(result, ratings.first.after, s1.aborts, last),

@@ -194,9 +194,8 @@ class Board:
         The row and column are checked to be whole numbers (a bool is not one) as well as
         on the board, whoever calls: a value typed as an int may still be anything at run time.
         """
-        for v in (row, col):
-            if not _whole(v) or not 1 <= v <= SIZE:
-                raise OutOfBoundsError(f"row and col must be whole numbers 1 to {SIZE}")
+        if not (_whole(row) and _whole(col) and 1 <= row <= SIZE and 1 <= col <= SIZE):
+            raise OutOfBoundsError(f"row and col must be whole numbers 1 to {SIZE}")
         if self.outcome is not None:
             raise GameOverError("the game is over")
         if player is not None and player != self.to_move:

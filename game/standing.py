@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from game.rating import Rating, RatingError, Result
@@ -76,14 +76,14 @@ class Standing:
 
     def after_game(self, result: Result | None, rating: Rating, aborts_in_a_row: int, last_game: str) -> Standing:
         """The standing after a game: ``result`` counted (None: not counted, an abort), the new rating and count."""
-        return replace(
-            self,
-            rating=rating,
-            wins=self.wins + (result is Result.WIN),
-            losses=self.losses + (result is Result.LOSS),
-            draws=self.draws + (result is Result.DRAW),
-            aborts_in_a_row=aborts_in_a_row,
-            last_game=last_game,
+        # Every field anew, so built directly rather than through dataclasses.replace (twice a rated game).
+        return type(self)(
+            rating,
+            self.wins + (result is Result.WIN),
+            self.losses + (result is Result.LOSS),
+            self.draws + (result is Result.DRAW),
+            aborts_in_a_row,
+            last_game,
         )
 
     def metadata(self) -> dict[str, Any]:

@@ -59,7 +59,7 @@ from game.rules import (
     index_of,
     other,
 )
-from game.standing import Standing, json_number
+from game.standing import SAFE_INTEGER, Standing, json_number
 
 OP_MOVE = 1
 OP_STATE = 2
@@ -550,12 +550,14 @@ def encode_rating_news(news: RatingNews) -> bytes:
 def _player_rating_text(p: PlayerRating) -> str:
     """``p.to_json()`` as ``canonical_json`` writes it: its keys in sorted order."""
     before, after = p.before.rating, p.after.rating
+    shown_before, shown_after = before.shown, after.shown
+    record = p.after
     return (
-        f'{{"after":{_rating_text(after)},"before":{_rating_text(before)},"delta":{_canonical(p.delta)},'
-        f'"draws":{_canonical(p.after.draws)},"losses":{_canonical(p.after.losses)},'
-        f'"provisional":{_canonical(p.provisional)},"shown_after":{_canonical(after.shown)},'
-        f'"shown_before":{_canonical(before.shown)},"user_id":{encode_basestring(p.user_id)},'
-        f'"username":{encode_basestring(p.username)},"wins":{_canonical(p.after.wins)}}}'
+        f'{{"after":{_rating_text(after)},"before":{_rating_text(before)},"delta":{_canonical(shown_after - shown_before)},'
+        f'"draws":{_canonical(record.draws)},"losses":{_canonical(record.losses)},'
+        f'"provisional":{"true" if after.provisional else "false"},"shown_after":{_canonical(shown_after)},'
+        f'"shown_before":{_canonical(shown_before)},"user_id":{encode_basestring(p.user_id)},'
+        f'"username":{encode_basestring(p.username)},"wins":{_canonical(record.wins)}}}'
     )
 
 
@@ -565,15 +567,17 @@ def _rating_text(r: Rating) -> str:
 
 def _canonical(value: Any) -> str:
     """A number or bool as ``canonical_json`` writes it (a whole float as an integer, json's text otherwise)."""
-    if value is True or value is False:
-        return "true" if value else "false"
-    value = json_number(value)
     kind = type(value)
-    if kind is int:
+    if kind is float:  # json_number's rule, inline: a whole float below 2**53 is written as an integer
+        if value.is_integer() and abs(value) < SAFE_INTEGER:
+            return int.__repr__(int(value))
+        if math.isfinite(value):
+            return float.__repr__(value)
+    elif kind is int:
         return int.__repr__(value)
-    if kind is float and math.isfinite(value):
-        return float.__repr__(value)
-    return json.dumps(value)
+    elif kind is bool:
+        return "true" if value else "false"
+    return json.dumps(json_number(value))
 
 
 def decode_rating_news(data: bytes) -> RatingNews:
@@ -714,7 +718,9 @@ class StateText:
         turn_seconds: float | None = None,
         aborted_by: int = 0,
     ):
-        first, second = (p.full_json if p is not None else "null" for p in players)
+        one, two = players
+        first = one.full_json if one is not None else "null"
+        second = two.full_json if two is not None else "null"
         to_move = board.to_move
         out = board.outcome
         if out is None:
@@ -747,23 +753,22 @@ class StateText:
         reactions: bool = False,
     ) -> bytes:
         """The whole op 2 payload for player ``you``, with what this recipient alone is shown."""
-        parts = [self._head, "true" if opponent_connected is True else _scalar(opponent_connected), self._shared]
+        own = ""  # the fields of a declared client: who ended the match, or the absent opponent's hold
         if self._over:
             if match_over is not None:
-                parts.append(self._match_over(match_over))
+                own = self._match_over(match_over)
         elif away is not None:
-            parts.append(
+            own = (
                 f',"opponent_away_seconds_left":{_scalar(round(max(0.0, away.seconds_left), 2))},'
                 f'"opponent_away_seconds":{_scalar(away.seconds)},'
                 f'"claim_seconds_left":{_scalar(round(max(0.0, away.claim_seconds_left), 2))}'
             )
-        if reactions:
-            parts.append(',"reactions":true')
-        if ratings is not None:
-            parts.append(self._ratings_of(ratings))
-        your_turn = not self._over and self._to_move == you
-        parts += [self._tail, "true" if your_turn else "false", ',"you":', _scalar(you), "}"]
-        return "".join(parts).encode()
+        connected = "true" if opponent_connected is True else _scalar(opponent_connected)
+        seen = _REACTIONS_SEEN if reactions else ""
+        shown = self._ratings_of(ratings) if ratings is not None else ""
+        your_turn = "true" if not self._over and self._to_move == you else "false"
+        return (f"{self._head}{connected}{self._shared}{own}{seen}{shown}"
+                f'{self._tail}{your_turn},"you":{_scalar(you)}}}').encode()
 
     def _match_over(self, gone: Gone) -> str:
         if gone is not self._gone:
@@ -789,6 +794,7 @@ def _over_text(out: Outcome, countdown: int | None, asked: tuple[bool, bool], mo
     return "".join(parts)
 
 
+_REACTIONS_SEEN = ',"reactions":true'
 _TERMINATIONS = {t: json.dumps(t.value) for t in Termination}
 _REMATCH_MODES = {m: json.dumps(m.value) for m in RematchMode}
 _CELLS: dict[tuple[int, ...], str] = {}  # cells -> their rows as JSON; at most 3**9 positions of -1, 1 and 2
