@@ -134,6 +134,7 @@ class Tally:
     wall: float = 0.0  # and the seconds it ran (the largest of its processes')
     loop: str = ""  # the event loop the players ran on
     lags: list[tuple[float, float]] = field(default_factory=list)  # (wall time, its event loop's delay)
+    lag_waits: list[float] = field(default_factory=list)  # for each of lags, seconds its thread waited for a core
     playing: list[tuple[float, int]] = field(default_factory=list)  # (wall time, +1 matched / -1 left its match)
     last_open: float = 0.0  # wall time the last socket was open (the end of the arrivals)
     ended: dict[str, int] = field(default_factory=dict)  # op 5's reason: how often the host ended a player's match
@@ -155,6 +156,7 @@ class Tally:
             t.wall = max(t.wall, x.wall)
             t.loop = x.loop
             t.lags += x.lags
+            t.lag_waits += x.lag_waits
             t.playing += x.playing
             t.last_open = max(t.last_open, x.last_open)
             for why, n in x.ended.items():
@@ -371,7 +373,7 @@ class _Worker:
         self.gone()
 
     async def run(self) -> Tally:
-        watcher = asyncio.create_task(_watch_lag(self.tally.lags))
+        watcher = asyncio.create_task(_watch_lag(self.tally.lags, waits=self.tally.lag_waits))
         cpu0, wall0 = time.process_time(), time.perf_counter()
         sign_ins = SignIns(self.port)
         try:
@@ -402,13 +404,26 @@ class _Worker:
                 self.settled()
                 self.gone()
 
-async def _watch_lag(lags: list[tuple[float, float]], interval: float = LAG_INTERVAL) -> None:
-    """Record how late each wake-up of this loop comes, forever (cancel it): latency it adds to every figure."""
+
+async def _watch_lag(lags: list[tuple[float, float]], interval: float = LAG_INTERVAL,
+                     waits: list[float] | None = None) -> None:
+    """Record how late each wake-up of this loop comes, forever (cancel it): latency it adds to every figure.
+
+    With ``waits``, also how long the loop's thread waited for a core meanwhile (one per
+    sample, as the host's probe does), so a late wake-up splits into the load generator's
+    own part and the machine's.
+    """
     loop = asyncio.get_running_loop()
+    sched = _Schedstat()
+    _, waited0 = sched.read()
     while True:
         due = loop.time() + interval
         await asyncio.sleep(interval)
         lags.append((time.time(), max(0.0, loop.time() - due)))
+        if waits is not None:
+            _, waited1 = sched.read()
+            waits.append(waited1 - waited0)
+            waited0 = waited1
 
 
 async def _worker_main(port: int, first: int, count: int, args: argparse.Namespace) -> Tally:
@@ -991,6 +1006,9 @@ def _report_load(args: argparse.Namespace, run: Run, t: Tally) -> None:
           f"({100 * t.cpu / max(1e-9, t.wall * min(cores, args.workers)):.0f} % of its core(s); "
           f"limit {100 * SATURATED_CPU:.0f} %), event-loop delay {_ms([lag for _, lag in t.lags])} "
           f"(limit p99 {1000 * SATURATED_DELAY:g} ms; included in the move and sign-in latencies)")
+    if len(t.lag_waits) == len(t.lags):
+        own = [max(0.0, late - waited) for (_, late), waited in zip(t.lags, t.lag_waits, strict=True)]
+        print(f"  its own part (each sample less the time its thread waited for a core): {_ms(own)}")
 
 
 def _report_host(args: argparse.Namespace, run: Run, t: Tally) -> list[tuple[str, bool]]:
