@@ -529,6 +529,26 @@ def _match_data_frame(m: MatchData) -> str:
     return f'{{"match_data":{{"match_id":{match_id},"op_code":"{m.op_code:d}","data":"{data}"}}}}'
 
 
+def match_data_writer(match_id: str) -> Callable[[int, bytes], str]:
+    """``encode(MatchData(match_id, op_code, data))`` as a function of one match's frames, its id's JSON written once.
+
+    The host sends every state of a match through one of these: the frame without a
+    message value built first, nor its id checked and quoted again each time.
+    """
+    if not match_id:
+        return lambda op_code, data: encode(MatchData(match_id, op_code, data))
+    head = '{"match_data":{"match_id":' + (
+        f'"{match_id}"' if _PLAIN_ID.fullmatch(match_id) else json.dumps(match_id, ensure_ascii=False)
+    ) + ',"op_code":"'
+
+    def write(op_code: int, data: bytes) -> str:
+        if not (op_code and data):
+            return encode(MatchData(match_id, op_code, data))
+        return f'{head}{op_code:d}","data":"{base64.b64encode(data).decode("ascii")}"}}}}'
+
+    return write
+
+
 def error_envelope(exc: ProtocolError) -> str:
     """The ``error`` frame answering a non-fatal ProtocolError."""
     return encode(Envelope(Error(code=exc.code, message=exc.message), exc.cid))

@@ -43,6 +43,7 @@ from net.codec import (
     MatchmakerUser,
     MatchPresenceEvent,
     encode,
+    match_data_writer,
 )
 from net.host.activity import Activity
 from net.host.matchmaker import Matchmaker, MatchmakerError
@@ -140,6 +141,7 @@ class LiveMatch:
     def __init__(self, runtime: MatchRuntime, users: tuple[Presence, ...], settings: MatchSettings):
         self.runtime = runtime
         self.match_id = f"{uuid.uuid4()}.{runtime.node}"
+        self._frame = match_data_writer(self.match_id)  # encode(MatchData(match_id, ...)), the id written once
         self.token = secrets.token_urlsafe(24)
         self.users = users
         self.members: dict[str, Presence] = {}  # session id -> presence, sessions that joined and are still here
@@ -158,7 +160,7 @@ class LiveMatch:
         if op_code == OP_REJECTED:
             self.runtime.activity.move_refused(data)
         targets = to if to is not None else self.match.connected_presences()
-        frame = encode(MatchData(self.match_id, op_code, data))
+        frame = self._frame(op_code, data)
         if self._held is not None:
             self._held.append((frame, tuple(p.session_id for p in targets)))
             return

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from net.codec import Envelope, MatchData, decode_server, encode
+from net.codec import Envelope, MatchData, decode_server, encode, match_data_writer
 
 
 @pytest.mark.parametrize("data", [b"", b"x", b'{"state":{"cells":[]}}', bytes(range(256))])
@@ -20,6 +20,12 @@ def test_the_codecs_fast_match_data_path_writes_exactly_the_generic_frame(match_
 @given(st.text(max_size=30), st.integers(-(2**63), 2**63 - 1), st.binary(max_size=100))
 def test_fast_frame_decodes_back(match_id, op, data):
     assert decode_server(encode(MatchData(match_id, op, data))).message == MatchData(match_id, op, data)
+
+
+@given(st.text(max_size=30) | st.sampled_from(["4f1e.host", 'we"ird\\id', "ünï.host", ""]),
+       st.integers(-(2**63), 2**63 - 1) | st.sampled_from([0, 2]), st.binary(max_size=100))
+def test_a_matchs_frame_writer_writes_exactly_what_encode_does(match_id, op, data):
+    assert match_data_writer(match_id)(op, data) == encode(MatchData(match_id, op, data))
 
 
 def test_repeated_log_lines_pass_ten_a_window_then_say_how_many_were_left_out():
