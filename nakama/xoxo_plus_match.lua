@@ -106,6 +106,7 @@ local REALS = { "rating", "deviation", "volatility", rating = BASE, deviation = 
 local COUNTS = { "wins", "losses", "draws", "aborts_in_a_row" }
 
 local floor, ceil, format, tostring, concat = math.floor, math.ceil, string.format, tostring, table.concat
+local ipairs, type, pcall, tonumber = ipairs, type, pcall, tonumber -- upvalues, not globals: a global is a table lookup
 local sqrt, abs = math.sqrt, math.abs
 
 M.DEFAULTS = {
