@@ -357,6 +357,8 @@ async def _collect_garbage(every: float = GC_FULL_SECONDS) -> None:
 
 
 def _setup_logging(level: str, log_format: str = "text") -> None:
+    # Neither format shows a record's thread or process: not looked up for every line (1.3 of 8.5 us a line).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     if not root.handlers:
         if log_format == "json":
