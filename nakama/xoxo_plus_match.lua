@@ -100,6 +100,7 @@ local LN2_HI, LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 local INV_LN2 = 1.44269504088896338700e00
 local SQRT2, SQRT1_2 = 1.4142135623730951, 0.7071067811865476
 local HUGE = 1 / 0 -- math.huge is the largest finite number under gopher-lua
+local WAKE_MARGIN = 0.001 -- s: a tick with nothing to do is skipped until this long before a clock is due
 -- A standing's fields read from a record's metadata: numbers (with their defaults), counts.
 local REALS = { "rating", "deviation", "volatility", rating = BASE, deviation = START_DEVIATION,
   volatility = START_VOLATILITY }
@@ -1045,7 +1046,11 @@ for _, kind in ipairs({ "init", "attempt", "join", "leave", "loop", "terminate",
       end
       return state, nk.json_encode(answer)
     end
-    local ok, result = pcall(event, state, dispatcher, tick / state.tick_rate, kind, a, b)
+    local now = tick / state.tick_rate
+    if kind == "loop" and a[1] == nil and state.wake ~= nil and now < state.wake then
+      return state -- nothing came and no clock is due: this tick would change nothing
+    end
+    local ok, result = pcall(event, state, dispatcher, now, kind, a, b)
     if kind == "attempt" then
       if not ok then
         nk.logger_error(format("xoxo_plus: match %s failed in match_join_attempt: %s", tostring(state.match_id),
@@ -1064,6 +1069,29 @@ for _, kind in ipairs({ "init", "attempt", "join", "leave", "loop", "terminate",
       return nil
     end
     if state.ended then return nil end
+    -- The earliest moment a clock may be due (a deadline, the next whole second of the
+    -- countdown shown), a little before it: until then a tick with no message returns at
+    -- once. A lower bound only: the clocks' checks above decide, as on every other tick.
+    local wake = HUGE
+    for _, seat in ipairs(state.seats) do
+      local t = seat.grace_deadline
+      if t ~= nil and t < wake then wake = t end
+      t = seat.claim_at
+      if t ~= nil and not seat.claim_told and t < wake then wake = t end
+    end
+    local t = state.join_deadline
+    if t ~= nil and t < wake then wake = t end
+    t = state.turn_deadline
+    if t ~= nil and t < wake then wake = t end
+    t = state.idle_deadline
+    if t ~= nil and t < wake then wake = t end
+    t = state.rematch_deadline
+    if t ~= nil then
+      local shown = state.countdown_shown
+      if shown == nil then wake = -HUGE elseif shown >= 1 then t = t - (shown - 1) end
+      if t < wake then wake = t end
+    end
+    state.wake = wake - WAKE_MARGIN
     local open = #state.seats < 2 and 1 or 0
     if open ~= state.label_open or state.game ~= state.label_game then
       local label = format(LABEL, PROTOCOL, open, state.game, state.rated and 1 or 0)

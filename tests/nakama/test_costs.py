@@ -94,3 +94,20 @@ def test_a_rated_match_reads_the_standings_once_and_writes_three_times_a_game():
     # and each game rated from what the one before wrote: each was won by its first player
     standings = {r["owner_id"]: json.loads(r["metadata"]) for r in rt.records.values()}
     assert (standings[ann.user_id]["wins"], standings[bob.user_id]["wins"]) == (2, 1)
+
+
+def test_a_tick_with_no_message_and_no_clock_due_returns_at_once():
+    rt = NakamaRuntime(env={"xoxo_plus_tick_rate": "10"})
+    ann, bob = person("ann"), person("bob")
+    match = rt.matches[rt.matchmaker_matched([ann, bob])]
+    for p in (ann, bob):
+        assert match.join_attempt(p, {"protocol": "4"}) == (True, "")
+    state = match.lua_state()
+    assert state[b"wake"] == state[b"turn_deadline"] - 0.001  # the turn's deadline is the next clock due
+    state[b"turn_deadline"] = 0  # the turn ran out behind the kept wake-up time's back
+    match.loop()
+    assert match.lua_state()[b"board"][b"outcome"] is None  # that tick ran none of the game's steps
+    match.send(ann, 4, b"")  # a message (here refused: the game is on) makes the tick run them all
+    match.loop()
+    assert match.lua_state()[b"board"][b"outcome"][b"termination"] == b"aborted"  # no first move in time
+    assert rt.errors() == [] and match.errors == []
