@@ -34,10 +34,10 @@ win or call a draw; between two clients that declared 3 a first move never made 
 the game (twice in a row: treated as having left) and after a game the offer of the
 next one stays open until a player leaves or the match is idle for idle_seconds. A
 match the matchmaker made without a friend code is rated: the match reads the players'
-standings from the leaderboard xoxo_rating once, when its first game starts, rates each
-game with a result (Glicko-2, equal to game/rating.py to the last bit) and writes both
-records after the game's storage object; those are the next game's standings (read
-again if a read or a write failed). Declared players get op 7.
+standings from the leaderboard xoxo_rating when a game ends (the same user may be in
+another rated match), rates each game with a result (Glicko-2, equal to game/rating.py
+to the last bit) and writes both records after the game's storage object; the ratings
+shown in the next game are the ones written. Declared players get op 7.
 Revision 4: a player who declared it may send a quick reaction (op 8), relayed to an
 opponent who declared it too.
 
@@ -747,7 +747,7 @@ local function event(s, d, now, kind, a, b, c)
     s.aborted_by = 0
     for _, seat in ipairs(s.seats) do seat.wants_rematch = false end
     if s.rated and #s.seats == 2 then
-      -- The standings are read once, at the first game: afterwards they are the ones this
+      -- The ratings shown beside the names: from the first game's read, then the ones this
       -- match wrote (read again if a read or a write failed).
       local standings = s.standings
       if standings == nil then
@@ -787,7 +787,11 @@ local function event(s, d, now, kind, a, b, c)
     if s.rated and #s.seats == 2 then
       -- Both standings after this game (_rate): Glicko-2 for a result, only the count of
       -- aborts for an abort.
-      before = s.standings or event(s, d, now, "standings")
+      -- Read for every game, as our host reads its ledger: the same user may be in another
+      -- rated match whose result came since. If the read fails, what this match wrote last
+      -- is the best there is.
+      local read, ok = event(s, d, now, "standings")
+      if ok or s.standings == nil then before = read else before = s.standings end
       after = {}
       rated = out.termination ~= "aborted"
       for i = 1, 2 do
@@ -858,7 +862,7 @@ local function event(s, d, now, kind, a, b, c)
     end
     if after ~= nil then
       -- The standings after the game as the players' leaderboard records (score: the shown
-      -- rating, never below 0; subscore: rated games). They are the next game's standings,
+      -- rating, never below 0; subscore: rated games). They are shown in the next game,
       -- unless a write failed: then the next game reads the leaderboard again.
       s.standings = after
       for i = 1, 2 do

@@ -71,7 +71,7 @@ def person(name: str) -> Presence:
     return Presence(new_id(), new_id(), name)
 
 
-def test_a_rated_match_reads_the_standings_once_and_writes_three_times_a_game():
+def test_a_rated_match_reads_the_standings_once_a_game_and_writes_three_times():
     rt = NakamaRuntime(env={"xoxo_plus_tick_rate": "10"})
     ann, bob = person("ann"), person("bob")
     match = rt.matches[rt.matchmaker_matched([ann, bob])]
@@ -88,7 +88,7 @@ def test_a_rated_match_reads_the_standings_once_and_writes_three_times_a_game():
                 match.send(who, 4, b"")
             match.loop()
     assert match.lua_state()[b"game"] == games and match.errors == [] and rt.errors() == []
-    assert rt.calls["leaderboard_records_list"] == 1
+    assert rt.calls["leaderboard_records_list"] == 1 + games  # the first game's shown ratings, then each result
     assert rt.calls["storage_write"] == games
     assert rt.calls["leaderboard_record_write"] == 2 * games
     # and each game rated from what the one before wrote: each was won by its first player
@@ -111,3 +111,28 @@ def test_a_tick_with_no_message_and_no_clock_due_returns_at_once():
     match.loop()
     assert match.lua_state()[b"board"][b"outcome"][b"termination"] == b"aborted"  # no first move in time
     assert rt.errors() == [] and match.errors == []
+
+
+def test_a_user_in_two_rated_matches_at_once_keeps_the_results_of_both():
+    """Two devices, two matches: each game is rated from the leaderboard as it is then, not as one match last
+    wrote it, so neither match's results are written over by the other's (our host reads its ledger per game)."""
+    rt = NakamaRuntime(env={"xoxo_plus_tick_rate": "10"})
+    ann, bob, eve = person("ann"), person("bob"), person("eve")
+    ann2 = Presence(ann.user_id, new_id(), "ann")  # ann's second device: the same user, another session
+    one = rt.matches[rt.matchmaker_matched([ann, bob])]
+    two = rt.matches[rt.matchmaker_matched([ann2, eve])]
+    for match, players in ((one, (ann, bob)), (two, (ann2, eve))):
+        for p in players:
+            assert match.join_attempt(p, {"protocol": "4"}) == (True, "")
+    for game in range(1, 3):
+        for match, (a, other) in ((one, (ann, bob)), (two, (ann2, eve))):
+            first, second = (a, other) if game % 2 else (other, a)
+            for who, (r, c) in zip([first, second] * 3, [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3)], strict=False):
+                match.send(who, 1, json.dumps({"row": r, "col": c}).encode())
+                match.loop()
+            for who in (a, other):
+                match.send(who, 4, b"")
+            match.loop()
+    assert one.errors == [] and two.errors == [] and rt.errors() == []
+    mine = json.loads(next(r["metadata"] for r in rt.records.values() if r["owner_id"] == ann.user_id))
+    assert (mine["wins"], mine["losses"]) == (2, 2)  # ann won the first game of each match, lost the second

@@ -812,8 +812,8 @@ func (m *Match) startGame(d Dispatcher, now float64) {
 		s.wantsRematch = false
 	}
 	if m.rated && len(m.seats) == 2 {
-		// The standings are read once, at the first game: afterwards they are the ones this match wrote (read
-		// again if a read or a write failed).
+		// The ratings shown beside the names: from the first game's read, then the ones this match wrote (read
+		// again if a read or a write failed). Each game's rating reads the leaderboard again (standings).
 		var standings [2]standing
 		if m.known != nil {
 			standings = *m.known

@@ -161,12 +161,14 @@ func (m *Match) readStandings() ([2]standing, bool) {
 	return out, err == nil
 }
 
-// standings are the players' standings now: the ones this match last wrote, else read from the leaderboard.
+// standings are the players' standings now, read from the leaderboard for every game as our host reads its
+// ledger (the same user may be in another rated match whose result came since); if the read fails, the ones
+// this match last wrote.
 func (m *Match) standings() [2]standing {
-	if m.known != nil {
+	st, ok := m.readStandings()
+	if !ok && m.known != nil {
 		return *m.known
 	}
-	st, _ := m.readStandings()
 	return st
 }
 
@@ -287,8 +289,8 @@ func (m *Match) settle(d Dispatcher, to []Presence) {
 	}
 }
 
-// writeStandings: the standings after the game become the players' leaderboard records, and the next game's
-// standings, unless a write failed: then the next game reads the leaderboard again.
+// writeStandings: the standings after the game become the players' leaderboard records, and the ratings the
+// next game shows, unless a write failed: then the next game reads the leaderboard again.
 func (m *Match) writeStandings(c *change) {
 	after := c.after
 	m.known = &after
