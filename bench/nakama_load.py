@@ -101,7 +101,9 @@ class Tally:
 
     sign_in: list[float] = field(default_factory=list)
     to_match: list[float] = field(default_factory=list)
-    move_to_state: list[tuple[float, float]] = field(default_factory=list)  # (wall time sent, seconds to the state)
+    # (wall time sent, seconds to the state, whether that state ended the game: a server that writes its record
+    # before it tells anyone answers those later)
+    move_to_state: list[tuple[float, float, bool]] = field(default_factory=list)
     last_match: float = 0.0  # wall time the last player was matched
     results_seen: int = 0  # finished games as each player saw them: two per game
     unmatched: int = 0
@@ -181,11 +183,12 @@ class Player(WebSocket):
         self.send_frame(frame(json.dumps(join).encode()))
 
     def _state(self, msg: dict[str, Any]) -> None:
-        if self.sent_at is not None:
-            self.tally.move_to_state.append((self.sent_wall, time.perf_counter() - self.sent_at))
-            self.sent_at = None
         state = msg["state"]
-        if state.get("winner") or state.get("draw"):
+        ended = bool(state.get("winner") or state.get("draw"))
+        if self.sent_at is not None:
+            self.tally.move_to_state.append((self.sent_wall, time.perf_counter() - self.sent_at, ended))
+            self.sent_at = None
+        if ended:
             if not self.over:
                 self.over = True
                 self.tally.results_seen += 1
@@ -503,10 +506,13 @@ def _report(args: argparse.Namespace, t: Tally, start: float, wall: float, serve
           + f"{args.workers} load process(es); hypervisor steal {steal:.1f} % of the CPUs' time during the run")
     games = t.results_seen // 2
     print(f"games finished: {games} ({games / max(1e-9, args.duration):.1f}/s)")
-    every = [lat for _, lat in t.move_to_state]
-    steady = [lat for sent, lat in t.move_to_state if sent >= t.last_match]
+    every = [lat for _, lat, _ in t.move_to_state]
+    steady = [lat for sent, lat, _ in t.move_to_state if sent >= t.last_match]
+    ending = [lat for _, lat, ended in t.move_to_state if ended]
     print(f"moves answered: {len(every)}, move->state {_ms(every)}")
     print(f"  after the last pair was matched ({len(steady)} moves, from +{t.last_match - start:.1f} s): {_ms(steady)}")
+    print(f"  moves that ended their game ({len(ending)}): {_ms(ending)}; the others: "
+          f"{_ms([lat for _, lat, ended in t.move_to_state if not ended])}")
     print(f"time to match: {_ms(t.to_match)} ({len(t.to_match)} matched, {t.unmatched} never matched); "
           f"sign-in {_ms(t.sign_in)}")
     if "cpu" in server:
