@@ -81,6 +81,10 @@ type Host interface {
 	// Standings reads the leaderboard records of owners: owner id -> the record's metadata (JSON text).
 	Standings(board string, owners []string) (map[string][]byte, error)
 	WriteStanding(board, owner, username string, score, subscore int64, metadata map[string]any) error
+	// Together makes the calls, at the same time if it can (each on its own goroutine), and returns once all
+	// have returned. The calls touch nothing the others do; a game's end writes its record and both
+	// players' standings this way, so that the database works on all three at once.
+	Together(calls ...func())
 	Info(msg string)
 	Warn(msg string)
 	Error(msg string)

@@ -14,6 +14,11 @@ func (s *nullServer) Standings(board string, owners []string) (map[string][]byte
 func (s *nullServer) WriteStanding(board, owner, username string, score, subscore int64, metadata map[string]any) error {
 	return nil
 }
+func (s *nullServer) Together(calls ...func()) {
+	for _, call := range calls {
+		call()
+	}
+}
 func (s *nullServer) Info(msg string)                               {}
 func (s *nullServer) Warn(msg string)                               {}
 func (s *nullServer) Error(msg string)                              {}

@@ -262,14 +262,26 @@ func (m *Match) settle(d Dispatcher, to []Presence) {
 			{"shown_before": shown(c.before[1].Rating), "shown_after": shown(c.after[1].Rating)}}
 	}
 	summary := m.summary()
+	// The game's storage object and both leaderboard records are written together, then the failures logged
+	// in that order.
+	var calls []func()
+	var gameErr error
+	var boardErr [2]error
 	if collection := m.settings.GamesCollection; collection != "" {
-		err := m.host.StoreGame(collection, m.id+"/"+strconv.Itoa(m.game), []byte(mustJSON(value)))
-		if err != nil {
-			m.host.Error(fmt.Sprintf("GAME NOT SAVED: match %s game %d: %s: %v", m.id, m.game, summary, err))
-		}
+		key, text := m.id+"/"+strconv.Itoa(m.game), []byte(mustJSON(value))
+		calls = append(calls, func() { gameErr = m.host.StoreGame(collection, key, text) })
 	}
 	if c != nil {
-		m.writeStandings(c)
+		for i := 0; i < 2; i++ {
+			calls = append(calls, m.standingWrite(c.after[i], m.seats[i].p, &boardErr[i]))
+		}
+	}
+	m.host.Together(calls...)
+	if gameErr != nil {
+		m.host.Error(fmt.Sprintf("GAME NOT SAVED: match %s game %d: %s: %v", m.id, m.game, summary, gameErr))
+	}
+	if c != nil {
+		m.wroteStandings(c, boardErr)
 	}
 	m.host.Info(fmt.Sprintf("match %s game %d over: %s", m.id, m.game, summary))
 	m.news = nil
@@ -289,21 +301,26 @@ func (m *Match) settle(d Dispatcher, to []Presence) {
 	}
 }
 
-// writeStandings: the standings after the game become the players' leaderboard records, and the ratings the
-// next game shows, unless a write failed: then the next game reads the leaderboard again.
-func (m *Match) writeStandings(c *change) {
+// standingWrite is the call that makes standing a's player p's leaderboard record; its error goes to *err.
+func (m *Match) standingWrite(a standing, p Presence, err *error) func() {
+	score := shown(a.Rating)
+	if score < 0 {
+		score = 0
+	}
+	subscore, metadata := a.Wins+a.Losses+a.Draws, a.metadata()
+	return func() { *err = m.host.WriteStanding(RatingBoard, p.UserID, p.Username, score, subscore, metadata) }
+}
+
+// wroteStandings: the standings after the game became the players' leaderboard records, and are the ratings
+// the next game shows, unless a write failed (errs): then the next game reads the leaderboard again.
+func (m *Match) wroteStandings(c *change, errs [2]error) {
 	after := c.after
 	m.known = &after
-	for i := 0; i < 2; i++ {
-		a, p := c.after[i], m.seats[i].p
-		score := shown(a.Rating)
-		if score < 0 {
-			score = 0
-		}
-		err := m.host.WriteStanding(RatingBoard, p.UserID, p.Username, score, a.Wins+a.Losses+a.Draws, a.metadata())
+	for i, err := range errs {
 		if err != nil {
 			m.known = nil
-			m.host.Error(fmt.Sprintf("RATING NOT SAVED: match %s game %d, %s: %v", m.id, m.game, p.Username, err))
+			m.host.Error(fmt.Sprintf("RATING NOT SAVED: match %s game %d, %s: %v", m.id, m.game, m.seats[i].p.Username,
+				err))
 		}
 	}
 }

@@ -143,6 +143,13 @@ func (s *server) WriteStanding(board, owner, username string, score, subscore in
 	return nil
 }
 
+// Together makes the calls one after another, in the order given: what they record comes out in that order.
+func (s *server) Together(calls ...func()) {
+	for _, call := range calls {
+		call()
+	}
+}
+
 func (s *server) log(level, text string) {
 	s.events = append(s.events, event{Kind: "log", Level: level, Text: text})
 }
