@@ -98,12 +98,15 @@ func (c *Cache) Read(owners []string, read func(missing []string) (map[string][]
 	return out, nil
 }
 
-// Write runs write, which sets owner's record to one of metadata meta, and returns its error. On success the
-// cache holds meta for owner, unless another write for owner overlapped this one (then which one the
-// leaderboard kept is unknown, and the next read asks it); on failure the cache forgets owner's record.
-func (c *Cache) Write(owner string, meta []byte, write func() error) error {
+// Write runs write, which writes owner's record and returns the record's metadata as the leaderboard then
+// holds it (Nakama's LeaderboardRecordWrite answers the stored record, which is the one it had when a write
+// changes neither score nor subscore), and returns write's error. On success the cache holds that metadata,
+// unless another write for owner overlapped this one (then which one the leaderboard kept is unknown, and the
+// next read asks it); on failure the cache forgets owner's record.
+func (c *Cache) Write(owner string, write func() ([]byte, error)) error {
 	if c == nil {
-		return write()
+		_, err := write()
+		return err
 	}
 	c.mu.Lock()
 	c.clock++
@@ -117,7 +120,7 @@ func (c *Cache) Write(owner string, meta []byte, write func() error) error {
 	c.bound() // keeps e: a write is under way
 	c.mu.Unlock()
 
-	err := write()
+	meta, err := write()
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -33,15 +33,16 @@ func (b *board) read(missing []string) (map[string][]byte, error) {
 	return out, nil
 }
 
-func (b *board) writer(owner string, meta []byte) func() error {
-	return func() error {
+// writer writes meta as owner's record and answers the record.
+func (b *board) writer(owner string, meta []byte) func() ([]byte, error) {
+	return func() ([]byte, error) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if b.down {
-			return errors.New("the leaderboard is down")
+			return nil, errors.New("the leaderboard is down")
 		}
 		b.records[owner] = meta
-		return nil
+		return meta, nil
 	}
 }
 
@@ -80,7 +81,7 @@ func TestReadsAskOnlyForOwnersNotHeldAndKeepThemWithOrWithoutARecord(t *testing.
 func TestAWriteIsWhatTheNextReadGetsWithoutAskingTheLeaderboard(t *testing.T) {
 	b, c := newBoard(), New(0)
 	mustRead(t, c, b, "ann", "bob")
-	if err := c.Write("ann", []byte(`{"rating":1510}`), b.writer("ann", []byte(`{"rating":1510}`))); err != nil {
+	if err := c.Write("ann", b.writer("ann", []byte(`{"rating":1510}`))); err != nil {
 		t.Fatal(err)
 	}
 	out := mustRead(t, c, b, "ann", "bob")
@@ -94,7 +95,7 @@ func TestAFailedWriteOrReadIsNotKeptAndTheNextReadAsksAgain(t *testing.T) {
 	b.records["ann"] = []byte(`{"rating":1600}`)
 	mustRead(t, c, b, "ann")
 	b.down = true
-	if err := c.Write("ann", []byte(`{"rating":1610}`), b.writer("ann", []byte(`{"rating":1610}`))); err == nil {
+	if err := c.Write("ann", b.writer("ann", []byte(`{"rating":1610}`))); err == nil {
 		t.Fatal("the write's error was lost")
 	}
 	if _, err := c.Read([]string{"ann"}, b.read); err == nil {
@@ -114,7 +115,7 @@ func TestAReadThatOverlapsAWriteDoesNotReplaceIt(t *testing.T) {
 	// The read sees the old record, and the write of a match ending meanwhile lands before the read returns.
 	stale := func(missing []string) (map[string][]byte, error) {
 		out, err := b.read(missing)
-		if err := c.Write("ann", []byte(`{"rating":1620}`), b.writer("ann", []byte(`{"rating":1620}`))); err != nil {
+		if err := c.Write("ann", b.writer("ann", []byte(`{"rating":1620}`))); err != nil {
 			t.Error(err)
 		}
 		return out, err
@@ -131,13 +132,14 @@ func TestOverlappingWritesOfOneUserLeaveTheNextReadToTheLeaderboard(t *testing.T
 	b, c := newBoard(), New(0)
 	// The first write commits, then a second one begins, commits and returns, then the first returns: the
 	// leaderboard keeps the second, and the first must not be kept as the cache's answer.
-	first := func() error {
-		if err := b.writer("ann", []byte(`{"rating":1}`))(); err != nil {
-			return err
+	first := func() ([]byte, error) {
+		meta, err := b.writer("ann", []byte(`{"rating":1}`))()
+		if err != nil {
+			return nil, err
 		}
-		return c.Write("ann", []byte(`{"rating":2}`), b.writer("ann", []byte(`{"rating":2}`)))
+		return meta, c.Write("ann", b.writer("ann", []byte(`{"rating":2}`)))
 	}
-	if err := c.Write("ann", []byte(`{"rating":1}`), first); err != nil {
+	if err := c.Write("ann", first); err != nil {
 		t.Fatal(err)
 	}
 	if out := mustRead(t, c, b, "ann"); string(out["ann"]) != `{"rating":2}` || b.readCount() != 1 {
@@ -148,7 +150,7 @@ func TestOverlappingWritesOfOneUserLeaveTheNextReadToTheLeaderboard(t *testing.T
 
 func TestTheCacheStaysWithinItsBoundAndKeepsWritesUnderWay(t *testing.T) {
 	b, c := newBoard(), New(16)
-	err := c.Write("ann", []byte(`{"rating":1}`), func() error {
+	err := c.Write("ann", func() ([]byte, error) {
 		for i := 0; i < 100; i++ {
 			mustRead(t, c, b, fmt.Sprintf("user%d", i))
 			if n := c.Len(); n > 16 {
@@ -169,7 +171,7 @@ func TestTheCacheStaysWithinItsBoundAndKeepsWritesUnderWay(t *testing.T) {
 func TestANilCacheAsksTheLeaderboardEveryTime(t *testing.T) {
 	var c *Cache
 	b := newBoard()
-	if err := c.Write("ann", []byte(`{}`), b.writer("ann", []byte(`{}`))); err != nil {
+	if err := c.Write("ann", b.writer("ann", []byte(`{}`))); err != nil {
 		t.Fatal(err)
 	}
 	mustRead(t, c, b, "ann")
@@ -196,7 +198,7 @@ func TestConcurrentMatchesNeverLeaveTheCacheDisagreeingWithTheLeaderboard(t *tes
 					return
 				}
 				meta := []byte(fmt.Sprintf(`{"by":%d,"n":%d}`, g, i))
-				if err := c.Write(a, meta, b.writer(a, meta)); err != nil {
+				if err := c.Write(a, b.writer(a, meta)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -209,5 +211,18 @@ func TestConcurrentMatchesNeverLeaveTheCacheDisagreeingWithTheLeaderboard(t *tes
 		if string(out[u]) != string(b.records[u]) {
 			t.Fatalf("%s: the cache says %q, the leaderboard %q", u, out[u], b.records[u])
 		}
+	}
+}
+
+// Nakama keeps a record as it was when a "set" changes neither score nor subscore, and answers that record.
+func TestTheCacheKeepsTheRecordTheWriteAnswers(t *testing.T) {
+	b, c := newBoard(), New(0)
+	b.records["ann"] = []byte(`{"aborts_in_a_row":0}`)
+	kept := func() ([]byte, error) { return b.records["ann"], nil }
+	if err := c.Write("ann", kept); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRead(t, c, b, "ann"); string(out["ann"]) != `{"aborts_in_a_row":0}` || b.readCount() != 0 {
+		t.Fatalf("after a write the leaderboard did not take: %q, %d reads", out, b.readCount())
 	}
 }
