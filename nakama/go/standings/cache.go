@@ -1,6 +1,6 @@
 // Package standings keeps, for one Nakama node, the leaderboard records of rated players as the node last
-// wrote or read them, so that a game's end need not read the leaderboard again (docs/NAKAMA-GO.md, "The
-// standings cache"). It holds because only this module writes its leaderboard and an open-source Nakama is
+// wrote or read them, so that a game's end need not read the leaderboard again (docs/NAKAMA-GO.md, "A
+// game's end"). It holds because only this module writes its leaderboard and an open-source Nakama is
 // one node: what the node last wrote for a user is what a read would return.
 //
 // Standard library only; the plugin (main.go) wraps Nakama's leaderboard calls with it.
