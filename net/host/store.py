@@ -208,7 +208,7 @@ def _variants(name: str, user_id: str, first: bool) -> Iterable[str]:
         n += 1
 
 
-def _identity(path: Path) -> Identity:
+def _identity(path: str | Path) -> Identity:
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -221,6 +221,10 @@ def _family(path: Path) -> tuple[Path, Path, Path]:
     return path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
+class _Refused(Exception):
+    """A write of a batch written without savepoints broke a constraint (the batch was rolled back)."""
+
+
 class GameStore:
     """Finished games and accounts in one SQLite file (``host.sqlite3`` in the data folder), used by one thread."""
 
@@ -228,6 +232,8 @@ class GameStore:
         self.path: Path | None = Path(data_dir) / DB_FILE if data_dir is not None else None
         self._db: sqlite3.Connection | None = None
         self._identities: list[Identity] = [None, None, None]
+        # The three files' paths as text, made once: moved() looks at them after every batch of writes.
+        self._family_text: tuple[str, ...] = tuple(map(str, _family(self.path))) if self.path is not None else ()
         try:
             self._open()
             self._settle_accounts()
@@ -327,12 +333,26 @@ class GameStore:
         returned, by its index in ``writes``, with the reason; anything else (locked, disk
         full, no such table...) rolls everything back and raises StoreError, to be tried again.
         """
+        try:
+            return self._write(writes, seen, one_by_one=False)
+        except _Refused:
+            # Some write broke a constraint: the whole batch again, each write in a savepoint of its own, so
+            # that only the refused ones are left out. Refusals are rare, so the common batch pays for none.
+            return self._write(writes, seen, one_by_one=True)
+
+    def _write(self, writes: Sequence[Write], seen: Mapping[str, float] | None, one_by_one: bool) -> list[tuple[int, str]]:
         db = self._conn()
         refused: list[tuple[int, str]] = []
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
                 for i, w in enumerate(writes):
+                    if not one_by_one:
+                        try:
+                            db.execute(_INSERT[w.table], w.row)
+                        except sqlite3.IntegrityError as exc:
+                            raise _Refused from exc
+                        continue
                     db.execute("SAVEPOINT one")
                     try:
                         db.execute(_INSERT[w.table], w.row)
@@ -391,7 +411,7 @@ class GameStore:
 
     def _note_identities(self) -> None:
         if self.path is not None:
-            self._identities = [_identity(p) for p in _family(self.path)]
+            self._identities = [_identity(p) for p in self._family_text]
 
     def moved(self) -> str | None:
         """None while the files opened are still where they were; else what happened to them."""
@@ -399,7 +419,7 @@ class GameStore:
             return None
         if self._db is None:
             return "was closed after an earlier failure"
-        now = [_identity(p) for p in _family(self.path)]
+        now = [_identity(p) for p in self._family_text]
         for i, (was, is_) in enumerate(zip(self._identities, now, strict=True)):
             if was is None and is_ is not None:
                 self._identities[i] = is_  # SQLite made the log or its index since: ours
