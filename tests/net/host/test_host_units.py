@@ -80,3 +80,54 @@ def test_the_hosts_collector_freezes_what_survives_each_full_collection():
 
     asyncio.run(scenario())
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+
+
+def test_the_young_generation_is_collected_on_a_clock_while_old_objects_make_way_for_new_ones():
+    """Python starts a young collection when allocations outnumber deallocations, and freeing an old object counts:
+    while a crowd's old matches and sockets go as new ones come, the young generation would grow unchecked (the
+    first part shows it does), so the host's collector also collects it on a clock (the second part)."""
+    import asyncio
+    import gc
+
+    from net.host import serve
+
+    def churn(old: list[list[int]], new: list[list[int]]) -> None:
+        for _ in range(1000):  # one old container freed for each new one kept: the allocation count stays put
+            old.pop()
+            new.append([0])
+
+    gc.collect()
+    old = [[n] for n in range(40_000)]
+    gc.collect()  # old now lives in the oldest generation
+    before = gc.get_threshold()
+    gc.set_threshold(*serve.GC_THRESHOLDS)
+    try:
+        unchecked: list[list[int]] = []
+        for _ in range(30):
+            churn(old, unchecked)
+        assert len(gc.get_objects(0)) >= 25_000  # nothing collected them: the count never reached the threshold
+    finally:
+        gc.set_threshold(*before)
+    del unchecked
+    gc.collect()
+    old = [[n] for n in range(40_000)]
+
+    async def scenario() -> int:
+        task = asyncio.create_task(serve._collect_garbage(every=60.0, young=0.01))
+        await asyncio.sleep(0)  # the collector starts: a full collection, and everything there is frozen
+        kept: list[list[int]] = []
+        peak = 0
+        try:
+            for _ in range(30):
+                churn(old, kept)
+                await asyncio.sleep(0.005)
+                peak = max(peak, len(gc.get_objects(0)))
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        return peak
+
+    peak = asyncio.run(scenario())
+    assert peak < 10_000, f"{peak} objects in the young generation"
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
