@@ -20,6 +20,7 @@ import (
 	"github.com/heroiclabs/nakama-common/rtapi"
 	"github.com/heroiclabs/nakama-common/runtime"
 
+	"xoxoplus/standings"
 	"xoxoplus/xoxo"
 )
 
@@ -32,11 +33,26 @@ const (
 	onlineLabel  = "xoxo_plus_online"
 	maxListed    = 10000 // matches listed to count the games
 	codeInvalid  = 3     // gRPC INVALID_ARGUMENT
+	cacheKey     = "xoxo_plus_standings_cache"
 )
+
+// standingsCache holds the node's players' leaderboard records as the node last wrote or read them
+// (docs/NAKAMA-GO.md, "A game's end"); nil when runtime.env turns it off.
+var standingsCache *standings.Cache
 
 // InitModule is called by Nakama when it loads the plugin.
 func InitModule(ctx context.Context, logger runtime.Logger, db *sql.DB, nk runtime.NakamaModule,
 	initializer runtime.Initializer) error {
+	env, _ := ctx.Value(runtime.RUNTIME_CTX_ENV).(map[string]string)
+	switch v := strings.ToLower(env[cacheKey]); v {
+	case "off":
+		standingsCache = nil
+	case "", "on":
+		standingsCache = standings.New(standings.DefaultMax)
+	default:
+		logger.Warn("xoxo_plus: %s is on or off, not %q; it stays on", cacheKey, env[cacheKey])
+		standingsCache = standings.New(standings.DefaultMax)
+	}
 	if err := initializer.RegisterMatch(matchModule, func(ctx context.Context, logger runtime.Logger, db *sql.DB,
 		nk runtime.NakamaModule) (runtime.Match, error) {
 		return &handler{}, nil
@@ -110,21 +126,47 @@ func (h *host) StoreGame(collection, key string, value []byte) error {
 	return err
 }
 
+// Standings answers from the node's cache for the owners it holds and reads the leaderboard for the others.
 func (h *host) Standings(board string, owners []string) (map[string][]byte, error) {
-	_, records, _, _, err := h.nk.LeaderboardRecordsList(h.ctx, board, owners, 0, "", 0)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]byte, len(records))
-	for _, r := range records {
-		out[r.GetOwnerId()] = []byte(r.GetMetadata())
-	}
-	return out, nil
+	return standingsCache.Read(owners, func(missing []string) (map[string][]byte, error) {
+		_, records, _, _, err := h.nk.LeaderboardRecordsList(h.ctx, board, missing, 0, "", 0)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string][]byte, len(records))
+		for _, r := range records {
+			out[r.GetOwnerId()] = []byte(r.GetMetadata())
+		}
+		return out, nil
+	})
 }
 
+// WriteStanding writes the record; on success the cache holds the metadata Nakama answers, the record as
+// stored (a "set" that changes neither score nor subscore leaves the record as it was, and answers that).
 func (h *host) WriteStanding(board, owner, username string, score, subscore int64, metadata map[string]any) error {
-	_, err := h.nk.LeaderboardRecordWrite(h.ctx, board, owner, username, score, subscore, metadata, nil)
-	return err
+	return standingsCache.Write(owner, func() ([]byte, error) {
+		r, err := h.nk.LeaderboardRecordWrite(h.ctx, board, owner, username, score, subscore, metadata, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []byte(r.GetMetadata()), nil
+	})
+}
+
+// Together makes the calls at once, the first on this goroutine, and waits for all.
+func (h *host) Together(calls ...func()) {
+	var wg sync.WaitGroup
+	for _, call := range calls[min(1, len(calls)):] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			call()
+		}()
+	}
+	if len(calls) > 0 {
+		calls[0]()
+	}
+	wg.Wait()
 }
 
 func (h *host) Info(msg string)  { h.logger.Info("%s", msg) }
