@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import gc
 import json
 import logging
@@ -85,13 +84,23 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: bench.loadclient from the root
 
-from bench.loadclient import Closed, LeanSocket, SignIns, WebSocket, arrivals, b64decode, connect, frame, sign_in
+from bench.loadclient import (
+    MATCHMAKER_ADD,
+    Closed,
+    LeanSocket,
+    SignIns,
+    WebSocket,
+    arrivals,
+    b64decode,
+    connect,
+    match_frames,
+    sign_in,
+)
 from bench.loadclient import loads as _loads
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "defaultkey"
 LAG_INTERVAL = 0.005  # seconds the host's probe sleeps between samples
-MATCH_METADATA = {"protocol": "2"}  # what the game's client declares in match_join (game.xoxo.join_metadata)
 
 SCENARIOS: dict[str, dict[str, float]] = {
     "human": {"pairs": 10_000, "games": 1000, "think": 1.0, "ramp": 60.0, "duration": 60.0},
@@ -202,7 +211,7 @@ class _Player(WebSocket):
 
     def on_open(self) -> None:
         self.asked = time.perf_counter()
-        self.send_frame(_MATCHMAKER_ADD)
+        self.send_frame(MATCHMAKER_ADD)
 
     def on_lost(self) -> None:
         if self.think is not None:
@@ -256,12 +265,8 @@ class _Player(WebSocket):
         tally.playing.append((now, 1))
         self.matched = True
         self.settle()
-        self.moves = [
-            _match_data(match_id, 1, f'{{"row":{r + 1},"col":{c + 1}}}'.encode()) for r in range(3) for c in range(3)]
-        self.next_game = _match_data(match_id, 4, b"{}")
-        self.leave_frame = frame(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}).encode())
-        join = {"cid": "2", "match_join": {"match_id": match_id, "metadata": MATCH_METADATA}}
-        self.send_frame(frame(json.dumps(join).encode()))
+        join, self.moves, self.next_game, self.leave_frame = match_frames(match_id)
+        self.send_frame(join)
 
     def _state(self, msg: dict[str, Any]) -> None:
         if self.sent_at is not None:
@@ -316,15 +321,6 @@ class _Player(WebSocket):
             return
         assert self.transport is not None
         self.w.loop.call_later(5.0, self.transport.abort)  # a no-op once the server has closed it
-
-
-_MATCHMAKER_ADD = frame(b'{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
-
-
-def _match_data(match_id: str, op: int, data: bytes) -> bytes:
-    """The frame of a ``match_data_send`` envelope (``data`` base64-encoded, as Nakama's clients send it)."""
-    encoded = base64.b64encode(data).decode()
-    return frame(f'{{"match_data_send":{{"match_id":"{match_id}","op_code":{op},"data":"{encoded}"}}}}'.encode())
 
 
 class _Worker:

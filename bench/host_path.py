@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-MATCH_METADATA = {"protocol": "2"}  # what the game's client declares in match_join
 
 
 class MemoryTransport(asyncio.Transport):
@@ -182,6 +181,8 @@ async def _seat(me: Player, match_id: str, games: int, rng: random.Random) -> No
 
 
 async def _pair(host: Any, tokens: tuple[str, str], n: int, games: int, clock: Clock) -> None:
+    from bench.loadclient import JOIN_METADATA
+
     a, b = [await _open(host, tok, f"127.0.0.{2 + (2 * n + i) % 200}", clock) for i, tok in enumerate(tokens)]
     for p in (a, b):
         p.send({"cid": "1", "matchmaker_add": {"min_count": 2, "max_count": 2, "query": "*"}})
@@ -190,7 +191,7 @@ async def _pair(host: Any, tokens: tuple[str, str], n: int, games: int, clock: C
         while "matchmaker_matched" not in (env := await p.recv()):
             pass
         ids.append(env["matchmaker_matched"]["match_id"])
-        p.send({"cid": "2", "match_join": {"match_id": ids[-1], "metadata": MATCH_METADATA}})
+        p.send({"cid": "2", "match_join": {"match_id": ids[-1], "metadata": JOIN_METADATA}})
     rng = random.Random(n)
     await asyncio.gather(_seat(a, ids[0], games, rng), _seat(b, ids[1], games, rng))
     for p in (a, b):
@@ -202,7 +203,7 @@ async def _pair(host: Any, tokens: tuple[str, str], n: int, games: int, clock: C
 
 
 async def run(pairs: int, games: int, profile: str | None, thresholds: tuple[int, ...] = ()) -> None:
-    from bench.host_load import sign_in
+    from bench.loadclient import sign_in
     from net.host.config import HostConfig
     from net.host.serve import GC_THRESHOLDS
     from net.host.server import Host

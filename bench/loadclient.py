@@ -67,6 +67,25 @@ def frame(payload: bytes, opcode: int = 0x1) -> bytes:
     return head + MASK + mask(payload)
 
 
+# What a player sends around its games, as Nakama's realtime envelopes (the frames built once).
+MATCHMAKER_ADD = frame(b'{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
+JOIN_METADATA = {"protocol": "2"}  # what the players declare in match_join (game.xoxo.join_metadata's shape)
+
+
+def match_data(match_id: str, op: int, data: bytes) -> bytes:
+    """The frame of a ``match_data_send`` envelope (``data`` base64-encoded, as Nakama's clients send it)."""
+    encoded = base64.b64encode(data).decode()
+    return frame(f'{{"match_data_send":{{"match_id":"{match_id}","op_code":{op},"data":"{encoded}"}}}}'.encode())
+
+
+def match_frames(match_id: str) -> tuple[bytes, list[bytes], bytes, bytes]:
+    """A matched player's frames, built once: the join, the nine moves (cell by cell), the next game, the leave."""
+    join = frame(json.dumps({"cid": "2", "match_join": {"match_id": match_id, "metadata": JOIN_METADATA}}).encode())
+    moves = [match_data(match_id, 1, f'{{"row":{r + 1},"col":{c + 1}}}'.encode()) for r in range(3) for c in range(3)]
+    leave = frame(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}).encode())
+    return join, moves, match_data(match_id, 4, b"{}"), leave
+
+
 def b64decode(data: str | bytes) -> bytes:
     """Standard base64 (what Nakama's ``match_data.data`` carries), without ``base64``'s Python wrapper."""
     return binascii.a2b_base64(data)

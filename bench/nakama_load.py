@@ -66,10 +66,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import gc
 import ipaddress
-import json
 import os
 import random
 import re
@@ -85,13 +83,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: bench.* from the root
 
-from bench.loadclient import Closed, SignIns, WebSocket, arrivals, b64decode, connect, frame, loads
+from bench.loadclient import MATCHMAKER_ADD, Closed, SignIns, WebSocket, arrivals, b64decode, connect, loads, match_frames
 
 REPO = Path(__file__).resolve().parents[1]
 
 MAX_PAIRS = 5000
 GRACE = 60.0  # seconds after --duration by which every player must be done
-JOIN_METADATA = {"protocol": "2"}  # what the game's client declares (game.xoxo.join_metadata)
 UNANSWERED = 2.0  # a move still waiting for a state this long when the run ends is an error
 
 
@@ -175,12 +172,8 @@ class Player(WebSocket):
         self.tally.to_match.append(time.perf_counter() - self.asked)
         self.tally.last_match = max(self.tally.last_match, time.time())
         self.matched = True
-        self.moves = [_match_data(match_id, 1, f'{{"row":{r + 1},"col":{c + 1}}}'.encode())
-                      for r in range(3) for c in range(3)]
-        self.next_game = _match_data(match_id, 4, b"{}")
-        self.leave_frame = frame(json.dumps({"cid": "3", "match_leave": {"match_id": match_id}}).encode())
-        join = {"cid": "2", "match_join": {"match_id": match_id, "metadata": JOIN_METADATA}}
-        self.send_frame(frame(json.dumps(join).encode()))
+        join, self.moves, self.next_game, self.leave_frame = match_frames(match_id)
+        self.send_frame(join)
 
     def _state(self, msg: dict[str, Any]) -> None:
         state = msg["state"]
@@ -219,15 +212,6 @@ class Player(WebSocket):
             return
         assert self.transport is not None
         self.w.loop.call_later(5.0, self.transport.abort)  # a no-op once the server has closed it
-
-
-MATCHMAKER_ADD = frame(b'{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
-
-
-def _match_data(match_id: str, op: int, data: bytes) -> bytes:
-    """The frame of a ``match_data_send`` envelope (``data`` base64-encoded, as Nakama's clients send it)."""
-    encoded = base64.b64encode(data).decode()
-    return frame(f'{{"match_data_send":{{"match_id":"{match_id}","op_code":{op},"data":"{encoded}"}}}}'.encode())
 
 
 class Worker:
