@@ -288,8 +288,12 @@ class Session:
     inbox: list[tuple[Presence, int, bytes | None]] = field(default_factory=list)  # for Python, delivered at the loop
     tick: int = 0  # the tick Python's clock reads: the one the Lua hook being mirrored was given
 
+    def make_runtime(self) -> NakamaRuntime:
+        """The Nakama side: the Lua module under the stand-in (test_differential_go puts the Go match here)."""
+        return NakamaRuntime(env=self.config.env())
+
     def __post_init__(self) -> None:
-        self.runtime = NakamaRuntime(env=self.config.env())
+        self.runtime = self.make_runtime()
         for name in NAMES:
             self.current[name] = self.new_session(name)
         expected = None

@@ -22,8 +22,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from game.match import XoxoMatch
-from game.standing import LEADERBOARD_ID
 from tests.nakama import test_differential as diff
 from tests.nakama.godriver import Driver, GoRuntime, build_driver, go_toolchain
 from tests.nakama.strategies import edge_payloads, move_payloads
@@ -48,34 +46,10 @@ def go_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
 class GoSession(diff.Session):
     """A session of test_differential with the Go match where the Lua module was."""
 
-    def __post_init__(self) -> None:
+    def make_runtime(self) -> Any:
+        """The Go driver in the stand-in's place: GoRuntime answers the calls the session makes of NakamaRuntime."""
         assert _driver is not None
-        self.runtime = GoRuntime(_driver, env=self.config.env())
-        for name in diff.NAMES:
-            self.current[name] = self.new_session(name)
-        expected = None
-        self.side = diff.PythonSide(lambda sid: sid in self.lua.presences)
-        if self.config.seeded:  # the same standings on both sides' leaderboards
-            for name, standing in diff.SEEDS.items():
-                uid = diff.USER_IDS[name]
-                self.side.standings[uid] = standing
-                self.runtime.records[(LEADERBOARD_ID, uid)] = {
-                    "leaderboard_id": LEADERBOARD_ID, "owner_id": uid, "username": name, "score": standing.score,
-                    "subscore": standing.games, "metadata": standing.metadata_json()}
-        if self.config.matched:
-            mm = [self.presence(n) for n in ("ann", "bob")]
-            codes = None if self.config.rated else [{"code": "K7QXM"}, {"code": "K7QXM"}]
-            match_id = self.runtime.matchmaker_matched(mm, codes)
-            self.lua = self.runtime.matches[match_id]
-            expected = tuple(self.py_presence(p) for p in mm)
-        else:
-            self.lua = self.runtime.match_create("xoxo_plus_match")
-        rate = self.config.tick_rate
-        self.py = XoxoMatch(self.lua.match_id, self.side, self.config.match_settings(expected),
-                            clock=lambda: self.tick / rate, wall_clock=lambda: self.runtime.clock_ms / 1000,
-                            ledger=self.side)
-        self.side.match = self.py
-        self.check("creation", allowed=None)
+        return GoRuntime(_driver, env=self.config.env())
 
 
 def run(session: diff.Session, steps: Any) -> None:
