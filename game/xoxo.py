@@ -265,18 +265,26 @@ def decode_move(data: bytes) -> tuple[int, int]:
     known = _WRITTEN_MOVES.get(data) if type(data) is bytes else None
     if known is not None:
         return known
-    if len(data) > MAX_MOVE_BYTES:
-        raise PayloadError(_MOVE_SHAPE)
-    try:
-        obj = _STRICT.decode(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise PayloadError(_MOVE_SHAPE) from None
+    obj = _strict_json(data, _MOVE_SHAPE)
     if not isinstance(obj, dict) or "row" not in obj or "col" not in obj:
         raise PayloadError(_MOVE_SHAPE)
     return _coordinate(obj["row"]), _coordinate(obj["col"])
 
 
 _STRICT = json.JSONDecoder(parse_constant=_no_constant)  # json.loads(text, parse_constant=...) without a decoder a call
+
+
+def _strict_json(data: bytes, shape: str) -> object:
+    """What a client payload of at most ``MAX_MOVE_BYTES`` holds, read as strict JSON (``decode_move``'s rules);
+    PayloadError(shape) for anything else."""
+    if len(data) > MAX_MOVE_BYTES:
+        raise PayloadError(shape)
+    try:
+        return _STRICT.decode(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise PayloadError(shape) from None
+
+
 # The moves our client (and nakama-js's examples) write, read once: a move from a player is almost always one of these.
 _WRITTEN_MOVES: dict[bytes, tuple[int, int]] = {
     encode_move(r, c): (r, c) for r in range(1, 4) for c in range(1, 4)
@@ -329,12 +337,7 @@ def encode_claim(claim: Claim) -> bytes:
 def decode_claim(data: bytes) -> Claim:
     """The claim as sent; PayloadError unless ``data`` is strict JSON as for a move (``decode_move``), at most
     ``MAX_MOVE_BYTES``, holding an object whose ``claim`` is the string ``"win"`` or ``"draw"``."""
-    if len(data) > MAX_MOVE_BYTES:
-        raise PayloadError(_CLAIM_SHAPE)
-    try:
-        obj = _STRICT.decode(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise PayloadError(_CLAIM_SHAPE) from None
+    obj = _strict_json(data, _CLAIM_SHAPE)
     word = obj.get("claim") if isinstance(obj, dict) else None
     if word == Claim.WIN.value:
         return Claim.WIN
@@ -380,12 +383,7 @@ def encode_reaction(reaction: Reaction) -> bytes:
 def decode_reaction(data: bytes) -> Reaction:
     """The reaction a client sent; PayloadError unless ``data`` is strict JSON as for a move (``decode_move``),
     at most ``MAX_MOVE_BYTES``, holding an object whose ``reaction`` is one of the ids of ``Reaction``."""
-    if len(data) > MAX_MOVE_BYTES:
-        raise PayloadError(_REACTION_SHAPE)
-    try:
-        obj = _STRICT.decode(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise PayloadError(_REACTION_SHAPE) from None
+    obj = _strict_json(data, _REACTION_SHAPE)
     word = obj.get("reaction") if isinstance(obj, dict) else None
     if not isinstance(word, str):
         raise PayloadError(_REACTION_SHAPE)
