@@ -262,6 +262,17 @@ class WebSocket(asyncio.Protocol):
             self._closing = True
             self.write(frame(b"\x03\xe8", 0x8))
 
+    def leave_and_close(self, leave: bytes | None) -> None:
+        """Send ``leave`` (a match's leave frame, if any), then the closing handshake; aborted if not closed in 5 s."""
+        try:
+            if leave:
+                self.write(leave)
+            self.start_close()
+        except Closed:
+            return
+        assert self.transport is not None
+        asyncio.get_running_loop().call_later(5.0, self.transport.abort)  # a no-op once the server has closed it
+
 
 Socket = TypeVar("Socket", bound=WebSocket)
 IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # 24 on Linux, where a build lacks the name

@@ -83,7 +83,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: bench.* from the root
 
-from bench.loadclient import MATCHMAKER_ADD, Closed, SignIns, WebSocket, arrivals, b64decode, connect, loads, match_frames
+from bench.loadclient import MATCHMAKER_ADD, SignIns, WebSocket, arrivals, b64decode, connect, loads, match_frames
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -204,14 +204,7 @@ class Player(WebSocket):
             self.tally.unmatched += 1
         elif self.sent_at is not None and time.perf_counter() - self.sent_at > UNANSWERED:
             self.tally.errors.append(f"a move had no answer for {time.perf_counter() - self.sent_at:.1f} s")
-        try:
-            if played and self.leave_frame:
-                self.write(self.leave_frame)
-            self.start_close()
-        except Closed:
-            return
-        assert self.transport is not None
-        self.w.loop.call_later(5.0, self.transport.abort)  # a no-op once the server has closed it
+        self.leave_and_close(self.leave_frame if played else None)
 
 
 class Worker:
