@@ -313,14 +313,7 @@ class _Player(WebSocket):
             self.w.tally.first_leave = min(self.w.tally.first_leave, time.time())
         if self.matched:
             self.w.tally.playing.append((time.time(), -1))
-        try:
-            if self.leave_frame:
-                self.write(self.leave_frame)
-            self.start_close()
-        except Closed:
-            return
-        assert self.transport is not None
-        self.w.loop.call_later(5.0, self.transport.abort)  # a no-op once the server has closed it
+        self.leave_and_close(self.leave_frame)
 
 
 class _Worker:
@@ -506,6 +499,45 @@ class LagProbe:
             waited0 = waited1
 
 
+class ThreadClock:
+    """Each of the host's threads' CPU seconds so far (Linux's per-task schedstat), read once a second.
+
+    py-spy charges a thread waiting for the interpreter to the line it waits on, so a profile
+    alone overstates a second thread; this says how the process's CPU really split. The last
+    reading of each thread is kept, so one that has ended still counts.
+    """
+
+    def __init__(self) -> None:
+        self.cpu: dict[int, float] = {}
+        self.names: dict[int, str] = {}
+        self.switches: dict[int, int] = {}
+
+    async def run(self) -> None:
+        while True:
+            self.read()
+            await asyncio.sleep(1.0)
+
+    def read(self) -> None:
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        for task in Path("/proc/self/task").glob("*"):
+            try:
+                on_cpu = int((task / "schedstat").read_text().split()[0]) / 1e9
+                status = (task / "status").read_text()
+            except (OSError, ValueError, IndexError):
+                continue
+            switches = sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches:" in line)
+            tid = int(task.name)
+            name = "event loop" if tid == threading.main_thread().native_id else names.get(tid)
+            self.names[tid] = name or self.names.get(tid) or f"thread {tid}"
+            self.cpu[tid] = max(on_cpu, self.cpu.get(tid, 0.0))
+            self.switches[tid] = max(switches, self.switches.get(tid, 0))
+
+    @property
+    def seconds(self) -> dict[str, list[float]]:
+        """Each thread's CPU seconds and context switches."""
+        return {f"{self.names[tid]} ({tid})": [cpu, self.switches[tid]] for tid, cpu in self.cpu.items()}
+
+
 class GcWatch:
     """How long each of Python's garbage collections took, by generation."""
 
@@ -611,6 +643,7 @@ def host_process(argv: list[str]) -> int:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("net.host").setLevel(args.log_level)
     probe, collections, iterations = LagProbe(), GcWatch(), LongIterations(args.slow_ms / 1000)
+    threads = ThreadClock()
     slow = SlowCallbacks(args.slow_ms / 1000) if args.slow_ms > 0 else None
     factory = serve.loop_factory(args.loop) if slow is None else (lambda: asyncio.SelectorEventLoop(iterations))
     loop_name = ["?"]
@@ -618,10 +651,13 @@ def host_process(argv: list[str]) -> int:
     async def run() -> None:
         loop_name[0] = type(asyncio.get_running_loop()).__module__.split(".")[0]
         task = asyncio.create_task(probe.run())
+        clock = asyncio.create_task(threads.run())
         try:
             await serve.serve_until_stopped(config)
         finally:
             task.cancel()
+            clock.cancel()
+            threads.read()
 
     try:
         with asyncio.Runner(loop_factory=factory) as runner:
@@ -632,6 +668,7 @@ def host_process(argv: list[str]) -> int:
     args.report.write_text(json.dumps({
         "lag": probe.samples, "gc": collections.pauses, "slow": slow.slow if slow else [], "slow_ms": args.slow_ms,
         "long": iterations.long, "interval": probe.interval, "loop": loop_name[0],
+        "threads": threads.seconds,
     }))
     return 0
 
@@ -1039,7 +1076,11 @@ def _report_host(args: argparse.Namespace, run: Run, t: Tally) -> list[tuple[str
     print(f"host's loop thread waited for a core {run.waited:.1f} s of {wall:.0f} s ({100 * run.waited / wall:.1f} %): "
           "the machine's share of the lag")
     print(f"host garbage collections: {len(gcs)} ({len(full)} full), longest {1000 * longest_gc[2]:.1f} ms "
-          f"(generation {longest_gc[1]}, at +{longest_gc[0] - wall0:.1f} s); longest full {1000 * max(full, default=0):.1f} ms")
+          f"(generation {longest_gc[1]}, at +{longest_gc[0] - wall0:.1f} s); longest full {1000 * max(full, default=0):.1f} ms; "
+          f"{sum(d for _, _, d in gcs):.2f} s in all")
+    threads = sorted(probe.get("threads", {}).items(), key=lambda kv: -kv[1][0])
+    print("host CPU by thread: " + ", ".join(f"{name} {cpu:.1f} s, {switches:,.0f} context switches"
+                                             for name, (cpu, switches) in threads if cpu >= 0.05))
     _print_slow(probe, wall0, wall1)
     print(f"sign-in p50 {_pct(t.sign_in, .5):.1f} ms, p99 {_pct(t.sign_in, .99):.1f} ms; "
           f"time to match p50 {_pct(t.to_match, .5):.1f} ms, p99 {_pct(t.to_match, .99):.1f} ms")
