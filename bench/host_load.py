@@ -1089,7 +1089,8 @@ def _report_host(args: argparse.Namespace, run: Run, t: Tally) -> list[tuple[str
     if args.profile is not None and args.profile.exists():
         from bench.profile_split import report
 
-        print(report(args.profile, 15, ("game", per_game * 1000)))
+        loop_cpu = max((cpu for name, (cpu, _) in threads if name.startswith("event loop")), default=run.cpu)
+        print(report(args.profile, 15, ("game", loop_cpu / max(1, t.games) * 1e6)))
     checks: list[tuple[str, bool]] = []
     if args.scenario:
         goals = TARGETS[args.scenario]

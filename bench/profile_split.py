@@ -17,9 +17,14 @@ them. The parts:
 * JSON: the codec (``net/codec.py``), ``json``, ``orjson``, base64;
 * match handler and runtime: ``game/`` (rules, the match handler, its payloads) and the
   runtime, matchmaker and dispatch that route a message to it;
-* database: SQLite and its writer thread;
+* database: SQLite and its writer thread (on the loop's thread, handing writes over);
 * logging: ``logging`` and the host's log filter;
 * bench probe: the load bench's own probe in the host process.
+
+Only the event loop's thread is split. The other threads (the database writer) are counted
+apart and not split: py-spy cannot tell a thread waiting for the interpreter after a call that
+released it (SQLite, ``stat``) from one working there, so their samples overstate their CPU
+(``host_load.py`` prints each thread's real CPU, from Linux's schedstat).
 
 A native call (a ``send`` in uvloop, a C encoder) has no frame of its own: it is charged
 to the Python line that called it, so under uvloop part of the socket system calls shows
@@ -37,6 +42,9 @@ from pathlib import Path
 
 PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("bench probe", ("host_load.py",)),
+    # The front's two calls on every frame, before its file counts as HTTP: its write is the transport's send.
+    ("socket system calls", ("FrontConnection.write (",)),
+    ("WebSocket framing", ("FrontConnection.data_received (",)),
     ("logging", ("logging/", "net/host/logfilter.py", "net/host/jsonlog.py")),
     ("database", ("sqlite3/", "net/host/writer.py", "net/host/store.py", "net/host/database.py", "net/host/rating_store.py")),
     ("JSON", ("json/", "base64.py", "net/codec.py", "orjson", "net/host/outframe.py")),
@@ -68,12 +76,15 @@ _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 def part_of(stack: list[str]) -> str:
     """The part a sample's stack (outermost first) is charged to."""
     for frame in reversed(stack):
-        m = _FRAME.match(frame)
-        where = m.group("file") if m else frame
         for part, marks in PARTS:
-            if any(mark in where for mark in marks):
+            if any(mark in frame for mark in marks):
                 return part
     return "other"
+
+
+def on_loop(stack: list[str]) -> bool:
+    """Whether a sample is of the event loop's thread (any other thread starts in ``Thread._bootstrap``)."""
+    return not stack[0].startswith("Thread._bootstrap")
 
 
 def read(path: Path) -> list[tuple[list[str], int]]:
@@ -92,27 +103,32 @@ def idle(stack: list[str]) -> bool:
 
 
 def split(samples: list[tuple[list[str], int]]) -> Counter[str]:
-    """Busy samples by part (idle ones left out)."""
+    """The event loop thread's busy samples by part (idle ones, and other threads, left out)."""
     parts: Counter[str] = Counter()
     for stack, count in samples:
-        if not idle(stack):
+        if on_loop(stack) and not idle(stack):
             parts[part_of(stack)] += count
     return parts
 
 
 def report(path: Path, top: int = 20, per: tuple[str, float] | None = None) -> str:
-    """The split as text; ``per`` (what, how many) adds each part's CPU microseconds per that unit."""
+    """The split as text; ``per`` (what, how many) adds each part's CPU microseconds per that unit.
+
+    ``per``'s figure is the event loop thread's CPU for one unit (the split is of that thread).
+    """
     samples = read(path)
     parts = split(samples)
     total = sum(parts.values()) or 1
     waiting = sum(count for stack, count in samples if idle(stack))
-    lines = [f"profile {path.name}: {total} busy samples ({waiting} more waiting for work, left out)"]
+    others = sum(count for stack, count in samples if not on_loop(stack) and not idle(stack))
+    lines = [f"profile {path.name}: the event loop's thread, {total} busy samples ({waiting} more waiting for work, "
+             f"left out; {others} of other threads, not split: they include waits for the interpreter)"]
     for part, n in parts.most_common():
         share = f"{100 * n / total:5.1f} %"
         lines.append(f"  {part:28s} {share}" + (f"  {per[1] * n / total:7.1f} us per {per[0]}" if per else ""))
     leaves: Counter[str] = Counter()
     for stack, count in samples:
-        if not idle(stack):
+        if on_loop(stack) and not idle(stack):
             leaves[stack[-1]] += count
     lines.append(f"  top {top} lines (self time):")
     for frame, n in leaves.most_common(top):
