@@ -19,6 +19,7 @@ from ui.theme import Fonts
 
 ENTER_KEYS = (pygame.K_RETURN, pygame.K_KP_ENTER)
 ACTIVATE_KEYS = (*ENTER_KEYS, pygame.K_SPACE)
+HINT_SHARE = 0.87  # a button's key hint is drawn only if its text is at most this share of the label's
 
 
 def key_down(event: pygame.event.Event, *keys: int) -> bool:
@@ -101,6 +102,20 @@ class Button:
         fill = theme.BUTTON_PRESSED if pressed else theme.BUTTON_HOVER if hovered else theme.BUTTON
         return fill, theme.TEXT, theme.MUTED
 
+    def _hint_image(self, fonts: Fonts, scale: float, color: pygame.Color) -> pygame.Surface | None:
+        """The key hint's image, or None: none given, or it could not be drawn clearly smaller than the label.
+
+        Hints keep to a legible size while labels shrink with the window, so in a small window a
+        hint would be as big as the label beside it and read as part of it ("Play Space"); there
+        the footer alone says the keys.
+        """
+        if not self.hint:
+            return None
+        size = theme.small(13 * scale)
+        if theme.font_pixels(size) > HINT_SHARE * theme.font_pixels(22 * scale):
+            return None
+        return fonts.render(self.hint, size, color, light=True)
+
     def draw(
         self, surface: pygame.Surface, fonts: Fonts, scale: float, *, hovered: bool, focused: bool, pressed: bool
     ) -> None:
@@ -123,8 +138,7 @@ class Button:
             ring = body.inflate(int(8 * scale) + 2, int(8 * scale) + 2)
             ring_width = max(2, int(2.5 * scale))
             pygame.draw.rect(surface, theme.ACCENT, ring, width=ring_width, border_radius=radius + int(4 * scale))
-        hint_color = caption_color if self.style is ButtonStyle.PRIMARY else theme.MUTED
-        hint = fonts.render(self.hint, theme.small(13 * scale), hint_color, light=True) if self.hint else None
+        hint = self._hint_image(fonts, scale, caption_color if self.style is ButtonStyle.PRIMARY else theme.MUTED)
         # The label is centred clear of the key hint on the right; if both cannot fit, the hint goes.
         room = body.width - 24 * scale - (2 * (hint.get_width() + 10 * scale) if hint is not None else 0)
         if hint is not None and fonts.get(22 * scale).size(self.label)[0] > room:

@@ -1,0 +1,58 @@
+"""Layout rules a player sees at the smallest window and a large one: nothing crowds or covers anything else.
+
+Each test draws a screen of the catalogue (``screens_catalogue``) with ``screencheck.look_at`` and
+checks where things landed: rectangles and the ink of texts, not pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pygame
+import pytest
+
+from tests.ui.screencheck import Drawing, DrawnText, look_at
+from tests.ui.screens_catalogue import SCREENS
+from ui import theme
+from ui.pilot import Pilot
+
+SMALLEST = theme.MIN_SIZE
+LARGE = (1600, 1000)
+
+
+@pytest.fixture(scope="module")
+def pilots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[int, int], Pilot]]:
+    """An App at the smallest window and one at a large window, for every test of the module."""
+    out: dict[tuple[int, int], Pilot] = {}
+    with (Pilot.launch(data_dir=tmp_path_factory.mktemp("small"), size=SMALLEST) as small,
+          Pilot.launch(data_dir=tmp_path_factory.mktemp("large"), size=LARGE) as large):
+        out[SMALLEST], out[LARGE] = small, large
+        yield out
+    theme.set_text_size(100)
+    theme.use(theme.DEFAULT_THEME)
+
+
+def draw(pilot: Pilot, label: str, size: tuple[int, int], name: str = "Bea") -> Drawing:
+    app = pilot.app
+    app.reset(app.home())
+    return look_at(SCREENS[label](app, name), size)
+
+
+def text_in(drawing: Drawing, text: str, box: pygame.Rect) -> DrawnText | None:
+    return next((t for t in drawing.shown if t.text == text and box.contains(t.ink)), None)
+
+
+@pytest.mark.parametrize("size", [SMALLEST, LARGE], ids=["480x540", "1600x1000"])
+def test_a_key_hint_in_a_button_is_smaller_than_its_label_or_left_out(pilots: dict[tuple[int, int], Pilot],
+                                                                      size: tuple[int, int]) -> None:
+    drawing = draw(pilots[size], "replay", size)
+    screen = pilots[size].app.screen
+    back = screen.button_rect("Back")
+    assert back is not None
+    label, hint = text_in(drawing, "Back", back), text_in(drawing, "Esc", back)
+    assert label is not None
+    if size == SMALLEST:
+        assert hint is None, "at 480 px a hint would be as big as the label and read as part of it"
+    else:
+        assert hint is not None, "in a large window the button shows its key"
+        assert hint.ink.height < label.ink.height and hint.ink.left - label.ink.right > label.ink.height
