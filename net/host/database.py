@@ -103,8 +103,11 @@ class Database:
     def record(self, rec: GameRecord, done: Callable[[], None] | None = None) -> None:
         """Queue one finished game; ``done`` runs on the loop once it is safe (or known lost, which is logged)."""
         p1, p2 = rec.players
-        players = tuple(replace(p, username=self.accounts.name_of(p.user_id) or p.username) for p in (p1, p2))
-        row = game_write(replace(rec, players=(players[0], players[1])))
+        name1 = self.accounts.name_of(p1.user_id) or p1.username
+        name2 = self.accounts.name_of(p2.user_id) or p2.username
+        if (name1, name2) != (p1.username, p2.username):  # a rename during the match: the row has the names of now
+            rec = replace(rec, players=(replace(p1, username=name1), replace(p2, username=name2)))
+        row = game_write(rec)
         if rec.standings is None:
             self._writer.submit(row, done)
         else:  # the game's row, then both players' ratings: ``done`` once all three are safe

@@ -63,13 +63,19 @@ def text_frame(data: bytes) -> bytes:
     return bytes((_TEXT_FIN, 127)) + n.to_bytes(8, "big") + data
 
 
-def unmask(payload: bytes | bytearray, key: bytes | bytearray) -> bytes:
-    """``payload`` XOR the 4-byte ``key`` repeated (RFC 6455, 5.3), as one big-integer XOR."""
-    n = len(payload)
+def unmask_in_python(data: bytes | bytearray | memoryview, mask: bytes | bytearray) -> bytes:
+    """``data`` XOR the 4-byte ``mask`` repeated (RFC 6455, 5.3), as one big-integer XOR."""
+    n = len(data)
     if not n:
         return b""
-    repeated = (bytes(key) * (n // 4 + 1))[:n]
-    return (int.from_bytes(payload, "little") ^ int.from_bytes(repeated, "little")).to_bytes(n, "little")
+    repeated = (bytes(mask) * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(repeated, "little")).to_bytes(n, "little")
+
+
+try:  # websockets' own C loop where its build has one (about 0.1 us a frame against 0.9 in Python)
+    from websockets.speedups import apply_mask as unmask
+except ImportError:  # a platform without websockets' extension
+    unmask = unmask_in_python
 
 
 class Wire(Protocol):

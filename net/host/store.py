@@ -149,14 +149,17 @@ def describe_game(rec: GameRecord) -> str:
     return f"game {rec.game} of match {rec.match_id} ({p1.username} vs {p2.username})"
 
 
+def _int_rows(rows: Iterable[tuple[int, ...]]) -> str:
+    """Rows of whole numbers as compact JSON, ``[[0,1,4],[1,2,2]]`` (what ``json.dumps`` writes, made directly)."""
+    return "[" + ",".join("[" + ",".join(map(int.__repr__, row)) + "]" for row in rows) + "]"
+
+
 def game_write(rec: GameRecord) -> Write:
     """The row of one finished game (a second write of the same match and game replaces the first)."""
     p1, p2 = rec.players
     row = (
         rec.match_id, rec.game, p1.user_id, p1.username, p2.user_id, p2.username, rec.first,
-        json.dumps([list(m) for m in rec.moves], separators=(",", ":")),
-        rec.winner, rec.termination.value,
-        json.dumps([list(c) for c in rec.line], separators=(",", ":")) if rec.line else None,
+        _int_rows(rec.moves), rec.winner, rec.termination.value, _int_rows(rec.line) if rec.line else None,
         rec.started_at, rec.ended_at,
     )
     return Write("games", row, describe_game(rec))

@@ -14,7 +14,7 @@ import time
 import pytest
 from websockets.frames import Opcode
 
-from net.host.playersocket import text_frame, unmask
+from net.host.playersocket import text_frame, unmask, unmask_in_python
 from tests.net.host.rawclient import RawSocket
 from tests.net.host.test_host_limits import token_for
 from tests.net.host.test_host_match import WIN, play
@@ -47,6 +47,14 @@ def pongs(ws: RawSocket, count: int) -> list[dict[str, object]]:
         assert frame is not None, f"only {len(out)} of {count} answers came"
         out.append(json.loads(frame.data))
     return out
+
+
+@pytest.mark.parametrize("unmasker", [unmask, unmask_in_python], ids=["in use", "in Python"])
+def test_unmasking_is_rfc_6455s_xor_with_the_key_repeated(unmasker):
+    key = b"\x9a\x00\xff\x31"
+    for n in (0, 1, 3, 4, 5, 125, 126, 1000):
+        payload = bytes((7 * i + 3) % 256 for i in range(n))
+        assert unmasker(payload, key) == bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
 def test_a_game_is_played_to_a_win(looped_host, host_client):
