@@ -2,7 +2,7 @@
 
 Six fixed phrases (``game.xoxo.Reaction``: ids on the wire, words in the player's language
 here), so there is nothing to moderate. The player opens the picker with the small round
-button at the top corner of their own card, or with E; picks with a click, 1 to 6, or the
+button in their own card (left of their score: the card keeps room for it), or with E; picks with a click, 1 to 6, or the
 arrows and Enter; Esc (or a click elsewhere) closes it. Its last row mutes the opponent's
 reactions for the rest of the match (M). A reaction shows as a bubble under the card of the
 player who sent it for ``BUBBLE_SECONDS``: the opponent's with a soft sound, the player's own
@@ -17,12 +17,12 @@ let the server refuse one. ``ReactionBar`` holds the state and draws; the board 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pygame
-import pygame.gfxdraw
 
 from game.xoxo import REACTION_LIMIT, REACTION_WINDOW_SECONDS, Reaction
 from net.messages import Command, Event, MatchJoined, MuteReactions, ReactionReceived, SendReaction
@@ -38,6 +38,7 @@ POP_SECONDS = 0.18  # a bubble growing in
 BUBBLE_FADE = 0.4  # and fading out over its last this many seconds
 OPEN_KEY = pygame.K_e
 MUTE_KEY = pygame.K_m
+FACE_SUPERSAMPLE = 4  # the button's face is drawn this many times larger, then scaled down
 
 PHRASES: dict[Reaction, str] = {
     # TRANSLATORS: quick reactions a player sends the opponent during an online game; short, friendly.
@@ -52,6 +53,26 @@ ORDER = tuple(PHRASES)
 _DIGITS = {getattr(pygame, f"K_{n}"): i for i, n in enumerate(range(1, 7))} | {
     getattr(pygame, f"K_KP{n}"): i for i, n in enumerate(range(1, 7))
 }
+
+
+@functools.lru_cache(maxsize=8)
+def face(side: int, fill: tuple[int, ...], ink: tuple[int, ...], edge: tuple[int, ...]) -> pygame.Surface:
+    """A round smiling face ``side`` pixels across: drawn four times larger and scaled down, so its curves are smooth."""
+    big = side * FACE_SUPERSAMPLE
+    r = big / 2
+    layer = pygame.Surface((big, big), pygame.SRCALPHA)
+    pygame.draw.circle(layer, edge, (r, r), r)
+    pygame.draw.circle(layer, fill, (r, r), r - (max(1, big // 24) if edge != fill else 0))
+    for k in (-1, 1):
+        pygame.draw.circle(layer, ink, (r + k * r * 0.34, r - r * 0.22), r * 0.12)
+    smile_r, thick = r * 0.52, r * 0.13  # the mouth: a thick arc under the centre, round at both ends
+    angles = [math.radians(25 + 130 * i / 16) for i in range(17)]
+    outer = [(r + (smile_r + thick / 2) * math.cos(a), r + (smile_r + thick / 2) * math.sin(a) - r * 0.12) for a in angles]
+    inner = [(r + (smile_r - thick / 2) * math.cos(a), r + (smile_r - thick / 2) * math.sin(a) - r * 0.12) for a in angles]
+    pygame.draw.polygon(layer, ink, outer + inner[::-1])
+    for a in (angles[0], angles[-1]):
+        pygame.draw.circle(layer, ink, (r + smile_r * math.cos(a), r + smile_r * math.sin(a) - r * 0.12), thick / 2)
+    return pygame.transform.smoothscale(layer, (side, side))
 
 
 def phrase(reaction: Reaction) -> str:
@@ -79,7 +100,8 @@ class ReactionBar:
         self.bubbles: dict[int, Bubble] = {}  # by player index
         self.sent_at: list[float] = []  # when our last reactions went (the server's limit, kept here too)
         self.heard: list[Reaction] = []  # the opponent's reactions shown, in order (for tests and logs)
-        self._badge: pygame.Rect | None = None  # where the button was drawn
+        self._room: pygame.Rect | None = None  # where our card keeps room for the button (``place``)
+        self._badge: pygame.Rect | None = None  # where the button was drawn (a little larger: easy to hit)
         self._rows: list[pygame.Rect] = []  # where the picker's rows were drawn
 
     # What the board tells it ------------------------------------------------------------------------
@@ -213,27 +235,28 @@ class ReactionBar:
         self._rows = []
         if not self.available:
             return
-        self._draw_badge(surface, lay)
+        if self._room is not None:
+            self._draw_badge(surface, lay, self._room)
         if self.open:
             self._picker(surface, fonts, lay, now)
 
-    def _draw_badge(self, surface: pygame.Surface, lay: BoardLayout) -> None:
-        """The round button at the top outer corner of our card: a smiling face."""
-        s, card = lay.scale, lay.plates[self.me - 1]
-        r = max(10, int(14 * s))
-        cx = card.left + int(14 * s) if self.me == 1 else card.right - int(14 * s)
-        cy = card.top + int(1 * s)
+    @property
+    def button_rect(self) -> pygame.Rect | None:
+        """Where the round button was drawn in the last frame (None: it was not)."""
+        return self._room if self._badge is not None else None
+
+    def place(self, room: pygame.Rect | None) -> None:
+        """Where our card keeps room for the button this frame (None: nowhere, no button)."""
+        self._room = room
+
+    def _draw_badge(self, surface: pygame.Surface, lay: BoardLayout, room: pygame.Rect) -> None:
+        """The round button in our card, left of our score: a smiling face (the accent's colours while the picker is open)."""
+        s = lay.scale
         fill = theme.ACCENT if self.open else theme.BUTTON_HOVER
-        pygame.gfxdraw.aacircle(surface, cx, cy, r, fill)
-        pygame.gfxdraw.filled_circle(surface, cx, cy, r, fill)
         ink = theme.ON_ACCENT if self.open else theme.TEXT
-        eye = max(1, round(r * 0.13))
-        for k in (-1, 1):
-            pygame.gfxdraw.filled_circle(surface, cx + round(k * r * 0.34), cy - round(r * 0.28), eye, ink)
-        smile = pygame.Rect(0, 0, round(r * 1.1), round(r * 0.8))
-        smile.center = (cx, cy + round(r * 0.05))
-        pygame.draw.arc(surface, ink, smile, math.pi * 1.2, math.pi * 1.8, max(2, round(r * 0.12)))
-        self._badge = pygame.Rect(cx - r, cy - r, 2 * r, 2 * r).inflate(int(8 * s), int(8 * s))  # easy to hit
+        edge = theme.OUTLINE if theme.outlined() and not self.open else fill
+        surface.blit(face(room.width, tuple(fill), tuple(ink), tuple(edge)), room)
+        self._badge = room.inflate(int(8 * s), int(8 * s))  # easy to hit
 
     def _bubble(self, surface: pygame.Surface, fonts: theme.Fonts, lay: BoardLayout, card: pygame.Rect,
                 bubble: Bubble, now: float) -> None:

@@ -15,6 +15,8 @@ from tests.ui.screencheck import Drawing, DrawnText, look_at
 from tests.ui.screens_catalogue import SCREENS
 from ui import theme
 from ui.pilot import Pilot
+from ui.screens.boardview import board_layout
+from ui.screens.netboard import NetBoardScreen
 
 SMALLEST = theme.MIN_SIZE
 LARGE = (1600, 1000)
@@ -56,3 +58,23 @@ def test_a_key_hint_in_a_button_is_smaller_than_its_label_or_left_out(pilots: di
     else:
         assert hint is not None, "in a large window the button shows its key"
         assert hint.ink.height < label.ink.height and hint.ink.left - label.ink.right > label.ink.height
+
+
+@pytest.mark.parametrize("look", ["dark", "high-contrast"])
+@pytest.mark.parametrize("size", [SMALLEST, LARGE], ids=["480x540", "1600x1000"])
+def test_the_reactions_button_sits_inside_our_card_clear_of_its_edge_name_and_score(
+        pilots: dict[tuple[int, int], Pilot], size: tuple[int, int], look: str) -> None:
+    theme.use(look)
+    try:
+        drawing = draw(pilots[size], "net-board-reactions", size, name="W" * 20)
+    finally:
+        theme.use(theme.DEFAULT_THEME)
+    screen = pilots[size].app.screen
+    assert isinstance(screen, NetBoardScreen)
+    button, card = screen.reactions.button_rect, board_layout(size).plates[screen.reactions.me - 1]
+    assert button is not None, "reactions are offered: the button is drawn"
+    edge = max(2, int(3 * theme.scale_for(size)))  # the card's outline while it is our turn
+    assert card.inflate(-2 * edge, -2 * edge).contains(button), f"{tuple(button)} covers the edge of our card {tuple(card)}"
+    in_card = [t for t in drawing.shown if card.contains(t.ink)]
+    assert {t.text for t in in_card} >= {"You", "0"}, "the card's caption and score are drawn"
+    assert [t.text for t in in_card if t.ink.colliderect(button)] == [], "the button covers none of the card's text"

@@ -357,8 +357,14 @@ class BoardScreen(Screen):
         self.draw_footer(surface, self.hint_text, lay.hint.height)
 
     def draw_board(self, surface: pygame.Surface, lay: BoardLayout) -> None:
-        look = Look(self.hover, self.cursor, self.cursor_visible)
-        self.painter(self.fonts, self.progress).draw(surface, lay, self.model, look)
+        self.paint_board(surface, lay)
+
+    def paint_board(self, surface: pygame.Surface, lay: BoardLayout, *, badge_card: int = 0) -> BoardPainter:
+        """Draw the model with this screen's painter (``badge_card``: the card that keeps room for a round button);
+        the painter, which knows where it put things."""
+        painter = self.painter(self.fonts, self.progress, badge_card=badge_card)
+        painter.draw(surface, lay, self.model, Look(self.hover, self.cursor, self.cursor_visible))
+        return painter
 
 
 def open_bot_game(app: App, level: Level) -> BoardScreen:

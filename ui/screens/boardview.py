@@ -205,12 +205,23 @@ def draw_pill(surface: pygame.Surface, fonts: theme.Fonts, text: str, size: floa
     return box
 
 
+def badge_room(lay: BoardLayout, card: pygame.Rect, score_left: float) -> pygame.Rect:
+    """Where a round button goes inside ``card``: left of its score (which starts at ``score_left``), centred in height."""
+    s = lay.scale
+    side = min(2 * max(10, int(14 * s)), card.height - 2 * max(4, int(8 * s)))
+    room = pygame.Rect(0, 0, side, side)
+    room.midright = (int(score_left - 10 * s), card.centery)
+    return room
+
+
 class BoardPainter:
     """Draws one board screen's model; the screen hands it the layout, the look and how far animations are."""
 
-    def __init__(self, fonts: theme.Fonts, progress: Progress):
+    def __init__(self, fonts: theme.Fonts, progress: Progress, *, badge_card: int = 0):
         self.fonts = fonts
         self.progress = progress
+        self.badge_card = badge_card  # the card (1 or 2) that keeps room for a round button (quick reactions), or 0
+        self.badge: pygame.Rect | None = None  # where that room is, once the cards are drawn
 
     def draw(self, surface: pygame.Surface, lay: BoardLayout, model: BoardModel, look: Look) -> None:
         self.plates(surface, lay, model)
@@ -222,42 +233,58 @@ class BoardPainter:
     # Parts ---------------------------------------------------------------------------------
 
     def plates(self, surface: pygame.Surface, lay: BoardLayout, model: BoardModel) -> None:
-        view, fonts, s = model.view, self.fonts, lay.scale
         for index, rect in zip((1, 2), lay.plates, strict=True):
-            to_move = view is not None and not view.board.is_over and view.board.to_move == index
-            winner = view is not None and view.board.outcome is not None and view.board.outcome.winner == index
-            color = theme.MARK_COLORS[index]
-            radius = int(14 * s)
-            pygame.draw.rect(surface, theme.PANEL_HIGH if to_move else theme.PANEL, rect, border_radius=radius)
-            if to_move or winner:
-                outline = color if to_move else theme.ACCENT
-                pygame.draw.rect(surface, outline, rect, width=max(2, int(3 * s)), border_radius=radius)
-            icon = int(rect.height * 0.5)
-            blit_center(surface, mark_surface(index, icon), (rect.x + rect.height / 2, rect.centery))
-            text_x = rect.x + rect.height * 0.92
-            mine = view is not None and view.you == index
-            if view is not None:
-                name = model.name_of(index)
-                caption = _("You") if mine else (_("Computer") if model.mode is GameMode.BOT else _("Opponent"))
-                rating = model.rating_label(index)
-                if rating:
-                    # TRANSLATORS: under a player's name on the board: "You  ·  1508?" (a rated match: their rating).
-                    caption = _("{who}  ·  {rating}").format(who=caption, rating=rating)
-            else:
-                name, caption = "…", ""
-            score = str(model.score[index])
-            score_img = fonts.render(score, 28 * s, theme.TEXT if model.score[index] else theme.MUTED)
-            score_rect = score_img.get_rect(midright=(rect.right - 14 * s, rect.centery))
-            name_max = score_rect.left - 8 * s - text_x
-            name_img = fonts.line(name, 21 * s, name_max, theme.TEXT)
-            cap_color = theme.MARK_TEXT[index] if mine else theme.MUTED
-            cap_img = fonts.line(caption, theme.small(14 * s), name_max, cap_color, light=True) if caption else None
-            block = name_img.get_height() + (cap_img.get_height() + 2 * s if cap_img else 0)
-            y = rect.centery - block / 2
-            surface.blit(name_img, (text_x, y))
-            if cap_img is not None:
-                surface.blit(cap_img, (text_x, y + name_img.get_height() + 2 * s))
-            surface.blit(score_img, score_rect)
+            self._plate(surface, lay, model, index, rect)
+        self._draws(surface, lay, model)
+
+    def _plate(self, surface: pygame.Surface, lay: BoardLayout, model: BoardModel, index: int, rect: pygame.Rect) -> None:
+        """One player's card: their mark, name and caption, their score on the right (and room for the badge)."""
+        view, fonts, s = model.view, self.fonts, lay.scale
+        to_move = view is not None and not view.board.is_over and view.board.to_move == index
+        winner = view is not None and view.board.outcome is not None and view.board.outcome.winner == index
+        color = theme.MARK_COLORS[index]
+        radius = int(14 * s)
+        pygame.draw.rect(surface, theme.PANEL_HIGH if to_move else theme.PANEL, rect, border_radius=radius)
+        if to_move or winner:
+            outline = color if to_move else theme.ACCENT
+            pygame.draw.rect(surface, outline, rect, width=max(2, int(3 * s)), border_radius=radius)
+        icon = int(rect.height * 0.5)
+        blit_center(surface, mark_surface(index, icon), (rect.x + rect.height / 2, rect.centery))
+        text_x = rect.x + rect.height * 0.92
+        mine = view is not None and view.you == index
+        name, caption = self._plate_texts(model, index, mine)
+        score = str(model.score[index])
+        score_img = fonts.render(score, 28 * s, theme.TEXT if model.score[index] else theme.MUTED)
+        score_rect = score_img.get_rect(midright=(rect.right - 14 * s, rect.centery))
+        text_right = score_rect.left
+        if index == self.badge_card:
+            self.badge = badge_room(lay, rect, score_rect.left)
+            text_right = self.badge.left
+        name_max = text_right - 8 * s - text_x
+        name_img = fonts.line(name, 21 * s, name_max, theme.TEXT)
+        cap_color = theme.MARK_TEXT[index] if mine else theme.MUTED
+        cap_img = fonts.line(caption, theme.small(14 * s), name_max, cap_color, light=True) if caption else None
+        block = name_img.get_height() + (cap_img.get_height() + 2 * s if cap_img else 0)
+        y = rect.centery - block / 2
+        surface.blit(name_img, (text_x, y))
+        if cap_img is not None:
+            surface.blit(cap_img, (text_x, y + name_img.get_height() + 2 * s))
+        surface.blit(score_img, score_rect)
+
+    @staticmethod
+    def _plate_texts(model: BoardModel, index: int, mine: bool) -> tuple[str, str]:
+        """A card's name and the caption under it ("You  ·  1508?")."""
+        if model.view is None:
+            return "…", ""
+        caption = _("You") if mine else (_("Computer") if model.mode is GameMode.BOT else _("Opponent"))
+        rating = model.rating_label(index)
+        if rating:
+            # TRANSLATORS: under a player's name on the board: "You  ·  1508?" (a rated match: their rating).
+            caption = _("{who}  ·  {rating}").format(who=caption, rating=rating)
+        return model.name_of(index), caption
+
+    def _draws(self, surface: pygame.Surface, lay: BoardLayout, model: BoardModel) -> None:
+        fonts, s = self.fonts, lay.scale
         # The draws, between the two cards.
         box = lay.draws
         pygame.draw.rect(surface, theme.PANEL, box, border_radius=int(14 * s))

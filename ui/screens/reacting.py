@@ -14,7 +14,7 @@ from ui.boardmodel import BoardModel
 from ui.controller import Controller
 from ui.reactions import ReactionBar
 from ui.screens.board import BoardScreen
-from ui.screens.boardview import board_layout
+from ui.screens.boardview import BoardLayout, board_layout
 
 
 class ReactingBoardScreen(BoardScreen):
@@ -42,6 +42,11 @@ class ReactingBoardScreen(BoardScreen):
     def next_deadline(self) -> float | None:
         due = [d for d in (super().next_deadline(), self.reactions.next_deadline(self.now)) if d is not None]
         return min(due) if due else None
+
+    def draw_board(self, surface: pygame.Surface, lay: BoardLayout) -> None:
+        """The board, our card keeping room left of our score for the reactions' button while they are offered."""
+        painter = self.paint_board(surface, lay, badge_card=self.reactions.me if self.reactions.available else 0)
+        self.reactions.place(painter.badge)
 
     def draw(self, surface: pygame.Surface) -> None:
         super().draw(surface)
