@@ -13,14 +13,20 @@ from net.stats import REFRESH_SECONDS
 from ui.i18n import _, ngettext
 
 
-def around_text(stats: StatsLoaded) -> str:
-    """'3 other players online  ·  1 game in progress' (the player, connected, is one of those online)."""
+def around_parts(stats: StatsLoaded) -> tuple[str, str]:
+    """'3 other players online' and '1 game in progress' (the player, connected, is one of those online)."""
     others = max(0, stats.online - 1)
     if others == 0:
         who = _("You are the only player online")
     else:
         who = ngettext("{n} other player online", "{n} other players online", others).format(n=others)
     games = ngettext("{n} game in progress", "{n} games in progress", stats.games).format(n=stats.games)
+    return who, games
+
+
+def around_text(stats: StatsLoaded) -> str:
+    """'3 other players online  ·  1 game in progress'."""
+    who, games = around_parts(stats)
     return f"{who}  \u00b7  {games}"
 
 
@@ -63,3 +69,8 @@ class WhoIsAround:
     def text(self) -> str:
         """What the screen shows ("" until the server said, or where it cannot)."""
         return around_text(self.stats) if self.stats is not None else ""
+
+    @property
+    def players_text(self) -> str:
+        """Only who is online: what a screen shows where ``text`` would not fit on its line."""
+        return around_parts(self.stats)[0] if self.stats is not None else ""

@@ -386,6 +386,12 @@ def matchmaking_around(app: App, name: str) -> Screen:
     return screen
 
 
+def friend_wait_around(app: App, name: str) -> Screen:
+    """Waiting for a friend, signed in, alone on the server (the longest line of who is around in English)."""
+    return show(app, MatchmakingScreen(flow(app, TripKind.ONLINE, name, code="WWWWW")), SignedIn(SERVER, "u", name),
+                Searching("t"), StatsLoaded(1, 0))
+
+
 def wait_bot_prompt(app: App, name: str) -> Screen:
     """The bot game while waiting, and an opponent ready: the prompt with its countdown."""
     waiting = matchmaking_around(app, name)
@@ -420,5 +426,6 @@ SCREENS: dict[str, Callable[[App, str], Screen]] = {
     "net-board-rated-kept": net_board_rated_kept, "net-board-claim": net_board_claim, "net-board-aborted": net_board_aborted,
     "quit-dialog": quit_dialog, "leaderboard": leaderboard, "leaderboard-none": leaderboard_none,
     "resume-offer": resume_offer, "resume-verdict": resume_verdict, "resuming": resuming,
-    "matchmaking-around": matchmaking_around, "wait-bot-prompt": wait_bot_prompt, "net-board-reactions": net_board_reactions,
+    "matchmaking-around": matchmaking_around, "friend-wait-around": friend_wait_around, "wait-bot-prompt": wait_bot_prompt,
+    "net-board-reactions": net_board_reactions,
 }

@@ -20,6 +20,7 @@ from ui.screens.netboard import NetBoardScreen
 
 SMALLEST = theme.MIN_SIZE
 LARGE = (1600, 1000)
+ROOM_ABOVE_BUTTONS = 8  # pixels between the last line of a card and its buttons, at the smallest window
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +79,22 @@ def test_the_reactions_button_sits_inside_our_card_clear_of_its_edge_name_and_sc
     in_card = [t for t in drawing.shown if card.contains(t.ink)]
     assert {t.text for t in in_card} >= {"You", "0"}, "the card's caption and score are drawn"
     assert [t.text for t in in_card if t.ink.colliderect(button)] == [], "the button covers none of the card's text"
+
+
+@pytest.mark.parametrize("percent", [100, 150])
+@pytest.mark.parametrize("label", ["matchmaking-around", "friend-wait-around", "matchmaking", "reconnecting-search"])
+def test_the_waiting_cards_keep_their_text_clear_of_the_buttons_at_the_smallest_window(
+        pilots: dict[tuple[int, int], Pilot], label: str, percent: int) -> None:
+    theme.set_text_size(percent)
+    try:
+        drawing = draw(pilots[SMALLEST], label, SMALLEST)
+    finally:
+        theme.set_text_size(100)
+    screen = pilots[SMALLEST].app.screen
+    top = min(b.rect.top for b in screen.buttons.buttons)
+    above = [t for t in drawing.shown if t.ink.centery < top]
+    assert above, "the card has lines above its buttons"
+    lowest = max(above, key=lambda t: t.ink.bottom)
+    assert top - lowest.ink.bottom >= ROOM_ABOVE_BUTTONS, f"{lowest.text!r} ends {top - lowest.ink.bottom} px above a button"
+    cut = [t.text for t in above if "online" in t.text and t.text.endswith("…")]
+    assert cut == [], "who is around drops its second part where it does not fit, rather than its end"

@@ -67,6 +67,7 @@ class MatchmakingRows(WaitRows):
     around: int = 30  # who is around on the server (online)
     offer: int = 62  # the bot's button, above Cancel, once offered
     note: int = 48  # two lines
+    gap: int = 14  # between the last line of text and the buttons
 
 
 MatchmakingLayout = ColumnLayout[MatchmakingRows]
@@ -235,7 +236,7 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         lay = ColumnLayout.centred(
             size, MatchmakingRows(),
             lambda h: (h.pad, h.title, h.spinner, h.status, h.detail, h.server, *((h.around,) if around else ()),
-                       *((h.note,) if note else ()), *((h.offer,) if offer else ()), h.button, h.pad),
+                       *((h.note,) if note else ()), h.gap, *((h.offer,) if offer else ()), h.button, h.pad),
             width=500, min_top=12,
         )
         self._measured = (key, lay)
@@ -255,6 +256,12 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
                 b.rect = pygame.Rect(x, y, w, h.button)
                 x += w + gap
             y -= h.offer
+
+    def _around_line(self, fonts: theme.Fonts, size: float, room: float) -> str:
+        """Who is around, all of it if it fits on its line (a little smaller at most), else only who is online."""
+        text = self.around.text
+        shown, _size = fonts.fit_line(text, size, room, light=True)
+        return text if shown.split() == text.split() else self.around.players_text
 
     def paint(self, canvas: Canvas, lay: MatchmakingLayout) -> None:
         surface, fonts, s = canvas.surface, canvas.fonts, canvas.scale
@@ -276,7 +283,7 @@ class MatchmakingScreen(WaitingScreen[MatchmakingRows]):
         canvas.fitted(self.server_text, theme.small(15 * s), room, theme.MUTED, (cx, y + h.server / 2), light=True)
         y += h.server
         if self.shows_around:
-            around = self.around.text
+            around = self._around_line(fonts, theme.small(15 * s), room)
             if around:
                 canvas.fitted(around, theme.small(15 * s), room, theme.ACCENT, (cx, y + h.around / 2), light=True)
             y += h.around
