@@ -13,10 +13,11 @@ import pytest
 
 from tests.ui.screencheck import Drawing, DrawnText, look_at
 from tests.ui.screens_catalogue import SCREENS
-from ui import theme
+from ui import i18n, theme
 from ui.pilot import Pilot
 from ui.screens.boardview import board_layout
 from ui.screens.netboard import NetBoardScreen
+from ui.screens.settings import SettingsScreen
 
 SMALLEST = theme.MIN_SIZE
 LARGE = (1600, 1000)
@@ -98,3 +99,22 @@ def test_the_waiting_cards_keep_their_text_clear_of_the_buttons_at_the_smallest_
     assert top - lowest.ink.bottom >= ROOM_ABOVE_BUTTONS, f"{lowest.text!r} ends {top - lowest.ink.bottom} px above a button"
     cut = [t.text for t in above if "online" in t.text and t.text.endswith("…")]
     assert cut == [], "who is around drops its second part where it does not fit, rather than its end"
+
+
+@pytest.mark.parametrize("percent", [100, 150])
+def test_the_name_help_in_settings_is_whole_in_japanese_at_the_smallest_window(
+        pilots: dict[tuple[int, int], Pilot], percent: int) -> None:
+    pilot = pilots[SMALLEST]
+    pilot.app.use_language("ja")
+    theme.set_text_size(percent)
+    try:
+        drawing = draw(pilot, "settings", SMALLEST)
+        note = i18n._("Other players see it. Online, a new name counts from your next sign-in.")
+    finally:
+        theme.set_text_size(100)
+        pilot.app.use_language("en")
+    screen = pilot.app.screen
+    assert isinstance(screen, SettingsScreen)
+    below = [t for t in drawing.shown if screen.name_field.rect.bottom <= t.ink.top and t.text.rstrip("…") in note]
+    shown = "".join(t.text for t in sorted(below, key=lambda t: t.ink.top))
+    assert shown == note, "the help under the name wraps onto as many lines as it needs, never cut with '…'"

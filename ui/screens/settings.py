@@ -11,8 +11,9 @@ not yet kept, if it is a name. Esc goes back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import pygame
@@ -20,7 +21,7 @@ import pygame
 from net.limits import MAX_NAME_LENGTH
 from ui import i18n, theme
 from ui.i18n import L_, N_, Text, _, say
-from ui.render import blit_center
+from ui.render import blit_center, wrap_text
 from ui.screens.base import Canvas
 from ui.screens.form import FieldRefused, Focusable, FormRows, FormScreen, draw_field, draw_form_card, form_column
 from ui.screens.layout import ColumnLayout
@@ -92,13 +93,16 @@ class SettingsRows(FormRows):
     gap: int = 12
     label: int = 24
     field: int = 44
-    note: int = 40  # two lines
+    note: int = 40  # two lines and a margin (more where the language and the text size need them: NOTE_LINE each)
     error: int = 24
     button: int = 50
 
 
 SettingsLayout = ColumnLayout[SettingsRows]
 ROWS = 5
+NOTE_LINE = 18  # a line of the note under the name field (default-window units)
+NOTE_LINES = 3  # the most lines it takes
+NOTE_LEADING = 0.9  # its lines this much closer than the font's own line height (wide for Japanese)
 
 
 class SettingsScreen(FormScreen[SettingsLayout]):
@@ -230,7 +234,27 @@ class SettingsScreen(FormScreen[SettingsLayout]):
             rows = [h.row, h.row_gap] * ROWS
             return [h.pad, h.title, *rows[:-1], h.gap, h.label, h.field, h.note, h.error, h.button, h.pad]
 
-        return form_column(size, SettingsRows(), order, width=500)
+        rows = SettingsRows()
+        lay = form_column(size, rows, order, width=500)
+        note = self._note_units(lay)
+        if note > rows.note:  # a long language, large text: the note gets the lines it needs
+            lay = form_column(size, replace(rows, note=note), order, width=500)
+        return lay
+
+    @staticmethod
+    def _name_note() -> str:
+        return _("Other players see it. Online, a new name counts from your next sign-in.")
+
+    def _note_lines(self, lay: SettingsLayout) -> int:
+        """The lines the note under the name needs in ``lay``'s column (at most ``NOTE_LINES``)."""
+        font = self.fonts.get(theme.small(14 * lay.scale), light=True)
+        return min(NOTE_LINES, len(wrap_text(font, self._name_note(), lay.column.inner)))
+
+    def _note_units(self, lay: SettingsLayout) -> int:
+        """The note's row in default-window units: its lines at the font's own line height, a little tightened."""
+        font = self.fonts.get(theme.small(14 * lay.scale), light=True)
+        line = max(NOTE_LINE, math.ceil(font.get_linesize() * NOTE_LEADING / (lay.scale * theme.text_scale())))
+        return self._note_lines(lay) * line + 4
 
     def place(self, lay: SettingsLayout) -> None:
         col, h = lay.column, lay.rows
@@ -252,9 +276,9 @@ class SettingsScreen(FormScreen[SettingsLayout]):
         self.buttons.draw(surface, fonts, s)
         draw_field(surface, fonts, s, self.name_field, _("Your name"), error=self.error is not None, counter=True)
         y = self.name_field.rect.bottom
-        note = _("Other players see it. Online, a new name counts from your next sign-in.")
-        canvas.wrapped(note, theme.small(14 * s), col.inner, theme.MUTED, y + 2 * s, light=True, max_lines=2,
-                       line_height=(h.note - 4 * s) / 2)
+        lines = max(2, self._note_lines(lay))
+        canvas.wrapped(self._name_note(), theme.small(14 * s), col.inner, theme.MUTED, y + 2 * s, light=True,
+                       max_lines=lines, line_height=(h.note - 4 * s) / lines)
         y += h.note
         if self.error:
             canvas.fitted(say(self.error), theme.small(15 * s), col.inner, theme.ERROR, (canvas.center_x, y + h.error / 2),
