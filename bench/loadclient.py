@@ -32,6 +32,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
+from game.xoxo import join_metadata
+
 try:  # a faster parser where installed: the load generator's CPU is not the server's to pay
     import orjson
 
@@ -69,7 +71,7 @@ def frame(payload: bytes, opcode: int = 0x1) -> bytes:
 
 # What a player sends around its games, as Nakama's realtime envelopes (the frames built once).
 MATCHMAKER_ADD = frame(b'{"cid":"1","matchmaker_add":{"min_count":2,"max_count":2,"query":"*"}}')
-JOIN_METADATA = {"protocol": "2"}  # what the players declare in match_join (game.xoxo.join_metadata's shape)
+JOIN_METADATA = join_metadata()  # what the players declare in match_join: the game's own revision, as its client does
 
 
 def match_data(match_id: str, op: int, data: bytes) -> bytes:
