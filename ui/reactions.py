@@ -29,7 +29,7 @@ from net.messages import Command, Event, MatchJoined, MuteReactions, ReactionRec
 from ui import theme
 from ui.boardmodel import BoardModel
 from ui.i18n import N_, _
-from ui.render import blit_center, ease_out_back, translucent
+from ui.render import SUPERSAMPLE, arc_band, blit_center, ease_out_back, translucent
 from ui.screens.boardview import BoardLayout
 from ui.textcut import short_name
 
@@ -38,7 +38,6 @@ POP_SECONDS = 0.18  # a bubble growing in
 BUBBLE_FADE = 0.4  # and fading out over its last this many seconds
 OPEN_KEY = pygame.K_e
 MUTE_KEY = pygame.K_m
-FACE_SUPERSAMPLE = 4  # the button's face is drawn this many times larger, then scaled down
 
 PHRASES: dict[Reaction, str] = {
     # TRANSLATORS: quick reactions a player sends the opponent during an online game; short, friendly.
@@ -57,21 +56,15 @@ _DIGITS = {getattr(pygame, f"K_{n}"): i for i, n in enumerate(range(1, 7))} | {
 
 @functools.lru_cache(maxsize=8)
 def face(side: int, fill: tuple[int, ...], ink: tuple[int, ...], edge: tuple[int, ...]) -> pygame.Surface:
-    """A round smiling face ``side`` pixels across: drawn four times larger and scaled down, so its curves are smooth."""
-    big = side * FACE_SUPERSAMPLE
+    """A round smiling face ``side`` pixels across, drawn large and scaled down so that its curves are smooth."""
+    big = side * SUPERSAMPLE
     r = big / 2
     layer = pygame.Surface((big, big), pygame.SRCALPHA)
     pygame.draw.circle(layer, edge, (r, r), r)
     pygame.draw.circle(layer, fill, (r, r), r - (max(1, big // 24) if edge != fill else 0))
     for k in (-1, 1):
         pygame.draw.circle(layer, ink, (r + k * r * 0.34, r - r * 0.22), r * 0.12)
-    smile_r, thick = r * 0.52, r * 0.13  # the mouth: a thick arc under the centre, round at both ends
-    angles = [math.radians(25 + 130 * i / 16) for i in range(17)]
-    outer = [(r + (smile_r + thick / 2) * math.cos(a), r + (smile_r + thick / 2) * math.sin(a) - r * 0.12) for a in angles]
-    inner = [(r + (smile_r - thick / 2) * math.cos(a), r + (smile_r - thick / 2) * math.sin(a) - r * 0.12) for a in angles]
-    pygame.draw.polygon(layer, ink, outer + inner[::-1])
-    for a in (angles[0], angles[-1]):
-        pygame.draw.circle(layer, ink, (r + smile_r * math.cos(a), r + smile_r * math.sin(a) - r * 0.12), thick / 2)
+    arc_band(layer, ink, (r, r - r * 0.12), r * 0.52, r * 0.13, math.radians(25), math.radians(155))  # the smile
     return pygame.transform.smoothscale(layer, (side, side))
 
 

@@ -53,6 +53,25 @@ def thick_line(surface: pygame.Surface, color: pygame.Color, start: Point, end: 
         pygame.gfxdraw.filled_circle(surface, round(x), round(y), round(r), color)
 
 
+SUPERSAMPLE = 4  # small icons are drawn this many times larger, then scaled down: smooth curves at any size
+
+
+def arc_band(surface: pygame.Surface, color: pygame.Color | tuple[int, ...], center: Point, radius: float, width: float,
+             start: float, stop: float) -> None:
+    """A thick arc of ``radius`` from angle ``start`` to ``stop`` (radians, clockwise on screen), round at both ends.
+
+    One polygon, so it has none of the gaps ``pygame.draw.arc`` leaves in a wide arc.
+    """
+    cx, cy = center
+    steps = max(4, int(abs(stop - start) * radius / 2))
+    angles = [start + (stop - start) * i / steps for i in range(steps + 1)]
+    outer = [(cx + (radius + width / 2) * math.cos(a), cy + (radius + width / 2) * math.sin(a)) for a in angles]
+    inner = [(cx + (radius - width / 2) * math.cos(a), cy + (radius - width / 2) * math.sin(a)) for a in reversed(angles)]
+    pygame.draw.polygon(surface, color, outer + inner)
+    for a in (start, stop):
+        pygame.draw.circle(surface, color, (cx + radius * math.cos(a), cy + radius * math.sin(a)), width / 2)
+
+
 def _draw_mark(player: int, size: int, color: pygame.Color) -> pygame.Surface:
     big = size * SUPERSAMPLE
     surface = pygame.Surface((big, big), pygame.SRCALPHA)

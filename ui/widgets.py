@@ -8,13 +8,14 @@ lays itself out (from the window size), so they follow every resize.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Sequence
 
 import pygame
 
 from ui import theme
 from ui.i18n import Text, shown
-from ui.render import blit_center, translucent
+from ui.render import SUPERSAMPLE, arc_band, blit_center, thick_line, translucent
 from ui.theme import Fonts
 
 ENTER_KEYS = (pygame.K_RETURN, pygame.K_KP_ENTER)
@@ -375,18 +376,33 @@ class SpeakerButton:
             pygame.draw.rect(surface, theme.ACCENT, ring, width=max(2, int(2.5 * s)), border_radius=ring.height // 2)
         key = fonts.render("M", theme.small(13 * s), theme.MUTED, light=True)
         surface.blit(key, key.get_rect(midleft=(rect.x + 9 * s, rect.centery)))
-        color = theme.MUTED if muted else theme.TEXT
-        cx, cy = rect.right - 30 * s, rect.centery
-        body = [(cx - 6 * s, cy - 4 * s), (cx - 2 * s, cy - 4 * s), (cx + 4 * s, cy - 9 * s),
-                (cx + 4 * s, cy + 9 * s), (cx - 2 * s, cy + 4 * s), (cx - 6 * s, cy + 4 * s)]
-        pygame.draw.polygon(surface, color, body)
-        width = max(2, int(2 * s))
-        if muted:
-            x0 = cx + 8 * s
-            pygame.draw.line(surface, theme.ERROR, (x0, cy - 5 * s), (x0 + 9 * s, cy + 5 * s), width)
-            pygame.draw.line(surface, theme.ERROR, (x0, cy + 5 * s), (x0 + 9 * s, cy - 5 * s), width)
-        else:
-            for radius in (8 * s, 13 * s):
-                arc = pygame.Rect(0, 0, int(2 * radius), int(2 * radius))
-                arc.center = (int(cx), int(cy))
-                pygame.draw.arc(surface, color, arc, -0.75, 0.75, width)
+        icon = speaker_icon(rect.height, tuple(theme.MUTED if muted else theme.TEXT), tuple(theme.ERROR) if muted else None)
+        surface.blit(icon, (rect.right - (30 + ICON_CENTRE[0]) * s, rect.centery - ICON_CENTRE[1] * s))
+
+
+ICON_UNITS = (28, 24)  # the speaker icon's box, in a 32-unit-high pill's units
+ICON_CENTRE = (8, 12)  # where the speaker's centre is in that box
+
+
+@functools.lru_cache(maxsize=8)
+def speaker_icon(height: int, color: tuple[int, ...], cross: tuple[int, ...] | None) -> pygame.Surface:
+    """The speaker for a pill ``height`` pixels high, with two waves, or (``cross``: its colour) struck through.
+
+    Drawn large and scaled down, so the waves stay two clean curves in the smallest window.
+    """
+    s = height / 32 * SUPERSAMPLE
+    layer = pygame.Surface((round(ICON_UNITS[0] * s), round(ICON_UNITS[1] * s)), pygame.SRCALPHA)
+    cx, cy = ICON_CENTRE[0] * s, ICON_CENTRE[1] * s
+    body = [(cx - 6 * s, cy - 4 * s), (cx - 2 * s, cy - 4 * s), (cx + 4 * s, cy - 9 * s),
+            (cx + 4 * s, cy + 9 * s), (cx - 2 * s, cy + 4 * s), (cx - 6 * s, cy + 4 * s)]
+    pygame.draw.polygon(layer, color, body)
+    width = 2.2 * s
+    if cross is not None:
+        x0 = cx + 9 * s
+        thick_line(layer, pygame.Color(cross), (x0, cy - 5 * s), (x0 + 9 * s, cy + 5 * s), width)
+        thick_line(layer, pygame.Color(cross), (x0, cy + 5 * s), (x0 + 9 * s, cy - 5 * s), width)
+    else:
+        for radius in (8.5 * s, 14 * s):
+            arc_band(layer, color, (cx, cy), radius, width, -0.75, 0.75)
+    size = (round(ICON_UNITS[0] * height / 32), round(ICON_UNITS[1] * height / 32))
+    return pygame.transform.smoothscale(layer, size)
