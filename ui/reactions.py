@@ -1,12 +1,13 @@
-"""Quick reactions on a networked board: the button by the player's card, the picker, the bubbles (revision 4).
+"""Quick reactions on a networked board: the button in the player's card, the picker, the bubbles (revision 4).
 
 Six fixed phrases (``game.xoxo.Reaction``: ids on the wire, words in the player's language
 here), so there is nothing to moderate. The player opens the picker with the small round
-button in their own card (left of their score: the card keeps room for it), or with E; picks with a click, 1 to 6, or the
-arrows and Enter; Esc (or a click elsewhere) closes it. Its last row mutes the opponent's
-reactions for the rest of the match (M). A reaction shows as a bubble under the card of the
-player who sent it for ``BUBBLE_SECONDS``: the opponent's with a soft sound, the player's own
-so they see what they said.
+button in their own card (left of their score: the card keeps room for it), or with E;
+picks with a click, 1 to 6, or the arrows and Enter; Esc (or a click elsewhere) closes it.
+Its last row (7) mutes the opponent's reactions for the rest of the match; M stays the
+game's sound switch there, as on every screen. A reaction shows as a bubble under the card
+of the player who sent it for ``BUBBLE_SECONDS``: the opponent's with a soft sound, the
+player's own so they see what they said.
 
 Offered only where the server relays them and the opponent sees them (the label says 4 and
 the state says ``reactions``); the player may send ``REACTION_LIMIT`` in any
@@ -37,7 +38,6 @@ BUBBLE_SECONDS = 3.5  # a bubble's time on screen
 POP_SECONDS = 0.18  # a bubble growing in
 BUBBLE_FADE = 0.4  # and fading out over its last this many seconds
 OPEN_KEY = pygame.K_e
-MUTE_KEY = pygame.K_m
 
 PHRASES: dict[Reaction, str] = {
     # TRANSLATORS: quick reactions a player sends the opponent during an online game; short, friendly.
@@ -49,9 +49,9 @@ PHRASES: dict[Reaction, str] = {
     Reaction.REMATCH: N_("Rematch?"),
 }
 ORDER = tuple(PHRASES)
-_DIGITS = {getattr(pygame, f"K_{n}"): i for i, n in enumerate(range(1, 7))} | {
-    getattr(pygame, f"K_KP{n}"): i for i, n in enumerate(range(1, 7))
-}
+_DIGITS = {getattr(pygame, f"K_{n}"): i for i, n in enumerate(range(1, 8))} | {
+    getattr(pygame, f"K_KP{n}"): i for i, n in enumerate(range(1, 8))
+}  # 1 to 6 the phrases, 7 the mute row
 
 
 @functools.lru_cache(maxsize=8)
@@ -178,11 +178,11 @@ class ReactionBar:
         return False
 
     def _key(self, key: int, now: float) -> bool:
-        """A key while the picker is open: it takes them all (1-6, M, arrows, Enter; Esc and E close)."""
+        """A key while the picker is open: it takes them all (1-7, arrows, Enter; Esc and E close) but M, the sound's."""
+        if key == pygame.K_m:
+            return False
         if key in _DIGITS:
             self._choose(_DIGITS[key], now)
-        elif key == MUTE_KEY:
-            self.mute()
         elif key in (pygame.K_UP, pygame.K_DOWN):
             self.selected = (self.selected + (1 if key == pygame.K_DOWN else -1)) % (len(ORDER) + 1)
         elif key in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE):
@@ -309,7 +309,7 @@ class ReactionBar:
         cells.append(pygame.Rect(panel.left + pad, top + rows * row_h, panel.width - 2 * pad, row_h))
         labels = [f"{i}  {phrase(r)}" for i, r in enumerate(ORDER, start=1)]
         mute = (_("{name}'s reactions are muted").format(name=short_name(self.opponent)) if self.muted else
-                _("M   Mute {name}'s reactions").format(name=short_name(self.opponent)))
+                f"{len(ORDER) + 1}  " + _("Mute {name}'s reactions").format(name=short_name(self.opponent)))
         for i, (label, cell) in enumerate(zip([*labels, mute], cells, strict=True)):
             enabled = (wait <= 0) if i < len(ORDER) else not self.muted
             if i == self.selected:

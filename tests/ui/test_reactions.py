@@ -69,7 +69,9 @@ def test_three_in_ten_seconds_then_the_picker_waits_and_muting_hides_the_opponen
     a.press("escape")
     assert not bar_a.open and a.screen.name == "board"  # Esc closed the picker, nothing else
     run_until(lambda: len(bar_b.heard) == 3, a, b, what="bob hears three")
-    b.press("e", "m")  # bob mutes ann
+    b.press("e", "m")  # M in the picker is still the game's sound switch, as everywhere
+    assert b.app.sounds.muted and bar_b.open and not bar_b.muted
+    b.press("7")  # the picker's last row: bob mutes ann
     assert bar_b.muted and not bar_b.open
     if not a.screen.view.your_turn:  # bob moves first, so that ann's move below follows her reaction
         b.click_cell(2, 2)
