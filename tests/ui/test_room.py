@@ -16,6 +16,7 @@ from tests.ui.screens_catalogue import SCREENS
 from ui import i18n, theme
 from ui.pilot import Pilot
 from ui.screens.boardview import board_layout
+from ui.screens.friend import FriendScreen
 from ui.screens.netboard import NetBoardScreen
 from ui.screens.settings import SettingsScreen
 
@@ -118,3 +119,24 @@ def test_the_name_help_in_settings_is_whole_in_japanese_at_the_smallest_window(
     below = [t for t in drawing.shown if screen.name_field.rect.bottom <= t.ink.top and t.text.rstrip("…") in note]
     shown = "".join(t.text for t in sorted(below, key=lambda t: t.ink.top))
     assert shown == note, "the help under the name wraps onto as many lines as it needs, never cut with '…'"
+
+
+@pytest.mark.parametrize("percent", [100, 150])
+def test_the_friend_code_card_gives_its_short_lines_room_and_ends_under_back(
+        pilots: dict[tuple[int, int], Pilot], percent: int) -> None:
+    pilot = pilots[SMALLEST]
+    theme.set_text_size(percent)
+    try:
+        drawing = draw(pilot, "friend", SMALLEST)
+        screen = pilot.app.screen
+        assert isinstance(screen, FriendScreen)
+        lay = screen.measure(SMALLEST)
+    finally:
+        theme.set_text_size(100)
+    copied, alternative = drawing.find("Copied to the clipboard"), drawing.find("or")
+    assert copied is not None and alternative is not None
+    buttons = screen.share_button.rect
+    ring = int(8 * lay.scale) // 2 + 2  # how far a focus ring reaches out of a button
+    assert buttons.top - copied.ink.bottom > ring, "the note after copying stays clear of the focus ring under it"
+    assert alternative.ink.top - buttons.bottom >= 2 * ring, "'or' is not squeezed against the buttons above it"
+    assert lay.column.bottom - screen.back_button.rect.bottom == lay.rows.pad, "no empty row at the card's bottom"

@@ -29,10 +29,10 @@ class FriendRows(FormRows):
     text_rows = FormRows.text_rows | {"code", "copied", "rule", "label", "error"}
 
     code: int = 78
-    copied: int = 34  # the note after copying, clear of the focus ring of the buttons under it
+    copied: int = 40  # the note after copying, clear of the focus ring of the buttons under it
     button: int = 50
     gap: int = 12
-    rule: int = 30
+    rule: int = 38  # "or", between the buttons' focus ring and the field's label
     label: int = 24
     field: int = 46
     error: int = 40
@@ -113,8 +113,8 @@ class FriendScreen(FormScreen[FriendLayout]):
     def measure(self, size: tuple[int, int]) -> FriendLayout:
         return form_column(
             size, FriendRows(),
-            lambda h: (h.pad, h.title, h.subtitle, h.code, h.copied, h.button, h.rule, h.label, h.field, h.error, h.button,
-                       h.gap, h.button, h.pad),
+            lambda h: (h.pad, h.title, h.subtitle, h.code, h.copied, h.button, h.rule, h.label, h.field, h.error, h.gap,
+                       h.button, h.pad),
             width=480,
         )
 
@@ -131,7 +131,7 @@ class FriendScreen(FormScreen[FriendLayout]):
         self.field.rect = pygame.Rect(left, y, col.inner - join_w - gap, h.field)
         self.join_button.rect = pygame.Rect(self.field.rect.right + gap, y, join_w, h.field)
         y += h.field + h.error
-        self.back_button.rect = pygame.Rect(0, y + h.button + h.gap - h.button, int(200 * s), h.button)
+        self.back_button.rect = pygame.Rect(0, y + h.gap, int(200 * s), h.button)
         self.back_button.rect.centerx = col.window[0] // 2
 
     def paint(self, canvas: Canvas, lay: FriendLayout) -> None:
