@@ -140,3 +140,15 @@ def test_the_friend_code_card_gives_its_short_lines_room_and_ends_under_back(
     assert buttons.top - copied.ink.bottom > ring, "the note after copying stays clear of the focus ring under it"
     assert alternative.ink.top - buttons.bottom >= 2 * ring, "'or' is not squeezed against the buttons above it"
     assert lay.column.bottom - screen.back_button.rect.bottom == lay.rows.pad, "no empty row at the card's bottom"
+
+
+@pytest.mark.parametrize("size", [SMALLEST, LARGE], ids=["480x540", "1600x1000"])
+def test_a_sign_in_error_on_two_lines_stays_clear_of_the_buttons_under_it(pilots: dict[tuple[int, int], Pilot],
+                                                                          size: tuple[int, int]) -> None:
+    drawing = draw(pilots[size], "login", size)
+    screen = pilots[size].app.screen
+    find = screen.button_rect("Find an opponent")
+    assert find is not None
+    error = [t for t in drawing.shown if t.text.startswith(("The server at", "wwww"))]
+    assert len(error) == 2, "the error takes two lines"
+    assert find.top - max(t.ink.bottom for t in error) >= ROOM_ABOVE_BUTTONS * 3 // 4

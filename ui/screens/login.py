@@ -76,7 +76,7 @@ class LoginRows(FormRows):
     label: int = 22
     field: int = 44
     field_gap: int = 8
-    error: int = 46
+    error: int = 54  # two lines and a margin above the buttons
     button: int = 50
     button_gap: int = 10
     link: int = 34
@@ -254,8 +254,9 @@ class LoginScreen(FormScreen[LoginLayout]):
             draw_field(surface, fonts, s, field, label, error=field is self.error_field, counter=field is self.name_field)
         if self.error:
             font_size = theme.small(15 * s)
-            lines = wrap_text(fonts.get(font_size, light=True), say(self.error), lay.column.inner)[:2]
-            line_height = max(18, int(20 * s))
+            font = fonts.get(font_size, light=True)
+            lines = wrap_text(font, say(self.error), lay.column.inner, max_lines=2)
+            line_height = font.get_linesize()  # the lines' own height: a wider one pushed the second onto the buttons
             area_top = self.fields[-1].rect.bottom
             top = area_top + (self.find_button.rect.top - area_top - len(lines) * line_height) / 2
             for line in lines:
