@@ -10,8 +10,9 @@ passed on; its log goes to a file, never a pipe that could fill up), so its CPU 
 are its own. That process also measures its own event loop: a task sleeps 5 ms again and
 again and records how late each wake-up comes (the host's event-loop lag), together with
 how long the loop's thread waited for a core meanwhile (Linux's schedstat), so that on a
-shared machine a late wake-up splits into the host's own part and the machine's; and it
-times every garbage collection. ``--trace`` also times every callback and every loop
+shared machine a late wake-up splits into the host's own part and the machine's; it
+times every garbage collection, and reads each of its threads' CPU and context switches
+(the event loop's, the database writer's) once a second. ``--trace`` also times every callback and every loop
 iteration of the host and names the slow ones (a few per cent of the host's CPU). The
 same probe runs on an idle loop in this process as a control: what a loop with no work
 at all sees of the machine meanwhile.
