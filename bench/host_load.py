@@ -86,15 +86,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: bench.loadclient from the root
 
 from bench.loadclient import (
-    MATCHMAKER_ADD,
     Closed,
     LeanSocket,
+    MatchPlayer,
     SignIns,
-    WebSocket,
     arrivals,
     b64decode,
     connect,
-    match_frames,
     sign_in,
 )
 from bench.loadclient import loads as _loads
@@ -188,7 +186,7 @@ def _address(n: int) -> str:
     return f"127.0.0.{2 + n % ADDRESSES}"
 
 
-class _Player(WebSocket):
+class _Player(MatchPlayer):
     """One player, driven by the socket's callbacks: matchmake, join, move when it is its turn, next game, leave.
 
     No task per player: a think time is one timer on the loop, and every frame it sends
@@ -199,20 +197,10 @@ class _Player(WebSocket):
         super().__init__()
         self.w, self.rng = worker, worker.rng
         self.settled = False  # matched, or failed before it could be
-        self.asked = 0.0  # when the matchmaker was asked (perf_counter)
-        self.matched = False
         self.left = False
         self.games = 0  # results seen
         self.counted = 0  # the number of the last game whose result was counted
-        self.sent_at: float | None = None  # when the last move went (perf_counter), until its state comes back
-        self.sent_wall = 0.0
         self.think: asyncio.TimerHandle | None = None
-        self.moves: list[bytes] = []  # the frame of the move to (row, col) at 3 * row + col (0-based)
-        self.next_game = self.leave_frame = b""
-
-    def on_open(self) -> None:
-        self.asked = time.perf_counter()
-        self.send_frame(MATCHMAKER_ADD)
 
     def on_lost(self) -> None:
         if self.think is not None:
@@ -264,15 +252,12 @@ class _Player(WebSocket):
         tally.first_match = min(tally.first_match, now)
         tally.last_match = max(tally.last_match, now)
         tally.playing.append((now, 1))
-        self.matched = True
         self.settle()
-        join, self.moves, self.next_game, self.leave_frame = match_frames(match_id)
-        self.send_frame(join)
+        self.join(match_id)
 
     def _state(self, msg: dict[str, Any]) -> None:
-        if self.sent_at is not None:
-            self.w.tally.move_to_state.append((self.sent_wall, time.perf_counter() - self.sent_at))
-            self.sent_at = None
+        if (answer := self.answered()) is not None:
+            self.w.tally.move_to_state.append(answer)
         state = msg["state"]
         if state["winner"] or state["draw"]:
             if state["game"] == self.counted:
@@ -298,12 +283,8 @@ class _Player(WebSocket):
 
     def _move(self, state: dict[str, Any]) -> None:
         self.think = None
-        if self.left:
-            return
-        empty = [3 * r + c for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
-        move = self.moves[self.rng.choice(empty)]
-        self.sent_at, self.sent_wall = time.perf_counter(), time.time()
-        self.send_frame(move)
+        if not self.left:
+            self.move_at_random(state["cells"], self.rng)
 
     def leave(self, played: bool) -> None:
         """Leave the match (if one was played) and start the closing handshake; aborted if not closed in 5 s."""

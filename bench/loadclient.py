@@ -27,8 +27,10 @@ import binascii
 import hashlib
 import json
 import os
+import random
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -274,6 +276,48 @@ class WebSocket(asyncio.Protocol):
             return
         assert self.transport is not None
         asyncio.get_running_loop().call_later(5.0, self.transport.abort)  # a no-op once the server has closed it
+
+
+class MatchPlayer(WebSocket):
+    """A player's part the load benches share: ask the matchmaker on open, join with frames built once, move at random.
+
+    ``asked`` is when the matchmaker was asked and ``sent_at``/``sent_wall`` when the move
+    still waiting for its state was sent (``perf_counter`` and wall time); ``answered``
+    takes that move's round trip once its state comes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0.0
+        self.matched = False
+        self.sent_at: float | None = None
+        self.sent_wall = 0.0
+        self.moves: list[bytes] = []  # the frame of the move to (row, col) at 3 * row + col (0-based)
+        self.next_game = self.leave_frame = b""
+
+    def on_open(self) -> None:
+        self.asked = time.perf_counter()
+        self.send_frame(MATCHMAKER_ADD)
+
+    def join(self, match_id: str) -> None:
+        """Matched: build this match's frames once and join it."""
+        self.matched = True
+        join, self.moves, self.next_game, self.leave_frame = match_frames(match_id)
+        self.send_frame(join)
+
+    def move_at_random(self, cells: list[list[int]], rng: random.Random) -> None:
+        """Play a random empty cell of the state's ``cells`` (none: nothing), timing it until its state comes."""
+        empty = [3 * r + c for r, row in enumerate(cells) for c, v in enumerate(row) if v == -1]
+        if empty:
+            self.sent_at, self.sent_wall = time.perf_counter(), time.time()
+            self.send_frame(self.moves[rng.choice(empty)])
+
+    def answered(self) -> tuple[float, float] | None:
+        """The waiting move's (wall time sent, seconds to its state), once; None if no move was waiting."""
+        if self.sent_at is None:
+            return None
+        took, self.sent_at = time.perf_counter() - self.sent_at, None
+        return self.sent_wall, took
 
 
 Socket = TypeVar("Socket", bound=WebSocket)

@@ -83,7 +83,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: bench.* from the root
 
-from bench.loadclient import MATCHMAKER_ADD, SignIns, WebSocket, arrivals, b64decode, connect, loads, match_frames
+from bench.loadclient import MatchPlayer, SignIns, arrivals, b64decode, connect, loads
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -112,7 +112,7 @@ class Tally:
 # The players ---------------------------------------------------------------------------------
 
 
-class Player(WebSocket):
+class Player(MatchPlayer):
     """One player, driven by its socket's callbacks: matchmake, join, answer each state, leave at the end.
 
     A move the moment the state says it is this player's turn (a random empty cell); after
@@ -123,18 +123,8 @@ class Player(WebSocket):
     def __init__(self, worker: Worker):
         super().__init__()
         self.w, self.tally = worker, worker.tally
-        self.asked = 0.0  # when the matchmaker was asked (perf_counter)
-        self.matched = False
         self.done = False  # left its match, or the time ran out
         self.over = False  # the last state showed a result
-        self.sent_at: float | None = None  # when the move still waiting for a state was sent
-        self.sent_wall = 0.0
-        self.moves: list[bytes] = []  # the frame of the move to (row, col) at 3 * row + col (0-based)
-        self.next_game = self.leave_frame = b""
-
-    def on_open(self) -> None:
-        self.asked = time.perf_counter()
-        self.send_frame(MATCHMAKER_ADD)
 
     def on_lost(self) -> None:
         if not self.done:
@@ -171,16 +161,13 @@ class Player(WebSocket):
     def _matched(self, match_id: str) -> None:
         self.tally.to_match.append(time.perf_counter() - self.asked)
         self.tally.last_match = max(self.tally.last_match, time.time())
-        self.matched = True
-        join, self.moves, self.next_game, self.leave_frame = match_frames(match_id)
-        self.send_frame(join)
+        self.join(match_id)
 
     def _state(self, msg: dict[str, Any]) -> None:
         state = msg["state"]
         ended = bool(state.get("winner") or state.get("draw"))
-        if self.sent_at is not None:
-            self.tally.move_to_state.append((self.sent_wall, time.perf_counter() - self.sent_at, ended))
-            self.sent_at = None
+        if (answer := self.answered()) is not None:
+            self.tally.move_to_state.append((*answer, ended))
         if ended:
             if not self.over:
                 self.over = True
@@ -189,11 +176,7 @@ class Player(WebSocket):
             return
         self.over = False
         if msg.get("your_turn") and not self.w.idle:
-            empty = [3 * r + c for r, row in enumerate(state["cells"]) for c, v in enumerate(row) if v == -1]
-            if empty:
-                move = self.moves[self.w.rng.choice(empty)]
-                self.sent_at, self.sent_wall = time.perf_counter(), time.time()
-                self.send_frame(move)
+            self.move_at_random(state["cells"], self.w.rng)
 
     def finish(self, played: bool = True) -> None:
         """Done (the time is up or the opponent left): a move long unanswered is an error; leave and close."""
