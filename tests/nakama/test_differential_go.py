@@ -96,44 +96,39 @@ def test_the_matchmaker_hook_makes_a_rated_match_only_without_a_friend_code() ->
 # The same bytes as the Lua module ---------------------------------------------------------------------
 
 
-class Transcribed:
-    """A session whose every message, as the module wrote it, is kept with its ids replaced by names."""
+class Transcribed(diff.Session):
+    """A session whose every message, as the module wrote it, is kept with its ids replaced by names.
+
+    On its own it runs the Lua module; before ``GoSession`` in a class's bases, the Go match.
+    """
 
     transcript: list[tuple[int, str, bytes]]
 
-    def keep(self, session: diff.Session) -> None:
-        for e in session.lua.events:
+    def __post_init__(self) -> None:
+        self.transcript = []
+        super().__post_init__()
+
+    def check(self, step: Any, allowed: Any) -> None:
+        self.keep()
+        super().check(step, allowed)
+
+    def keep(self) -> None:
+        for e in self.lua.events:
             if e.kind == "send":
                 data = e.data or b""
-                for sid, name in session.aliases.items():
+                for sid, name in self.aliases.items():
                     data = data.replace(sid.encode(), name.encode())
-                data = data.replace(session.lua.match_id.encode(), b"<match>")
-                self.transcript.append((e.op_code, session.names(e.to), data))
+                data = data.replace(self.lua.match_id.encode(), b"<match>")
+                self.transcript.append((e.op_code, self.names(e.to), data))
 
 
-class LuaTranscribed(diff.Session, Transcribed):
-    def __post_init__(self) -> None:
-        self.transcript = []
-        super().__post_init__()
-
-    def check(self, step: Any, allowed: Any) -> None:
-        self.keep(self)
-        super().check(step, allowed)
-
-
-class GoTranscribed(GoSession, Transcribed):
-    def __post_init__(self) -> None:
-        self.transcript = []
-        super().__post_init__()
-
-    def check(self, step: Any, allowed: Any) -> None:
-        self.keep(self)
-        super().check(step, allowed)
+class GoTranscribed(Transcribed, GoSession):
+    pass
 
 
 def same_bytes(config: diff.Config, steps: Any) -> None:
     """Both modules, each checked against XoxoMatch step by step, wrote the same bytes to the same players."""
-    lua, go = LuaTranscribed(config), GoTranscribed(config)
+    lua, go = Transcribed(config), GoTranscribed(config)
     for step in steps:
         going = lua.run(step), go.run(step)
         assert going[0] == going[1]
